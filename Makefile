@@ -1,0 +1,42 @@
+# Every target sets up what it needs: `make demo` and `make test` work on a fresh machine.
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+export TRAINBOARD_TEST_PG ?= postgresql://postgres@127.0.0.1:5432/test
+export HF_HUB_OFFLINE := 1
+
+.PHONY: venv ui chromium postgres check test demo bench clean
+
+venv: .venv/.stamp-deps
+.venv/.stamp-deps: requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -e .
+	touch $@
+
+ui: src/trainboard/server/static/index.html
+src/trainboard/server/static/index.html: $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts -type f 2>/dev/null)
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
+check: venv
+	.venv/bin/ruff format --check src tests bench examples
+	.venv/bin/ruff check src tests bench examples
+	.venv/bin/mypy
+
+test: venv ui chromium postgres check
+	.venv/bin/pytest -q
+
+demo: venv ui
+	$(PY) -m trainboard demo
+
+bench: venv ui chromium
+	$(PY) -m bench.run
+
+clean:
+	rm -rf .venv ui/node_modules src/trainboard/server/static

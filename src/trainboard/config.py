@@ -1,0 +1,92 @@
+"""Settings, resolved once, as data: the CLI, docs and tests read the same table.
+
+Store selection follows DESIGN.md: TRAINBOARD_URL (a remote server) > TRAINBOARD_DB (a
+`sqlite:///path` or `postgresql://` URL) > the SQLite file under TRAINBOARD_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("TRAINBOARD_URL", "", "URL of a remote trainboard server; the SDK sends points there."),
+    Setting("TRAINBOARD_DB", "", "Store URL: sqlite:///path/to/file.db or postgresql://..."),
+    Setting(
+        "TRAINBOARD_HOME", "~/.trainboard", "Folder of the default SQLite store and artifacts."
+    ),
+    Setting("TRAINBOARD_TOKEN", "", "Token the server requires (and the SDK sends) off loopback."),
+    Setting("TRAINBOARD_FLUSH_INTERVAL", "0.5", "Seconds between background writer flushes."),
+    Setting("TRAINBOARD_HEARTBEAT_INTERVAL", "5", "Seconds between a running run's heartbeats."),
+    Setting(
+        "TRAINBOARD_HEARTBEAT_TIMEOUT",
+        "60",
+        "Seconds without a heartbeat before a run on another host is shown as crashed.",
+    ),
+    Setting("TRAINBOARD_SYSTEM_INTERVAL", "5", "Seconds between system metric samples; 0 = off."),
+    Setting("TRAINBOARD_ALL_RANKS", "", "Set to 1 to log from every torchrun rank, not rank 0."),
+)
+
+
+def _get(env: str) -> str:
+    for s in SETTINGS:
+        if s.env == env:
+            return os.environ.get(env, s.default)
+    raise KeyError(env)
+
+
+def home() -> Path:
+    return Path(_get("TRAINBOARD_HOME")).expanduser()
+
+
+def store_url() -> str:
+    """The store URL the SDK, CLI and server use when none is given."""
+    db = _get("TRAINBOARD_DB")
+    if db:
+        return db
+    return f"sqlite:///{home() / 'trainboard.db'}"
+
+
+def remote_url() -> str:
+    return _get("TRAINBOARD_URL")
+
+
+def token() -> str:
+    return _get("TRAINBOARD_TOKEN")
+
+
+def flush_interval() -> float:
+    return float(_get("TRAINBOARD_FLUSH_INTERVAL"))
+
+
+def heartbeat_interval() -> float:
+    return float(_get("TRAINBOARD_HEARTBEAT_INTERVAL"))
+
+
+def heartbeat_timeout() -> float:
+    return float(_get("TRAINBOARD_HEARTBEAT_TIMEOUT"))
+
+
+def system_interval() -> float:
+    return float(_get("TRAINBOARD_SYSTEM_INTERVAL"))
+
+
+def all_ranks() -> bool:
+    return _get("TRAINBOARD_ALL_RANKS").lower() in {"1", "true", "yes"}
+
+
+def artifacts_dir(url: str | None = None) -> Path:
+    """Artifacts live beside the SQLite file, or under TRAINBOARD_HOME for PostgreSQL."""
+    url = url or store_url()
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).expanduser().parent / "artifacts"
+    return home() / "artifacts"

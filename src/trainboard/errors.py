@@ -1,0 +1,74 @@
+"""Every error trainboard raises on purpose, in one tree.
+
+    TrainboardError
+    ├── UsageError(ValueError)        bad input at a boundary: SDK call, CLI argument, query
+    │   └── ImportFormatError         an imported file (jsonl, TensorBoard) is malformed
+    ├── RunNotFoundError(KeyError)    no run with that id
+    ├── ConfirmationRequiredError     a destructive action was not confirmed
+    ├── StoreError                    the store could not be opened or written
+    └── MissingExtraError(ImportError) an optional integration is not installed
+
+`log()` type errors are plain `TypeError`/`ValueError` (what Python users expect from a bad
+argument); their messages follow the same "what, expected, got" shape.
+
+Each error carries `status` (the HTTP status the server answers with) so the API turns it into
+one JSON error body without a table of special cases. Anything not in this tree becomes an
+opaque 500.
+"""
+
+from __future__ import annotations
+
+
+class TrainboardError(Exception):
+    """Base of every deliberate trainboard error."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class UsageError(TrainboardError, ValueError):
+    status = 400
+    code = "bad_request"
+
+
+class ImportFormatError(UsageError):
+    """A file being imported is malformed; the message names the file and line."""
+
+    code = "bad_import"
+
+
+class RunNotFoundError(TrainboardError, KeyError):
+    status = 404
+    code = "run_not_found"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run with id {run_id!r}")
+        self.run_id = run_id
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.message
+
+
+class ConfirmationRequiredError(UsageError):
+    code = "confirmation_required"
+
+
+class StoreError(TrainboardError):
+    status = 503
+    code = "store_unavailable"
+
+
+class MissingExtraError(TrainboardError, ImportError):
+    """An optional integration's package is missing; the message gives the pip command."""
+
+    status = 501
+    code = "missing_extra"
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed: pip install 'trainboard[{extra}]'"
+        )

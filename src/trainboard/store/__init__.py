@@ -1,0 +1,1 @@
+"""The store: one interface (base.Store), engines for SQLite and PostgreSQL."""

@@ -1,0 +1,290 @@
+"""The store contract: the one interface every engine (SQLite, PostgreSQL, remote) meets.
+
+Keys and values
+    A run has an id (12 lowercase hex chars, made by the SDK), and metrics named by flat
+    slash keys ("train/loss"). A point is (step: int, wall_time: float seconds since the epoch,
+    value: float). NaN and ±inf are legal values and come back bit-for-bit as stored.
+
+Step order
+    Points of one (run, key) come back sorted by step. When the same step was written twice
+    (a run resumed from a checkpoint re-logs steps it had logged before the crash), the later
+    write wins, so a resumed run continues on one timeline.
+
+Storage shape
+    Points are stored in compressed chunks per (run, key), not a row per point. Writers append
+    to the tail chunk of a key until it is full. Run summaries (last, min, max, best step per
+    metric, last step) are updated on every write so listing runs never scans points.
+
+Downsampling
+    `read_series(max_points=N)` splits the x range (step or wall time) into N/2 equal buckets
+    and returns, per non-empty bucket, the point with the minimum value and the point with the
+    maximum value (in x order), so spikes survive; the exact last point is always included.
+    Non-finite values are always kept as their own points so a NaN is never averaged away.
+    With `since=S` only points with step > S come back (incremental fetches), undownsampled
+    unless more than `max_points` arrived.
+
+Concurrency
+    Several processes may write one store at once (one writer per run); none may fail with
+    "database is locked" or lose points. Engines retry transient lock errors.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Status = Literal["running", "finished", "failed", "killed", "crashed"]
+STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed")
+Goal = Literal["min", "max"]
+XAxis = Literal["step", "time"]
+
+
+@dataclass
+class RunRecord:
+    """One run as stored. `summary` maps metric key -> MetricSummary."""
+
+    id: str
+    project: str
+    name: str
+    model: str | None = None
+    status: Status = "running"
+    archived: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    total_steps: int | None = None
+    created_at: float = 0.0
+    finished_at: float | None = None
+    heartbeat_at: float | None = None
+    host: str | None = None
+    pid: int | None = None
+    last_step: int | None = None
+    goals: dict[str, Goal] = field(default_factory=dict)  # define_metric() choices
+    summary: dict[str, MetricSummary] = field(default_factory=dict)
+    notes: str | None = None  # failure reason (exception text) or free text
+
+    def to_json(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k != "summary"}
+        d["summary"] = {k: s.to_json() for k, s in self.summary.items()}
+        return d
+
+
+@dataclass
+class MetricSummary:
+    """Kept up to date on ingest: enough for run lists and comparisons without points."""
+
+    count: int
+    last: float
+    last_step: int
+    min: float
+    min_step: int
+    max: float
+    max_step: int
+    first_time: float
+    last_time: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: _json_float(v) for k, v in self.__dict__.items()}
+
+
+def _json_float(v: Any) -> Any:
+    """JSON has no NaN/inf: they travel as the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    return v
+
+
+@dataclass
+class Series:
+    """Columns of one metric's points, in step order (float64 values, NaN/inf kept)."""
+
+    key: str
+    steps: npt.NDArray[np.int64]
+    times: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+    total: int = 0  # points stored for the key (before downsampling / `since`)
+    downsampled: bool = False
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
+@dataclass
+class PointBatch:
+    """Points of one key to append: parallel arrays (or lists) of equal length."""
+
+    steps: npt.NDArray[np.int64]
+    times: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(
+        cls, steps: Sequence[int], times: Sequence[float], values: Sequence[float]
+    ) -> PointBatch:
+        return cls(
+            np.asarray(steps, dtype=np.int64),
+            np.asarray(times, dtype=np.float64),
+            np.asarray(values, dtype=np.float64),
+        )
+
+
+@dataclass
+class TextRecord:
+    key: str
+    step: int
+    wall_time: float
+    text: str
+
+
+@dataclass
+class HistogramRecord:
+    """A histogram at one step: `edges` has len(counts) + 1 entries."""
+
+    key: str
+    step: int
+    wall_time: float
+    edges: list[float]
+    counts: list[float]
+    min: float
+    max: float
+    count: int
+    sum: float
+
+
+@dataclass
+class ArtifactRecord:
+    """A file kept with a run. `path` is relative to the store's artifact folder."""
+
+    name: str
+    kind: str
+    step: int | None
+    path: str
+    size: int
+    wall_time: float
+    id: int | None = None
+
+
+@dataclass
+class RunQuery:
+    """Filters for list_runs/count_runs; None means "any". archived=None lists both."""
+
+    project: str | None = None
+    model: str | None = None
+    status: Status | None = None
+    tag: str | None = None
+    search: str | None = None  # case-insensitive substring of the name
+    archived: bool | None = False
+    limit: int | None = None
+    offset: int = 0
+
+
+class Store(ABC):
+    """One interface, several engines. See the module docstring for the contract."""
+
+    url: str
+
+    # runs -----------------------------------------------------------------------------
+    @abstractmethod
+    def create_run(self, run: RunRecord) -> RunRecord:
+        """Insert a new run (its id is chosen by the caller); raise UsageError if it exists."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with its summary; raise RunNotFoundError."""
+
+    @abstractmethod
+    def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:
+        """Runs with summaries, newest first."""
+
+    @abstractmethod
+    def count_runs(self, query: RunQuery | None = None) -> int: ...
+
+    @abstractmethod
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Set run columns (status, finished_at, heartbeat_at, total_steps, config, goals,
+        notes, pid, host, name, tags); raise RunNotFoundError."""
+
+    @abstractmethod
+    def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
+        """Flag runs archived or not; return how many exist. Unknown ids raise first."""
+
+    @abstractmethod
+    def delete_runs(self, run_ids: Iterable[str]) -> int:
+        """Delete runs and everything of theirs (points, texts, histograms, artifact rows)."""
+
+    # metrics --------------------------------------------------------------------------
+    @abstractmethod
+    def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
+        """Append points of several keys in one transaction and update the summaries."""
+
+    @abstractmethod
+    def read_series(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_points: int | None = None,
+        x: XAxis = "step",
+        since: int | None = None,
+    ) -> Series:
+        """One key's points, whole or downsampled (see the module docstring)."""
+
+    @abstractmethod
+    def metric_keys(self, run_id: str) -> list[str]: ...
+
+    # texts, histograms, artifacts ------------------------------------------------------
+    @abstractmethod
+    def write_texts(self, run_id: str, rows: Sequence[TextRecord]) -> None: ...
+
+    @abstractmethod
+    def read_texts(
+        self, run_id: str, key: str | None = None, since: int | None = None
+    ) -> list[TextRecord]: ...
+
+    @abstractmethod
+    def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None: ...
+
+    @abstractmethod
+    def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]: ...
+
+    @abstractmethod
+    def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord: ...
+
+    @abstractmethod
+    def list_artifacts(self, run_id: str) -> list[ArtifactRecord]: ...
+
+    # lifecycle --------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the store at `url` (default: config.store_url()); migrations run on open."""
+    from trainboard import config
+
+    url = url or config.store_url()
+    if url.startswith("sqlite:///"):
+        from trainboard.store.sqlite import SQLiteStore
+
+        return SQLiteStore(url)
+    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        from trainboard.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    from trainboard.errors import UsageError
+
+    raise UsageError(
+        f"store URL must start with sqlite:/// or postgresql://, got {url!r} "
+        "(set TRAINBOARD_DB, or TRAINBOARD_URL for a remote server)"
+    )
