@@ -17,7 +17,7 @@ PG_URL = os.environ.get("TRAINBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5
 def _admin(sql: str) -> None:
     import psycopg
 
-    with psycopg.connect(PG_URL.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
+    with psycopg.connect(PG_URL, autocommit=True) as c:
         c.execute(sql)
 
 
