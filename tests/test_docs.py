@@ -1,0 +1,21 @@
+"""The docs list every setting (and the README every CLI command), so neither drifts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainboard.config import SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_setting_is_documented_with_its_default_and_help() -> None:
+    page = (ROOT / "docs" / "environment_variables.md").read_text()
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default else ""
+        assert f"| `{s.env}` | {default} | {s.help} |" in page, s.env
+
+
+def test_readme_opens_with_the_two_setup_commands() -> None:
+    head = (ROOT / "README.md").read_text().split("## Quick start")[0]
+    assert "make demo" in head and "make test" in head
