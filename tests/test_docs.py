@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_setting_is_documented_with_its_default_and_help() -> None:
     page = (ROOT / "docs" / "environment_variables.md").read_text()
     for s in SETTINGS:
-        default = f"`{s.default}`" if s.default else ""
-        assert f"| `{s.env}` | {default} | {s.help} |" in page, s.env
+        default = f" `{s.default}` " if s.default else " "
+        assert f"| `{s.env}` |{default}| {s.help} |" in page, s.env
 
 
 def test_readme_opens_with_the_two_setup_commands() -> None:
