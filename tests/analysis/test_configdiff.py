@@ -1,0 +1,91 @@
+"""Config differences and parameter associations, against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from trainboard.analysis.configdiff import config_diff, flatten_config, spearman
+from trainboard.store.base import RunRecord
+
+
+def run(rid: str, config: dict[str, Any]) -> RunRecord:
+    return RunRecord(id=rid, project="p", name=rid, config=config)
+
+
+def test_flatten_nested() -> None:
+    assert flatten_config({"a": 1, "o": {"lr": 2, "b": {"c": [1, 2]}}}) == {
+        "a": 1, "o.lr": 2, "o.b.c": [1, 2],
+    }  # fmt: skip
+
+
+def test_spearman_by_hand() -> None:
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+    # ties: x ranks 1.5 1.5 3 4, y ranks 1 2 3 4 -> 4.5 / sqrt(4.5 * 5) = 0.948683
+    assert math.isclose(spearman([1, 1, 2, 3], [1, 2, 3, 4]) or 0, 4.5 / math.sqrt(22.5))
+    assert spearman([1, 1], [2, 3]) is None
+    assert spearman([1], [2]) is None
+
+
+def test_only_differing_params() -> None:
+    runs = [
+        run("a", {"lr": 1e-3, "bs": 32, "optim": {"name": "adam", "wd": 0.1}}),
+        run("b", {"lr": 3e-4, "bs": 32, "optim": {"name": "adam", "wd": 0.0}}),
+        run("c", {"lr": 1e-3, "bs": 32, "optim": {"name": "adam"}, "seed": 1}),
+    ]
+    d = config_diff(runs)
+    assert d.params == {
+        "lr": {"a": 1e-3, "b": 3e-4, "c": 1e-3},
+        "optim.wd": {"a": 0.1, "b": 0.0, "c": None},
+        "seed": {"a": None, "b": None, "c": 1},
+    }
+    assert d.same == 2  # bs, optim.name
+    assert d.associations == [] and d.note is None
+
+
+def test_associations_need_four_runs() -> None:
+    runs = [run("a", {"lr": 1}), run("b", {"lr": 2}), run("c", {"lr": 3})]
+    d = config_diff(runs, {"a": 3.0, "b": 2.0, "c": 1.0}, "eval/loss", "min")
+    assert d.associations == []
+    assert d.note == (
+        "3 runs have a value of eval/loss: at least 4 are needed to say which parameters go with "
+        "better results"
+    )
+
+
+def test_numeric_and_categorical_associations() -> None:
+    # lr 1,2,3,4 vs loss 4,3,2.5,1: rho = -1 -> higher lr goes with lower (better) loss.
+    # optim adam: (4 + 2.5) / 2 = 3.25; sgd: (3 + 1) / 2 = 2.0 -> sgd has the lowest mean.
+    # bs differs but is unrelated: 8,16,16,8 vs loss -> ranks 1.5,3.5,3.5,1.5 vs 4,3,2,1 -> rho 0
+    runs = [
+        run("a", {"lr": 1, "optim": "adam", "bs": 8}),
+        run("b", {"lr": 2, "optim": "sgd", "bs": 16}),
+        run("c", {"lr": 3, "optim": "adam", "bs": 16}),
+        run("d", {"lr": 4, "optim": "sgd", "bs": 8}),
+    ]
+    d = config_diff(runs, {"a": 4.0, "b": 3.0, "c": 2.5, "d": 1.0}, "eval/loss", "min")
+    by = {a.key: a for a in d.associations}
+    assert set(by) == {"lr", "optim"}
+    assert by["lr"].rho == -1.0 and by["lr"].best == "higher"
+    assert by["lr"].text == "higher lr goes with lower eval/loss (Spearman rho -1.00 over 4 runs)"
+    assert by["optim"].means == {"adam": 3.25, "sgd": 2.0} and by["optim"].best == "sgd"
+    assert by["optim"].text == (
+        "optim = sgd has the lowest mean eval/loss (adam: 3.25 (2), sgd: 2 (2); runs per value "
+        "in brackets)"
+    )
+    # the mirror for a metric to maximise: higher lr goes with *lower* accuracy here
+    d = config_diff(runs, {"a": 4.0, "b": 3.0, "c": 2.5, "d": 1.0}, "eval/acc", "max")
+    by = {a.key: a for a in d.associations}
+    assert by["lr"].best == "lower" and by["optim"].best == "adam"
+
+
+def test_runs_without_value_are_left_out_of_associations() -> None:
+    runs = [run(x, {"lr": i}) for i, x in enumerate("abcde")]
+    values: dict[str, float | None] = {"a": 1.0, "b": 2.0, "c": None, "d": 3.0, "e": 4.0}
+    d = config_diff(runs, values, "loss", "min")
+    assert d.associations[0].n == 4 and d.associations[0].best == "lower"
+
+
+def test_single_run() -> None:
+    d = config_diff([run("a", {"lr": 1})])
+    assert d.params == {} and d.same == 1 and d.note == "one run: nothing to compare"
