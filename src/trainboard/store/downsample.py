@@ -1,0 +1,104 @@
+"""Step ordering and min/max downsampling of one series, vectorised with numpy.
+
+Both engines read chunks, concatenate them in write order and hand the columns here, so the
+contract in base.py (step order, later write wins, min/max buckets, last point kept, NaN kept)
+lives in one place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Int64s = npt.NDArray[np.int64]
+Float64s = npt.NDArray[np.float64]
+
+
+def step_order(steps: Int64s) -> Int64s | None:
+    """Indices that put points written in `steps` order into step order, keeping only the
+    last write of each step; None when the points already are (strictly increasing steps,
+    the common case, checked in one vectorised pass)."""
+    n = steps.shape[0]
+    if n < 2 or bool(np.all(steps[1:] > steps[:-1])):
+        return None
+    order = np.argsort(steps, kind="stable")
+    s = steps[order]
+    keep = np.empty(n, dtype=bool)
+    keep[-1] = True
+    np.not_equal(s[1:], s[:-1], out=keep[:-1])  # the last of each equal run is the latest write
+    return order[keep].astype(np.int64)
+
+
+def bucket_indices(x: Float64s, values: Float64s, max_points: int) -> Int64s:
+    """Indices (ascending) of the points to keep so that a chart of at most about
+    `max_points` points keeps every spike.
+
+    x is split into equal buckets: `(max_points - 1) // 2` of them, so the min and max of each
+    plus the exact last point make at most `max_points`. Per non-empty bucket the first point
+    holding the bucket's minimum finite value and the first holding its maximum are kept;
+    every non-finite value (NaN, ±inf) is kept as its own point on top, so a divergence is
+    never hidden; the last point is always kept. `x` must be in series order; when it is not
+    monotone (wall times of a resumed run) buckets are still exact, only slower.
+    """
+    n = x.shape[0]
+    if n <= max_points:
+        return np.arange(n, dtype=np.int64)
+    nb = max(1, (max_points - 1) // 2)
+    x0, x1 = float(x[0]), float(x[-1])
+    lo, hi = min(x0, x1), max(x0, x1)
+    if not (x0 <= x1 and bool(np.all(x[1:] >= x[:-1]))):
+        lo, hi = float(np.min(x)), float(np.max(x))
+        return _buckets_unsorted(x, values, nb, lo, hi)
+    span = hi - lo
+    if span <= 0:
+        b = np.zeros(n, dtype=np.int64)
+    else:
+        b = ((x - lo) * (nb / span)).astype(np.int64)
+        np.minimum(b, nb - 1, out=b)
+    finite = np.isfinite(values)
+    starts = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
+    vmin = np.where(finite, values, np.inf)
+    vmax = np.where(finite, values, -np.inf)
+    seg_min = np.minimum.reduceat(vmin, starts)
+    seg_max = np.maximum.reduceat(vmax, starts)
+    seg_of = np.repeat(np.arange(starts.shape[0]), np.diff(np.append(starts, n)))
+    keep = _first_in_segment(finite & (vmin == seg_min[seg_of]), seg_of)
+    keep2 = _first_in_segment(finite & (vmax == seg_max[seg_of]), seg_of)
+    extra = np.flatnonzero(~finite)
+    idx = np.concatenate((keep, keep2, extra, [n - 1]))
+    return np.unique(idx).astype(np.int64)
+
+
+def _first_in_segment(hit: npt.NDArray[np.bool_], seg_of: Int64s) -> Int64s:
+    idx = np.flatnonzero(hit)
+    if idx.shape[0] == 0:
+        return idx.astype(np.int64)
+    seg = seg_of[idx]
+    first = np.concatenate(([True], seg[1:] != seg[:-1]))
+    return idx[first].astype(np.int64)
+
+
+def _buckets_unsorted(x: Float64s, values: Float64s, nb: int, lo: float, hi: float) -> Int64s:
+    n = x.shape[0]
+    span = hi - lo
+    if span > 0 and np.isfinite(span):
+        b = ((x - lo) * (nb / span)).astype(np.int64)
+        np.clip(b, 0, nb - 1, out=b)
+    else:
+        b = np.zeros(n, dtype=np.int64)
+    finite = np.isfinite(values)
+    fin_idx = np.flatnonzero(finite)
+    keep: list[Int64s] = [np.flatnonzero(~finite), np.array([n - 1], dtype=np.int64)]
+    if fin_idx.shape[0]:
+        fb = b[fin_idx]
+        fv = values[fin_idx]
+        # lexsort: by bucket, then value, then position -> first row per bucket is the min
+        order = np.lexsort((fin_idx, fv, fb))
+        sb = fb[order]
+        firsts = np.concatenate(([True], sb[1:] != sb[:-1]))
+        keep.append(fin_idx[order[firsts]])
+        order = np.lexsort((fin_idx, -fv, fb))
+        sb = fb[order]
+        firsts = np.concatenate(([True], sb[1:] != sb[:-1]))
+        keep.append(fin_idx[order[firsts]])
+    return np.unique(np.concatenate(keep)).astype(np.int64)

@@ -1,0 +1,38 @@
+"""The team engine: PostgreSQL through psycopg 3, the same tables and code as SQLite.
+
+A `postgresql://` URL is opened with the psycopg 3 driver (`postgresql+psycopg://`). First
+opens from several processes are serialised by an advisory lock held for the migration
+transaction; serialization failures and deadlocks are retried by SQLStore.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from trainboard.errors import UsageError
+from trainboard.store.sql import SQLStore
+
+MIGRATION_LOCK = 0x74_62_6D_67  # "tbmg": one advisory lock id for schema migrations
+_TRANSIENT_CODES = frozenset({"40001", "40P01", "55P03"})
+
+
+def driver_url(url: str) -> str:
+    """postgresql:// and postgres:// -> postgresql+psycopg:// (psycopg 3)."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise UsageError(f"PostgreSQL store URL must start with postgresql://, got {url!r}")
+
+
+class PostgresStore(SQLStore):
+    def __init__(self, url: str) -> None:
+        engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
+        super().__init__(url, engine)
+
+    def _lock_migrations(self, conn: Connection) -> None:
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+    def _is_transient(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_CODES

@@ -1,0 +1,134 @@
+"""The store's tables as SQLAlchemy Core metadata, shared by both engines.
+
+Migrations (migrations/versions/) create exactly these tables; a test keeps the two in step.
+Float columns may hold NULL where a value is NaN: SQLite stores NaN as NULL, so the engines
+read NULL back as NaN in the float columns of `summaries`.
+JSON columns (config, tags, goals) are orjson text; orjson writes NaN as null.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+F64 = Float(53)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("model", String(255)),
+    Column("status", String(16), nullable=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("config", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("total_steps", BigInteger),
+    Column("created_at", F64, nullable=False),
+    Column("finished_at", F64),
+    Column("heartbeat_at", F64),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("last_step", BigInteger),
+    Column("goals", Text, nullable=False),
+    Column("notes", Text),
+    Index("ix_runs_created_at", "created_at"),
+    Index("ix_runs_project", "project"),
+)
+
+# One row per (run, key, seq): up to CHUNK_POINTS points as one chunks.encode() blob.
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+    Column("step_min", BigInteger, nullable=False),
+    Column("step_max", BigInteger, nullable=False),
+    Column("time_min", F64, nullable=False),
+    Column("time_max", F64, nullable=False),
+    Column("value_min", F64),  # over finite values; NULL when none is finite
+    Column("value_max", F64),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# One row per (run, key), updated in the same transaction as each write_points.
+# tail_seq/tail_n locate the chunk that the next write appends to.
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("last", F64),
+    Column("last_step", BigInteger, nullable=False),
+    Column("min", F64),
+    Column("min_step", BigInteger),
+    Column("max", F64),
+    Column("max_step", BigInteger),
+    Column("first_time", F64, nullable=False),
+    Column("last_time", F64, nullable=False),
+    Column("tail_seq", Integer, nullable=False),
+    Column("tail_n", Integer, nullable=False),
+)
+
+texts = Table(
+    "texts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("wall_time", F64, nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_texts_run_key_step", "run_id", "key", "step"),
+)
+
+# edges and counts are float64 little-endian blobs (exact, NaN-safe).
+histograms = Table(
+    "histograms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("wall_time", F64, nullable=False),
+    Column("edges", LargeBinary, nullable=False),
+    Column("counts", LargeBinary, nullable=False),
+    Column("min", F64),
+    Column("max", F64),
+    Column("count", BigInteger, nullable=False),
+    Column("sum", F64),
+    Index("ix_histograms_run_key_step", "run_id", "key", "step"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("step", BigInteger),
+    Column("path", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("wall_time", F64, nullable=False),
+    Index("ix_artifacts_run", "run_id"),
+)
+
+PER_RUN_TABLES = (chunks, summaries, texts, histograms, artifacts)

@@ -1,0 +1,784 @@
+"""The Store contract in SQLAlchemy Core, shared by the SQLite and PostgreSQL engines.
+
+Engines differ only in how a connection is opened, how a write transaction begins (SQLite:
+BEGIN IMMEDIATE) and which database errors are transient (retried with backoff); those are
+the hooks at the bottom of `SQLStore`. Everything else (chunked points, summaries, filters,
+JSON columns) is written once here.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from trainboard.errors import RunNotFoundError, StoreError, UsageError
+from trainboard.store import chunks as codec
+from trainboard.store import downsample
+from trainboard.store.base import (
+    STATUSES,
+    ArtifactRecord,
+    HistogramRecord,
+    MetricSummary,
+    PointBatch,
+    RunQuery,
+    RunRecord,
+    Series,
+    Store,
+    TextRecord,
+    XAxis,
+)
+from trainboard.store.schema import (
+    PER_RUN_TABLES,
+    artifacts,
+    histograms,
+    runs,
+    summaries,
+    texts,
+)
+from trainboard.store.schema import chunks as chunks_t
+
+T = TypeVar("T")
+
+CHUNK_POINTS = 8192
+"""Points per chunk: big enough that zstd sees long runs, small enough that rewriting the tail
+chunk on a small append stays cheap (~0.1 ms)."""
+
+RETRY_SECONDS = 120.0
+"""How long a write keeps retrying transient lock errors before giving up with StoreError."""
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+UPDATABLE = frozenset(
+    {
+        "status",
+        "finished_at",
+        "heartbeat_at",
+        "total_steps",
+        "config",
+        "goals",
+        "notes",
+        "pid",
+        "host",
+        "name",
+        "tags",
+        "model",
+        "project",
+        "archived",
+    }
+)
+_JSON_FIELDS = frozenset({"config", "tags", "goals"})
+
+Int64s = npt.NDArray[np.int64]
+Float64s = npt.NDArray[np.float64]
+
+
+def _dumps(v: Any) -> str:
+    """JSON text for config/tags/goals. orjson writes NaN/inf as null (documented)."""
+    return orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _loads(v: str | bytes | None, default: Any) -> Any:
+    return default if v is None else orjson.loads(v)
+
+
+def _f(x: float) -> float | None:
+    """NaN -> NULL (SQLite cannot store NaN; PostgreSQL follows the same rule for symmetry)."""
+    return None if x != x else float(x)
+
+
+def _nan(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _escape_like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration revision (read once per process)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise StoreError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+class _Prepared:
+    """One key's incoming points: validated, in step order, one point per step."""
+
+    __slots__ = ("steps", "times_us", "values")
+
+    def __init__(self, key: str, batch: PointBatch) -> None:
+        if not isinstance(key, str) or not key:
+            raise UsageError(f"write_points: metric key must be a non-empty str, got {key!r}")
+        steps = np.asarray(batch.steps, dtype=np.int64).reshape(-1)
+        times = np.asarray(batch.times, dtype=np.float64).reshape(-1)
+        values = np.asarray(batch.values, dtype=np.float64).reshape(-1)
+        if not (steps.shape[0] == times.shape[0] == values.shape[0]):
+            raise UsageError(
+                f"write_points: {key!r} needs steps, times and values of equal length, got "
+                f"{steps.shape[0]}, {times.shape[0]}, {values.shape[0]}"
+            )
+        if not bool(np.all(np.isfinite(times))):
+            raise UsageError(f"write_points: {key!r} has a non-finite wall time")
+        order = downsample.step_order(steps)
+        if order is not None:
+            steps, times, values = steps[order], times[order], values[order]
+        self.steps: Int64s = steps
+        self.times_us: Int64s = codec.times_to_us(times)
+        self.values: Float64s = values
+
+
+def _finite_minmax(v: Float64s) -> tuple[int, int] | None:
+    """Indices of the first minimum and first maximum finite value, or None if none is finite."""
+    finite = np.isfinite(v)
+    if not bool(finite.any()):
+        return None
+    return int(np.argmin(np.where(finite, v, np.inf))), int(np.argmax(np.where(finite, v, -np.inf)))
+
+
+def _summary_of(steps: Int64s, times_us: Int64s, values: Float64s) -> dict[str, Any]:
+    """Summary columns of a whole series in step order (one point per step)."""
+    mm = _finite_minmax(values)
+    return {
+        "count": int(steps.shape[0]),
+        "last": _f(float(values[-1])),
+        "last_step": int(steps[-1]),
+        "min": None if mm is None else float(values[mm[0]]),
+        "min_step": None if mm is None else int(steps[mm[0]]),
+        "max": None if mm is None else float(values[mm[1]]),
+        "max_step": None if mm is None else int(steps[mm[1]]),
+        "first_time": int(times_us.min()) / 1e6,
+        "last_time": int(times_us.max()) / 1e6,
+    }
+
+
+def _merge_summary(old: Row[Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Summary after appending points whose steps all follow the stored ones (ties keep the
+    earlier step as the best step)."""
+    o = old._mapping
+    out = dict(new)
+    out["count"] = int(o["count"]) + int(new["count"])
+    if o["min"] is not None and (new["min"] is None or not new["min"] < o["min"]):
+        out["min"], out["min_step"] = o["min"], o["min_step"]
+    if o["max"] is not None and (new["max"] is None or not new["max"] > o["max"]):
+        out["max"], out["max_step"] = o["max"], o["max_step"]
+    out["first_time"] = min(float(o["first_time"]), new["first_time"])
+    out["last_time"] = max(float(o["last_time"]), new["last_time"])
+    return out
+
+
+def _summary_record(row: Row[Any]) -> MetricSummary:
+    last_step = int(row.last_step)
+    return MetricSummary(
+        count=int(row._mapping["count"]),
+        last=_nan(row.last),
+        last_step=last_step,
+        min=_nan(row.min),
+        min_step=last_step if row.min_step is None else int(row.min_step),
+        max=_nan(row.max),
+        max_step=last_step if row.max_step is None else int(row.max_step),
+        first_time=float(row.first_time),
+        last_time=float(row.last_time),
+    )
+
+
+def _run_record(row: Row[Any]) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        project=row.project,
+        name=row.name,
+        model=row.model,
+        status=row.status,
+        archived=bool(row.archived),
+        config=_loads(row.config, {}),
+        tags=_loads(row.tags, []),
+        total_steps=row.total_steps,
+        created_at=float(row.created_at),
+        finished_at=row.finished_at,
+        heartbeat_at=row.heartbeat_at,
+        host=row.host,
+        pid=row.pid,
+        last_step=row.last_step,
+        goals=_loads(row.goals, {}),
+        notes=row.notes,
+    )
+
+
+def _check_status(status: Any) -> None:
+    if status not in STATUSES:
+        raise UsageError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+
+
+def _f64_blob(values: Sequence[float]) -> bytes:
+    return np.asarray(values, dtype="<f8").tobytes()
+
+
+def _f64_list(blob: bytes) -> list[float]:
+    return [float(v) for v in np.frombuffer(blob, dtype="<f8")]
+
+
+class SQLStore(Store):
+    """A Store over one SQLAlchemy engine. Subclasses open the engine and set the hooks."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        try:
+            self._migrate()
+        except DBAPIError as e:
+            engine.dispose()
+            raise StoreError(f"could not open the store at {self._safe_url()}: {e.orig}") from e
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # transactions ---------------------------------------------------------------------
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        """Run fn in one write transaction, retrying transient lock errors with backoff."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        delay = 0.005
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    self._before_write(conn)
+                    with conn.begin():
+                        return fn(conn)
+            except DBAPIError as e:
+                if not self._is_transient(e) or time.monotonic() > deadline:
+                    if isinstance(e, IntegrityError):
+                        raise
+                    raise StoreError(f"store write failed ({self._safe_url()}): {e.orig}") from e
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.5)
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        """Run fn in one read transaction (a consistent snapshot), retrying transient errors."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        delay = 0.005
+        while True:
+            try:
+                with self.engine.connect() as conn, conn.begin():
+                    return fn(conn)
+            except DBAPIError as e:
+                if not self._is_transient(e) or time.monotonic() > deadline:
+                    raise StoreError(f"store read failed ({self._safe_url()}): {e.orig}") from e
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.5)
+
+    def _migrate(self) -> None:
+        """Bring the schema to head; cheap when it already is (one revision lookup)."""
+        head = head_revision()
+        if self._read(current_revision) == head:
+            return
+
+        def upgrade(conn: Connection) -> None:
+            self._lock_migrations(conn)
+            if current_revision(conn) == head:
+                return  # another process migrated while we waited for the lock
+            from alembic import command
+            from alembic.config import Config
+
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+        self._write(upgrade)
+
+    # engine hooks ---------------------------------------------------------------------
+    def _before_write(self, conn: Connection) -> None:
+        """Called before a write transaction begins (SQLite asks for BEGIN IMMEDIATE)."""
+
+    def _lock_migrations(self, conn: Connection) -> None:
+        """Serialise concurrent migrations (PostgreSQL takes an advisory lock)."""
+
+    def _is_transient(self, exc: DBAPIError) -> bool:
+        return False
+
+    # runs -----------------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> RunRecord:
+        if not isinstance(run.id, str) or not run.id:
+            raise UsageError(f"create_run: run id must be a non-empty str, got {run.id!r}")
+        _check_status(run.status)
+        if not run.created_at:
+            run.created_at = time.time()
+        row = {
+            "id": run.id,
+            "project": run.project,
+            "name": run.name,
+            "model": run.model,
+            "status": run.status,
+            "archived": bool(run.archived),
+            "config": _dumps(run.config),
+            "tags": _dumps(list(run.tags)),
+            "total_steps": run.total_steps,
+            "created_at": run.created_at,
+            "finished_at": run.finished_at,
+            "heartbeat_at": run.heartbeat_at,
+            "host": run.host,
+            "pid": run.pid,
+            "last_step": run.last_step,
+            "goals": _dumps(run.goals),
+            "notes": run.notes,
+        }
+
+        def tx(conn: Connection) -> None:
+            exists = conn.execute(sa.select(runs.c.id).where(runs.c.id == run.id)).first()
+            if exists is not None:
+                raise UsageError(f"create_run: a run with id {run.id!r} already exists")
+            conn.execute(sa.insert(runs), row)
+
+        try:
+            self._write(tx)
+        except IntegrityError as e:
+            raise UsageError(f"create_run: a run with id {run.id!r} already exists") from e
+        return run
+
+    def get_run(self, run_id: str) -> RunRecord:
+        def tx(conn: Connection) -> RunRecord:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+            if row is None:
+                raise RunNotFoundError(run_id)
+            rec = _run_record(row)
+            q = sa.select(summaries).where(summaries.c.run_id == run_id)
+            rec.summary = {s.key: _summary_record(s) for s in conn.execute(q)}
+            return rec
+
+        return self._read(tx)
+
+    def _where(self, query: RunQuery) -> list[sa.ColumnElement[bool]]:
+        w: list[sa.ColumnElement[bool]] = []
+        if query.project is not None:
+            w.append(runs.c.project == query.project)
+        if query.model is not None:
+            w.append(runs.c.model == query.model)
+        if query.status is not None:
+            _check_status(query.status)
+            w.append(runs.c.status == query.status)
+        if query.archived is not None:
+            w.append(runs.c.archived == bool(query.archived))
+        if query.tag is not None:
+            pattern = "%" + _escape_like(orjson.dumps(query.tag).decode()) + "%"
+            w.append(runs.c.tags.like(pattern, escape="\\"))
+        if query.search:
+            pattern = "%" + _escape_like(query.search.lower()) + "%"
+            w.append(sa.func.lower(runs.c.name).like(pattern, escape="\\"))
+        return w
+
+    def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:
+        query = query or RunQuery()
+        where = self._where(query)
+        if query.limit is not None and query.limit < 0 or query.offset < 0:
+            raise UsageError(f"limit and offset must be >= 0, got {query.limit}, {query.offset}")
+        q = sa.select(runs).where(*where).order_by(runs.c.created_at.desc(), runs.c.id.desc())
+        if query.limit is not None:
+            q = q.limit(query.limit)
+        if query.offset:
+            q = q.offset(query.offset)
+
+        def tx(conn: Connection) -> list[RunRecord]:
+            records = [_run_record(r) for r in conn.execute(q)]
+            if not records:
+                return records
+            by_id = {r.id: r for r in records}
+            ids = sa.select(q.subquery().c.id)
+            sq = sa.select(summaries).where(summaries.c.run_id.in_(ids))
+            for s in conn.execute(sq):
+                by_id[s.run_id].summary[s.key] = _summary_record(s)
+            return records
+
+        return self._read(tx)
+
+    def count_runs(self, query: RunQuery | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(runs).where(*self._where(query or RunQuery()))
+        return self._read(lambda conn: int(conn.execute(q).scalar_one()))
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        unknown = sorted(set(fields) - UPDATABLE)
+        if unknown:
+            allowed = ", ".join(sorted(UPDATABLE))
+            raise UsageError(f"update_run: unknown field {unknown[0]!r} (allowed: {allowed})")
+        if "status" in fields:
+            _check_status(fields["status"])
+        values = {k: (_dumps(v) if k in _JSON_FIELDS else v) for k, v in fields.items()}
+        if "archived" in values:
+            values["archived"] = bool(values["archived"])
+
+        def tx(conn: Connection) -> None:
+            if not values:
+                self._require_run(conn, run_id)
+                return
+            res = conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
+            if res.rowcount == 0:
+                raise RunNotFoundError(run_id)
+
+        self._write(tx)
+
+    def _require_run(self, conn: Connection, run_id: str) -> None:
+        if conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+            raise RunNotFoundError(run_id)
+
+    def _require_runs(self, conn: Connection, ids: list[str]) -> None:
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            found.update(conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(part))).scalars())
+        for run_id in ids:
+            if run_id not in found:
+                raise RunNotFoundError(run_id)
+
+    def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
+        ids = list(dict.fromkeys(run_ids))
+
+        def tx(conn: Connection) -> int:
+            self._require_runs(conn, ids)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                conn.execute(
+                    sa.update(runs).where(runs.c.id.in_(part)).values(archived=bool(archived))
+                )
+            return len(ids)
+
+        return self._write(tx)
+
+    def delete_runs(self, run_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(run_ids))
+
+        def tx(conn: Connection) -> int:
+            self._require_runs(conn, ids)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                for table in PER_RUN_TABLES:
+                    conn.execute(sa.delete(table).where(table.c.run_id.in_(part)))
+                conn.execute(sa.delete(runs).where(runs.c.id.in_(part)))
+            return len(ids)
+
+        return self._write(tx)
+
+    # metrics --------------------------------------------------------------------------
+    def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
+        prepared = {key: _Prepared(key, b) for key, b in batches.items()}
+        prepared = {k: p for k, p in prepared.items() if p.steps.shape[0]}
+        if not prepared:
+            self._read(lambda conn: self._require_run(conn, run_id))
+            return
+        top = max(int(p.steps[-1]) for p in prepared.values())
+
+        def tx(conn: Connection) -> None:
+            last = runs.c.last_step
+            res = conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id)
+                .values(last_step=sa.case((last.is_(None), top), (last < top, top), else_=last))
+            )
+            if res.rowcount == 0:
+                raise RunNotFoundError(run_id)
+            q = sa.select(summaries).where(
+                summaries.c.run_id == run_id, summaries.c.key.in_(list(prepared))
+            )
+            old = {r.key: r for r in conn.execute(q)}
+            for key, p in prepared.items():
+                self._append(conn, run_id, key, p, old.get(key))
+
+        self._write(tx)
+
+    def _append(
+        self, conn: Connection, run_id: str, key: str, p: _Prepared, old: Row[Any] | None
+    ) -> None:
+        steps, times_us, values = p.steps, p.times_us, p.values
+        seq, fresh = 0, True
+        if old is not None:
+            seq = int(old.tail_seq)
+            if int(old.tail_n) < CHUNK_POINTS:
+                blob = conn.execute(
+                    sa.select(chunks_t.c.data).where(
+                        chunks_t.c.run_id == run_id, chunks_t.c.key == key, chunks_t.c.seq == seq
+                    )
+                ).scalar_one()
+                s0, t0, v0 = codec.decode_us(blob)
+                steps = np.concatenate((s0, steps))
+                times_us = np.concatenate((t0, times_us))
+                values = np.concatenate((v0, values))
+                fresh = False
+            else:
+                seq += 1
+        rows = []
+        for i in range(0, steps.shape[0], CHUNK_POINTS):
+            s, t, v = (
+                steps[i : i + CHUNK_POINTS],
+                times_us[i : i + CHUNK_POINTS],
+                values[i : i + CHUNK_POINTS],
+            )
+            mm = _finite_minmax(v)
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "key": key,
+                    "seq": seq + i // CHUNK_POINTS,
+                    "n": int(s.shape[0]),
+                    "step_min": int(s.min()),
+                    "step_max": int(s.max()),
+                    "time_min": int(t.min()) / 1e6,
+                    "time_max": int(t.max()) / 1e6,
+                    "value_min": None if mm is None else float(v[mm[0]]),
+                    "value_max": None if mm is None else float(v[mm[1]]),
+                    "data": codec.encode(s, t, v),
+                }
+            )
+        if not fresh:
+            first = rows.pop(0)
+            conn.execute(
+                sa.update(chunks_t)
+                .where(chunks_t.c.run_id == run_id, chunks_t.c.key == key, chunks_t.c.seq == seq)
+                .values({k: v for k, v in first.items() if k not in ("run_id", "key", "seq")})
+            )
+        if rows:
+            conn.execute(sa.insert(chunks_t), rows)
+        tail = {"tail_seq": seq + (steps.shape[0] - 1) // CHUNK_POINTS}
+        tail["tail_n"] = steps.shape[0] - (tail["tail_seq"] - seq) * CHUNK_POINTS
+        if old is None:
+            summ = _summary_of(p.steps, p.times_us, p.values)
+            conn.execute(sa.insert(summaries), {"run_id": run_id, "key": key, **summ, **tail})
+            return
+        if int(p.steps[0]) > int(old.last_step):
+            summ = _merge_summary(old, _summary_of(p.steps, p.times_us, p.values))
+        else:  # re-logged steps (a resumed run): recompute from the whole series
+            s, t, v = self._load(conn, run_id, key, None)
+            summ = _summary_of(s, t, v)
+        conn.execute(
+            sa.update(summaries)
+            .where(summaries.c.run_id == run_id, summaries.c.key == key)
+            .values(**summ, **tail)
+        )
+
+    def _load(
+        self, conn: Connection, run_id: str, key: str, since: int | None
+    ) -> tuple[Int64s, Int64s, Float64s]:
+        """A key's points in step order, one per step (later writes win), optionally > since."""
+        q = sa.select(chunks_t.c.data).where(chunks_t.c.run_id == run_id, chunks_t.c.key == key)
+        if since is not None:
+            q = q.where(chunks_t.c.step_max > since)
+        parts = [codec.decode_us(b) for b in conn.execute(q.order_by(chunks_t.c.seq)).scalars()]
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty.copy(), np.empty(0, dtype=np.float64)
+        if len(parts) == 1:
+            steps, times_us, values = parts[0]
+        else:
+            steps = np.concatenate([p[0] for p in parts])
+            times_us = np.concatenate([p[1] for p in parts])
+            values = np.concatenate([p[2] for p in parts])
+        order = downsample.step_order(steps)
+        if order is not None:
+            steps, times_us, values = steps[order], times_us[order], values[order]
+        if since is not None and steps.shape[0] and int(steps[0]) <= since:
+            cut = int(np.searchsorted(steps, since, side="right"))
+            steps, times_us, values = steps[cut:], times_us[cut:], values[cut:]
+        return steps, times_us, values
+
+    def read_series(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_points: int | None = None,
+        x: XAxis = "step",
+        since: int | None = None,
+    ) -> Series:
+        if x not in ("step", "time"):
+            raise UsageError(f"read_series: x must be 'step' or 'time', got {x!r}")
+        if max_points is not None and max_points < 1:
+            raise UsageError(f"read_series: max_points must be >= 1, got {max_points}")
+
+        def tx(conn: Connection) -> tuple[int, tuple[Int64s, Int64s, Float64s]]:
+            total = conn.execute(
+                sa.select(summaries.c.count).where(
+                    summaries.c.run_id == run_id, summaries.c.key == key
+                )
+            ).scalar_one_or_none()
+            if total is None:
+                self._require_run(conn, run_id)
+                total = 0
+            return int(total), self._load(conn, run_id, key, since)
+
+        total, (steps, times_us, values) = self._read(tx)
+        times = times_us / 1e6
+        downsampled = False
+        if max_points is not None and steps.shape[0] > max_points:
+            xs = steps.astype(np.float64) if x == "step" else times
+            idx = downsample.bucket_indices(xs, values, max_points)
+            steps, times, values = steps[idx], times[idx], values[idx]
+            downsampled = True
+        return Series(key, steps, times, values, total=total, downsampled=downsampled)
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        def tx(conn: Connection) -> list[str]:
+            q = sa.select(summaries.c.key).where(summaries.c.run_id == run_id)
+            keys = list(conn.execute(q.order_by(summaries.c.key)).scalars())
+            if not keys:
+                self._require_run(conn, run_id)
+            return keys
+
+        return self._read(tx)
+
+    # texts, histograms, artifacts -----------------------------------------------------
+    def write_texts(self, run_id: str, rows: Sequence[TextRecord]) -> None:
+        values = [
+            {
+                "run_id": run_id,
+                "key": r.key,
+                "step": int(r.step),
+                "wall_time": float(r.wall_time),
+                "text": r.text,
+            }
+            for r in rows
+        ]
+
+        def tx(conn: Connection) -> None:
+            self._require_run(conn, run_id)
+            if values:
+                conn.execute(sa.insert(texts), values)
+
+        self._write(tx)
+
+    def read_texts(
+        self, run_id: str, key: str | None = None, since: int | None = None
+    ) -> list[TextRecord]:
+        q = sa.select(texts).where(texts.c.run_id == run_id)
+        if key is not None:
+            q = q.where(texts.c.key == key)
+        if since is not None:
+            q = q.where(texts.c.step > since)
+        q = q.order_by(texts.c.step, texts.c.id)
+
+        def tx(conn: Connection) -> list[TextRecord]:
+            self._require_run(conn, run_id)
+            return [
+                TextRecord(r.key, int(r.step), float(r.wall_time), r.text) for r in conn.execute(q)
+            ]
+
+        return self._read(tx)
+
+    def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
+        values = []
+        for r in rows:
+            if len(r.edges) != len(r.counts) + 1:
+                raise UsageError(
+                    f"histogram {r.key!r} at step {r.step}: edges needs len(counts) + 1 = "
+                    f"{len(r.counts) + 1} entries, got {len(r.edges)}"
+                )
+            values.append(
+                {
+                    "run_id": run_id,
+                    "key": r.key,
+                    "step": int(r.step),
+                    "wall_time": float(r.wall_time),
+                    "edges": _f64_blob(r.edges),
+                    "counts": _f64_blob(r.counts),
+                    "min": _f(float(r.min)),
+                    "max": _f(float(r.max)),
+                    "count": int(r.count),
+                    "sum": _f(float(r.sum)),
+                }
+            )
+
+        def tx(conn: Connection) -> None:
+            self._require_run(conn, run_id)
+            if values:
+                conn.execute(sa.insert(histograms), values)
+
+        self._write(tx)
+
+    def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
+        q = sa.select(histograms).where(histograms.c.run_id == run_id)
+        if key is not None:
+            q = q.where(histograms.c.key == key)
+        q = q.order_by(histograms.c.key, histograms.c.step, histograms.c.id)
+
+        def tx(conn: Connection) -> list[HistogramRecord]:
+            self._require_run(conn, run_id)
+            return [
+                HistogramRecord(
+                    key=r.key,
+                    step=int(r.step),
+                    wall_time=float(r.wall_time),
+                    edges=_f64_list(r.edges),
+                    counts=_f64_list(r.counts),
+                    min=_nan(r.min),
+                    max=_nan(r.max),
+                    count=int(r._mapping["count"]),
+                    sum=_nan(r.sum),
+                )
+                for r in conn.execute(q)
+            ]
+
+        return self._read(tx)
+
+    def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
+        row = {
+            "run_id": run_id,
+            "name": artifact.name,
+            "kind": artifact.kind,
+            "step": artifact.step,
+            "path": artifact.path,
+            "size": int(artifact.size),
+            "wall_time": float(artifact.wall_time),
+        }
+
+        def tx(conn: Connection) -> int:
+            self._require_run(conn, run_id)
+            res = conn.execute(sa.insert(artifacts), row)
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+        artifact.id = self._write(tx)
+        return artifact
+
+    def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
+        q = sa.select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.id)
+
+        def tx(conn: Connection) -> list[ArtifactRecord]:
+            self._require_run(conn, run_id)
+            return [
+                ArtifactRecord(
+                    name=r.name,
+                    kind=r.kind,
+                    step=r.step,
+                    path=r.path,
+                    size=int(r.size),
+                    wall_time=float(r.wall_time),
+                    id=int(r.id),
+                )
+                for r in conn.execute(q)
+            ]
+
+        return self._read(tx)
+
+    # lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+__all__ = ["CHUNK_POINTS", "SQLStore", "head_revision"]

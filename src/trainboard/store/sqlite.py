@@ -1,0 +1,66 @@
+"""The embedded engine: one SQLite file in WAL mode that many processes write at once.
+
+Why these settings: WAL lets readers (the UI) run beside a writer; synchronous=NORMAL is
+durable across process crashes (only an OS crash can lose the last commits) and far faster
+than FULL; every write transaction starts with BEGIN IMMEDIATE so two writers queue on the
+busy timeout instead of deadlocking on a lock upgrade; "database is locked" errors that still
+slip through are retried with backoff by SQLStore.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from trainboard.errors import UsageError
+from trainboard.store.sql import SQLStore
+
+BUSY_TIMEOUT_MS = 30_000
+_BEGIN = "tb_begin"
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql(conn.info.pop(_BEGIN, "BEGIN"))
+
+
+class SQLiteStore(SQLStore):
+    """SQLite engine; `url` is sqlite:///relative/path, sqlite:////absolute/path or
+    sqlite:///:memory:."""
+
+    def __init__(self, url: str) -> None:
+        if not url.startswith("sqlite:///"):
+            raise UsageError(f"SQLite store URL must start with sqlite:///, got {url!r}")
+        path = url[len("sqlite:///") :]
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if path in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "begin", _on_begin)
+        self.path = None if path in ("", ":memory:") else Path(path).expanduser()
+        super().__init__(url, engine)
+
+    def _before_write(self, conn: Connection) -> None:
+        conn.info[_BEGIN] = "BEGIN IMMEDIATE"
+
+    def _is_transient(self, exc: DBAPIError) -> bool:
+        msg = str(exc.orig).lower()
+        return "locked" in msg or "busy" in msg
