@@ -88,7 +88,8 @@ def _delta(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 def fits_float32(values: npt.NDArray[np.float64]) -> bool:
     """True when every value survives float64 -> float32 -> float64 bit-for-bit."""
-    back = values.astype(np.float32).astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        back = values.astype(np.float32).astype(np.float64)
     return bool(np.array_equal(back.view(np.uint64), values.view(np.uint64)))
 
 
@@ -104,7 +105,7 @@ def encode(
     values = np.ascontiguousarray(values, dtype=np.float64)
     f32 = fits_float32(values)
     vals: npt.NDArray[np.generic] = values.astype(np.float32) if f32 else values
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # step/time deltas wrap like the cumsum that undoes them
         payload = (
             _shuffle(_delta(steps.astype(np.int64, copy=False)))
             + _shuffle(_delta(times_us.astype(np.int64, copy=False)))
