@@ -1,0 +1,422 @@
+"""The health verdict: read the curves the way an expert would, and say what to try.
+
+Each check is a pure function over series arrays that returns a `Finding` or None:
+
+    loss_nan          the train loss is NaN/inf (critical when the latest value is)
+    loss_exploding    the recent loss is above where it started and over twice its best
+    loss_not_falling  the recent loss is within 2% of where it started
+    overfitting       validation loss rose ≥3% over ≥2 evals since its best while train fell
+    grad_clipped      grad norm at (or above) the clip value on more than half the recent steps
+    throughput_drop   tokens/s (or steps/s) over the last 20% of the run below 2/3 of earlier
+    stalled           running, but no new step for 10× the usual step interval (and ≥60 s)
+
+`assess` runs them all and makes the verdict (critical > warning > healthy); `health_for`
+reads the series it needs from a store (downsampled, or a tail) and calls `assess`. The API's
+HealthOut (docs/api.md) is `Health.to_json()`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from trainboard.analysis import format as fmt
+from trainboard.analysis.progress import (
+    clock_key,
+    effective_status,
+    eval_loss_key,
+    grad_norm_key,
+    loss_key,
+    read_tail,
+)
+from trainboard.store.base import RunRecord, Status, Store
+
+Severity = Literal["warning", "critical"]
+Verdict = Literal["healthy", "warning", "critical"]
+Array = npt.ArrayLike
+
+NOT_FALLING_MIN_DROP = 0.02  # the loss must fall by at least 2% from its start
+EXPLODE_FACTOR = 2.0  # recent loss over twice its best (and above its start) = exploding
+OVERFIT_MIN_RISE = 0.03  # validation loss 3% above its best...
+OVERFIT_MIN_EVALS = 2  # ...for at least this many evals since the best
+CLIPPED_FRACTION = 0.5  # grad norm at the clip value on more than half the steps
+THROUGHPUT_DROP = 1 / 3  # recent throughput below 2/3 of earlier
+STALL_FACTOR = 10.0  # no step for 10x the usual interval...
+STALL_MIN_S = 60.0  # ...and at least a minute
+MIN_POINTS = 20  # trend checks need this many points
+CLIP_CONFIG_KEYS = (
+    "max_grad_norm", "grad_clip", "clip_grad_norm", "gradient_clip_val", "clip_grad",
+    "grad_clip_norm", "max_norm",
+)  # fmt: skip
+
+_TITLES = {
+    "loss_nan": "loss is NaN/inf",
+    "loss_exploding": "loss exploding",
+    "loss_not_falling": "loss not falling",
+    "overfitting": "overfitting",
+    "grad_clipped": "gradients clipped on most steps",
+    "throughput_drop": "throughput dropped",
+    "stalled": "stalled",
+}
+
+
+@dataclass
+class Finding:
+    check: str
+    severity: Severity
+    saw: str  # what the check saw, with the numbers
+    try_: str  # what to try ("try" in JSON)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "severity": self.severity, "saw": self.saw, "try": self.try_}
+
+
+@dataclass
+class Health:
+    verdict: Verdict
+    findings: list[Finding] = field(default_factory=list)
+    summary: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "findings": [f.to_json() for f in self.findings],
+            "summary": self.summary,
+        }
+
+
+def _arr(x: Array) -> npt.NDArray[np.float64]:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _finite(steps: Array, values: Array) -> tuple[npt.NDArray[np.float64], ...]:
+    s, v = _arr(steps), _arr(values)
+    ok = np.isfinite(v)
+    return s[ok], v[ok]
+
+
+def _ends(v: npt.NDArray[np.float64], head: float, tail: float) -> tuple[float, float]:
+    """Medians of the first `head` and last `tail` fractions (at least 3 points each)."""
+    nh = max(3, int(len(v) * head))
+    nt = max(3, int(len(v) * tail))
+    return float(np.median(v[:nh])), float(np.median(v[-nt:]))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+# --- loss ----------------------------------------------------------------------------------
+
+
+def check_loss_nan(steps: Array, values: Array, key: str = "loss") -> Finding | None:
+    s, v = _arr(steps), _arr(values)
+    bad = ~np.isfinite(v)
+    if not bad.any():
+        return None
+    first = int(s[bad][0])
+    what = "NaN" if math.isnan(v[bad][0]) else "inf"
+    if not math.isfinite(v[-1]):
+        return Finding(
+            "loss_nan",
+            "critical",
+            f"{key} is {fmt.number(float(v[-1]))} at step {int(s[-1]):,} "
+            f"(first non-finite at step {first:,})",
+            "lower the learning rate, clip gradients, use bf16 instead of fp16 or keep the loss "
+            "in fp32, look for bad inputs (empty or all-padding batches); resume from a "
+            f"checkpoint before step {first:,}",
+        )
+    return Finding(
+        "loss_nan",
+        "warning",
+        f"{key} was {what} at {int(bad.sum()):,} of {len(v):,} points (first at step {first:,}), "
+        "finite again since",
+        "if fp16 loss scaling skipped those steps this is expected; otherwise find the batches "
+        "at those steps",
+    )
+
+
+def check_loss_exploding(steps: Array, values: Array, key: str = "loss") -> Finding | None:
+    s, v = _finite(steps, values)
+    if len(v) < MIN_POINTS:
+        return None
+    start, recent = _ends(v, 0.1, 0.1)
+    i_best = int(np.argmin(v))
+    best = float(v[i_best])
+    if best <= 0 or not (recent > start and recent > EXPLODE_FACTOR * best):
+        return None
+    return Finding(
+        "loss_exploding",
+        "critical",
+        f"{key} rose to {fmt.number(recent)} recently from a best of {fmt.number(best)} at step "
+        f"{int(s[i_best]):,}, above where it started ({fmt.number(start)})",
+        "lower the learning rate or lengthen warm-up, clip gradients, check for bad batches; "
+        f"resume from a checkpoint near step {int(s[i_best]):,}",
+    )
+
+
+def check_loss_not_falling(steps: Array, values: Array, key: str = "loss") -> Finding | None:
+    s, v = _finite(steps, values)
+    if len(v) < MIN_POINTS:
+        return None
+    start, recent = _ends(v, 0.1, 0.25)
+    if start == 0:
+        return None
+    drop = (start - recent) / abs(start)
+    if drop >= NOT_FALLING_MIN_DROP:
+        return None
+    return Finding(
+        "loss_not_falling",
+        "warning",
+        f"{key} has not fallen: {fmt.number(start)} at the start, {fmt.number(recent)} recently "
+        f"({_pct(-drop) if drop < 0 else '-' + _pct(drop)}) over {int(s[-1] - s[0]):,} steps",
+        "check the learning rate (too low, or so high it bounces), that gradients reach the "
+        "weights (frozen parameters, zero_grad order), and that inputs and labels line up",
+    )
+
+
+def _level_at(s: npt.NDArray[np.float64], v: npt.NDArray[np.float64], step: float) -> float:
+    """The train loss around `step`: the median of the (up to) 5 points at or before it."""
+    i = int(np.searchsorted(s, step, side="right"))
+    window = v[max(0, i - 5) : max(i, 1)]
+    return float(np.median(window))
+
+
+def check_overfitting(
+    train_steps: Array,
+    train_values: Array,
+    val_steps: Array,
+    val_values: Array,
+    val_key: str = "val/loss",
+) -> Finding | None:
+    vs, vv = _finite(val_steps, val_values)
+    ts, tv = _finite(train_steps, train_values)
+    if len(vv) < OVERFIT_MIN_EVALS + 2 or len(tv) < 3:
+        return None
+    i_best = int(np.argmin(vv))
+    since = len(vv) - 1 - i_best
+    best, last = float(vv[i_best]), float(vv[-1])
+    if since < OVERFIT_MIN_EVALS or best == 0:
+        return None
+    rise = (last - best) / abs(best)
+    t_then = _level_at(ts, tv, float(vs[i_best]))
+    t_now = _level_at(ts, tv, float(ts[-1]))
+    fall = (t_then - t_now) / abs(t_then) if t_then else 0.0
+    if rise < OVERFIT_MIN_RISE or fall <= 0.01:
+        return None
+    step = int(vs[i_best])
+    return Finding(
+        "overfitting",
+        "warning",
+        f"{val_key} rose {_pct(rise)} over the last {since} evals (best {fmt.number(best)} at "
+        f"step {step:,}, now {fmt.number(last)}) while train loss fell {_pct(fall)}",
+        f"stop at the best checkpoint (step {step:,}), add regularisation (dropout, weight "
+        "decay) or more data",
+    )
+
+
+# --- gradients -----------------------------------------------------------------------------
+
+
+def clip_from_config(config: Mapping[str, Any]) -> float | None:
+    """The clip value a config names ("max_grad_norm", "grad_clip", ...), one level deep."""
+    scopes: list[Mapping[str, Any]] = [config]
+    scopes += [v for v in config.values() if isinstance(v, Mapping)]
+    for scope in scopes:
+        for k in CLIP_CONFIG_KEYS:
+            v = scope.get(k)
+            if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+                return float(v)
+    return None
+
+
+def infer_clip(values: Array) -> float | None:
+    """A plateau max: when most points sit exactly at the largest value, that is the clip
+    (a grad norm logged after clipping)."""
+    v = _arr(values)
+    v = v[np.isfinite(v)]
+    if len(v) < MIN_POINTS:
+        return None
+    top = float(v.max())
+    if top <= 0:
+        return None
+    at = np.abs(v - top) <= 1e-6 * top
+    return top if at.mean() > CLIPPED_FRACTION else None
+
+
+def check_grad_clipped(
+    values: Array, clip: float | None = None, key: str = "grad_norm"
+) -> Finding | None:
+    v = _arr(values)
+    v = v[np.isfinite(v)]
+    if len(v) < MIN_POINTS:
+        return None
+    source = "config"
+    if clip is None:
+        clip, source = infer_clip(v), "inferred: most points sit at the max"
+    if clip is None:
+        return None
+    frac = float((v >= clip * (1 - 1e-6)).mean())
+    if frac <= CLIPPED_FRACTION:
+        return None
+    return Finding(
+        "grad_clipped",
+        "warning",
+        f"{key} at or above the clip value {fmt.number(clip, 3)} ({source}) on {_pct(frac)} of "
+        f"the last {len(v):,} points (median {fmt.number(float(np.median(v)), 3)})",
+        "updates are rescaled nearly every step, so the learning rate is not what you set: "
+        "lower the learning rate, lengthen warm-up, or raise the clip value",
+    )
+
+
+# --- speed ---------------------------------------------------------------------------------
+
+
+def check_throughput(times: Array, cumulative: Array, unit: str = "tokens") -> Finding | None:
+    """`cumulative` counts (tokens, or steps) against wall time; compares the rate over the
+    last 20% of the time span with the rate from 10% to 60% (skipping warm-up)."""
+    t, y = _arr(times), _arr(cumulative)
+    ok = np.isfinite(t) & np.isfinite(y)
+    t, y = t[ok], y[ok]
+    if len(t) < 8:
+        return None
+    order = np.argsort(t, kind="stable")
+    t, y = t[order], y[order]
+    span = float(t[-1] - t[0])
+    if span <= 0:
+        return None
+
+    def rate(a: float, b: float) -> float:
+        ta, tb = t[0] + a * span, t[0] + b * span
+        return float((np.interp(tb, t, y) - np.interp(ta, t, y)) / (tb - ta))
+
+    earlier, recent = rate(0.1, 0.6), rate(0.8, 1.0)
+    if earlier <= 0 or recent >= (1 - THROUGHPUT_DROP) * earlier:
+        return None
+    return Finding(
+        "throughput_drop",
+        "warning",
+        f"{unit}/s fell {_pct(1 - recent / earlier)}: {fmt.rate(earlier, unit)} earlier, "
+        f"{fmt.rate(recent, unit)} over the last 20% of the run",
+        "look for a slower data loader, memory swapping, thermal throttling, other jobs on the "
+        "machine or longer sequences; compare the system metrics over the same period",
+    )
+
+
+def check_stalled(
+    step_times: Array, now: float, status: Status, last_step: int | None = None
+) -> Finding | None:
+    t = _arr(step_times)
+    t = t[np.isfinite(t)]
+    if status != "running" or len(t) < 3:
+        return None
+    usual = float(np.median(np.diff(np.sort(t))))
+    idle = now - float(t.max())
+    limit = max(STALL_FACTOR * usual, STALL_MIN_S)
+    if idle <= limit:
+        return None
+    at = f" (last step {last_step:,})" if last_step is not None else ""
+    return Finding(
+        "stalled",
+        "warning",
+        f"no new step for {fmt.duration(idle)}; steps usually come every "
+        f"{fmt.number(usual, 3)}s{at}",
+        "check the process: a hung data loader, a deadlocked collective (NCCL), waiting on "
+        "I/O or a full disk; `py-spy dump --pid PID` shows where it is stuck",
+    )
+
+
+# --- the verdict ---------------------------------------------------------------------------
+
+
+@dataclass
+class HealthInputs:
+    """The arrays `assess` reads; any may be missing (a run that logs no grad norm)."""
+
+    loss: tuple[Array, Array] | None = None  # steps, values
+    loss_key: str = "loss"
+    val: tuple[Array, Array] | None = None
+    val_key: str = "val/loss"
+    grad: Array | None = None  # recent grad norm values
+    grad_key: str = "grad_norm"
+    clip: float | None = None
+    throughput: tuple[Array, Array] | None = None  # times, cumulative count
+    throughput_unit: str = "tokens"
+    step_times: Array | None = None  # wall times of recent steps
+    last_step: int | None = None
+    status: Status = "running"
+    now: float = 0.0
+
+
+def assess(x: HealthInputs) -> Health:
+    findings: list[Finding | None] = []
+    if x.loss is not None:
+        findings.append(check_loss_nan(*x.loss, key=x.loss_key))
+        exploding = check_loss_exploding(*x.loss, key=x.loss_key)
+        findings.append(exploding)
+        if exploding is None:
+            findings.append(check_loss_not_falling(*x.loss, key=x.loss_key))
+        if x.val is not None:
+            findings.append(check_overfitting(*x.loss, *x.val, val_key=x.val_key))
+    if x.grad is not None:
+        findings.append(check_grad_clipped(x.grad, x.clip, key=x.grad_key))
+    if x.throughput is not None:
+        findings.append(check_throughput(*x.throughput, unit=x.throughput_unit))
+    if x.step_times is not None:
+        findings.append(check_stalled(x.step_times, x.now, x.status, x.last_step))
+    found = [f for f in findings if f is not None]
+    found.sort(key=lambda f: f.severity != "critical")
+    if not found:
+        return Health("healthy", [], _healthy_summary(x))
+    verdict: Verdict = "critical" if found[0].severity == "critical" else "warning"
+    return Health(verdict, found, f"{verdict}: " + ", ".join(_TITLES[f.check] for f in found))
+
+
+def _healthy_summary(x: HealthInputs) -> str:
+    if x.loss is None:
+        return "healthy: no loss logged yet, nothing alarming"
+    _, v = _finite(*x.loss)
+    if len(v) < MIN_POINTS:
+        return f"healthy: nothing alarming in {len(v)} loss points (too few to judge trends)"
+    start, recent = _ends(v, 0.1, 0.25)
+    return f"healthy: loss falling ({fmt.number(start)} → {fmt.number(recent)}), no anomalies"
+
+
+def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health:
+    """Read what the checks need — downsampled whole-run series for trends, tails for the
+    grad norm and the step clock — and assess."""
+    import time
+
+    now = time.time() if now is None else now
+    keys = run.summary
+    x = HealthInputs(status=effective_status(run, now), now=now, last_step=run.last_step)
+    lk = loss_key(keys)
+    if lk is not None:
+        s = store.read_series(run.id, lk, max_points=1000)
+        x.loss, x.loss_key = (s.steps, s.values), lk
+        vk = eval_loss_key(keys)
+        if vk is not None:
+            sv = store.read_series(run.id, vk, max_points=1000)
+            x.val, x.val_key = (sv.steps, sv.values), vk
+    gk = grad_norm_key(keys)
+    if gk is not None:
+        g = read_tail(store, run, gk, 1000)
+        if g is not None:
+            x.grad, x.grad_key = g[2], gk
+            x.clip = clip_from_config(run.config)
+    ck = clock_key(keys)
+    clock = read_tail(store, run, ck, 200) if ck else None
+    if clock is not None:
+        x.step_times = clock[1]
+    if "tokens" in keys:
+        st = store.read_series(run.id, "tokens", max_points=1000)
+        x.throughput, x.throughput_unit = (st.times, st.values), "tokens"
+    elif ck is not None:
+        sc = store.read_series(run.id, ck, max_points=1000)
+        x.throughput, x.throughput_unit = (sc.times, sc.steps), "steps"
+    return assess(x)

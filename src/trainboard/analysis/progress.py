@@ -1,0 +1,312 @@
+"""Progress of a run: the one place percent, elapsed, ETA and throughput are computed.
+
+`compute_progress` is pure (a RunRecord, recent (step, wall_time) samples, the tail of the
+cumulative `tokens` series, a clock); `progress_for` reads just the tails it needs from a store.
+The API returns `Progress.to_json()` (ProgressOut in docs/api.md); `trainboard watch`, `show`
+and the demo render the same object.
+
+Why the rate is smoothed: an ETA computed from the last step interval jumps around with every
+slow batch, eval pause or GC. The rate here blends two estimates of seconds per step (the pace):
+
+- a window: the last 60 s or the last 50 steps, whichever reaches further back, as one
+  average (total time / total steps) — steady, and unbiased when intervals jitter;
+- an EMA of the step intervals over the whole tail read (a ratio of the EMA of seconds to the
+  EMA of steps, so alternating fast and slow intervals average to the true pace rather than
+  being biased the way an average of instantaneous rates is).
+
+The ETA is remaining steps × the blended pace. It stays None until a few steps and a few
+seconds have been seen, and is 0 once the run finished.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from trainboard.analysis import format as fmt
+from trainboard.store.base import MetricSummary, RunRecord, Status, Store
+
+WINDOW_S = 60.0  # the rate window reaches back this many seconds...
+WINDOW_STEPS = 50  # ...or this many steps, whichever is further
+EMA_ALPHA = 0.05  # weight of the newest interval in the EMA of the pace
+BLEND = 0.5  # share of the windowed pace in the final pace (the rest is the EMA)
+MIN_STEPS = 3  # no rate until the samples span at least this many steps...
+MIN_SECONDS = 3.0  # ...and this many seconds
+TAIL_POINTS = 400  # how many of the newest points progress_for reads per series
+
+_LOSS_KEYS = ("train/loss", "loss", "train_loss")
+_GRAD_KEYS = ("grad_norm", "train/grad_norm")
+_EVAL_WORDS = ("eval", "val", "valid", "validation", "test")
+
+
+@dataclass
+class Progress:
+    """ProgressOut in docs/api.md."""
+
+    step: int | None
+    total_steps: int | None
+    percent: float | None
+    elapsed_s: float
+    eta_s: float | None
+    steps_per_s: float | None
+    tokens_per_s: float | None
+    tokens: float | None
+    batches: int | None
+    loss: float | None
+    loss_key: str | None
+    grad_norm: float | None
+    epoch: float | None
+    status: Status
+
+    @property
+    def elapsed_text(self) -> str:
+        return fmt.duration(self.elapsed_s)
+
+    @property
+    def eta_text(self) -> str:
+        return fmt.eta(self.eta_s)
+
+    @property
+    def tokens_text(self) -> str:
+        return fmt.millions(self.tokens)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {k: _json_num(v) for k, v in self.__dict__.items()}
+        if self.tokens is not None and math.isfinite(self.tokens):
+            d["tokens"] = int(self.tokens) if self.tokens == int(self.tokens) else self.tokens
+        d["elapsed_text"] = self.elapsed_text
+        d["eta_text"] = self.eta_text
+        d["tokens_text"] = self.tokens_text
+        return d
+
+
+def _json_num(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    return v
+
+
+# --- which metric is which ----------------------------------------------------------------
+
+
+def _is_eval(key: str) -> bool:
+    parts = key.lower().replace("-", "_").replace("/", "_").split("_")
+    return any(p in _EVAL_WORDS for p in parts)
+
+
+def loss_key(keys: Sequence[str] | Mapping[str, Any]) -> str | None:
+    """The train loss: "train/loss" > "loss" > "train_loss" > another key ending in loss that
+    is not an eval/validation one."""
+    names = list(keys)
+    for k in _LOSS_KEYS:
+        if k in names:
+            return k
+    for k in sorted(names):
+        if k.lower().endswith("loss") and not _is_eval(k):
+            return k
+    return None
+
+
+def eval_loss_key(keys: Sequence[str] | Mapping[str, Any]) -> str | None:
+    """The validation loss: an eval/val/validation key ending in loss ("eval/loss", "val_loss")."""
+    cands = [k for k in keys if k.lower().endswith("loss") and _is_eval(k)]
+    for pref in ("eval/loss", "val/loss", "validation/loss", "eval_loss", "val_loss"):
+        if pref in cands:
+            return pref
+    return sorted(cands)[0] if cands else None
+
+
+def grad_norm_key(keys: Sequence[str] | Mapping[str, Any]) -> str | None:
+    names = list(keys)
+    for k in _GRAD_KEYS:
+        if k in names:
+            return k
+    for k in sorted(names):
+        if k.lower().endswith("grad_norm"):
+            return k
+    return None
+
+
+def clock_key(summary: Mapping[str, MetricSummary]) -> str | None:
+    """The series whose points mark training steps: the train loss when logged, else the
+    non-system key that reached the furthest step with the most points."""
+    lk = loss_key(summary)
+    if lk is not None:
+        return lk
+    cands = [k for k in summary if not k.startswith("system/")]
+    if not cands:
+        return None
+    return max(cands, key=lambda k: (summary[k].last_step, summary[k].count, k))
+
+
+def _last(summary: Mapping[str, MetricSummary], key: str | None) -> float | None:
+    if key is None or key not in summary:
+        return None
+    return float(summary[key].last)
+
+
+# --- the smoothed rate ------------------------------------------------------------------
+
+
+def smoothed_rate(
+    steps: npt.ArrayLike, times: npt.ArrayLike, values: npt.ArrayLike | None = None
+) -> float | None:
+    """Units of `values` (default: the steps themselves) per second, smoothed as the module
+    docstring says; None until MIN_STEPS steps and MIN_SECONDS seconds are covered."""
+    s = np.asarray(steps, dtype=np.float64)
+    t = np.asarray(times, dtype=np.float64)
+    y = s if values is None else np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(t) & np.isfinite(y)
+    s, t, y = s[ok], t[ok], y[ok]
+    if s.size < 2 or s[-1] - s[0] < MIN_STEPS or t[-1] - t[0] < MIN_SECONDS:
+        return None
+    # window: the last WINDOW_S seconds or WINDOW_STEPS steps, whichever reaches further back
+    start = int(min(np.searchsorted(t, t[-1] - WINDOW_S), np.searchsorted(s, s[-1] - WINDOW_STEPS)))
+    start = min(start, s.size - 2)
+    dt_win, dy_win = t[-1] - t[start], y[-1] - y[start]
+    if dt_win <= 0 or dy_win <= 0:
+        return None
+    pace_win = dt_win / dy_win
+    dts, dys = np.diff(t), np.diff(y)
+    keep = (dts > 0) & (dys > 0)
+    ema_dt, ema_dy = 0.0, 0.0
+    first = True
+    for dt, dy in zip(dts[keep], dys[keep], strict=True):
+        if first:
+            ema_dt, ema_dy, first = float(dt), float(dy), False
+        else:
+            ema_dt += EMA_ALPHA * (float(dt) - ema_dt)
+            ema_dy += EMA_ALPHA * (float(dy) - ema_dy)
+    pace = pace_win if first else BLEND * pace_win + (1 - BLEND) * (ema_dt / ema_dy)
+    return 1.0 / pace if pace > 0 else None
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+def compute_progress(
+    run: RunRecord,
+    step_samples: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+    tokens_samples: tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike] | None = None,
+    *,
+    now: float,
+    status: Status | None = None,
+) -> Progress:
+    """Progress from what is known: the run (its summary gives the last values), recent
+    (steps, wall_times) of the step clock, the tail (steps, wall_times, values) of the
+    cumulative `tokens` series, and the clock. `status` overrides run.status (the effective
+    status, e.g. crashed for a dead process)."""
+    status = status or run.status
+    summary = run.summary
+    step = run.last_step
+    if step is None and summary:
+        step = max(m.last_step for k, m in summary.items() if not k.startswith("system/"))
+    total = run.total_steps
+
+    percent: float | None = None
+    if total and step is not None:
+        percent = min(100.0, max(0.0, 100.0 * step / total))
+
+    elapsed = _elapsed(run, status, now)
+
+    steps_per_s = None
+    if step_samples is not None:
+        steps_per_s = smoothed_rate(step_samples[0], step_samples[1])
+    tokens_per_s = None
+    if tokens_samples is not None:
+        tokens_per_s = smoothed_rate(*tokens_samples)
+
+    eta: float | None = None
+    if status == "finished":
+        eta = 0.0
+    elif status == "running" and total and step is not None:
+        if step >= total:
+            eta = 0.0
+        elif steps_per_s:
+            eta = (total - step) / steps_per_s
+
+    batches_metric = _last(summary, "batches")
+    batches = int(batches_metric) if batches_metric is not None else step
+    lk = loss_key(summary)
+    return Progress(
+        step=step,
+        total_steps=total,
+        percent=percent,
+        elapsed_s=elapsed,
+        eta_s=eta,
+        steps_per_s=steps_per_s,
+        tokens_per_s=tokens_per_s,
+        tokens=_last(summary, "tokens"),
+        batches=batches,
+        loss=_last(summary, lk),
+        loss_key=lk,
+        grad_norm=_last(summary, grad_norm_key(summary)),
+        epoch=_last(summary, "epoch"),
+        status=status,
+    )
+
+
+def _elapsed(run: RunRecord, status: Status, now: float) -> float:
+    """created_at → finished_at; a run that ended without one (crashed) ends at its last sign
+    of life; a running run at `now`."""
+    end = run.finished_at
+    if end is None and status != "running":
+        marks = [m.last_time for m in run.summary.values()]
+        if run.heartbeat_at is not None:
+            marks.append(run.heartbeat_at)
+        end = max(marks) if marks else run.created_at
+    if end is None:
+        end = now
+    return max(0.0, end - run.created_at)
+
+
+def read_tail(store: Store, run: RunRecord, key: str, n: int) -> tuple[Any, Any, Any] | None:
+    """About the newest `n` points of a key, read with `since` so history is never read."""
+    m = run.summary.get(key)
+    if m is None:
+        return None
+    # points per step so far (a key logged every 10 steps has 0.1), to turn n points into steps
+    density = m.count / max(m.last_step + 1, 1)
+    back = max(WINDOW_STEPS * 2, int(math.ceil(n / max(density, 1e-9))))
+    since = m.last_step - back
+    series = store.read_series(run.id, key, since=since if since >= 0 else None, max_points=n * 4)
+    return series.steps, series.times, series.values
+
+
+def progress_for(store: Store, run: RunRecord, now: float | None = None) -> Progress:
+    """Progress of a stored run, reading only the tails of the step clock and `tokens`."""
+    import time
+
+    now = time.time() if now is None else now
+    status = effective_status(run, now)
+    ck = clock_key(run.summary)
+    clock = read_tail(store, run, ck, TAIL_POINTS) if ck else None
+    toks = read_tail(store, run, "tokens", TAIL_POINTS)
+    return compute_progress(
+        run,
+        (clock[0], clock[1]) if clock else None,
+        toks,
+        now=now,
+        status=status,
+    )
+
+
+def effective_status(run: RunRecord, now: float | None = None) -> Status:
+    """The run's status as a person should see it (a dead process shows as crashed): the
+    SDK engineer's analysis.status decides; until it exists, the stored status."""
+    import importlib
+
+    try:
+        mod = importlib.import_module("trainboard.analysis.status")
+    except ImportError:  # pragma: no cover - only before analysis/status.py lands
+        return run.status
+    fn = getattr(mod, "effective_status", None)
+    if fn is None:  # pragma: no cover
+        return run.status
+    result: Status = fn(run, now=now) if now is not None else fn(run)
+    return result

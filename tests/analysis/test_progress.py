@@ -1,0 +1,149 @@
+"""analysis.progress against hand-worked numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainboard.analysis.progress import (
+    compute_progress,
+    eval_loss_key,
+    grad_norm_key,
+    loss_key,
+    smoothed_rate,
+)
+from trainboard.store.base import MetricSummary, RunRecord
+
+T0 = 1_700_000_000.0
+
+
+def _summ(last: float, last_step: int, last_time: float = T0) -> MetricSummary:
+    return MetricSummary(
+        count=1, last=last, last_step=last_step, min=last, min_step=last_step, max=last,
+        max_step=last_step, first_time=T0, last_time=last_time,
+    )  # fmt: skip
+
+
+def _run(**kw: object) -> RunRecord:
+    base: dict[str, object] = {"id": "a1b2c3d4e5f6", "project": "p", "name": "r"}
+    base.update(kw)
+    return RunRecord(**base)  # type: ignore[arg-type]
+
+
+def test_steady_rate_hand_worked() -> None:
+    # 2 steps/s: a point every 10 steps, 5 s apart, steps 0..100; total 1000
+    steps = np.arange(0, 101, 10)
+    times = T0 + steps / 2.0
+    tokens = steps * 1024.0
+    run = _run(
+        total_steps=1000, last_step=100, created_at=T0 - 10,
+        summary={"train/loss": _summ(2.1, 100), "tokens": _summ(102400, 100),
+                 "grad_norm": _summ(0.43, 100), "epoch": _summ(0.5, 100)},
+    )  # fmt: skip
+    p = compute_progress(run, (steps, times), (steps, times, tokens), now=T0 + 51)
+    assert p.step == 100 and p.total_steps == 1000
+    assert p.percent == 10.0
+    assert p.elapsed_s == 61.0
+    assert p.steps_per_s is not None and abs(p.steps_per_s - 2.0) < 1e-9
+    assert p.tokens_per_s is not None and abs(p.tokens_per_s - 2048.0) < 1e-6
+    assert p.eta_s is not None and abs(p.eta_s - 450.0) < 1e-6  # 900 steps at 2/s
+    assert (p.loss, p.loss_key, p.grad_norm, p.epoch) == (2.1, "train/loss", 0.43, 0.5)
+    assert p.tokens == 102400 and p.batches == 100
+    j = p.to_json()
+    assert j["elapsed_text"] == "1m 1s" and j["eta_text"] == "7m 30s"
+    assert j["tokens_text"] == "0.10M" and j["tokens"] == 102400
+    assert j["status"] == "running"
+
+
+def test_jittering_rate_keeps_eta_steady() -> None:
+    # a point every step, intervals drawn from [0.5, 1.5] s: the true pace is 1 s/step
+    rng = np.random.default_rng(7)
+    dts = rng.uniform(0.5, 1.5, size=400)
+    times = T0 + np.concatenate([[0.0], np.cumsum(dts)])
+    steps = np.arange(times.size)
+    total = 1000
+    etas, naive = [], []
+    for k in range(150, 400):
+        run = _run(total_steps=total, last_step=k, created_at=T0,
+                   summary={"loss": _summ(1.0, k)})  # fmt: skip
+        p = compute_progress(run, (steps[: k + 1], times[: k + 1]), now=times[k])
+        assert p.eta_s is not None
+        etas.append(p.eta_s)
+        naive.append((total - k) * (times[k] - times[k - 1]))
+    # each step ETA falls by about the one second the step took, give or take a few percent
+    # (intervals jitter by ±50%; the naive ETA from the last interval jumps by 50-200%)
+    moves = np.abs(np.diff(etas) + 1.0) / np.asarray(etas[1:])
+    assert moves.max() < 0.03 and moves.mean() < 0.01
+    naive_moves = np.abs(np.diff(naive)) / np.asarray(naive[1:])
+    assert naive_moves.max() > 0.5  # what the smoothing saves us from
+    # and it is accurate: remaining steps at ~1 s/step
+    assert abs(etas[-1] - (total - 399)) / (total - 399) < 0.1
+
+
+def test_alternating_intervals_are_not_biased() -> None:
+    # 0.5 s, 1.5 s, 0.5 s, ...: the mean of instantaneous rates would say 1.33 steps/s
+    dts = np.tile([0.5, 1.5], 50)
+    times = T0 + np.concatenate([[0.0], np.cumsum(dts)])
+    rate = smoothed_rate(np.arange(times.size), times)
+    assert rate is not None and abs(rate - 1.0) < 0.02
+
+
+def test_no_total_steps() -> None:
+    steps = np.arange(0, 21)
+    run = _run(last_step=20, created_at=T0, summary={"train_loss": _summ(3.0, 20)})
+    p = compute_progress(run, (steps, T0 + steps * 0.25), now=T0 + 6)
+    assert p.percent is None and p.eta_s is None
+    assert p.steps_per_s is not None and abs(p.steps_per_s - 4.0) < 1e-9
+    assert p.loss_key == "train_loss" and p.to_json()["eta_text"] == "—"
+
+
+def test_finished_run() -> None:
+    steps = np.arange(0, 501, 50)
+    run = _run(
+        status="finished", total_steps=500, last_step=500, created_at=T0,
+        finished_at=T0 + 3725, summary={"loss": _summ(0.9, 500)},
+    )  # fmt: skip
+    p = compute_progress(run, (steps, T0 + steps * 7.0), now=T0 + 99999)
+    assert p.percent == 100.0 and p.eta_s == 0.0 and p.elapsed_s == 3725.0
+    assert p.to_json()["eta_text"] == "0s" and p.to_json()["elapsed_text"] == "1h 2m 5s"
+
+
+def test_crashed_run_ends_at_last_sign_of_life() -> None:
+    run = _run(
+        status="crashed", total_steps=100, last_step=10, created_at=T0, heartbeat_at=T0 + 40,
+        summary={"loss": _summ(2.0, 10, last_time=T0 + 30)},
+    )  # fmt: skip
+    p = compute_progress(run, None, now=T0 + 5000)
+    assert p.elapsed_s == 40.0 and p.eta_s is None and p.status == "crashed"
+
+
+def test_run_with_no_points() -> None:
+    run = _run(total_steps=2000, created_at=T0)
+    p = compute_progress(run, None, None, now=T0 + 12.5)
+    assert p.step is None and p.percent is None and p.eta_s is None
+    assert p.steps_per_s is None and p.tokens_per_s is None and p.tokens is None
+    assert p.loss is None and p.batches is None and p.elapsed_s == 12.5
+    j = p.to_json()
+    assert (j["elapsed_text"], j["eta_text"], j["tokens_text"]) == ("12s", "—", "—")
+
+
+def test_too_little_known_for_a_rate() -> None:
+    # two points one second and 2 steps apart: no rate, no ETA yet
+    run = _run(total_steps=100, last_step=2, created_at=T0, summary={"loss": _summ(2.0, 2)})
+    p = compute_progress(run, (np.array([0, 2]), np.array([T0, T0 + 1])), now=T0 + 1)
+    assert p.steps_per_s is None and p.eta_s is None
+
+
+def test_batches_metric_and_reached_total() -> None:
+    run = _run(total_steps=100, last_step=100, created_at=T0,
+               summary={"loss": _summ(1.0, 100), "batches": _summ(400, 100)})  # fmt: skip
+    p = compute_progress(run, None, now=T0 + 10)
+    assert p.batches == 400 and p.eta_s == 0.0
+
+
+def test_key_choice() -> None:
+    assert loss_key(["eval/loss", "loss", "train/loss"]) == "train/loss"
+    assert loss_key(["val_loss", "lm_loss"]) == "lm_loss"
+    assert loss_key(["val/loss", "eval_loss"]) is None
+    assert eval_loss_key(["train/loss", "val/loss"]) == "val/loss"
+    assert grad_norm_key(["model/grad_norm", "lr"]) == "model/grad_norm"
+    assert grad_norm_key(["train/grad_norm", "grad_norm"]) == "grad_norm"
