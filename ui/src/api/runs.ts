@@ -1,0 +1,85 @@
+/** The run routes of docs/api.md, one typed function each. */
+import { withToken } from "../lib/token";
+import { API, getJson, postJson, query } from "./client";
+import type {
+  ArtifactOut,
+  HistogramOut,
+  RunDetailOut,
+  RunsOut,
+  RunsQuery,
+  SeriesResponse,
+  TextOut,
+  XAxis,
+} from "./types";
+
+const enc = encodeURIComponent;
+
+export function listRuns(q: RunsQuery, signal?: AbortSignal): Promise<RunsOut> {
+  return getJson<RunsOut>(`/runs${query({ ...q })}`, signal);
+}
+
+export function getRun(id: string, signal?: AbortSignal): Promise<RunDetailOut> {
+  return getJson<RunDetailOut>(`/runs/${enc(id)}`, signal);
+}
+
+export interface SeriesQuery {
+  keys?: string[];
+  maxPoints?: number;
+  x?: XAxis;
+  since?: number;
+}
+
+export function getSeries(
+  id: string,
+  q: SeriesQuery,
+  signal?: AbortSignal,
+): Promise<SeriesResponse> {
+  return getJson<SeriesResponse>(
+    `/runs/${enc(id)}/series${query({
+      keys: q.keys && q.keys.length ? q.keys.join(",") : undefined,
+      max_points: q.maxPoints,
+      x: q.x,
+      since: q.since,
+    })}`,
+    signal,
+  );
+}
+
+export async function getTexts(id: string, since?: number): Promise<TextOut[]> {
+  const r = await getJson<{ texts: TextOut[] }>(`/runs/${enc(id)}/texts${query({ since })}`);
+  return r.texts;
+}
+
+export async function getHistograms(id: string): Promise<HistogramOut[]> {
+  const r = await getJson<{ histograms: HistogramOut[] }>(`/runs/${enc(id)}/histograms`);
+  return r.histograms;
+}
+
+export async function getArtifacts(id: string): Promise<ArtifactOut[]> {
+  const r = await getJson<{ artifacts: ArtifactOut[] }>(`/runs/${enc(id)}/artifacts`);
+  return r.artifacts;
+}
+
+export function archiveRuns(ids: string[]): Promise<{ archived: number }> {
+  return postJson("/runs/archive", { ids });
+}
+
+export function unarchiveRuns(ids: string[]): Promise<{ unarchived: number }> {
+  return postJson("/runs/unarchive", { ids });
+}
+
+/** Delete is irreversible: only call this after the person confirmed in a dialog. */
+export function deleteRuns(ids: string[]): Promise<{ deleted: number }> {
+  return postJson("/runs/delete", { ids, confirm: true });
+}
+
+/** Links the browser follows itself (no header), so the token rides in the query string. */
+export const links = {
+  seriesCsv: (id: string, key: string) =>
+    withToken(`${API}/runs/${enc(id)}/series.csv${query({ key })}`),
+  exportCsv: (id: string) => withToken(`${API}/runs/${enc(id)}/export.csv`),
+  exportJson: (id: string) => withToken(`${API}/runs/${enc(id)}/export.json`),
+  artifact: (id: string, artifactId: string | number) =>
+    withToken(`${API}/runs/${enc(id)}/artifacts/${enc(String(artifactId))}/file`),
+  events: () => withToken(`${API}/events`),
+};

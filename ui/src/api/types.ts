@@ -1,0 +1,164 @@
+/**
+ * The JSON shapes of the v1 HTTP API (docs/api.md), mirrored by hand so the pages are typed
+ * against the contract the server promises. Numbers that may be NaN or ±inf travel as strings.
+ */
+
+/** A float as the API sends it: NaN and ±inf arrive as "NaN", "Infinity", "-Infinity". */
+export type Num = number | "NaN" | "Infinity" | "-Infinity";
+
+export type RunStatus = "running" | "finished" | "failed" | "crashed" | "killed";
+
+export const RUN_STATUSES: readonly RunStatus[] = [
+  "running",
+  "finished",
+  "failed",
+  "crashed",
+  "killed",
+];
+
+export interface MetricSummary {
+  count: number;
+  last: Num | null;
+  last_step: number | null;
+  min: Num | null;
+  min_step: number | null;
+  max: Num | null;
+  max_step: number | null;
+  first_time?: number | null;
+  last_time?: number | null;
+}
+
+export interface ProgressOut {
+  step: number | null;
+  total_steps: number | null;
+  percent: number | null;
+  elapsed_s: number | null;
+  eta_s: number | null;
+  steps_per_s: number | null;
+  tokens_per_s: number | null;
+  tokens: number | null;
+  batches: number | null;
+  loss: Num | null;
+  loss_key: string | null;
+  grad_norm: Num | null;
+  epoch: number | null;
+  status: RunStatus | string;
+  elapsed_text: string;
+  eta_text: string;
+  tokens_text: string;
+}
+
+export interface RunOut {
+  id: string;
+  name: string;
+  project: string | null;
+  model: string | null;
+  status: RunStatus | string;
+  archived: boolean;
+  tags: string[];
+  config: Record<string, unknown>;
+  total_steps: number | null;
+  last_step: number | null;
+  created_at: number;
+  finished_at: number | null;
+  heartbeat_at: number | null;
+  duration_s: number | null;
+  summary: Record<string, MetricSummary>;
+  progress: ProgressOut | null;
+  current_loss: Num | null;
+  best_eval_loss: Num | null;
+  eval_key: string | null;
+  group_best: boolean;
+  delta_to_best_pct: Num | null;
+}
+
+export interface RunsOut {
+  total: number;
+  runs: RunOut[];
+}
+
+export interface Finding {
+  check: string;
+  severity: "info" | "warning" | "critical" | string;
+  saw: string;
+  try: string;
+}
+
+export interface HealthOut {
+  verdict: "healthy" | "warning" | "critical" | string;
+  findings: Finding[];
+  summary: string;
+}
+
+export interface RunDetailOut {
+  run: RunOut;
+  health: HealthOut | null;
+  keys: string[];
+}
+
+export type XAxis = "step" | "time" | "tokens";
+
+export interface SeriesOut {
+  steps: number[];
+  times: number[];
+  values: (Num | null)[];
+  x: (number | null)[];
+  total: number;
+  downsampled: boolean;
+}
+
+export interface SeriesResponse {
+  run: string;
+  x: XAxis;
+  series: Record<string, SeriesOut>;
+}
+
+export interface TextOut {
+  key: string;
+  step: number;
+  wall_time: number;
+  text: string;
+}
+
+export interface HistogramOut {
+  key: string;
+  step: number;
+  wall_time: number;
+  edges: number[];
+  counts: number[];
+  min: Num | null;
+  max: Num | null;
+  count: number;
+  sum: Num | null;
+}
+
+export interface ArtifactOut {
+  id: string | number;
+  name: string;
+  kind: string | null;
+  step: number | null;
+  path: string;
+  size: number | null;
+  wall_time: number | null;
+}
+
+export interface ApiErrorBody {
+  error: { status: number; code: string; message: string };
+}
+
+export interface PointsEvent {
+  run: string;
+  last_step: number;
+  keys: string[];
+}
+
+export interface RunsQuery {
+  project?: string;
+  model?: string;
+  status?: string;
+  tag?: string;
+  search?: string;
+  archived?: "false" | "true" | "all";
+  limit?: number;
+  offset?: number;
+}

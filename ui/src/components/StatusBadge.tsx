@@ -1,0 +1,12 @@
+/** A run's status in its colour (running blue, finished green, failed red, crashed orange). */
+import { STATUS_COLOURS } from "../lib/colors";
+
+export function StatusBadge({ status }: { status: string }) {
+  const c = STATUS_COLOURS[status] ?? "#5f6b7a";
+  return (
+    <span class={`badge status status-${status}`} style={{ color: c, borderColor: c }}>
+      {status === "running" ? <span class="pulse" style={{ background: c }} /> : null}
+      {status}
+    </span>
+  );
+}

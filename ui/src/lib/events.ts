@@ -1,0 +1,67 @@
+/**
+ * One shared EventSource on /api/v1/events for the whole app: pages subscribe to `runs` and
+ * `points` and get parsed payloads. The browser reconnects on its own after a drop; `onOpen`
+ * lets a page catch up on what it missed while the stream was down.
+ */
+import { links } from "../api/runs";
+import type { PointsEvent } from "../api/types";
+
+export type EventName = "runs" | "points";
+type Handler = (data: unknown) => void;
+
+const handlers: Record<EventName, Set<Handler>> = { runs: new Set(), points: new Set() };
+const openHandlers = new Set<() => void>();
+let source: EventSource | null = null;
+let opened = false;
+
+function ensure(): void {
+  if (source || typeof EventSource === "undefined") return;
+  source = new EventSource(links.events());
+  source.onopen = () => {
+    // The first open is the page's own load; later ones are reconnects that may have missed events.
+    if (opened) for (const h of openHandlers) h();
+    opened = true;
+    document.documentElement.dataset.live = "1";
+  };
+  source.onerror = () => {
+    document.documentElement.dataset.live = "0";
+  };
+  for (const name of Object.keys(handlers) as EventName[]) {
+    source.addEventListener(name, (e: MessageEvent<string>) => {
+      let data: unknown = null;
+      try {
+        data = e.data ? JSON.parse(e.data) : null;
+      } catch {
+        data = null;
+      }
+      for (const h of handlers[name]) h(data);
+    });
+  }
+}
+
+export function subscribe(name: EventName, h: Handler): () => void {
+  ensure();
+  handlers[name].add(h);
+  return () => {
+    handlers[name].delete(h);
+  };
+}
+
+export function onReconnect(h: () => void): () => void {
+  ensure();
+  openHandlers.add(h);
+  return () => {
+    openHandlers.delete(h);
+  };
+}
+
+export function asPointsEvent(data: unknown): PointsEvent | null {
+  if (!data || typeof data !== "object") return null;
+  const d = data as Partial<PointsEvent>;
+  if (typeof d.run !== "string") return null;
+  return {
+    run: d.run,
+    last_step: typeof d.last_step === "number" ? d.last_step : -1,
+    keys: Array.isArray(d.keys) ? d.keys.filter((k): k is string => typeof k === "string") : [],
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Display formatting only. The numbers themselves (progress, ETA, deltas, best run, health) are
+ * computed by the server's analysis layer; this file only turns them into text.
+ */
+import type { Num } from "../api/types";
+
+/** The API's float (NaN/±inf arrive as strings) as a JS number; null stays null. */
+export function num(v: Num | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") return v;
+  if (v === "NaN") return Number.NaN;
+  if (v === "Infinity") return Number.POSITIVE_INFINITY;
+  if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
+  const n = Number(v);
+  return Number.isNaN(n) ? null : n;
+}
+
+const DASH = "—";
+
+function special(n: number): string | null {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Number.POSITIVE_INFINITY) return "inf";
+  if (n === Number.NEGATIVE_INFINITY) return "-inf";
+  return null;
+}
+
+/** Fixed decimals (loss to 4); "—" when missing, NaN/inf spelled out. */
+export function fixed(v: Num | null | undefined, digits = 4): string {
+  const n = num(v);
+  if (n === null) return DASH;
+  return special(n) ?? n.toFixed(digits);
+}
+
+/** A general number: compact but exact enough for a table cell (lr 3e-5, loss 2.3101, 15,400). */
+export function general(v: Num | null | undefined): string {
+  const n = num(v);
+  if (n === null) return DASH;
+  const s = special(n);
+  if (s) return s;
+  if (n === 0) return "0";
+  const a = Math.abs(n);
+  if (Number.isInteger(n) && a < 1e15) return n.toLocaleString("en-US");
+  if (a >= 1e5 || a < 1e-3) return n.toExponential(3).replace(/\.?0+e/, "e");
+  return String(Number(n.toPrecision(6)));
+}
+
+/** Rates such as steps/s and tokens/s. */
+export function rate(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  if (v >= 100) return Math.round(v).toLocaleString("en-US");
+  return v.toFixed(2);
+}
+
+export function int(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return Math.round(v).toLocaleString("en-US");
+}
+
+export function percent(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return `${v.toFixed(digits)}%`;
+}
+
+/** "+35% eval loss" style delta text from the API's delta_to_best_pct. */
+export function delta(v: Num | null | undefined): string {
+  const n = num(v);
+  if (n === null || !Number.isFinite(n)) return DASH;
+  const r = Math.abs(n) >= 10 ? Math.round(n) : Number(n.toFixed(1));
+  return `${r >= 0 ? "+" : ""}${r}%`;
+}
+
+/** A plain seconds count as "1h 2m 5s" for table cells that get only duration_s. */
+export function duration(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return DASH;
+  let t = Math.max(0, Math.round(s));
+  const d = Math.floor(t / 86400);
+  t -= d * 86400;
+  const h = Math.floor(t / 3600);
+  t -= h * 3600;
+  const m = Math.floor(t / 60);
+  const sec = t - m * 60;
+  if (d) return `${d}d ${h}h ${m}m`;
+  if (h) return `${h}h ${m}m ${sec}s`;
+  if (m) return `${m}m ${sec}s`;
+  return `${sec}s`;
+}
+
+/** Epoch seconds as local "2026-11-21 23:41". */
+export function datetime(t: number | null | undefined): string {
+  if (t === null || t === undefined || !Number.isFinite(t)) return DASH;
+  const d = new Date(t * 1000);
+  const p = (x: number) => String(x).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return DASH;
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Any config value as text (objects as compact JSON); never HTML. */
+export function configValue(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Client-side routing on real paths (`/`, `/runs/:id`, `/compare?runs=a,b`): the server answers
+ * every page path with index.html, so a reload or a shared link opens the same page.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { withToken } from "./token";
+
+export interface Location {
+  path: string;
+  params: URLSearchParams;
+}
+
+const listeners = new Set<() => void>();
+
+function current(): Location {
+  return { path: window.location.pathname, params: new URLSearchParams(window.location.search) };
+}
+
+/** Go to an in-app URL without a page load; `replace` keeps the history entry (filters). */
+export function navigate(url: string, replace = false): void {
+  const target = withToken(url);
+  if (target === window.location.pathname + window.location.search) return;
+  if (replace) window.history.replaceState(null, "", target);
+  else window.history.pushState(null, "", target);
+  for (const l of listeners) l();
+}
+
+window.addEventListener("popstate", () => {
+  for (const l of listeners) l();
+});
+
+export function useLocation(): Location {
+  const [loc, setLoc] = useState(current);
+  useEffect(() => {
+    const l = () => setLoc(current());
+    listeners.add(l);
+    return () => {
+      listeners.delete(l);
+    };
+  }, []);
+  return loc;
+}
+
+/** An onClick for <a href> that navigates in-app unless the person asked for a new tab. */
+export function linkClick(url: string) {
+  return (e: MouseEvent) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey)
+      return;
+    e.preventDefault();
+    navigate(url);
+  };
+}
+
+/** The URL of a page as a string for <a href>, token included when one is in use. */
+export function href(url: string): string {
+  return withToken(url);
+}
+
+export function matchRun(path: string): string | null {
+  const m = /^\/runs\/([^/]+)\/?$/.exec(path);
+  return m && m[1] ? decodeURIComponent(m[1]) : null;
+}

@@ -1,0 +1,431 @@
+/**
+ * The Runs page: every run, grouped by model (toggle), filtered by status / project / tag, searched
+ * by name, archived ones hidden unless asked. The list is paged through the API (limit/offset), so
+ * 10,000 runs never become 10,000 DOM rows. Best-in-group and deltas come from the API as they are.
+ * Filters live in the URL so a reload or a shared link shows the same view.
+ */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
+import { archiveRuns, deleteRuns, listRuns, unarchiveRuns } from "../api/runs";
+import { RUN_STATUSES, type RunOut, type RunsOut } from "../api/types";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { ProgressBar } from "../components/ProgressBar";
+import { StatusBadge } from "../components/StatusBadge";
+import { subscribe } from "../lib/events";
+import { datetime, delta, duration, fixed, int } from "../lib/format";
+import { href, linkClick, navigate, type Location } from "../lib/router";
+import { coalesce } from "../lib/schedule";
+
+export const PAGE_SIZE = 200;
+
+interface Filters {
+  status: string;
+  project: string;
+  tag: string;
+  search: string;
+  archived: boolean;
+  group: boolean;
+  offset: number;
+}
+
+function readFilters(p: URLSearchParams): Filters {
+  return {
+    status: p.get("status") ?? "",
+    project: p.get("project") ?? "",
+    tag: p.get("tag") ?? "",
+    search: p.get("search") ?? "",
+    archived: p.get("archived") === "1",
+    group: p.get("group") !== "0",
+    offset: Math.max(0, Number(p.get("offset") ?? 0) || 0),
+  };
+}
+
+function filtersUrl(f: Filters): string {
+  const q = new URLSearchParams();
+  if (f.status) q.set("status", f.status);
+  if (f.project) q.set("project", f.project);
+  if (f.tag) q.set("tag", f.tag);
+  if (f.search) q.set("search", f.search);
+  if (f.archived) q.set("archived", "1");
+  if (!f.group) q.set("group", "0");
+  if (f.offset) q.set("offset", String(f.offset));
+  const s = q.toString();
+  return s ? `/?${s}` : "/";
+}
+
+function deltaText(r: RunOut): string {
+  const metric = (r.eval_key ?? "loss").replace(/[/_]/g, " ");
+  return `${delta(r.delta_to_best_pct)} ${metric}`;
+}
+
+function RunRow({
+  r,
+  selected,
+  toggle,
+  showModel,
+}: {
+  r: RunOut;
+  selected: boolean;
+  toggle: (id: string) => void;
+  showModel: boolean;
+}) {
+  const url = `/runs/${encodeURIComponent(r.id)}`;
+  return (
+    <tr class={`${selected ? "selected" : ""}${r.archived ? " archived" : ""}`} data-run-id={r.id}>
+      <td class="c-check">
+        <input
+          type="checkbox"
+          aria-label={`select ${r.name}`}
+          checked={selected}
+          onChange={() => toggle(r.id)}
+        />
+      </td>
+      <td class="c-name">
+        <a href={href(url)} onClick={linkClick(url)} class="run-link">
+          {r.name}
+        </a>
+        {r.archived ? <span class="chip">archived</span> : null}
+        {r.tags.map((t) => (
+          <span class="chip" key={t}>
+            {t}
+          </span>
+        ))}
+      </td>
+      {showModel ? <td class="c-model">{r.model ?? "—"}</td> : null}
+      <td class="c-status">
+        <StatusBadge status={r.progress?.status ?? r.status} />
+      </td>
+      <td class="c-progress">
+        <ProgressBar pct={r.progress?.percent} status={r.progress?.status ?? r.status} />
+      </td>
+      <td class="num">{fixed(r.current_loss, 4)}</td>
+      <td class="num">{fixed(r.best_eval_loss, 4)}</td>
+      <td class="c-best">
+        {r.group_best ? (
+          <span class="best" title="best run of this model">
+            🏆 best
+          </span>
+        ) : r.delta_to_best_pct != null ? (
+          <span class="delta num">{deltaText(r)}</span>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
+      <td class="num">{duration(r.duration_s)}</td>
+      <td class="num muted">{datetime(r.created_at)}</td>
+    </tr>
+  );
+}
+
+export function RunsPage({ loc }: { loc: Location }) {
+  const f = readFilters(loc.params);
+  const [data, setData] = useState<RunsOut | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [search, setSearch] = useState(f.search);
+  const fRef = useRef(f);
+  fRef.current = f;
+
+  const update = (patch: Partial<Filters>) => {
+    const next = { ...fRef.current, offset: 0, ...patch };
+    navigate(filtersUrl(next), true);
+  };
+
+  const load = async () => {
+    const cur = fRef.current;
+    try {
+      const out = await listRuns({
+        status: cur.status || undefined,
+        project: cur.project || undefined,
+        tag: cur.tag || undefined,
+        search: cur.search || undefined,
+        archived: cur.archived ? "all" : "false",
+        limit: PAGE_SIZE,
+        offset: cur.offset,
+      });
+      setData(out);
+      setError(null);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const key = filtersUrl(f);
+  useEffect(() => {
+    void load();
+  }, [key]);
+
+  // Live: runs created / status changed / new points; coalesced so a busy run costs ~1 fetch/s.
+  useEffect(() => {
+    const refresh = coalesce(load, 700);
+    const offs = [subscribe("runs", refresh), subscribe("points", refresh)];
+    return () => {
+      refresh.cancel();
+      for (const off of offs) off();
+    };
+  }, []);
+
+  // Search is debounced so typing does not send a request per key.
+  useEffect(() => {
+    if (search === f.search) return;
+    const t = setTimeout(() => update({ search }), 250);
+    return () => clearTimeout(t);
+  }, [search]);
+
+  const runs = data?.runs ?? [];
+  const groups = useMemo(() => {
+    const m = new Map<string, RunOut[]>();
+    for (const r of runs) {
+      const k = f.group ? (r.model ?? "") : "";
+      const list = m.get(k) ?? [];
+      list.push(r);
+      m.set(k, list);
+    }
+    return [...m.entries()];
+  }, [runs, f.group]);
+
+  const projects = useMemo(
+    () => [...new Set(runs.map((r) => r.project).filter((p): p is string => !!p))].sort(),
+    [runs],
+  );
+  const tags = useMemo(() => [...new Set(runs.flatMap((r) => r.tags))].sort(), [runs]);
+
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
+  const allOnPage = runs.length > 0 && runs.every((r) => selected.has(r.id));
+  const toggleAll = () =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (allOnPage) for (const r of runs) n.delete(r.id);
+      else for (const r of runs) n.add(r.id);
+      return n;
+    });
+
+  const ids = [...selected];
+  const act = async (what: string, fn: () => Promise<unknown>, clear: boolean) => {
+    setBusy(true);
+    try {
+      await fn();
+      setNotice(what);
+      if (clear) setSelected(new Set());
+      await load();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const total = data?.total ?? 0;
+  const from = total ? f.offset + 1 : 0;
+  const to = Math.min(total, f.offset + runs.length);
+  const cols = f.group ? 9 : 10;
+
+  return (
+    <div class="page runs-page">
+      <div class="toolbar">
+        <input
+          type="search"
+          class="search"
+          placeholder="Search runs by name"
+          aria-label="search by name"
+          value={search}
+          onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
+        />
+        <select
+          aria-label="status"
+          value={f.status}
+          onChange={(e) => update({ status: (e.target as HTMLSelectElement).value })}
+        >
+          <option value="">all statuses</option>
+          {RUN_STATUSES.map((s) => (
+            <option value={s} key={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <input
+          list="tb-projects"
+          placeholder="project"
+          aria-label="project"
+          value={f.project}
+          onChange={(e) => update({ project: (e.target as HTMLInputElement).value.trim() })}
+        />
+        <datalist id="tb-projects">
+          {projects.map((p) => (
+            <option value={p} key={p} />
+          ))}
+        </datalist>
+        <input
+          list="tb-tags"
+          placeholder="tag"
+          aria-label="tag"
+          value={f.tag}
+          onChange={(e) => update({ tag: (e.target as HTMLInputElement).value.trim() })}
+        />
+        <datalist id="tb-tags">
+          {tags.map((t) => (
+            <option value={t} key={t} />
+          ))}
+        </datalist>
+        <label class="toggle">
+          <input
+            type="checkbox"
+            checked={f.group}
+            onChange={(e) => update({ group: (e.target as HTMLInputElement).checked })}
+          />
+          group by model
+        </label>
+        <label class="toggle">
+          <input
+            type="checkbox"
+            checked={f.archived}
+            onChange={(e) => update({ archived: (e.target as HTMLInputElement).checked })}
+          />
+          show archived
+        </label>
+        <span class="grow" />
+        <span class="muted num" data-testid="runs-count">
+          {data ? `${int(from)}–${int(to)} of ${int(total)}` : "loading…"}
+        </span>
+        <button
+          type="button"
+          disabled={f.offset <= 0}
+          onClick={() => update({ offset: Math.max(0, f.offset - PAGE_SIZE) })}
+          aria-label="previous page"
+        >
+          ‹
+        </button>
+        <button
+          type="button"
+          disabled={f.offset + PAGE_SIZE >= total}
+          onClick={() => update({ offset: f.offset + PAGE_SIZE })}
+          aria-label="next page"
+        >
+          ›
+        </button>
+      </div>
+
+      <div class={`bulk${ids.length ? " on" : ""}`} aria-label="bulk actions">
+        <span class="num">{ids.length} selected</span>
+        <button
+          type="button"
+          class="primary"
+          disabled={ids.length < 1 || busy}
+          onClick={() => navigate(`/compare?runs=${ids.map(encodeURIComponent).join(",")}`)}
+        >
+          Compare
+        </button>
+        <button
+          type="button"
+          disabled={!ids.length || busy}
+          onClick={() => act(`archived ${ids.length} run(s)`, () => archiveRuns(ids), true)}
+        >
+          Archive
+        </button>
+        <button
+          type="button"
+          disabled={!ids.length || busy}
+          onClick={() => act(`unarchived ${ids.length} run(s)`, () => unarchiveRuns(ids), true)}
+        >
+          Unarchive
+        </button>
+        <button
+          type="button"
+          class="danger"
+          disabled={!ids.length || busy}
+          onClick={() => setConfirmDelete(true)}
+        >
+          Delete…
+        </button>
+        <button type="button" class="link" disabled={!ids.length} onClick={() => setSelected(new Set())}>
+          clear
+        </button>
+        {notice ? <span class="notice">{notice}</span> : null}
+      </div>
+
+      {error ? (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      ) : null}
+
+      <table class="runs">
+        <thead>
+          <tr>
+            <th class="c-check">
+              <input
+                type="checkbox"
+                aria-label="select all on this page"
+                checked={allOnPage}
+                onChange={toggleAll}
+              />
+            </th>
+            <th>name</th>
+            {f.group ? null : <th>model</th>}
+            <th>status</th>
+            <th>progress</th>
+            <th class="num">loss</th>
+            <th class="num">best eval loss</th>
+            <th>vs best</th>
+            <th class="num">duration</th>
+            <th class="num">created</th>
+          </tr>
+        </thead>
+        {groups.map(([model, rs]) => (
+          <tbody key={model} class="group" data-model={model}>
+            {f.group ? (
+              <tr class="group-head">
+                <td colSpan={cols}>
+                  <span class="group-model">{model || "(no model)"}</span>
+                  <span class="muted num"> · {rs.length} run{rs.length === 1 ? "" : "s"}</span>
+                </td>
+              </tr>
+            ) : null}
+            {rs.map((r) => (
+              <RunRow
+                key={r.id}
+                r={r}
+                selected={selected.has(r.id)}
+                toggle={toggle}
+                showModel={!f.group}
+              />
+            ))}
+          </tbody>
+        ))}
+      </table>
+      {data && runs.length === 0 ? (
+        <p class="empty">
+          No runs{f.search || f.status || f.project || f.tag ? " match these filters" : " yet"}.
+          Start one with <code>trainboard.init(...)</code>.
+        </p>
+      ) : null}
+
+      {confirmDelete ? (
+        <ConfirmDialog
+          title={`Delete ${ids.length} run${ids.length === 1 ? "" : "s"}?`}
+          confirmLabel="Delete"
+          danger
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={() => {
+            setConfirmDelete(false);
+            void act(`deleted ${ids.length} run(s)`, () => deleteRuns(ids), true);
+          }}
+        >
+          <p>
+            This removes their metrics, texts, histograms and artifacts records for good. Archive
+            instead to only hide them.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
+  );
+}
