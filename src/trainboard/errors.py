@@ -4,9 +4,13 @@
     ├── UsageError(ValueError)        bad input at a boundary: SDK call, CLI argument, query
     │   └── ImportFormatError         an imported file (jsonl, TensorBoard) is malformed
     ├── RunNotFoundError(KeyError)    no run with that id
+    ├── NotFoundError(LookupError)    another missing thing: an API path, an artifact
+    ├── AuthError                     a request without the server's token (401)
     ├── ConfirmationRequiredError     a destructive action was not confirmed
     ├── StoreError                    the store could not be opened or written
     └── MissingExtraError(ImportError) an optional integration is not installed
+
+    TrainboardWarning(UserWarning)    a background problem (store unreachable, retrying)
 
 `log()` type errors are plain `TypeError`/`ValueError` (what Python users expect from a bad
 argument); their messages follow the same "what, expected, got" shape.
@@ -53,6 +57,20 @@ class RunNotFoundError(TrainboardError, KeyError):
         return self.message
 
 
+class NotFoundError(TrainboardError, LookupError):
+    """Something other than a run is missing (an API path, an artifact file)."""
+
+    status = 404
+    code = "not_found"
+
+
+class AuthError(TrainboardError):
+    """The server was started with a token and the request did not carry it."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class ConfirmationRequiredError(UsageError):
     code = "confirmation_required"
 
@@ -72,3 +90,8 @@ class MissingExtraError(TrainboardError, ImportError):
         super().__init__(
             f"{feature} needs {package}, which is not installed: pip install 'trainboard[{extra}]'"
         )
+
+
+class TrainboardWarning(UserWarning):
+    """Something went wrong off the training thread (the store was unreachable, a write was
+    retried); training goes on and nothing is lost unless the warning says so."""

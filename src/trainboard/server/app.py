@@ -1,0 +1,141 @@
+"""The server: `create_app()` builds the FastAPI app, `serve()` runs it under uvicorn.
+
+The app holds one store (opened here, closed by the lifespan), one live-update poller
+(server/sse.py) and the ingest log of the remote SDK's sequence numbers. Routes live one
+resource per module in server/routes/; the built web UI is served last, for every path the
+API does not claim.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import os
+import re
+import sys
+import threading
+import webbrowser
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from trainboard import config
+from trainboard.errors import UsageError
+from trainboard.server.auth import TokenMiddleware
+from trainboard.server.errors import install_error_handlers
+from trainboard.server.pages import pages_router
+from trainboard.server.routes.artifacts import artifacts_router
+from trainboard.server.routes.events import events_router
+from trainboard.server.routes.histograms import histograms_router
+from trainboard.server.routes.ingest import IngestLog, ingest_router
+from trainboard.server.routes.runs import runs_router
+from trainboard.server.routes.series import series_router
+from trainboard.server.routes.texts import texts_router
+from trainboard.server.sse import EventHub
+from trainboard.store.base import open_store
+
+API = "/api/v1"
+
+
+def create_app(store_url: str | None = None, token: str | None = None) -> FastAPI:
+    """The app over the store at `store_url` (default: the configured store). With a token
+    (or TRAINBOARD_TOKEN), every API call and page needs it."""
+    url = store_url or config.store_url()
+    store = open_store(url)
+    token = token if token is not None else (config.token() or None)
+    events = EventHub(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await events.start()
+        try:
+            yield
+        finally:
+            await events.stop()
+            store.close()
+
+    app = FastAPI(
+        title="trainboard",
+        summary="Training runs, live: progress, series, comparisons.",
+        version="1",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.events = events
+    app.state.ingest_log = IngestLog()
+    app.state.artifacts_dir = config.artifacts_dir(url)
+    install_error_handlers(app)
+    for router in (
+        runs_router,
+        series_router,
+        texts_router,
+        histograms_router,
+        artifacts_router,
+        events_router,
+        ingest_router,
+        *_optional_routers(),
+    ):
+        app.include_router(router, prefix=API)
+    app.include_router(pages_router)
+    if token:
+        app.add_middleware(TokenMiddleware, token=token)
+    return app
+
+
+def _optional_routers() -> list[APIRouter]:
+    """Routers written alongside this module by other parts (the Compare page's route)."""
+    if importlib.util.find_spec("trainboard.server.routes.compare") is None:
+        return []
+    from trainboard.server.routes.compare import compare_router
+
+    return [compare_router]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _has_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    open_browser: bool = False,
+    store_url: str | None = None,
+) -> None:
+    """Serve the dashboard until interrupted. Refuses a non-loopback host without a token:
+    anyone who can reach the port could otherwise read and delete every run."""
+    import uvicorn
+
+    token = token or config.token() or None
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to listen on {host}, which is reachable from other machines, without a "
+            "token: pass --token TOKEN or set TRAINBOARD_TOKEN (or use --host 127.0.0.1)"
+        )
+    app = create_app(store_url, token)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
+    )
+    store = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", app.state.store.url)
+    print(f"trainboard: dashboard at {url}  (store: {store}; Ctrl+C stops)")
+    sys.stdout.flush()
+    if open_browser and _has_display():
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    server.run()

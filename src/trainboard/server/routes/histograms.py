@@ -1,0 +1,43 @@
+"""Histograms of a run over steps (weights, gradients)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from trainboard.server.deps import api_router, get_store
+from trainboard.server.jsonio import clean, json_response
+from trainboard.server.schemas import Num
+from trainboard.store.base import Store
+
+histograms_router = api_router(tags=["histograms"])
+
+
+class HistogramOut(BaseModel):
+    key: str
+    step: int
+    wall_time: float
+    edges: list[Num]
+    counts: list[float]
+    min: Num
+    max: Num
+    count: int
+    sum: Num
+
+
+class HistogramsOut(BaseModel):
+    histograms: list[HistogramOut]
+
+
+@histograms_router.get(
+    "/runs/{run_id}/histograms", response_class=Response, responses={200: {"model": HistogramsOut}}
+)
+def read_histograms(
+    run_id: str, store: Annotated[Store, Depends(get_store)], key: str | None = None
+) -> Response:
+    store.get_run(run_id)
+    rows = store.read_histograms(run_id, key=key or None)
+    return json_response({"histograms": [clean(r.__dict__) for r in rows]})

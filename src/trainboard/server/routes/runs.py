@@ -1,0 +1,136 @@
+"""Runs: the list (filters, search, paging), one run in detail, and the bulk actions
+(archive, unarchive, delete with confirmation)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from trainboard.analysis.compare import rank_in_groups
+from trainboard.errors import ConfirmationRequiredError
+from trainboard.server.deps import api_router, get_store
+from trainboard.server.jsonio import json_response
+from trainboard.server.runview import health_json, run_json, runs_json
+from trainboard.server.schemas import HealthOut, RunOut
+from trainboard.store.base import RunQuery, Status, Store
+
+runs_router = api_router(tags=["runs"])
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+class RunsOut(BaseModel):
+    total: int
+    runs: list[RunOut]
+
+
+class RunDetailOut(BaseModel):
+    run: RunOut
+    health: HealthOut | None
+    keys: list[str]
+
+
+class IdsIn(BaseModel):
+    ids: list[str] = Field(min_length=1, description="run ids")
+
+
+class DeleteIn(IdsIn):
+    confirm: bool = Field(False, description="must be true: deleting runs cannot be undone")
+
+
+class ArchivedOut(BaseModel):
+    archived: int
+
+
+class UnarchivedOut(BaseModel):
+    unarchived: int
+
+
+class DeletedOut(BaseModel):
+    deleted: int
+
+
+_ARCHIVED = {"false": False, "true": True, "all": None}
+
+
+@runs_router.get("/runs", response_class=Response, responses={200: {"model": RunsOut}})
+def list_runs(
+    store: StoreDep,
+    project: str | None = None,
+    model: str | None = None,
+    status: Status | None = None,
+    tag: str | None = None,
+    search: str | None = None,
+    archived: Literal["false", "true", "all"] = "false",
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Runs newest first, with progress and their standing in their model group."""
+    query = RunQuery(
+        project=project,
+        model=model,
+        status=status,
+        tag=tag,
+        search=search,
+        archived=_ARCHIVED[archived],
+        limit=limit,
+        offset=offset,
+    )
+    runs = store.list_runs(query)
+    total = len(runs) + offset if len(runs) < limit else store.count_runs(query)
+    return json_response({"total": total, "runs": runs_json(runs)})
+
+
+@runs_router.get(
+    "/runs/{run_id}", response_class=Response, responses={200: {"model": RunDetailOut}}
+)
+def get_run(run_id: str, store: StoreDep) -> Response:
+    """One run: the run (ranked within its model group), its health, its metric keys."""
+    run = store.get_run(run_id)
+    group = [run]
+    if run.model is not None:  # ranked among the group the Runs page shows it in
+        group += [r for r in store.list_runs(RunQuery(model=run.model)) if r.id != run.id]
+    rank = rank_in_groups(group).get(run.id)
+    body: dict[str, Any] = {
+        "run": run_json(run, rank),
+        "health": health_json(store, run),
+        "keys": sorted(run.summary),
+    }
+    return json_response(body)
+
+
+def _changed(request: Request) -> None:
+    request.app.state.events.runs_changed()
+
+
+@runs_router.post("/runs/archive", response_class=Response, responses={200: {"model": ArchivedOut}})
+def archive(body: IdsIn, store: StoreDep, request: Request) -> Response:
+    n = store.set_archived(body.ids, True)
+    _changed(request)
+    return json_response({"archived": n})
+
+
+@runs_router.post(
+    "/runs/unarchive", response_class=Response, responses={200: {"model": UnarchivedOut}}
+)
+def unarchive(body: IdsIn, store: StoreDep, request: Request) -> Response:
+    n = store.set_archived(body.ids, False)
+    _changed(request)
+    return json_response({"unarchived": n})
+
+
+@runs_router.post("/runs/delete", response_class=Response, responses={200: {"model": DeletedOut}})
+def delete(body: DeleteIn, store: StoreDep, request: Request) -> Response:
+    """Delete runs and everything of theirs; refuses unless the body says `"confirm": true`."""
+    if body.confirm is not True:
+        raise ConfirmationRequiredError(
+            f'deleting {len(body.ids)} run(s) cannot be undone: send "confirm": true to do it'
+        )
+    for run_id in body.ids:
+        store.get_run(run_id)  # a 404 naming the id before anything is deleted
+    n = store.delete_runs(body.ids)
+    _changed(request)
+    return json_response({"deleted": n})

@@ -1,0 +1,136 @@
+"""Series: metric points for charts (downsampled, incremental) and one key's full CSV."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from fastapi import Depends, Query
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
+
+from trainboard.errors import NotFoundError
+from trainboard.server.deps import api_router, get_store
+from trainboard.server.jsonio import column, json_response
+from trainboard.server.schemas import Num
+from trainboard.store.base import RunRecord, Series, Store, XAxis
+
+series_router = api_router(tags=["series"])
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+TOKENS_KEY = "tokens"  # the recognised cumulative token count (DESIGN.md)
+_TOKENS_RESOLUTION = 20_000  # points of `tokens` read to place other keys on a token axis
+
+
+class SeriesColumnsOut(BaseModel):
+    steps: list[int]
+    times: list[float]
+    values: list[Num]
+    x: list[float] | None
+    total: int
+    downsampled: bool
+
+
+class SeriesOut(BaseModel):
+    run: str
+    x: Literal["step", "time", "tokens"]
+    series: dict[str, SeriesColumnsOut]
+
+
+def _check_keys(run: RunRecord, keys: list[str]) -> None:
+    missing = [k for k in keys if k not in run.summary]
+    if missing:
+        names = ", ".join(repr(k) for k in missing)
+        raise NotFoundError(f"run {run.id!r} has no metric {names}")
+
+
+def _token_axis(
+    store: Store, run: RunRecord
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """(steps, cumulative tokens) to interpolate other keys' steps on; None if not logged."""
+    if TOKENS_KEY not in run.summary:
+        return None
+    s = store.read_series(run.id, TOKENS_KEY, max_points=_TOKENS_RESOLUTION)
+    ok = np.isfinite(s.values)
+    if not ok.any():
+        return None
+    return s.steps[ok].astype(np.float64), s.values[ok]
+
+
+def _columns(s: Series, x: str, tokens: Any) -> dict[str, Any]:
+    if x == "step":
+        xs: Any = s.steps
+    elif x == "time":
+        xs = s.times
+    elif tokens is None:
+        xs = None
+    else:
+        xs = np.interp(s.steps.astype(np.float64), tokens[0], tokens[1])
+    return {
+        "steps": s.steps,
+        "times": s.times,
+        "values": column(s.values),
+        "x": xs,
+        "total": s.total,
+        "downsampled": s.downsampled,
+    }
+
+
+@series_router.get(
+    "/runs/{run_id}/series", response_class=Response, responses={200: {"model": SeriesOut}}
+)
+def read_series(
+    run_id: str,
+    store: StoreDep,
+    keys: Annotated[str | None, Query(description="comma-separated; omitted = every key")] = None,
+    max_points: Annotated[int | None, Query(ge=2, le=10_000_000)] = None,
+    x: Literal["step", "time", "tokens"] = "step",
+    since: int | None = None,
+) -> Response:
+    """Points per key: min/max per bucket plus the exact last point when `max_points` is set;
+    only points after step `since` when given (the live page's incremental fetch)."""
+    run = store.get_run(run_id)
+    wanted = [k for k in keys.split(",") if k] if keys else sorted(run.summary)
+    _check_keys(run, wanted)
+    tokens = _token_axis(store, run) if x == "tokens" else None
+    bucket_x: XAxis = "time" if x == "time" else "step"
+    out = {
+        key: _columns(
+            store.read_series(run_id, key, max_points=max_points, x=bucket_x, since=since),
+            x,
+            tokens,
+        )
+        for key in wanted
+    }
+    return json_response({"run": run_id, "x": x, "series": out})
+
+
+def _csv_rows(s: Series) -> Iterator[bytes]:
+    yield b"step,wall_time,value\n"
+    steps, times, values = s.steps.tolist(), s.times.tolist(), s.values.tolist()
+    n = 10_000
+    for i in range(0, len(steps), n):
+        rows = zip(steps[i : i + n], times[i : i + n], values[i : i + n], strict=True)
+        yield "".join(f"{a},{b!r},{c!r}\n" for a, b, c in rows).encode()
+
+
+@series_router.get(
+    "/runs/{run_id}/series.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "step,wall_time,value rows"}},
+)
+def series_csv(run_id: str, key: str, store: StoreDep) -> StreamingResponse:
+    """One chart's data at full resolution (never only the drawn points)."""
+    run = store.get_run(run_id)
+    _check_keys(run, [key])
+    s = store.read_series(run_id, key)
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{run.name or run_id}-{key}")
+    return StreamingResponse(
+        _csv_rows(s),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )

@@ -1,0 +1,104 @@
+"""`…Out` models shared by several routes, for the OpenAPI schema (docs/api.md in types).
+
+Routes answer with orjson bytes (see jsonio) and name these models in `responses=`, so the
+schema documents the shapes without FastAPI re-validating large payloads. A float that may be
+NaN or ±inf is `Num`: a number, or one of the strings "NaN", "Infinity", "-Infinity".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Num = float | Literal["NaN", "Infinity", "-Infinity"]
+
+
+class MetricSummaryOut(BaseModel):
+    count: int
+    last: Num
+    last_step: int
+    min: Num
+    min_step: int
+    max: Num
+    max_step: int
+    first_time: float
+    last_time: float
+
+
+class ProgressOut(BaseModel):
+    step: int | None
+    total_steps: int | None
+    percent: float | None
+    elapsed_s: float | None
+    eta_s: float | None
+    steps_per_s: float | None
+    tokens_per_s: float | None
+    tokens: float | None
+    batches: int | None
+    loss: Num | None
+    loss_key: str | None
+    grad_norm: Num | None
+    epoch: float | None
+    status: str
+    elapsed_text: str
+    eta_text: str
+    tokens_text: str
+
+
+class RunOut(BaseModel):
+    id: str
+    name: str
+    project: str
+    model: str | None
+    status: Literal["running", "finished", "failed", "killed", "crashed"]
+    archived: bool
+    tags: list[str]
+    config: dict[str, Any]
+    total_steps: int | None
+    last_step: int | None
+    created_at: float
+    finished_at: float | None
+    heartbeat_at: float | None
+    host: str | None
+    pid: int | None
+    goals: dict[str, Literal["min", "max"]]
+    notes: str | None
+    duration_s: float | None
+    summary: dict[str, MetricSummaryOut]
+    progress: ProgressOut | None
+    current_loss: Num | None
+    best_eval_loss: Num | None
+    eval_key: str | None
+    group_best: bool
+    delta_to_best_pct: Num | None
+
+
+class FindingOut(BaseModel):
+    check: str
+    severity: str
+    saw: str
+    try_: str = Field(alias="try")
+
+
+class HealthOut(BaseModel):
+    verdict: Literal["healthy", "warning", "critical"]
+    findings: list[FindingOut]
+    summary: str
+
+
+class ErrorDetailOut(BaseModel):
+    status: int
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetailOut
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "bad request (names the parameter)"},
+    401: {"model": ErrorOut, "description": "token missing or wrong"},
+    404: {"model": ErrorOut, "description": "no such run or resource"},
+}

@@ -1,0 +1,173 @@
+"""Live updates: one poller per app watches the store and tells every open page what changed.
+
+Why a poller and not a push from the writer: writers are other processes (the SDK in a training
+script, several ranks, remote clients through ingest), and the store is the only place they all
+meet. Every ~200 ms the poller makes two cheap queries (the run count, and the running runs with
+their summaries) and compares them with what it saw last:
+
+- `points` `{"run", "last_step", "keys"}` for a run whose metrics got new points (a page then
+  fetches `series?since=` for only those);
+- `runs` `{"ids"}` when runs appeared, disappeared, or changed status or flags.
+
+The SDK flushes every 0.5 s, so a log() call reaches an open page well within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from trainboard.server.jsonio import dumps
+from trainboard.store.base import RunQuery, RunRecord, Store
+
+log = logging.getLogger("trainboard.server")
+
+PING_S = 15.0
+_QUEUE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class _Seen:
+    status: str
+    last_step: int | None
+    keys: dict[str, tuple[int, int]]  # key -> (count, last_step)
+
+
+def _seen(run: RunRecord) -> _Seen:
+    return _Seen(
+        run.status, run.last_step, {k: (s.count, s.last_step) for k, s in run.summary.items()}
+    )
+
+
+def encode(event: str, data: object) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
+
+
+class EventHub:
+    """The poller and the subscribers of one app (started and stopped by its lifespan)."""
+
+    def __init__(self, store: Store, interval: float = 0.2) -> None:
+        self.store = store
+        self.interval = interval
+        self._subscribers: set[asyncio.Queue[bytes | None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._running: dict[str, _Seen] = {}
+        self._count: int | None = None
+
+    # lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._poll_forever(), name="trainboard-sse-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for q in list(self._subscribers):
+            self._offer(q, None)  # ends each open stream
+
+    # publishing -----------------------------------------------------------------------
+    def publish(self, event: str, data: object) -> None:
+        """Send to every subscriber; safe to call from any thread."""
+        message = encode(event, data)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._broadcast(message)
+        else:
+            loop.call_soon_threadsafe(self._broadcast, message)
+
+    def runs_changed(self, ids: list[str] | None = None) -> None:
+        """An action route changed runs (archive, delete): pages refresh their lists."""
+        self.publish("runs", {"ids": ids or []})
+
+    def _broadcast(self, message: bytes) -> None:
+        for q in list(self._subscribers):
+            self._offer(q, message)
+
+    @staticmethod
+    def _offer(q: asyncio.Queue[bytes | None], message: bytes | None) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a stalled client misses events, not memory
+            q.put_nowait(message)
+
+    # subscribing ----------------------------------------------------------------------
+    async def stream(self) -> AsyncIterator[bytes]:
+        """One client's event stream; ends when the client goes or the app stops."""
+        q: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_MAX)
+        self._subscribers.add(q)
+        try:
+            yield b"retry: 1000\n\n"
+            while True:
+                try:
+                    message = await asyncio.wait_for(q.get(), PING_S)
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
+                if message is None:
+                    return
+                yield message
+        finally:
+            self._subscribers.discard(q)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    # polling --------------------------------------------------------------------------
+    async def _poll_forever(self) -> None:
+        warned = False
+        while True:
+            try:
+                for event, data in await asyncio.to_thread(self.poll):
+                    self._broadcast(encode(event, data))
+                warned = False
+            except Exception:  # the store may be briefly unavailable; keep polling
+                if not warned:
+                    log.exception("live updates: polling the store failed; retrying")
+                    warned = True
+            await asyncio.sleep(self.interval)
+
+    def poll(self) -> list[tuple[str, object]]:
+        """Compare the store with the last poll; return the events to send."""
+        count = self.store.count_runs(RunQuery(archived=None))
+        running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
+        events: list[tuple[str, object]] = []
+        changed: list[str] = []
+        first = self._count is None
+        # runs that stopped running since last time: read once more for their last points
+        gone = [rid for rid in self._running if rid not in running]
+        current = dict(running)
+        for rid in gone:
+            with contextlib.suppress(KeyError):  # deleted
+                current[rid] = self.store.get_run(rid)
+        for rid, run in current.items():
+            now = _seen(run)
+            before = self._running.get(rid)
+            if before is None and not first:
+                changed.append(rid)  # new, or running again (resumed)
+            if before is not None and before.status != now.status:
+                changed.append(rid)
+            old_keys = before.keys if before else {}
+            if not first:
+                keys = sorted(k for k, v in now.keys.items() if old_keys.get(k) != v)
+                if keys:
+                    events.append(
+                        ("points", {"run": rid, "last_step": run.last_step, "keys": keys})
+                    )
+        if not first and count != self._count:
+            changed.extend(rid for rid in gone if rid not in current)
+        if changed or (not first and count != self._count):
+            events.append(("runs", {"ids": sorted(set(changed))}))
+        self._count = count
+        self._running = {rid: _seen(r) for rid, r in running.items()}
+        return events
