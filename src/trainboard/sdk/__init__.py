@@ -1,1 +1,9 @@
+"""The SDK: what a training loop calls (`init`, `log`, `finish`) and the threads behind it.
 
+run.py      the Run object and init(): validate, timestamp, enqueue (no I/O in the caller)
+writer.py   the background writer: batches points into the store, heartbeats, retries
+system.py   the system metrics sampler (CPU, RAM; GPU through NVML when present)
+hooks.py    atexit / excepthook / signal handlers that give a run its final status
+rank.py     torchrun rank awareness (rank 0 logs by default)
+context.py  the current run, for the module-level trainboard.log()
+"""

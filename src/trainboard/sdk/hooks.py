@@ -1,0 +1,119 @@
+"""How a run gets its final status when the script does not call finish().
+
+    normal interpreter exit (atexit)        -> finished (killed if SIGINT had arrived)
+    uncaught exception (sys.excepthook)     -> failed, the exception text in notes
+    uncaught KeyboardInterrupt              -> killed
+    SIGTERM / SIGINT (signal handlers)      -> flushed first, then killed
+    the process dies (SIGKILL, OOM killer)  -> nothing can run here: analysis/status.py
+                                               derives "crashed" from a dead pid / old heartbeat
+
+Handlers are installed once, on the first init() (signals only from the main thread), and
+chain to whatever was there before. A forked child (DataLoader worker) inherits them but acts
+only on runs its own process made.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+import traceback
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trainboard.sdk.run import Run
+
+_EXIT_TIMEOUT = 30.0  # seconds an exiting process waits for an unreachable store
+_SIGNAL_TIMEOUT = 10.0
+
+_active: list[Run] = []
+_installed_pid: int | None = None
+_previous_excepthook: Any = None
+_previous_signal: dict[int, Any] = {}
+
+
+def outcome(exc: BaseException | None) -> tuple[str, str | None]:
+    """(status, notes) for a run that ends with `exc` (None: it ended normally)."""
+    if exc is None or isinstance(exc, GeneratorExit):
+        return "finished", None
+    if isinstance(exc, KeyboardInterrupt):
+        return "killed", "KeyboardInterrupt"
+    if isinstance(exc, SystemExit) and exc.code in (None, 0):
+        return "finished", None
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "failed", text[-4000:]
+
+
+def _mine() -> list[Run]:
+    pid = os.getpid()
+    return [r for r in _active if r._pid == pid and not r.finished]
+
+
+def _end_all(status: str, notes: str | None, timeout: float) -> None:
+    for run in _mine():
+        if status == "finished" and run.interrupted:
+            run._end("killed", "SIGINT", timeout)
+        else:
+            run._end(status, notes, timeout)
+
+
+def _at_exit() -> None:
+    _end_all("finished", None, _EXIT_TIMEOUT)
+
+
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    try:
+        status, notes = outcome(exc)
+        _end_all(status, notes, _EXIT_TIMEOUT)
+    finally:
+        (_previous_excepthook or sys.__excepthook__)(exc_type, exc, tb)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    previous = _previous_signal.get(signum, signal.SIG_DFL)
+    if signum == signal.SIGINT:
+        # Python turns SIGINT into KeyboardInterrupt, which training code may catch and
+        # survive: flush now, but let the exception (or the exit) decide the status.
+        for run in _mine():
+            run.interrupted = True
+            run.flush(_SIGNAL_TIMEOUT)
+    else:
+        _end_all("killed", signal.Signals(signum).name, _SIGNAL_TIMEOUT)
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_DFL:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def install(run: Run) -> None:
+    """Track `run` for the exit hooks; install the hooks once per process."""
+    global _installed_pid, _previous_excepthook
+    _active.append(run)
+    if _installed_pid is not None:
+        return
+    _installed_pid = os.getpid()
+    atexit.register(_at_exit)
+    _previous_excepthook = sys.excepthook
+    sys.excepthook = _excepthook
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous = signal.getsignal(signum)
+            if previous == signal.SIG_IGN or previous is None:
+                continue  # ignored on purpose (nohup), or set from C: leave it alone
+            signal.signal(signum, _on_signal)
+            _previous_signal[signum] = previous
+        except (ValueError, OSError):
+            pass
+
+
+def forget(run: Run) -> None:
+    if run in _active:
+        _active.remove(run)

@@ -1,0 +1,461 @@
+"""The Run object and `init()`.
+
+`Run.log()` is on the training loop's hot path: it validates, timestamps and appends to the
+writer's queue, and that is all (no I/O, no store access, no device sync: tensors are read by
+the writer thread). Everything that touches the store happens in `writer.Writer`.
+
+A run made on a torchrun rank other than 0 is *disabled*: its methods check their input
+exactly like an enabled run (so a bug shows on every rank) but store nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from trainboard import config as settings
+from trainboard.errors import UsageError
+from trainboard.sdk import context, hooks
+from trainboard.sdk.names import default_name, new_run_id
+from trainboard.sdk.rank import process_rank
+from trainboard.sdk.validate import (
+    as_config,
+    check_data,
+    check_goal,
+    check_item,
+    check_key,
+    check_step,
+)
+
+if TYPE_CHECKING:
+    from trainboard.sdk.system import SystemSampler
+    from trainboard.sdk.writer import Writer
+    from trainboard.store.base import RunRecord, Store
+
+_FINISH_TIMEOUT = 60.0  # seconds finish() keeps retrying an unreachable store
+
+
+class Run:
+    """One training run. Make it with `trainboard.init()`."""
+
+    def __init__(
+        self,
+        record: RunRecord,
+        *,
+        store_url: str,
+        writer: Writer | None,
+        last_step: int | None = None,
+        summary: Mapping[str, float] | None = None,
+    ) -> None:
+        self._record = record
+        self._store_url = store_url
+        self._writer = writer
+        self._enabled = writer is not None
+        self._step = -1 if last_step is None else last_step
+        self._summary: dict[str, Any] = dict(summary or {})
+        self._finished = False
+        self._pid = os.getpid()
+        self._system: SystemSampler | None = None
+        self.interrupted = False  # set when SIGINT arrived; the run then ends as killed
+
+    # identity ---------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def project(self) -> str:
+        return self._record.project
+
+    @property
+    def model(self) -> str | None:
+        return self._record.model
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._record.tags)
+
+    @property
+    def total_steps(self) -> int | None:
+        return self._record.total_steps
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run's config (a copy: change it with `update_config`)."""
+        return dict(self._record.config)
+
+    @property
+    def step(self) -> int:
+        """The last step logged (-1 before the first log())."""
+        return self._step
+
+    @property
+    def summary(self) -> dict[str, float]:
+        """The last value logged per key (like wandb's run.summary)."""
+        from trainboard.sdk.writer import _as_float
+
+        return {k: _as_float(v) for k, v in self._summary.items()}
+
+    @property
+    def enabled(self) -> bool:
+        """False on a torchrun rank that does not record."""
+        return self._enabled
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def store_url(self) -> str:
+        return self._store_url
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else ("running" if self._enabled else "disabled")
+        return f"<Run {self.id} {self.name!r} project={self.project!r} {state}>"
+
+    # the hot path -----------------------------------------------------------------------
+    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+        """Record metrics at `step` (default: the previous step + 1).
+
+        Values are numbers (float, int, bool, numpy scalars, 0-d tensors); NaN and ±inf are
+        legal. A bad key or value raises and nothing of the call is recorded."""
+        if type(data) is not dict:
+            data = check_data(data)
+        for k, v in data.items():
+            t = type(v)
+            if (t is float or t is int) and type(k) is str and k:
+                continue
+            check_item("log()", k, v)
+        if step is None:
+            step = self._step + 1
+        elif type(step) is not int or step < 0:
+            step = check_step("log()", step)
+        w = self._writer
+        if w is None:
+            self._check_open("log()")
+            self._step = step
+            return
+        self._step = step
+        self._summary.update(data)
+        w.points.append((step, time.time(), data.copy()))
+        w.produced += len(data)
+        if w.produced - w.written > w.max_pending:
+            w.wait_for_room()
+
+    def _check_open(self, where: str) -> None:
+        if self._finished:
+            raise UsageError(
+                f"{where}: run {self.id} ({self.name}) is finished; start another with "
+                "trainboard.init()"
+            )
+
+    def _at(self, where: str, step: int | None) -> int:
+        """Step of a text/histogram/artifact: given, else the run's current step."""
+        if step is None:
+            return max(self._step, 0)
+        return check_step(where, step)
+
+    # other kinds of data ----------------------------------------------------------------
+    def log_text(self, key: str, text: str, step: int | None = None) -> None:
+        """Record a text sample (e.g. generated text) at `step` (default: the current step)."""
+        from trainboard.store.base import TextRecord
+
+        check_key("log_text()", key)
+        if not isinstance(text, str):
+            raise TypeError(f"log_text(): {key!r} must be a str, got {type(text).__name__}")
+        at = self._at("log_text()", step)
+        self._check_open("log_text()")
+        if self._writer is not None:
+            self._writer.ops.append(("text", TextRecord(key, at, time.time(), text)))
+
+    def log_histogram(self, key: str, values: Any, step: int | None = None) -> None:
+        """Record a 64-bin histogram of `values` (list, numpy array or torch tensor)."""
+        from trainboard.sdk.histogram import histogram
+
+        check_key("log_histogram()", key)
+        at = self._at("log_histogram()", step)
+        self._check_open("log_histogram()")
+        record = histogram(key, values, at, time.time())
+        if self._writer is not None:
+            self._writer.ops.append(("histogram", record))
+
+    def log_artifact(
+        self,
+        path: str | os.PathLike[str],
+        kind: str = "file",
+        step: int | None = None,
+        name: str | None = None,
+    ) -> str | None:
+        """Copy a file or folder into the store's artifact folder and record it.
+
+        Returns the copy's path relative to the artifact folder (None on a disabled rank)."""
+        from trainboard.sdk.artifacts import keep
+
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"log_artifact(): kind must be a non-empty str, got {kind!r}")
+        at = self._at("log_artifact()", step)
+        self._check_open("log_artifact()")
+        if self._writer is None:
+            if not os.path.exists(path):
+                raise UsageError(f"log_artifact(): no file or folder at {str(path)!r}")
+            return None
+        record = keep(
+            path,
+            artifacts_dir=settings.artifacts_dir(self._store_url),
+            run_id=self.id,
+            kind=kind,
+            step=at if step is not None else (self._step if self._step >= 0 else None),
+            name=name,
+            wall_time=time.time(),
+        )
+        self._writer.ops.append(("artifact", record))
+        return record.path
+
+    def define_metric(self, name: str, goal: str = "min") -> None:
+        """Say which way is better for a metric (otherwise inferred from its name)."""
+        check_key("define_metric()", name)
+        checked = check_goal(goal)
+        self._check_open("define_metric()")
+        self._record.goals = {**self._record.goals, name: checked}  # type: ignore[dict-item]
+        self._update(goals=dict(self._record.goals))
+
+    def update_config(self, values: Mapping[str, Any]) -> None:
+        """Merge `values` into the run's config."""
+        merged = {**self._record.config, **as_config(values)}
+        self._check_open("update_config()")
+        self._record.config = merged
+        self._update(config=dict(merged))
+
+    def _update(self, **fields: Any) -> None:
+        if self._writer is not None:
+            self._writer.ops.append(("update", fields))
+
+    def _log_system(self, values: dict[str, float]) -> None:
+        """System metrics, at the run's current step, through the same writer."""
+        w = self._writer
+        if w is not None and values:
+            w.points.append((max(self._step, 0), time.time(), values))
+            w.produced += len(values)
+
+    # the end ----------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until everything logged so far is in the store (True) or `timeout` passed."""
+        if self._writer is None:
+            return not self._enabled or self._finished
+        return self._writer.flush(timeout)
+
+    def finish(self, status: str = "finished", notes: str | None = None) -> None:
+        """Flush everything and mark the run ended (finished, or failed/killed with notes)."""
+        self._end(status, notes, timeout=_FINISH_TIMEOUT)
+
+    def _end(self, status: str, notes: str | None, timeout: float) -> None:
+        if self._finished:
+            return
+        if status not in ("finished", "failed", "killed"):
+            raise ValueError(f"finish(): status must be finished, failed or killed, got {status!r}")
+        self._finished = True
+        context.clear_current(self)
+        hooks.forget(self)
+        if self._system is not None:
+            self._system.stop()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            fields: dict[str, Any] = {"status": status, "finished_at": time.time()}
+            if notes is not None:
+                fields["notes"] = notes
+            writer.close(fields, timeout)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        status, notes = hooks.outcome(exc)
+        self._end(status, notes, timeout=_FINISH_TIMEOUT)
+
+
+def _open(url: str, remote: str) -> Store:
+    """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL."""
+    if remote:
+        from trainboard.store.remote import RemoteStore  # type: ignore[import-not-found,unused-ignore]
+
+        store: Store = RemoteStore(remote)
+        return store
+    from trainboard.store.base import open_store
+
+    return open_store(url)
+
+
+def _check_init(
+    project: object, name: object, model: object, total_steps: object, tags: object
+) -> None:
+    for arg, value in (("project", project), ("name", name), ("model", model)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise UsageError(f"init(): {arg} must be a non-empty str, got {value!r}")
+    if total_steps is not None and (
+        isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= 0
+    ):
+        raise UsageError(f"init(): total_steps must be a positive int, got {total_steps!r}")
+    if tags is not None and (
+        isinstance(tags, str)
+        or not isinstance(tags, Sequence | set | frozenset)
+        or not all(isinstance(t, str) and t for t in tags)
+    ):
+        raise UsageError(f"init(): tags must be a list of non-empty str, got {tags!r}")
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    model: str | None = None,
+    config: Any = None,
+    total_steps: int | None = None,
+    tags: Sequence[str] | None = None,
+    resume: str | None = None,
+    *,
+    notes: str | None = None,
+    store: str | None = None,
+    all_ranks: bool | None = None,
+) -> Run:
+    """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
+
+    `store` overrides the store URL (tests, notebooks); otherwise TRAINBOARD_URL (a remote
+    server) > TRAINBOARD_DB > the SQLite file under TRAINBOARD_HOME. Under torchrun only
+    rank 0 records, unless `all_ranks=True` (or TRAINBOARD_ALL_RANKS=1): then each rank is
+    its own run, "<name>-rank<r>"."""
+    from trainboard.store.base import RunRecord
+
+    _check_init(project, name, model, total_steps, tags)
+    cfg = as_config(config)
+    run_id = new_run_id()
+    rank = process_rank()
+    every_rank = settings.all_ranks() if all_ranks is None else all_ranks
+    if rank is not None and every_rank:
+        if resume is not None:
+            raise UsageError("init(): resume= continues one run; it cannot be used with all_ranks")
+        name = f"{name or default_name(run_id)}-rank{rank}"
+        cfg["rank"] = rank
+    remote = "" if store else settings.remote_url()
+    url = store or settings.store_url()
+    record = RunRecord(
+        id=run_id,
+        project=project or "default",
+        name=name or default_name(run_id),
+        model=model,
+        config=cfg,
+        tags=list(dict.fromkeys(tags or [])),
+        total_steps=total_steps,
+        created_at=time.time(),
+        heartbeat_at=time.time(),
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        notes=notes,
+    )
+    if rank not in (None, 0) and not every_rank:
+        run = Run(record, store_url=url, writer=None)
+        run._enabled = False
+        context.set_current(run)
+        return run
+    if resume is not None:
+        run = _resume(resume, record, url, remote, name, tags, total_steps)
+    else:
+        run = _start(record, url, remote, create=True, resume_fields=None)
+    context.set_current(run)
+    hooks.install(run)
+    _start_system(run)
+    return run
+
+
+def _start(
+    record: RunRecord,
+    url: str,
+    remote: str,
+    *,
+    create: bool,
+    resume_fields: dict[str, Any] | None,
+    last_step: int | None = None,
+    summary: Mapping[str, float] | None = None,
+) -> Run:
+    from trainboard.sdk.writer import Writer
+
+    writer = Writer(
+        record,
+        lambda: _open(url, remote),
+        create=create,
+        resume_fields=resume_fields,
+        flush_interval=settings.flush_interval(),
+        heartbeat_interval=settings.heartbeat_interval(),
+    )
+    run = Run(record, store_url=url, writer=writer, last_step=last_step, summary=summary)
+    writer.start()
+    return run
+
+
+def _resume(
+    run_id: str,
+    fresh: RunRecord,
+    url: str,
+    remote: str,
+    name: str | None,
+    tags: Sequence[str] | None,
+    total_steps: int | None,
+) -> Run:
+    """Re-open a stored run: running again, config merged, step counter continued."""
+    if not isinstance(run_id, str) or not run_id:
+        raise UsageError(f"init(): resume must be a run id, got {run_id!r}")
+    with _open(url, remote) as s:
+        old = s.get_run(run_id)  # RunNotFoundError for an unknown id
+    old.config = {**old.config, **fresh.config}
+    old.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))
+    old.name = name or old.name
+    old.total_steps = total_steps or old.total_steps
+    old.status = "running"
+    old.finished_at = None
+    old.host, old.pid, old.heartbeat_at = fresh.host, fresh.pid, time.time()
+    old.notes = fresh.notes
+    fields = {
+        "status": "running",
+        "finished_at": None,
+        "heartbeat_at": old.heartbeat_at,
+        "host": old.host,
+        "pid": old.pid,
+        "config": old.config,
+        "tags": old.tags,
+        "name": old.name,
+        "total_steps": old.total_steps,
+        "notes": old.notes,
+    }
+    summary = {k: s.last for k, s in old.summary.items() if not k.startswith("sys/")}
+    return _start(
+        old,
+        url,
+        remote,
+        create=False,
+        resume_fields=fields,
+        last_step=old.last_step,
+        summary=summary,
+    )
+
+
+def _start_system(run: Run) -> None:
+    interval = settings.system_interval()
+    if interval > 0:
+        from trainboard.sdk.system import SystemSampler
+
+        run._system = SystemSampler(run._log_system, interval)
+        run._system.start()
+
+
+__all__ = ["Run", "init"]
