@@ -23,21 +23,47 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from trainboard.analysis import format as fmt
+from trainboard.analysis.configdiff import ConfigDiff, config_diff, flatten_config
 from trainboard.analysis.goals import goal_for
-from trainboard.store.base import Goal, RunRecord
+from trainboard.analysis.progress import progress_for
+from trainboard.errors import RunNotFoundError, UsageError
+from trainboard.store.base import Goal, RunQuery, RunRecord, Status, Store
+
+if TYPE_CHECKING:
+    from trainboard.analysis.trend import Trend
 
 __all__ = [
+    "DEFAULT_THRESHOLD_PCT",
     "EVAL_LOSS_KEYS",
     "TRAIN_LOSS_KEYS",
+    "Comparison",
+    "ComparedRun",
+    "Recommendation",
+    "Row",
+    "RunFacts",
     "RunRank",
+    "best_at_text",
     "best_value",
-    "delta_pct",
+    "build_comparison",
+    "compare",
     "deciding_metric",
+    "default_metric",
+    "delta_pct",
+    "final_perplexity",
+    "gather_facts",
     "metric_goal",
     "rank_in_groups",
     "rank_key",
+    "recommend",
+    "runs_worse_than",
+    "total_epochs",
+    "train_loss_key",
 ]
 
 # Preferred names, in order; other eval/train loss keys are matched by pattern after these.
@@ -123,7 +149,9 @@ def delta_pct(value: float | None, best: float | None, goal: Goal) -> float | No
     if best == 0:
         return None
     diff = value - best if goal == "min" else best - value
-    return 100.0 * diff / abs(best)
+    # rounded far below anything shown, so a run exactly at a threshold by hand (0.6 vs 0.8
+    # is 25 %, not 25.000000000000007 %) is not flagged by float noise
+    return round(100.0 * diff / abs(best), 9)
 
 
 def rank_key(
@@ -190,4 +218,536 @@ def rank_in_groups(runs: Sequence[RunRecord], metric: str | None = None) -> dict
                 best_run=best_id,
                 goal=goal,
             )
+    return out
+
+
+# --- the side-by-side comparison ------------------------------------------------------------
+
+DEFAULT_THRESHOLD_PCT = 25.0
+EPOCH_KEY = "epoch"
+_EPOCH_CONFIG_KEYS = ("num_epochs", "epochs", "num_train_epochs", "max_epochs", "n_epochs")
+_GPU_UTIL = re.compile(r"^(sys|system)/gpu[^/]*/(util|utilization|util_pct|utilization_pct)$")
+_PERPLEXITY_WORDS = ("perplexity", "ppl")
+
+
+@dataclass
+class RunFacts:
+    """What a comparison needs beyond a run's summary, read from the store by `gather_facts`.
+
+    Progress numbers come from `analysis.progress` (one place for throughput and elapsed);
+    `epoch_at_best` is the `epoch` metric at the step where the deciding metric was best;
+    `gpu_util` the mean of the run's GPU utilisation series (mean over GPUs)."""
+
+    status: Status
+    duration_s: float | None = None
+    steps_per_s: float | None = None
+    tokens_per_s: float | None = None
+    tokens: float | None = None
+    epoch_at_best: float | None = None
+    gpu_util: float | None = None
+
+
+@dataclass
+class ComparedRun:
+    """One run's column of the comparison table."""
+
+    id: str
+    name: str
+    project: str
+    model: str | None
+    status: Status
+    archived: bool
+    created_at: float
+    index: int  # position in the selection: the run's colour everywhere
+    rank: int | None  # 1 = best; None when the run has no finite value of the metric
+    best_value: float | None  # the run's best value of the metric (NaN when that is all it has)
+    best_step: int | None
+    best_epoch: float | None
+    total_epochs: float | None
+    total_steps: int | None
+    best_at: str  # "epoch 11 of 12", "step 1200 of 2000", "—"
+    last_step: int | None  # the metric's last logged step
+    stopped_improving: bool | None  # best before the metric's last value
+    delta_pct: float | None
+    final_train_loss: float | None
+    final_perplexity: float | None
+    duration_s: float | None
+    steps_per_s: float | None
+    tokens_per_s: float | None
+    tokens: float | None
+    gpu_util: float | None
+    trophy: bool = False
+    warning: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of the comparison table: which field, its label, which way is better, and the
+    runs holding the best value (ties all highlighted; empty when no goal or no value)."""
+
+    key: str
+    label: str
+    goal: Goal | None
+    best: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "goal": self.goal, "best": list(self.best)}
+
+
+@dataclass
+class Recommendation:
+    run: str | None
+    reasons: list[str]
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Comparison:
+    """The result of `compare`: the issue #4 contract (`to_json`) and what the table shows."""
+
+    metric: str | None
+    goal: Goal
+    best: str | None
+    threshold_pct: float
+    runs: list[ComparedRun]  # best first, then worse, then runs without a value
+    rows: list[Row]
+    recommendation: Recommendation
+    config_diff: ConfigDiff
+    models: list[str | None]
+    trends: list[tuple[str | None, Trend]] = field(default_factory=list)
+
+    def run(self, run_id: str) -> ComparedRun:
+        for r in self.runs:
+            if r.id == run_id:
+                return r
+        raise RunNotFoundError(run_id)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe (NaN and ±inf as the strings the API uses everywhere)."""
+        d = {
+            "metric": self.metric,
+            "goal": self.goal,
+            "best": self.best,
+            "threshold_pct": self.threshold_pct,
+            "runs": [r.to_json() for r in self.runs],
+            "rows": [r.to_json() for r in self.rows],
+            "recommendation": self.recommendation.to_json(),
+            "config_diff": self.config_diff.to_json(),
+            "models": self.models,
+            "trends": [{"model": m, **t.to_json()} for m, t in self.trends],
+        }
+        return _json_safe(d)  # type: ignore[no-any-return]
+
+
+def _json_safe(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+def _finite(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def train_loss_key(keys: Iterable[str]) -> str | None:
+    """The train loss among `keys` (never an eval/validation loss)."""
+    present = set(keys)
+    for key in TRAIN_LOSS_KEYS:
+        if key in present:
+            return key
+    cands = sorted(
+        k
+        for k in present
+        if _is_loss(k)
+        and not k.startswith(("sys/", "system/"))
+        and not any(w in _EVAL_WORDS for w in _words(k)[:-1])
+    )
+    return cands[0] if cands else None
+
+
+def default_metric(keys: Iterable[str], goals: Mapping[str, Goal] | None = None) -> str | None:
+    """`deciding_metric`, else a logged metric whose direction is known (e.g. eval/accuracy),
+    so a comparison of runs that log no loss still decides on something meaningful."""
+    present = sorted(set(keys))
+    found = deciding_metric(present)
+    if found is not None:
+        return found
+    for k in present:
+        if not k.startswith(("sys/", "system/")) and goal_for(k, goals) is not None:
+            return k
+    return None
+
+
+def total_epochs(run: RunRecord) -> float | None:
+    """From the config (num_epochs, epochs, ... at any depth), else the last epoch logged."""
+    flat = flatten_config(run.config)
+    for name in _EPOCH_CONFIG_KEYS:
+        for k, v in flat.items():
+            if (k == name or k.endswith("." + name)) and not isinstance(v, bool):
+                if isinstance(v, int | float) and math.isfinite(v) and v > 0:
+                    return float(v)
+    s = run.summary.get(EPOCH_KEY)
+    if s is not None and math.isfinite(s.max) and s.max > 0:
+        return float(math.ceil(s.max))
+    return None
+
+
+def _epoch_text(e: float) -> str:
+    return str(int(e)) if float(e).is_integer() else f"{e:.1f}"
+
+
+def best_at_text(
+    best_step: int | None, epoch: float | None, epochs: float | None, total_steps: int | None
+) -> str:
+    """ "epoch 11 of 12", "epoch 3.5", "step 1200 of 2000", "step 1200", or "—"."""
+    if epoch is not None and math.isfinite(epoch):
+        text = f"epoch {_epoch_text(epoch)}"
+        return f"{text} of {_epoch_text(epochs)}" if epochs else text
+    if best_step is None:
+        return "—"
+    return f"step {best_step} of {total_steps}" if total_steps else f"step {best_step}"
+
+
+def final_perplexity(run: RunRecord, metric: str | None) -> float | None:
+    """exp(the metric's final value) when the metric is a loss, else a logged perplexity."""
+    if metric is not None and _is_loss(metric) and metric in run.summary:
+        last = run.summary[metric].last
+        try:
+            return math.exp(last)
+        except OverflowError:
+            return math.inf
+    for k in sorted(run.summary):
+        if any(w in _PERPLEXITY_WORDS for w in _words(k)):
+            return float(run.summary[k].last)
+    return None
+
+
+def _best_step(run: RunRecord, metric: str, goal: Goal) -> int | None:
+    s = run.summary.get(metric)
+    if s is None:
+        return None
+    return s.min_step if goal == "min" else s.max_step
+
+
+def _raw_best(run: RunRecord, metric: str | None, goal: Goal) -> float | None:
+    if metric is None or metric not in run.summary:
+        return None
+    s = run.summary[metric]
+    return float(s.min if goal == "min" else s.max)
+
+
+def _row_best(runs: Sequence[ComparedRun], key: str, goal: Goal | None) -> tuple[str, ...]:
+    """Ids holding the best finite value of a row (ties all), for highlighting."""
+    if goal is None:
+        return ()
+    pool = runs
+    if key == "duration_s":  # "fastest" only means something for runs that finished
+        pool = [r for r in runs if r.status == "finished"]
+    vals = {r.id: getattr(r, key) for r in pool}
+    finite = {k: float(v) for k, v in vals.items() if v is not None and math.isfinite(v)}
+    if not finite:
+        return ()
+    top = min(finite.values()) if goal == "min" else max(finite.values())
+    return tuple(k for k, v in finite.items() if v == top)
+
+
+def _rows(runs: Sequence[ComparedRun], metric: str | None, goal: Goal) -> list[Row]:
+    specs: list[tuple[str, str, Goal | None]] = [
+        ("best_value", f"best {metric}" if metric else "best value", goal),
+        ("best_at", "best at", None),
+        ("delta_pct", "vs best", None),
+        ("final_train_loss", "final train loss", "min"),
+        ("final_perplexity", "final perplexity", "min"),
+        ("duration_s", "training time", "min"),
+        ("steps_per_s", "steps/s", "max"),
+        ("tokens_per_s", "tokens/s", "max"),
+        ("tokens", "tokens seen", None),
+        ("gpu_util", "GPU utilisation %", "max"),
+        ("status", "status", None),
+    ]
+    rows = []
+    for key, label, g in specs:
+        if key == "gpu_util" and all(r.gpu_util is None for r in runs):
+            continue  # shown only when logged
+        best = _row_best(runs, key, g)
+        if key == "best_value":  # ties all highlighted; the trophy still goes to one run
+            best = tuple(r.id for r in runs if r.rank is not None and r.delta_pct == 0.0)
+        rows.append(Row(key, label, g, best))
+    return rows
+
+
+def build_comparison(
+    runs: Sequence[RunRecord],
+    facts: Mapping[str, RunFacts],
+    metric: str | None = None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+) -> Comparison:
+    """The comparison of `runs` (in selection order) on `metric` (default: `default_metric`
+    over every key they logged). Pure: `facts` carries what was read from the store."""
+    if not runs:
+        raise UsageError("compare: expected at least one run id, got none")
+    if not math.isfinite(threshold_pct) or threshold_pct < 0:
+        raise UsageError(f"compare: threshold must be a percentage >= 0, got {threshold_pct!r}")
+    goals: dict[str, Goal] = {}
+    for r in runs:
+        goals.update(r.goals)
+    keys = {k for r in runs for k in r.summary}
+    if metric is None:
+        metric = default_metric(keys, goals)
+    elif metric not in keys:
+        logged = ", ".join(sorted(keys)) or "none"
+        raise UsageError(
+            f"compare: metric {metric!r} is not logged by any of the runs (logged: {logged})"
+        )
+    goal = metric_goal(metric, goals) if metric else "min"
+    values = {r.id: best_value(r, metric, goal) if metric else None for r in runs}
+    order = sorted(
+        range(len(runs)),
+        key=lambda i: rank_key(values[runs[i].id], goal, runs[i].created_at, runs[i].id),
+    )
+    winner = runs[order[0]] if values[runs[order[0]].id] is not None else None
+    best = values[winner.id] if winner else None
+    compared: list[ComparedRun] = []
+    for rank, i in enumerate(order, start=1):
+        r = runs[i]
+        f = facts.get(r.id) or RunFacts(status=r.status)
+        v = values[r.id]
+        step = _best_step(r, metric, goal) if metric and metric in r.summary else None
+        epochs = total_epochs(r)
+        m = r.summary.get(metric) if metric else None
+        d = delta_pct(v, best, goal)
+        tl = train_loss_key(r.summary)
+        compared.append(
+            ComparedRun(
+                id=r.id,
+                name=r.name,
+                project=r.project,
+                model=r.model,
+                status=f.status,
+                archived=r.archived,
+                created_at=r.created_at,
+                index=i,
+                rank=rank if v is not None else None,
+                best_value=_raw_best(r, metric, goal),
+                best_step=step,
+                best_epoch=f.epoch_at_best,
+                total_epochs=epochs,
+                total_steps=r.total_steps,
+                best_at=best_at_text(step, f.epoch_at_best, epochs, r.total_steps),
+                last_step=m.last_step if m else None,
+                stopped_improving=(step < m.last_step) if m and step is not None else None,
+                delta_pct=d,
+                final_train_loss=float(r.summary[tl].last) if tl else None,
+                final_perplexity=final_perplexity(r, metric),
+                duration_s=f.duration_s,
+                steps_per_s=f.steps_per_s,
+                tokens_per_s=f.tokens_per_s,
+                tokens=f.tokens,
+                gpu_util=f.gpu_util,
+                trophy=winner is not None and r.id == winner.id,
+                warning=d is not None and d > threshold_pct,
+            )  # fmt: skip
+        )
+    rec = recommend(compared, metric, goal, threshold_pct)
+    diff = config_diff(runs, values, metric or "metric", goal)
+    models = list(dict.fromkeys(r.model for r in runs))
+    return Comparison(
+        metric=metric, goal=goal, best=winner.id if winner else None,
+        threshold_pct=threshold_pct, runs=compared, rows=_rows(compared, metric, goal),
+        recommendation=rec, config_diff=diff, models=models,
+    )  # fmt: skip
+
+
+def _names(runs: Iterable[ComparedRun]) -> str:
+    return ", ".join(r.name for r in runs)
+
+
+def _fastest(runs: Sequence[ComparedRun]) -> ComparedRun | None:
+    done = [r for r in runs if r.status == "finished" and _finite(r.duration_s)]
+    if len(done) < 2:
+        return None
+    return min(done, key=lambda r: (r.duration_s or 0.0, r.index))
+
+
+def recommend(
+    runs: Sequence[ComparedRun], metric: str | None, goal: Goal, threshold_pct: float
+) -> Recommendation:
+    """Which run to keep, and why, in sentences built from the numbers in `runs` (ranked)."""
+    if metric is None:
+        reason = "no loss or other metric with a known direction is logged: choose a metric"
+        return Recommendation(None, [reason], reason)
+    ranked = [r for r in runs if r.rank is not None]
+    if not ranked:
+        reason = f"no run has a finite {metric}"
+        return Recommendation(None, [reason], reason)
+    w = ranked[0]
+    word = "lowest" if goal == "min" else "highest"
+    value = fmt.number(w.best_value)
+    reasons: list[str] = []
+    tied = [r for r in ranked[1:] if r.best_value == w.best_value]
+    if len(runs) == 1:
+        reasons.append(f"the only run compared; best {metric} {value}")
+    elif len(ranked) == 1:
+        reasons.append(f"the only run with a finite {metric} ({value})")
+    elif tied:
+        reasons.append(
+            f"{word} {metric} ({value}), tied with {_names(tied)}; chosen as the earlier run"
+        )
+    else:
+        runner = ranked[1]
+        assert w.best_value is not None and runner.best_value is not None
+        gap = abs(runner.best_value - w.best_value)
+        if runner.best_value != 0:
+            side = "below" if goal == "min" else "above"
+            pct = 100.0 * gap / abs(runner.best_value)
+            reasons.append(f"{word} {metric} ({value}), {pct:.1f}% {side} {runner.name}")
+        else:
+            reasons.append(f"{word} {metric} ({value}), {runner.name} has {runner.best_value}")
+    if w.best_at != "—":
+        if w.stopped_improving:
+            reasons.append(f"best at {w.best_at}, then stopped improving")
+        else:
+            reasons.append(f"best at {w.best_at}, still improving at its last value")
+    fastest = _fastest(runs)
+    if fastest is not None:
+        took = fmt.duration(fastest.duration_s)
+        if fastest.id == w.id:
+            reasons.append(f"also the fastest ({took})")
+        else:
+            reasons.append(f"{fastest.name} was fastest ({took})")
+    models = list(dict.fromkeys(r.model for r in sorted(runs, key=lambda r: r.index)))
+    if len(models) > 1:
+        shown = ", ".join(m or "no model" for m in models)
+        reasons.append(f"runs of different models ({shown}): compared anyway on {metric}")
+    worse = [r for r in ranked if r.warning]
+    if worse:
+        reasons.append(f"more than {threshold_pct:g}% worse: {_names(worse)}")
+    nan = [r for r in runs if r.rank is None and r.best_value is not None]
+    missing = [r for r in runs if r.best_value is None]
+    if nan:
+        reasons.append(f"not ranked, {metric} is not finite: {_names(nan)}")
+    if missing:
+        reasons.append(f"not ranked, no {metric} logged: {_names(missing)}")
+    if w.status != "finished":
+        if w.status == "running":
+            reasons.append(f"{w.name} is still running: its best may change")
+        else:
+            reasons.append(f"{w.name} {w.status} before finishing")
+    return Recommendation(w.id, reasons, f"{w.name}: " + "; ".join(reasons))
+
+
+# --- reading what the summaries cannot give -------------------------------------------------
+
+
+def _epoch_at(store: Store, run: RunRecord, step: int | None) -> float | None:
+    """The `epoch` metric at `step`: its value at the first epoch point at or after `step`.
+
+    Read with `since` so only the tail after the best step is touched; epochs never fall, so
+    the bucket minimum of that tail is the epoch at its first point (the store keeps each
+    bucket's minimum). When epoch was last logged before `step`, its last value."""
+    s = run.summary.get(EPOCH_KEY)
+    if s is None or step is None:
+        return None
+    if step > s.last_step:
+        return float(s.last)
+    series = store.read_series(run.id, EPOCH_KEY, since=step - 1, max_points=2)
+    vals = series.values[np.isfinite(series.values)]
+    return float(vals.min()) if vals.size else None
+
+
+def _gpu_util(store: Store, run: RunRecord) -> float | None:
+    """Mean utilisation over each GPU's series, then over GPUs (percent)."""
+    means = []
+    for key in sorted(k for k in run.summary if _GPU_UTIL.match(k)):
+        vals = store.read_series(run.id, key, max_points=10_000).values
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            means.append(float(vals.mean()))
+    return sum(means) / len(means) if means else None
+
+
+def gather_facts(
+    store: Store, run: RunRecord, metric: str | None, goal: Goal, now: float | None = None
+) -> RunFacts:
+    """Everything `build_comparison` needs for one run beyond its summary."""
+    p = progress_for(store, run, now=now)
+    step = _best_step(run, metric, goal) if metric and metric in run.summary else None
+    return RunFacts(
+        status=p.status,
+        duration_s=p.elapsed_s,
+        steps_per_s=p.steps_per_s,
+        tokens_per_s=p.tokens_per_s,
+        tokens=p.tokens,
+        epoch_at_best=_epoch_at(store, run, step),
+        gpu_util=_gpu_util(store, run),
+    )
+
+
+def _unique(run_ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i.strip() for i in run_ids if i.strip()))
+
+
+def compare(
+    store: Store,
+    run_ids: Iterable[str],
+    metric: str | None = None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+    *,
+    trends: bool = True,
+    now: float | None = None,
+) -> Comparison:
+    """Compare stored runs (issue #4): the one entry point behind the API, CLI and reports.
+
+    Unknown ids raise RunNotFoundError naming the first one; `trends` adds the improvement
+    trend of each model group in the selection over all its runs (archived ones included:
+    archiving the losers must not make the history look better)."""
+    from trainboard.analysis.trend import improvement_trend
+
+    ids = _unique(run_ids)
+    runs = [store.get_run(i) for i in ids]
+    probe = build_comparison(runs, {}, metric, threshold_pct) if runs else None
+    chosen = probe.metric if probe else metric
+    goal = probe.goal if probe else "min"
+    facts = {r.id: gather_facts(store, r, chosen, goal, now) for r in runs}
+    result = build_comparison(runs, facts, chosen, threshold_pct)
+    if trends and chosen is not None:
+        for model in result.models:
+            group = (
+                store.list_runs(RunQuery(model=model, archived=None))
+                if model is not None
+                else [r for r in runs if r.model is None]
+            )
+            result.trends.append((model, improvement_trend(group, chosen)))
+    return result
+
+
+def runs_worse_than(
+    runs: Sequence[RunRecord],
+    threshold_pct: float,
+    model: str | None = None,
+    metric: str | None = None,
+) -> list[tuple[RunRecord, RunRank]]:
+    """Runs more than `threshold_pct` percent worse than the best of their model group (the
+    losers `trainboard archive --worse-than` clears away), worst first. With `model`, only
+    that group. Runs without a value of the metric are never included: no evidence."""
+    if not math.isfinite(threshold_pct) or threshold_pct < 0:
+        raise UsageError(f"--worse-than must be a percentage >= 0, got {threshold_pct!r}")
+    pool = [r for r in runs if model is None or r.model == model]
+    ranks = rank_in_groups(pool, metric)
+    out = [
+        (r, ranks[r.id])
+        for r in pool
+        if ranks[r.id].delta_pct is not None and (ranks[r.id].delta_pct or 0.0) > threshold_pct
+    ]
+    out.sort(key=lambda p: (-(p[1].delta_pct or 0.0), p[0].created_at, p[0].id))
     return out
