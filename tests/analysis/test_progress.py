@@ -9,6 +9,7 @@ from trainboard.analysis.progress import (
     eval_loss_key,
     grad_norm_key,
     loss_key,
+    progress_from_summary,
     smoothed_rate,
 )
 from trainboard.store.base import MetricSummary, RunRecord
@@ -147,3 +148,18 @@ def test_key_choice() -> None:
     assert eval_loss_key(["train/loss", "val/loss"]) == "val/loss"
     assert grad_norm_key(["model/grad_norm", "lr"]) == "model/grad_norm"
     assert grad_norm_key(["train/grad_norm", "grad_norm"]) == "grad_norm"
+
+
+def test_progress_from_summary_alone() -> None:
+    # loss every 10 steps, steps 10..100 at T0 + step / 2; tokens 1024 per step
+    times = {"first_time": T0 + 5, "last_time": T0 + 50}
+    loss = MetricSummary(count=10, last=1.5, last_step=100, min=1.5, min_step=100, max=3.0,
+                         max_step=10, **times)  # fmt: skip
+    toks = MetricSummary(count=10, last=102400, last_step=100, min=10240, min_step=10,
+                         max=102400, max_step=100, **times)  # fmt: skip
+    run = _run(total_steps=1000, last_step=100, created_at=T0,
+               summary={"loss": loss, "tokens": toks})  # fmt: skip
+    p = progress_from_summary(run, now=T0 + 50)
+    # steps: first ≈ 100 / 10 = 10, so 90 steps in 45 s; tokens: 92,160 in 45 s
+    assert p.steps_per_s == 2.0 and p.tokens_per_s == 2048.0
+    assert p.eta_s == 450.0 and p.percent == 10.0 and p.loss == 1.5

@@ -28,12 +28,12 @@ import numpy.typing as npt
 from trainboard.analysis import format as fmt
 from trainboard.analysis.progress import (
     clock_key,
-    effective_status,
     eval_loss_key,
     grad_norm_key,
     loss_key,
     read_tail,
 )
+from trainboard.analysis.status import effective_status
 from trainboard.store.base import RunRecord, Status, Store
 
 Severity = Literal["warning", "critical"]

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trainboard.analysis import format as fmt
+from trainboard.analysis.status import effective_status
 from trainboard.store.base import MetricSummary, RunRecord, Status, Store
 
 WINDOW_S = 60.0  # the rate window reaches back this many seconds...
@@ -201,11 +202,50 @@ def compute_progress(
     (steps, wall_times) of the step clock, the tail (steps, wall_times, values) of the
     cumulative `tokens` series, and the clock. `status` overrides run.status (the effective
     status, e.g. crashed for a dead process)."""
-    status = status or run.status
+    steps_per_s = None
+    if step_samples is not None:
+        steps_per_s = smoothed_rate(step_samples[0], step_samples[1])
+    tokens_per_s = None
+    if tokens_samples is not None:
+        tokens_per_s = smoothed_rate(*tokens_samples)
+    return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
+
+
+def progress_from_summary(run: RunRecord, *, now: float, status: Status | None = None) -> Progress:
+    """Progress from the run's summaries alone (no point reads: a list of 10,000 runs).
+
+    The rates are whole-run averages rather than smoothed: tokens/s is exact for a cumulative
+    count ((last − first) / time between them); steps/s assumes the clock key was logged at
+    even intervals, so its first step is about last_step / count."""
+    summary = run.summary
+    steps_per_s = tokens_per_s = None
+    ck = clock_key(summary)
+    if ck is not None:
+        m = summary[ck]
+        dt = m.last_time - m.first_time
+        span = m.last_step * (m.count - 1) / m.count if m.count > 1 else 0.0
+        if dt >= MIN_SECONDS and span >= MIN_STEPS:
+            steps_per_s = span / dt
+    tk = summary.get("tokens")
+    if tk is not None and math.isfinite(tk.min) and math.isfinite(tk.last):
+        dt = tk.last_time - tk.first_time
+        if dt >= MIN_SECONDS and tk.last > tk.min:
+            tokens_per_s = (tk.last - tk.min) / dt
+    return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
+
+
+def _assemble(
+    run: RunRecord,
+    steps_per_s: float | None,
+    tokens_per_s: float | None,
+    now: float,
+    status: Status,
+) -> Progress:
     summary = run.summary
     step = run.last_step
     if step is None and summary:
-        step = max(m.last_step for k, m in summary.items() if not k.startswith("system/"))
+        steps = [m.last_step for k, m in summary.items() if not k.startswith("system/")]
+        step = max(steps) if steps else None
     total = run.total_steps
 
     percent: float | None = None
@@ -213,13 +253,6 @@ def compute_progress(
         percent = min(100.0, max(0.0, 100.0 * step / total))
 
     elapsed = _elapsed(run, status, now)
-
-    steps_per_s = None
-    if step_samples is not None:
-        steps_per_s = smoothed_rate(step_samples[0], step_samples[1])
-    tokens_per_s = None
-    if tokens_samples is not None:
-        tokens_per_s = smoothed_rate(*tokens_samples)
 
     eta: float | None = None
     if status == "finished":
@@ -294,19 +327,3 @@ def progress_for(store: Store, run: RunRecord, now: float | None = None) -> Prog
         now=now,
         status=status,
     )
-
-
-def effective_status(run: RunRecord, now: float | None = None) -> Status:
-    """The run's status as a person should see it (a dead process shows as crashed): the
-    SDK engineer's analysis.status decides; until it exists, the stored status."""
-    import importlib
-
-    try:
-        mod = importlib.import_module("trainboard.analysis.status")
-    except ImportError:  # pragma: no cover - only before analysis/status.py lands
-        return run.status
-    fn = getattr(mod, "effective_status", None)
-    if fn is None:  # pragma: no cover
-        return run.status
-    result: Status = fn(run, now=now) if now is not None else fn(run)
-    return result
