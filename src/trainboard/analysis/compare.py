@@ -464,8 +464,8 @@ def _row_best(runs: Sequence[ComparedRun], key: str, goal: Goal | None) -> tuple
 def _rows(runs: Sequence[ComparedRun], metric: str | None, goal: Goal) -> list[Row]:
     specs: list[tuple[str, str, Goal | None]] = [
         ("best_value", f"best {metric}" if metric else "best value", goal),
-        ("best_at", "best at", None),
         ("delta_pct", "vs best", None),
+        ("best_at", "best at", None),
         ("final_train_loss", "final train loss", "min"),
         ("final_perplexity", "final perplexity", "min"),
         ("duration_s", "training time", "min"),

@@ -1,1 +1,52 @@
+"""Comparison reports: CSV, JSON, Markdown and HTML from one `Comparison`.
 
+`render(comparison, "md")` is what the CLI (`compare --format`, `report -o`) and the API
+(`/api/v1/compare.csv`, `.md`) call, so every export of a comparison is the same text.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import orjson
+
+from trainboard.analysis.compare import Comparison
+from trainboard.errors import UsageError
+
+__all__ = ["FORMATS", "ReportFormat", "format_for_path", "render"]
+
+ReportFormat = Literal["csv", "json", "md", "html"]
+FORMATS: tuple[ReportFormat, ...] = ("csv", "json", "md", "html")
+_SUFFIXES: dict[str, ReportFormat] = {
+    ".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
+}  # fmt: skip
+
+
+def render(c: Comparison, fmt: str, title: str | None = None) -> str:
+    """The comparison as text in `fmt` (csv, json, md, html)."""
+    if fmt == "csv":
+        from trainboard.report.table import comparison_csv
+
+        return comparison_csv(c)
+    if fmt == "json":
+        return orjson.dumps(c.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    if fmt == "md":
+        from trainboard.report.markdown import comparison_markdown
+
+        return comparison_markdown(c, title)
+    if fmt == "html":
+        from trainboard.report.html import comparison_html
+
+        return comparison_html(c, title)
+    raise UsageError(f"report format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def format_for_path(path: str) -> ReportFormat:
+    """The format a file name asks for: report.md, report.html, table.csv, data.json."""
+    for suffix, fmt in _SUFFIXES.items():
+        if path.lower().endswith(suffix):
+            return fmt
+    raise UsageError(
+        f"cannot tell the report format from {path!r}: expected a name ending in "
+        + ", ".join(_SUFFIXES)
+    )

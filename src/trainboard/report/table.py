@@ -1,0 +1,112 @@
+"""The comparison table as text cells, and as CSV: one layout for the CLI, Markdown and HTML.
+
+The numbers come from `analysis.compare` and the formats from `analysis.format`, so a value
+reads the same in the terminal, a report and the web page ("+35.2%", "2h 6m 0s", "0.98M").
+Runs are rows (best first) and fields are columns: that stays readable with 50 runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from trainboard.analysis import format as fmt
+from trainboard.analysis.compare import ComparedRun, Comparison
+
+__all__ = ["TROPHY", "WARNING", "Cell", "Table", "comparison_csv", "comparison_table", "delta_text"]
+
+TROPHY = "🏆"
+WARNING = "⚠"
+
+
+def delta_text(run: ComparedRun) -> str:
+    """ "best" for the winner, "+35.2%" for the others, "—" without a value."""
+    if run.trophy:
+        return "best"
+    if run.delta_pct is None:
+        return fmt.UNKNOWN
+    return f"{run.delta_pct:+.1f}%"
+
+
+def _num(v: float | None) -> str:
+    return fmt.number(v)
+
+
+_COLUMNS: dict[str, Callable[[ComparedRun], str]] = {
+    "best_value": lambda r: _num(r.best_value),
+    "delta_pct": delta_text,
+    "best_at": lambda r: r.best_at,
+    "final_train_loss": lambda r: _num(r.final_train_loss),
+    "final_perplexity": lambda r: fmt.number(r.final_perplexity, 2),
+    "duration_s": lambda r: fmt.duration(r.duration_s),
+    "steps_per_s": lambda r: fmt.rate(r.steps_per_s),
+    "tokens_per_s": lambda r: fmt.rate(r.tokens_per_s),
+    "tokens": lambda r: fmt.millions(r.tokens),
+    "gpu_util": lambda r: fmt.percent(r.gpu_util),
+    "status": lambda r: r.status,
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    best: bool = False  # the best value of its column: highlighted
+
+
+@dataclass(frozen=True)
+class Table:
+    """`header[0]` is "run"; each row starts with the run's name (trophy / warning marked)."""
+
+    header: list[str]
+    keys: list[str]
+    rows: list[list[Cell]]
+    runs: list[ComparedRun]
+
+
+def run_label(run: ComparedRun) -> str:
+    marks = (f" {TROPHY}" if run.trophy else "") + (f" {WARNING}" if run.warning else "")
+    return run.name + marks
+
+
+def comparison_table(c: Comparison) -> Table:
+    """The comparison's rows (as `c.rows` lists them) as columns of text cells."""
+    specs = [row for row in c.rows if row.key in _COLUMNS]
+    rows = []
+    for r in c.runs:
+        cells = [Cell(run_label(r))]
+        for spec in specs:
+            cells.append(Cell(_COLUMNS[spec.key](r), r.id in spec.best))
+        rows.append(cells)
+    return Table(["run", *(s.label for s in specs)], [s.key for s in specs], rows, list(c.runs))
+
+
+CSV_FIELDS = (
+    "rank", "id", "name", "model", "status", "best_value", "delta_pct", "best_step",
+    "best_epoch", "total_epochs", "final_train_loss", "final_perplexity", "duration_s",
+    "steps_per_s", "tokens_per_s", "tokens", "gpu_util", "trophy", "warning",
+)  # fmt: skip
+
+
+def _csv_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v
+
+
+def comparison_csv(c: Comparison) -> str:
+    """One row per run with raw numbers (full precision, empty when unknown), best first."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["metric", *CSV_FIELDS])
+    for r in c.runs:
+        d = r.to_json()
+        w.writerow([c.metric or "", *(_csv_value(d[f]) for f in CSV_FIELDS)])
+    return out.getvalue()
