@@ -29,53 +29,52 @@ def step_order(steps: Int64s) -> Int64s | None:
     return order[keep].astype(np.int64)
 
 
-def bucket_indices(x: Float64s, values: Float64s, max_points: int) -> Int64s:
+def bucket_indices(x: Float64s | Int64s, values: Float64s, max_points: int) -> Int64s:
     """Indices (ascending) of the points to keep so that a chart of at most about
     `max_points` points keeps every spike.
 
-    x is split into equal buckets: `(max_points - 1) // 2` of them, so the min and max of each
-    plus the exact last point make at most `max_points`. Per non-empty bucket the first point
-    holding the bucket's minimum finite value and the first holding its maximum are kept;
-    every non-finite value (NaN, ±inf) is kept as its own point on top, so a divergence is
-    never hidden; the last point is always kept. `x` must be in series order; when it is not
-    monotone (wall times of a resumed run) buckets are still exact, only slower.
+    The x range is split into equal buckets: `(max_points - 1) // 2` of them, so the min and
+    max of each plus the exact last point make at most `max_points`. Per non-empty bucket the
+    first point holding the bucket's minimum finite value and the first holding its maximum
+    are kept; every non-finite value (NaN, ±inf) is kept as its own point on top, so a
+    divergence is never hidden; the last point is always kept. `x` (int steps or float wall
+    times) is in series order; when it is not monotone (wall times of a resumed run) buckets
+    are still exact, only slower.
     """
     n = x.shape[0]
     if n <= max_points:
         return np.arange(n, dtype=np.int64)
     nb = max(1, (max_points - 1) // 2)
-    x0, x1 = float(x[0]), float(x[-1])
-    lo, hi = min(x0, x1), max(x0, x1)
-    if not (x0 <= x1 and bool(np.all(x[1:] >= x[:-1]))):
-        lo, hi = float(np.min(x)), float(np.max(x))
-        return _buckets_unsorted(x, values, nb, lo, hi)
-    span = hi - lo
-    if span <= 0:
-        b = np.zeros(n, dtype=np.int64)
+    if not bool(np.all(x[1:] >= x[:-1])):
+        xf = x.astype(np.float64)
+        return _buckets_unsorted(xf, values, nb, float(np.min(xf)), float(np.max(xf)))
+    lo, hi = float(x[0]), float(x[-1])
+    # bucket i holds lo + i*w <= x < lo + (i+1)*w (the last one also holds hi): its first
+    # point is found by binary search, so no per-point bucket number is ever computed
+    edges = lo + (hi - lo) * (np.arange(1, nb, dtype=np.float64) / nb)
+    if x.dtype.kind == "i":
+        starts = np.searchsorted(x, np.ceil(edges).astype(np.int64), side="left")
     else:
-        b = ((x - lo) * (nb / span)).astype(np.int64)
-        np.minimum(b, nb - 1, out=b)
+        starts = np.searchsorted(x, edges, side="left")
+    starts = np.unique(np.concatenate(([0], starts)))
+    starts = starts[starts < n]
     finite = np.isfinite(values)
-    starts = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
-    vmin = np.where(finite, values, np.inf)
-    vmax = np.where(finite, values, -np.inf)
-    seg_min = np.minimum.reduceat(vmin, starts)
-    seg_max = np.maximum.reduceat(vmax, starts)
-    seg_of = np.repeat(np.arange(starts.shape[0]), np.diff(np.append(starts, n)))
-    keep = _first_in_segment(finite & (vmin == seg_min[seg_of]), seg_of)
-    keep2 = _first_in_segment(finite & (vmax == seg_max[seg_of]), seg_of)
-    extra = np.flatnonzero(~finite)
-    idx = np.concatenate((keep, keep2, extra, [n - 1]))
-    return np.unique(idx).astype(np.int64)
-
-
-def _first_in_segment(hit: npt.NDArray[np.bool_], seg_of: Int64s) -> Int64s:
-    idx = np.flatnonzero(hit)
-    if idx.shape[0] == 0:
-        return idx.astype(np.int64)
-    seg = seg_of[idx]
-    first = np.concatenate(([True], seg[1:] != seg[:-1]))
-    return idx[first].astype(np.int64)
+    all_finite = bool(finite.all())
+    vmin = values if all_finite else np.where(finite, values, np.inf)
+    vmax = values if all_finite else np.where(finite, values, -np.inf)
+    counts = np.diff(np.append(starts, n))
+    pos = np.arange(n, dtype=np.int64)
+    keep = [np.array([n - 1], dtype=np.int64)]
+    for v, reduce in ((vmin, np.minimum), (vmax, np.maximum)):
+        best = reduce.reduceat(v, starts)
+        hit = v == np.repeat(best, counts)
+        if not all_finite:
+            hit &= finite
+        first = np.minimum.reduceat(np.where(hit, pos, n), starts)
+        keep.append(first[first < n])
+    if not all_finite:
+        keep.append(np.flatnonzero(~finite))
+    return np.unique(np.concatenate(keep)).astype(np.int64)
 
 
 def _buckets_unsorted(x: Float64s, values: Float64s, nb: int, lo: float, hi: float) -> Int64s:

@@ -578,19 +578,21 @@ class SQLStore(Store):
         self, conn: Connection, run_id: str, key: str, since: int | None
     ) -> tuple[Int64s, Int64s, Float64s]:
         """A key's points in step order, one per step (later writes win), optionally > since."""
-        q = sa.select(chunks_t.c.data).where(chunks_t.c.run_id == run_id, chunks_t.c.key == key)
+        q = sa.select(chunks_t.c.n, chunks_t.c.data).where(
+            chunks_t.c.run_id == run_id, chunks_t.c.key == key
+        )
         if since is not None:
             q = q.where(chunks_t.c.step_max > since)
-        parts = [codec.decode_us(b) for b in conn.execute(q.order_by(chunks_t.c.seq)).scalars()]
-        if not parts:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty.copy(), np.empty(0, dtype=np.float64)
-        if len(parts) == 1:
-            steps, times_us, values = parts[0]
-        else:
-            steps = np.concatenate([p[0] for p in parts])
-            times_us = np.concatenate([p[1] for p in parts])
-            values = np.concatenate([p[2] for p in parts])
+        rows = conn.execute(q.order_by(chunks_t.c.seq)).all()
+        total = sum(int(r[0]) for r in rows)
+        steps = np.empty(total, dtype=np.int64)
+        times_us = np.empty(total, dtype=np.int64)
+        values = np.empty(total, dtype=np.float64)
+        at = 0
+        for n, blob in rows:
+            end = at + int(n)
+            codec.decode_into(blob, steps[at:end], times_us[at:end], values[at:end])
+            at = end
         order = downsample.step_order(steps)
         if order is not None:
             steps, times_us, values = steps[order], times_us[order], values[order]
@@ -625,13 +627,13 @@ class SQLStore(Store):
             return int(total), self._load(conn, run_id, key, since)
 
         total, (steps, times_us, values) = self._read(tx)
-        times = times_us / 1e6
         downsampled = False
         if max_points is not None and steps.shape[0] > max_points:
-            xs = steps.astype(np.float64) if x == "step" else times
+            xs = steps if x == "step" else times_us
             idx = downsample.bucket_indices(xs, values, max_points)
-            steps, times, values = steps[idx], times[idx], values[idx]
+            steps, times_us, values = steps[idx], times_us[idx], values[idx]
             downsampled = True
+        times = times_us / 1e6
         return Series(key, steps, times, values, total=total, downsampled=downsampled)
 
     def metric_keys(self, run_id: str) -> list[str]:
