@@ -83,11 +83,12 @@ def _unshuffle(buf: bytes, offset: int, n: int, dtype: Any) -> npt.NDArray[Any]:
     out = np.empty((n, size), dtype=np.uint8)
     for i in range(size):  # column copies beat a generic byte transpose by ~3x
         out[:, i] = planes[i]
-    return out.view(dtype).reshape(n)
+    result: npt.NDArray[Any] = out.view(dtype).reshape(n)
+    return result
 
 
 _WIDTHS = ((1, np.int8), (2, np.int16), (4, np.int32), (8, np.int64))
-_DTYPE_OF_WIDTH = dict(_WIDTHS)
+_DTYPE_OF_WIDTH: dict[int, Any] = dict(_WIDTHS)
 
 
 def _pack_ints(a: npt.NDArray[np.int64]) -> tuple[bytes, bytes]:
@@ -124,7 +125,7 @@ def _unpack_ints(
     out[0] = first
     out[1:] = _unshuffle(buf, offset, n - 1, _DTYPE_OF_WIDTH[width])
     np.cumsum(out, out=out)
-    return offset + (n - 1) * width
+    return int(offset + (n - 1) * width)
 
 
 def fits_float32(values: npt.NDArray[np.float64]) -> bool:
