@@ -1,0 +1,111 @@
+"""Compare: which run won (issue #4). The JSON is `Comparison.to_json()`, the same object
+`trainboard compare --json` prints; the exports are `trainboard.report.render` of it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT, Comparison, compare
+from trainboard.errors import UsageError
+from trainboard.report import render
+from trainboard.server.deps import api_router, get_store
+from trainboard.server.jsonio import json_response
+from trainboard.store.base import Store
+
+compare_router = api_router(tags=["compare"])
+
+StoreDep = Annotated[Store, Depends(get_store)]
+RunsParam = Annotated[str, Query(description="comma-separated run ids, in selection order")]
+MetricParam = Annotated[
+    str | None, Query(description="deciding metric (default: eval loss, else train loss)")
+]
+ThresholdParam = Annotated[
+    float, Query(ge=0, description="warn on runs more than this percent worse than the best")
+]
+
+
+class RecommendationOut(BaseModel):
+    run: str | None
+    reasons: list[str]
+    text: str
+
+
+class CompareOut(BaseModel):
+    """The issue #4 contract; `runs` items carry every table field (see analysis.compare)."""
+
+    metric: str | None
+    goal: str
+    best: str | None
+    threshold_pct: float
+    runs: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    recommendation: RecommendationOut
+    config_diff: dict[str, Any]
+    models: list[str | None]
+    trends: list[dict[str, Any]]
+
+
+def _compare(store: Store, runs: str, metric: str | None, threshold: float) -> Comparison:
+    ids = [i.strip() for i in runs.split(",") if i.strip()]
+    if not ids:
+        raise UsageError("query parameter 'runs': expected comma-separated run ids, got none")
+    return compare(store, ids, metric or None, threshold)
+
+
+@compare_router.get("/compare", response_class=Response, responses={200: {"model": CompareOut}})
+def get_compare(
+    store: StoreDep,
+    runs: RunsParam,
+    metric: MetricParam = None,
+    threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
+) -> Response:
+    """Compare runs: best run, deltas, table rows, recommendation, config diff, trend."""
+    return json_response(_compare(store, runs, metric, threshold).to_json())
+
+
+def _download(body: str, media: str, name: str) -> Response:
+    return Response(
+        body.encode(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@compare_router.get("/compare.csv", response_class=Response)
+def get_compare_csv(
+    store: StoreDep,
+    runs: RunsParam,
+    metric: MetricParam = None,
+    threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
+) -> Response:
+    """The comparison table as CSV: one row per run, best first."""
+    c = _compare(store, runs, metric, threshold)
+    return _download(render(c, "csv"), "text/csv; charset=utf-8", "comparison.csv")
+
+
+@compare_router.get("/compare.md", response_class=Response)
+def get_compare_md(
+    store: StoreDep,
+    runs: RunsParam,
+    metric: MetricParam = None,
+    threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
+) -> Response:
+    """The comparison as a Markdown report."""
+    c = _compare(store, runs, metric, threshold)
+    return _download(render(c, "md"), "text/markdown; charset=utf-8", "comparison.md")
+
+
+@compare_router.get("/compare.html", response_class=Response)
+def get_compare_html(
+    store: StoreDep,
+    runs: RunsParam,
+    metric: MetricParam = None,
+    threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
+) -> Response:
+    """The comparison as a self-contained HTML report."""
+    c = _compare(store, runs, metric, threshold)
+    return _download(render(c, "html"), "text/html; charset=utf-8", "comparison.html")
