@@ -240,6 +240,62 @@ def _f64_list(blob: bytes) -> list[float]:
     return [float(v) for v in np.frombuffer(blob, dtype="<f8")]
 
 
+def _chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
+    """The columns of one chunk row (all but its run, key and seq)."""
+    mm = _finite_minmax(v)
+    return {
+        "n": int(s.shape[0]),
+        "step_min": int(s.min()),
+        "step_max": int(s.max()),
+        "time_min": int(t.min()) / 1e6,
+        "time_max": int(t.max()) / 1e6,
+        "value_min": None if mm is None else float(v[mm[0]]),
+        "value_max": None if mm is None else float(v[mm[1]]),
+        "data": codec.encode(s, t, v),
+    }
+
+
+class _WritePlan:
+    """Rows one write_points sends in a few executemany calls (fast for many small keys)."""
+
+    def __init__(self) -> None:
+        self.chunk_updates: list[dict[str, Any]] = []
+        self.chunk_inserts: list[dict[str, Any]] = []
+        self.summary_inserts: list[dict[str, Any]] = []
+        self.summary_updates: list[dict[str, Any]] = []
+
+
+# Statements built once: building SQLAlchemy expressions per call cost more than running them.
+_BUMP_LAST_STEP = (
+    sa.update(runs)
+    .where(runs.c.id == sa.bindparam("b_id"))
+    .values(
+        last_step=sa.case(
+            (runs.c.last_step.is_(None), sa.bindparam("top")),
+            (runs.c.last_step < sa.bindparam("top"), sa.bindparam("top")),
+            else_=runs.c.last_step,
+        )
+    )
+)
+_SUMMARIES_OF_KEYS = sa.select(summaries).where(
+    summaries.c.run_id == sa.bindparam("b_run"),
+    summaries.c.key.in_(sa.bindparam("b_keys", expanding=True)),
+)
+_TAIL_BLOB = sa.select(chunks_t.c.data).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+_UPDATE_CHUNK = sa.update(chunks_t).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+_UPDATE_SUMMARY = sa.update(summaries).where(
+    summaries.c.run_id == sa.bindparam("b_run"), summaries.c.key == sa.bindparam("b_key")
+)
+
+
 class SQLStore(Store):
     """A Store over one SQLAlchemy engine. Subclasses open the engine and set the hooks."""
 
@@ -488,91 +544,83 @@ class SQLStore(Store):
         top = max(int(p.steps[-1]) for p in prepared.values())
 
         def tx(conn: Connection) -> None:
-            last = runs.c.last_step
-            res = conn.execute(
-                sa.update(runs)
-                .where(runs.c.id == run_id)
-                .values(last_step=sa.case((last.is_(None), top), (last < top, top), else_=last))
-            )
-            if res.rowcount == 0:
+            if conn.execute(_BUMP_LAST_STEP, {"b_id": run_id, "top": top}).rowcount == 0:
                 raise RunNotFoundError(run_id)
-            q = sa.select(summaries).where(
-                summaries.c.run_id == run_id, summaries.c.key.in_(list(prepared))
-            )
-            old = {r.key: r for r in conn.execute(q)}
+            params = {"b_run": run_id, "b_keys": list(prepared)}
+            old = {r.key: r for r in conn.execute(_SUMMARIES_OF_KEYS, params)}
+            plan = _WritePlan()
             for key, p in prepared.items():
-                self._append(conn, run_id, key, p, old.get(key))
+                self._plan_append(conn, plan, run_id, key, p, old.get(key))
+            for stmt, rows in (
+                (_UPDATE_CHUNK, plan.chunk_updates),
+                (sa.insert(chunks_t), plan.chunk_inserts),
+                (sa.insert(summaries), plan.summary_inserts),
+                (_UPDATE_SUMMARY, plan.summary_updates),
+            ):
+                if rows:
+                    conn.execute(stmt, rows)
 
         self._write(tx)
 
-    def _append(
-        self, conn: Connection, run_id: str, key: str, p: _Prepared, old: Row[Any] | None
+    def _plan_append(
+        self,
+        conn: Connection,
+        plan: _WritePlan,
+        run_id: str,
+        key: str,
+        p: _Prepared,
+        old: Row[Any] | None,
     ) -> None:
+        """Add to `plan` the chunk and summary rows that append p's points to the key."""
         steps, times_us, values = p.steps, p.times_us, p.values
         seq, fresh = 0, True
         if old is not None:
             seq = int(old.tail_seq)
             if int(old.tail_n) < CHUNK_POINTS:
-                blob = conn.execute(
-                    sa.select(chunks_t.c.data).where(
-                        chunks_t.c.run_id == run_id, chunks_t.c.key == key, chunks_t.c.seq == seq
-                    )
-                ).scalar_one()
-                s0, t0, v0 = codec.decode_us(blob)
+                blob = conn.execute(_TAIL_BLOB, {"b_run": run_id, "b_key": key, "b_seq": seq})
+                s0, t0, v0 = codec.decode_us(blob.scalar_one())
                 steps = np.concatenate((s0, steps))
                 times_us = np.concatenate((t0, times_us))
                 values = np.concatenate((v0, values))
                 fresh = False
             else:
                 seq += 1
-        rows = []
         for i in range(0, steps.shape[0], CHUNK_POINTS):
-            s, t, v = (
+            row = _chunk_row(
                 steps[i : i + CHUNK_POINTS],
                 times_us[i : i + CHUNK_POINTS],
                 values[i : i + CHUNK_POINTS],
             )
-            mm = _finite_minmax(v)
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "key": key,
-                    "seq": seq + i // CHUNK_POINTS,
-                    "n": int(s.shape[0]),
-                    "step_min": int(s.min()),
-                    "step_max": int(s.max()),
-                    "time_min": int(t.min()) / 1e6,
-                    "time_max": int(t.max()) / 1e6,
-                    "value_min": None if mm is None else float(v[mm[0]]),
-                    "value_max": None if mm is None else float(v[mm[1]]),
-                    "data": codec.encode(s, t, v),
-                }
-            )
-        if not fresh:
-            first = rows.pop(0)
-            conn.execute(
-                sa.update(chunks_t)
-                .where(chunks_t.c.run_id == run_id, chunks_t.c.key == key, chunks_t.c.seq == seq)
-                .values({k: v for k, v in first.items() if k not in ("run_id", "key", "seq")})
-            )
-        if rows:
-            conn.execute(sa.insert(chunks_t), rows)
-        tail = {"tail_seq": seq + (steps.shape[0] - 1) // CHUNK_POINTS}
-        tail["tail_n"] = steps.shape[0] - (tail["tail_seq"] - seq) * CHUNK_POINTS
+            if i == 0 and not fresh:
+                plan.chunk_updates.append({"b_run": run_id, "b_key": key, "b_seq": seq, **row})
+            else:
+                plan.chunk_inserts.append(
+                    {"run_id": run_id, "key": key, "seq": seq + i // CHUNK_POINTS, **row}
+                )
+        tail_seq = seq + (steps.shape[0] - 1) // CHUNK_POINTS
+        tail = {"tail_seq": tail_seq, "tail_n": steps.shape[0] - (tail_seq - seq) * CHUNK_POINTS}
         if old is None:
             summ = _summary_of(p.steps, p.times_us, p.values)
-            conn.execute(sa.insert(summaries), {"run_id": run_id, "key": key, **summ, **tail})
+            plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
             return
         if int(p.steps[0]) > int(old.last_step):
             summ = _merge_summary(old, _summary_of(p.steps, p.times_us, p.values))
         else:  # re-logged steps (a resumed run): recompute from the whole series
-            s, t, v = self._load(conn, run_id, key, None)
-            summ = _summary_of(s, t, v)
-        conn.execute(
-            sa.update(summaries)
-            .where(summaries.c.run_id == run_id, summaries.c.key == key)
-            .values(**summ, **tail)
-        )
+            summ = self._resummarise(conn, plan, run_id, key)
+        plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
+
+    def _resummarise(
+        self, conn: Connection, plan: _WritePlan, run_id: str, key: str
+    ) -> dict[str, Any]:
+        """Summary of the key's whole series as it will be once `plan`'s chunks are written."""
+        for stmt, rows in (
+            (_UPDATE_CHUNK, plan.chunk_updates),
+            (sa.insert(chunks_t), plan.chunk_inserts),
+        ):
+            if rows:
+                conn.execute(stmt, rows)
+                rows.clear()
+        return _summary_of(*self._load(conn, run_id, key, None))
 
     def _load(
         self, conn: Connection, run_id: str, key: str, since: int | None
