@@ -13,8 +13,7 @@ context). Importing trainboard is light: no torch, numpy, fastapi or matplotlib 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+import typing
 
 from trainboard.errors import (
     ConfirmationRequiredError,
@@ -28,6 +27,10 @@ from trainboard.errors import (
 )
 from trainboard.sdk.context import current_run as _current_run
 from trainboard.sdk.run import Run, init
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 __version__ = "0.1.0"
 

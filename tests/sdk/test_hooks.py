@@ -1,0 +1,125 @@
+"""Final statuses of real child processes: SIGKILL, SIGTERM, SIGINT, exceptions, plain exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from trainboard.analysis.status import effective_status
+from trainboard.store.base import RunRecord, open_store
+
+CHILD = str(Path(__file__).with_name("child.py"))
+
+
+def _spawn(mode: str, n: int = 20) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, CHILD, mode, str(n)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run(mode: str, n: int = 20) -> tuple[subprocess.CompletedProcess[str], RunRecord]:
+    proc = subprocess.run(
+        [sys.executable, CHILD, mode, str(n)], capture_output=True, text=True, timeout=120
+    )
+    run_id = proc.stdout.split()[0]
+    with open_store() as s:
+        return proc, s.get_run(run_id)
+
+
+def _read_line(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise AssertionError(f"child ended early: {proc.wait()} {proc.stderr.read()}")  # type: ignore[union-attr]
+    return line.strip()
+
+
+def test_sigkill_loses_nothing_older_than_a_second_and_shows_crashed(tb_home: str) -> None:
+    proc = _spawn("stream")
+    run_id = _read_line(proc)
+    logged: list[tuple[int, float]] = []
+    start = time.time()
+    while time.time() - start < 2.5:
+        step, wall = _read_line(proc).split()
+        logged.append((int(step), float(wall)))
+    proc.send_signal(signal.SIGKILL)
+    killed_at = time.time()
+    proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL
+    must_have = [step for step, wall in logged if wall < killed_at - 1.0]
+    assert len(must_have) > 50
+    with open_store() as s:
+        stored = set(s.read_series(run_id, "loss").steps.tolist())
+        rec = s.get_run(run_id)
+    assert set(must_have) <= stored
+    assert rec.status == "running"  # nobody wrote anything on the way out ...
+    assert effective_status(rec) == "crashed"  # ... but the dead pid gives it away
+
+
+def test_sigterm_flushes_and_marks_killed(tb_home: str) -> None:
+    proc = _spawn("wait", 30)
+    run_id = _read_line(proc)
+    assert _read_line(proc) == "ready"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == -signal.SIGTERM  # chained to the default: still dies of SIGTERM
+    with open_store() as s:
+        rec = s.get_run(run_id)
+        assert s.read_series(run_id, "loss").steps.tolist() == list(range(30))
+    assert (rec.status, rec.notes) == ("killed", "SIGTERM")
+    assert rec.finished_at is not None
+
+
+def test_sigint_ends_as_killed_not_failed(tb_home: str) -> None:
+    proc = _spawn("wait", 5)
+    run_id = _read_line(proc)
+    assert _read_line(proc) == "ready"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) != 0
+    assert proc.stderr is not None and "KeyboardInterrupt" in proc.stderr.read()
+    with open_store() as s:
+        rec = s.get_run(run_id)
+        assert len(s.read_series(run_id, "loss")) == 5
+    assert rec.status == "killed"
+
+
+def test_an_uncaught_exception_marks_failed_with_the_message(tb_home: str) -> None:
+    proc, rec = _run("raise", 7)
+    assert proc.returncode == 1 and "ValueError: boom at step 6" in proc.stderr
+    assert (rec.status, rec.notes) == ("failed", "ValueError: boom at step 6")
+    assert rec.last_step == 6
+
+
+def test_an_uncaught_keyboard_interrupt_is_killed(tb_home: str) -> None:
+    proc, rec = _run("interrupt", 3)
+    assert proc.returncode != 0 and rec.status == "killed"
+
+
+def test_a_normal_exit_without_finish_is_finished(tb_home: str) -> None:
+    proc, rec = _run("exit", 12)
+    assert proc.returncode == 0, proc.stderr
+    assert rec.status == "finished" and rec.last_step == 11 and rec.finished_at is not None
+
+
+def test_four_processes_writing_one_sqlite_store_lose_nothing(tb_home: str) -> None:
+    n = 3000
+    procs = [_spawn("many", n) for _ in range(4)]
+    ids = []
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+        ids.append(out.split()[0])
+    with open_store() as s:
+        for run_id in ids:
+            assert s.get_run(run_id).status == "finished"
+            for key, sign in (("a", 1.0), ("b", 2.0), ("c", -1.0)):
+                series = s.read_series(run_id, key)
+                assert series.steps.tolist() == list(range(n))
+                assert series.values.tolist() == [sign * i for i in range(n)]
+    assert len(set(ids)) == 4 and os.getpid() not in {p.pid for p in procs}
