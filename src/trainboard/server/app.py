@@ -8,7 +8,6 @@ API does not claim.
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import os
 import re
@@ -18,7 +17,7 @@ import webbrowser
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from trainboard import config
 from trainboard.errors import UsageError
@@ -26,6 +25,7 @@ from trainboard.server.auth import TokenMiddleware
 from trainboard.server.errors import install_error_handlers
 from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
+from trainboard.server.routes.compare import compare_router
 from trainboard.server.routes.events import events_router
 from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
@@ -77,22 +77,13 @@ def create_app(store_url: str | None = None, token: str | None = None) -> FastAP
         artifacts_router,
         events_router,
         ingest_router,
-        *_optional_routers(),
+        compare_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     if token:
         app.add_middleware(TokenMiddleware, token=token)
     return app
-
-
-def _optional_routers() -> list[APIRouter]:
-    """Routers written alongside this module by other parts (the Compare page's route)."""
-    if importlib.util.find_spec("trainboard.server.routes.compare") is None:
-        return []
-    from trainboard.server.routes.compare import compare_router
-
-    return [compare_router]
 
 
 def is_loopback(host: str) -> bool:

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from trainboard.analysis.compare import RunRank, rank_in_groups
+from trainboard.analysis.health import health_for
+from trainboard.analysis.progress import progress_for, progress_from_summary
+from trainboard.analysis.status import effective_status
 from trainboard.server.jsonio import clean, num
 from trainboard.store.base import MetricSummary, RunRecord, Store
 
@@ -33,35 +36,36 @@ def _finite(v: float) -> bool:
     return v - v == 0.0  # False for NaN and ±inf, cheaper than math.isfinite per call
 
 
-def progress_json(run: RunRecord, now: float) -> dict[str, Any] | None:
-    """`ProgressOut` from the run's summaries (trainboard.analysis.progress); None until that
-    module offers a summary-only progress."""
-    return None
+def health_json(store: Store, run: RunRecord, now: float) -> dict[str, Any]:
+    """`HealthOut`: the verdict of trainboard.analysis.health (reads downsampled series)."""
+    return health_for(store, run, now).to_json()
 
 
-def effective_status(run: RunRecord, now: float) -> str:
-    """The status to show (a running run whose process died shows as crashed)."""
-    return run.status
-
-
-def health_json(store: Store, run: RunRecord) -> dict[str, Any] | None:
-    """`HealthOut` (trainboard.analysis.health); None until that module lands."""
-    return None
+def detail_progress(store: Store, run: RunRecord, now: float) -> dict[str, Any]:
+    """`ProgressOut` with smoothed rates from the newest points (one run's page)."""
+    return progress_for(store, run, now).to_json()
 
 
 def run_json(
-    run: RunRecord, rank: RunRank | None = None, now: float | None = None
+    run: RunRecord,
+    rank: RunRank | None = None,
+    now: float | None = None,
+    progress: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`RunOut`: the stored run, its progress, and where it stands in its model group."""
+    """`RunOut`: the stored run, its progress, and where it stands in its model group.
+
+    Without `progress`, it comes from the summaries alone (the list's cheap variant)."""
     now = time.time() if now is None else now
     rank = rank or _NO_RANK
-    progress = progress_json(run, now)
+    status = effective_status(run, now)
+    if progress is None:
+        progress = progress_from_summary(run, now=now, status=status).to_json()
     return {
         "id": run.id,
         "name": run.name,
         "project": run.project,
         "model": run.model,
-        "status": effective_status(run, now),
+        "status": status,
         "archived": run.archived,
         "tags": run.tags,
         "config": clean(run.config),
@@ -74,10 +78,10 @@ def run_json(
         "pid": run.pid,
         "goals": run.goals,
         "notes": run.notes,
-        "duration_s": progress["elapsed_s"] if progress else None,
+        "duration_s": progress["elapsed_s"],
         "summary": summary_json(run.summary),
         "progress": progress,
-        "current_loss": progress["loss"] if progress else None,
+        "current_loss": progress["loss"],
         "best_eval_loss": num(rank.best_value),
         "eval_key": rank.metric,
         "group_best": rank.group_best,

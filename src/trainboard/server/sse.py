@@ -3,7 +3,8 @@
 Why a poller and not a push from the writer: writers are other processes (the SDK in a training
 script, several ranks, remote clients through ingest), and the store is the only place they all
 meet. Every ~200 ms the poller makes two cheap queries (the run count, and the running runs with
-their summaries) and compares them with what it saw last:
+their summaries), marks running runs whose process died as crashed (analysis.status.reconcile),
+and compares what it read with what it saw last:
 
 - `points` `{"run", "last_step", "keys"}` for a run whose metrics got new points (a page then
   fetches `series?since=` for only those);
@@ -20,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from trainboard.analysis.status import reconcile
 from trainboard.server.jsonio import dumps
 from trainboard.store.base import RunQuery, RunRecord, Store
 
@@ -141,6 +143,7 @@ class EventHub:
         """Compare the store with the last poll; return the events to send."""
         count = self.store.count_runs(RunQuery(archived=None))
         running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
+        reconcile(self.store, running.values())  # a dead process's run becomes crashed, once
         events: list[tuple[str, object]] = []
         changed: list[str] = []
         first = self._count is None

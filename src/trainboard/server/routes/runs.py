@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
@@ -13,7 +14,7 @@ from trainboard.analysis.compare import rank_in_groups
 from trainboard.errors import ConfirmationRequiredError
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
-from trainboard.server.runview import health_json, run_json, runs_json
+from trainboard.server.runview import detail_progress, health_json, run_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
 from trainboard.store.base import RunQuery, Status, Store
 
@@ -29,7 +30,7 @@ class RunsOut(BaseModel):
 
 class RunDetailOut(BaseModel):
     run: RunOut
-    health: HealthOut | None
+    health: HealthOut
     keys: list[str]
 
 
@@ -89,14 +90,15 @@ def list_runs(
 )
 def get_run(run_id: str, store: StoreDep) -> Response:
     """One run: the run (ranked within its model group), its health, its metric keys."""
+    now = time.time()
     run = store.get_run(run_id)
     group = [run]
     if run.model is not None:  # ranked among the group the Runs page shows it in
         group += [r for r in store.list_runs(RunQuery(model=run.model)) if r.id != run.id]
     rank = rank_in_groups(group).get(run.id)
     body: dict[str, Any] = {
-        "run": run_json(run, rank),
-        "health": health_json(store, run),
+        "run": run_json(run, rank, now, detail_progress(store, run, now)),
+        "health": health_json(store, run, now),
         "keys": sorted(run.summary),
     }
     return json_response(body)
