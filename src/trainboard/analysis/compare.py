@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,8 @@ __all__ = [
     "best_at_text",
     "best_value",
     "build_comparison",
+    "cell_text",
+    "delta_text",
     "compare",
     "deciding_metric",
     "default_metric",
@@ -280,7 +282,38 @@ class ComparedRun:
     warning: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        d["text"] = {k: cell_text(self, k) for k in CELL_FORMATS}
+        return d
+
+
+def delta_text(run: ComparedRun) -> str:
+    """ "best" for the winner, "+35.2%" for the others, "—" without a value."""
+    if run.trophy:
+        return "best"
+    if run.delta_pct is None:
+        return fmt.UNKNOWN
+    return f"{run.delta_pct:+.1f}%"
+
+
+# How each table field reads, in the terminal, the reports and the web page alike.
+CELL_FORMATS: dict[str, Callable[[ComparedRun], str]] = {
+    "best_value": lambda r: fmt.number(r.best_value),
+    "delta_pct": delta_text,
+    "best_at": lambda r: r.best_at,
+    "final_train_loss": lambda r: fmt.number(r.final_train_loss),
+    "final_perplexity": lambda r: fmt.number(r.final_perplexity, 2),
+    "duration_s": lambda r: fmt.duration(r.duration_s),
+    "steps_per_s": lambda r: fmt.rate(r.steps_per_s),
+    "tokens_per_s": lambda r: fmt.rate(r.tokens_per_s),
+    "tokens": lambda r: fmt.millions(r.tokens),
+    "gpu_util": lambda r: fmt.percent(r.gpu_util),
+    "status": lambda r: r.status,
+}
+
+
+def cell_text(run: ComparedRun, key: str) -> str:
+    return CELL_FORMATS[key](run)
 
 
 @dataclass(frozen=True)
@@ -320,6 +353,7 @@ class Comparison:
     recommendation: Recommendation
     config_diff: ConfigDiff
     models: list[str | None]
+    keys: list[str] = field(default_factory=list)  # every metric the runs logged
     trends: list[tuple[str | None, Trend]] = field(default_factory=list)
 
     def run(self, run_id: str) -> ComparedRun:
@@ -340,6 +374,7 @@ class Comparison:
             "recommendation": self.recommendation.to_json(),
             "config_diff": self.config_diff.to_json(),
             "models": self.models,
+            "keys": self.keys,
             "trends": [{"model": m, **t.to_json()} for m, t in self.trends],
         }
         return _json_safe(d)  # type: ignore[no-any-return]
@@ -564,7 +599,7 @@ def build_comparison(
     return Comparison(
         metric=metric, goal=goal, best=winner.id if winner else None,
         threshold_pct=threshold_pct, runs=compared, rows=_rows(compared, metric, goal),
-        recommendation=rec, config_diff=diff, models=models,
+        recommendation=rec, config_diff=diff, models=models, keys=sorted(keys),
     )  # fmt: skip
 
 

@@ -10,45 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trainboard.analysis import format as fmt
-from trainboard.analysis.compare import ComparedRun, Comparison
+from trainboard.analysis.compare import CELL_FORMATS, ComparedRun, Comparison, delta_text
 
 __all__ = ["TROPHY", "WARNING", "Cell", "Table", "comparison_csv", "comparison_table", "delta_text"]
 
 TROPHY = "🏆"
 WARNING = "⚠"
-
-
-def delta_text(run: ComparedRun) -> str:
-    """ "best" for the winner, "+35.2%" for the others, "—" without a value."""
-    if run.trophy:
-        return "best"
-    if run.delta_pct is None:
-        return fmt.UNKNOWN
-    return f"{run.delta_pct:+.1f}%"
-
-
-def _num(v: float | None) -> str:
-    return fmt.number(v)
-
-
-_COLUMNS: dict[str, Callable[[ComparedRun], str]] = {
-    "best_value": lambda r: _num(r.best_value),
-    "delta_pct": delta_text,
-    "best_at": lambda r: r.best_at,
-    "final_train_loss": lambda r: _num(r.final_train_loss),
-    "final_perplexity": lambda r: fmt.number(r.final_perplexity, 2),
-    "duration_s": lambda r: fmt.duration(r.duration_s),
-    "steps_per_s": lambda r: fmt.rate(r.steps_per_s),
-    "tokens_per_s": lambda r: fmt.rate(r.tokens_per_s),
-    "tokens": lambda r: fmt.millions(r.tokens),
-    "gpu_util": lambda r: fmt.percent(r.gpu_util),
-    "status": lambda r: r.status,
-}
 
 
 @dataclass(frozen=True)
@@ -74,12 +44,12 @@ def run_label(run: ComparedRun) -> str:
 
 def comparison_table(c: Comparison) -> Table:
     """The comparison's rows (as `c.rows` lists them) as columns of text cells."""
-    specs = [row for row in c.rows if row.key in _COLUMNS]
+    specs = [row for row in c.rows if row.key in CELL_FORMATS]
     rows = []
     for r in c.runs:
         cells = [Cell(run_label(r))]
         for spec in specs:
-            cells.append(Cell(_COLUMNS[spec.key](r), r.id in spec.best))
+            cells.append(Cell(CELL_FORMATS[spec.key](r), r.id in spec.best))
         rows.append(cells)
     return Table(["run", *(s.label for s in specs)], [s.key for s in specs], rows, list(c.runs))
 
