@@ -339,3 +339,44 @@ def test_default_names_are_readable_and_distinct(tb_home: str) -> None:
     for r in runs:
         adjective, noun, tail = r.name.split("-")
         assert adjective.isalpha() and noun.isalpha() and tail == r.id[:4]
+
+
+def test_round_trip_on_both_engines(tb_home: str, store_url: str) -> None:
+    with trainboard.init(project="p", store=store_url, config={"lr": 0.1}) as run:
+        run.log({"loss": 2.0, "np0d": np.array(3.0), "npbool": np.bool_(True)})
+        run.log({"loss": math.nan})
+        run.log_text("s", "x")
+        run.define_metric("loss", "min")
+    with open_store(store_url) as s:
+        rec = s.get_run(run.id)
+        assert rec.status == "finished" and rec.goals == {"loss": "min"}
+        assert rec.config == {"lr": 0.1} and [t.text for t in s.read_texts(run.id)] == ["x"]
+    got = _series(run.id, "loss", store_url)
+    assert got[0] == (0, 2.0) and got[1][0] == 1 and math.isnan(got[1][1])
+    assert _series(run.id, "np0d", store_url) == [(0, 3.0)]
+    assert _series(run.id, "npbool", store_url) == [(0, 1.0)]
+
+
+def test_config_from_a_dataclass_or_namespace_is_kept_as_json(tb_home: str) -> None:
+    import argparse
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Train:
+        lr: float = 1e-3
+        layers: tuple[int, ...] = (2, 4)
+        dtype: object = torch.bfloat16
+
+    with trainboard.init(project="p", config=Train()) as a:
+        pass
+    ns = argparse.Namespace(lr=np.float32(0.5), steps=np.int64(10), out=Path("/x"))
+    with trainboard.init(project="p", config=ns) as b:
+        b.update_config({"extra": {"k": [1, 2]}})
+    with open_store() as s:
+        assert s.get_run(a.id).config == {"lr": 1e-3, "layers": [2, 4], "dtype": "torch.bfloat16"}
+        assert s.get_run(b.id).config == {
+            "lr": 0.5,
+            "steps": 10,
+            "out": "/x",
+            "extra": {"k": [1, 2]},
+        }

@@ -27,10 +27,12 @@ if TYPE_CHECKING:
     from trainboard.sdk.run import Run
 
 _EXIT_TIMEOUT = 30.0  # seconds an exiting process waits for an unreachable store
-_SIGNAL_TIMEOUT = 10.0
+_SIGNAL_TIMEOUT = 10.0  # SIGTERM: schedulers allow ~30 s before SIGKILL
+_SIGINT_FLUSH_TIMEOUT = 2.0  # a person pressed Ctrl-C: do not keep them waiting
 
 _active: list[Run] = []
 _installed_pid: int | None = None
+_signals_installed = False
 _previous_excepthook: Any = None
 _previous_signal: dict[int, Any] = {}
 
@@ -81,7 +83,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         # survive: flush now, but let the exception (or the exit) decide the status.
         for run in _mine():
             run.interrupted = True
-            run.flush(_SIGNAL_TIMEOUT)
+            run.flush(_SIGINT_FLUSH_TIMEOUT)
     else:
         _end_all("killed", signal.Signals(signum).name, _SIGNAL_TIMEOUT)
     if callable(previous):
@@ -92,17 +94,18 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def install(run: Run) -> None:
-    """Track `run` for the exit hooks; install the hooks once per process."""
-    global _installed_pid, _previous_excepthook
+    """Track `run` for the exit hooks; install the hooks once per process (the signal
+    handlers on the first init() made in the main thread)."""
+    global _installed_pid, _previous_excepthook, _signals_installed
     _active.append(run)
-    if _installed_pid is not None:
+    if _installed_pid is None:
+        _installed_pid = os.getpid()
+        atexit.register(_at_exit)
+        _previous_excepthook = sys.excepthook
+        sys.excepthook = _excepthook
+    if _signals_installed or threading.current_thread() is not threading.main_thread():
         return
-    _installed_pid = os.getpid()
-    atexit.register(_at_exit)
-    _previous_excepthook = sys.excepthook
-    sys.excepthook = _excepthook
-    if threading.current_thread() is not threading.main_thread():
-        return
+    _signals_installed = True
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             previous = signal.getsignal(signum)
