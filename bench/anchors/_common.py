@@ -133,7 +133,10 @@ def main(workloads: dict[str, Callable[[Path, bool], dict[str, Any]]]) -> None:
     p.add_argument("--dir", required=True, type=Path)
     p.add_argument("--quick", action="store_true")
     a = p.parse_args()
-    a.dir.mkdir(parents=True, exist_ok=True)
+    import shutil
+
+    shutil.rmtree(a.dir, ignore_errors=True)  # every workload starts from nothing
+    a.dir.mkdir(parents=True)
     emit(workloads[a.workload](a.dir, a.quick))
 
 

@@ -46,8 +46,8 @@ def log_cost(d: Path, quick: bool) -> dict[str, Any]:
 def ingest(d: Path, quick: bool) -> dict[str, Any]:
     data = rows(size("ingest_steps", quick))
     base_dir = d / "ingest"
-    t0 = time.perf_counter()
     run = _run(base_dir)
+    t0 = time.perf_counter()
     steps = 0
     for i in timed_steps(len(data), size("ingest_seconds", quick)):
         run.track(data[i], step=i)

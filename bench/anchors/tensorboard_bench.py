@@ -46,8 +46,8 @@ def log_cost(d: Path, quick: bool) -> dict[str, Any]:
 
 def ingest(d: Path, quick: bool) -> dict[str, Any]:
     data = rows(size("ingest_steps", quick))
-    t0 = time.perf_counter()
     w = _writer(d / "ingest")
+    t0 = time.perf_counter()
     steps = 0
     for i in timed_steps(len(data), size("ingest_seconds", quick)):
         for k, v in data[i].items():

@@ -46,8 +46,8 @@ def log_cost(d: Path, quick: bool) -> dict[str, Any]:
 def ingest(d: Path, quick: bool) -> dict[str, Any]:
     trackio = _trackio(d / "ingest")
     data = rows(size("ingest_steps", quick))
-    t0 = time.perf_counter()
     trackio.init(project="bench", name="ingest", auto_log_cpu=False, auto_log_gpu=False)
+    t0 = time.perf_counter()
     steps = 0
     for i in timed_steps(len(data), size("ingest_seconds", quick)):
         trackio.log(data[i], step=i)
