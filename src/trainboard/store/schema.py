@@ -46,7 +46,7 @@ runs = Table(
     Column("last_step", BigInteger),
     Column("goals", Text, nullable=False),
     Column("notes", Text),
-    Index("ix_runs_created_at", "created_at"),
+    Index("ix_runs_created_at", "created_at", "id"),
     Index("ix_runs_project", "project"),
 )
 

@@ -295,6 +295,23 @@ def _chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
     }
 
 
+def _fetch_all(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a plain SELECT as DBAPI tuples, skipping SQLAlchemy's per-row Result layer
+    (half the time of listing 10,000 runs). Only for statements whose columns need no
+    result processing (text, numbers; booleans are bool()ed by the caller)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args: Any = (
+        tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    )
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(compiled.string, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 class _WritePlan:
     """Rows one write_points sends in a few executemany calls (fast for many small keys)."""
 
@@ -496,15 +513,23 @@ class SQLStore(Store):
         if query.offset:
             q = q.offset(query.offset)
 
+        if query.limit is None and not query.offset:
+            ids: sa.Select[Any] | None = sa.select(runs.c.id).where(*where) if where else None
+        else:
+            ids = sa.select(q.subquery().c.id)
+        sq = sa.select(*_SUMMARY_COLS)
+        if ids is not None:
+            sq = sq.where(summaries.c.run_id.in_(ids))
+
         def tx(conn: Connection) -> list[RunRecord]:
-            records = [_run_record(r) for r in conn.execute(q).all()]
+            records = [_run_record(r) for r in _fetch_all(conn, q)]
             if not records:
                 return records
             by_id = {r.id: r.summary for r in records}
-            ids = sa.select(q.subquery().c.id)
-            sq = sa.select(*_SUMMARY_COLS).where(summaries.c.run_id.in_(ids))
-            for r in conn.execute(sq).all():
-                by_id[r[0]][r[1]] = _summary_record(r[2:])
+            for r in _fetch_all(conn, sq):
+                summary = by_id.get(r[0])
+                if summary is not None:  # a run created since the first query
+                    summary[r[1]] = _summary_record(r[2:])
             return records
 
         return self._read(tx)

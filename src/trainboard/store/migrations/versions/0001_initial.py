@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("goals", sa.Text, nullable=False),
         sa.Column("notes", sa.Text),
     )
-    op.create_index("ix_runs_created_at", "runs", ["created_at"])
+    op.create_index("ix_runs_created_at", "runs", ["created_at", "id"])
     op.create_index("ix_runs_project", "runs", ["project"])
     op.create_table(
         "chunks",

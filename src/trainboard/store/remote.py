@@ -1,0 +1,502 @@
+"""The remote engine: the SDK's store when TRAINBOARD_URL names a trainboard server.
+
+Writes become ops (docs/api.md, "Ingest") POSTed in batches to /api/v1/ingest by one sender
+thread; reads go to the JSON API. Why writes are queued rather than sent in the caller: a
+training run must not stop, or lose points, because the server restarts or the network drops
+for a minute. So every op is
+
+1. appended to a spool file under TRAINBOARD_HOME/spool/ (one per store, flock-ed while it
+   lives), so even a killed training process leaves its unsent ops on disk;
+2. queued in memory and sent in order, retried with backoff until the server takes it.
+
+Each op has a sequence number within this store's client id; the server skips numbers it has
+applied already, so a retry after a timeout (applied, but the answer was lost) does not apply
+anything twice, and points are idempotent per step anyway. Once the queue is empty the spool is
+truncated. A spool left by a dead process (its lock is free) is taken over by the next
+RemoteStore for the same server and sent then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import os
+import threading
+import time
+import uuid
+import warnings
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+
+from trainboard import config
+from trainboard.errors import (
+    RunNotFoundError,
+    StoreError,
+    TrainboardError,
+    TrainboardWarning,
+    UsageError,
+)
+from trainboard.store.base import (
+    ArtifactRecord,
+    HistogramRecord,
+    MetricSummary,
+    PointBatch,
+    RunQuery,
+    RunRecord,
+    Series,
+    Store,
+    TextRecord,
+    XAxis,
+)
+
+API = "/api/v1"
+BATCH_OPS = 500  # ops per POST...
+BATCH_BYTES = 8 << 20  # ...and bytes per POST, whichever comes first
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 2.0
+CLOSE_TIMEOUT = 60.0  # seconds close() waits for an unreachable server; the spool keeps the rest
+_RUN_FIELDS = [f.name for f in fields(RunRecord) if f.name != "summary"]
+
+
+# --- JSON both ways --------------------------------------------------------------------------
+def _num(v: float) -> float | str:
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+def _unnum(v: Any) -> float:
+    if isinstance(v, str):
+        return float(v.replace("Infinity", "inf"))
+    return math.nan if v is None else float(v)
+
+
+def _values(values: np.ndarray[Any, Any]) -> list[Any]:
+    out: list[Any] = values.tolist()
+    if not np.isfinite(values).all():
+        out = [_num(v) for v in out]
+    return out
+
+
+def _points(batch: PointBatch) -> list[Any]:
+    steps = np.asarray(batch.steps, dtype=np.int64).tolist()
+    times = np.asarray(batch.times, dtype=np.float64).tolist()
+    vals = _values(np.asarray(batch.values, dtype=np.float64))
+    return list(zip(steps, times, vals, strict=True))
+
+
+def _run_json(run: RunRecord) -> dict[str, Any]:
+    d = {k: getattr(run, k) for k in _RUN_FIELDS}
+    return d
+
+
+def _run_record(d: dict[str, Any]) -> RunRecord:
+    run = RunRecord(**{k: d[k] for k in _RUN_FIELDS if k in d})
+    run.summary = {
+        k: MetricSummary(
+            count=s["count"],
+            last=_unnum(s["last"]),
+            last_step=s["last_step"],
+            min=_unnum(s["min"]),
+            min_step=s["min_step"],
+            max=_unnum(s["max"]),
+            max_step=s["max_step"],
+            first_time=s["first_time"],
+            last_time=s["last_time"],
+        )
+        for k, s in (d.get("summary") or {}).items()
+    }
+    return run
+
+
+# --- the spool file ----------------------------------------------------------------------
+class _Spool:
+    """Append-only: a header line, then `{"seq": N, "op": ...}` and `{"ack": N}` lines."""
+
+    def __init__(self, path: Path, url: str, client: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._header = orjson.dumps({"url": url, "client": client}) + b"\n"
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(self.fd, self._header)
+
+    def op(self, seq: int, op: bytes) -> None:
+        os.write(self.fd, b'{"seq":%d,"op":%s}\n' % (seq, op))
+
+    def ack(self, seq: int, empty: bool) -> None:
+        if empty:  # nothing left to send: start over instead of growing forever
+            os.ftruncate(self.fd, 0)
+            os.write(self.fd, self._header)
+        else:
+            os.write(self.fd, b'{"ack":%d}\n' % seq)
+
+    def close(self, keep: bool) -> None:
+        with contextlib.suppress(OSError):
+            if not keep:
+                self.path.unlink()
+            os.close(self.fd)
+
+
+def _take_orphans(folder: Path, url: str, mine: Path) -> list[bytes]:
+    """Unsent ops of spools whose writer died (their lock is free), oldest first; the files
+    are removed once read (the caller re-spools the ops as its own)."""
+    ops: list[bytes] = []
+    if not folder.is_dir():
+        return ops
+    for path in sorted(folder.glob("*.spool"), key=lambda p: p.stat().st_mtime):
+        if path == mine:
+            continue
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live writer owns it
+            lines = path.read_bytes().splitlines()
+            try:
+                header = orjson.loads(lines[0]) if lines else {}
+            except orjson.JSONDecodeError:
+                header = {}
+            if header.get("url") != url:
+                continue
+            pending: dict[int, bytes] = {}
+            acked = -1
+            for line in lines[1:]:
+                try:
+                    rec = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # a line cut short when the process died
+                if "ack" in rec:
+                    acked = max(acked, int(rec["ack"]))
+                else:
+                    pending[int(rec["seq"])] = orjson.dumps(rec["op"])
+            ops += [op for seq, op in sorted(pending.items()) if seq > acked]
+            path.unlink()
+        finally:
+            os.close(fd)
+    return ops
+
+
+@dataclass
+class _Batch:
+    first_seq: int
+    ops: list[bytes]
+
+
+# --- the store ---------------------------------------------------------------------------
+class RemoteStore(Store):
+    """Store interface over a trainboard server's HTTP API (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        spool_dir: Path | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"TRAINBOARD_URL must start with http:// or https://, got {url!r}")
+        self.url = url.rstrip("/")
+        token = token or config.token() or None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url + API, headers=headers, timeout=timeout)
+        self.client_id = uuid.uuid4().hex
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[int, bytes]] = deque()
+        self._next_seq = 0
+        self._closing = False
+        self._close_deadline = math.inf
+        self._warned: set[str] = set()
+        folder = spool_dir or (config.home() / "spool")
+        self._spool = _Spool(folder / f"{self.client_id}.spool", self.url, self.client_id)
+        for op in _take_orphans(folder, self.url, self._spool.path):
+            self._enqueue(op)
+        self._sender = threading.Thread(
+            target=self._send_forever, name="trainboard-remote-sender", daemon=True
+        )
+        self._sender.start()
+
+    # queue ------------------------------------------------------------------------------
+    def _enqueue(self, op: bytes) -> None:
+        with self._cond:
+            if self._closing:
+                raise StoreError(f"the remote store for {self.url} is closed")
+            seq = self._next_seq
+            self._next_seq += 1
+            self._spool.op(seq, op)
+            self._queue.append((seq, op))
+            self._cond.notify_all()
+
+    def _op(self, **op: Any) -> None:
+        self._enqueue(orjson.dumps(op))
+
+    @property
+    def pending(self) -> int:
+        """Ops not yet taken by the server."""
+        with self._cond:
+            return len(self._queue)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the server has taken every op queued so far (True) or `timeout` passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            if not self._queue:
+                return True
+            last = self._queue[-1][0]
+            while self._queue and self._queue[0][0] <= last:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left if left is not None else 1.0)
+            return True
+
+    def _next_batch(self) -> _Batch | None:
+        with self._cond:
+            while not self._queue and not self._closing:
+                self._cond.wait()
+            if not self._queue:
+                return None
+            ops: list[bytes] = []
+            size = 0
+            for _, op in self._queue:
+                if ops and (len(ops) >= BATCH_OPS or size + len(op) > BATCH_BYTES):
+                    break
+                ops.append(op)
+                size += len(op)
+            return _Batch(self._queue[0][0], ops)
+
+    def _taken(self, batch: _Batch) -> None:
+        with self._cond:
+            for _ in batch.ops:
+                self._queue.popleft()
+            self._spool.ack(batch.first_seq + len(batch.ops) - 1, empty=not self._queue)
+            self._cond.notify_all()
+
+    def _warn_once(self, kind: str, message: str) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            with contextlib.suppress(Exception):
+                warnings.warn(message, TrainboardWarning, stacklevel=2)
+
+    def _send_forever(self) -> None:
+        backoff = 0.0
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            body = b'{"client":"%s","seq":%d,"ops":[%s]}' % (
+                self.client_id.encode(),
+                batch.first_seq,
+                b",".join(batch.ops),
+            )
+            try:
+                r = self._http.post(
+                    "/ingest", content=body, headers={"Content-Type": "application/json"}
+                )
+            except httpx.HTTPError as e:
+                r = None
+                self._warn_once(
+                    "down",
+                    f"trainboard: server {self.url} unreachable ({type(e).__name__}); keeping "
+                    "ops queued (and spooled on disk) and retrying",
+                )
+            if r is not None and r.status_code == 200:
+                for err in r.json().get("errors", []):
+                    self._warn_once(err["code"], f"trainboard: server refused an op: {err}")
+                self._taken(batch)
+                backoff = 0.0
+                self._warned.discard("down")
+                continue
+            if r is not None and 400 <= r.status_code < 500 and r.status_code not in (401, 403):
+                self._warn_once("bad", f"trainboard: server rejected a batch: {r.text[:500]}")
+                self._taken(batch)  # retrying a malformed batch cannot succeed
+                continue
+            if r is not None:
+                self._warn_once(
+                    str(r.status_code),
+                    f"trainboard: server {self.url} answered {r.status_code}: {r.text[:300]}; "
+                    "retrying",
+                )
+            backoff = min(BACKOFF_MAX, backoff * 2 if backoff else BACKOFF_FIRST)
+            with self._cond:
+                if self._closing and self._close_deadline < time.monotonic():
+                    return
+                self._cond.wait(backoff)
+
+    # reads ------------------------------------------------------------------------------
+    def _get(self, path: str, **params: Any) -> Any:
+        self.flush(timeout=self._http.timeout.read or 30.0)  # read what this store wrote
+        return self._call("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            r = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as e:
+            raise StoreError(f"cannot reach the trainboard server at {self.url}: {e}") from None
+        if r.status_code >= 400:
+            try:
+                err = r.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                raise StoreError(f"{self.url}{API}{path}: HTTP {r.status_code}") from None
+            if err.get("code") == "run_not_found":
+                quoted = str(err.get("message", "")).split("'")
+                raise RunNotFoundError(quoted[1] if len(quoted) > 2 else path.split("/")[2])
+            cls: type[TrainboardError] = UsageError if r.status_code < 500 else StoreError
+            raise cls(f"trainboard server: {err.get('message')}")
+        if r.headers.get("content-type", "").startswith("application/json"):
+            return orjson.loads(r.content)
+        return r.content
+
+    # runs -------------------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> RunRecord:
+        self._op(op="create_run", run=_run_json(run))
+        return run
+
+    def get_run(self, run_id: str) -> RunRecord:
+        return _run_record(self._get(f"/runs/{run_id}")["run"])
+
+    def _params(self, query: RunQuery | None) -> dict[str, Any]:
+        q = query or RunQuery()
+        archived = {None: "all", True: "true", False: "false"}[q.archived]
+        return {
+            "project": q.project,
+            "model": q.model,
+            "status": q.status,
+            "tag": q.tag,
+            "search": q.search,
+            "archived": archived,
+        }
+
+    def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:
+        q = query or RunQuery()
+        out: list[RunRecord] = []
+        offset = q.offset
+        while True:
+            want = 10_000 if q.limit is None else min(10_000, q.limit - len(out))
+            if want <= 0:
+                return out
+            body = self._get("/runs", **self._params(q), limit=want, offset=offset)
+            out += [_run_record(r) for r in body["runs"]]
+            offset += len(body["runs"])
+            if len(body["runs"]) < want:
+                return out
+
+    def count_runs(self, query: RunQuery | None = None) -> int:
+        return int(self._get("/runs", **self._params(query), limit=1)["total"])
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        self._op(op="update_run", run=run_id, fields=fields)
+
+    def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
+        self.flush(timeout=self._http.timeout.read)
+        path = "/runs/archive" if archived else "/runs/unarchive"
+        body = self._call("POST", path, json={"ids": list(run_ids)})
+        return int(body["archived" if archived else "unarchived"])
+
+    def delete_runs(self, run_ids: Iterable[str]) -> int:
+        self.flush(timeout=self._http.timeout.read)
+        body = self._call("POST", "/runs/delete", json={"ids": list(run_ids), "confirm": True})
+        return int(body["deleted"])
+
+    # metrics ----------------------------------------------------------------------------
+    def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
+        self._op(op="points", run=run_id, batches={k: _points(b) for k, b in batches.items()})
+
+    def read_series(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_points: int | None = None,
+        x: XAxis = "step",
+        since: int | None = None,
+    ) -> Series:
+        body = self._get(
+            f"/runs/{run_id}/series", keys=key, max_points=max_points, x=x, since=since
+        )
+        s = body["series"][key]
+        values = np.array([_unnum(v) for v in s["values"]], dtype=np.float64)
+        return Series(
+            key,
+            np.asarray(s["steps"], dtype=np.int64),
+            np.asarray(s["times"], dtype=np.float64),
+            values,
+            total=int(s["total"]),
+            downsampled=bool(s["downsampled"]),
+        )
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        return list(self._get(f"/runs/{run_id}")["keys"])
+
+    # texts, histograms, artifacts ---------------------------------------------------------
+    def write_texts(self, run_id: str, rows: Sequence[TextRecord]) -> None:
+        self._op(op="texts", run=run_id, rows=[r.__dict__ for r in rows])
+
+    def read_texts(
+        self, run_id: str, key: str | None = None, since: int | None = None
+    ) -> list[TextRecord]:
+        body = self._get(f"/runs/{run_id}/texts", key=key, since=since)
+        return [TextRecord(**t) for t in body["texts"]]
+
+    def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
+        out = []
+        for r in rows:
+            d = dict(r.__dict__)
+            d["edges"] = [_num(float(v)) for v in r.edges]
+            d["counts"] = [float(v) for v in r.counts]
+            d["min"], d["max"], d["sum"] = _num(r.min), _num(r.max), _num(r.sum)
+            out.append(d)
+        self._op(op="histograms", run=run_id, rows=out)
+
+    def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
+        body = self._get(f"/runs/{run_id}/histograms", key=key)
+        out = []
+        for h in body["histograms"]:
+            h["edges"] = [_unnum(v) for v in h["edges"]]
+            h["min"], h["max"], h["sum"] = _unnum(h["min"]), _unnum(h["max"]), _unnum(h["sum"])
+            out.append(HistogramRecord(**h))
+        return out
+
+    def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
+        """Records the artifact on the server; the file stays where the SDK kept it."""
+        self._op(op="artifact", run=run_id, artifact=artifact.__dict__)
+        return artifact
+
+    def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
+        body = self._get(f"/runs/{run_id}/artifacts")
+        return [ArtifactRecord(**a) for a in body["artifacts"]]
+
+    # lifecycle ------------------------------------------------------------------------------
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Send what is queued (waiting up to `timeout` for the server), then stop. Ops the
+        server did not take stay in the spool file for the next RemoteStore to send."""
+        with self._cond:
+            if self._closing:
+                return
+            self._close_deadline = time.monotonic() + timeout
+            self._closing = True
+            self._cond.notify_all()
+        self._sender.join(timeout + 1.0)
+        with self._cond:
+            left = len(self._queue)
+        if left:
+            self._warn_once(
+                "left",
+                f"trainboard: {left} op(s) not yet taken by {self.url}; they stay in "
+                f"{self._spool.path} and are sent by the next run that reaches this server",
+            )
+        self._spool.close(keep=bool(left))
+        self._http.close()
