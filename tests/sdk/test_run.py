@@ -380,3 +380,18 @@ def test_config_from_a_dataclass_or_namespace_is_kept_as_json(tb_home: str) -> N
             "out": "/x",
             "extra": {"k": [1, 2]},
         }
+
+
+def test_store_argument_takes_a_path_and_rejects_unknown_schemes(
+    tb_home: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with trainboard.init(project="p", store="here.db") as run:
+        run.log({"a": 1.0})
+    assert run.store_url == f"sqlite:///{tmp_path / 'here.db'}"
+    assert _series(run.id, "a", run.store_url) == [(0, 1.0)]
+    with pytest.raises(UsageError, match=r"^init\(\): store must start with sqlite:/// or"):
+        trainboard.init(project="p", store="mysql://x/y")
+    monkeypatch.setenv("TRAINBOARD_URL", "localhost:8000")
+    with pytest.raises(UsageError, match=r"^TRAINBOARD_URL must be an http:// or https:// URL"):
+        trainboard.init(project="p")

@@ -298,6 +298,22 @@ def _open(url: str, remote: str) -> Store:
     return open_store(url)
 
 
+_STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
+
+
+def _store_url(store: str) -> str:
+    """init(store=...): a store URL, or a plain path taken as a SQLite file."""
+    if not isinstance(store, str) or not store:
+        raise UsageError(f"init(): store must be a store URL or a file path, got {store!r}")
+    if "://" not in store:
+        return f"sqlite:///{os.path.abspath(os.path.expanduser(store))}"
+    if not store.startswith(_STORE_SCHEMES):
+        raise UsageError(
+            f"init(): store must start with sqlite:/// or postgresql://, got {store!r}"
+        )
+    return store
+
+
 def _check_init(
     project: object, name: object, model: object, total_steps: object, tags: object
 ) -> None:
@@ -348,7 +364,9 @@ def init(
         name = f"{name or default_name(run_id)}-rank{rank}"
         cfg["rank"] = rank
     remote = "" if store else settings.remote_url()
-    url = store or settings.store_url()
+    url = _store_url(store) if store else settings.store_url()
+    if remote and not remote.startswith(("http://", "https://")):
+        raise UsageError(f"TRAINBOARD_URL must be an http:// or https:// URL, got {remote!r}")
     record = RunRecord(
         id=run_id,
         project=project or "default",
