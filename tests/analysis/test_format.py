@@ -54,6 +54,8 @@ def test_numbers_rates_percent() -> None:
     assert fmt.number(math.nan) == "NaN"
     assert fmt.number(-math.inf) == "-inf"
     assert fmt.number(None) == "—"
+    assert fmt.number(61440.0) == "61,440" and fmt.number(15400.456) == "15,400.46"
+    assert fmt.number(0.0228, 3) == "0.023"
     assert fmt.rate(1.923, "steps") == "1.92 steps/s"
     assert fmt.rate(15400.4, "tokens") == "15,400 tokens/s"
     assert fmt.rate(None, "steps") == "—"

@@ -64,16 +64,19 @@ def millions(n: float | None) -> str:
 
 
 def number(x: float | None, digits: int = 4) -> str:
-    """A metric value: fixed decimals for ordinary magnitudes, scientific for tiny or huge
-    ones (a learning rate of 3e-05 is not "0.0000"), and "NaN" / "inf" shown, not hidden."""
+    """A metric value: `digits` decimals for ordinary magnitudes, scientific for tiny ones
+    (a learning rate of 3e-05 is not "0.0000"), thousands separated for big ones ("61,440"),
+    and "NaN" / "inf" shown, not hidden."""
     if x is None:
         return UNKNOWN
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    if x != 0 and (abs(x) < 10 ** (-digits + 1) or abs(x) >= 1e6):
+    if x != 0 and abs(x) < 10 ** (-digits + 1):
         return f"{x:.{max(digits - 2, 1)}e}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
     return f"{x:.{digits}f}"
 
 

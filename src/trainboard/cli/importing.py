@@ -1,0 +1,39 @@
+"""`trainboard import jsonl FILE`: bring runs logged elsewhere into the store.
+
+`import_app` is a sub-command group, so other formats add `@import_app.command("NAME")`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trainboard.cli._common import console, handles_errors, open_cli_store
+
+import_app = typer.Typer(help="Import runs from log files.", no_args_is_help=True)
+
+
+@import_app.command("jsonl")
+@handles_errors
+def jsonl(
+    file: Annotated[Path, typer.Argument(help="A train_log.jsonl: one JSON object per line.")],
+    project: str = typer.Option("imported", "--project", help="Project of the new run."),
+    name: str | None = typer.Option(None, "--name", help="Run name (default: from the file)."),
+    model: str | None = typer.Option(None, "--model", help="Model the run trained."),
+) -> None:
+    """Import a train_log.jsonl (step, loss, grad_norm, seconds, tokens, ...) as one run."""
+    from trainboard.integrations.jsonl import import_jsonl
+
+    with open_cli_store() as store:
+        run = import_jsonl(store, file, project=project, name=name, model=model)
+        texts = len(store.read_texts(run.id))
+    points = sum(s.count for s in run.summary.values())
+    console().print(
+        f"imported {run.name} ({run.id}) into project {run.project}: {points:,} points in "
+        f"{len(run.summary)} metrics, {texts} texts, last step {run.last_step}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import")

@@ -1,0 +1,70 @@
+"""`trainboard watch RUN`: the live progress card in the terminal until the run ends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import typer
+
+from trainboard.analysis.progress import Progress, progress_for
+from trainboard.analysis.status import reconcile
+from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_run
+from trainboard.cli._view import watch_frame
+from trainboard.store.base import RunRecord, Store
+
+REFRESH_S = 0.25
+
+
+def follow(
+    store: Store,
+    run_id: str,
+    *,
+    interval: float = REFRESH_S,
+    keep_going: Callable[[], bool] | None = None,
+) -> tuple[RunRecord, Progress]:
+    """Show the run's progress until it is no longer running (or `keep_going()` says stop):
+    a rich Live view on a terminal, one final frame otherwise. Returns the last state."""
+    out = console()
+
+    def state() -> tuple[RunRecord, Progress]:
+        run = store.get_run(run_id)
+        p = progress_for(store, run)
+        if p.status != run.status:
+            reconcile(store, [run])  # a dead process: persist "crashed" as ls would
+        return run, p
+
+    def running(p: Progress) -> bool:
+        return p.status == "running" and (keep_going is None or keep_going())
+
+    run, p = state()
+    if not out.is_terminal:
+        while running(p):
+            time.sleep(interval)
+            run, p = state()
+        out.print(watch_frame(run, p))
+        return run, p
+
+    from rich.live import Live
+
+    with Live(watch_frame(run, p), console=out, refresh_per_second=4, transient=False) as live:
+        while running(p):
+            time.sleep(interval)
+            run, p = state()
+            live.update(watch_frame(run, p))
+    return run, p
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("watch")
+    @handles_errors
+    def watch(
+        run_ref: str = typer.Argument(..., metavar="RUN", help="Run id, id prefix or name."),
+        interval: float = typer.Option(
+            REFRESH_S, "--interval", min=0.05, help="Seconds between refreshes."
+        ),
+    ) -> None:
+        """Live progress of a run until it ends (exits 0 then)."""
+        with open_cli_store() as store:
+            run = resolve_run(store, run_ref)
+            follow(store, run.id, interval=interval)

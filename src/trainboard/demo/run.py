@@ -1,0 +1,75 @@
+"""Run the demo: the dashboard (optional), the training loop, the live terminal view."""
+
+from __future__ import annotations
+
+import threading
+
+from trainboard.analysis import format as fmt
+from trainboard.demo.dashboard import Dashboard, free_port
+from trainboard.demo.train import DemoConfig
+
+
+def run_demo(
+    steps: int | None = None,
+    *,
+    ui: bool = True,
+    port: int | None = None,
+    project: str = "demo",
+) -> str:
+    """Train the demo model with the live view; return the run id."""
+    from trainboard.cli._common import console, err_console, open_cli_store
+    from trainboard.cli.watch import follow
+
+    cfg = DemoConfig() if steps is None else DemoConfig(steps=steps)
+    cfg = cfg.scaled()
+    out = console()
+    dash: Dashboard | None = None
+    if ui:
+        dash = Dashboard(free_port(port) if port is None else port)
+        out.print(f"starting the dashboard on {dash.url} ...")
+        try:
+            dash.start()
+        except RuntimeError as e:
+            err_console().print(f"[yellow]no dashboard:[/] {e}")
+            dash = None
+
+    viewer: threading.Thread | None = None
+    training_done = threading.Event()
+
+    def on_start(run: object) -> None:
+        nonlocal viewer
+        run_id: str = getattr(run, "id")  # noqa: B009 - trainboard.Run without importing it
+        out.print(
+            f"training a character-level GPT on Python's standard library for {cfg.steps:,} "
+            f"steps (run {run_id})"
+        )
+        if dash is not None:
+            out.print(f"dashboard: [bold]{dash.url}/runs/{run_id}[/]")
+
+        def view() -> None:
+            with open_cli_store() as store:
+                follow(store, run_id, keep_going=lambda: not training_done.is_set())
+
+        viewer = threading.Thread(target=view, name="trainboard-demo-view", daemon=True)
+        viewer.start()
+
+    from trainboard.demo.train import train
+
+    try:
+        run_id = train(cfg, project=project, on_start=on_start)
+    finally:
+        training_done.set()
+        if viewer is not None:
+            viewer.join(timeout=10)
+        if dash is not None:
+            dash.stop()
+
+    with open_cli_store() as store:
+        run = store.get_run(run_id)
+    val = run.summary.get("val/loss")
+    acc = run.summary.get("val/accuracy")
+    best = f"; best val/loss {fmt.number(val.min)} at step {val.min_step:,}" if val else ""
+    best += f", val/accuracy {fmt.percent(100 * acc.last)}" if acc else ""
+    out.print(f"run {run.name} ({run.id}) {run.status}{best}")
+    out.print(f"look again: trainboard show {run.id}   |   trainboard ui")
+    return run_id
