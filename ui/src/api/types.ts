@@ -102,7 +102,7 @@ export interface SeriesOut {
   steps: number[];
   times: number[];
   values: (Num | null)[];
-  x: (number | null)[];
+  x: (number | null)[] | null;
   total: number;
   downsampled: boolean;
 }

@@ -36,8 +36,15 @@ function compact(v: number): string {
 function yFmt(v: number | null): string {
   if (v === null || v === undefined) return "—";
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(2);
+  if (a >= 1e4) return compact(v);
+  if (a !== 0 && a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, "e");
   return String(+v.toPrecision(5));
+}
+
+/** Axis width that fits the longest tick label (uPlot's fixed default clips "3.5e-5"). */
+function axisSize(_u: uPlot, values: string[] | null): number {
+  const longest = (values ?? []).reduce((m, v) => Math.max(m, String(v).length), 0);
+  return Math.max(36, longest * 7 + 16);
 }
 
 function alpha(hex: string, a: number): string {
@@ -46,9 +53,11 @@ function alpha(hex: string, a: number): string {
 }
 
 function buildData(keys: string[], data: ReadonlyMap<string, XY>, smoothing: number): uPlot.AlignedData {
+  // Copies: the page appends to its arrays in place, and uPlot must see the old extent
+  // (to tell a person's zoom from a live append) until setData hands it the new one.
   const tables: uPlot.AlignedData[] = keys.map((k) => {
     const d = data.get(k) ?? { x: [], y: [] };
-    return [d.x, d.y] as unknown as uPlot.AlignedData;
+    return [d.x.slice(), d.y.slice()] as unknown as uPlot.AlignedData;
   });
   const joined =
     tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables as uPlot.AlignedData[]);
@@ -71,7 +80,7 @@ function buildOpts(p: LineChartProps, width: number): uPlot.Options {
       series.push({ label: `${k} (raw)`, stroke: alpha(c, 0.25), width: 1, spanGaps: true, value: (_u, v) => yFmt(v) });
       series.push({ label: k, stroke: c, width: 1.75, spanGaps: true, value: (_u, v) => yFmt(v) });
     } else {
-      series.push({ label: k, stroke: c, width: 1.5, spanGaps: true, value: (_u, v) => yFmt(v), points: { show: false } });
+      series.push({ label: k, stroke: c, width: 1.5, spanGaps: true, value: (_u, v) => yFmt(v) });
     }
   }
   return {
@@ -90,7 +99,7 @@ function buildOpts(p: LineChartProps, width: number): uPlot.Options {
         stroke: "#5b6470",
         grid: { stroke: "#eceef1", width: 1 },
         ticks: { stroke: "#d6dae0", width: 1 },
-        size: 56,
+        size: axisSize,
         values: (_u: uPlot, vs: number[]) => vs.map((v) => yFmt(v)),
       },
     ],

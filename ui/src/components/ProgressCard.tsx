@@ -7,12 +7,13 @@ import { fixed, general, int, rate } from "../lib/format";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
-function Stat({ label, value, id, title }: { label: string; value: string; id: string; title?: string }) {
+function Stat({ label, value, id, sub }: { label: string; value: string; id: string; sub?: string }) {
   return (
-    <div class="stat" title={title}>
+    <div class="stat">
       <div class="stat-label">{label}</div>
       <div class="stat-value num" data-testid={id}>
         {value}
+        {sub ? <span class="stat-sub"> {sub}</span> : null}
       </div>
     </div>
   );
@@ -43,7 +44,8 @@ export function ProgressCard({ run }: { run: RunOut }) {
         <Stat
           label="tokens"
           id="tokens"
-          value={p?.tokens != null ? `${int(p.tokens)} (${p.tokens_text})` : "—"}
+          value={int(p?.tokens)}
+          sub={p?.tokens != null && p.tokens_text ? p.tokens_text : undefined}
         />
         <Stat label="batches" id="batches" value={int(p?.batches)} />
         <Stat

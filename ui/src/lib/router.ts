@@ -3,7 +3,6 @@
  * every page path with index.html, so a reload or a shared link opens the same page.
  */
 import { useEffect, useState } from "preact/hooks";
-import { withToken } from "./token";
 
 export interface Location {
   path: string;
@@ -16,9 +15,13 @@ function current(): Location {
   return { path: window.location.pathname, params: new URLSearchParams(window.location.search) };
 }
 
-/** Go to an in-app URL without a page load; `replace` keeps the history entry (filters). */
+/**
+ * Go to an in-app URL without a page load; `replace` keeps the history entry (filters). The token
+ * is not put into in-app URLs (a copied link should not carry it): fetches send it as a header,
+ * and the server's cookie from the first `?token=` page load covers a reload.
+ */
 export function navigate(url: string, replace = false): void {
-  const target = withToken(url);
+  const target = url;
   if (target === window.location.pathname + window.location.search) return;
   if (replace) window.history.replaceState(null, "", target);
   else window.history.pushState(null, "", target);
@@ -51,9 +54,9 @@ export function linkClick(url: string) {
   };
 }
 
-/** The URL of a page as a string for <a href>, token included when one is in use. */
+/** The URL of an in-app page for <a href> (kept token-free, see navigate). */
 export function href(url: string): string {
-  return withToken(url);
+  return url;
 }
 
 export function matchRun(path: string): string | null {

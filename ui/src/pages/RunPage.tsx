@@ -61,7 +61,10 @@ function ChartCard({
   return (
     <div class="card chart" data-chart={spec.title}>
       <div class="chart-head">
-        <span class="chart-title">{spec.title}</span>
+        <span class="chart-title">
+          {spec.title}
+          <span class="chart-section">{spec.section}</span>
+        </span>
         <span class="chart-links">
           {spec.keys.map((k) => (
             <a
@@ -274,15 +277,6 @@ export function RunPage({ id }: { id: string }) {
 
   const specs = useMemo(() => groupCharts(keyList), [keyList]);
   const visible = specs.filter((s) => matchesFilter(s, filter));
-  const sections = useMemo(() => {
-    const m = new Map<string, ChartSpec[]>();
-    for (const s of visible) {
-      const l = m.get(s.section) ?? [];
-      l.push(s);
-      m.set(s.section, l);
-    }
-    return [...m.entries()];
-  }, [visible.map((s) => s.id).join("\u0000")]);
 
   if (error && !detail) {
     return (
@@ -378,24 +372,19 @@ export function RunPage({ id }: { id: string }) {
         {keyList.length > 0 && visible.length === 0 ? (
           <p class="empty">No chart matches “{filter}”.</p>
         ) : null}
-        {sections.map(([section, list]) => (
-          <div class="chart-section" key={section}>
-            <h3>{section}</h3>
-            <div class="charts">
-              {list.map((s) => (
-                <ChartCard
-                  key={`${s.id}`}
-                  runId={run.id}
-                  spec={s}
-                  data={series.current}
-                  version={s.keys.reduce((a, k) => a + (keyVersion.current.get(k) ?? 0), 0)}
-                  xAxis={xAxis}
-                  smoothing={smoothing}
-                />
-              ))}
-            </div>
-          </div>
-        ))}
+        <div class="charts">
+          {visible.map((s) => (
+            <ChartCard
+              key={s.id}
+              runId={run.id}
+              spec={s}
+              data={series.current}
+              version={s.keys.reduce((a, k) => a + (keyVersion.current.get(k) ?? 0), 0)}
+              xAxis={xAxis}
+              smoothing={smoothing}
+            />
+          ))}
+        </div>
       </section>
 
       <Texts texts={texts} />
@@ -410,7 +399,7 @@ export function RunPage({ id }: { id: string }) {
                 {config.map(([k, v]) => (
                   <tr key={k}>
                     <th>{k}</th>
-                    <td class={typeof v === "number" ? "num" : ""}>{configValue(v)}</td>
+                    <td class="tnum">{configValue(v)}</td>
                   </tr>
                 ))}
               </tbody>

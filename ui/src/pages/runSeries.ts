@@ -23,12 +23,13 @@ export function mergeSeries(map: SeriesMap, resp: SeriesResponse, append: boolea
     const d: KeyData = keep
       ? prev
       : { x: [], y: [], lastStep: Number.NEGATIVE_INFINITY, total: 0, downsampled: false };
+    const xs = s.x; // null when this axis is unknown for the key (x=tokens without `tokens`)
     const n = s.steps.length;
     let added = 0;
     for (let i = 0; i < n; i++) {
       const step = s.steps[i] as number;
       if (keep && step <= d.lastStep) continue; // already held (a since= that overlapped)
-      const x = s.x[i];
+      const x = xs ? xs[i] : null;
       if (x === null || x === undefined) {
         d.lastStep = Math.max(d.lastStep, step);
         continue;

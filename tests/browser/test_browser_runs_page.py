@@ -1,0 +1,134 @@
+"""The Runs page as a person sees it: groups by model, the best run marked, bulk actions."""
+
+from __future__ import annotations
+
+from browser_support import Server, wait_until
+from playwright.sync_api import Page, expect
+
+import trainboard
+
+QWEN = "Qwen/Qwen2.5-7B-Instruct"
+
+
+def _finished_run(name: str, model: str, eval_loss: float) -> str:
+    run = trainboard.init(project="sweep", name=name, model=model, total_steps=20)
+    for s in range(1, 21):
+        run.log({"train/loss": eval_loss + 1.0 / s}, step=s)
+    run.log({"eval/loss": eval_loss}, step=20)
+    run.finish()
+    return run.id
+
+
+def _wait_for_runs(server: Server, n: int, **params: str) -> list[dict[str, object]]:
+    wait_until(
+        lambda: server.api("/runs", **params).json()["total"] == n,
+        what=f"{n} runs in the store",
+    )
+    runs: list[dict[str, object]] = server.api("/runs", **params).json()["runs"]
+    return runs
+
+
+def _row(ui: Page, run_id: str):  # type: ignore[no-untyped-def]
+    return ui.locator(f'tr[data-run-id="{run_id}"]')
+
+
+def test_groups_by_model_and_marks_the_best(server: Server, ui: Page) -> None:
+    best = _finished_run("qwen-best", QWEN, 1.0)
+    worse = _finished_run("qwen-worse", QWEN, 1.35)
+    gpt_best = _finished_run("gpt-best", "gpt2", 2.0)
+    gpt_worse = _finished_run("gpt-worse", "gpt2", 3.0)
+    runs = {r["id"]: r for r in _wait_for_runs(server, 4)}
+    ui.goto(server.url + "/")
+
+    groups = ui.locator("tbody.group")
+    expect(groups).to_have_count(2)
+    qwen = ui.locator(f'tbody.group[data-model="{QWEN}"]')
+    expect(qwen.locator(".group-head")).to_contain_text(QWEN)
+    expect(qwen.locator("tr[data-run-id]")).to_have_count(2)
+    for winner, loser in ((best, worse), (gpt_best, gpt_worse)):
+        expect(_row(ui, winner).get_by_test_id("group-best")).to_be_visible()
+        expect(_row(ui, loser).get_by_test_id("group-best")).to_have_count(0)
+    # The delta is the API's number, shown as "+35% eval loss" (never computed in the page).
+    assert runs[worse]["delta_to_best_pct"] is not None
+    expect(_row(ui, worse).locator(".delta")).to_have_text("+35% eval loss")
+    expect(_row(ui, gpt_worse).locator(".delta")).to_have_text("+50% eval loss")
+    expect(_row(ui, best).locator(".status")).to_have_text("finished")
+
+    ui.get_by_label("group by model").uncheck()
+    expect(ui.locator(".group-head")).to_have_count(0)
+    expect(ui.locator("tr[data-run-id]")).to_have_count(4)
+
+
+def test_archive_hides_a_run_and_show_archived_brings_it_back(server: Server, ui: Page) -> None:
+    keep = _finished_run("keep", QWEN, 1.0)
+    gone = _finished_run("to-archive", QWEN, 2.0)
+    _wait_for_runs(server, 2)
+    ui.goto(server.url + "/")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(2)
+
+    _row(ui, gone).get_by_role("checkbox").check()
+    ui.get_by_role("button", name="Archive", exact=True).click()
+    expect(_row(ui, gone)).to_have_count(0)
+    expect(_row(ui, keep)).to_be_visible()
+    assert server.api("/runs").json()["total"] == 1
+
+    ui.get_by_label("show archived").check()
+    expect(_row(ui, gone)).to_be_visible()
+    expect(_row(ui, gone).locator(".chip", has_text="archived")).to_be_visible()
+
+
+def test_delete_asks_first_and_sends_confirm_only_after(server: Server, ui: Page) -> None:
+    victim = _finished_run("victim", "m", 1.0)
+    _wait_for_runs(server, 1)
+    ui.goto(server.url + "/")
+    bodies: list[str] = []
+    ui.on(
+        "request",
+        lambda r: bodies.append(r.post_data or "") if r.url.endswith("/runs/delete") else None,
+    )
+
+    _row(ui, victim).get_by_role("checkbox").check()
+    ui.get_by_role("button", name="Delete…").click()
+    dialog = ui.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete 1 run?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(_row(ui, victim)).to_be_visible()
+    assert bodies == []
+
+    ui.get_by_role("button", name="Delete…").click()
+    ui.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(_row(ui, victim)).to_have_count(0)
+    assert len(bodies) == 1 and '"confirm":true' in bodies[0]
+    assert server.api("/runs", archived="all").json()["total"] == 0
+
+
+def test_compare_button_opens_compare_with_the_selection(server: Server, ui: Page) -> None:
+    a = _finished_run("a", QWEN, 1.0)
+    b = _finished_run("b", QWEN, 1.1)
+    _wait_for_runs(server, 2)
+    ui.goto(server.url + "/")
+    _row(ui, a).get_by_role("checkbox").check()
+    _row(ui, b).get_by_role("checkbox").check()
+    ui.get_by_role("button", name="Compare").click()
+    wait_until(lambda: "/compare?runs=" in ui.url, what="the Compare page URL")
+    ids = ui.url.split("runs=", 1)[1].split("&")[0].split(",")
+    assert sorted(ids) == sorted([a, b])
+
+
+def test_search_and_status_filters(server: Server, ui: Page) -> None:
+    _finished_run("alpha-1", "m", 1.0)
+    _finished_run("beta-1", "m", 1.0)
+    live = trainboard.init(project="sweep", name="alpha-live", model="m", total_steps=10)
+    live.log({"train/loss": 1.0}, step=1)
+    _wait_for_runs(server, 3)
+    ui.goto(server.url + "/")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(3)
+    ui.get_by_label("search by name").fill("alpha")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(2)
+    ui.get_by_label("status").select_option("running")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(1)
+    expect(ui.get_by_role("link", name="alpha-live")).to_be_visible()
+    ui.reload()  # filters live in the URL
+    expect(ui.locator("tr[data-run-id]")).to_have_count(1)
+    live.finish()

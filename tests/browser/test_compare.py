@@ -1,0 +1,88 @@
+"""The Compare page in the real Chromium: the selection lives in the URL, the best value is
+highlighted, and "archive the others" hides the losers from the Runs page until asked for."""
+
+from __future__ import annotations
+
+import trainboard
+from browser_support import ARTIFACTS, Server, shot, wait_until
+from playwright.sync_api import Page, expect
+
+QWEN = "Qwen/Qwen2.5-7B-Instruct"
+
+
+def _run(name: str, eval_losses: list[float], lr: float) -> str:
+    """A finished run: train loss every step, eval loss and epoch every 10 steps."""
+    run = trainboard.init(project="sft", name=name, model=QWEN, total_steps=30,
+                          config={"lr": lr, "num_epochs": 3, "batch_size": 32})  # fmt: skip
+    for s in range(1, 31):
+        metrics = {"train/loss": 3.0 - s / 20 + lr * 100, "tokens": 512.0 * s}
+        if s % 10 == 0:
+            metrics |= {"eval/loss": eval_losses[s // 10 - 1], "epoch": s / 10}
+        run.log(metrics, step=s)
+    run.finish()
+    return run.id
+
+
+def test_compare_page(server: Server, ui: Page) -> None:
+    # best eval loss: best 1.0 (epoch 2), mid 1.352 (+35.2 %, warned), close 1.2 (+20 %)
+    best = _run("qwen-best", [1.3, 1.0, 1.1], 3e-5)
+    mid = _run("qwen-mid", [1.5, 1.4, 1.352], 1e-4)
+    close = _run("qwen-close", [1.4, 1.2, 1.25], 3e-4)
+    wait_until(lambda: server.api("/runs").json()["total"] == 3, what="3 runs stored")
+    ui.goto(f"{server.url}/compare?runs={mid},{best},{close}")
+
+    table = ui.get_by_test_id("compare-table")
+    best_row = table.locator('tr[data-row="best_value"]')
+    expect(best_row.locator("td")).to_have_count(3)
+    # the best value is highlighted, in the best run's column only
+    expect(best_row.locator("td[data-best]")).to_have_count(1)
+    expect(best_row.locator(f'td[data-run-id="{best}"]')).to_have_class("num best-cell")
+    expect(best_row.locator(f'td[data-run-id="{best}"]')).to_have_text("1.0000")
+    delta = table.locator('tr[data-row="delta_pct"]')
+    expect(delta.locator(f'td[data-run-id="{mid}"]')).to_have_text("+35.2%")
+    expect(delta.locator(f'td[data-run-id="{close}"]')).to_have_text("+20.0%")
+    expect(table.locator(f'tr[data-row="best_at"] td[data-run-id="{best}"]')).to_have_text(
+        "epoch 2 of 3"
+    )
+    expect(table.locator(f'th[data-run-id="{best}"]').get_by_test_id("trophy")).to_be_visible()
+    expect(table.locator(f'th[data-run-id="{mid}"]').get_by_test_id("warning")).to_be_visible()
+    expect(table.locator(f'th[data-run-id="{close}"]').get_by_test_id("warning")).to_have_count(0)
+    rec = ui.get_by_test_id("recommendation")
+    expect(rec).to_contain_text("Keep qwen-best")
+    expect(rec).to_contain_text("lowest eval/loss (1.0000), 16.7% below qwen-close")
+    expect(ui.locator(".compare-chart canvas").first).to_be_visible()
+    expect(ui.get_by_test_id("config-diff")).to_contain_text("lr")
+
+    # the threshold goes into the URL; a reload shows the same comparison
+    ui.get_by_label("warning threshold").fill("10")
+    ui.get_by_label("warning threshold").dispatch_event("change")
+    wait_until(lambda: "threshold=10" in ui.url, what="threshold in the URL")
+    expect(table.locator(f'th[data-run-id="{close}"]').get_by_test_id("warning")).to_be_visible()
+    ui.reload()
+    expect(ui.locator("h1")).to_have_text("Compare 3 runs")
+    heads = ui.get_by_test_id("compare-table").locator("thead th[data-run-id]")
+    expect(heads).to_have_count(3)
+    assert heads.evaluate_all("els => els.map(e => e.dataset.runId)") == [best, close, mid]
+    expect(ui.get_by_label("warning threshold")).to_have_value("10")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot(ui, "compare_page")
+
+    # archive the others: gone from the Runs page, back in the archived view
+    ui.get_by_role("button", name="Archive the others (2)").click()
+    expect(ui.get_by_test_id("compare-notice")).to_have_text(
+        "Archived 2 runs: qwen-close, qwen-mid"
+    )
+    wait_until(lambda: server.api("/runs").json()["total"] == 1, what="2 runs archived")
+    ui.get_by_role("link", name="← Runs").click()
+    expect(ui.locator(f'tr[data-run-id="{best}"]')).to_be_visible()
+    expect(ui.locator(f'tr[data-run-id="{mid}"]')).to_have_count(0)
+    expect(ui.locator(f'tr[data-run-id="{close}"]')).to_have_count(0)
+    ui.get_by_label("show archived").check()
+    expect(ui.locator(f'tr[data-run-id="{mid}"]')).to_be_visible()
+    expect(ui.locator(f'tr[data-run-id="{close}"] .chip', has_text="archived")).to_be_visible()
+
+
+def test_compare_unknown_run_says_which(server: Server, ui: Page) -> None:
+    run = _run("only", [1.0, 0.9, 0.8], 1e-4)
+    ui.goto(f"{server.url}/compare?runs={run},nope")
+    expect(ui.get_by_role("alert")).to_have_text("no run with id 'nope'")
