@@ -241,3 +241,10 @@ def test_helpers() -> None:
     assert total_epochs(run("a", 1, config={"trainer": {"max_epochs": 3}})) == 3.0
     assert total_epochs(run("a", 1, epoch=s(0.0, hi=4.5))) == 5.0
     assert total_epochs(run("a", 1)) is None
+
+
+def test_fastest_is_said_only_when_it_differs() -> None:
+    # 100 s vs 104 s: 4 % apart, within the 5 % noise band -> no "fastest" sentence
+    runs = [run("f", 1, loss=s(1.0)), run("g", 2, loss=s(1.1))]
+    fx = {"id-f": facts(duration_s=104.0), "id-g": facts(duration_s=100.0)}
+    assert not any("fastest" in r for r in build_comparison(runs, fx).recommendation.reasons)

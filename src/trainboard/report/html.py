@@ -13,6 +13,7 @@ from typing import Any
 from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import Comparison
 from trainboard.report.table import comparison_table
+from trainboard.report.table import differ_text as _differ
 
 __all__ = ["comparison_html"]
 
@@ -91,7 +92,7 @@ def comparison_html(c: Comparison, title: str | None = None) -> str:
         parts.append(_table(["run", *keys], body))
     notes = [a.text for a in diff.associations] + ([diff.note] if diff.note else [])
     parts.append(
-        f"<p>{len(diff.params)} parameters differ; {diff.same} are the same in every run.</p>"
+        f"<p>{_differ(len(diff.params), diff.same)}</p>"
         + ("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>" if notes else "")
     )
     if c.trends:

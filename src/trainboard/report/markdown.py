@@ -12,6 +12,7 @@ from typing import Any
 from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import Comparison
 from trainboard.report.table import comparison_table
+from trainboard.report.table import differ_text as _differ
 
 __all__ = ["comparison_markdown", "md_escape"]
 
@@ -75,7 +76,7 @@ def comparison_markdown(c: Comparison, title: str | None = None) -> str:
         ]
         lines += _table(["run", *(md_escape(k) for k in keys)], body)
         lines.append("")
-    lines.append(f"{len(diff.params)} parameters differ; {diff.same} are the same in every run.")
+    lines.append(f"{_differ(len(diff.params), diff.same)}")
     lines += [f"- {md_escape(a.text)}" for a in diff.associations]
     if diff.note:
         lines.append(f"- {md_escape(diff.note)}")

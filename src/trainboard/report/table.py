@@ -15,7 +15,16 @@ from typing import Any
 
 from trainboard.analysis.compare import CELL_FORMATS, ComparedRun, Comparison, delta_text
 
-__all__ = ["TROPHY", "WARNING", "Cell", "Table", "comparison_csv", "comparison_table", "delta_text"]
+__all__ = [
+    "TROPHY",
+    "WARNING",
+    "Cell",
+    "Table",
+    "comparison_csv",
+    "comparison_table",
+    "delta_text",
+    "differ_text",
+]
 
 TROPHY = "🏆"
 WARNING = "⚠"
@@ -52,6 +61,13 @@ def comparison_table(c: Comparison) -> Table:
             cells.append(Cell(CELL_FORMATS[spec.key](r), r.id in spec.best))
         rows.append(cells)
     return Table(["run", *(s.label for s in specs)], [s.key for s in specs], rows, list(c.runs))
+
+
+def differ_text(n_diff: int, n_same: int) -> str:
+    """ "2 parameters differ; 1 is the same in every run." """
+    a = "1 parameter differs" if n_diff == 1 else f"{n_diff} parameters differ"
+    b = f"{n_same} {'is' if n_same == 1 else 'are'} the same in every run."
+    return f"{a}; {b}"
 
 
 CSV_FIELDS = (

@@ -1,0 +1,562 @@
+/**
+ * The Compare page (issue #4): which run won. The selection, the deciding metric and the warning
+ * threshold live in the URL (`/compare?runs=a,b,c&metric=eval/loss&threshold=25`), so a reload or
+ * a shared link shows the same comparison. Every number comes from GET /api/v1/compare (the same
+ * JSON as `trainboard compare --json`); this page only lays it out and draws the curves.
+ */
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
+import { type CompareOut, type CompareQuery, compareLinks, getCompare } from "../api/compare";
+import { archiveRuns, deleteRuns, getSeries } from "../api/runs";
+import type { SeriesResponse, XAxis } from "../api/types";
+import { CompareChart, type RunCurve } from "../charts/CompareChart";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { configValue, num } from "../lib/format";
+import { href, linkClick, type Location, navigate } from "../lib/router";
+import { runColorAt } from "./compareColors";
+import "./compare.css";
+
+const TRAIN_LOSS = ["train/loss", "loss", "train_loss"];
+const MAX_POINTS = 1000;
+
+function readQuery(loc: Location): CompareQuery {
+  const runs = (loc.params.get("runs") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const t = loc.params.get("threshold");
+  const threshold = t !== null && t !== "" && Number.isFinite(Number(t)) ? Number(t) : null;
+  return { runs: [...new Set(runs)], metric: loc.params.get("metric") || null, threshold };
+}
+
+function compareUrl(q: CompareQuery): string {
+  const p = new URLSearchParams();
+  p.set("runs", q.runs.join(","));
+  if (q.metric) p.set("metric", q.metric);
+  if (q.threshold !== null && q.threshold !== undefined) p.set("threshold", String(q.threshold));
+  return `/compare?${p.toString().replace(/%2C/g, ",").replace(/%2F/g, "/")}`;
+}
+
+export function ComparePage({ loc }: { loc: Location }) {
+  const q = readQuery(loc);
+  const key = compareUrl(q);
+  const [data, setData] = useState<CompareOut | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+  const [confirmDelete, setConfirmDelete] = useState<string[] | null>(null);
+
+  useEffect(() => {
+    if (q.runs.length === 0) return;
+    const ctl = new AbortController();
+    getCompare(q, ctl.signal)
+      .then((d) => {
+        setData(d);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (ctl.signal.aborted) return;
+        setError(e instanceof ApiError ? e.message : String(e));
+      });
+    return () => ctl.abort();
+  }, [key, reload]);
+
+  const update = (patch: Partial<CompareQuery>) => navigate(compareUrl({ ...q, ...patch }), true);
+
+  const act = async (what: "archive" | "delete", ids: string[]) => {
+    if (ids.length === 0) return;
+    const names = (data?.runs ?? []).filter((r) => ids.includes(r.id)).map((r) => r.name);
+    try {
+      if (what === "archive") {
+        await archiveRuns(ids);
+        setNotice(`Archived ${ids.length} run${ids.length === 1 ? "" : "s"}: ${names.join(", ")}`);
+        setReload((n) => n + 1);
+      } else {
+        await deleteRuns(ids);
+        setNotice(`Deleted ${ids.length} run${ids.length === 1 ? "" : "s"}: ${names.join(", ")}`);
+        update({ runs: q.runs.filter((id) => !ids.includes(id)) });
+      }
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  if (q.runs.length === 0)
+    return (
+      <div class="page compare-page">
+        <BackLink />
+        <h1>Compare</h1>
+        <p class="empty">Select two or more runs on the Runs page, then press Compare.</p>
+      </div>
+    );
+
+  return (
+    <div class="page compare-page">
+      <BackLink />
+      <div class="toolbar">
+        <h1>Compare {q.runs.length} runs</h1>
+        {data && (
+          <>
+            <label class="toggle">
+              deciding metric
+              <select
+                aria-label="deciding metric"
+                value={data.metric ?? ""}
+                onChange={(e) => update({ metric: (e.target as HTMLSelectElement).value || null })}
+              >
+                {data.keys
+                  .filter((k) => !k.startsWith("sys/") && !k.startsWith("system/"))
+                  .map((k) => (
+                    <option key={k} value={k}>
+                      {k}
+                    </option>
+                  ))}
+              </select>
+              <span class="muted">({data.goal === "min" ? "lower" : "higher"} is better)</span>
+            </label>
+            <label class="toggle">
+              warn above
+              <input
+                type="number"
+                min={0}
+                step={5}
+                aria-label="warning threshold"
+                class="threshold"
+                value={data.threshold_pct}
+                onChange={(e) => {
+                  const v = Number((e.target as HTMLInputElement).value);
+                  if (Number.isFinite(v) && v >= 0) update({ threshold: v });
+                }}
+              />
+              % worse
+            </label>
+            <span class="grow" />
+            <span class="exports">
+              export:
+              <a href={compareLinks.csv(q)} download="comparison.csv">CSV</a>
+              <a href={compareLinks.json(q)} download="comparison.json">JSON</a>
+              <a href={compareLinks.md(q)} download="comparison.md">Markdown</a>
+            </span>
+          </>
+        )}
+      </div>
+      {error && (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      )}
+      {notice && <div class="notice" data-testid="compare-notice">{notice}</div>}
+      {!data && !error && <p class="empty">Loading the comparison…</p>}
+      {data && (
+        <>
+          <Recommendation
+            data={data}
+            onArchive={(ids) => void act("archive", ids)}
+            onDelete={(ids) => setConfirmDelete(ids)}
+          />
+          <CompareTable data={data} />
+          <Curves data={data} />
+          <div class="two-col">
+            <SpeedBars data={data} />
+            <Trend data={data} />
+          </div>
+          <ConfigDiff data={data} />
+        </>
+      )}
+      {confirmDelete && (
+        <ConfirmDialog
+          title={`Delete ${confirmDelete.length} run${confirmDelete.length === 1 ? "" : "s"}?`}
+          confirmLabel="Delete"
+          danger
+          onCancel={() => setConfirmDelete(null)}
+          onConfirm={() => {
+            const ids = confirmDelete;
+            setConfirmDelete(null);
+            void act("delete", ids);
+          }}
+        >
+          <p>
+            This deletes{" "}
+            {(data?.runs ?? [])
+              .filter((r) => confirmDelete.includes(r.id))
+              .map((r) => r.name)
+              .join(", ")}{" "}
+            and all their metrics. It cannot be undone.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
+
+/** Drawn, not an emoji: emoji fonts are missing on many Linux machines. */
+function Trophy() {
+  return (
+    <svg class="trophy" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+      <path
+        fill="currentColor"
+        d="M4 1h8v1h3v2.5A3.5 3.5 0 0 1 11.8 8 4 4 0 0 1 9 10.4V12h2.5v1.5h-7V12H7v-1.6A4 4 0 0 1 4.2 8 3.5 3.5 0 0 1 1 4.5V2h3V1Zm0 2.5H2.5v1A2 2 0 0 0 4 6.4V3.5Zm8 0v2.9a2 2 0 0 0 1.5-1.9v-1H12Z"
+      />
+    </svg>
+  );
+}
+
+function BackLink() {
+  return (
+    <p class="back">
+      <a href={href("/")} onClick={linkClick("/")}>
+        ← Runs
+      </a>
+    </p>
+  );
+}
+
+function RunName({ run }: { run: CompareOut["runs"][number] }) {
+  const url = `/runs/${encodeURIComponent(run.id)}`;
+  return (
+    <span class="run-name">
+      <span class="swatch" style={{ background: runColorAt(run.index) }} />
+      <a href={href(url)} onClick={linkClick(url)}>
+        {run.name}
+      </a>
+      {run.trophy && (
+        <span class="trophy-mark" title="recommended run" data-testid="trophy">
+          <Trophy />
+        </span>
+      )}
+      {run.warning && (
+        <span class="warn-badge" title="more than the threshold worse" data-testid="warning">
+          ⚠
+        </span>
+      )}
+      {run.archived && <span class="chip">archived</span>}
+    </span>
+  );
+}
+
+function Recommendation(p: {
+  data: CompareOut;
+  onArchive: (ids: string[]) => void;
+  onDelete: (ids: string[]) => void;
+}) {
+  const { data } = p;
+  const rec = data.recommendation;
+  const winner = data.runs.find((r) => r.id === rec.run);
+  const others = data.runs.filter((r) => r.id !== rec.run && !r.archived).map((r) => r.id);
+  const worse = data.runs.filter((r) => r.warning && !r.archived).map((r) => r.id);
+  return (
+    <section class="card recommendation" data-testid="recommendation">
+      <h2>
+        {winner ? (
+          <>
+            Keep <RunName run={winner} />
+          </>
+        ) : (
+          "No recommendation"
+        )}
+      </h2>
+      <ul>
+        {rec.reasons.map((r) => (
+          <li key={r}>{r}</li>
+        ))}
+      </ul>
+      {winner && (
+        <div class="actions">
+          <button type="button" disabled={others.length === 0} onClick={() => p.onArchive(others)}>
+            Archive the others ({others.length})
+          </button>
+          <button type="button" disabled={worse.length === 0} onClick={() => p.onArchive(worse)}>
+            Archive runs &gt;{data.threshold_pct}% worse ({worse.length})
+          </button>
+          <button
+            type="button"
+            class="danger"
+            disabled={data.runs.length < 2}
+            onClick={() => p.onDelete(data.runs.filter((r) => r.id !== rec.run).map((r) => r.id))}
+          >
+            Delete the others…
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CompareTable({ data }: { data: CompareOut }) {
+  return (
+    <section class="card table-wrap">
+      <table class="compare-table" data-testid="compare-table">
+        <thead>
+          <tr>
+            <th />
+            {data.runs.map((r) => (
+              <th key={r.id} data-run-id={r.id}>
+                <RunName run={r} />
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {data.rows.map((row) => (
+            <tr key={row.key} data-row={row.key}>
+              <th scope="row">{row.label}</th>
+              {data.runs.map((r) => {
+                const best = row.best.includes(r.id);
+                const warn = row.key === "delta_pct" && r.warning;
+                return (
+                  <td
+                    key={r.id}
+                    data-run-id={r.id}
+                    data-best={best ? "true" : undefined}
+                    class={`num${best ? " best-cell" : ""}${warn ? " warn-cell" : ""}`}
+                  >
+                    {r.text[row.key] ?? "—"}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Curves({ data }: { data: CompareOut }) {
+  const train = TRAIN_LOSS.find((k) => data.keys.includes(k));
+  const initial = [data.metric, train].filter((k, i, a): k is string => !!k && a.indexOf(k) === i);
+  const [charts, setCharts] = useState<string[]>(initial);
+  const [x, setX] = useState<XAxis>("step");
+  const [smoothing, setSmoothing] = useState(0);
+  const [series, setSeries] = useState<Map<string, SeriesResponse>>(new Map());
+  const ids = data.runs.map((r) => r.id).join(",");
+
+  useEffect(() => {
+    if (charts.length === 0) return;
+    const ctl = new AbortController();
+    Promise.all(
+      data.runs.map((r) =>
+        getSeries(r.id, { keys: charts, maxPoints: MAX_POINTS, x }, ctl.signal).then(
+          (s) => [r.id, s] as const,
+        ),
+      ),
+    )
+      .then((all) => setSeries(new Map(all)))
+      .catch(() => undefined);
+    return () => ctl.abort();
+  }, [ids, charts.join(","), x]);
+
+  const curvesFor = useMemo(
+    () => (key: string) =>
+      data.runs.map((r): RunCurve => {
+        const s = series.get(r.id)?.series[key];
+        const xs = (s?.x ?? s?.steps ?? []).map((v) => (v === null ? Number.NaN : v));
+        const xv = x === "time" ? xs.map((t) => (t - r.created_at) / 3600) : xs;
+        const ys = (s?.values ?? []).map((v) => num(v));
+        let best: RunCurve["best"] = null;
+        if (s && key === data.metric && r.best_step !== null) {
+          const i = s.steps.indexOf(r.best_step);
+          const y = i >= 0 ? ys[i] : null;
+          if (i >= 0 && y !== null && y !== undefined && Number.isFinite(y))
+            best = { x: xv[i] as number, y };
+        }
+        return { id: r.id, name: r.name, color: runColorAt(r.index), x: xv, y: ys, best };
+      }),
+    [series, data, x],
+  );
+
+  const addable = data.keys.filter((k) => !charts.includes(k));
+  return (
+    <section class="section">
+      <div class="toolbar">
+        <h2>Curves</h2>
+        <span class="seg" role="group" aria-label="x axis">
+          {(["step", "time", "tokens"] as XAxis[]).map((v) => (
+            <button key={v} type="button" class={x === v ? "on" : ""} onClick={() => setX(v)}>
+              {v === "time" ? "hours" : v}
+            </button>
+          ))}
+        </span>
+        <label class="toggle">
+          smoothing
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            aria-label="smoothing"
+            onInput={(e) => setSmoothing(Number((e.target as HTMLInputElement).value))}
+          />
+        </label>
+        <select
+          aria-label="add a chart"
+          value=""
+          onChange={(e) => {
+            const k = (e.target as HTMLSelectElement).value;
+            if (k) setCharts([...charts, k]);
+          }}
+        >
+          <option value="">add a chart…</option>
+          {addable.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+        <span class="muted">● marks each run's best checkpoint</span>
+      </div>
+      <div class="charts compare-charts">
+        {charts.map((k) => (
+          <div class="card chart" key={k}>
+            <div class="chart-head">
+              <span class="chart-title">{k}</span>
+              <button
+                type="button"
+                class="link"
+                aria-label={`remove chart ${k}`}
+                onClick={() => setCharts(charts.filter((c) => c !== k))}
+              >
+                ×
+              </button>
+            </div>
+            <CompareChart
+              metric={k}
+              curves={curvesFor(k)}
+              xLabel={x === "time" ? "hours" : x}
+              smoothing={smoothing}
+            />
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function SpeedBars({ data }: { data: CompareOut }) {
+  const useTokens = data.runs.some((r) => num(r.tokens_per_s) !== null);
+  const field = useTokens ? "tokens_per_s" : "steps_per_s";
+  const vals = data.runs.map((r) => num(r[field]) ?? 0);
+  const max = Math.max(...vals.filter(Number.isFinite), 0);
+  return (
+    <section class="card speed" data-testid="speed-bars">
+      <h2>Training speed ({useTokens ? "tokens/s" : "steps/s"})</h2>
+      {data.runs.map((r, i) => (
+        <div class="bar-row" key={r.id}>
+          <span class="bar-name">{r.name}</span>
+          <span class="bar-track">
+            <span
+              class="bar-fill"
+              style={{
+                width: `${max > 0 ? (100 * (vals[i] ?? 0)) / max : 0}%`,
+                background: runColorAt(r.index),
+              }}
+            />
+          </span>
+          <span class="bar-value num">{r.text[field]}</span>
+          <span class="bar-time muted num">{r.text.duration_s}</span>
+        </div>
+      ))}
+    </section>
+  );
+}
+
+function Trend({ data }: { data: CompareOut }) {
+  return (
+    <section class="card trend" data-testid="trend">
+      <h2>Improvement trend</h2>
+      {data.trends.length === 0 && <p class="muted">No trend: no deciding metric.</p>}
+      {data.trends.map((t) => (
+        <div key={t.model ?? ""}>
+          <p>
+            <strong>{t.model ?? "no model"}</strong>: <span class={`verdict v-${t.verdict.replace(/ /g, "-")}`}>{t.text}</span>
+          </p>
+          <TrendLine points={t.points} />
+        </div>
+      ))}
+    </section>
+  );
+}
+
+function TrendLine({ points }: { points: CompareOut["trends"][number]["points"] }) {
+  const ys = points.map((p) => num(p.value));
+  const bs = points.map((p) => num(p.best_so_far));
+  const finite = [...ys, ...bs].filter((v): v is number => v !== null && Number.isFinite(v));
+  if (points.length < 2 || finite.length === 0) return null;
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const W = 300;
+  const H = 60;
+  const px = (i: number) => 6 + (i * (W - 12)) / (points.length - 1);
+  const py = (v: number) => (hi === lo ? H / 2 : 6 + ((hi - v) * (H - 12)) / (hi - lo));
+  const path = (vs: (number | null)[]) =>
+    vs
+      .map((v, i) => (v === null || !Number.isFinite(v) ? null : `${px(i)},${py(v)}`))
+      .filter(Boolean)
+      .join(" ");
+  return (
+    <svg class="trend-line" viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label="trend">
+      <polyline points={path(bs)} fill="none" stroke="#1a7f46" stroke-width="2" />
+      <polyline points={path(ys)} fill="none" stroke="#9aa3ad" stroke-dasharray="3 3" />
+      {ys.map((v, i) =>
+        v === null || !Number.isFinite(v) ? null : (
+          <circle key={i} cx={px(i)} cy={py(v)} r={points[i]?.new_best ? 3.5 : 2.5} fill={points[i]?.new_best ? "#1a7f46" : "#9aa3ad"}>
+            <title>{`${points[i]?.name}: ${v}`}</title>
+          </circle>
+        ),
+      )}
+    </svg>
+  );
+}
+
+function ConfigDiff({ data }: { data: CompareOut }) {
+  const diff = data.config_diff;
+  const keys = Object.keys(diff.params);
+  return (
+    <section class="card config-diff" data-testid="config-diff">
+      <h2>Config differences</h2>
+      <p class="muted">
+        {keys.length === 1 ? "1 parameter differs" : `${keys.length} parameters differ`};{" "}
+        {diff.same} {diff.same === 1 ? "is" : "are"} the same in every run.
+      </p>
+      {keys.length > 0 && (
+        <div class="table-wrap">
+          <table class="compare-table">
+            <thead>
+              <tr>
+                <th />
+                {data.runs.map((r) => (
+                  <th key={r.id}>
+                    <span class="swatch" style={{ background: runColorAt(r.index) }} />
+                    {r.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  {data.runs.map((r) => {
+                    const v = diff.params[k]?.[r.id];
+                    return (
+                      <td key={r.id} class="num">
+                        {v === undefined || v === null ? "—" : configValue(v)}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ul>
+        {diff.associations.map((a) => (
+          <li key={a.key}>{a.text}</li>
+        ))}
+        {diff.note && data.runs.length > 1 && <li class="muted">{diff.note}</li>}
+      </ul>
+    </section>
+  );
+}
