@@ -76,3 +76,17 @@ def test_empty_chunk_and_garbage() -> None:
         chunks.decode(b"XXXXXXXXXXXXXXXX")
     with pytest.raises(ValueError, match="chunk columns differ in length: 2, 1, 2"):
         chunks.encode(np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(2))
+
+
+def test_smooth_values_store_bit_differences() -> None:
+    n = 4096
+    steps = np.arange(n, dtype=np.int64)
+    lr = 3e-5 * 0.5 * (1 + np.cos(np.pi * steps / n))  # float64, not float32-exact
+    blob = chunks.encode(steps, steps * 50_000, lr)
+    assert blob[3] & chunks.FLAG_VDELTA and not blob[3] & chunks.FLAG_F32
+    assert bits(chunks.decode(blob).values) == bits(lr)
+    tokens = (steps * 8192).astype(np.float64)
+    blob = chunks.encode(steps, steps * 50_000, tokens)
+    assert blob[3] & chunks.FLAG_VDELTA and blob[3] & chunks.FLAG_F32
+    assert len(blob) < 200
+    assert chunks.decode(blob).values.tolist() == tokens.tolist()

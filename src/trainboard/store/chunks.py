@@ -13,9 +13,12 @@ Exactness:
     times   microsecond precision: wall times are stored as int64 microseconds since the epoch.
 
 Blob layout: 8-byte header (magic "TB", version, flags, point count as uint32), a 17-byte
-header per int column (first value, delta width, constant stride), then one zstandard frame
-of: shuffled step deltas | shuffled µs-time deltas | shuffled values. A column whose deltas
-are all equal (steps 0, 1, 2, ...) has no payload; other deltas take the narrowest int type.
+header per int column (first value, delta width, constant stride), the length of the next
+frame (uint32), a zstandard frame of shuffled step deltas | shuffled µs-time deltas, and a
+zstandard frame of the shuffled value bits (or of the differences of consecutive bit
+patterns, whichever is smaller: smooth series like a learning-rate schedule halve). A column
+whose deltas are all equal (steps 0, 1, 2, ...) has no payload; other deltas take the
+narrowest int type that holds them.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ import zstandard
 from trainboard.errors import StoreError
 
 MAGIC = b"TB"
-VERSION = 1
-FLAG_F32 = 1
+VERSION = 2
+FLAG_F32 = 1  # values stored as float32 (each one round-trips exactly)
+FLAG_VDELTA = 2  # values stored as differences of consecutive bit patterns
 _HEADER = struct.Struct("<2sBBI")
 _COLUMN = struct.Struct("<qBq")  # first value, delta width in bytes (0 = constant), stride
+_LEN = struct.Struct("<I")  # length of the int columns' zstd frame (0: no payload)
 ZSTD_LEVEL = 3
 
 _local = threading.local()
@@ -146,11 +151,25 @@ def encode(
         )
     values = np.ascontiguousarray(values, dtype=np.float64)
     f32 = fits_float32(values)
-    vals: npt.NDArray[Any] = values.astype(np.float32) if f32 else values
+    bits = values.astype(np.float32).view(np.uint32) if f32 else values.view(np.uint64)
     step_head, step_data = _pack_ints(np.asarray(steps, dtype=np.int64))
     time_head, time_data = _pack_ints(np.asarray(times_us, dtype=np.int64))
-    header = _HEADER.pack(MAGIC, VERSION, FLAG_F32 if f32 else 0, n) + step_head + time_head
-    return header + _cctx().compress(step_data + time_data + _shuffle(vals))
+    cctx = _cctx()
+    ints = step_data + time_data
+    ints_frame = cctx.compress(ints) if ints else b""
+    flags = FLAG_F32 if f32 else 0
+    vframe = cctx.compress(_shuffle(bits))
+    if n > 2:
+        # smooth series (a learning-rate schedule, a token counter) shrink a lot more as
+        # differences of their bit patterns; noisy ones do not: keep whichever is smaller
+        diffs = np.empty_like(bits)
+        diffs[0] = bits[0]
+        np.subtract(bits[1:], bits[:-1], out=diffs[1:])  # unsigned: wraps, cumsum undoes it
+        dframe = cctx.compress(_shuffle(diffs))
+        if len(dframe) < len(vframe):
+            vframe, flags = dframe, flags | FLAG_VDELTA
+    header = _HEADER.pack(MAGIC, VERSION, flags, n) + step_head + time_head
+    return header + _LEN.pack(len(ints_frame)) + ints_frame + vframe
 
 
 def points_in(blob: bytes | memoryview) -> int:
@@ -167,7 +186,8 @@ def decode_into(
     """Decode a blob made by `encode` into slices of preallocated columns (exactly as long
     as the blob's point count), so reading many chunks never concatenates."""
     mv = memoryview(blob)
-    if len(mv) < _HEADER.size + 2 * _COLUMN.size:
+    fixed = _HEADER.size + 2 * _COLUMN.size + _LEN.size
+    if len(mv) < fixed:
         raise StoreError(f"not a trainboard chunk ({len(mv)} bytes)")
     magic, version, flags, n = _HEADER.unpack_from(mv)
     if magic != MAGIC or version != VERSION:
@@ -176,15 +196,24 @@ def decode_into(
         raise ValueError(f"decode_into: outputs must hold {n} points, got {steps.shape[0]}")
     step_head = _COLUMN.unpack_from(mv, _HEADER.size)
     time_head = _COLUMN.unpack_from(mv, _HEADER.size + _COLUMN.size)
+    (ints_len,) = _LEN.unpack_from(mv, fixed - _LEN.size)
+    dctx = _dctx()
+    ints_size = max(n - 1, 0) * (step_head[1] + time_head[1])
+    raw = (
+        dctx.decompress(mv[fixed : fixed + ints_len], max_output_size=ints_size)
+        if ints_len
+        else b""
+    )
     vsize = 4 if flags & FLAG_F32 else 8
-    gaps = max(n - 1, 0)
-    size = gaps * (step_head[1] + time_head[1]) + n * vsize
-    raw = _dctx().decompress(mv[_HEADER.size + 2 * _COLUMN.size :], max_output_size=size)
-    if len(raw) != size:
-        raise StoreError(f"corrupt chunk: {len(raw)} bytes for {n} points")
+    vraw = dctx.decompress(mv[fixed + ints_len :], max_output_size=n * vsize) if n else b""
+    if len(raw) != ints_size or len(vraw) != n * vsize:
+        raise StoreError(f"corrupt chunk: {len(raw)} + {len(vraw)} bytes for {n} points")
     off = _unpack_ints(step_head, raw, 0, steps)
-    off = _unpack_ints(time_head, raw, off, times_us)
-    values[:] = _unshuffle(raw, off, n, np.float32 if vsize == 4 else np.float64)
+    _unpack_ints(time_head, raw, off, times_us)
+    bits = _unshuffle(vraw, 0, n, np.uint32 if vsize == 4 else np.uint64)
+    if flags & FLAG_VDELTA:
+        np.cumsum(bits, out=bits)
+    values[:] = bits.view(np.float32 if vsize == 4 else np.float64)
 
 
 def decode_us(
