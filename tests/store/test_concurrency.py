@@ -66,3 +66,52 @@ def test_four_processes_write_one_sqlite_store(sqlite_url: str) -> None:
                 assert np.array_equal(s.values, expected * float(k)), (r.id, key)
                 assert r.summary[key].count == calls * 5
             assert len(store.read_texts(r.id)) == calls // 100
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys
+    from trainboard.store import open_store, RunRecord
+    with open_store(sys.argv[1]) as store:
+        store.create_run(RunRecord(id=sys.argv[2], project="race", name=sys.argv[2]))
+    """
+)
+
+
+def test_concurrent_first_opens_migrate_once(store_url: str) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, store_url, f"open{i:08d}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, f"first open failed:\n{out}\n{err}"
+    with open_store(store_url) as store:
+        assert store.count_runs() == 4
+
+
+def test_forked_child_writes_through_its_own_connections(sqlite_url: str) -> None:
+    import os
+
+    from trainboard.store import PointBatch, RunRecord
+
+    with open_store(sqlite_url) as store:
+        store.create_run(RunRecord(id="fork00000000", project="p", name="n"))
+        store.write_points("fork00000000", {"x": PointBatch.of([0], [1.0], [0.0])})
+        pid = os.fork()
+        if pid == 0:  # the child reuses the parent's Store object, as a DataLoader worker would
+            code = 1
+            try:
+                store.write_points("fork00000000", {"x": PointBatch.of([1], [2.0], [1.0])})
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        store.write_points("fork00000000", {"x": PointBatch.of([2], [3.0], [2.0])})
+        assert store.read_series("fork00000000", "x").steps.tolist() == [0, 1, 2]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -312,6 +314,19 @@ def _fetch_all(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_pools_after_fork() -> None:
+    """A forked child (a DataLoader worker, a multiprocessing pool) must not reuse or close
+    the parent's database connections: drop them and let the child open its own."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_after_fork)
+
+
 class _WritePlan:
     """Rows one write_points sends in a few executemany calls (fast for many small keys)."""
 
@@ -359,6 +374,7 @@ class SQLStore(Store):
     def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
         self.engine = engine
+        _ENGINES.add(engine)
         try:
             self._migrate()
         except DBAPIError as e:
