@@ -89,6 +89,7 @@ class Writer:
         self._held: list[threading.Event] = []  # flush() callers waiting on a failed write
         self._closing: dict[str, Any] | None = None
         self._abandon = False
+        self._closed_ok = False  # everything, the final status included, is in the store
         self._warned = False
         self.failures = 0  # failed write attempts so far (for tests and diagnostics)
         self.last_error: BaseException | None = None
@@ -125,10 +126,10 @@ class Writer:
         self._closing = fields
         self._wake.set()
         self._thread.join(timeout)
-        if self._thread.is_alive():
+        pending = self.produced - self.written
+        if self._thread.is_alive() and not self._closed_ok:  # else only store.close() is left
             self._abandon = True
             self._wake.set()
-            pending = self.produced - self.written
             _warn(
                 f"trainboard: gave up writing run {self._run.id} to the store after "
                 f"{timeout:g}s; {pending} points were not written (last error: {self.last_error})"
@@ -203,6 +204,7 @@ class Writer:
             held.clear()
             self._room.set()
             if closing is not None:
+                self._closed_ok = True
                 return
 
     def _drain(self) -> None:
