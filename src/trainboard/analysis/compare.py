@@ -609,12 +609,12 @@ def _names(runs: Iterable[ComparedRun]) -> str:
 
 def _fastest(runs: Sequence[ComparedRun]) -> ComparedRun | None:
     """The quickest finished run, when finished runs' times differ by more than 5 %
-    (otherwise "fastest" would be noise worth no sentence)."""
+    and by more than a second (otherwise "fastest" would be noise worth no sentence)."""
     done = [r for r in runs if r.status == "finished" and _finite(r.duration_s)]
     if len(done) < 2:
         return None
     times = [r.duration_s or 0.0 for r in done]
-    if max(times) - min(times) <= 0.05 * max(times):
+    if max(times) - min(times) <= max(0.05 * max(times), 1.0):
         return None
     return min(done, key=lambda r: (r.duration_s or 0.0, r.index))
 

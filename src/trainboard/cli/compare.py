@@ -1,0 +1,139 @@
+"""`trainboard compare RUN... [--metric M] [--threshold T] [--json] [--format csv|md|html]`:
+which run won, with the same numbers as the Compare page and the reports."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from trainboard.analysis import format as fmt
+from trainboard.analysis.compare import (
+    DEFAULT_THRESHOLD_PCT,
+    Comparison,
+    compare,
+    runs_worse_than,
+)
+from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
+from trainboard.errors import UsageError
+from trainboard.report import FORMATS, render
+from trainboard.report.table import comparison_table
+from trainboard.store.base import RunQuery
+
+RUNS = typer.Argument(..., metavar="RUN...", help="Run ids, id prefixes or names.")
+METRIC = typer.Option(
+    None, "--metric", "-m", help="Deciding metric (default: eval loss, else train loss)."
+)
+THRESHOLD = typer.Option(
+    DEFAULT_THRESHOLD_PCT, "--threshold", "-t", help="Warn on runs more than this % worse."
+)
+
+
+def run_comparison(refs: list[str], metric: str | None, threshold: float) -> Comparison:
+    """Resolve run references (id, prefix or name) and compare them, in the order given."""
+    with open_cli_store() as store:
+        runs = resolve_runs(store, refs)
+        return compare(store, [r.id for r in runs], metric, threshold)
+
+
+def print_comparison(c: Comparison) -> None:
+    out = console()
+    table = comparison_table(c)
+    grid = Table(box=None, header_style="bold", pad_edge=False)
+    for i, h in enumerate(table.header):
+        grid.add_column(Text(h), justify="left" if i == 0 else "right", no_wrap=i > 0)
+    for run, cells in zip(table.runs, table.rows, strict=True):
+        style = "yellow" if run.warning else ""
+        grid.add_row(*(Text(x.text, style="bold green" if x.best else style) for x in cells))
+    out.print(grid)
+    rec = c.recommendation
+    out.print()
+    out.print(Text("Recommendation: ", style="bold") + Text(rec.text))
+    diff = c.config_diff
+    if diff.params:
+        out.print()
+        cfg = Table(title="config differences", title_justify="left", box=None,
+                    header_style="bold")  # fmt: skip
+        cfg.add_column("run")
+        keys = list(diff.params)
+        for k in keys:
+            cfg.add_column(Text(k), justify="right", overflow="fold")
+        for r in c.runs:
+            vals = [diff.params[k].get(r.id) for k in keys]
+            cfg.add_row(Text(r.name), *(Text("—" if v is None else str(v)) for v in vals))
+        out.print(cfg)
+    for a in diff.associations:
+        out.print(Text(f"  {a.text}"))
+    if diff.note and len(c.runs) > 1:
+        out.print(Text(f"  {diff.note}", style="dim"))
+    for model, trend in c.trends:
+        out.print(Text(f"trend ({model or 'no model'}): {trend.text}", style="dim"))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    @handles_errors
+    def compare_cmd(
+        runs: list[str] = RUNS,
+        metric: str | None = METRIC,
+        threshold: float = THRESHOLD,
+        as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+        format_: str | None = typer.Option(
+            None, "--format", "-f", help=f"Print as one of: {', '.join(FORMATS)}."
+        ),
+    ) -> None:
+        """Compare runs: the best run, each run's distance to it, and why."""
+        if as_json and format_ not in (None, "json"):
+            raise UsageError(f"--json and --format {format_} ask for two formats: pick one")
+        c = run_comparison(runs, metric, threshold)
+        fmt = "json" if as_json else format_
+        if fmt is None:
+            print_comparison(c)
+            return
+        text = render(c, fmt)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def parse_percent(text: str) -> float:
+    """ "25%" or "25" -> 25.0, for `archive --worse-than`."""
+    raw = text.strip().removesuffix("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"--worse-than must be a percentage such as 25%, got {text!r}")
+    return value
+
+
+def archive_worse_than(worse_than: str, model: str | None, metric: str | None, yes: bool) -> None:
+    """`trainboard archive --worse-than 25% [--model M] [--metric K] [--yes]`: list (and with
+    --yes archive) the runs more than that much worse than the best of their model group."""
+    pct = parse_percent(worse_than)
+    out = console()
+    with open_cli_store() as store:
+        runs = store.list_runs(RunQuery(model=model))
+        if model is not None and not runs:
+            raise UsageError(f"no unarchived runs of model {model!r}")
+        worse = runs_worse_than(runs, pct, model, metric)
+        if not worse:
+            out.print(f"no run is more than {pct:g}% worse than the best of its model group")
+            return
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for h in ("run", "id", "model", "metric", "best", "vs best of group"):
+            table.add_column(h, justify="right" if h in ("best", "vs best of group") else "left")
+        for run, rank in worse:
+            table.add_row(
+                Text(run.name), run.id, Text(run.model or "—"), Text(rank.metric or "—"),
+                fmt.number(rank.best_value), f"{rank.delta_pct:+.1f}%",
+            )  # fmt: skip
+        out.print(table)
+        n = len(worse)
+        if not yes:
+            out.print(f"would archive {n} run{'s' if n != 1 else ''}; pass --yes to archive them")
+            return
+        store.set_archived([r.id for r, _ in worse], True)
+    out.print(f"archived {n} run{'s' if n != 1 else ''}")
