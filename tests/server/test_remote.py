@@ -1,0 +1,142 @@
+"""The remote store: the SDK with TRAINBOARD_URL writes through a real server, and loses
+nothing (and doubles nothing) when that server is killed and comes back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+import trainboard
+from trainboard.errors import RunNotFoundError
+from trainboard.store.base import HistogramRecord, PointBatch, RunQuery, RunRecord, TextRecord
+from trainboard.store.remote import RemoteStore
+
+
+def _until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def client_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "client"
+    monkeypatch.setenv("TRAINBOARD_HOME", str(home))
+    monkeypatch.setenv("TRAINBOARD_SYSTEM_INTERVAL", "0")
+    monkeypatch.setenv("TRAINBOARD_FLUSH_INTERVAL", "0.1")
+    monkeypatch.delenv("TRAINBOARD_DB", raising=False)
+    monkeypatch.delenv("TRAINBOARD_TOKEN", raising=False)
+    return home
+
+
+def _steps(api: httpx.Client, run_id: str, key: str) -> list[int]:
+    r = api.get(f"/api/v1/runs/{run_id}/series", params={"keys": key})
+    if r.status_code != 200:
+        return []
+    return list(r.json()["series"][key]["steps"])
+
+
+def test_remote_store_round_trips_through_the_api(server: Any, client_home: Path) -> None:
+    store = RemoteStore(server.url)
+    try:
+        now = time.time()
+        run = RunRecord(
+            id="0123456789ab", project="p", name="remote", created_at=now, heartbeat_at=now
+        )
+        store.create_run(run)
+        store.create_run(run)  # a retried create is harmless
+        store.write_points(
+            run.id,
+            {"loss": PointBatch.of([1, 2, 3], [10.0, 11.0, 12.0], [3.0, float("nan"), 1.0])},
+        )
+        store.write_texts(run.id, [TextRecord("samples", 2, 11.0, "hello")])
+        store.write_histograms(
+            run.id, [HistogramRecord("w", 2, 11.0, [0.0, 1.0], [5.0], 0.0, 1.0, 5, 2.5)]
+        )
+        store.update_run(run.id, status="finished", finished_at=13.0)
+        got = store.get_run(run.id)
+        assert (got.name, got.status, got.finished_at, got.last_step) == (
+            "remote",
+            "finished",
+            13.0,
+            3,
+        )
+        assert got.summary["loss"].count == 3 and got.summary["loss"].min == 1.0
+        s = store.read_series(run.id, "loss")
+        assert s.steps.tolist() == [1, 2, 3] and np.isnan(s.values[1]) and s.values[2] == 1.0
+        assert store.metric_keys(run.id) == ["loss"]
+        assert store.read_texts(run.id)[0].text == "hello"
+        assert store.read_histograms(run.id)[0].counts == [5.0]
+        assert [r.id for r in store.list_runs(RunQuery(project="p"))] == [run.id]
+        assert store.count_runs() == 1
+        assert store.set_archived([run.id], True) == 1
+        assert store.list_runs() == [] and store.count_runs(RunQuery(archived=True)) == 1
+        with pytest.raises(RunNotFoundError, match="no run with id 'nope'"):
+            store.get_run("nope")
+        assert store.delete_runs([run.id]) == 1
+    finally:
+        store.close()
+
+
+def test_sdk_keeps_every_point_exactly_once_across_a_server_outage(
+    server: Any, client_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_URL", server.url)
+    api = server.client()
+    run = trainboard.init(project="remote", name="outage", total_steps=300)
+    for step in range(100):
+        run.log({"train/loss": 1.0 / (step + 1), "tokens": step * 10}, step=step)
+    _until(lambda: len(_steps(api, run.id, "train/loss")) == 100, what="first 100 points")
+
+    server.kill()
+    for step in range(100, 200):
+        run.log({"train/loss": 1.0 / (step + 1), "tokens": step * 10}, step=step)
+    spool = client_home / "spool"
+
+    def spooled() -> bool:  # the points logged during the outage wait on disk too
+        return any(b"[199," in p.read_bytes() for p in spool.glob("*.spool"))
+
+    _until(spooled, what="the outage's points in the spool")
+
+    server.start()  # a new server process: same store, same port
+    for step in range(200, 300):
+        run.log({"train/loss": 1.0 / (step + 1), "tokens": step * 10}, step=step)
+    run.finish()
+
+    assert _steps(api, run.id, "train/loss") == list(range(300))
+    body = api.get(f"/api/v1/runs/{run.id}").json()
+    assert body["run"]["status"] == "finished"
+    assert body["run"]["summary"]["train/loss"]["count"] == 300
+    assert body["run"]["summary"]["tokens"]["last"] == 2990
+    assert [p.read_bytes().count(b'{"seq":') for p in spool.glob("*.spool")] == []  # all sent
+    api.close()
+
+
+def test_a_dead_writers_spool_is_sent_by_the_next_store(server: Any, client_home: Path) -> None:
+    now = time.time()
+    run = RunRecord(id="abcdefabcdef", project="p", name="orphan", created_at=now, heartbeat_at=now)
+    spool = client_home / "spool"
+    server.kill()
+    first = RemoteStore(server.url, timeout=2)
+    first.create_run(run)
+    first.write_points(run.id, {"loss": PointBatch.of([1, 2], [1.0, 2.0], [0.5, 0.25])})
+    first.close(timeout=0.5)  # the server is down: the ops stay in the spool
+    assert [p.read_bytes().count(b'{"seq":') for p in spool.glob("*.spool")] == [2]
+
+    server.start()
+    second = RemoteStore(server.url)
+    try:
+        assert second.flush(timeout=30)
+        assert second.read_series(run.id, "loss").values.tolist() == [0.5, 0.25]
+    finally:
+        second.close()
+    assert list(spool.glob("*.spool")) == []
