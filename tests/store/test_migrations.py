@@ -7,15 +7,28 @@ import sqlalchemy as sa
 from trainboard.store import open_store
 from trainboard.store.postgres import driver_url
 from trainboard.store.schema import metadata
-from trainboard.store.sql import current_revision, head_revision
+from trainboard.store.sql import HEAD_REVISION, current_revision, head_revision
 
 
 def _engine(url: str) -> sa.Engine:
     return sa.create_engine(driver_url(url) if url.startswith("postgresql") else url)
 
 
-def test_head_is_the_initial_revision() -> None:
-    assert head_revision() == "0001"
+def test_head_constant_matches_the_migrations() -> None:
+    assert head_revision() == HEAD_REVISION == "0001"
+
+
+def test_reopen_does_not_import_alembic(sqlite_url: str) -> None:
+    import subprocess
+    import sys
+
+    open_store(sqlite_url).close()
+    code = (
+        "import sys; from trainboard.store import open_store; "
+        f"open_store({sqlite_url!r}).close(); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_empty_database_to_head(store_url: str) -> None:

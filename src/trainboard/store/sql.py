@@ -104,9 +104,15 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+HEAD_REVISION = "0001"
+"""The newest migration in migrations/versions (a test keeps the two equal). Opening a store
+compares the database's revision with this constant, so a store already at head opens
+without importing Alembic (which costs more than the rest of the open)."""
+
+
 @functools.cache
 def head_revision() -> str:
-    """The newest migration revision (read once per process)."""
+    """The newest revision as Alembic sees it in migrations/versions."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -119,9 +125,11 @@ def head_revision() -> str:
 
 
 def current_revision(conn: Connection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(conn).get_current_revision()
+    """The database's revision; None for an empty database."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if len(rows) == 1 else ",".join(sorted(rows)) or None
 
 
 class _Prepared:
@@ -419,7 +427,7 @@ class SQLStore(Store):
 
     def _migrate(self) -> None:
         """Bring the schema to head; cheap when it already is (one revision lookup)."""
-        head = head_revision()
+        head = HEAD_REVISION
         if self._read(current_revision) == head:
             return
 
