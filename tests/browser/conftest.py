@@ -19,7 +19,14 @@ from browser_support import (
     start_server,
     stop_server,
 )
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    sync_playwright,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,7 +84,16 @@ def ui(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         if msg.type == "error":
             errors.append(f"console error: {msg.text}")
 
+    def on_response(resp: Response) -> None:
+        if resp.status >= 500:
+            try:
+                body = resp.text()[:300]
+            except Exception as e:  # the page may have gone away meanwhile
+                body = f"<unreadable: {e}>"
+            errors.append(f"HTTP {resp.status} {resp.request.method} {resp.url}: {body}")
+
     pg.on("console", on_console)
+    pg.on("response", on_response)
     pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
