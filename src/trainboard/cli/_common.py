@@ -33,7 +33,7 @@ def console() -> Console:
 
 
 def err_console() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)  # messages never wrap
 
 
 def fail(message: str, code: int = EXIT_NOT_FOUND) -> typer.Exit:

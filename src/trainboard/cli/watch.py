@@ -11,6 +11,7 @@ from trainboard.analysis.progress import Progress, progress_for
 from trainboard.analysis.status import reconcile
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_run
 from trainboard.cli._view import watch_frame
+from trainboard.errors import RunNotFoundError
 from trainboard.store.base import RunRecord, Store
 
 REFRESH_S = 0.25
@@ -37,11 +38,21 @@ def follow(
     def running(p: Progress) -> bool:
         return p.status == "running" and (keep_going is None or keep_going())
 
-    run, p = state()
+    while True:
+        try:
+            run, p = state()
+            break
+        except RunNotFoundError:
+            # the SDK creates the run from its writer thread: a watcher started right after
+            # init() (the demo's) may look before it exists
+            if keep_going is None or not keep_going():
+                raise
+            time.sleep(interval)
     if not out.is_terminal:
         while running(p):
             time.sleep(interval)
             run, p = state()
+        run, p = state()  # stopped by keep_going: show where the run ended up
         out.print(watch_frame(run, p))
         return run, p
 
@@ -52,6 +63,8 @@ def follow(
             time.sleep(interval)
             run, p = state()
             live.update(watch_frame(run, p))
+        run, p = state()
+        live.update(watch_frame(run, p), refresh=True)
     return run, p
 
 

@@ -1,0 +1,80 @@
+"""Fixtures for the CLI tests: a CliRunner over the real app on the `tb_home` SQLite store,
+a subprocess runner for `python -m trainboard`, and a run with known points."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from trainboard.cli import app
+from trainboard.store.base import PointBatch, RunRecord, Store, open_store
+
+T0 = 1_700_000_000.0
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(tb_home: str) -> Invoke:
+    """Run the CLI in-process: invoke("ls", "--json", input="y\\n")."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def cli_store(tb_home: str) -> Iterator[Store]:
+    """The store the CLI sees (TRAINBOARD_HOME's SQLite file)."""
+    s = open_store()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def make_run(store: Store, run_id: str, name: str, **kw: object) -> RunRecord:
+    fields: dict[str, object] = {
+        "id": run_id, "project": "proj", "name": name, "model": "tiny", "status": "finished",
+        "created_at": T0, "finished_at": T0 + 3725.0, "total_steps": 2,
+    }  # fmt: skip
+    fields.update(kw)
+    return store.create_run(RunRecord(**fields))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def known_run(cli_store: Store) -> RunRecord:
+    """train/loss at steps 0,1,2 = 2.5, NaN, 2.0; lr at 0,2 = 0.1, 0.05; val/loss at 2 = inf."""
+    run = make_run(cli_store, "aaaa00000001", "known", config={"lr": 0.1, "max_grad_norm": 1.0})
+    cli_store.write_points(
+        run.id,
+        {
+            "train/loss": PointBatch.of([0, 1, 2], [T0, T0 + 1, T0 + 2], [2.5, math.nan, 2.0]),
+            "lr": PointBatch.of([0, 2], [T0, T0 + 2], [0.1, 0.05]),
+            "val/loss": PointBatch.of([2], [T0 + 2], [math.inf]),
+        },
+    )
+    return cli_store.get_run(run.id)
+
+
+def python_m(*args: str, env_home: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`python -m trainboard ARGS` in a real child process on the tb_home store."""
+    env = dict(os.environ, TRAINBOARD_HOME=env_home, TRAINBOARD_SYSTEM_INTERVAL="0")
+    env.pop("TRAINBOARD_DB", None)
+    env.pop("TRAINBOARD_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "trainboard", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
