@@ -40,7 +40,7 @@ WRITER = textwrap.dedent(
 
 
 def test_four_processes_write_one_sqlite_store(sqlite_url: str) -> None:
-    calls, n_procs = 1500, 4
+    calls, n_procs = 1000, 4
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, sqlite_url, f"proc{i:08d}", str(calls)],

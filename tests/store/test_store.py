@@ -84,6 +84,17 @@ def test_create_existing_id_raises(store: Store) -> None:
         make_run(store)
 
 
+def test_long_names_and_keys_fit(store: Store) -> None:
+    long = "x" * 1000
+    make_run(store, name=long, project=long, model=long, host=long)
+    store.write_points("aaaaaaaaaaaa", {long: batch([1])})
+    store.add_artifact("aaaaaaaaaaaa", ArtifactRecord(long, long, None, long, 1, T0))
+    got = store.get_run("aaaaaaaaaaaa")
+    assert got.name == long and got.model == long and list(got.summary) == [long]
+    with pytest.raises(UsageError, match="run id must be a str of 1 to 64 chars"):
+        make_run(store, "y" * 65)
+
+
 def test_create_bad_status_raises(store: Store) -> None:
     with pytest.raises(UsageError, match="status must be one of .* got 'done'"):
         make_run(store, status="done")
@@ -333,6 +344,10 @@ def test_bad_batches_name_the_key(store: Store) -> None:
         store.write_points("aaaaaaaaaaaa", {"loss": bad})
     with pytest.raises(UsageError, match="'t' has a non-finite wall time"):
         store.write_points("aaaaaaaaaaaa", {"t": PointBatch.of([1], [float("nan")], [1.0])})
+    with pytest.raises(UsageError, match="'s' needs int64 steps and float times and values"):
+        store.write_points("aaaaaaaaaaaa", {"s": PointBatch([1], [T0], ["high"])})  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="'big' needs int64 steps"):
+        store.write_points("aaaaaaaaaaaa", {"big": PointBatch([2**70], [T0], [1.0])})  # type: ignore[arg-type]
     assert store.metric_keys("aaaaaaaaaaaa") == []
     with pytest.raises(UsageError, match="x must be 'step' or 'time', got 'tokens'"):
         store.read_series("aaaaaaaaaaaa", "loss", x="tokens")  # type: ignore[arg-type]

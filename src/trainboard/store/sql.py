@@ -140,9 +140,14 @@ class _Prepared:
     def __init__(self, key: str, batch: PointBatch) -> None:
         if not isinstance(key, str) or not key:
             raise UsageError(f"write_points: metric key must be a non-empty str, got {key!r}")
-        steps = np.asarray(batch.steps, dtype=np.int64).reshape(-1)
-        times = np.asarray(batch.times, dtype=np.float64).reshape(-1)
-        values = np.asarray(batch.values, dtype=np.float64).reshape(-1)
+        try:
+            steps = np.asarray(batch.steps, dtype=np.int64).reshape(-1)
+            times = np.asarray(batch.times, dtype=np.float64).reshape(-1)
+            values = np.asarray(batch.values, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise UsageError(
+                f"write_points: {key!r} needs int64 steps and float times and values ({e})"
+            ) from e
         if not (steps.shape[0] == times.shape[0] == values.shape[0]):
             raise UsageError(
                 f"write_points: {key!r} needs steps, times and values of equal length, got "
@@ -457,8 +462,8 @@ class SQLStore(Store):
 
     # runs -----------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
-        if not isinstance(run.id, str) or not run.id:
-            raise UsageError(f"create_run: run id must be a non-empty str, got {run.id!r}")
+        if not isinstance(run.id, str) or not 0 < len(run.id) <= 64:
+            raise UsageError(f"create_run: run id must be a str of 1 to 64 chars, got {run.id!r}")
         _check_status(run.status)
         if not run.created_at:
             run.created_at = time.time()
