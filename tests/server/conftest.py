@@ -113,6 +113,17 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
+def token_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server started with the token "s3cret-token"."""
+    srv = ServerProcess(tmp_path / "tbhome-token", token="s3cret-token").start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        print(f"--- server output ---\n{srv.output()}")
+
+
+@pytest.fixture
 def api(server: ServerProcess) -> Iterator[httpx.Client]:
     with server.client() as c:
         yield c

@@ -163,7 +163,7 @@ def test_series_csv_is_one_key_at_full_resolution(api: httpx.Client, seeded: Sto
     assert lines[0] == "step,wall_time,value" and len(lines) == N + 1
     assert lines[501].startswith("500,") and lines[501].endswith(",50.0")
     nan = api.get(f"/api/v1/runs/{A}/series.csv", params={"key": "eval/loss"}).text
-    assert nan.splitlines()[2].endswith(",nan")
+    assert nan.splitlines()[2].endswith(",NaN")  # spelled as trainboard.exporting does
 
 
 def test_texts_and_histograms(api: httpx.Client, seeded: Store) -> None:
@@ -285,3 +285,18 @@ def test_pages_serve_the_app_for_every_page_path(api: httpx.Client) -> None:
         assert r.headers["content-type"].startswith("text/html")
         assert "trainboard" in r.text
     assert api.get("/no-such-file.js").status_code == 404
+
+
+def test_exports_are_the_same_bytes_as_the_cli(api: httpx.Client, seeded: Store) -> None:
+    from trainboard.exporting import export_csv, export_json
+
+    r = api.get(f"/api/v1/runs/{A}/export.json")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert 'filename="lr3e-5-' in r.headers["content-disposition"]
+    body = r.json()
+    assert body == export_json(seeded, A)
+    assert body["metrics"]["eval/loss"][1][2] == "NaN" and len(body["metrics"]["train/loss"]) == N
+    r = api.get(f"/api/v1/runs/{A}/export.csv")
+    assert r.status_code == 200 and r.text == export_csv(seeded, A)
+    assert r.text.splitlines()[0] == "step,eval/loss,tokens,train/loss"
+    assert api.get("/api/v1/runs/nope/export.csv").json()["error"]["code"] == "run_not_found"

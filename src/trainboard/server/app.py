@@ -27,6 +27,7 @@ from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.compare import compare_router
 from trainboard.server.routes.events import events_router
+from trainboard.server.routes.exports import exports_router
 from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
 from trainboard.server.routes.runs import runs_router
@@ -75,6 +76,7 @@ def create_app(store_url: str | None = None, token: str | None = None) -> FastAP
         texts_router,
         histograms_router,
         artifacts_router,
+        exports_router,
         events_router,
         ingest_router,
         compare_router,

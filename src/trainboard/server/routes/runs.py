@@ -104,14 +104,14 @@ def get_run(run_id: str, store: StoreDep) -> Response:
     return json_response(body)
 
 
-def _changed(request: Request) -> None:
-    request.app.state.events.runs_changed()
+def _changed(request: Request, ids: list[str]) -> None:
+    request.app.state.events.runs_changed(ids)
 
 
 @runs_router.post("/runs/archive", response_class=Response, responses={200: {"model": ArchivedOut}})
 def archive(body: IdsIn, store: StoreDep, request: Request) -> Response:
     n = store.set_archived(body.ids, True)
-    _changed(request)
+    _changed(request, body.ids)
     return json_response({"archived": n})
 
 
@@ -120,7 +120,7 @@ def archive(body: IdsIn, store: StoreDep, request: Request) -> Response:
 )
 def unarchive(body: IdsIn, store: StoreDep, request: Request) -> Response:
     n = store.set_archived(body.ids, False)
-    _changed(request)
+    _changed(request, body.ids)
     return json_response({"unarchived": n})
 
 
@@ -134,5 +134,5 @@ def delete(body: DeleteIn, store: StoreDep, request: Request) -> Response:
     for run_id in body.ids:
         store.get_run(run_id)  # a 404 naming the id before anything is deleted
     n = store.delete_runs(body.ids)
-    _changed(request)
+    _changed(request, body.ids)
     return json_response({"deleted": n})

@@ -1,0 +1,50 @@
+"""Exports of one run: every stored point as JSON or a wide CSV, the same bytes as
+`trainboard export` (both call trainboard.exporting)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.responses import Response, StreamingResponse
+
+from trainboard.exporting import export_json_bytes, iter_csv
+from trainboard.server.deps import api_router, get_store
+from trainboard.store.base import Store
+
+exports_router = api_router(tags=["exports"])
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def _attachment(store: Store, run_id: str, ext: str) -> dict[str, str]:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", store.get_run(run_id).name or run_id)
+    return {"Content-Disposition": f'attachment; filename="{name}-{run_id}.{ext}"'}
+
+
+@exports_router.get(
+    "/runs/{run_id}/export.json",
+    response_class=Response,
+    responses={200: {"description": '{"run": {...}, "metrics": {"<key>": [[step, time, value]]}}'}},
+)
+def export_json(run_id: str, store: StoreDep) -> Response:
+    headers = _attachment(store, run_id, "json")
+    return Response(
+        export_json_bytes(store, run_id), media_type="application/json", headers=headers
+    )
+
+
+@exports_router.get(
+    "/runs/{run_id}/export.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "step, then one column per metric"}
+    },
+)
+def export_csv(run_id: str, store: StoreDep) -> StreamingResponse:
+    headers = _attachment(store, run_id, "csv")
+    lines = iter_csv(store, run_id)
+    return StreamingResponse(
+        (line.encode() for line in lines), media_type="text/csv", headers=headers
+    )
