@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from browser_support import Server, wait_until
 from playwright.sync_api import Page, expect
 
 import trainboard
+from trainboard import config
+from trainboard.store.base import RunRecord, open_store
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 
@@ -132,3 +135,34 @@ def test_search_and_status_filters(server: Server, ui: Page) -> None:
     ui.reload()  # filters live in the URL
     expect(ui.locator("tr[data-run-id]")).to_have_count(1)
     live.finish()
+
+
+@pytest.mark.slow
+def test_ten_thousand_runs_are_paged_not_rendered_at_once(server: Server, ui: Page) -> None:
+    store = open_store(config.store_url())
+    try:
+        for i in range(10_000):
+            store.create_run(
+                RunRecord(
+                    id=f"r{i:05d}",
+                    project="big",
+                    name=f"run-{i:05d}",
+                    model=f"model-{i % 7}",
+                    status="finished",
+                    created_at=1.7e9 + i,
+                    total_steps=100,
+                    last_step=100,
+                )
+            )
+    finally:
+        store.close()
+    ui.goto(server.url + "/")
+    expect(ui.get_by_test_id("runs-count")).to_have_text("1–200 of 10,000")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(200)
+    expect(ui.locator("tbody.group")).to_have_count(7)
+    ui.get_by_label("next page").click()
+    expect(ui.get_by_test_id("runs-count")).to_have_text("201–400 of 10,000")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(200)
+    ui.get_by_label("search by name").fill("run-09999")
+    expect(ui.locator("tr[data-run-id]")).to_have_count(1)
+    expect(ui.get_by_test_id("runs-count")).to_have_text("1–1 of 1")

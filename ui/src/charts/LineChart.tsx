@@ -41,6 +41,21 @@ function yFmt(v: number | null): string {
   return String(+v.toPrecision(5));
 }
 
+/** Tick labels with just enough digits to tell neighbours apart (a zoomed lr axis). */
+function tickLabels(vs: number[]): string[] {
+  for (let digits = 3; digits <= 10; digits++) {
+    const out = vs.map((v) => {
+      if (v === null || v === undefined) return "";
+      const a = Math.abs(v);
+      if (a >= 1e4 && digits <= 4) return compact(v);
+      if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(digits - 1).replace(/\.?0+e/, "e");
+      return String(+v.toPrecision(digits));
+    });
+    if (new Set(out).size === out.length) return out;
+  }
+  return vs.map((v) => String(v));
+}
+
 /** Axis width that fits the longest tick label (uPlot's fixed default clips "3.5e-5"). */
 function axisSize(_u: uPlot, values: string[] | null): number {
   const longest = (values ?? []).reduce((m, v) => Math.max(m, String(v).length), 0);
@@ -100,7 +115,7 @@ function buildOpts(p: LineChartProps, width: number): uPlot.Options {
         grid: { stroke: "#eceef1", width: 1 },
         ticks: { stroke: "#d6dae0", width: 1 },
         size: axisSize,
-        values: (_u: uPlot, vs: number[]) => vs.map((v) => yFmt(v)),
+        values: (_u: uPlot, vs: number[]) => tickLabels(vs),
       },
     ],
     cursor: { drag: { x: true, y: false }, sync: p.sync ? { key: p.sync } : undefined },

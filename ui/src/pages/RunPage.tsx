@@ -204,7 +204,7 @@ export function RunPage({ id }: { id: string }) {
   useEffect(() => {
     const g = ++gen.current;
     series.current = new Map();
-    keyVersion.current = new Map();
+    // keyVersion is never reset: versions only grow, so every chart sees the reloaded data.
     void loadDetail();
     getSeries(id, { x: xAxis, maxPoints: MAX_POINTS })
       .then((r) => {
