@@ -46,12 +46,10 @@ def bucket_indices(x: Float64s | Int64s, values: Float64s, max_points: int) -> I
         return np.arange(n, dtype=np.int64)
     nb = max(1, (max_points - 1) // 2)
     if not bool(np.all(x[1:] >= x[:-1])):
-        xf = x.astype(np.float64)
-        return _buckets_unsorted(xf, values, nb, float(np.min(xf)), float(np.max(xf)))
-    lo, hi = float(x[0]), float(x[-1])
-    # bucket i holds lo + i*w <= x < lo + (i+1)*w (the last one also holds hi): its first
-    # point is found by binary search, so no per-point bucket number is ever computed
-    edges = lo + (hi - lo) * (np.arange(1, nb, dtype=np.float64) / nb)
+        return _buckets_unsorted(x.astype(np.float64), values, nb)
+    edges = bucket_edges(float(x[0]), float(x[-1]), nb)
+    # x is sorted: each bucket's first point is found by binary search, so no per-point
+    # bucket number is ever computed
     if x.dtype.kind == "i":
         starts = np.searchsorted(x, np.ceil(edges).astype(np.int64), side="left")
     else:
@@ -77,14 +75,15 @@ def bucket_indices(x: Float64s | Int64s, values: Float64s, max_points: int) -> I
     return np.unique(np.concatenate(keep)).astype(np.int64)
 
 
-def _buckets_unsorted(x: Float64s, values: Float64s, nb: int, lo: float, hi: float) -> Int64s:
+def bucket_edges(lo: float, hi: float, nb: int) -> Float64s:
+    """The nb - 1 inner edges of nb equal buckets over [lo, hi]: bucket i holds the points
+    with edges[i-1] <= x < edges[i] (the last bucket also holds hi)."""
+    return lo + (hi - lo) * (np.arange(1, nb, dtype=np.float64) / nb)
+
+
+def _buckets_unsorted(x: Float64s, values: Float64s, nb: int) -> Int64s:
     n = x.shape[0]
-    span = hi - lo
-    if span > 0 and np.isfinite(span):
-        b = ((x - lo) * (nb / span)).astype(np.int64)
-        np.clip(b, 0, nb - 1, out=b)
-    else:
-        b = np.zeros(n, dtype=np.int64)
+    b = np.searchsorted(bucket_edges(float(x.min()), float(x.max()), nb), x, side="right")
     finite = np.isfinite(values)
     fin_idx = np.flatnonzero(finite)
     keep: list[Int64s] = [np.flatnonzero(~finite), np.array([n - 1], dtype=np.int64)]
