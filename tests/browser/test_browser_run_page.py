@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import httpx
 from browser_support import Server, shot, wait_until
 from playwright.sync_api import Page, expect
 
@@ -181,3 +183,44 @@ def test_user_text_is_shown_as_text_never_html(server: Server, ui: Page) -> None
     expect(ui.get_by_text("<script>window.__pwned=2</script>")).to_be_visible()
     assert ui.locator("img[src=x]").count() == 0
     assert ui.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_texts_histograms_and_artifacts(server: Server, ui: Page, tmp_path: Path) -> None:
+    ckpt = tmp_path / "step_20.pt"
+    ckpt.write_bytes(b"checkpoint-bytes")
+    run = trainboard.init(project="p", name="extras", model="tiny", total_steps=20)
+    for s in (10, 20):
+        run.log({"train/loss": 1.0 / s}, step=s)
+        run.log_text("samples", f"sample at {s}\nsecond line", step=s)
+        values = [((i * 37) % 101) / 50 - 1 + s / 100 for i in range(500)]
+        run.log_histogram("weights/layer0", values, step=s)
+    run.log_artifact(str(ckpt), kind="checkpoint", step=20)
+    run.finish()
+    _wait_for_step(server, run.id, 20)
+    _open_run(ui, server, run.id)
+
+    samples = ui.locator('[data-text-key="samples"] li')
+    expect(samples).to_have_count(2)
+    expect(samples.first).to_contain_text("step 20")
+    expect(samples.first.locator("pre")).to_have_text("sample at 20\nsecond line")
+    strip = ui.locator('canvas[data-hist-key="weights/layer0"]')
+    expect(strip).to_be_visible()
+    drawn = ui.evaluate(
+        """() => {
+            const cv = document.querySelector('canvas[data-hist-key="weights/layer0"]');
+            const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+            return n;
+        }"""
+    )
+    assert drawn > 500, "the histogram strip drew nothing"
+    expect(ui.locator(".hist-head")).to_contain_text("step 20")
+    ui.get_by_label("step of weights/layer0").fill("0")
+    expect(ui.locator(".hist-head")).to_contain_text("step 10")
+
+    link = ui.get_by_role("link", name="step_20.pt")
+    expect(link).to_be_visible()
+    href = link.get_attribute("href")
+    assert href is not None
+    assert httpx.get(server.url + href, timeout=10).content == b"checkpoint-bytes"

@@ -40,9 +40,17 @@ function prepare(hists: HistogramOut[]): Prepared {
       const b = h.edges[i + 1];
       const c = h.counts[i] ?? 0;
       if (a === undefined || b === undefined || !c) continue;
-      const mid = (a + b) / 2;
-      const r = Math.min(ROWS - 1, Math.max(0, Math.floor(((mid - lo) / span) * ROWS)));
-      col[r] = (col[r] ?? 0) + c;
+      // Spread the bin's count over every row it overlaps, so coarse bins leave no gaps.
+      const ra = ((a - lo) / span) * ROWS;
+      const rb = ((b - lo) / span) * ROWS;
+      const width = Math.max(rb - ra, 1e-9);
+      const r0 = Math.max(0, Math.floor(ra));
+      const r1 = Math.min(ROWS - 1, Math.max(r0, Math.ceil(rb) - 1));
+      for (let r = r0; r <= r1; r++) {
+        const overlap = Math.min(rb, r + 1) - Math.max(ra, r);
+        const share = rb - ra <= 1e-9 ? 1 : Math.max(0, overlap) / width;
+        col[r] = (col[r] ?? 0) + c * share;
+      }
     }
     let peak = 0;
     for (const v of col) peak = Math.max(peak, v);
@@ -68,7 +76,10 @@ function drawStrip(cv: HTMLCanvasElement, p: Prepared, sel: number, color: strin
       const v = col[r] ?? 0;
       if (v <= 0) continue;
       ctx.globalAlpha = 0.08 + 0.92 * v;
-      ctx.fillRect(i * cw, h - (r + 1) * rh, Math.ceil(cw), Math.ceil(rh));
+      // Integer edges: overlapping translucent rows would draw darker seams.
+      const x0 = Math.round(i * cw);
+      const y0 = Math.round(h - (r + 1) * rh);
+      ctx.fillRect(x0, y0, Math.round((i + 1) * cw) - x0, Math.round(h - r * rh) - y0);
     }
   });
   ctx.globalAlpha = 1;

@@ -331,7 +331,8 @@ export function RunsPage({ loc }: { loc: Location }) {
         <button
           type="button"
           class="primary"
-          disabled={ids.length < 1 || busy}
+          disabled={ids.length < 2 || busy}
+          title="select two or more runs to compare"
           onClick={() => navigate(`/compare?runs=${ids.map(encodeURIComponent).join(",")}`)}
         >
           Compare
