@@ -451,3 +451,29 @@ def test_artifacts_round_trip(store: Store) -> None:
     b = store.add_artifact("aaaaaaaaaaaa", ArtifactRecord("cfg", "config", None, "x/cfg", 1, T0))
     assert a.id is not None and b.id is not None and a.id != b.id
     assert store.list_artifacts("aaaaaaaaaaaa") == [a, b]
+
+
+def test_small_appends_pack_into_full_chunks(store: Store) -> None:
+    import sqlalchemy as sa
+
+    from trainboard.store.schema import chunks
+
+    make_run(store)
+    n, per = 2 * CHUNK_POINTS + 3000, 100  # small flushes, like the SDK's
+    vals = np.random.default_rng(5).normal(size=n)
+    for i in range(0, n, per):
+        j = min(i + per, n)
+        store.write_points("aaaaaaaaaaaa", {"x": batch(range(i, j), vals[i:j].tolist())})
+    s = store.read_series("aaaaaaaaaaaa", "x")
+    assert s.steps.tolist() == list(range(n)) and bits(s.values) == bits(vals)
+    q = sa.select(chunks.c.seq, chunks.c.n, chunks.c.step_min, chunks.c.step_max)
+    with store.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(q.order_by(chunks.c.seq)).all()
+    assert [r.seq for r in rows] == list(range(len(rows)))
+    assert sum(r.n for r in rows) == n
+    assert [r.n for r in rows[:2]] == [CHUNK_POINTS, CHUNK_POINTS]  # folded full
+    assert len(rows) <= 4
+    for a, b in zip(rows, rows[1:], strict=False):
+        assert a.step_max < b.step_min
+    summ = store.get_run("aaaaaaaaaaaa").summary["x"]
+    assert summ.count == n and summ.max == vals.max() and summ.max_step == int(vals.argmax())

@@ -57,6 +57,9 @@ CHUNK_POINTS = 8192
 """Points per chunk: big enough that zstd sees long runs, small enough that rewriting the tail
 chunk on a small append stays cheap (~0.1 ms)."""
 
+STAGE_POINTS = 512
+"""Small appends rewrite a staging tail of fewer points than this, not a whole chunk."""
+
 RETRY_SECONDS = 120.0
 """How long a write keeps retrying transient lock errors before giving up with StoreError."""
 
@@ -345,9 +348,29 @@ class _WritePlan:
 
     def __init__(self) -> None:
         self.chunk_updates: list[dict[str, Any]] = []
+        self.chunk_deletes: list[dict[str, Any]] = []
         self.chunk_inserts: list[dict[str, Any]] = []
         self.summary_inserts: list[dict[str, Any]] = []
         self.summary_updates: list[dict[str, Any]] = []
+
+    def flush_chunks(self, conn: Connection) -> None:
+        for stmt, rows in (
+            (_UPDATE_CHUNK, self.chunk_updates),
+            (_DELETE_CHUNK, self.chunk_deletes),
+            (_INSERT_CHUNK, self.chunk_inserts),
+        ):
+            if rows:
+                conn.execute(stmt, rows)
+                rows.clear()
+
+    def flush(self, conn: Connection) -> None:
+        self.flush_chunks(conn)
+        for stmt, rows in (
+            (_INSERT_SUMMARY, self.summary_inserts),
+            (_UPDATE_SUMMARY, self.summary_updates),
+        ):
+            if rows:
+                conn.execute(stmt, rows)
 
 
 # Statements built once: building SQLAlchemy expressions per call cost more than running them.
@@ -379,6 +402,18 @@ _UPDATE_CHUNK = sa.update(chunks_t).where(
 _UPDATE_SUMMARY = sa.update(summaries).where(
     summaries.c.run_id == sa.bindparam("b_run"), summaries.c.key == sa.bindparam("b_key")
 )
+_CHUNK_N = sa.select(chunks_t.c.n).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+_DELETE_CHUNK = sa.delete(chunks_t).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+_INSERT_CHUNK = sa.insert(chunks_t)
+_INSERT_SUMMARY = sa.insert(summaries)
 
 
 class SQLStore(Store):
@@ -646,14 +681,7 @@ class SQLStore(Store):
             plan = _WritePlan()
             for key, p in prepared.items():
                 self._plan_append(conn, plan, run_id, key, p, old.get(key))
-            for stmt, rows in (
-                (_UPDATE_CHUNK, plan.chunk_updates),
-                (sa.insert(chunks_t), plan.chunk_inserts),
-                (sa.insert(summaries), plan.summary_inserts),
-                (_UPDATE_SUMMARY, plan.summary_updates),
-            ):
-                if rows:
-                    conn.execute(stmt, rows)
+            plan.flush(conn)
 
         self._write(tx)
 
@@ -666,34 +694,43 @@ class SQLStore(Store):
         p: _Prepared,
         old: Row[Any] | None,
     ) -> None:
-        """Add to `plan` the chunk and summary rows that append p's points to the key."""
-        steps, times_us, values = p.steps, p.times_us, p.values
-        seq, fresh = 0, True
+        """Add to `plan` the chunk and summary rows that append p's points to the key.
+
+        Chunks from `start` to the tail are decoded, joined with the new points and cut again
+        into CHUNK_POINTS pieces. Where that starts is what keeps small appends cheap: a
+        small write (the SDK's flush of a few points) rewrites only a small staging tail
+        (< STAGE_POINTS points); once the tail has grown past that, it is folded into the
+        chunk before it, so a big chunk is rewritten once per STAGE_POINTS points, not on
+        every flush.
+        """
+        m = int(p.steps.shape[0])
+        start, parts = 0, []  # first seq to (re)write, and the stored points it starts with
         if old is not None:
-            seq = int(old.tail_seq)
-            if int(old.tail_n) < CHUNK_POINTS:
-                blob = conn.execute(_TAIL_BLOB, {"b_run": run_id, "b_key": key, "b_seq": seq})
-                s0, t0, v0 = codec.decode_us(blob.scalar_one())
-                steps = np.concatenate((s0, steps))
-                times_us = np.concatenate((t0, times_us))
-                values = np.concatenate((v0, values))
-                fresh = False
-            else:
-                seq += 1
+            tail_seq, tail_n = int(old.tail_seq), int(old.tail_n)
+            start = tail_seq + 1
+            if tail_n < CHUNK_POINTS and (m >= STAGE_POINTS or tail_n < STAGE_POINTS):
+                start = tail_seq
+            elif tail_n < CHUNK_POINTS and tail_seq > 0:
+                prev_n = conn.execute(_CHUNK_N, self._at(run_id, key, tail_seq - 1)).scalar_one()
+                if int(prev_n) < CHUNK_POINTS:
+                    start = tail_seq - 1
+            for seq in range(start, tail_seq + 1):
+                blob = conn.execute(_TAIL_BLOB, self._at(run_id, key, seq)).scalar_one()
+                parts.append(codec.decode_us(blob))
+        parts.append((p.steps, p.times_us, p.values))
+        steps, times_us, values = (np.concatenate([part[i] for part in parts]) for i in range(3))
+        old_tail = -1 if old is None else int(old.tail_seq)
+        seq = start
         for i in range(0, steps.shape[0], CHUNK_POINTS):
-            row = _chunk_row(
-                steps[i : i + CHUNK_POINTS],
-                times_us[i : i + CHUNK_POINTS],
-                values[i : i + CHUNK_POINTS],
-            )
-            if i == 0 and not fresh:
-                plan.chunk_updates.append({"b_run": run_id, "b_key": key, "b_seq": seq, **row})
+            cut = slice(i, i + CHUNK_POINTS)
+            row = _chunk_row(steps[cut], times_us[cut], values[cut])
+            if seq <= old_tail:
+                plan.chunk_updates.append({**self._at(run_id, key, seq), **row})
             else:
-                plan.chunk_inserts.append(
-                    {"run_id": run_id, "key": key, "seq": seq + i // CHUNK_POINTS, **row}
-                )
-        tail_seq = seq + (steps.shape[0] - 1) // CHUNK_POINTS
-        tail = {"tail_seq": tail_seq, "tail_n": steps.shape[0] - (tail_seq - seq) * CHUNK_POINTS}
+                plan.chunk_inserts.append({"run_id": run_id, "key": key, "seq": seq, **row})
+            seq += 1
+        plan.chunk_deletes.extend(self._at(run_id, key, q) for q in range(seq, old_tail + 1))
+        tail = {"tail_seq": seq - 1, "tail_n": steps.shape[0] - (seq - 1 - start) * CHUNK_POINTS}
         if old is None:
             summ = _summary_of(p.steps, p.times_us, p.values)
             plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
@@ -701,21 +738,13 @@ class SQLStore(Store):
         if int(p.steps[0]) > int(old.last_step):
             summ = _merge_summary(old, _summary_of(p.steps, p.times_us, p.values))
         else:  # re-logged steps (a resumed run): recompute from the whole series
-            summ = self._resummarise(conn, plan, run_id, key)
+            plan.flush_chunks(conn)
+            summ = _summary_of(*self._load(conn, run_id, key, None))
         plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
 
-    def _resummarise(
-        self, conn: Connection, plan: _WritePlan, run_id: str, key: str
-    ) -> dict[str, Any]:
-        """Summary of the key's whole series as it will be once `plan`'s chunks are written."""
-        for stmt, rows in (
-            (_UPDATE_CHUNK, plan.chunk_updates),
-            (sa.insert(chunks_t), plan.chunk_inserts),
-        ):
-            if rows:
-                conn.execute(stmt, rows)
-                rows.clear()
-        return _summary_of(*self._load(conn, run_id, key, None))
+    @staticmethod
+    def _at(run_id: str, key: str, seq: int) -> dict[str, Any]:
+        return {"b_run": run_id, "b_key": key, "b_seq": seq}
 
     def _load(
         self, conn: Connection, run_id: str, key: str, since: int | None
