@@ -53,6 +53,9 @@ def test_steady_rate_hand_worked() -> None:
     assert j["elapsed_text"] == "1m 1s" and j["eta_text"] == "7m 30s"
     assert j["tokens_text"] == "0.10M" and j["tokens"] == 102400
     assert j["status"] == "running"
+    # plain Python numbers only: orjson and the API serialise this as is
+    assert all(type(v) in (int, float, str, type(None)) for v in j.values())
+    assert type(j["steps_per_s"]) is float and type(j["tokens_per_s"]) is float
 
 
 def test_jittering_rate_keeps_eta_steady() -> None:

@@ -172,7 +172,7 @@ def smoothed_rate(
     dt_win, dy_win = t[-1] - t[start], y[-1] - y[start]
     if dt_win <= 0 or dy_win <= 0:
         return None
-    pace_win = dt_win / dy_win
+    pace_win = float(dt_win / dy_win)
     dts, dys = np.diff(t), np.diff(y)
     keep = (dts > 0) & (dys > 0)
     ema_dt, ema_dy = 0.0, 0.0
@@ -184,7 +184,7 @@ def smoothed_rate(
             ema_dt += EMA_ALPHA * (float(dt) - ema_dt)
             ema_dy += EMA_ALPHA * (float(dy) - ema_dy)
     pace = pace_win if first else BLEND * pace_win + (1 - BLEND) * (ema_dt / ema_dy)
-    return 1.0 / pace if pace > 0 else None
+    return float(1.0 / pace) if pace > 0 else None
 
 
 # --- progress -----------------------------------------------------------------------------

@@ -12,7 +12,10 @@ def register(app: typer.Typer) -> None:
     @handles_errors
     def demo(
         steps: int | None = typer.Option(
-            None, "--steps", min=1, help="Training steps (default 2000, about two minutes)."
+            None,
+            "--steps",
+            min=1,
+            help="Training steps (default: as many as fit in about two minutes here).",
         ),
         no_ui: bool = typer.Option(False, "--no-ui", help="Terminal view only, no dashboard."),
         port: int | None = typer.Option(None, "--port", help="Dashboard port (default 8765)."),

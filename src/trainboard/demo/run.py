@@ -20,8 +20,7 @@ def run_demo(
     from trainboard.cli._common import console, err_console, open_cli_store
     from trainboard.cli.watch import follow
 
-    cfg = DemoConfig() if steps is None else DemoConfig(steps=steps)
-    cfg = cfg.scaled()
+    cfg = DemoConfig(steps=steps)
     out = console()
     dash: Dashboard | None = None
     if ui:
@@ -39,8 +38,9 @@ def run_demo(
     def on_start(run: object) -> None:
         nonlocal viewer
         run_id: str = getattr(run, "id")  # noqa: B009 - trainboard.Run without importing it
+        total: int = getattr(run, "total_steps")  # noqa: B009
         out.print(
-            f"training a character-level GPT on Python's standard library for {cfg.steps:,} "
+            f"training a character-level GPT on Python's standard library for {total:,} "
             f"steps (run {run_id})"
         )
         if dash is not None:

@@ -19,7 +19,8 @@ import trainboard
 
 @dataclass
 class DemoConfig:
-    steps: int = 2000  # about two minutes on two CPU cores (~40-60 ms a step)
+    steps: int | None = None  # None: as many as fit in `target_s` on this machine
+    target_s: float = 120.0  # the demo's length when steps is None
     batch_size: int = 16
     block_size: int = 64
     n_layer: int = 2
@@ -37,24 +38,32 @@ class DemoConfig:
     max_chars: int = 3_000_000
     seed: int = 1337
 
-    def scaled(self) -> DemoConfig:
-        """Intervals shrunk for short runs (a 20-step test still evaluates and samples)."""
+    def scaled(self, steps: int) -> DemoConfig:
+        """This config for `steps` steps, with warm-up, eval, sample and histogram intervals
+        in proportion (a 20-step test still warms up, evaluates and samples)."""
         c = DemoConfig(**asdict(self))
-        if c.steps < 200:
-            c.warmup_steps = max(1, c.steps // 10)
-            c.eval_every = max(1, c.steps // 4)
-            c.sample_every = max(1, c.steps // 2)
-            c.hist_every = max(1, c.steps // 2)
+        c.steps = steps
+        if steps < 200:
+            c.warmup_steps = max(1, steps // 10)
+            c.eval_every = max(1, steps // 4)
+            c.sample_every = max(1, steps // 2)
+            c.hist_every = max(1, steps // 2)
             c.sample_chars = 60
             c.max_chars = 300_000
+        else:
+            c.warmup_steps = steps // 20
+            c.eval_every = steps // 20
+            c.sample_every = steps // 8
+            c.hist_every = steps // 10
         return c
 
 
 def lr_at(step: int, c: DemoConfig) -> float:
     """Linear warm-up to `lr`, then cosine decay to `min_lr` at the last step."""
+    total = c.steps or 1
     if step < c.warmup_steps:
         return c.lr * (step + 1) / c.warmup_steps
-    frac = (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps)
+    frac = (step - c.warmup_steps) / max(1, total - c.warmup_steps)
     return c.min_lr + 0.5 * (c.lr - c.min_lr) * (1 + math.cos(math.pi * min(frac, 1.0)))
 
 
@@ -73,8 +82,7 @@ def train(
     from trainboard.demo.data import Vocab, stdlib_text
     from trainboard.demo.model import GPT, GPTConfig
 
-    torch.manual_seed(c.seed)
-    text = stdlib_text(c.max_chars)
+    text = stdlib_text(c.max_chars if c.steps is None else c.scaled(c.steps).max_chars)
     vocab = Vocab.of(text)
     data = torch.tensor(vocab.encode(text), dtype=torch.long)
     split = int(len(data) * 0.9)
@@ -87,7 +95,16 @@ def train(
         y = torch.stack([src[i + 1 : i + 1 + c.block_size] for i in ix.tolist()])
         return x, y
 
-    model = GPT(GPTConfig(len(vocab), c.block_size, c.n_layer, c.n_head, c.n_embd))
+    def fresh() -> Any:
+        torch.manual_seed(c.seed)
+        return GPT(GPTConfig(len(vocab), c.block_size, c.n_layer, c.n_head, c.n_embd))
+
+    if c.steps is None:
+        c = c.scaled(_calibrate(fresh(), batch, train_data, c.target_s))
+    else:
+        c = c.scaled(c.steps)
+    assert c.steps is not None
+    model = fresh()
     opt = torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=0.01, betas=(0.9, 0.95))
     n_params = sum(p.numel() for p in model.parameters())
     config: dict[str, Any] = {
@@ -149,6 +166,28 @@ def train(
                 out = model.generate(prompt, c.sample_chars)
                 run.log_text("samples", vocab.decode(out[0].tolist()), step=step)
     return run.id
+
+
+def _calibrate(model: Any, batch: Any, train_data: Any, target_s: float) -> int:
+    """How many steps fit in `target_s` here: time a few throwaway steps (after one warm-up)
+    and leave ~15% for evals, samples and histograms. Between 200 and 5,000."""
+    import torch
+    from torch.nn import functional as F
+
+    opt = torch.optim.AdamW(model.parameters())
+    times = []
+    for i in range(6):
+        t0 = time.perf_counter()
+        x, y = batch(train_data)
+        logits = model(x)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+        if i:
+            times.append(time.perf_counter() - t0)
+    step_s = sorted(times)[len(times) // 2]
+    return int(min(5000, max(200, target_s / (step_s * 1.15))))
 
 
 def _evaluate(model: Any, batch: Any, val_data: Any, n: int) -> tuple[float, float]:
