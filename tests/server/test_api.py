@@ -97,6 +97,8 @@ def test_runs_list_filters_search_and_pages(api: httpx.Client, seeded: Store) ->
     assert ids(status="finished") == []
     page = api.get("/api/v1/runs", params={"limit": 2, "offset": 1}).json()
     assert page["total"] == 3 and [r["id"] for r in page["runs"]] == [B, A]
+    beyond = api.get("/api/v1/runs", params={"offset": 10}).json()
+    assert beyond == {"total": 3, "runs": []}
     assert api.post("/api/v1/runs/archive", json={"ids": [A]}).json() == {"archived": 1}
     assert ids() == [C, B]
     assert ids(archived="true") == [A]

@@ -81,7 +81,8 @@ def list_runs(
         offset=offset,
     )
     runs = store.list_runs(query)
-    total = len(runs) + offset if len(runs) < limit else store.count_runs(query)
+    short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count query
+    total = len(runs) + offset if short_page else store.count_runs(query)
     return json_response({"total": total, "runs": runs_json(runs)})
 
 
