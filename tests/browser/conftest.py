@@ -30,10 +30,11 @@ from playwright.sync_api import (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder is a browser test (marker `browser`)."""
+    """Every test_browser_*.py test here drives Chromium (marker `browser`)."""
     here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
+        path = Path(str(item.fspath))
+        if path.is_relative_to(here) and path.name.startswith("test_browser_"):
             item.add_marker(pytest.mark.browser)
 
 

@@ -1,6 +1,8 @@
 /**
  * The JSON shapes of the v1 HTTP API (docs/api.md), mirrored by hand so the pages are typed
  * against the contract the server promises. Numbers that may be NaN or ±inf travel as strings.
+ * tests/browser/test_ui_types.py checks every interface here against the server's OpenAPI
+ * schema (same field names), so a changed route fails a test instead of a page.
  */
 
 /** A float as the API sends it: NaN and ±inf arrive as "NaN", "Infinity", "-Infinity". */
@@ -62,6 +64,10 @@ export interface RunOut {
   created_at: number;
   finished_at: number | null;
   heartbeat_at: number | null;
+  host: string | null;
+  pid: number | null;
+  goals: Record<string, "min" | "max">;
+  notes: string | null;
   duration_s: number | null;
   summary: Record<string, MetricSummary>;
   progress: ProgressOut | null;
