@@ -103,9 +103,14 @@ def test_overfitting() -> None:
         "while train loss fell 24.6%"
     )
     assert f.try_.startswith("stop at the best checkpoint (step 30)")
+    # the same curves within the first epoch: no example seen twice, so not overfitting
+    assert check_overfitting(ts, tv, vs, vv, epoch=0.8) is None
+    assert check_overfitting(ts, tv, vs, vv, epoch=2.5) is not None
     # still improving: no finding; best only one eval ago: no finding
     assert check_overfitting(ts, tv, vs, np.array([3, 2.5, 2.2, 2.0, 1.9, 1.8, 1.7])) is None
     assert check_overfitting(ts, tv, vs, np.array([3, 2.5, 2.2, 2.0, 1.9, 1.8, 2.5])) is None
+    # ...nor two evals ago (two noisy evals are not a trend)
+    assert check_overfitting(ts, tv, vs, np.array([3, 2.5, 2.2, 2.0, 1.7, 1.9, 1.95])) is None
     # validation rising while train is flat too: that is not overfitting
     assert check_overfitting(ts, np.full(61, 2.0), vs, vv) is None
 

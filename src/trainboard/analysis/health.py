@@ -5,7 +5,8 @@ Each check is a pure function over series arrays that returns a `Finding` or Non
     loss_nan          the train loss is NaN/inf (critical when the latest value is)
     loss_exploding    the recent loss is above where it started and over twice its best
     loss_not_falling  the recent loss is within 2% of where it started
-    overfitting       validation loss rose ≥3% over ≥2 evals since its best while train fell
+    overfitting       validation loss rose ≥3% over ≥3 evals since its best while train fell
+                      (never before the first epoch ends: no example has been seen twice)
     grad_clipped      grad norm at (or above) the clip value on more than half the recent steps
     throughput_drop   tokens/s (or steps/s) over the last 20% of the run below 2/3 of earlier
     stalled           running, but no new step for 10× the usual step interval (and ≥60 s)
@@ -43,7 +44,9 @@ Array = npt.ArrayLike
 NOT_FALLING_MIN_DROP = 0.02  # the loss must fall by at least 2% from its start
 EXPLODE_FACTOR = 2.0  # recent loss over twice its best (and above its start) = exploding
 OVERFIT_MIN_RISE = 0.03  # validation loss 3% above its best...
-OVERFIT_MIN_EVALS = 2  # ...for at least this many evals since the best
+OVERFIT_MIN_EVALS = (
+    3  # ...for at least this many evals since the best (one noisy eval is not a trend)
+)
 CLIPPED_FRACTION = 0.5  # grad norm at the clip value on more than half the steps
 THROUGHPUT_DROP = 1 / 3  # recent throughput below 2/3 of earlier
 STALL_FACTOR = 10.0  # no step for 10x the usual interval...
@@ -193,7 +196,10 @@ def check_overfitting(
     val_steps: Array,
     val_values: Array,
     val_key: str = "val/loss",
+    epoch: float | None = None,
 ) -> Finding | None:
+    if epoch is not None and epoch < 1.0:
+        return None  # within the first epoch a val/train gap is a shift, not memorisation
     vs, vv = _finite(val_steps, val_values)
     ts, tv = _finite(train_steps, train_values)
     if len(vv) < OVERFIT_MIN_EVALS + 2 or len(tv) < 3:
@@ -342,6 +348,7 @@ class HealthInputs:
     loss_key: str = "loss"
     val: tuple[Array, Array] | None = None
     val_key: str = "val/loss"
+    epoch: float | None = None  # the run's current epoch, when logged
     grad: Array | None = None  # recent grad norm values
     grad_key: str = "grad_norm"
     clip: float | None = None
@@ -362,7 +369,7 @@ def assess(x: HealthInputs) -> Health:
         if exploding is None:
             findings.append(check_loss_not_falling(*x.loss, key=x.loss_key))
         if x.val is not None:
-            findings.append(check_overfitting(*x.loss, *x.val, val_key=x.val_key))
+            findings.append(check_overfitting(*x.loss, *x.val, val_key=x.val_key, epoch=x.epoch))
     if x.grad is not None:
         findings.append(check_grad_clipped(x.grad, x.clip, key=x.grad_key))
     if x.throughput is not None:
@@ -395,6 +402,8 @@ def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health
     now = time.time() if now is None else now
     keys = run.summary
     x = HealthInputs(status=effective_status(run, now), now=now, last_step=run.last_step)
+    if "epoch" in keys and math.isfinite(keys["epoch"].last):
+        x.epoch = keys["epoch"].last
     lk = loss_key(keys)
     if lk is not None:
         s = store.read_series(run.id, lk, max_points=1000)

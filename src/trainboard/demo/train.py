@@ -31,7 +31,7 @@ class DemoConfig:
     warmup_steps: int = 100
     max_grad_norm: float = 1.0
     eval_every: int = 100
-    eval_batches: int = 4
+    eval_batches: int = 8
     sample_every: int = 250
     sample_chars: int = 160
     hist_every: int = 200
