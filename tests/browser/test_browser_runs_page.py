@@ -166,3 +166,18 @@ def test_ten_thousand_runs_are_paged_not_rendered_at_once(server: Server, ui: Pa
     ui.get_by_label("search by name").fill("run-09999")
     expect(ui.locator("tr[data-run-id]")).to_have_count(1)
     expect(ui.get_by_test_id("runs-count")).to_have_text("1–1 of 1")
+
+
+def test_a_new_run_appears_without_a_reload(server: Server, ui: Page) -> None:
+    ui.goto(server.url + "/")
+    expect(ui.get_by_text("No runs yet")).to_be_visible()
+    ui.evaluate("window.__sameDocument = true")
+    run = trainboard.init(project="p", name="fresh", model="m", total_steps=10)
+    run.log({"train/loss": 0.25}, step=5)
+    row = _row(ui, run.id)
+    expect(row).to_be_visible(timeout=5000)
+    expect(row.locator(".status")).to_have_text("running")
+    expect(row.locator(".pbar-text")).to_have_text("50.0%", timeout=5000)
+    run.finish()
+    expect(row.locator(".status")).to_have_text("finished", timeout=5000)
+    assert ui.evaluate("window.__sameDocument") is True

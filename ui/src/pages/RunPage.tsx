@@ -275,6 +275,13 @@ export function RunPage({ id }: { id: string }) {
     };
   }, [id]);
 
+  useEffect(() => {
+    if (detail) document.title = `${detail.run.name} · trainboard`;
+    return () => {
+      document.title = "trainboard";
+    };
+  }, [detail?.run.name]);
+
   const specs = useMemo(() => groupCharts(keyList), [keyList]);
   const visible = specs.filter((s) => matchesFilter(s, filter));
 
