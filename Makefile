@@ -35,8 +35,17 @@ test: venv ui chromium postgres check
 demo: venv ui
 	$(PY) -m trainboard demo
 
-bench: venv ui chromium
+bench: venv ui chromium bench/.venv-anchors/.stamp
 	$(PY) -m bench.run
+
+# The anchors (TensorBoard, MLflow, trackio, Aim, wandb) in their own venv so their pins never
+# fight ours; one that cannot install is left out (bench/run.py reports it as not installed).
+bench/.venv-anchors/.stamp: bench/requirements-anchors.txt
+	test -x bench/.venv-anchors/bin/python || python3 -m venv bench/.venv-anchors
+	bench/.venv-anchors/bin/pip install -q -r bench/requirements-anchors.txt || \
+	  for p in $$(grep -v '^#' bench/requirements-anchors.txt); do \
+	    bench/.venv-anchors/bin/pip install -q $$p || echo "bench: $$p did not install"; done
+	touch $@
 
 clean:
 	rm -rf .venv ui/node_modules src/trainboard/server/static

@@ -15,12 +15,16 @@ from _common import (
     READ_KEY,
     dir_bytes,
     emit,
+    free_port,
+    http_json,
     log,
     main,
     median_call_us,
+    median_ms,
     rows,
     size,
     timed_steps,
+    wait_for,
 )
 
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
@@ -115,5 +119,105 @@ def read(d: Path, quick: bool) -> dict[str, Any]:
     return {"read_whole_ms": dt * 1000, "read_points": n, "how": "get_metric_history"}
 
 
+def serve(d: Path, quick: bool) -> dict[str, Any]:
+    """`mlflow server` on the same series and on many small runs: get-history (whole, paged),
+    get-history-bulk-interval with max_results=2000 (MLflow's downsampled route, what its UI
+    charts use), and runs/search (first page of 200, then all)."""
+    import subprocess
+    import sys
+    import urllib.parse
+
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    runs = 50 if quick else 200
+    out = read(d, quick)  # writes the series run (and times MlflowClient) in d/read
+    n = out["read_points"]
+    mlflow = _mlflow(d / "read")
+    client = MlflowClient()
+    exp = mlflow.get_experiment_by_name("bench").experiment_id
+    series_run = client.search_runs([exp])[0].info.run_id
+    data = rows(20)
+    for r in range(runs):
+        rid = client.create_run(exp, run_name=f"run-{r}").info.run_id
+        now = int(time.time() * 1000)
+        ms = [Metric(k, v, now, i * 50) for i, p in enumerate(data) for k, v in p.items()]
+        client.log_batch(rid, metrics=ms, synchronous=True)
+        client.set_terminated(rid)
+    log(f"mlflow: wrote {n} points and {runs} runs")
+    port = free_port()
+    db = f"sqlite:///{d / 'read' / 'mlflow.db'}"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            db,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(d / "server.log", "wb"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    q = urllib.parse.urlencode
+    try:
+        wait_for(
+            lambda: http_json(f"{base}/api/2.0/mlflow/experiments/search?max_results=10"),
+            120,
+            "mlflow server",
+        )
+
+        def whole() -> int:
+            got, token = 0, ""
+            while True:
+                args = {"run_id": series_run, "metric_key": READ_KEY, "max_results": 25000}
+                page = http_json(
+                    f"{base}/api/2.0/mlflow/metrics/get-history?"
+                    + q(args | ({"page_token": token} if token else {}))
+                )
+                got += len(page.get("metrics", []))
+                token = page.get("next_page_token", "")
+                if not token:
+                    return got
+
+        whole_ms = None
+        if not quick:  # once, and not with --quick: it takes minutes at MLflow's speed
+            t0 = time.perf_counter()
+            got = whole()
+            whole_ms = (time.perf_counter() - t0) * 1000
+            assert got == n, (got, n)
+        ds_url = f"{base}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?" + q(
+            {"run_ids": series_run, "metric_key": READ_KEY, "max_results": 2000}
+        )
+        ds_ms, body = median_ms(lambda: http_json(ds_url), 10)
+        search = f"{base}/api/2.0/mlflow/runs/search"
+        page_ms, _ = median_ms(
+            lambda: http_json(search, {"experiment_ids": [exp], "max_results": 200}), 10
+        )
+        all_ms, res = median_ms(
+            lambda: http_json(search, {"experiment_ids": [exp], "max_results": 1000}), 10
+        )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "api_whole_ms": whole_ms,
+        "api_ds_ms": ds_ms,
+        "api_ds_points": len(body.get("metrics", [])),
+        "read_points": n,
+        "list_runs": len(res["runs"]),
+        "list_page_ms": page_ms,
+        "list_all_ms": all_ms,
+        "how": "mlflow server: get-history, get-history-bulk-interval, runs/search",
+    }
+
+
 if __name__ == "__main__":
-    main({"log_cost": log_cost, "ingest": ingest, "read": read})
+    main({"log_cost": log_cost, "ingest": ingest, "read": read, "serve": serve})

@@ -13,13 +13,17 @@ from typing import Any
 from _common import (
     READ_KEY,
     dir_bytes,
+    free_port,
+    http_json,
     log,
     main,
     median_call_us,
+    median_ms,
     rows,
     size,
     timed_steps,
     values,
+    wait_for,
 )
 
 
@@ -88,5 +92,71 @@ def read(d: Path, quick: bool) -> dict[str, Any]:
     return {"read_whole_ms": dt * 1000, "read_points": n, "how": "EventAccumulator.Reload+Scalars"}
 
 
+def _write_runs(d: Path, count: int) -> None:
+    """`count` small runs (4 tags x 20 points), one log directory each."""
+    payloads = rows(20)
+    for r in range(count):
+        w = _writer(d / f"run-{r:05d}")
+        for i, p in enumerate(payloads):
+            for k, v in p.items():
+                w.add_scalar(k, v, i * 50)
+        w.close()
+
+
+def serve(d: Path, quick: bool) -> dict[str, Any]:
+    """TensorBoard's own server (`tensorboard --logdir`, Python loader) on the same series and
+    on many small runs: GET /data/plugin/scalars/scalars (TensorBoard keeps a 1,000-point
+    reservoir sample per series: its downsampled answer) and GET /data/runs (names only)."""
+    import subprocess
+    import sys
+    import urllib.parse
+
+    runs = 200 if quick else 1000
+    n = _write_series(d / "logs" / "series", quick)
+    _write_runs(d / "logs", runs)
+    log(f"tensorboard: wrote {n} points and {runs} runs")
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(d / "logs"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--load_fast=false",
+            "--reload_interval=0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(d / "server.log", "wb"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/data/plugin/scalars/scalars?" + urllib.parse.urlencode(
+        {"run": "series", "tag": READ_KEY}
+    )
+    try:
+        wait_for(lambda: http_json(url)[-1][1] == n - 1, 600, "the series to load")
+        wait_for(lambda: len(http_json(f"{base}/data/runs")) == runs + 1, 600, "every run")
+        load_s = time.perf_counter() - t0
+        ds_ms, body = median_ms(lambda: http_json(url), 10)
+        list_ms, names = median_ms(lambda: http_json(f"{base}/data/runs"), 10)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "api_ds_ms": ds_ms,
+        "api_ds_points": len(body),
+        "read_points": n,
+        "server_load_s": load_s,
+        "list_runs": len(names),
+        "list_all_ms": list_ms,
+        "how": "tensorboard server: /data/plugin/scalars/scalars, /data/runs",
+    }
+
+
 if __name__ == "__main__":
-    main({"log_cost": log_cost, "ingest": ingest, "read": read})
+    main({"log_cost": log_cost, "ingest": ingest, "read": read, "serve": serve})
