@@ -1,15 +1,34 @@
 """`trainboard archive RUN...` / `unarchive RUN...`: hide runs from lists, or bring them back
-(archived is a flag, not a status; nothing is deleted)."""
+(archived is a flag, not a status; nothing is deleted).
+
+`archive --worse-than 25% [--model M] [--metric K]` picks the losers itself: runs more than
+that much worse than the best run of their model group (analysis.compare decides). It prints
+what it would archive and does it only with --yes."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from trainboard.analysis import format as fmt
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
 from trainboard.errors import UsageError
+from trainboard.store.base import RunQuery, RunRecord, Store
 
-RUNS = typer.Argument(..., metavar="RUN...", help="Run ids, id prefixes or names.")
-OPTIONAL_RUNS = typer.Argument(None, metavar="[RUN...]", help="Run ids, id prefixes or names.")
+RUNS_HELP = "Run ids, id prefixes or names."
+WORSE_HELP = "Archive runs this much worse than their model group's best, e.g. 25%."
+MODEL_HELP = "With --worse-than: only runs of this model."
+METRIC_HELP = "With --worse-than: the deciding metric (default: eval loss, else train loss)."
+YES_HELP = "With --worse-than: archive them (otherwise only list them)."
+
+
+def _names(runs: list[RunRecord]) -> str:
+    return ", ".join(f"{r.name} ({r.id})" for r in runs)
+
+
+def _plural(n: int) -> str:
+    return f"{n} run{'s' if n != 1 else ''}"
 
 
 def _set(refs: list[str], archived: bool) -> None:
@@ -17,39 +36,66 @@ def _set(refs: list[str], archived: bool) -> None:
         runs = resolve_runs(store, refs)
         store.set_archived([r.id for r in runs], archived)
     verb = "archived" if archived else "unarchived"
-    names = ", ".join(f"{r.name} ({r.id})" for r in runs)
-    console().print(f"{verb} {len(runs)} run{'s' if len(runs) != 1 else ''}: {names}")
+    console().print(f"{verb} {_plural(len(runs))}: {_names(runs)}")
+
+
+def parse_pct(text: str) -> float:
+    """ "25%", "25" -> 25.0."""
+    try:
+        return float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise UsageError(f"--worse-than must be a percentage like 25%, got {text!r}") from None
+
+
+def _archive_losers(
+    store: Store, threshold: float, model: str | None, metric: str | None, yes: bool
+) -> None:
+    from trainboard.analysis.compare import runs_worse_than
+
+    runs = store.list_runs(RunQuery(model=model))
+    losers = runs_worse_than(runs, threshold, model=model, metric=metric)
+    out = console()
+    if not losers:
+        scope = f" of model {model}" if model else ""
+        out.print(f"no runs{scope} are more than {threshold:g}% worse than their group's best")
+        return
+    for run, rank in losers:
+        out.print(
+            f"  {run.name} ({run.id})  {rank.metric} {fmt.number(rank.best_value)}  "
+            f"+{rank.delta_pct:.1f}% vs best ({rank.best_run})"
+        )
+    if not yes:
+        out.print(f"would archive {_plural(len(losers))}; run again with --yes to archive them")
+        return
+    store.set_archived([r.id for r, _ in losers], True)
+    out.print(f"archived {_plural(len(losers))}: {_names([r for r, _ in losers])}")
 
 
 def register(app: typer.Typer) -> None:
     @app.command("archive")
     @handles_errors
     def archive(
-        runs: list[str] | None = OPTIONAL_RUNS,
-        worse_than: str | None = typer.Option(
-            None,
-            "--worse-than",
-            help="Instead of RUN...: runs more than this % worse than the "
-            "best of their model group, e.g. 25%.",
-        ),
-        model: str | None = typer.Option(None, "--model", help="With --worse-than: one model."),
-        metric: str | None = typer.Option(None, "--metric", help="With --worse-than: metric."),
-        yes: bool = typer.Option(False, "--yes", help="With --worse-than: archive, not list."),
-    ) -> None:
+        runs: Annotated[list[str] | None, typer.Argument(metavar="[RUN]...", help=RUNS_HELP)] = None,  # noqa: E501
+        worse_than: Annotated[str | None, typer.Option("--worse-than", help=WORSE_HELP)] = None,
+        model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
+        metric: Annotated[str | None, typer.Option("--metric", help=METRIC_HELP)] = None,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help=YES_HELP)] = False,
+    ) -> None:  # fmt: skip
         """Archive runs: hidden from `ls` and the Runs page unless asked for."""
-        if worse_than is not None:  # the compare engineer's clean-up (#4)
-            from trainboard.cli.compare import archive_worse_than
-
+        if worse_than is not None:
             if runs:
-                raise UsageError("archive: give RUN... or --worse-than, not both")
-            archive_worse_than(worse_than, model, metric, yes)
+                raise UsageError("give RUN... or --worse-than, not both")
+            with open_cli_store() as store:
+                _archive_losers(store, parse_pct(worse_than), model, metric, yes)
             return
         if not runs:
-            raise UsageError("archive: give RUN... (or --worse-than PCT)")
+            raise UsageError("archive needs RUN... (ids, prefixes or names) or --worse-than PCT")
         _set(runs, True)
 
     @app.command("unarchive")
     @handles_errors
-    def unarchive(runs: list[str] = RUNS) -> None:
+    def unarchive(
+        runs: Annotated[list[str], typer.Argument(metavar="RUN...", help=RUNS_HELP)],
+    ) -> None:
         """Bring archived runs back."""
         _set(runs, False)
