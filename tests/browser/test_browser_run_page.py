@@ -86,6 +86,13 @@ def test_step_advances_without_a_reload(server: Server, ui: Page) -> None:
     # Every chart took the new points: hovering a chart's right edge reads the last step.
     for chart in ("loss", "lr", "grad_norm", "tokens"):
         assert _x_at_right_edge(ui, chart) == "40", f"chart {chart} did not take the new points"
+    run.log_text("samples", "first live sample", step=40)
+    run.log({"train/loss": _loss(41)}, step=41)
+    expect(ui.get_by_text("first live sample")).to_be_visible(timeout=5000)
+    run.log_text("samples", "second live sample", step=41)
+    run.log({"train/loss": _loss(42)}, step=42)
+    expect(ui.get_by_text("second live sample")).to_be_visible(timeout=5000)
+    expect(ui.locator('[data-text-key="samples"] li')).to_have_count(2)
     shot(ui, "run_page_live")
     run.finish()
 

@@ -193,10 +193,32 @@ export function RunPage({ id }: { id: string }) {
     }
   };
 
-  const loadExtras = async () => {
-    const [t, h, a] = await Promise.all([getTexts(id), getHistograms(id), getArtifacts(id)]);
-    setTexts(t);
-    setHists(h);
+  const texts_ = useRef<TextOut[]>([]);
+  const histsAt = useRef(0);
+
+  /** Texts are fetched incrementally (since the last step held, one step back so a key logged
+   * at that step in a later flush is not missed); histograms, which have no `since`, at most
+   * every 10 s while live; artifacts (a short list) each time. */
+  const loadExtras = async (live = false) => {
+    const held = texts_.current;
+    const since = live && held.length ? Math.max(...held.map((t) => t.step)) - 1 : undefined;
+    const wantHists = !live || Date.now() - histsAt.current > 10_000;
+    const [t, h, a] = await Promise.all([
+      getTexts(id, since),
+      wantHists ? getHistograms(id) : Promise.resolve(null),
+      getArtifacts(id),
+    ]);
+    if (since === undefined) texts_.current = t;
+    else {
+      const seen = new Set(held.map((x) => `${x.key}\u0000${x.step}\u0000${x.wall_time}`));
+      const fresh = t.filter((x) => !seen.has(`${x.key}\u0000${x.step}\u0000${x.wall_time}`));
+      if (fresh.length) texts_.current = [...held, ...fresh];
+    }
+    setTexts(texts_.current);
+    if (h) {
+      histsAt.current = Date.now();
+      setHists(h);
+    }
     setArtifacts(a);
   };
 
@@ -215,6 +237,7 @@ export function RunPage({ id }: { id: string }) {
   }, [id, xAxis]);
 
   useEffect(() => {
+    texts_.current = [];
     loadExtras().catch((e) => console.warn("trainboard: texts/histograms/artifacts", e));
   }, [id]);
 
@@ -250,7 +273,7 @@ export function RunPage({ id }: { id: string }) {
       }
       await Promise.all(jobs);
     }, 20);
-    const extras = coalesce(loadExtras, 2000);
+    const extras = coalesce(() => loadExtras(true), 2000);
     const offPoints = subscribe("points", (data) => {
       const ev = asPointsEvent(data);
       if (!ev || ev.run !== id) return;
