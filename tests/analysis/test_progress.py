@@ -9,10 +9,12 @@ from trainboard.analysis.progress import (
     eval_loss_key,
     grad_norm_key,
     loss_key,
+    progress_for,
     progress_from_summary,
+    read_tail,
     smoothed_rate,
 )
-from trainboard.store.base import MetricSummary, RunRecord
+from trainboard.store.base import MetricSummary, PointBatch, RunRecord, Store
 
 T0 = 1_700_000_000.0
 
@@ -166,3 +168,35 @@ def test_progress_from_summary_alone() -> None:
     # steps: first ≈ 100 / 10 = 10, so 90 steps in 45 s; tokens: 92,160 in 45 s
     assert p.steps_per_s == 2.0 and p.tokens_per_s == 2048.0
     assert p.eta_s == 450.0 and p.percent == 10.0 and p.loss == 1.5
+
+
+def test_progress_for_reads_only_the_tail(store: Store) -> None:
+    # 5,000 steps at 2 steps/s, a point every step; total 10,000
+    run = store.create_run(
+        RunRecord(
+            id="0123456789ab",
+            project="p",
+            name="r",
+            created_at=T0 - 10,
+            total_steps=10_000,
+            status="finished",
+            finished_at=T0 + 2500,
+        )  # fmt: skip
+    )
+    steps = np.arange(1, 5001)
+    times = T0 + steps / 2.0
+    store.write_points(
+        run.id,
+        {
+            "train/loss": PointBatch.of(steps, times, 3.0 - steps / 5000),
+            "tokens": PointBatch.of(steps, times, steps * 1024.0),
+        },
+    )
+    stored = store.get_run(run.id)
+    tail = read_tail(store, stored, "train/loss", 400)
+    assert tail is not None and 100 <= len(tail[0]) <= 1600 and tail[0][-1] == 5000
+    p = progress_for(store, stored, now=T0 + 9999)
+    assert p.step == 5000 and p.percent == 50.0 and p.eta_s == 0.0  # finished
+    assert p.steps_per_s is not None and abs(p.steps_per_s - 2.0) < 1e-9
+    assert p.tokens_per_s is not None and abs(p.tokens_per_s - 2048.0) < 1e-6
+    assert p.elapsed_s == 2510.0 and p.loss == 2.0 and p.tokens == 5000 * 1024
