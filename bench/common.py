@@ -106,12 +106,15 @@ def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> tuple[flo
     return statistics.median(times) * 1000, result
 
 
-def series_batch(key: str, start: int, n: int, t0: float = 1.7e9) -> PointBatch:
-    """n points of `key` from step `start`, with the same values the anchors log."""
+def series_batch(key: str, start: int, n: int, t0: float = 1.7e9, salt: int = 0) -> PointBatch:
+    """n points of `key` from step `start`, with the same values the anchors log (`salt` > 0
+    makes a different run: other noise, a loss offset, so comparisons have a winner)."""
     steps = np.arange(start, start + n, dtype=np.int64)
-    rng = np.random.default_rng(zlib.crc32(key.encode()) + start)
+    rng = np.random.default_rng(zlib.crc32(key.encode()) + start + 7919 * salt)
     if key == "train/loss":
-        vals = 2.5 * np.exp(-steps / 200_000) + 0.3 + rng.normal(0, 0.02, n)
+        vals = 2.5 * np.exp(-steps / 200_000) + 0.3 + 0.01 * salt + rng.normal(0, 0.02, n)
+    elif key == "eval/loss":
+        vals = 2.5 * np.exp(-steps / 150_000) + 0.35 + 0.013 * salt + rng.normal(0, 0.01, n)
     elif key == "lr":
         vals = 3e-5 * 0.5 * (1 + np.cos(np.pi * (steps % 1_000_000) / 1_000_000))
     elif key == "tokens":
@@ -132,6 +135,7 @@ def seed_run(
     name: str | None = None,
     model: str | None = "bench/model",
     project: str = "bench",
+    salt: int = 0,
 ) -> None:
     """A finished run with `points` points of each key, written through the store."""
     now = time.time()
@@ -143,13 +147,13 @@ def seed_run(
             model=model,
             status="finished",
             total_steps=points,
-            created_at=now,
+            created_at=now - points * 0.05,  # the run took as long as its points' wall times
             finished_at=now,
         )
     )
     for start in range(0, points, chunk):
         n = min(chunk, points - start)
-        store.write_points(run_id, {k: series_batch(k, start, n) for k in keys})
+        store.write_points(run_id, {k: series_batch(k, start, n, salt=salt) for k in keys})
 
 
 def workload_main(workloads: dict[str, Callable[[Path, bool], dict[str, Any]]]) -> None:

@@ -53,7 +53,14 @@ GROUPS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
     "api": ([("tb_api", "series")], "serve"),
     "runs": ([("tb_api", "runs_list")], None),
     "compare": ([("tb_api", "compare")], None),
-    "browser": ([("tb_browser", "log_to_pixels"), ("tb_browser", "first_paint")], None),
+    "browser": (
+        [
+            ("tb_browser", "log_to_pixels"),
+            ("tb_browser", "first_paint"),
+            ("tb_browser", "compare_paint"),
+        ],
+        None,
+    ),
     "loss": ([("tb_loss", "sigkill"), ("tb_loss", "outage")], None),
 }
 
@@ -207,6 +214,13 @@ ROWS = [
         ("tb_browser.first_paint", "paint_median_ms"),
         None,
         lambda v: v <= 1500,
+    ),
+    Row(
+        "Compare page first paint, 10 runs × 100,000 points",
+        "—",
+        "ms",
+        "lower",
+        ("tb_browser.compare_paint", "compare_paint_ms"),
     ),
     Row(
         "SIGKILL: age of the oldest lost point at the kill",

@@ -104,7 +104,14 @@ def compare(d: Path, quick: bool) -> dict[str, Any]:
             ids[label] = []
             for r in range(runs):
                 rid = f"{label[:2].replace('x', '')}{r:010x}"[:12].rjust(12, "0")
-                seed_run(store, rid, points=points, keys=(*KEYS, "eval/loss"), name=f"{label}-{r}")
+                seed_run(
+                    store,
+                    rid,
+                    points=points,
+                    keys=(*KEYS, "eval/loss"),
+                    name=f"{label}-{r}",
+                    salt=r + 1,
+                )
                 ids[label].append(rid)
     log(f"trainboard: seeded compare runs {shapes}")
     out: dict[str, Any] = {"compare_points_per_metric": {k: v[1] for k, v in shapes.items()}}

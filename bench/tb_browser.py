@@ -136,5 +136,59 @@ def first_paint(d: Path, quick: bool) -> dict[str, Any]:
     }
 
 
+_COMPARE_DRAWN = """() => {
+    const cards = document.querySelectorAll('.compare-charts .chart');
+    if (!cards.length || !document.querySelector('[data-testid=compare-table]')) return false;
+    let drawn = 0;
+    for (const card of cards) {
+        const cv = card.querySelector('canvas');
+        if (!cv || !cv.width || !cv.height) continue;
+        const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+        let px = 0;
+        for (let i = 3; i < d.length; i += 64) if (d[i] > 0 && ++px > 50) break;
+        if (px > 50) drawn++;
+    }
+    return drawn === cards.length ? drawn : false;
+}"""
+
+
+def compare_paint(d: Path, quick: bool) -> dict[str, Any]:
+    """The Compare page for 10 runs x 100,000 points (issue #4): navigation until the table is
+    there and every overlaid chart has drawn."""
+    n = 20_000 if quick else 100_000
+    url = f"sqlite:///{d / 'compare.db'}"
+    ids = [f"{r:012x}" for r in range(1, 11)]
+    with open_store(url) as store:
+        for r, rid in enumerate(ids):
+            seed_run(
+                store, rid, points=n, keys=(*CHART_KEYS[:4], "eval/loss"), name=f"cmp-{r}", salt=r
+            )
+    trials = 3 if quick else 7
+    times = []
+    charts = 0
+    with server(url, d / "server.log") as base, _browser() as b:
+        for k in range(trials + 1):
+            ctx = b.new_context(viewport={"width": 1400, "height": 1800})
+            page = ctx.new_page()
+            t0 = time.perf_counter()
+            page.goto(f"{base}/compare?runs={','.join(ids)}")
+            charts = int(
+                page.wait_for_function(_COMPARE_DRAWN, polling=25, timeout=60_000).json_value()
+            )
+            dt = time.perf_counter() - t0
+            if k == trials:
+                page.screenshot(path=str(d / "compare_paint.png"), full_page=True)
+            ctx.close()
+            if k:
+                times.append(dt)
+    return {
+        "compare_paint_ms": statistics.median(times) * 1000,
+        "compare_paint_points": n,
+        "compare_paint_charts": charts,
+    }
+
+
 if __name__ == "__main__":
-    workload_main({"log_to_pixels": log_to_pixels, "first_paint": first_paint})
+    workload_main(
+        {"log_to_pixels": log_to_pixels, "first_paint": first_paint, "compare_paint": compare_paint}
+    )
