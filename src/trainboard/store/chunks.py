@@ -123,9 +123,14 @@ def _unpack_ints(
     if n == 0:
         return offset
     if width == 0:
-        with np.errstate(over="ignore"):
-            np.multiply(np.arange(n, dtype=np.int64), stride, out=out)
-            out += first
+        if stride == 0:
+            out.fill(first)
+        elif -(2**62) < first < 2**62 and -(2**62) < first + stride * n < 2**62:
+            out[:] = np.arange(first, first + stride * n, stride, dtype=np.int64)[:n]
+        else:  # near the int64 limits: wrap like the deltas did
+            with np.errstate(over="ignore"):
+                np.multiply(np.arange(n, dtype=np.int64), stride, out=out)
+                out += first
         return offset
     out[0] = first
     out[1:] = _unshuffle(buf, offset, n - 1, _DTYPE_OF_WIDTH[width])
