@@ -128,7 +128,9 @@ export function HistogramStrip({ name, hists }: { name: string; hists: Histogram
   return (
     <div class="hist card">
       <div class="hist-head">
-        <span class="chart-title">{name}</span>
+        <span class="chart-title" title={name}>
+          {name}
+        </span>
         <span class="muted num">
           step {int(cur?.step)} · n={int(cur?.count)} · [{general(prepared.lo)}, {general(prepared.hi)}]
         </span>
