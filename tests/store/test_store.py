@@ -198,6 +198,9 @@ def test_list_runs_filters_and_paging(store: Store) -> None:
     ]
     assert store.count_runs(RunQuery(search="X%")) == 12
     assert store.count_runs(RunQuery(search="_y")) == 0
+    make_run(store, "unicode00000", name="Über-Straße run", created_at=T0 + 20)
+    assert store.count_runs(RunQuery(search="über-str")) == 1
+    assert [r.id for r in store.list_runs(RunQuery(search="ÜBER"))] == ["unicode00000"]
 
 
 def test_archive_and_list(store: Store) -> None:

@@ -511,6 +511,10 @@ class SQLStore(Store):
     def _is_transient(self, exc: DBAPIError) -> bool:
         return False
 
+    def _lower(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        """Unicode lower-casing in SQL, the same as Python's str.lower() (for `search`)."""
+        return sa.func.lower(column)
+
     # runs -----------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
         if not isinstance(run.id, str) or not 0 < len(run.id) <= 64:
@@ -578,7 +582,7 @@ class SQLStore(Store):
             w.append(runs.c.tags.like(pattern, escape="\\"))
         if query.search:
             pattern = "%" + _escape_like(query.search.lower()) + "%"
-            w.append(sa.func.lower(runs.c.name).like(pattern, escape="\\"))
+            w.append(self._lower(runs.c.name).like(pattern, escape="\\"))
         return w
 
     def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:

@@ -47,6 +47,12 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
             delay = min(delay * 2, 0.25)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # SQLite's lower() folds ASCII only; search must match "Über" as PostgreSQL does
+    dbapi_conn.create_function("tb_lower", 1, _lower, deterministic=True)
+
+
+def _lower(s: str | None) -> str | None:
+    return s.lower() if isinstance(s, str) else s
 
 
 def _on_begin(conn: Connection) -> None:
@@ -74,6 +80,9 @@ class SQLiteStore(SQLStore):
 
     def _before_write(self, conn: Connection) -> None:
         conn.info[_BEGIN] = "BEGIN IMMEDIATE"
+
+    def _lower(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        return sa.func.tb_lower(column, type_=sa.String())
 
     def _is_transient(self, exc: DBAPIError) -> bool:
         msg = str(exc.orig).lower()
