@@ -70,3 +70,13 @@ def test_reopen_is_a_no_op(store_url: str) -> None:
             assert [r[0] for r in rows] == [head_revision()]
     finally:
         engine.dispose()
+
+
+def test_sqlite_path_with_tilde_and_missing_folders(tmp_path: object, monkeypatch: object) -> None:
+    import pathlib
+
+    home = pathlib.Path(str(tmp_path))
+    monkeypatch.setenv("HOME", str(home))  # type: ignore[attr-defined]
+    with open_store("sqlite:///~/deep/er/runs.db") as store:
+        assert store.count_runs() == 0
+    assert (home / "deep" / "er" / "runs.db").is_file()

@@ -71,8 +71,9 @@ class SQLiteStore(SQLStore):
         if path in ("", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, **kwargs)
+            path = str(Path(path).expanduser())  # TRAINBOARD_DB=sqlite:///~/runs.db
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(f"sqlite:///{path}", **kwargs)
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
         self.path = None if path in ("", ":memory:") else Path(path).expanduser()
