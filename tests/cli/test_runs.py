@@ -134,29 +134,9 @@ def test_delete_yes(invoke: Invoke, cli_store: Store, known_run: RunRecord) -> N
     assert _ids(invoke, "--all") == []
 
 
-def test_archive_worse_than(invoke: Invoke, cli_store: Store) -> None:
-    from trainboard.store.base import PointBatch
-
-    for i, (rid, best) in enumerate([("a1", 1.0), ("a2", 1.2), ("a3", 1.5)]):
-        make_run(cli_store, f"{rid}0000000000", f"run-{rid}", model="m", created_at=T0 + i)
-        cli_store.write_points(
-            f"{rid}0000000000", {"eval/loss": PointBatch.of([1, 2], [T0, T0 + 1], [2.0, best])}
-        )
-    make_run(cli_store, "b10000000000", "other-model", model="x")
-    r = invoke("archive", "--worse-than", "25%", "--model", "m")
-    assert r.exit_code == 0, r.output
-    lines = r.stdout.splitlines()
-    assert lines[0].split() == [
-        "run-a3", "(a30000000000)", "eval/loss", "1.5000", "+50.0%", "vs", "best", "(a10000000000)"
-    ]  # fmt: skip
-    assert lines[1] == "would archive 1 run; run again with --yes to archive them"
-    assert len(_ids(invoke)) == 4
-    r = invoke("archive", "--worse-than", "15", "--model", "m", "--yes")
-    assert r.exit_code == 0
-    assert r.stdout.splitlines()[-1] == (
-        "archived 2 runs: run-a3 (a30000000000), run-a2 (a20000000000)"
-    )
-    assert sorted(_ids(invoke)) == ["a10000000000", "b10000000000"]
-    assert invoke("archive", "--worse-than", "lots").exit_code == 2
-    r = invoke("archive")
-    assert r.exit_code == 2 and "archive needs RUN..." in r.stderr
+def test_names_print_as_written(invoke: Invoke, cli_store: Store) -> None:
+    make_run(cli_store, "abcd00000001", "[red]evil[/red]")
+    r = invoke("archive", "abcd")
+    assert r.stdout == "archived 1 run: [red]evil[/red] (abcd00000001)\n"
+    assert invoke("show", "[bold]nope").stderr == "error: no run with id '[bold]nope'\n"
+    assert "[red]evil[/red]" in invoke("ls", "--all").stdout

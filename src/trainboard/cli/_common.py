@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from trainboard.errors import RunNotFoundError, TrainboardError, UsageError
 from trainboard.store.base import RunQuery, RunRecord, Store
@@ -25,20 +26,21 @@ EXIT_USAGE = 2  # bad arguments (click uses 2 as well)
 
 def console() -> Console:
     """A console on the current stdout (CliRunner swaps sys.stdout per invocation). Piped
-    output gets 160 columns rather than rich's 80, so tables stay one row per run."""
-    c = Console(file=sys.stdout, highlight=False)
+    output gets 160 columns rather than rich's 80, so tables stay one row per run. Markup is
+    off: run names like "[red]x" are user text and print as written (style with Text)."""
+    c = Console(file=sys.stdout, highlight=False, markup=False)
     if not c.is_terminal and "COLUMNS" not in os.environ:
-        c = Console(file=sys.stdout, highlight=False, width=160)
+        c = Console(file=sys.stdout, highlight=False, markup=False, width=160)
     return c
 
 
 def err_console() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)  # messages never wrap
+    return Console(file=sys.stderr, highlight=False, markup=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_NOT_FOUND) -> typer.Exit:
     """Print `message` on stderr and return the Exit to raise."""
-    err_console().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err_console().print(Text.assemble(("error:", "bold red"), " ", message))
     return typer.Exit(code)
 
 

@@ -2,8 +2,8 @@
 (archived is a flag, not a status; nothing is deleted).
 
 `archive --worse-than 25% [--model M] [--metric K]` picks the losers itself: runs more than
-that much worse than the best run of their model group (analysis.compare decides). It prints
-what it would archive and does it only with --yes."""
+that much worse than the best run of their model group (cli/compare.py's archive_worse_than,
+over analysis.compare). It prints what it would archive and does it only with --yes."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typing import Annotated
 
 import typer
 
-from trainboard.analysis import format as fmt
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
 from trainboard.errors import UsageError
-from trainboard.store.base import RunQuery, RunRecord, Store
+from trainboard.store.base import RunRecord
 
 RUNS_HELP = "Run ids, id prefixes or names."
 WORSE_HELP = "Archive runs this much worse than their model group's best, e.g. 25%."
@@ -39,38 +38,6 @@ def _set(refs: list[str], archived: bool) -> None:
     console().print(f"{verb} {_plural(len(runs))}: {_names(runs)}")
 
 
-def parse_pct(text: str) -> float:
-    """ "25%", "25" -> 25.0."""
-    try:
-        return float(text.strip().removesuffix("%"))
-    except ValueError:
-        raise UsageError(f"--worse-than must be a percentage like 25%, got {text!r}") from None
-
-
-def _archive_losers(
-    store: Store, threshold: float, model: str | None, metric: str | None, yes: bool
-) -> None:
-    from trainboard.analysis.compare import runs_worse_than
-
-    runs = store.list_runs(RunQuery(model=model))
-    losers = runs_worse_than(runs, threshold, model=model, metric=metric)
-    out = console()
-    if not losers:
-        scope = f" of model {model}" if model else ""
-        out.print(f"no runs{scope} are more than {threshold:g}% worse than their group's best")
-        return
-    for run, rank in losers:
-        out.print(
-            f"  {run.name} ({run.id})  {rank.metric} {fmt.number(rank.best_value)}  "
-            f"+{rank.delta_pct:.1f}% vs best ({rank.best_run})"
-        )
-    if not yes:
-        out.print(f"would archive {_plural(len(losers))}; run again with --yes to archive them")
-        return
-    store.set_archived([r.id for r, _ in losers], True)
-    out.print(f"archived {_plural(len(losers))}: {_names([r for r, _ in losers])}")
-
-
 def register(app: typer.Typer) -> None:
     @app.command("archive")
     @handles_errors
@@ -83,13 +50,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:  # fmt: skip
         """Archive runs: hidden from `ls` and the Runs page unless asked for."""
         if worse_than is not None:
+            from trainboard.cli.compare import archive_worse_than  # the COMPARE engineer's (#4)
+
             if runs:
-                raise UsageError("give RUN... or --worse-than, not both")
-            with open_cli_store() as store:
-                _archive_losers(store, parse_pct(worse_than), model, metric, yes)
+                raise UsageError("archive: give RUN... or --worse-than, not both")
+            archive_worse_than(worse_than, model, metric, yes)
             return
         if not runs:
-            raise UsageError("archive needs RUN... (ids, prefixes or names) or --worse-than PCT")
+            raise UsageError("archive: give RUN... (or --worse-than PCT)")
         _set(runs, True)
 
     @app.command("unarchive")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from rich.text import Text
+
 from trainboard.analysis import format as fmt
 from trainboard.demo.dashboard import Dashboard, free_port
 from trainboard.demo.train import DemoConfig
@@ -29,7 +31,7 @@ def run_demo(
         try:
             dash.start()
         except RuntimeError as e:
-            err_console().print(f"[yellow]no dashboard:[/] {e}")
+            err_console().print(Text.assemble(("no dashboard: ", "yellow"), str(e)))
             dash = None
 
     viewer: threading.Thread | None = None
@@ -44,7 +46,7 @@ def run_demo(
             f"steps (run {run_id})"
         )
         if dash is not None:
-            out.print(f"dashboard: [bold]{dash.url}/runs/{run_id}[/]")
+            out.print(Text.assemble("dashboard: ", (f"{dash.url}/runs/{run_id}", "bold")))
 
         def view() -> None:
             with open_cli_store() as store:
