@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("last_time", F64, nullable=False),
         sa.Column("tail_seq", sa.Integer, nullable=False),
         sa.Column("tail_n", sa.Integer, nullable=False),
+        sa.Column("packed", sa.LargeBinary, nullable=False),
     )
     op.create_table(
         "texts",
