@@ -1,6 +1,6 @@
 """TensorBoard anchor: torch.utils.tensorboard.SummaryWriter to write, EventAccumulator to read.
 
-Run with the project venv's python (it has torch and tensorboard); see bench/README in RESULTS.md.
+Run with the project venv's python (it has torch and the same tensorboard pin as the anchors).
 """
 
 from __future__ import annotations
