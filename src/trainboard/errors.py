@@ -12,8 +12,6 @@
 
     TrainboardWarning(UserWarning)    a background problem (store unreachable, retrying)
 
-    TrainboardWarning(UserWarning)    a background problem (store unreachable, retrying)
-
 `log()` type errors are plain `TypeError`/`ValueError` (what Python users expect from a bad
 argument); their messages follow the same "what, expected, got" shape.
 
@@ -92,11 +90,6 @@ class MissingExtraError(TrainboardError, ImportError):
         super().__init__(
             f"{feature} needs {package}, which is not installed: pip install 'trainboard[{extra}]'"
         )
-
-
-class TrainboardWarning(UserWarning):
-    """Something went wrong off the training thread (the store was unreachable, a write was
-    retried); training goes on and nothing is lost unless the warning says so."""
 
 
 class TrainboardWarning(UserWarning):

@@ -4,21 +4,15 @@ a subprocess runner for `python -m trainboard`, and a run with known points."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from cli_support import T0, Invoke, make_run
 from click.testing import Result
 from typer.testing import CliRunner
 
 from trainboard.cli import app
 from trainboard.store.base import PointBatch, RunRecord, Store, open_store
-
-T0 = 1_700_000_000.0
-
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
@@ -42,15 +36,6 @@ def cli_store(tb_home: str) -> Iterator[Store]:
         s.close()
 
 
-def make_run(store: Store, run_id: str, name: str, **kw: object) -> RunRecord:
-    fields: dict[str, object] = {
-        "id": run_id, "project": "proj", "name": name, "model": "tiny", "status": "finished",
-        "created_at": T0, "finished_at": T0 + 3725.0, "total_steps": 2,
-    }  # fmt: skip
-    fields.update(kw)
-    return store.create_run(RunRecord(**fields))  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def known_run(cli_store: Store) -> RunRecord:
     """train/loss at steps 0,1,2 = 2.5, NaN, 2.0; lr at 0,2 = 0.1, 0.05; val/loss at 2 = inf."""
@@ -64,17 +49,3 @@ def known_run(cli_store: Store) -> RunRecord:
         },
     )
     return cli_store.get_run(run.id)
-
-
-def python_m(*args: str, env_home: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`python -m trainboard ARGS` in a real child process on the tb_home store."""
-    env = dict(os.environ, TRAINBOARD_HOME=env_home, TRAINBOARD_SYSTEM_INTERVAL="0")
-    env.pop("TRAINBOARD_DB", None)
-    env.pop("TRAINBOARD_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "trainboard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )

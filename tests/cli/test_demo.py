@@ -3,7 +3,7 @@ metric, text samples and histograms the demo promises."""
 
 from __future__ import annotations
 
-from conftest import python_m
+from cli_support import python_m
 
 from trainboard.store.base import RunQuery, open_store
 

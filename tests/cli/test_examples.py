@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Invoke, python_m
+from cli_support import Invoke, python_m
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import T0, Invoke
+from cli_support import T0, Invoke
 
 from trainboard.store.base import RunRecord
 
@@ -37,7 +37,7 @@ def test_export_json_exact(invoke: Invoke, known_run: RunRecord, tmp_path: Path)
 
 
 def test_export_run_without_points(invoke: Invoke, cli_store: object) -> None:
-    from conftest import make_run
+    from cli_support import make_run
 
     make_run(cli_store, "bbbb00000001", "empty")  # type: ignore[arg-type]
     assert invoke("export", "empty").stdout == "step\n"

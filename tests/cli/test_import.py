@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Invoke
+from cli_support import Invoke
 
 from trainboard.errors import ImportFormatError
 from trainboard.integrations.jsonl import parse_jsonl

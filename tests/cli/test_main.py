@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from conftest import python_m
+from cli_support import python_m
 
 import trainboard
 from trainboard.demo.dashboard import Dashboard, free_port

@@ -7,7 +7,7 @@ import os
 import socket
 
 import pytest
-from conftest import T0, Invoke, make_run
+from cli_support import T0, Invoke, make_run
 
 from trainboard.errors import RunNotFoundError
 from trainboard.store.base import RunQuery, RunRecord, Store

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from conftest import Invoke, make_run
+from cli_support import Invoke, make_run
 
 from trainboard.store.base import PointBatch, RunRecord, Store, open_store
 
