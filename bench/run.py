@@ -42,6 +42,7 @@ ANCHOR_WORKLOADS = {
     "ingest": ANCHORS,
     "read": ("tensorboard", "mlflow", "trackio", "aim"),
     "serve": ("tensorboard", "mlflow"),  # trackio's and Aim's servers were not measured
+    "kill": ("tensorboard", "mlflow", "trackio", "aim"),  # wandb offline: no reader
 }
 
 # Groups a user can pick with --only: each runs trainboard's workloads and the anchors' named.
@@ -61,7 +62,7 @@ GROUPS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
         ],
         None,
     ),
-    "loss": ([("tb_loss", "sigkill"), ("tb_loss", "outage")], None),
+    "loss": ([("tb_loss", "sigkill"), ("tb_loss", "outage")], "kill"),
 }
 
 
@@ -228,8 +229,16 @@ ROWS = [
         "s",
         "lower",
         ("tb_loss.sigkill", "kill_oldest_lost_s"),
-        None,
+        ("kill", "kill_oldest_lost_s"),
         lambda v: v <= 1.0,
+    ),
+    Row(
+        "SIGKILL: logged points lost, all trials together",
+        "—",
+        "pts",
+        "lower",
+        ("tb_loss.sigkill", "kill_lost_points"),
+        ("kill", "kill_lost_points"),
     ),
     Row(
         "remote server down: points lost",
@@ -327,6 +336,11 @@ def build_table(results: dict[str, Any], anchors: tuple[str, ...]) -> list[list[
     head = ["what", "target", "trainboard", *(ANCHOR_NAMES[a] for a in anchors)]
     table = [head + ["vs best anchor", "pass"]]
     for row in ROWS:
+        ran = row.tb[0] in results["trainboard"] or (
+            row.anchor and any(k.endswith("." + row.anchor[0]) for k in results["anchors"])
+        )
+        if not ran:  # a group left out with --only
+            continue
         tb = results["trainboard"].get(row.tb[0], {})
         v = tb.get(row.tb[1])
         if "error" in tb or v is None:
@@ -347,15 +361,24 @@ def build_table(results: dict[str, Any], anchors: tuple[str, ...]) -> list[list[
                 continue
             av, text = _anchor_value(row, res)
             cells.append(text)
-            if av is not None and av > 0 and "†" not in text:  # fewer runs: not comparable
+            if av is not None and "†" not in text:  # fewer runs: not comparable
                 if best is None or (av < best if row.better == "lower" else av > best):
                     best = av
-        ratio = "—"
-        if best is not None and v is not None and float(v) > 0:
-            x = best / float(v) if row.better == "lower" else float(v) / best
-            ratio = f"{x:,.1f}× better" if x >= 1 else f"{1 / x:,.1f}× worse"
-        table.append([row.label, row.target, cell, *cells, ratio, verdict])
+        table.append([row.label, row.target, cell, *cells, _ratio(v, best, row.better), verdict])
     return table
+
+
+def _ratio(v: float | None, best: float | None, better: str) -> str:
+    """How many times better (or worse) trainboard's figure is than the best anchor's."""
+    if best is None or v is None:
+        return "—"
+    v = float(v)
+    if v == best:
+        return "same"
+    if v == 0 or best == 0:  # e.g. points lost: a ratio to zero means nothing
+        return "better" if (v < best) == (better == "lower") else "worse"
+    x = best / v if better == "lower" else v / best
+    return f"{x:,.1f}× better" if x >= 1 else f"{1 / x:,.1f}× worse"
 
 
 def render(table: list[list[str]]) -> str:

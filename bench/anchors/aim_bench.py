@@ -8,7 +8,9 @@ from typing import Any
 
 from _common import (
     READ_KEY,
+    child_loop,
     dir_bytes,
+    kill_test,
     log,
     main,
     median_call_us,
@@ -83,13 +85,64 @@ def read(d: Path, quick: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     repo = Repo.from_path(str(d / "read"))
     got = 0
-    for metric in repo.query_metrics(f"metric.name == '{READ_KEY}'"):
-        steps, vals = metric.values.sparse_numpy()
+    for metric in list(repo.query_metrics(f"metric.name == '{READ_KEY}'")):
+        steps, (vals, _epochs, _times) = metric.data.numpy()
         got += len(vals)
     dt = time.perf_counter() - t0
     assert got == n, (got, n)
-    return {"read_whole_ms": dt * 1000, "read_points": n, "how": "Repo.query_metrics"}
+    return {
+        "read_whole_ms": dt * 1000,
+        "read_points": n,
+        "how": "Repo.query_metrics + data.numpy()",
+    }
+
+
+def _child(d: Path, quick: bool) -> dict[str, Any]:
+    run = _run(d / "repo")
+    child_loop(lambda i, p: run.track(p, step=i))
+    return {}
+
+
+def _stored(d: Path, quick: bool) -> dict[str, Any]:
+    """Steps of READ_KEY in the repo under d (what Aim's UI would show), in a fresh process."""
+    from aim import Repo
+    from aim.sdk.index_manager import RepoIndexManager
+
+    repo = Repo.from_path(str(d / "repo"))
+    for h in repo.list_all_runs():
+        RepoIndexManager.get_index_manager(repo).index(h)
+    repo = Repo.from_path(str(d / "repo"))
+    steps: set[int] = set()
+    for metric in list(repo.query_metrics(f"metric.name == '{READ_KEY}'")):
+        steps.update(int(s) for s in metric.data.numpy()[0])
+    return {"steps": sorted(steps)}
+
+
+def kill(d: Path, quick: bool) -> dict[str, Any]:
+    def stored(cd: Path) -> set[int]:
+        import json
+        import subprocess
+        import sys
+
+        out = subprocess.run(
+            [sys.executable, __file__, "_stored", "--dir", str(cd)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return set(json.loads(out.strip().splitlines()[-1])["steps"])
+
+    return kill_test(__file__, d, stored, quick)
 
 
 if __name__ == "__main__":
-    main({"log_cost": log_cost, "ingest": ingest, "read": read})
+    main(
+        {
+            "log_cost": log_cost,
+            "ingest": ingest,
+            "read": read,
+            "_child": _child,
+            "_stored": _stored,
+            "kill": kill,
+        }
+    )

@@ -13,10 +13,12 @@ from typing import Any
 
 from _common import (
     READ_KEY,
+    child_loop,
     dir_bytes,
     emit,
     free_port,
     http_json,
+    kill_test,
     log,
     main,
     median_call_us,
@@ -222,5 +224,34 @@ def serve(d: Path, quick: bool) -> dict[str, Any]:
     }
 
 
+def _child(d: Path, quick: bool) -> dict[str, Any]:
+    mlflow = _mlflow(d)
+    mlflow.start_run(run_name="kill")
+    child_loop(lambda i, p: mlflow.log_metrics(p, step=i))  # the default: synchronous
+    return {}
+
+
+def kill(d: Path, quick: bool) -> dict[str, Any]:
+    from mlflow.tracking import MlflowClient
+
+    def stored(cd: Path) -> set[int]:
+        mlflow = _mlflow(cd)
+        exp = mlflow.get_experiment_by_name("bench").experiment_id
+        client = MlflowClient()
+        run = client.search_runs([exp])[0].info.run_id
+        return {m.step for m in client.get_metric_history(run, READ_KEY)}
+
+    return kill_test(__file__, d, stored, quick)
+
+
 if __name__ == "__main__":
-    main({"log_cost": log_cost, "ingest": ingest, "read": read, "serve": serve})
+    main(
+        {
+            "log_cost": log_cost,
+            "ingest": ingest,
+            "read": read,
+            "serve": serve,
+            "_child": _child,
+            "kill": kill,
+        }
+    )

@@ -12,9 +12,11 @@ from typing import Any
 
 from _common import (
     READ_KEY,
+    child_loop,
     dir_bytes,
     free_port,
     http_json,
+    kill_test,
     log,
     main,
     median_call_us,
@@ -158,5 +160,38 @@ def serve(d: Path, quick: bool) -> dict[str, Any]:
     }
 
 
+def _child(d: Path, quick: bool) -> dict[str, Any]:
+    w = _writer(d / "logs")  # SummaryWriter defaults: max_queue=10, flush_secs=120
+
+    def step(i: int, p: dict[str, float]) -> None:
+        for k, v in p.items():
+            w.add_scalar(k, v, i)
+
+    child_loop(step)
+    return {}
+
+
+def kill(d: Path, quick: bool) -> dict[str, Any]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def stored(cd: Path) -> set[int]:
+        acc = EventAccumulator(str(cd / "logs"), size_guidance={"scalars": 0})
+        acc.Reload()
+        if READ_KEY not in acc.Tags()["scalars"]:
+            return set()
+        return {e.step for e in acc.Scalars(READ_KEY)}
+
+    return kill_test(__file__, d, stored, quick)
+
+
 if __name__ == "__main__":
-    main({"log_cost": log_cost, "ingest": ingest, "read": read, "serve": serve})
+    main(
+        {
+            "log_cost": log_cost,
+            "ingest": ingest,
+            "read": read,
+            "serve": serve,
+            "_child": _child,
+            "kill": kill,
+        }
+    )

@@ -3,6 +3,7 @@ own SQLiteStorage.get_metric_values (whole, and with max_points=2000 evenly subs
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 
 from _common import (
     READ_KEY,
+    child_loop,
     dir_bytes,
+    kill_test,
     log,
     main,
     median_call_us,
@@ -94,5 +97,32 @@ def read(d: Path, quick: bool) -> dict[str, Any]:
     }
 
 
+def _child(d: Path, quick: bool) -> dict[str, Any]:
+    trackio = _trackio(d)
+    trackio.init(project="bench", name="kill", auto_log_cpu=False, auto_log_gpu=False)
+    child_loop(lambda i, p: trackio.log(p, step=i))
+    return {}
+
+
+def kill(d: Path, quick: bool) -> dict[str, Any]:
+    def stored(cd: Path) -> set[int]:
+        import subprocess
+        import sys
+
+        # TRACKIO_DIR is fixed at import: read each trial's folder in a fresh process.
+        code = (
+            "import json;from trackio.sqlite_storage import SQLiteStorage as S;"
+            f"rs = S.get_metric_values('bench', 'kill', '{READ_KEY}');"
+            "print(json.dumps([r['step'] for r in rs]))"
+        )
+        env = dict(os.environ, TRACKIO_DIR=str(cd))
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        return set(json.loads(out.strip().splitlines()[-1]))
+
+    return kill_test(__file__, d, stored, quick)
+
+
 if __name__ == "__main__":
-    main({"log_cost": log_cost, "ingest": ingest, "read": read})
+    main({"log_cost": log_cost, "ingest": ingest, "read": read, "_child": _child, "kill": kill})
