@@ -290,8 +290,12 @@ def test_pages_serve_the_app_for_every_page_path(api: httpx.Client) -> None:
 
 
 def test_exports_are_the_same_bytes_as_the_cli(api: httpx.Client, seeded: Store) -> None:
+    from trainboard.analysis.status import reconcile
     from trainboard.exporting import export_csv, export_json
 
+    # The seeded runs have no heartbeat: the server's poller persists them as crashed at some
+    # moment; do it first so both exports read the same stored row.
+    reconcile(seeded, seeded.list_runs())
     r = api.get(f"/api/v1/runs/{A}/export.json")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert 'filename="lr3e-5-' in r.headers["content-disposition"]

@@ -286,6 +286,9 @@ class Run:
         self._end(status, notes, timeout=_FINISH_TIMEOUT)
 
 
+_CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
+
+
 def _open(url: str, remote: str) -> Store:
     """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL."""
     if remote:
@@ -418,6 +421,9 @@ def _start(
     )
     run = Run(record, store_url=url, writer=writer, last_step=last_step, summary=summary)
     writer.start()
+    # Wait (briefly) until the run is in the store, so `trainboard watch ID` or the dashboard
+    # finds it as soon as init() returns; a store that is down only delays this, never fails it.
+    writer.flush(timeout=_CREATE_WAIT)
     return run
 
 
