@@ -94,7 +94,8 @@ def runs_list(d: Path, quick: bool) -> dict[str, Any]:
 
 
 def compare(d: Path, quick: bool) -> dict[str, Any]:
-    """GET /compare: 5 runs x 1,000,000 points x 4 metrics, and 50 runs x 100,000 points x 4."""
+    """GET /compare: 5 runs x 1,000,000 points x 4 metrics, and 50 runs x 100,000 points x 4;
+    alone (the table) and followed by every run's 4 curves downsampled to 2,000 points."""
     scale = 5 if quick else 1
     shapes = {"5x1M": (5, 1_000_000 // scale), "50x100k": (50, 100_000 // scale)}
     db = d / "compare.db"
@@ -121,6 +122,20 @@ def compare(d: Path, quick: bool) -> dict[str, Any]:
             ms, body = median_ms(lambda url=url: _get(c, url), 3 if quick else 7)
             assert body["best"] in ids[label] and len(body["runs"]) == len(ids[label])
             out[f"compare_{label}_ms"] = ms
+            curves = [
+                f"{base}/api/v1/runs/{rid}/series?keys=eval/loss,train/loss,lr,grad_norm"
+                "&max_points=2000"
+                for rid in ids[label]
+            ]
+
+            def page(url: str = url, curves: list[str] = curves) -> None:
+                """What the Compare page loads: the comparison, then each run's 4 curves
+                (one after another here; the browser fetches them in parallel)."""
+                _get(c, url)
+                for u in curves:
+                    assert len(_get(c, u)["series"]) == 4
+
+            out[f"compare_{label}_curves_ms"], _ = median_ms(page, 3 if quick else 5)
     return out
 
 
