@@ -38,6 +38,7 @@ def ingest(d: Path, quick: bool) -> dict[str, Any]:
     """log() of 4 scalars per step as fast as the caller can, until finish() returns (durable)."""
     data = rows(size("ingest_steps", quick))
     run = _init(d / "ingest", "ingest")
+    base = _db_bytes(d / "ingest")
     t0 = time.perf_counter()
     log = run.log
     for i in range(len(data)):
@@ -50,7 +51,15 @@ def ingest(d: Path, quick: bool) -> dict[str, Any]:
         got = store.get_run(run.id).summary["lr"].count
     points = len(data) * 4
     assert got == len(data), (got, len(data))
-    return {"ingest_pps": points / dt, "ingest_points": points}
+    return {
+        "ingest_pps": points / dt,
+        "ingest_points": points,
+        "bytes_per_point": (_db_bytes(d / "ingest") - base) / points,
+    }
+
+
+def _db_bytes(d: Path) -> int:
+    return sum(p.stat().st_size for p in d.glob("tb.db*"))
 
 
 if __name__ == "__main__":
