@@ -3,6 +3,7 @@ metric, text samples and histograms the demo promises."""
 
 from __future__ import annotations
 
+import pytest
 from cli_support import python_m
 
 from trainboard.store.base import RunQuery, open_store
@@ -32,3 +33,43 @@ def test_demo_twenty_steps(tb_home: str) -> None:
         assert {"weights/embedding", "gradients/embedding", "weights/block0.attn"} <= hists
         assert run.config["max_grad_norm"] == 1.0
     assert f"run {run.name} ({run.id}) finished" in r.stdout
+
+
+def test_demo_keeps_the_dashboard_up_until_ctrl_c(tb_home: str) -> None:
+    """`make demo` at a terminal: after training the dashboard still answers; Ctrl-C ends it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from trainboard.demo.dashboard import free_port
+
+    port = free_port(None)
+    env = dict(os.environ, TRAINBOARD_HOME=tb_home, TRAINBOARD_SYSTEM_INTERVAL="0")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "trainboard", "demo", "--steps", "5", "--port", str(port),
+         "--keep-serving"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    assert child.stdout is not None
+    seen = ""
+    try:
+        deadline = time.monotonic() + 240
+        while "press Ctrl-C" not in seen and time.monotonic() < deadline:
+            line = child.stdout.readline()
+            if not line:
+                break
+            seen += line
+        assert "the dashboard stays up at" in seen, seen
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/runs", timeout=10) as r:
+            assert b'"status":"finished"' in r.read()
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    with pytest.raises(OSError):  # the dashboard went with it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/runs", timeout=2)

@@ -20,8 +20,16 @@ def register(app: typer.Typer) -> None:
         no_ui: bool = typer.Option(False, "--no-ui", help="Terminal view only, no dashboard."),
         port: int | None = typer.Option(None, "--port", help="Dashboard port (default 8765)."),
         project: str = typer.Option("demo", "--project", help="Project of the demo run."),
+        keep_serving: bool | None = typer.Option(
+            None,
+            "--keep-serving/--exit",
+            help="Keep the dashboard up after training until Ctrl-C (default: yes at a terminal).",
+        ),
     ) -> None:
         """Train a character-level GPT on Python's own source, watched live."""
+        import sys
+
         from trainboard.demo import run_demo
 
-        run_demo(steps, ui=not no_ui, port=port, project=project)
+        linger = sys.stdin.isatty() if keep_serving is None else keep_serving
+        run_demo(steps, ui=not no_ui, port=port, project=project, linger=linger)

@@ -68,6 +68,11 @@ class Dashboard:
         self._log.seek(0)
         return self._log.read().decode(errors="replace").strip()
 
+    def wait(self) -> None:
+        """Block until the dashboard process ends (or Ctrl-C)."""
+        if self._proc is not None:
+            self._proc.wait()
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()

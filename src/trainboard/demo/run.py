@@ -17,8 +17,12 @@ def run_demo(
     ui: bool = True,
     port: int | None = None,
     project: str = "demo",
+    linger: bool = False,
 ) -> str:
-    """Train the demo model with the live view; return the run id."""
+    """Train the demo model with the live view; return the run id.
+
+    With `linger` the dashboard stays up after training until Ctrl-C, so the person who ran
+    `make demo` can look around the finished run (the CLI turns it on at a terminal)."""
     from trainboard.cli._common import console, err_console, open_cli_store
     from trainboard.cli.watch import follow
 
@@ -26,7 +30,7 @@ def run_demo(
     out = console()
     dash: Dashboard | None = None
     if ui:
-        dash = Dashboard(free_port(port) if port is None else port)
+        dash = Dashboard(free_port() if port is None else port)
         out.print(f"starting the dashboard on {dash.url} ...")
         try:
             dash.start()
@@ -63,7 +67,7 @@ def run_demo(
         training_done.set()
         if viewer is not None:
             viewer.join(timeout=10)
-        if dash is not None:
+        if dash is not None and not linger:
             dash.stop()
 
     with open_cli_store() as store:
@@ -74,4 +78,13 @@ def run_demo(
     best += f", val/accuracy {fmt.percent(100 * acc.last)}" if acc else ""
     out.print(f"run {run.name} ({run.id}) {run.status}{best}")
     out.print(f"look again: trainboard show {run.id}   |   trainboard ui")
+    if dash is not None and linger:
+        out.print(Text.assemble("the dashboard stays up at ", (f"{dash.url}/runs/{run.id}", "bold"),
+                                "; press Ctrl-C to stop it"))  # fmt: skip
+        try:
+            dash.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            dash.stop()
     return run_id
