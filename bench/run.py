@@ -43,6 +43,7 @@ ANCHOR_WORKLOADS = {
     "read": ("tensorboard", "mlflow", "trackio", "aim"),
     "serve": ("tensorboard", "mlflow"),  # trackio's and Aim's servers were not measured
     "kill": ("tensorboard", "mlflow", "trackio", "aim"),  # wandb offline: no reader
+    "outage": ("mlflow",),  # the one anchor here that logs to a remote server
 }
 
 # Groups a user can pick with --only: each runs trainboard's workloads and the anchors' named.
@@ -62,7 +63,8 @@ GROUPS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
         ],
         None,
     ),
-    "loss": ([("tb_loss", "sigkill"), ("tb_loss", "outage")], "kill"),
+    "loss": ([("tb_loss", "sigkill")], "kill"),
+    "outage": ([("tb_loss", "outage")], "outage"),
 }
 
 
@@ -279,8 +281,16 @@ ROWS = [
         "pts",
         "lower",
         ("tb_loss.outage", "outage_lost_points"),
-        None,
+        ("outage", "outage_lost_points"),
         lambda v: v == 0,
+    ),
+    Row(
+        "remote server down: longest stall of the training loop",
+        "—",
+        "s",
+        "lower",
+        ("tb_loss.outage", "outage_max_stall_s"),
+        ("outage", "outage_max_stall_s"),
     ),
 ]
 

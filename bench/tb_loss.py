@@ -178,7 +178,10 @@ def outage(d: Path, quick: bool) -> dict[str, Any]:
     srv.terminate()
     srv.wait(30)
     lost = set(t.logged) - stored
+    times = sorted(t.logged.values())
+    stall = max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
     return {
+        "outage_max_stall_s": stall,
         "outage_s": down_s,
         "outage_logged_points": len(t.logged) * 4,
         "outage_lost_points": len(lost) * 4,

@@ -248,6 +248,105 @@ def kill(d: Path, quick: bool) -> dict[str, Any]:
     return kill_test(__file__, d, stored, quick)
 
 
+def _outage_child(d: Path, quick: bool) -> dict[str, Any]:
+    """Log 4 scalars every ~1 ms to the server in MLFLOW_TRACKING_URI (synchronous, the
+    default) for OUTAGE_CHILD_SECONDS, printing each step's wall time after the call."""
+    import mlflow
+
+    mlflow.set_experiment("bench")
+    payloads = rows()
+    end = time.time() + float(os.environ["OUTAGE_CHILD_SECONDS"])
+    with mlflow.start_run(run_name="outage") as run:
+        print("run", run.info.run_id, flush=True)
+        step = 0
+        while time.time() < end:
+            step += 1
+            mlflow.log_metrics(payloads[step & 4095], step=step)
+            print(step, time.time(), flush=True)
+            time.sleep(0.001)
+    print("done", step, flush=True)
+    return {}
+
+
+def _server(db: str, port: int, log_path: Path) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", db]
+        + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_path, "ab"),
+    )
+
+
+def outage(d: Path, quick: bool) -> dict[str, Any]:
+    """The tracking server is stopped for 60 s (5 s quick) while a training process logs to
+    it, then started again on the same port: points lost, and the longest stall of the
+    training loop (a log call that blocked)."""
+    import subprocess
+    import sys
+    import threading
+
+    from mlflow.tracking import MlflowClient
+
+    down_s = 5.0 if quick else 60.0
+    db = f"sqlite:///{d / 'mlflow.db'}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    search = f"{base}/api/2.0/mlflow/experiments/search?max_results=10"
+    srv = _server(db, port, d / "server.log")
+    wait_for(lambda: http_json(search), 120, "mlflow server")
+    env = dict(os.environ, MLFLOW_TRACKING_URI=base, OUTAGE_CHILD_SECONDS=str(down_s + 6))
+    child = subprocess.Popen(
+        [sys.executable, __file__, "_outage_child", "--dir", str(d)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=open(d / "child.log", "wb"),
+        text=True,
+    )
+    logged: dict[int, float] = {}
+    info: dict[str, str] = {}
+
+    def read() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            a, _, b = line.strip().partition(" ")
+            if a.isdigit():
+                logged[int(a)] = float(b)
+            else:
+                info[a] = b
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: len(logged) >= 20 or child.poll() is not None, 120, "logging")
+        srv.terminate()
+        srv.wait(30)
+        log(f"mlflow outage: server down for {down_s:.0f} s")
+        time.sleep(down_s)  # the outage itself
+        srv = _server(db, port, d / "server.log")
+        wait_for(lambda: http_json(search), 120, "mlflow server again")
+        child.wait(down_s + 400)
+        t.join(10)
+        run_id = info.get("run", "")
+        stored = {m.step for m in MlflowClient(base).get_metric_history(run_id, READ_KEY)}
+    finally:
+        if child.poll() is None:
+            child.kill()
+        srv.terminate()
+        srv.wait(30)
+    times = sorted(logged.values())
+    stall = max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
+    return {
+        "outage_s": down_s,
+        "outage_finished": "done" in info,
+        "outage_logged_points": len(logged) * 4,
+        "outage_lost_points": len(set(logged) - stored) * 4,
+        "outage_max_stall_s": stall,
+    }
+
+
 if __name__ == "__main__":
     main(
         {
@@ -257,5 +356,7 @@ if __name__ == "__main__":
             "serve": serve,
             "_child": _child,
             "kill": kill,
+            "_outage_child": _outage_child,
+            "outage": outage,
         }
     )
