@@ -23,6 +23,12 @@ Downsampling
     With `since=S` only points with step > S come back (incremental fetches), undownsampled
     unless more than `max_points` arrived.
 
+Step ranges
+    `read_series(start=A, end=B)` returns only points with A <= step <= B (either bound may be
+    left out), downsampled over that range, and reads only the chunks whose step range
+    overlaps it: "the value at step S" costs one chunk, not the whole series. `total` stays
+    the count of points stored for the key.
+
 Concurrency
     Several processes may write one store at once (one writer per run); none may fail with
     "database is locked" or lose points. Engines retry transient lock errors.
@@ -231,8 +237,11 @@ class Store(ABC):
         max_points: int | None = None,
         x: XAxis = "step",
         since: int | None = None,
+        start: int | None = None,
+        end: int | None = None,
     ) -> Series:
-        """One key's points, whole or downsampled (see the module docstring)."""
+        """One key's points, whole or downsampled, optionally only steps in [start, end]
+        (see the module docstring)."""
 
     @abstractmethod
     def metric_keys(self, run_id: str) -> list[str]: ...
@@ -267,6 +276,14 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_step_range(start: int | None, end: int | None) -> None:
+    """The engines' shared check of read_series(start=, end=): raise UsageError naming both."""
+    if start is not None and end is not None and start > end:
+        from trainboard.errors import UsageError
+
+        raise UsageError(f"read_series: start must be <= end, got start={start}, end={end}")
 
 
 def open_store(url: str | None = None) -> Store:

@@ -55,6 +55,7 @@ from trainboard.store.base import (
     Store,
     TextRecord,
     XAxis,
+    check_step_range,
 )
 
 API = "/api/v1"
@@ -423,10 +424,14 @@ class RemoteStore(Store):
         max_points: int | None = None,
         x: XAxis = "step",
         since: int | None = None,
+        start: int | None = None,
+        end: int | None = None,
     ) -> Series:
+        check_step_range(start, end)
         body = self._get(
-            f"/runs/{run_id}/series", keys=key, max_points=max_points, x=x, since=since
-        )
+            f"/runs/{run_id}/series",
+            keys=key, max_points=max_points, x=x, since=since, start=start, end=end,
+        )  # fmt: skip
         s = body["series"][key]
         values = np.array([_unnum(v) for v in s["values"]], dtype=np.float64)
         return Series(

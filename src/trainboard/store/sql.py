@@ -42,6 +42,7 @@ from trainboard.store.base import (
     Store,
     TextRecord,
     XAxis,
+    check_step_range,
 )
 from trainboard.store.schema import (
     PER_RUN_TABLES,
@@ -793,14 +794,26 @@ class SQLStore(Store):
         return {"b_run": run_id, "b_key": key, "b_seq": seq}
 
     def _load(
-        self, conn: Connection, run_id: str, key: str, since: int | None
+        self,
+        conn: Connection,
+        run_id: str,
+        key: str,
+        since: int | None,
+        start: int | None = None,
+        end: int | None = None,
     ) -> tuple[Int64s, Int64s, Float64s]:
-        """A key's points in step order, one per step (later writes win), optionally > since."""
+        """A key's points in step order, one per step (later writes win), optionally > since
+        and within [start, end]. Only chunks whose step range overlaps are read: every write
+        of a step in range lies in such a chunk, so "later writes win" still holds."""
         q = sa.select(chunks_t.c.n, chunks_t.c.data).where(
             chunks_t.c.run_id == run_id, chunks_t.c.key == key
         )
         if since is not None:
             q = q.where(chunks_t.c.step_max > since)
+        if start is not None:
+            q = q.where(chunks_t.c.step_max >= start)
+        if end is not None:
+            q = q.where(chunks_t.c.step_min <= end)
         rows = conn.execute(q.order_by(chunks_t.c.seq)).all()
         total = sum(int(r[0]) for r in rows)
         steps = np.empty(total, dtype=np.int64)
@@ -808,15 +821,19 @@ class SQLStore(Store):
         values = np.empty(total, dtype=np.float64)
         at = 0
         for n, blob in rows:
-            end = at + int(n)
-            codec.decode_into(blob, steps[at:end], times_us[at:end], values[at:end])
-            at = end
+            to = at + int(n)
+            codec.decode_into(blob, steps[at:to], times_us[at:to], values[at:to])
+            at = to
         order = downsample.step_order(steps)
         if order is not None:
             steps, times_us, values = steps[order], times_us[order], values[order]
         if since is not None and steps.shape[0] and int(steps[0]) <= since:
             cut = int(np.searchsorted(steps, since, side="right"))
             steps, times_us, values = steps[cut:], times_us[cut:], values[cut:]
+        if (start is not None or end is not None) and steps.shape[0]:
+            lo = 0 if start is None else int(np.searchsorted(steps, start, side="left"))
+            hi = steps.shape[0] if end is None else int(np.searchsorted(steps, end, side="right"))
+            steps, times_us, values = steps[lo:hi], times_us[lo:hi], values[lo:hi]
         return steps, times_us, values
 
     def read_series(
@@ -827,11 +844,14 @@ class SQLStore(Store):
         max_points: int | None = None,
         x: XAxis = "step",
         since: int | None = None,
+        start: int | None = None,
+        end: int | None = None,
     ) -> Series:
         if x not in ("step", "time"):
             raise UsageError(f"read_series: x must be 'step' or 'time', got {x!r}")
         if max_points is not None and max_points < 1:
             raise UsageError(f"read_series: max_points must be >= 1, got {max_points}")
+        check_step_range(start, end)
 
         def tx(conn: Connection) -> tuple[int, tuple[Int64s, Int64s, Float64s]]:
             total = conn.execute(
@@ -842,7 +862,7 @@ class SQLStore(Store):
             if total is None:
                 self._require_run(conn, run_id)
                 total = 0
-            return int(total), self._load(conn, run_id, key, since)
+            return int(total), self._load(conn, run_id, key, since, start, end)
 
         total, (steps, times_us, values) = self._read(tx)
         downsampled = False

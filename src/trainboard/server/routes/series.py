@@ -49,9 +49,10 @@ def _check_keys(run: RunRecord, keys: list[str]) -> None:
         raise NotFoundError(f"run {run.id!r} has no metric {names}")
 
 
-def _token_axis(
-    store: Store, run: RunRecord
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+TokenAxis = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+
+
+def token_axis(store: Store, run: RunRecord) -> TokenAxis | None:
     """(steps, cumulative tokens) to interpolate other keys' steps on; None if not logged."""
     if TOKENS_KEY not in run.summary:
         return None
@@ -62,7 +63,7 @@ def _token_axis(
     return s.steps[ok].astype(np.float64), s.values[ok]
 
 
-def _columns(s: Series, x: str, tokens: Any) -> dict[str, Any]:
+def _columns(s: Series, x: str, tokens: TokenAxis | None) -> dict[str, Any]:
     if x == "step":
         xs: Any = s.steps
     elif x == "time":
@@ -81,6 +82,27 @@ def _columns(s: Series, x: str, tokens: Any) -> dict[str, Any]:
     }
 
 
+def key_columns(
+    store: Store,
+    run_id: str,
+    key: str,
+    *,
+    max_points: int | None,
+    x: Literal["step", "time", "tokens"],
+    tokens: TokenAxis | None,
+    since: int | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> dict[str, Any]:
+    """One key's columns as the series routes send them (`tokens` from `token_axis` when x
+    is "tokens"): the one read path behind /runs/{id}/series and /compare/series."""
+    bucket_x: XAxis = "time" if x == "time" else "step"
+    s = store.read_series(
+        run_id, key, max_points=max_points, x=bucket_x, since=since, start=start, end=end
+    )
+    return _columns(s, x, tokens)
+
+
 @series_router.get(
     "/runs/{run_id}/series", response_class=Response, responses={200: {"model": SeriesOut}}
 )
@@ -91,19 +113,27 @@ def read_series(
     max_points: Annotated[int | None, Query(ge=2, le=10_000_000)] = None,
     x: Literal["step", "time", "tokens"] = "step",
     since: int | None = None,
+    start: Annotated[int | None, Query(description="first step (inclusive)")] = None,
+    end: Annotated[int | None, Query(description="last step (inclusive)")] = None,
 ) -> Response:
     """Points per key: min/max per bucket plus the exact last point when `max_points` is set;
-    only points after step `since` when given (the live page's incremental fetch)."""
+    only points after step `since` when given (the live page's incremental fetch), only
+    steps in [start, end] when given."""
     run = store.get_run(run_id)
     wanted = [k for k in keys.split(",") if k] if keys else sorted(run.summary)
     _check_keys(run, wanted)
-    tokens = _token_axis(store, run) if x == "tokens" else None
-    bucket_x: XAxis = "time" if x == "time" else "step"
+    tokens = token_axis(store, run) if x == "tokens" else None
     out = {
-        key: _columns(
-            store.read_series(run_id, key, max_points=max_points, x=bucket_x, since=since),
-            x,
-            tokens,
+        key: key_columns(
+            store,
+            run_id,
+            key,
+            max_points=max_points,
+            x=x,
+            tokens=tokens,
+            since=since,
+            start=start,
+            end=end,
         )
         for key in wanted
     }
