@@ -103,3 +103,33 @@ def test_runs_worse_than(store: Store) -> None:
     ]  # fmt: skip
     assert [r.id for r, _ in runs_worse_than(runs, 25.0, model="m")] == ["cccccccccccc"]
     assert runs_worse_than(runs, 10.0, model="n") == []
+
+
+def _epochs_run(store: Store, rid: str, epoch_steps: list[int], epochs: list[float]) -> None:
+    """eval/loss every step over 3 chunks, falling to its best at step 20_000 then rising;
+    `epoch` logged at `epoch_steps`."""
+    store.create_run(RunRecord(id=rid, project="p", name=rid[:4], model="m", status="finished"))
+    n = 30_000
+    steps = list(range(n))
+    losses = [1.0 + abs(s - 20_000) / n for s in steps]
+    store.write_points(rid, {"eval/loss": PointBatch.of(steps, [1e9 + s for s in steps], losses)})
+    times = [1e9 + s for s in epoch_steps]
+    store.write_points(rid, {"epoch": PointBatch.of(epoch_steps, times, epochs)})
+
+
+def test_epoch_at_best_step_from_a_step_range(store: Store) -> None:
+    # epoch logged every step (HF-style fractions): the value at the best step itself
+    every = list(range(30_000))
+    _epochs_run(store, "e1e1e1e1e1e1", every, [s / 10_000 for s in every])
+    # epoch logged far apart and unevenly: the first epoch point at or after the best step
+    # (the first window, twice the mean spacing = 20,000 steps, finds none: it widens)
+    _epochs_run(store, "e2e2e2e2e2e2", [100, 200, 29_999], [1.0, 2.0, 3.0])
+    # epoch last logged before the best step: its last value
+    _epochs_run(store, "e3e3e3e3e3e3", [100, 200], [1.0, 2.0])
+    c = compare(store, ["e1e1e1e1e1e1", "e2e2e2e2e2e2", "e3e3e3e3e3e3"], trends=False)
+    by = {r.id: r for r in c.runs}
+    assert [by[i].best_step for i in by] == [20_000] * 3
+    assert by["e1e1e1e1e1e1"].best_epoch == 2.0
+    assert by["e1e1e1e1e1e1"].best_at == "epoch 2 of 3"  # total: the last epoch logged, rounded up
+    assert by["e2e2e2e2e2e2"].best_epoch == 3.0
+    assert by["e3e3e3e3e3e3"].best_epoch == 2.0

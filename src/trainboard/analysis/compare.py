@@ -690,19 +690,27 @@ def recommend(
 
 
 def _epoch_at(store: Store, run: RunRecord, step: int | None) -> float | None:
-    """The `epoch` metric at `step`: its value at the first epoch point at or after `step`.
+    """The `epoch` metric at `step`: its value at the first epoch point at or after `step`
+    (epoch is often logged only with each evaluation), else its last value.
 
-    Read with `since` so only the tail after the best step is touched; epochs never fall, so
-    the bucket minimum of that tail is the epoch at its first point (the store keeps each
-    bucket's minimum). When epoch was last logged before `step`, its last value."""
+    Read as small step ranges from `step` on (the store reads only the chunks they overlap),
+    widened until a point turns up, so a run of a million steps costs a chunk, not the whole
+    epoch series. The first window is twice the mean spacing of the epoch points."""
     s = run.summary.get(EPOCH_KEY)
     if s is None or step is None:
         return None
     if step > s.last_step:
         return float(s.last)
-    series = store.read_series(run.id, EPOCH_KEY, since=step - 1, max_points=2)
-    vals = series.values[np.isfinite(series.values)]
-    return float(vals.min()) if vals.size else None
+    span = 2 * max(1, math.ceil(s.last_step / max(1, s.count)))
+    while True:
+        end = min(step + span, s.last_step)
+        vals = store.read_series(run.id, EPOCH_KEY, start=step, end=end).values
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            return float(vals[0])
+        if end >= s.last_step:
+            return None
+        span *= 4
 
 
 def _gpu_util(store: Store, run: RunRecord) -> float | None:
