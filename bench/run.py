@@ -447,6 +447,8 @@ def _ratio(v: float | None, best: float | None, better: str) -> str:
     if v == 0 or best == 0:  # e.g. points lost: a ratio to zero means nothing
         return "better" if (v < best) == (better == "lower") else "worse"
     x = best / v if better == "lower" else v / best
+    if 0.95 <= x <= 1.05:
+        return "about the same"
     return f"{x:,.1f}× better" if x >= 1 else f"{1 / x:,.1f}× worse"
 
 
