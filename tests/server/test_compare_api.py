@@ -6,11 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import math
+from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from trainboard.analysis.compare import compare
+from trainboard.errors import UsageError
 from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.remote import RemoteStore
 
 
 def add(db: Store, rid: str, name: str, losses: list[float], created: float) -> None:
@@ -81,3 +86,84 @@ def test_compare_exports(api: httpx.Client, db: Store) -> None:
         r.status_code == 200 and "&lt;b&gt;run-2&lt;/b&gt;" in r.text and "<b>run-2" not in r.text
     )
     assert "attachment" in r.headers["content-disposition"]
+
+
+def test_compare_series_batches_every_runs_curve(api: httpx.Client, db: Store) -> None:
+    seed(db)
+    # a and b also log train/loss and tokens over 100 steps; c logs neither
+    for rid, k in (("aaaaaaaaaaaa", 1.0), ("bbbbbbbbbbbb", 2.0)):
+        steps = list(range(100))
+        db.write_points(rid, {
+            "train/loss": PointBatch.of(steps, [5000.0 + s for s in steps],
+                                        [k + 1 / (s + 1) for s in steps]),
+            "tokens": PointBatch.of(steps, [5000.0 + s for s in steps], [512.0 * s for s in steps]),
+        })  # fmt: skip
+    ids = "bbbbbbbbbbbb,cccccccccccc,aaaaaaaaaaaa"
+    for x in ("step", "time", "tokens"):
+        r = api.get(
+            "/api/v1/compare/series",
+            params={"runs": ids, "key": "train/loss", "max_points": 20, "x": x},
+        )
+        assert r.status_code == 200, r.text
+        j = r.json()
+        assert j["key"] == "train/loss" and j["x"] == x
+        assert list(j["series"]) == ["bbbbbbbbbbbb", "cccccccccccc", "aaaaaaaaaaaa"]
+        assert j["series"]["cccccccccccc"] is None  # never logged train/loss
+        for rid in ("aaaaaaaaaaaa", "bbbbbbbbbbbb"):
+            # the same columns (and x mapping) as the run's own series route
+            one = api.get(f"/api/v1/runs/{rid}/series",
+                          params={"keys": "train/loss", "max_points": 20, "x": x})  # fmt: skip
+            assert j["series"][rid] == one.json()["series"]["train/loss"]
+        got = j["series"]["aaaaaaaaaaaa"]
+        assert got["total"] == 100 and got["downsampled"] and len(got["steps"]) <= 20
+        assert got["steps"][-1] == 99  # the last point is kept
+    tokens = api.get("/api/v1/compare/series",
+                     params={"runs": ids, "key": "train/loss", "x": "tokens"}).json()  # fmt: skip
+    a = tokens["series"]["aaaaaaaaaaaa"]
+    assert a["x"] == [512.0 * s for s in a["steps"]] and len(a["steps"]) == 100
+    # NaN travels as the API's string
+    nan = api.get("/api/v1/compare/series", params={"runs": ids, "key": "eval/loss"}).json()
+    assert nan["series"]["cccccccccccc"]["values"] == ["NaN"]
+
+
+def test_compare_series_errors(api: httpx.Client, db: Store) -> None:
+    seed(db)
+    url = "/api/v1/compare/series"
+    r = api.get(url, params={"runs": "aaaaaaaaaaaa,nope", "key": "eval/loss"})
+    assert r.status_code == 404 and r.json()["error"]["message"] == "no run with id 'nope'"
+    r = api.get(url, params={"runs": "aaaaaaaaaaaa,bbbbbbbbbbbb", "key": "acc"})
+    assert r.status_code == 404 and r.json()["error"]["message"] == (
+        "none of the runs aaaaaaaaaaaa, bbbbbbbbbbbb has a metric 'acc'"
+    )
+    r = api.get(url, params={"runs": "aaaaaaaaaaaa"})
+    assert r.status_code == 400 and "key" in r.json()["error"]["message"]
+    r = api.get(url, params={"runs": "aaaaaaaaaaaa", "key": "eval/loss", "max_points": 1})
+    assert r.status_code == 400 and "max_points" in r.json()["error"]["message"]
+    r = api.get(url, params={"runs": ",", "key": "eval/loss"})
+    assert r.status_code == 400 and "expected comma-separated run ids" in r.text
+
+
+def test_step_range_through_the_series_route_and_the_remote_store(
+    server: Any, api: httpx.Client, db: Store, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # compare() reads "the epoch at the best step" as a step range; through TRAINBOARD_URL
+    # that read is the series route's start/end
+    seed(db)
+    r = api.get("/api/v1/runs/aaaaaaaaaaaa/series",
+                params={"keys": "eval/loss", "start": 2, "end": 3})  # fmt: skip
+    assert r.json()["series"]["eval/loss"]["steps"] == [2, 3]
+    r = api.get("/api/v1/runs/aaaaaaaaaaaa/series",
+                params={"keys": "eval/loss", "start": 3, "end": 2})  # fmt: skip
+    assert r.status_code == 400 and r.json()["error"]["message"] == (
+        "read_series: start must be <= end, got start=3, end=2"
+    )
+    monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path / "client"))
+    remote = RemoteStore(server.url)
+    try:
+        s = remote.read_series("aaaaaaaaaaaa", "eval/loss", start=2)
+        assert s.steps.tolist() == [2, 3] and s.values.tolist() == [1.0, 1.1] and s.total == 3
+        with pytest.raises(UsageError):
+            remote.read_series("aaaaaaaaaaaa", "eval/loss", start=3, end=2)
+    finally:
+        remote.close()

@@ -1,20 +1,24 @@
 """Compare: which run won (issue #4). The JSON is `Comparison.to_json()`, the same object
-`trainboard compare --json` prints; the exports are `trainboard.report.render` of it."""
+`trainboard compare --json` prints; the exports are `trainboard.report.render` of it.
+`/compare/series` gives the Compare page every run's curve of one key in one request (50 runs
+would otherwise be 50 requests per chart), read through the series routes' own path."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT, Comparison, compare
-from trainboard.errors import UsageError
+from trainboard.errors import NotFoundError, UsageError
 from trainboard.report import render
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
-from trainboard.store.base import Store
+from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
+from trainboard.store.base import RunRecord, Store
 
 compare_router = api_router(tags=["compare"])
 
@@ -49,11 +53,23 @@ class CompareOut(BaseModel):
     trends: list[dict[str, Any]]
 
 
-def _compare(store: Store, runs: str, metric: str | None, threshold: float) -> Comparison:
-    ids = [i.strip() for i in runs.split(",") if i.strip()]
+class CompareSeriesOut(BaseModel):
+    """One key's curve per run, in selection order; null for a run that never logged it."""
+
+    key: str
+    x: Literal["step", "time", "tokens"]
+    series: dict[str, SeriesColumnsOut | None]
+
+
+def _ids(runs: str) -> list[str]:
+    ids = list(dict.fromkeys(i.strip() for i in runs.split(",") if i.strip()))
     if not ids:
         raise UsageError("query parameter 'runs': expected comma-separated run ids, got none")
-    return compare(store, ids, metric or None, threshold)
+    return ids
+
+
+def _compare(store: Store, runs: str, metric: str | None, threshold: float) -> Comparison:
+    return compare(store, _ids(runs), metric or None, threshold)
 
 
 @compare_router.get("/compare", response_class=Response, responses={200: {"model": CompareOut}})
@@ -65,6 +81,34 @@ def get_compare(
 ) -> Response:
     """Compare runs: best run, deltas, table rows, recommendation, config diff, trend."""
     return json_response(_compare(store, runs, metric, threshold).to_json())
+
+
+@compare_router.get(
+    "/compare/series", response_class=Response, responses={200: {"model": CompareSeriesOut}}
+)
+def get_compare_series(
+    store: StoreDep,
+    runs: RunsParam,
+    key: Annotated[str, Query(description="the metric to overlay")],
+    max_points: Annotated[int, Query(ge=2, le=100_000, description="per run")] = 1000,
+    x: Literal["step", "time", "tokens"] = "step",
+) -> Response:
+    """Every run's downsampled series of `key` in one response (the Compare page's charts),
+    with the same columns and x mapping as /runs/{id}/series."""
+    records = [store.get_run(i) for i in _ids(runs)]  # an unknown id is a 404 naming it
+
+    def one(run: RunRecord) -> dict[str, Any] | None:
+        if key not in run.summary:
+            return None
+        tokens = token_axis(store, run) if x == "tokens" else None
+        return key_columns(store, run.id, key, max_points=max_points, x=x, tokens=tokens)
+
+    # a few threads: chunk decompression and numpy release the GIL (as compare's reads do)
+    with ThreadPoolExecutor(max_workers=min(4, len(records))) as pool:
+        out = dict(zip((r.id for r in records), pool.map(one, records), strict=True))
+    if all(v is None for v in out.values()):
+        raise NotFoundError(f"none of the runs {', '.join(out)} has a metric {key!r}")
+    return json_response({"key": key, "x": x, "series": out})
 
 
 def _download(body: str, media: str, name: str) -> Response:
