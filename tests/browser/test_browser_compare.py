@@ -95,3 +95,57 @@ def test_compare_unknown_run_says_which(server: Server, chromium: Browser) -> No
         shot(pg, "compare_unknown_run")
     finally:
         context.close()
+
+
+def test_compare_page_with_50_runs(server: Server, ui: Page) -> None:
+    """50 runs stay usable: one column each in a scrolling table, each chart one request for
+    all runs (not 50), the curve nearest the cursor named above the chart."""
+    ids = []
+    for i in range(50):
+        # eval/loss every 10 steps, best at step 20; run-i is i % 7 * 2 % worse than run-0
+        run = trainboard.init(project="sweep", name=f"run-{i}", model=QWEN, total_steps=30,
+                              config={"lr": 1e-5 * (i + 1), "num_epochs": 3})  # fmt: skip
+        for s in range(1, 31):
+            metrics = {"train/loss": 3.0 - s / 20 + i / 100, "tokens": 512.0 * s}
+            if s % 10 == 0:
+                base = [1.3, 1.0, 1.1][s // 10 - 1]
+                metrics |= {"eval/loss": base * (1 + (i % 7) * 0.02 + i * 1e-4), "epoch": s / 10}
+            run.log(metrics, step=s)
+        run.finish()
+        ids.append(run.id)
+    wait_until(lambda: server.api("/runs").json()["total"] == 50, what="50 runs stored")
+    requests: list[str] = []
+    ui.on("request", lambda r: requests.append(r.url) if "/api/v1/" in r.url else None)
+    ui.goto(f"{server.url}/compare?runs={','.join(ids)}")
+
+    expect(ui.locator("h1")).to_have_text("Compare 50 runs")
+    table = ui.get_by_test_id("compare-table")
+    expect(table.locator("thead th[data-run-id]")).to_have_count(50)
+    expect(table.locator('tr[data-row="best_value"] td')).to_have_count(50)
+    expect(table.locator(f'th[data-run-id="{ids[0]}"]').get_by_test_id("trophy")).to_be_visible()
+    # the table scrolls sideways inside its card; the page itself does not
+    wrap = ui.locator(".table-wrap").first
+    assert wrap.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert ui.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    cards = ui.get_by_test_id("compare-chart-card")
+    expect(cards).to_have_count(2)  # eval/loss and train/loss
+    expect(cards.first.locator(".compare-chart canvas")).to_be_visible()
+    expect(cards.nth(1).locator(".compare-chart canvas")).to_be_visible()
+    series = [u for u in requests if "/compare/series?" in u]
+    assert len(series) == 2, series
+    assert not [u for u in requests if "/series?" in u and "/runs/" in u], requests
+    # no 50-row legend under each chart: the nearest curve is named on hover instead
+    expect(cards.first.locator(".u-legend")).to_have_count(0)
+    canvas = cards.first.locator(".compare-chart .u-over")
+    box = canvas.bounding_box()
+    assert box is not None
+    readout = cards.first.get_by_test_id("compare-readout")
+    # sweep down the middle of the chart until the cursor is near a curve
+    for frac in [i / 40 for i in range(2, 39)]:
+        ui.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * frac)
+        if readout.inner_text().strip():
+            break
+    expect(readout).to_contain_text("run-")
+    expect(readout).to_contain_text(" at ")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot(ui, "compare_page_50_runs")

@@ -1,7 +1,7 @@
 /** GET /api/v1/compare (issue #4): the comparison the CLI prints with `compare --json`. */
 import { withToken } from "../lib/token";
 import { API, getJson, query } from "./client";
-import type { Num, RunStatus } from "./types";
+import type { Num, RunStatus, SeriesOut, XAxis } from "./types";
 
 export interface ComparedRunOut {
   id: string;
@@ -91,6 +91,28 @@ function params(q: CompareQuery) {
 
 export function getCompare(q: CompareQuery, signal?: AbortSignal): Promise<CompareOut> {
   return getJson<CompareOut>(`/compare${params(q)}`, signal);
+}
+
+/** GET /api/v1/compare/series: every run's curve of one key (null: the run never logged it). */
+export interface CompareSeriesOut {
+  key: string;
+  x: XAxis;
+  series: Record<string, SeriesOut | null>;
+}
+
+export interface CompareSeriesQuery {
+  runs: string[];
+  key: string;
+  maxPoints?: number;
+  x?: XAxis;
+}
+
+export function getCompareSeries(
+  q: CompareSeriesQuery,
+  signal?: AbortSignal,
+): Promise<CompareSeriesOut> {
+  const p = query({ runs: q.runs.join(","), key: q.key, max_points: q.maxPoints, x: q.x });
+  return getJson<CompareSeriesOut>(`/compare/series${p}`, signal);
 }
 
 /** Download links (the browser follows them itself, so the token rides in the query). */

@@ -2,6 +2,9 @@
  * One metric overlaid across the compared runs: a line per run in the run's colour (the same on
  * every chart), optional EMA smoothing, and the best checkpoint of each run marked with a dot.
  * Legend labels are set through uPlot, which writes them as text (run names stay text).
+ *
+ * With many runs (legend off) a 50-row legend would bury the chart: instead the curve nearest
+ * the cursor is brought forward (the others fade) and named in a one-line readout above it.
  */
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
@@ -24,6 +27,8 @@ export interface CompareChartProps {
   xLabel: string;
   smoothing: number;
   height?: number;
+  /** uPlot's live legend, one row per run (default); off, the nearest-curve readout instead. */
+  legend?: boolean;
 }
 
 function fmt(v: number | null | undefined): string {
@@ -33,11 +38,9 @@ function fmt(v: number | null | undefined): string {
   return String(+v.toPrecision(5));
 }
 
-function build(curves: RunCurve[], smoothing: number): uPlot.AlignedData {
+function build(curves: RunCurve[], smoothed: (number | null)[][]): uPlot.AlignedData {
   if (curves.length === 0) return [[]] as unknown as uPlot.AlignedData;
-  const tables = curves.map(
-    (c) => [c.x, smoothing > 0 ? ema(c.y, smoothing) : c.y] as unknown as uPlot.AlignedData,
-  );
+  const tables = curves.map((c, i) => [c.x, smoothed[i] ?? c.y] as unknown as uPlot.AlignedData);
   return tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables);
 }
 
@@ -62,11 +65,63 @@ function markBest(curves: RunCurve[]) {
   };
 }
 
+/** y of a curve at x (linear between its points; null outside it or over a gap). */
+function yAt(xs: number[], ys: (number | null)[], x: number): number | null {
+  let lo = 0;
+  let hi = xs.length - 1;
+  if (hi < 0 || !(x >= (xs[0] as number)) || !(x <= (xs[hi] as number))) return null;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) <= x) lo = mid;
+    else hi = mid;
+  }
+  const x0 = xs[lo] as number;
+  const x1 = xs[hi] as number;
+  const y0 = ys[lo];
+  const y1 = ys[hi];
+  if (y0 === null || y0 === undefined || !Number.isFinite(y0)) return null;
+  if (y1 === null || y1 === undefined || !Number.isFinite(y1) || x1 === x0) return y0;
+  return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+}
+
+/** Focus the curve nearest the cursor and name it in `readout` (legend-less charts). */
+function nearestCurve(curves: RunCurve[], readout: HTMLElement, smoothed: (number | null)[][]) {
+  let focused: number | null = null;
+  return (u: uPlot) => {
+    const { left, top } = u.cursor;
+    let best: number | null = null;
+    let text = "";
+    if (left !== undefined && top !== undefined && left >= 0 && top >= 0) {
+      const x = u.posToVal(left, "x");
+      let dist = 24; // CSS pixels: farther than this from every curve focuses none
+      curves.forEach((c, i) => {
+        const y = yAt(c.x, smoothed[i] ?? c.y, x);
+        if (y === null) return;
+        const d = Math.abs(u.valToPos(y, "y") - top);
+        if (d < dist) {
+          dist = d;
+          best = i;
+          text = `${c.name}: ${fmt(y)} at ${fmt(x)}`;
+        }
+      });
+    }
+    readout.textContent = text;
+    if (best !== focused) {
+      focused = best;
+      u.setSeries(best === null ? null : best + 1, { focus: true }, false);
+    }
+  };
+}
+
 export function CompareChart(p: CompareChartProps) {
   const host = useRef<HTMLDivElement>(null);
+  const readout = useRef<HTMLDivElement>(null);
+  const legend = p.legend ?? true;
   useEffect(() => {
     const el = host.current;
     if (!el) return;
+    const smoothed = p.curves.map((c) => (p.smoothing > 0 ? ema(c.y, p.smoothing) : c.y));
+    const draw = [markBest(p.curves)];
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height: p.height ?? 220,
@@ -87,11 +142,15 @@ export function CompareChart(p: CompareChartProps) {
         { stroke: "#5b6470", grid: { stroke: "#eceef1" }, size: 60, values: (_u, vs) => vs.map(fmt) },
       ],
       cursor: { drag: { x: true, y: false }, sync: { key: "compare" } },
-      legend: { live: true },
-      hooks: { draw: [markBest(p.curves)] },
+      legend: { show: legend, live: true },
+      focus: { alpha: legend ? 1 : 0.25 },
+      hooks: {
+        draw,
+        setCursor: !legend && readout.current ? [nearestCurve(p.curves, readout.current, smoothed)] : [],
+      },
     };
     el.textContent = "";
-    const u = new uPlot(opts, build(p.curves, p.smoothing), el);
+    const u = new uPlot(opts, build(p.curves, smoothed), el);
     let ro: ResizeObserver | null = null;
     if (typeof ResizeObserver !== "undefined") {
       ro = new ResizeObserver(() => {
@@ -104,6 +163,13 @@ export function CompareChart(p: CompareChartProps) {
       ro?.disconnect();
       u.destroy();
     };
-  }, [p.curves, p.smoothing, p.xLabel, p.height]);
-  return <div class="uplot-host compare-chart" data-metric={p.metric} ref={host} />;
+  }, [p.curves, p.smoothing, p.xLabel, p.height, legend]);
+  return (
+    <>
+      {!legend && (
+        <div class="compare-readout muted" data-testid="compare-readout" ref={readout} />
+      )}
+      <div class="uplot-host compare-chart" data-metric={p.metric} ref={host} />
+    </>
+  );
 }

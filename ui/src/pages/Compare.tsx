@@ -6,9 +6,16 @@
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import { type CompareOut, type CompareQuery, compareLinks, getCompare } from "../api/compare";
-import { archiveRuns, deleteRuns, getSeries } from "../api/runs";
-import type { SeriesResponse, XAxis } from "../api/types";
+import {
+  type CompareOut,
+  type CompareQuery,
+  type CompareSeriesOut,
+  compareLinks,
+  getCompare,
+  getCompareSeries,
+} from "../api/compare";
+import { archiveRuns, deleteRuns } from "../api/runs";
+import type { XAxis } from "../api/types";
 import { CompareChart, type RunCurve } from "../charts/CompareChart";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { configValue, num } from "../lib/format";
@@ -17,7 +24,10 @@ import { runColorAt } from "./compareColors";
 import "./compare.css";
 
 const TRAIN_LOSS = ["train/loss", "loss", "train_loss"];
-const MAX_POINTS = 1000;
+const MAX_POINTS = 1000; // per run, when few runs are compared
+const MIN_POINTS = 200;
+const CHART_POINTS = 20_000; // per chart: 50 runs get 400 points each
+const LEGEND_MAX_RUNS = 12; // beyond this the table's swatches are the legend
 
 function readQuery(loc: Location): CompareQuery {
   const runs = (loc.params.get("runs") ?? "")
@@ -328,42 +338,6 @@ function Curves({ data }: { data: CompareOut }) {
   const [charts, setCharts] = useState<string[]>(initial);
   const [x, setX] = useState<XAxis>("step");
   const [smoothing, setSmoothing] = useState(0);
-  const [series, setSeries] = useState<Map<string, SeriesResponse>>(new Map());
-  const ids = data.runs.map((r) => r.id).join(",");
-
-  useEffect(() => {
-    if (charts.length === 0) return;
-    const ctl = new AbortController();
-    Promise.all(
-      data.runs.map((r) =>
-        getSeries(r.id, { keys: charts, maxPoints: MAX_POINTS, x }, ctl.signal).then(
-          (s) => [r.id, s] as const,
-        ),
-      ),
-    )
-      .then((all) => setSeries(new Map(all)))
-      .catch(() => undefined);
-    return () => ctl.abort();
-  }, [ids, charts.join(","), x]);
-
-  const curvesFor = useMemo(
-    () => (key: string) =>
-      data.runs.map((r): RunCurve => {
-        const s = series.get(r.id)?.series[key];
-        const xs = (s?.x ?? s?.steps ?? []).map((v) => (v === null ? Number.NaN : v));
-        const xv = x === "time" ? xs.map((t) => (t - r.created_at) / 3600) : xs;
-        const ys = (s?.values ?? []).map((v) => num(v));
-        let best: RunCurve["best"] = null;
-        if (s && key === data.metric && r.best_step !== null) {
-          const i = s.steps.indexOf(r.best_step);
-          const y = i >= 0 ? ys[i] : null;
-          if (i >= 0 && y !== null && y !== undefined && Number.isFinite(y))
-            best = { x: xv[i] as number, y };
-        }
-        return { id: r.id, name: r.name, color: runColorAt(r.index), x: xv, y: ys, best };
-      }),
-    [series, data, x],
-  );
 
   const addable = data.keys.filter((k) => !charts.includes(k));
   return (
@@ -408,28 +382,98 @@ function Curves({ data }: { data: CompareOut }) {
       </div>
       <div class="charts compare-charts">
         {charts.map((k) => (
-          <div class="card chart" key={k}>
-            <div class="chart-head">
-              <span class="chart-title">{k}</span>
-              <button
-                type="button"
-                class="link"
-                aria-label={`remove chart ${k}`}
-                onClick={() => setCharts(charts.filter((c) => c !== k))}
-              >
-                ×
-              </button>
-            </div>
-            <CompareChart
-              metric={k}
-              curves={curvesFor(k)}
-              xLabel={x === "time" ? "hours" : x}
-              smoothing={smoothing}
-            />
-          </div>
+          <CurveCard
+            key={k}
+            data={data}
+            metric={k}
+            x={x}
+            smoothing={smoothing}
+            onRemove={() => setCharts(charts.filter((c) => c !== k))}
+          />
         ))}
       </div>
     </section>
+  );
+}
+
+/** Points per run: the whole chart stays near CHART_POINTS however many runs are compared. */
+function pointsPerRun(runs: number): number {
+  return Math.max(MIN_POINTS, Math.min(MAX_POINTS, Math.floor(CHART_POINTS / Math.max(1, runs))));
+}
+
+/** One overlaid chart: every run's curve of `metric` from one GET /compare/series. */
+function CurveCard(p: {
+  data: CompareOut;
+  metric: string;
+  x: XAxis;
+  smoothing: number;
+  onRemove: () => void;
+}) {
+  const { data, metric } = p;
+  const [resp, setResp] = useState<CompareSeriesOut | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const ids = data.runs.map((r) => r.id);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    getCompareSeries(
+      { runs: ids, key: metric, maxPoints: pointsPerRun(ids.length), x: p.x },
+      ctl.signal,
+    )
+      .then((r) => {
+        setResp(r);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (ctl.signal.aborted) return;
+        setError(e instanceof ApiError ? e.message : String(e));
+      });
+    return () => ctl.abort();
+  }, [ids.join(","), metric, p.x]);
+
+  const curves = useMemo(() => {
+    if (!resp) return [];
+    return data.runs.map((r): RunCurve => {
+      const s = resp.series[r.id];
+      const xs = (s?.x ?? s?.steps ?? []).map((v) => (v === null ? Number.NaN : v));
+      const xv = resp.x === "time" ? xs.map((t) => (t - r.created_at) / 3600) : xs;
+      const ys = (s?.values ?? []).map((v) => num(v));
+      let best: RunCurve["best"] = null;
+      if (s && metric === data.metric && r.best_step !== null) {
+        const i = s.steps.indexOf(r.best_step);
+        const y = i >= 0 ? ys[i] : null;
+        if (i >= 0 && y !== null && y !== undefined && Number.isFinite(y))
+          best = { x: xv[i] as number, y };
+      }
+      return { id: r.id, name: r.name, color: runColorAt(r.index), x: xv, y: ys, best };
+    });
+  }, [resp, data]);
+
+  const shownX = resp?.x ?? p.x;
+  return (
+    <div class="card chart" data-testid="compare-chart-card" data-metric={metric}>
+      <div class="chart-head">
+        <span class="chart-title">{metric}</span>
+        <button type="button" class="link" aria-label={`remove chart ${metric}`} onClick={p.onRemove}>
+          ×
+        </button>
+      </div>
+      {error && (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      )}
+      {!resp && !error && <p class="empty">Loading…</p>}
+      {resp && (
+        <CompareChart
+          metric={metric}
+          curves={curves}
+          xLabel={shownX === "time" ? "hours" : shownX}
+          smoothing={p.smoothing}
+          legend={curves.length <= LEGEND_MAX_RUNS}
+        />
+      )}
+    </div>
   );
 }
 
@@ -438,6 +482,13 @@ function SpeedBars({ data }: { data: CompareOut }) {
   const field = useTokens ? "tokens_per_s" : "steps_per_s";
   const vals = data.runs.map((r) => num(r[field]) ?? 0);
   const max = Math.max(...vals.filter(Number.isFinite), 0);
+  if (max <= 0)
+    return (
+      <section class="card speed" data-testid="speed-bars">
+        <h2>Training speed</h2>
+        <p class="muted">No run has a measured speed yet (steps/s needs logged steps over time).</p>
+      </section>
+    );
   return (
     <section class="card speed" data-testid="speed-bars">
       <h2>Training speed ({useTokens ? "tokens/s" : "steps/s"})</h2>
@@ -509,6 +560,14 @@ function TrendLine({ points }: { points: CompareOut["trends"][number]["points"] 
   );
 }
 
+/** A config value as set: 1e-5 * 15 reads 0.00015, not 0.00015000000000000001 (float noise
+ * past 12 significant digits is dropped; real differences are far above it). */
+function paramText(v: unknown): string {
+  if (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v))
+    return String(Number(v.toPrecision(12)));
+  return configValue(v);
+}
+
 function ConfigDiff({ data }: { data: CompareOut }) {
   const diff = data.config_diff;
   const keys = Object.keys(diff.params);
@@ -541,7 +600,7 @@ function ConfigDiff({ data }: { data: CompareOut }) {
                     const v = diff.params[k]?.[r.id];
                     return (
                       <td key={r.id} class="num">
-                        {v === undefined || v === null ? "—" : configValue(v)}
+                        {v === undefined || v === null ? "—" : paramText(v)}
                       </td>
                     );
                   })}
