@@ -248,3 +248,18 @@ def test_fastest_is_said_only_when_it_differs() -> None:
     runs = [run("f", 1, loss=s(1.0)), run("g", 2, loss=s(1.1))]
     fx = {"id-f": facts(duration_s=104.0), "id-g": facts(duration_s=100.0)}
     assert not any("fastest" in r for r in build_comparison(runs, fx).recommendation.reasons)
+
+
+def test_rows_highlight_what_reads_best() -> None:
+    # durations 0.2 s, 0.4 s, 0.7 s all read "0s": no fastest is highlighted
+    runs, f = issue_example()
+    for rid, took in (("id-run-1", 0.2), ("id-run-2", 0.4), ("id-run-3", 0.7)):
+        f[rid].duration_s = took
+    rows = {row.key: row for row in build_comparison(runs, f).rows}
+    assert rows["duration_s"].best == ()
+    # 100.2 s and 100.9 s both read "1m 40s", 200 s does not: the two are highlighted
+    for rid, took in (("id-run-1", 100.9), ("id-run-2", 100.2), ("id-run-3", 200.0)):
+        f[rid].duration_s = took
+    rows = {row.key: row for row in build_comparison(runs, f).rows}
+    assert rows["duration_s"].best == ("id-run-1", "id-run-2")
+    assert rows["final_train_loss"].best == ("id-run-2",)  # 0.55 vs 0.7, 0.95

@@ -482,18 +482,23 @@ def _raw_best(run: RunRecord, metric: str | None, goal: Goal) -> float | None:
 
 
 def _row_best(runs: Sequence[ComparedRun], key: str, goal: Goal | None) -> tuple[str, ...]:
-    """Ids holding the best finite value of a row (ties all), for highlighting."""
+    """Ids holding the best finite value of a row, for highlighting.
+
+    Ties are judged on the text shown: runs that read the same as the best are all
+    highlighted, and when every run reads the same nothing is (three runs of "0s" have no
+    fastest, whatever the milliseconds say)."""
     if goal is None:
         return ()
     pool = runs
     if key == "duration_s":  # "fastest" only means something for runs that finished
         pool = [r for r in runs if r.status == "finished"]
-    vals = {r.id: getattr(r, key) for r in pool}
-    finite = {k: float(v) for k, v in vals.items() if v is not None and math.isfinite(v)}
+    finite = [r for r in pool if _finite(getattr(r, key))]
     if not finite:
         return ()
-    top = min(finite.values()) if goal == "min" else max(finite.values())
-    return tuple(k for k, v in finite.items() if v == top)
+    pick = min if goal == "min" else max
+    top = cell_text(pick(finite, key=lambda r: float(getattr(r, key))), key)
+    best = tuple(r.id for r in finite if cell_text(r, key) == top)
+    return () if len(best) > 1 and len(best) == len(finite) else best
 
 
 def _rows(runs: Sequence[ComparedRun], metric: str | None, goal: Goal) -> list[Row]:
