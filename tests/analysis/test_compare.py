@@ -85,12 +85,12 @@ def test_issue_example_by_hand() -> None:
     assert r1.final_train_loss == 0.7
     assert math.isclose(r1.final_perplexity or 0, math.exp(1.05))  # exp(final eval loss)
     # 1.352 is 26.04 % above 1.0 as seen from 1.352: "26.0% below run-2"
-    # fastest finished run: run-3, 7,560 s = 2h 6m 0s
+    # fastest finished run: run-3, 7,560 s = 2.1 h (run-1 10,000 s = 2.8 h), both 12 epochs
     assert c.recommendation.run == "id-run-1"
     assert c.recommendation.reasons == [
         "lowest eval/loss (1.0000), 26.0% below run-2",
         "best at epoch 11 of 12, then stopped improving",
-        "run-3 was fastest (2h 6m 0s)",
+        "run-3 was fastest (2.1 h vs 2.8 h)",
         "more than 25% worse: run-2, run-3",
     ]
     assert c.recommendation.text.startswith("run-1: lowest eval/loss (1.0000), 26.0% below run-2;")
@@ -227,7 +227,7 @@ def test_gpu_row_and_fastest_only_among_finished() -> None:
     c = build_comparison(runs, fx)
     rows = {row.key: row for row in c.rows}
     assert rows["duration_s"].best == ("id-f",) and rows["gpu_util"].best == ("id-g",)
-    assert "also the fastest (1m 40s)" in c.recommendation.reasons
+    assert "also the fastest (100 s)" in c.recommendation.reasons
 
 
 def test_helpers() -> None:
@@ -263,3 +263,34 @@ def test_rows_highlight_what_reads_best() -> None:
     rows = {row.key: row for row in build_comparison(runs, f).rows}
     assert rows["duration_s"].best == ("id-run-1", "id-run-2")
     assert rows["final_train_loss"].best == ("id-run-2",)  # 0.55 vs 0.7, 0.95
+
+
+def test_recommendation_reads_like_an_expert() -> None:
+    # run-3 trained 6 epochs, not 12, so its speed is qualified; run-4 was killed
+    runs, f = issue_example()
+    runs[2].config["num_epochs"] = 6
+    runs.append(run("run-4", 4.0, config={"lr": 1e-3, "num_epochs": 12},
+                    eval__loss=s(1.8, lo_step=300, last=1.9, last_step=700)))  # fmt: skip
+    f["id-run-1"].duration_s = 12_000.0  # 3.3 h
+    f["id-run-4"] = facts("killed", duration_s=7_125.0)
+    c = build_comparison(runs, f)
+    assert c.recommendation.text == (
+        "run-1: lowest eval/loss (1.0000), 26.0% below run-2; "
+        "best at epoch 11 of 12, then stopped improving; "
+        "run-3 was fastest (2.1 h vs 3.3 h), but ran 6 epochs, not 12; "
+        "more than 25% worse: run-2, run-3, run-4; "
+        "stopped before finishing: run-4 (killed)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(45.0, "45 s"), (119.4, "119 s"), (720.0, "12 min"), (7_560.0, "2.1 h"),
+     (47 * 3600.0, "47.0 h"), (34 * 86400.0, "34.0 days")],
+)  # fmt: skip
+def test_durations_in_sentences(seconds: float, text: str) -> None:
+    runs, f = issue_example()
+    f["id-run-3"].duration_s = seconds
+    f["id-run-1"].duration_s = f["id-run-2"].duration_s = seconds * 3
+    reasons = build_comparison(runs, f).recommendation.reasons
+    assert f"run-3 was fastest ({text} vs " in "; ".join(reasons)

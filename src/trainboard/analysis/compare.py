@@ -665,11 +665,7 @@ def recommend(
             reasons.append(f"best at {w.best_at}, still improving at its last value")
     fastest = _fastest(runs)
     if fastest is not None:
-        took = fmt.duration(fastest.duration_s)
-        if fastest.id == w.id:
-            reasons.append(f"also the fastest ({took})")
-        else:
-            reasons.append(f"{fastest.name} was fastest ({took})")
+        reasons.append(_fastest_text(fastest, w))
     models = list(dict.fromkeys(r.model for r in sorted(runs, key=lambda r: r.index)))
     if len(models) > 1:
         shown = ", ".join(m or "no model" for m in models)
@@ -683,12 +679,47 @@ def recommend(
         reasons.append(f"not ranked, {metric} is not finite: {_names(nan)}")
     if missing:
         reasons.append(f"not ranked, no {metric} logged: {_names(missing)}")
+    unfinished = [r for r in runs if r.id != w.id and r.status not in ("finished", "running")]
+    if unfinished:
+        shown = ", ".join(f"{r.name} ({r.status})" for r in unfinished)
+        reasons.append(f"stopped before finishing: {shown}")
     if w.status != "finished":
         if w.status == "running":
             reasons.append(f"{w.name} is still running: its best may change")
         else:
             reasons.append(f"{w.name} {w.status} before finishing")
     return Recommendation(w.id, reasons, f"{w.name}: " + "; ".join(reasons))
+
+
+def _about(seconds: float) -> str:
+    """A duration for a sentence, to the precision a person compares runs by: "45 s",
+    "12 min", "2.1 h", "3.4 days" (the table keeps the exact "2h 6m 0s")."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _fastest_text(fastest: ComparedRun, winner: ComparedRun) -> str:
+    """ "run-3 was fastest (2.1 h vs 3.3 h), but ran 6 epochs, not 12": a run that trained
+    for less is quicker for that reason, and the sentence says so."""
+    took = _about(fastest.duration_s or 0.0)
+    if fastest.id == winner.id:
+        return f"also the fastest ({took})"
+    text = f"{fastest.name} was fastest ({took}"
+    if _finite(winner.duration_s):
+        text += f" vs {_about(winner.duration_s or 0.0)}"
+    text += ")"
+    fe, we = fastest.total_epochs, winner.total_epochs
+    if fe and we and fe != we:
+        text += f", but ran {_epoch_text(fe)} epochs, not {_epoch_text(we)}"
+    elif not (fe and we) and fastest.total_steps and winner.total_steps:
+        if fastest.total_steps != winner.total_steps:
+            text += f", but ran {fastest.total_steps} steps, not {winner.total_steps}"
+    return text
 
 
 # --- reading what the summaries cannot give -------------------------------------------------

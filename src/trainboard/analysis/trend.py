@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import best_value, deciding_metric, delta_pct, metric_goal
 from trainboard.store.base import Goal, RunRecord
 
@@ -79,9 +80,9 @@ def improvement_trend(runs: Sequence[RunRecord], metric: str | None = None) -> T
     trend.change_pct = change
     word = "lowest" if goal == "min" else "highest"
     numbers = (
-        f"{word} {metric} of the last {len(values) - half} runs {late:.4g} vs "
-        f"{early:.4g} for the first {half}"
-    )
+        f"{word} {metric} of the last {len(values) - half} runs {fmt.number(late)} vs "
+        f"{fmt.number(early)} for the first {half}"
+    )  # the same digits as the comparison table
     if change is None or abs(change) <= FLAT_PCT:
         trend.verdict = "flat"
         trend.text = f"flat: {numbers}" + ("" if change is None else f" ({change:+.1f}%)")
