@@ -19,3 +19,14 @@ def test_every_setting_is_documented_with_its_default_and_help() -> None:
 def test_readme_opens_with_the_two_setup_commands() -> None:
     head = (ROOT / "README.md").read_text().split("## Quick start")[0]
     assert "make demo" in head and "make test" in head
+
+
+def test_readme_documents_every_cli_command() -> None:
+    import typer.main
+
+    from trainboard.cli import app
+
+    readme = (ROOT / "README.md").read_text()
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name in commands:
+        assert f"`trainboard {name}" in readme, f"README.md does not document `trainboard {name}`"
