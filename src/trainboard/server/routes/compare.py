@@ -50,6 +50,7 @@ class CompareOut(BaseModel):
     recommendation: RecommendationOut
     config_diff: dict[str, Any]
     models: list[str | None]
+    keys: list[str]
     trends: list[dict[str, Any]]
 
 
