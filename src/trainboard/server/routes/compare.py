@@ -5,7 +5,6 @@ would otherwise be 50 requests per chart), read through the series routes' own p
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
@@ -104,9 +103,8 @@ def get_compare_series(
         tokens = token_axis(store, run) if x == "tokens" else None
         return key_columns(store, run.id, key, max_points=max_points, x=x, tokens=tokens)
 
-    # a few threads: chunk decompression and numpy release the GIL (as compare's reads do)
-    with ThreadPoolExecutor(max_workers=min(4, len(records))) as pool:
-        out = dict(zip((r.id for r in records), pool.map(one, records), strict=True))
+    # one after another: threads measured no faster here (the reads hold the GIL enough)
+    out = {r.id: one(r) for r in records}
     if all(v is None for v in out.values()):
         raise NotFoundError(f"none of the runs {', '.join(out)} has a metric {key!r}")
     return json_response({"key": key, "x": x, "series": out})
