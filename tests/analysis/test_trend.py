@@ -29,7 +29,8 @@ def test_improving_with_best_so_far() -> None:
     assert t.verdict == "improving"
     assert math.isclose(t.change_pct or 0, 100 * 0.4 / 2.8)
     assert t.text == (
-        "improving: lowest eval/loss of the last 3 runs 2.4000 vs 2.8000 for the first 2 (14.3% better)"
+        "improving: lowest eval/loss of the last 3 runs 2.4000 vs 2.8000 for the first 2 "
+        "(14.3% better)"
     )
 
 
