@@ -73,3 +73,13 @@ def test_reconcile_persists_crashed_only_for_dead_runs(store: Store) -> None:
     assert store.get_run(alive.id).status == "running"
     assert store.get_run(done.id).status == "finished"
     assert reconcile(store, [store.get_run(dead.id)]) == []
+
+
+def test_reconcile_never_overwrites_a_run_that_finished_after_it_was_listed(store: Store) -> None:
+    run = store.create_run(_run("a" * 12, pid=_dead_pid()))
+    stale = [store.get_run(run.id)]  # listed while running; its process then looks gone
+    store.update_run(run.id, status="finished", finished_at=run.created_at + 5)  # finish() won
+    assert reconcile(store, stale) == []
+    stored = store.get_run(run.id)
+    assert stored.status == "finished" and stored.finished_at == run.created_at + 5
+    assert stale[0].status == "finished" and stale[0].finished_at == run.created_at + 5

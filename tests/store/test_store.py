@@ -480,3 +480,16 @@ def test_small_appends_pack_into_full_chunks(store: Store) -> None:
         assert a.step_max < b.step_min
     summ = store.get_run("aaaaaaaaaaaa").summary["x"]
     assert summ.count == n and summ.max == vals.max() and summ.max_step == int(vals.argmax())
+
+
+def test_update_run_if_writes_only_while_the_status_is_as_expected(store: Store) -> None:
+    store.create_run(RunRecord(id="a" * 12, project="p", name="r"))
+    assert store.update_run_if("a" * 12, "running", status="crashed", finished_at=5.0) is True
+    assert store.get_run("a" * 12).status == "crashed"
+    assert store.update_run_if("a" * 12, "running", status="finished", notes="late") is False
+    got = store.get_run("a" * 12)
+    assert (got.status, got.finished_at, got.notes) == ("crashed", 5.0, None)
+    with pytest.raises(RunNotFoundError):
+        store.update_run_if("b" * 12, "running", status="crashed")
+    with pytest.raises(UsageError, match="status must be one of"):
+        store.update_run_if("a" * 12, "runing", status="crashed")  # type: ignore[arg-type]

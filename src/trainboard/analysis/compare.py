@@ -33,7 +33,7 @@ from trainboard.analysis.configdiff import ConfigDiff, config_diff, flatten_conf
 from trainboard.analysis.goals import goal_for
 from trainboard.analysis.progress import progress_for
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.store.base import Goal, RunQuery, RunRecord, Status, Store
+from trainboard.store.base import Goal, GroupLeaders, RunQuery, RunRecord, Status, Store
 
 if TYPE_CHECKING:
     from trainboard.analysis.trend import Trend
@@ -187,34 +187,70 @@ def _group_metric(members: Sequence[RunRecord]) -> str | None:
     return deciding_metric(keys)
 
 
-def rank_in_groups(runs: Sequence[RunRecord], metric: str | None = None) -> dict[str, RunRank]:
+def _group_best(
+    candidates: Sequence[RunRecord], values: Mapping[str, float | None], goal: Goal
+) -> tuple[float | None, str | None]:
+    """The best value and the run holding it: `min(candidates, key=rank_key)`, with the
+    rank keys built only for the runs tied at the best value (10,000 runs rank per request)."""
+    finite = [v for v in values.values() if v is not None]
+    if not finite:
+        return None, None
+    best = min(finite) if goal == "min" else max(finite)
+    tied = [r for r in candidates if values[r.id] == best]
+    winner = min(tied, key=lambda r: rank_key(best, goal, r.created_at, r.id))
+    return best, winner.id
+
+
+def rank_in_groups(
+    runs: Sequence[RunRecord],
+    metric: str | None = None,
+    peers: Mapping[str | None, GroupLeaders] | None = None,
+) -> dict[str, RunRank]:
     """Group `runs` by model (runs without a model form one group) and rank each group.
 
     With no `metric`, each group uses its own deciding metric over the keys its runs logged,
     so a group that logs eval loss is ranked by it even when a fresh run has none yet (that
-    run then has no delta rather than pulling the group onto train loss)."""
+    run then has no delta rather than pulling the group onto train loss).
+
+    `peers` (from Store.group_leaders) stands for the rest of each group: every run that
+    matches a list's filters, not only the page in `runs`. The page is then ranked exactly as
+    the whole list would be (same deciding metric, goals, best run and deltas) while only the
+    runs at each group's extremes are read. Peers cover the loss keys, so pass no `metric`
+    other than a loss with them. Only `runs` get a RunRank."""
     groups: dict[str | None, list[RunRecord]] = {}
     for r in runs:
         groups.setdefault(r.model, []).append(r)
     out: dict[str, RunRank] = {}
-    for members in groups.values():
-        key = metric or _group_metric(members)
+    for model, members in groups.items():
+        lead = peers.get(model) if peers is not None else None
+        keys: set[str] = set() if lead is None else set(lead.keys)
+        goals: dict[str, Goal] = {} if lead is None else dict(lead.goals)
+        candidates = list(members)
+        for r in members:
+            keys.update(r.summary)
+            if lead is None:
+                goals.update(r.goals)
+            else:  # a run newer than the peers' read: its choices only fill gaps
+                for k, g in r.goals.items():
+                    goals.setdefault(k, g)
+        if lead is not None:
+            ids = {r.id for r in members}
+            candidates += [r for r in lead.leaders if r.id not in ids]
+        key = metric or deciding_metric(keys)
         if key is None:
             for r in members:
                 out[r.id] = RunRank(False, None, None, None)
             continue
-        goals: dict[str, Goal] = {}
-        for r in members:
-            goals.update(r.goals)
         goal = metric_goal(key, goals)
-        values = {r.id: best_value(r, key, goal) for r in members}
-        winner = min(members, key=lambda r: rank_key(values[r.id], goal, r.created_at, r.id))
-        best = values[winner.id]
-        best_id = winner.id if best is not None else None
+        values = {r.id: best_value(r, key, goal) for r in candidates}
+        best, best_id = _group_best(candidates, values, goal)
+        deltas: dict[float | None, float | None] = {}  # runs often share values (re-runs)
         for r in members:
+            v = values[r.id]
+            d = deltas[v] if v in deltas else deltas.setdefault(v, delta_pct(v, best, goal))
             out[r.id] = RunRank(
                 group_best=r.id == best_id,
-                delta_pct=delta_pct(values[r.id], best, goal),
+                delta_pct=d,
                 metric=key,
                 best_value=values[r.id],
                 best_run=best_id,

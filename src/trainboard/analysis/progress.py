@@ -78,8 +78,7 @@ class Progress:
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {k: _json_num(v) for k, v in self.__dict__.items()}
-        if self.tokens is not None and math.isfinite(self.tokens):
-            d["tokens"] = int(self.tokens) if self.tokens == int(self.tokens) else self.tokens
+        d["tokens"] = _json_tokens(self.tokens)
         d["elapsed_text"] = self.elapsed_text
         d["eta_text"] = self.eta_text
         d["tokens_text"] = self.tokens_text
@@ -217,9 +216,15 @@ def progress_from_summary(run: RunRecord, *, now: float, status: Status | None =
     The rates are whole-run averages rather than smoothed: tokens/s is exact for a cumulative
     count ((last − first) / time between them); steps/s assumes the clock key was logged at
     even intervals, so its first step is about last_step / count."""
-    summary = run.summary
+    steps_per_s, tokens_per_s = _summary_rates(run.summary, clock_key(run.summary))
+    return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
+
+
+def _summary_rates(
+    summary: Mapping[str, MetricSummary], ck: str | None
+) -> tuple[float | None, float | None]:
+    """(steps/s, tokens/s) as whole-run averages from the summaries (see progress_from_summary)."""
     steps_per_s = tokens_per_s = None
-    ck = clock_key(summary)
     if ck is not None:
         m = summary[ck]
         dt = m.last_time - m.first_time
@@ -231,7 +236,42 @@ def progress_from_summary(run: RunRecord, *, now: float, status: Status | None =
         dt = tk.last_time - tk.first_time
         if dt >= MIN_SECONDS and tk.last > tk.min:
             tokens_per_s = (tk.last - tk.min) / dt
-    return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
+    return steps_per_s, tokens_per_s
+
+
+def _step(run: RunRecord) -> int | None:
+    """The run's step: its last_step, else the furthest step of a non-system key."""
+    if run.last_step is not None or not run.summary:
+        return run.last_step
+    steps = [m.last_step for k, m in run.summary.items() if not k.startswith("system/")]
+    return max(steps) if steps else None
+
+
+def _percent(step: int | None, total: int | None) -> float | None:
+    if total and step is not None:
+        return min(100.0, max(0.0, 100.0 * step / total))
+    return None
+
+
+def _eta(
+    status: Status, step: int | None, total: int | None, steps_per_s: float | None
+) -> float | None:
+    if status == "finished":
+        return 0.0
+    if status == "running" and total and step is not None:
+        if step >= total:
+            return 0.0
+        if steps_per_s:
+            return (total - step) / steps_per_s
+    return None
+
+
+def _batches(summary: Mapping[str, MetricSummary], step: int | None) -> int | None:
+    """The `batches` metric when logged (and finite), else the step."""
+    m = summary.get("batches")
+    if m is not None and math.isfinite(m.last):
+        return int(m.last)
+    return step
 
 
 def _assemble(
@@ -242,46 +282,90 @@ def _assemble(
     status: Status,
 ) -> Progress:
     summary = run.summary
-    step = run.last_step
-    if step is None and summary:
-        steps = [m.last_step for k, m in summary.items() if not k.startswith("system/")]
-        step = max(steps) if steps else None
+    step = _step(run)
     total = run.total_steps
-
-    percent: float | None = None
-    if total and step is not None:
-        percent = min(100.0, max(0.0, 100.0 * step / total))
-
-    elapsed = _elapsed(run, status, now)
-
-    eta: float | None = None
-    if status == "finished":
-        eta = 0.0
-    elif status == "running" and total and step is not None:
-        if step >= total:
-            eta = 0.0
-        elif steps_per_s:
-            eta = (total - step) / steps_per_s
-
-    batches_metric = _last(summary, "batches")
-    batches = int(batches_metric) if batches_metric is not None else step
     lk = loss_key(summary)
     return Progress(
         step=step,
         total_steps=total,
-        percent=percent,
-        elapsed_s=elapsed,
-        eta_s=eta,
+        percent=_percent(step, total),
+        elapsed_s=_elapsed(run, status, now),
+        eta_s=_eta(status, step, total, steps_per_s),
         steps_per_s=steps_per_s,
         tokens_per_s=tokens_per_s,
         tokens=_last(summary, "tokens"),
-        batches=batches,
+        batches=_batches(summary, step),
         loss=_last(summary, lk),
         loss_key=lk,
         grad_norm=_last(summary, grad_norm_key(summary)),
         epoch=_last(summary, "epoch"),
         status=status,
     )
+
+
+class SummaryProgress:
+    """`progress_from_summary(run, now=now, status=s).to_json()` for many runs at one clock
+    (the runs list: 10,000 runs per request), built straight into the JSON dict.
+
+    Which key is the train loss, the grad norm and the step clock depends only on the set of
+    keys a run logged, and runs of one project log the same keys; so those lookups are worked
+    out once per key set here instead of once (or twice) per run, and no Progress object is
+    made in between. The numbers come from the same helpers as progress_from_summary."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self._roles: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
+        self._elapsed_text: dict[int, str] = {}
+
+    def _roles_of(self, summary: Mapping[str, MetricSummary]) -> tuple[str | None, str | None]:
+        names = tuple(summary)
+        roles = self._roles.get(names)
+        if roles is None:
+            roles = self._roles[names] = (loss_key(names), grad_norm_key(names))
+        return roles
+
+    def json(self, run: RunRecord, status: Status) -> dict[str, Any]:
+        summary = run.summary
+        lk, gk = self._roles_of(summary)
+        ck = lk if lk is not None else clock_key(summary)
+        steps_per_s, tokens_per_s = _summary_rates(summary, ck)
+        step = _step(run)
+        total = run.total_steps
+        elapsed = _elapsed(run, status, self.now)
+        eta = _eta(status, step, total, steps_per_s)
+        tokens = _last(summary, "tokens")
+        whole = int(elapsed) if elapsed - elapsed == 0 else -1
+        elapsed_text = self._elapsed_text.get(whole)
+        if elapsed_text is None:
+            elapsed_text = fmt.duration(elapsed)
+            if whole >= 0:
+                self._elapsed_text[whole] = elapsed_text
+        return {
+            "step": step,
+            "total_steps": total,
+            "percent": _percent(step, total),
+            "elapsed_s": _json_num(elapsed),
+            "eta_s": eta,
+            "steps_per_s": steps_per_s,
+            "tokens_per_s": tokens_per_s,
+            "tokens": _json_tokens(tokens),
+            "batches": _batches(summary, step),
+            "loss": _json_num(_last(summary, lk)),
+            "loss_key": lk,
+            "grad_norm": _json_num(_last(summary, gk)),
+            "epoch": _json_num(_last(summary, "epoch")),
+            "status": status,
+            "elapsed_text": elapsed_text,
+            "eta_text": "0s" if eta == 0.0 else fmt.eta(eta),
+            "tokens_text": fmt.millions(tokens),
+        }
+
+
+def _json_tokens(tokens: float | None) -> Any:
+    """A token count as Progress.to_json spells it: an int when whole."""
+    if tokens is not None and math.isfinite(tokens):
+        return int(tokens) if tokens == int(tokens) else tokens
+    return _json_num(tokens)
 
 
 def _elapsed(run: RunRecord, status: Status, now: float) -> float:

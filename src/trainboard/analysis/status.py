@@ -66,14 +66,21 @@ def reconcile(store: Store, runs: Iterable[RunRecord]) -> list[RunRecord]:
     """Persist "crashed" for running runs that died; the records are updated in place.
 
     Returns the runs that changed. finished_at becomes the last sign of life (the last
-    heartbeat or point), so a crashed run's duration stops growing."""
+    heartbeat or point), so a crashed run's duration stops growing.
+
+    The records may be stale: a run listed as running can finish before the write. So the
+    store writes "crashed" only where the stored status is still "running"; a run that ended
+    meanwhile keeps its own status, and its record is refreshed from the store instead."""
     changed = []
     now = time.time()
     host = socket.gethostname()
     for run in runs:
         if run.status == "running" and effective_status(run, now, host) == "crashed":
             ended = _last_sign_of_life(run)
-            store.update_run(run.id, status="crashed", finished_at=ended)
-            run.status, run.finished_at = "crashed", ended
-            changed.append(run)
+            if store.update_run_if(run.id, "running", status="crashed", finished_at=ended):
+                run.status, run.finished_at = "crashed", ended
+                changed.append(run)
+            else:
+                stored = store.get_run(run.id)
+                run.status, run.finished_at = stored.status, stored.finished_at
     return changed

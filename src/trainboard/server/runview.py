@@ -7,33 +7,41 @@ request, so nothing here reads points: summaries only.
 
 from __future__ import annotations
 
+import socket
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from trainboard.analysis.compare import RunRank, rank_in_groups
 from trainboard.analysis.health import health_for
-from trainboard.analysis.progress import progress_for, progress_from_summary
+from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.status import effective_status
 from trainboard.server.jsonio import clean, num
-from trainboard.store.base import MetricSummary, RunRecord, Store
+from trainboard.store.base import GroupLeaders, MetricSummary, RunRecord, Store
 
 _NO_RANK = RunRank(False, None, None, None)
 
 
-def summary_json(summary: dict[str, MetricSummary]) -> dict[str, dict[str, Any]]:
-    """A run's summaries as JSON; the common all-finite case skips the per-field work."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, s in summary.items():
-        d = dict(s.__dict__)
-        if not (_finite(s.last) and _finite(s.min) and _finite(s.max)):
-            d["last"], d["min"], d["max"] = num(s.last), num(s.min), num(s.max)
-        out[key] = d
-    return out
+def summary_json(summary: dict[str, MetricSummary]) -> Any:
+    """A run's summaries as JSON. orjson writes a MetricSummary (a dataclass) as the documented
+    object by itself, so the common all-finite summary goes out as it is, with no copy; only a
+    summary holding NaN/±inf is spelled out field by field."""
+    for s in summary.values():
+        if (s.last - s.last) + (s.min - s.min) + (s.max - s.max) != 0.0:  # NaN when not finite
+            return {k: s.to_json() for k, s in summary.items()}
+    return summary
 
 
-def _finite(v: float) -> bool:
-    return v - v == 0.0  # False for NaN and ±inf, cheaper than math.isfinite per call
+def _clean_config(config: dict[str, Any]) -> dict[str, Any]:
+    """`clean(config)` without rebuilding a config that holds no float to spell (the usual
+    case: configs read from the store were stored as JSON, where NaN became null)."""
+    for v in config.values():
+        if type(v) is float:
+            if v - v != 0.0:
+                return cast(dict[str, Any], clean(config))
+        elif isinstance(v, dict | list | tuple):
+            return cast(dict[str, Any], clean(config))
+    return config
 
 
 def health_json(store: Store, run: RunRecord, now: float) -> dict[str, Any]:
@@ -51,15 +59,19 @@ def run_json(
     rank: RunRank | None = None,
     now: float | None = None,
     progress: dict[str, Any] | None = None,
+    *,
+    summary_progress: SummaryProgress | None = None,
+    host: str | None = None,
 ) -> dict[str, Any]:
     """`RunOut`: the stored run, its progress, and where it stands in its model group.
 
-    Without `progress`, it comes from the summaries alone (the list's cheap variant)."""
+    Without `progress`, it comes from the summaries alone (the list's cheap variant, through
+    `summary_progress` when many runs share one)."""
     now = time.time() if now is None else now
     rank = rank or _NO_RANK
-    status = effective_status(run, now)
+    status = effective_status(run, now, host)
     if progress is None:
-        progress = progress_from_summary(run, now=now, status=status).to_json()
+        progress = (summary_progress or SummaryProgress(now)).json(run, status)
     return {
         "id": run.id,
         "name": run.name,
@@ -68,7 +80,7 @@ def run_json(
         "status": status,
         "archived": run.archived,
         "tags": run.tags,
-        "config": clean(run.config),
+        "config": _clean_config(run.config),
         "total_steps": run.total_steps,
         "last_step": run.last_step,
         "created_at": run.created_at,
@@ -89,8 +101,13 @@ def run_json(
     }
 
 
-def runs_json(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
-    """Many runs, ranked against each other within their model groups."""
-    ranks = rank_in_groups(runs)
+def runs_json(
+    runs: Sequence[RunRecord], peers: Mapping[str | None, GroupLeaders] | None = None
+) -> list[dict[str, Any]]:
+    """Many runs, ranked within their model groups: against each other, or, with `peers`
+    (Store.group_leaders), against every run of the list the page was cut from."""
+    ranks = rank_in_groups(runs, peers=peers)
     now = time.time()
-    return [run_json(r, ranks.get(r.id), now) for r in runs]
+    host = socket.gethostname()
+    progress = SummaryProgress(now)
+    return [run_json(r, ranks.get(r.id), now, summary_progress=progress, host=host) for r in runs]

@@ -49,6 +49,8 @@ Status = Literal["running", "finished", "failed", "killed", "crashed"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed")
 Goal = Literal["min", "max"]
 XAxis = Literal["step", "time"]
+RunSort = Literal["created", "model"]
+RUN_SORTS: tuple[RunSort, ...] = ("created", "model")
 
 
 @dataclass
@@ -187,6 +189,61 @@ class RunQuery:
     archived: bool | None = False
     limit: int | None = None
     offset: int = 0
+    # "created": newest first; "model": by model (runs without one last), newest first within
+    # a model, so a page holds a model's runs together
+    sort: RunSort = "created"
+
+
+@dataclass
+class GroupLeaders:
+    """What ranking one model group needs about every run a query matches, not one page.
+
+    `keys`: the metric keys the group's runs logged that end in "loss" (case-insensitive:
+    the candidates for the deciding metric). `goals`: the runs' define_metric() choices merged
+    newest run first (a later, older run's choice wins, as merging the listed runs does).
+    `leaders`: the runs that hold the group's lowest finite minimum or highest finite maximum
+    of one of those keys (all of them on a tie), with id, model, created_at and the summaries of
+    those keys only. The group's best run for any of the keys is among them."""
+
+    keys: set[str] = field(default_factory=set)
+    goals: dict[str, Goal] = field(default_factory=dict)
+    leaders: list[RunRecord] = field(default_factory=list)
+
+
+def _loss_key(key: str) -> bool:
+    return key.lower().endswith("loss")
+
+
+def leaders_of(runs: Iterable[RunRecord]) -> dict[str | None, GroupLeaders]:
+    """GroupLeaders of every model among `runs` (listed newest first), worked out in Python:
+    the reference for engines that compute them in the database."""
+    out: dict[str | None, GroupLeaders] = {}
+    best: dict[tuple[str | None, str, bool], tuple[float, list[RunRecord]]] = {}
+    for r in runs:
+        g = out.setdefault(r.model, GroupLeaders())
+        g.goals.update(r.goals)
+        for key, s in r.summary.items():
+            if not _loss_key(key):
+                continue
+            g.keys.add(key)
+            for high, v in ((False, s.min), (True, s.max)):
+                if not math.isfinite(v):
+                    continue
+                slot = best.get((r.model, key, high))
+                if slot is None or (v > slot[0] if high else v < slot[0]):
+                    best[(r.model, key, high)] = (v, [r])
+                elif v == slot[0]:
+                    slot[1].append(r)
+    picked: dict[tuple[str | None, str], RunRecord] = {}
+    for (model, key, _), (_, holders) in best.items():
+        for r in holders:
+            lead = picked.get((model, r.id))
+            if lead is None:
+                lead = RunRecord(r.id, r.project, r.name, model=model, created_at=r.created_at)
+                picked[(model, r.id)] = lead
+                out[model].leaders.append(lead)
+            lead.summary[key] = r.summary[key]
+    return out
 
 
 class Store(ABC):
@@ -214,6 +271,34 @@ class Store(ABC):
     def update_run(self, run_id: str, **fields: Any) -> None:
         """Set run columns (status, finished_at, heartbeat_at, total_steps, config, goals,
         notes, pid, host, name, tags); raise RunNotFoundError."""
+
+    def update_run_if(self, run_id: str, expect_status: Status, **fields: Any) -> bool:
+        """update_run, but only while the stored status is still `expect_status`; True when it
+        applied. SQL engines check and write in one statement, so a run that finished in the
+        meantime is never overwritten; this fallback (for engines without one) reads first.
+        Raise RunNotFoundError."""
+        if self.get_run(run_id).status != expect_status:
+            return False
+        self.update_run(run_id, **fields)
+        return True
+
+    def group_leaders(
+        self, query: RunQuery, models: Iterable[str | None]
+    ) -> dict[str | None, GroupLeaders]:
+        """GroupLeaders of each of `models` (None: runs without a model) over every run that
+        matches `query`'s filters (its limit, offset and sort are ignored). A model with no
+        matching run is absent. SQL engines aggregate in the database; this fallback lists."""
+        wanted = set(models)
+        every = RunQuery(
+            project=query.project,
+            model=query.model,
+            status=query.status,
+            tag=query.tag,
+            search=query.search,
+            archived=query.archived,
+        )
+        groups = leaders_of(r for r in self.list_runs(every) if r.model in wanted)
+        return {m: g for m, g in groups.items() if m in wanted}
 
     @abstractmethod
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:

@@ -31,14 +31,17 @@ from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.store import chunks as codec
 from trainboard.store import downsample
 from trainboard.store.base import (
+    RUN_SORTS,
     STATUSES,
     ArtifactRecord,
+    GroupLeaders,
     HistogramRecord,
     MetricSummary,
     PointBatch,
     RunQuery,
     RunRecord,
     Series,
+    Status,
     Store,
     TextRecord,
     XAxis,
@@ -104,6 +107,11 @@ def _f(x: float) -> float | None:
 
 def _nan(x: float | None) -> float:
     return float("nan") if x is None else float(x)
+
+
+def _is_loss(key: str) -> bool:
+    """A candidate for the deciding metric (analysis.compare picks among keys ending in loss)."""
+    return key.lower().endswith("loss")
 
 
 def _escape_like(s: str) -> str:
@@ -351,7 +359,7 @@ def _fetch_all(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
     """Rows of a plain SELECT as DBAPI tuples, skipping SQLAlchemy's per-row Result layer
     (half the time of listing 10,000 runs). Only for statements whose columns need no
     result processing (text, numbers; booleans are bool()ed by the caller)."""
-    compiled = stmt.compile(dialect=conn.dialect)
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args: Any = (
         tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
@@ -447,6 +455,7 @@ _DELETE_CHUNK = sa.delete(chunks_t).where(
     chunks_t.c.seq == sa.bindparam("b_seq"),
 )
 _INSERT_CHUNK = sa.insert(chunks_t)
+_SUMMARY_KEYS = sa.select(summaries.c.key).distinct()
 _INSERT_SUMMARY = sa.insert(summaries)
 
 
@@ -533,6 +542,10 @@ class SQLStore(Store):
         """Unicode lower-casing in SQL, the same as Python's str.lower() (for `search`)."""
         return sa.func.lower(column)
 
+    def _bytewise(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        """`column` compared byte by byte (SQLite's default; PostgreSQL sorts by locale)."""
+        return column.collate("C") if self.engine.dialect.name == "postgresql" else column
+
     # runs -----------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
         if not isinstance(run.id, str) or not 0 < len(run.id) <= 64:
@@ -605,25 +618,26 @@ class SQLStore(Store):
             w.append(self._lower(runs.c.name).like(pattern, escape="\\"))
         return w
 
+    def _order(self, query: RunQuery) -> list[sa.ColumnElement[Any]]:
+        """ORDER BY of list_runs: newest first, or by model first (runs without one last, in
+        byte order on both engines) so that a page holds a model's runs together."""
+        newest: list[sa.ColumnElement[Any]] = [runs.c.created_at.desc(), runs.c.id.desc()]
+        if query.sort == "created":
+            return newest
+        if query.sort == "model":
+            return [runs.c.model.is_(None), self._bytewise(runs.c.model), *newest]
+        raise UsageError(f"sort must be one of {', '.join(RUN_SORTS)}, got {query.sort!r}")
+
     def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:
         query = query or RunQuery()
         where = self._where(query)
         if query.limit is not None and query.limit < 0 or query.offset < 0:
             raise UsageError(f"limit and offset must be >= 0, got {query.limit}, {query.offset}")
-        q = sa.select(*_RUN_COLS).where(*where)
-        q = q.order_by(runs.c.created_at.desc(), runs.c.id.desc())
+        q = sa.select(*_RUN_COLS).where(*where).order_by(*self._order(query))
         if query.limit is not None:
             q = q.limit(query.limit)
         if query.offset:
             q = q.offset(query.offset)
-
-        if query.limit is None and not query.offset:
-            ids: sa.Select[Any] | None = sa.select(runs.c.id).where(*where) if where else None
-        else:
-            ids = sa.select(q.subquery().c.id)
-        sq = sa.select(summaries.c.run_id, summaries.c.key, summaries.c.packed)
-        if ids is not None:
-            sq = sq.where(summaries.c.run_id.in_(ids))
 
         def tx(conn: Connection) -> list[RunRecord]:
             with _no_gc():
@@ -634,20 +648,109 @@ class SQLStore(Store):
             if not records:
                 return records
             by_id = {r.id: r.summary for r in records}
-            rows = _fetch_all(conn, sq)
+            rows = self._summary_rows(conn, list(by_id))
             for r, m in zip(rows, _summary_records([r[2] for r in rows]), strict=True):
                 summary = by_id.get(r[0])
-                if summary is not None:  # a run created since the first query
+                if summary is not None:  # another run's row (a whole-table read)
                     summary[r[1]] = m
             return records
 
         return self._read(tx)
 
+    def _summary_rows(self, conn: Connection, ids: list[str]) -> list[tuple[Any, ...]]:
+        """(run_id, key, packed) of the runs `ids`, and perhaps of others. When the runs are
+        most of the table (a list of everything), one plain scan of summaries is the cheapest
+        read (an IN over 10,000 ids costs twice as much); else the ids go in batches."""
+        cols = (summaries.c.run_id, summaries.c.key, summaries.c.packed)
+        if len(ids) > 500:
+            n_runs = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
+            if 2 * len(ids) >= int(n_runs):
+                return _fetch_all(conn, sa.select(*cols))
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), 900):
+            rows += _fetch_all(
+                conn, sa.select(*cols).where(summaries.c.run_id.in_(ids[i : i + 900]))
+            )
+        return rows
+
+    def group_leaders(
+        self, query: RunQuery, models: Iterable[str | None]
+    ) -> dict[str | None, GroupLeaders]:
+        """The contract's GroupLeaders from a few aggregate queries (no run is listed): the
+        loss keys, each group's extremes of them, its goals, then the runs at the extremes."""
+        wanted = list(dict.fromkeys(models))
+        if not wanted:
+            return {}
+        named = [m for m in wanted if m is not None]
+        in_models = [runs.c.model.in_(named)] if named else []
+        if None in wanted:
+            in_models.append(runs.c.model.is_(None))
+        where = [*self._where(query), sa.or_(*in_models)]
+
+        def tx(conn: Connection) -> dict[str | None, GroupLeaders]:
+            out: dict[str | None, GroupLeaders] = {}
+            goals_q = sa.select(runs.c.model, runs.c.goals).where(*where, runs.c.goals != "{}")
+            for model, goals in _fetch_all(conn, goals_q.order_by(*self._order(RunQuery()))):
+                out.setdefault(model, GroupLeaders()).goals.update(orjson.loads(goals))
+            keys = [k for k in conn.execute(_SUMMARY_KEYS).scalars() if _is_loss(k)]
+            if not keys:
+                return out
+            joined = runs.join(
+                summaries, sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key.in_(keys))
+            )
+            agg = sa.select(
+                runs.c.model, summaries.c.key, sa.func.min(summaries.c.min),
+                sa.func.max(summaries.c.max),
+            ).select_from(joined).where(*where).group_by(runs.c.model, summaries.c.key)  # fmt: skip
+            extremes: dict[tuple[str | None, str], tuple[float | None, float | None]] = {}
+            for model, key, lo, hi in _fetch_all(conn, agg):
+                out.setdefault(model, GroupLeaders()).keys.add(key)
+                extremes[(model, key)] = (lo, hi)
+            self._add_leaders(conn, joined, where, extremes, out)
+            return out
+
+        return self._read(tx)
+
+    def _add_leaders(
+        self,
+        conn: Connection,
+        joined: sa.Join,
+        where: list[sa.ColumnElement[bool]],
+        extremes: dict[tuple[str | None, str], tuple[float | None, float | None]],
+        out: dict[str | None, GroupLeaders],
+    ) -> None:
+        """Add to `out` the runs whose min or max of a key is their group's extreme."""
+        los = sorted({lo for lo, _ in extremes.values() if lo is not None})
+        his = sorted({hi for _, hi in extremes.values() if hi is not None})
+        cols = (runs.c.id, runs.c.project, runs.c.name, runs.c.model, runs.c.created_at)
+        base = sa.select(*cols, summaries.c.key, summaries.c.packed).select_from(joined)
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, max(len(los), len(his)), 400):
+            at = sa.or_(
+                summaries.c.min.in_(los[i : i + 400]), summaries.c.max.in_(his[i : i + 400])
+            )
+            rows += _fetch_all(conn, base.where(*where, at))
+        picked: dict[tuple[str | None, str], RunRecord] = {}
+        for (rid, project, name, model, created_at, key, _), m in zip(
+            rows, _summary_records([r[6] for r in rows]), strict=True
+        ):
+            lo, hi = extremes.get((model, key), (None, None))
+            if not (m.min == lo or m.max == hi):
+                continue  # another group's extreme value
+            lead = picked.get((model, rid))
+            if lead is None:
+                lead = RunRecord(rid, project, name, model=model, created_at=created_at)
+                picked[(model, rid)] = lead
+                out[model].leaders.append(lead)
+            lead.summary[key] = m
+
     def count_runs(self, query: RunQuery | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(runs).where(*self._where(query or RunQuery()))
         return self._read(lambda conn: int(conn.execute(q).scalar_one()))
 
-    def update_run(self, run_id: str, **fields: Any) -> None:
+    @staticmethod
+    def _update_values(fields: dict[str, Any]) -> dict[str, Any]:
+        """Run columns to set, checked and spelled for the database."""
         unknown = sorted(set(fields) - UPDATABLE)
         if unknown:
             allowed = ", ".join(sorted(UPDATABLE))
@@ -657,6 +760,10 @@ class SQLStore(Store):
         values = {k: (_dumps(v) if k in _JSON_FIELDS else v) for k, v in fields.items()}
         if "archived" in values:
             values["archived"] = bool(values["archived"])
+        return values
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        values = self._update_values(fields)
 
         def tx(conn: Connection) -> None:
             if not values:
@@ -667,6 +774,21 @@ class SQLStore(Store):
                 raise RunNotFoundError(run_id)
 
         self._write(tx)
+
+    def update_run_if(self, run_id: str, expect_status: Status, **fields: Any) -> bool:
+        _check_status(expect_status)
+        values = self._update_values(fields)
+
+        def tx(conn: Connection) -> bool:
+            if not values:
+                raise UsageError("update_run_if: name at least one field to set")
+            stmt = sa.update(runs).where(runs.c.id == run_id, runs.c.status == expect_status)
+            if conn.execute(stmt.values(**values)).rowcount == 1:
+                return True
+            self._require_run(conn, run_id)
+            return False
+
+        return self._write(tx)
 
     def _require_run(self, conn: Connection, run_id: str) -> None:
         if conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is None:

@@ -16,7 +16,7 @@ from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
 from trainboard.server.runview import detail_progress, health_json, run_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
-from trainboard.store.base import RunQuery, Status, Store
+from trainboard.store.base import RunQuery, RunSort, Status, Store
 
 runs_router = api_router(tags=["runs"])
 
@@ -68,8 +68,10 @@ def list_runs(
     archived: Literal["false", "true", "all"] = "false",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    sort: RunSort = "created",
 ) -> Response:
-    """Runs newest first, with progress and their standing in their model group."""
+    """Runs newest first (or by model, then newest first), with progress and their standing
+    in their model group among every run that matches the filters, not only this page."""
     query = RunQuery(
         project=project,
         model=model,
@@ -79,11 +81,15 @@ def list_runs(
         archived=_ARCHIVED[archived],
         limit=limit,
         offset=offset,
+        sort=sort,
     )
     runs = store.list_runs(query)
     short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count query
     total = len(runs) + offset if short_page else store.count_runs(query)
-    return json_response({"total": total, "runs": runs_json(runs)})
+    peers = None
+    if len(runs) < total:  # a page of the list: rank against the rest of each group too
+        peers = store.group_leaders(query, {r.model for r in runs})
+    return json_response({"total": total, "runs": runs_json(runs, peers)})
 
 
 @runs_router.get(
@@ -93,10 +99,10 @@ def get_run(run_id: str, store: StoreDep) -> Response:
     """One run: the run (ranked within its model group), its health, its metric keys."""
     now = time.time()
     run = store.get_run(run_id)
-    group = [run]
+    peers = None
     if run.model is not None:  # ranked among the group the Runs page shows it in
-        group += [r for r in store.list_runs(RunQuery(model=run.model)) if r.id != run.id]
-    rank = rank_in_groups(group).get(run.id)
+        peers = store.group_leaders(RunQuery(model=run.model), [run.model])
+    rank = rank_in_groups([run], peers=peers).get(run.id)
     body: dict[str, Any] = {
         "run": run_json(run, rank, now, detail_progress(store, run, now)),
         "health": health_json(store, run, now),

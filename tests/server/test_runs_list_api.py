@@ -1,0 +1,78 @@
+"""GET /api/v1/runs ranks a page against every run that matches the filters, and sort=model
+keeps a model's runs together; against a real uvicorn."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import httpx
+
+from trainboard.store.base import PointBatch, RunRecord, Store
+
+
+def _add(db: Store, rid: str, model: str | None, at: float, evals: list[float]) -> None:
+    db.create_run(RunRecord(id=rid, project="p", name=rid, model=model, created_at=at,
+                            status="finished", finished_at=at + 10))  # fmt: skip
+    steps = list(range(len(evals)))
+    db.write_points(rid, {"eval/loss": PointBatch.of(steps, [at + s for s in steps], evals)})
+
+
+def _standing(run: dict[str, Any]) -> tuple[Any, ...]:
+    return (run["group_best"], run["delta_to_best_pct"], run["best_eval_loss"], run["eval_key"])
+
+
+def test_a_model_paged_one_run_per_page_ranks_as_unpaged(api: httpx.Client, db: Store) -> None:
+    now = time.time() - 1000
+    _add(db, "a" * 12, "m", now, [2.0, 1.2])
+    _add(db, "b" * 12, "m", now + 1, [1.5, 0.9])  # the best
+    _add(db, "c" * 12, "m", now + 2, [1.8])
+    whole = api.get("/api/v1/runs").json()
+    assert whole["total"] == 3
+    want = {r["id"]: _standing(r) for r in whole["runs"]}
+    assert want["b" * 12] == (True, 0.0, 0.9, "eval/loss")
+    assert want["c" * 12][:2] == (False, 100.0)
+    for sort in ("created", "model"):
+        for offset in range(3):
+            body = api.get("/api/v1/runs", params={"limit": 1, "offset": offset, "sort": sort})
+            page = body.json()
+            assert page["total"] == 3 and len(page["runs"]) == 1
+            run = page["runs"][0]
+            assert _standing(run) == want[run["id"]], (sort, offset)
+
+
+def test_sort_model_keeps_each_model_together_newest_first(api: httpx.Client, db: Store) -> None:
+    now = time.time() - 1000
+    for i, model in enumerate(["y", "x", None, "y", "x"]):
+        _add(db, f"{i:012x}", model, now + i, [1.0 + i])
+    got = api.get("/api/v1/runs", params={"sort": "model"}).json()["runs"]
+    assert [(r["model"], r["id"][-1]) for r in got] == [
+        ("x", "4"),
+        ("x", "1"),
+        ("y", "3"),
+        ("y", "0"),
+        (None, "2"),
+    ]
+    assert [r["group_best"] for r in got] == [False, True, False, True, True]
+    created = api.get("/api/v1/runs", params={"sort": "created"}).json()["runs"]
+    assert [r["id"][-1] for r in created] == ["4", "3", "2", "1", "0"]
+    bad = api.get("/api/v1/runs", params={"sort": "name"})
+    assert bad.status_code == 400 and "sort" in bad.json()["error"]["message"]
+
+
+def test_the_list_spells_non_finite_summaries_and_keeps_finite_ones(
+    api: httpx.Client, db: Store
+) -> None:
+    now = float(int(time.time()) - 1000)  # whole seconds: times are stored to the microsecond
+    _add(db, "a" * 12, "m", now, [1.0, math.nan])
+    _add(db, "b" * 12, "m", now + 1, [2.0, 1.5])
+    runs = {r["id"]: r for r in api.get("/api/v1/runs").json()["runs"]}
+    nan_run = runs["a" * 12]["summary"]["eval/loss"]
+    assert nan_run["last"] == "NaN" and nan_run["min"] == 1.0 and nan_run["count"] == 2
+    assert runs["b" * 12]["summary"]["eval/loss"] == {
+        "count": 2, "last": 1.5, "last_step": 1, "min": 1.5, "min_step": 1, "max": 2.0,
+        "max_step": 0, "first_time": now + 1, "last_time": now + 2,
+    }  # fmt: skip
+    assert runs["a" * 12]["progress"]["elapsed_text"] == "10s"
+    assert runs["a" * 12]["group_best"] and runs["b" * 12]["delta_to_best_pct"] == 50.0
