@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 import trainboard
 from trainboard import config
-from trainboard.store.base import RunRecord, open_store
+from trainboard.store.base import PointBatch, RunRecord, open_store
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 
@@ -159,13 +159,48 @@ def test_ten_thousand_runs_are_paged_not_rendered_at_once(server: Server, ui: Pa
     ui.goto(server.url + "/")
     expect(ui.get_by_test_id("runs-count")).to_have_text("1–200 of 10,000")
     expect(ui.locator("tr[data-run-id]")).to_have_count(200)
-    expect(ui.locator("tbody.group")).to_have_count(7)
+    expect(ui.locator("tbody.group")).to_have_count(1)  # grouped: pages hold whole groups
+    expect(ui.locator('tbody.group[data-model="model-0"] tr[data-run-id]')).to_have_count(200)
     ui.get_by_label("next page").click()
     expect(ui.get_by_test_id("runs-count")).to_have_text("201–400 of 10,000")
     expect(ui.locator("tr[data-run-id]")).to_have_count(200)
+    ui.get_by_label("group by model").uncheck()
+    expect(ui.get_by_test_id("runs-count")).to_have_text("1–200 of 10,000")
+    expect(ui.locator("tr[data-run-id]").first).to_have_attribute("data-run-id", "r09999")
     ui.get_by_label("search by name").fill("run-09999")
     expect(ui.locator("tr[data-run-id]")).to_have_count(1)
     expect(ui.get_by_test_id("runs-count")).to_have_text("1–1 of 1")
+
+
+def test_grouped_pages_hold_whole_groups_ranked_across_pages(server: Server, ui: Page) -> None:
+    store = open_store(config.store_url())
+    try:  # 150 runs of a-model and 100 of b-model, interleaved; each model's oldest run is best
+        for i in range(250):
+            rid, model = f"r{i:05d}", ("a-model" if i % 5 < 3 else "b-model")
+            store.create_run(
+                RunRecord(id=rid, project="p", name=f"run-{i:03d}", model=model,
+                          status="finished", created_at=1.7e9 + i, finished_at=1.7e9 + i + 10)
+            )  # fmt: skip
+            loss = 1.0 if i in (0, 3) else 2.0
+            store.write_points(rid, {"eval/loss": PointBatch.of([1], [1.7e9 + i + 1], [loss])})
+    finally:
+        store.close()
+    ui.goto(server.url + "/")
+    expect(ui.get_by_test_id("runs-count")).to_have_text("1–200 of 250")
+    expect(ui.locator("tbody.group")).to_have_count(2)
+    a_model = ui.locator('tbody.group[data-model="a-model"]')
+    b_model = ui.locator('tbody.group[data-model="b-model"]')
+    expect(a_model.locator("tr[data-run-id]")).to_have_count(150)
+    expect(b_model.locator("tr[data-run-id]")).to_have_count(50)
+    expect(_row(ui, "r00000").get_by_test_id("group-best")).to_be_visible()
+    # b-model's best run is on the next page: none is marked here, and deltas are against it
+    expect(b_model.get_by_test_id("group-best")).to_have_count(0)
+    expect(_row(ui, "r00249").locator(".delta")).to_have_text("+100% eval loss")
+    ui.get_by_label("next page").click()
+    expect(ui.get_by_test_id("runs-count")).to_have_text("201–250 of 250")
+    expect(ui.locator("tbody.group")).to_have_count(1)
+    expect(_row(ui, "r00003").get_by_test_id("group-best")).to_be_visible()
+    expect(ui.get_by_test_id("group-best")).to_have_count(1)
 
 
 def test_a_new_run_appears_without_a_reload(server: Server, ui: Page) -> None:

@@ -167,4 +167,6 @@ export interface RunsQuery {
   archived?: "false" | "true" | "all";
   limit?: number;
   offset?: number;
+  /** "created" (default): newest first; "model": by model, newest first within one. */
+  sort?: "created" | "model";
 }

@@ -1,7 +1,9 @@
 /**
  * The Runs page: every run, grouped by model (toggle), filtered by status / project / tag, searched
  * by name, archived ones hidden unless asked. The list is paged through the API (limit/offset), so
- * 10,000 runs never become 10,000 DOM rows. Best-in-group and deltas come from the API as they are.
+ * 10,000 runs never become 10,000 DOM rows. Best-in-group and deltas come from the API as they are
+ * (ranked over every matching run, not the page); grouped, it asks for sort=model so a page holds
+ * whole model groups in order.
  * Filters live in the URL so a reload or a shared link shows the same view.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -157,6 +159,8 @@ export function RunsPage({ loc }: { loc: Location }) {
         archived: cur.archived ? "all" : "false",
         limit: PAGE_SIZE,
         offset: cur.offset,
+        // grouped: pages hold whole model groups, in order (the API ranks across pages anyway)
+        sort: cur.group ? "model" : undefined,
       });
       setData(out);
       setError(null);
