@@ -54,7 +54,9 @@ class RunOut(BaseModel):
     status: Literal["running", "finished", "failed", "killed", "crashed"]
     archived: bool
     tags: list[str]
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="left out by GET /runs?fields=row"
+    )
     total_steps: int | None
     last_step: int | None
     created_at: float
@@ -65,7 +67,9 @@ class RunOut(BaseModel):
     goals: dict[str, Literal["min", "max"]]
     notes: str | None
     duration_s: float | None
-    summary: dict[str, MetricSummaryOut]
+    summary: dict[str, MetricSummaryOut] = Field(
+        default_factory=dict, description="left out by GET /runs?fields=row"
+    )
     progress: ProgressOut | None
     current_loss: Num | None
     best_eval_loss: Num | None

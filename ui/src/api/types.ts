@@ -58,7 +58,8 @@ export interface RunOut {
   status: RunStatus | string;
   archived: boolean;
   tags: string[];
-  config: Record<string, unknown>;
+  /** Left out by GET /runs?fields=row (the Runs page does not show it). */
+  config?: Record<string, unknown>;
   total_steps: number | null;
   last_step: number | null;
   created_at: number;
@@ -69,7 +70,8 @@ export interface RunOut {
   goals: Record<string, "min" | "max">;
   notes: string | null;
   duration_s: number | null;
-  summary: Record<string, MetricSummary>;
+  /** Left out by GET /runs?fields=row (the Runs page does not show it). */
+  summary?: Record<string, MetricSummary>;
   progress: ProgressOut | null;
   current_loss: Num | null;
   best_eval_loss: Num | null;
@@ -169,4 +171,6 @@ export interface RunsQuery {
   offset?: number;
   /** "created" (default): newest first; "model": by model, newest first within one. */
   sort?: "created" | "model";
+  /** "row": leave out each run's config and summary (half the bytes of a page). */
+  fields?: "all" | "row";
 }

@@ -161,6 +161,7 @@ export function RunsPage({ loc }: { loc: Location }) {
         offset: cur.offset,
         // grouped: pages hold whole model groups, in order (the API ranks across pages anyway)
         sort: cur.group ? "model" : undefined,
+        fields: "row", // a row shows neither config nor summary
       });
       setData(out);
       setError(null);

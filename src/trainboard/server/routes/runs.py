@@ -14,7 +14,13 @@ from trainboard.analysis.compare import rank_in_groups
 from trainboard.errors import ConfirmationRequiredError
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
-from trainboard.server.runview import detail_progress, health_json, run_json, runs_json
+from trainboard.server.runview import (
+    detail_progress,
+    health_json,
+    paused_gc,
+    run_json,
+    runs_json,
+)
 from trainboard.server.schemas import HealthOut, RunOut
 from trainboard.store.base import RunQuery, RunSort, Status, Store
 
@@ -69,6 +75,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: RunSort = "created",
+    fields: Literal["all", "row"] = "all",
 ) -> Response:
     """Runs newest first (or by model, then newest first), with progress and their standing
     in their model group among every run that matches the filters, not only this page."""
@@ -83,13 +90,15 @@ def list_runs(
         offset=offset,
         sort=sort,
     )
-    runs = store.list_runs(query)
-    short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count query
-    total = len(runs) + offset if short_page else store.count_runs(query)
-    peers = None
-    if len(runs) < total:  # a page of the list: rank against the rest of each group too
-        peers = store.group_leaders(query, {r.model for r in runs})
-    return json_response({"total": total, "runs": runs_json(runs, peers)})
+    with paused_gc():
+        runs = store.list_runs(query)
+        short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count
+        total = len(runs) + offset if short_page else store.count_runs(query)
+        peers = None
+        if len(runs) < total:  # a page of the list: rank against the rest of each group too
+            peers = store.group_leaders(query, {r.model for r in runs})
+        body = {"total": total, "runs": runs_json(runs, peers, row=fields == "row")}
+        return json_response(body)
 
 
 @runs_router.get(
