@@ -21,7 +21,7 @@ seconds have been seen, and is 0 once the run finished.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,7 +249,8 @@ def _step(run: RunRecord) -> int | None:
 
 def _percent(step: int | None, total: int | None) -> float | None:
     if total and step is not None:
-        return min(100.0, max(0.0, 100.0 * step / total))
+        pct = 100.0 * step / total
+        return 100.0 if pct > 100.0 else 0.0 if pct < 0.0 else pct  # min/max calls cost more
     return None
 
 
@@ -314,51 +315,70 @@ class SummaryProgress:
 
     def __init__(self, now: float) -> None:
         self.now = now
-        self._roles: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
-        self._elapsed_text: dict[int, str] = {}
+        self._roles: dict[tuple[str, ...], _Roles] = {}
+        self._texts: dict[tuple[str, float], str] = {}  # (what, value) -> text: runs repeat
 
-    def _roles_of(self, summary: Mapping[str, MetricSummary]) -> tuple[str | None, str | None]:
+    def _roles_of(self, summary: Mapping[str, MetricSummary]) -> _Roles:
         names = tuple(summary)
         roles = self._roles.get(names)
         if roles is None:
-            roles = self._roles[names] = (loss_key(names), grad_norm_key(names))
+            roles = self._roles[names] = _Roles(names)
         return roles
+
+    def _text(self, what: str, v: float | None, fn: Callable[[float | None], str]) -> str:
+        if v is None:
+            return fn(v)
+        text = self._texts.get((what, v))
+        if text is None:
+            text = self._texts[(what, v)] = fn(v)
+        return text
 
     def json(self, run: RunRecord, status: Status) -> dict[str, Any]:
         summary = run.summary
-        lk, gk = self._roles_of(summary)
+        roles = self._roles_of(summary)
+        lk = roles.loss
         ck = lk if lk is not None else clock_key(summary)
         steps_per_s, tokens_per_s = _summary_rates(summary, ck)
         step = _step(run)
         total = run.total_steps
         elapsed = _elapsed(run, status, self.now)
         eta = _eta(status, step, total, steps_per_s)
-        tokens = _last(summary, "tokens")
-        whole = int(elapsed) if elapsed - elapsed == 0 else -1
-        elapsed_text = self._elapsed_text.get(whole)
-        if elapsed_text is None:
-            elapsed_text = fmt.duration(elapsed)
-            if whole >= 0:
-                self._elapsed_text[whole] = elapsed_text
+        tokens = summary["tokens"].last if roles.tokens else None
+        loss = None if lk is None else summary[lk].last
+        grad = None if roles.grad is None else summary[roles.grad].last
+        epoch = summary["epoch"].last if roles.epoch else None
         return {
             "step": step,
             "total_steps": total,
             "percent": _percent(step, total),
-            "elapsed_s": _json_num(elapsed),
+            "elapsed_s": elapsed if elapsed - elapsed == 0.0 else _json_num(elapsed),
             "eta_s": eta,
             "steps_per_s": steps_per_s,
             "tokens_per_s": tokens_per_s,
             "tokens": _json_tokens(tokens),
-            "batches": _batches(summary, step),
-            "loss": _json_num(_last(summary, lk)),
+            "batches": _batches(summary, step) if roles.batches else step,
+            "loss": loss if loss is None or loss - loss == 0.0 else _json_num(loss),
             "loss_key": lk,
-            "grad_norm": _json_num(_last(summary, gk)),
-            "epoch": _json_num(_last(summary, "epoch")),
+            "grad_norm": grad if grad is None or grad - grad == 0.0 else _json_num(grad),
+            "epoch": epoch if epoch is None or epoch - epoch == 0.0 else _json_num(epoch),
             "status": status,
-            "elapsed_text": elapsed_text,
-            "eta_text": "0s" if eta == 0.0 else fmt.eta(eta),
-            "tokens_text": fmt.millions(tokens),
+            "elapsed_text": self._text("elapsed", elapsed, fmt.duration),
+            "eta_text": self._text("eta", eta, fmt.eta),
+            "tokens_text": self._text("tokens", tokens, fmt.millions),
         }
+
+
+class _Roles:
+    """What a set of metric keys means for progress, worked out once per key set."""
+
+    __slots__ = ("batches", "epoch", "grad", "loss", "tokens")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.loss = loss_key(names)
+        self.grad = grad_norm_key(names)
+        self.tokens = "tokens" in names
+        self.batches = "batches" in names
+        self.epoch = "epoch" in names
 
 
 def _json_tokens(tokens: float | None) -> Any:
