@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.analysis.compare import rank_in_groups
+from trainboard.store.base import PointBatch, RunQuery, RunRecord, Store
+from trainboard.store.remote import RemoteStore
 
 
 def _add(db: Store, rid: str, model: str | None, at: float, evals: list[float]) -> None:
@@ -91,3 +95,26 @@ def test_fields_row_leaves_out_config_and_summary_only(api: httpx.Client, db: St
         f.pop(volatile), r.pop(volatile)
     assert {k: v for k, v in f.items() if k not in ("config", "summary")} == r
     assert api.get("/api/v1/runs", params={"fields": "some"}).status_code == 400
+
+
+def test_a_remote_store_lists_sorted_by_model_and_ranks_pages_with_its_leaders(
+    server: Any, db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path / "client"))  # the remote store's spool
+    now = time.time() - 1000
+    for i, (model, best) in enumerate([("y", 1.0), ("x", 2.0), ("y", 0.5), ("x", 3.0)]):
+        _add(db, f"{i:012x}", model, now + i, [best + 1, best])
+    remote = RemoteStore(server.url)
+    try:
+        listed = remote.list_runs(RunQuery(sort="model"))
+        assert [(r.model, r.id[-1]) for r in listed] == [
+            ("x", "3"),
+            ("x", "1"),
+            ("y", "2"),
+            ("y", "0"),
+        ]
+        page = remote.list_runs(RunQuery(sort="model", limit=1, offset=3))
+        ranked = rank_in_groups(page, peers=remote.group_leaders(RunQuery(), {"y"}))
+        assert ranked["0" * 12].best_run == "000000000002" and ranked["0" * 12].delta_pct == 100.0
+    finally:
+        remote.close()

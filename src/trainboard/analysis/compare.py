@@ -248,14 +248,8 @@ def rank_in_groups(
         for r in members:
             v = values[r.id]
             d = deltas[v] if v in deltas else deltas.setdefault(v, delta_pct(v, best, goal))
-            out[r.id] = RunRank(
-                group_best=r.id == best_id,
-                delta_pct=d,
-                metric=key,
-                best_value=values[r.id],
-                best_run=best_id,
-                goal=goal,
-            )
+            # positional: group_best, delta_pct, metric, best_value, best_run, goal
+            out[r.id] = RunRank(r.id == best_id, d, key, v, best_id, goal)
     return out
 
 

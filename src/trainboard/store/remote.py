@@ -379,6 +379,7 @@ class RemoteStore(Store):
             "tag": q.tag,
             "search": q.search,
             "archived": archived,
+            "sort": q.sort,
         }
 
     def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:
