@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
 
 from trainboard.analysis.compare import rank_in_groups
 from trainboard.errors import ConfirmationRequiredError
@@ -17,8 +16,8 @@ from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.runview import (
     detail_progress,
+    gc_paused_until_sent,
     health_json,
-    paused_gc,
     run_json,
     runs_json,
 )
@@ -91,7 +90,7 @@ def list_runs(
         offset=offset,
         sort=sort,
     )
-    with paused_gc():
+    with gc_paused_until_sent() as keep:
         runs = store.list_runs(query)
         short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count
         total = len(runs) + offset if short_page else store.count_runs(query)
@@ -100,14 +99,7 @@ def list_runs(
             peers = store.group_leaders(query, {r.model for r in runs})
         out = runs_json(runs, peers, row=fields == "row")
         content = dumps({"total": total, "runs": out})
-    # freeing 10,000 runs and their JSON dicts takes ~30 ms: let it happen after the response
-    # went out, when the background task lets go of them, not before the first byte is sent
-    later = BackgroundTask(_free, runs, out, peers)
-    return Response(content, media_type="application/json", background=later)
-
-
-def _free(*objects: object) -> None:
-    """Nothing to do: the objects are freed once the task holding them is gone."""
+        return Response(content, media_type="application/json", background=keep(runs, out))
 
 
 @runs_router.get(
