@@ -9,6 +9,7 @@ JSON columns) is written once here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import math
@@ -262,7 +263,7 @@ def _summary_records(blobs: Sequence[bytes]) -> list[MetricSummary]:
         return []
     arr = np.frombuffer(b"".join(blobs), dtype=_PACKED)
     cols = [arr[name].tolist() for name in _PACKED.names or ()]
-    return [MetricSummary(*t) for t in zip(*cols, strict=True)]
+    return list(map(MetricSummary, *cols))  # one call per summary, no tuple in between
 
 
 _RUN_COLS = (
@@ -286,31 +287,25 @@ _RUN_COLS = (
 )
 
 
+_RECORD_ORDER = ("id", "project", "name", "model", "status", "archived", "config", "tags",
+                 "total_steps", "created_at", "finished_at", "heartbeat_at", "host", "pid",
+                 "last_step", "goals", "summary", "notes")  # fmt: skip
+if tuple(f.name for f in dataclasses.fields(RunRecord)) != _RECORD_ORDER:
+    raise ImportError("store/sql.py builds RunRecord positionally: update _run_record's order")
+
+
 def _run_record(row: Sequence[Any]) -> RunRecord:
     """A row of _RUN_COLS as a RunRecord (unpacked positionally: attribute access on rows
     costs ~20x more at 10,000 runs)."""
     (rid, project, name, model, status, archived, config, tags, total_steps, created_at,
      finished_at, heartbeat_at, host, pid, last_step, goals, notes) = row  # fmt: skip
     loads = orjson.loads
-    return RunRecord(
-        id=rid,
-        project=project,
-        name=name,
-        model=model,
-        status=status,
-        archived=bool(archived),
-        config=loads(config) if config else {},
-        tags=loads(tags) if tags else [],
-        total_steps=total_steps,
-        created_at=created_at,
-        finished_at=finished_at,
-        heartbeat_at=heartbeat_at,
-        host=host,
-        pid=pid,
-        last_step=last_step,
-        goals=loads(goals) if goals else {},
-        notes=notes,
-    )
+    return RunRecord(  # positional, in RunRecord's field order (no keyword dict per run)
+        rid, project, name, model, status, bool(archived),
+        loads(config) if config else {}, loads(tags) if tags else [],
+        total_steps, created_at, finished_at, heartbeat_at, host, pid, last_step,
+        loads(goals) if goals else {}, {}, notes,
+    )  # fmt: skip
 
 
 def _check_status(status: Any) -> None:
@@ -649,10 +644,10 @@ class SQLStore(Store):
                 return records
             by_id = {r.id: r.summary for r in records}
             rows = self._summary_rows(conn, list(by_id))
-            for r, m in zip(rows, _summary_records([r[2] for r in rows]), strict=True):
-                summary = by_id.get(r[0])
+            for (rid, key, _), m in zip(rows, _summary_records([r[2] for r in rows]), strict=True):
+                summary = by_id.get(rid)
                 if summary is not None:  # another run's row (a whole-table read)
-                    summary[r[1]] = m
+                    summary[key] = m
             return records
 
         return self._read(tx)
