@@ -7,15 +7,10 @@ request, so nothing here reads points: summaries only.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import socket
 import time
-import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
-
-from starlette.background import BackgroundTask
 
 from trainboard.analysis.compare import RunRank, rank_in_groups
 from trainboard.analysis.health import health_for
@@ -126,40 +121,3 @@ def runs_json(
         run_json(r, ranks.get(r.id), now, summary_progress=progress, host=host, row=row)
         for r in runs
     ]
-
-
-@contextlib.contextmanager
-def gc_paused_until_sent() -> Iterator[Callable[..., BackgroundTask]]:
-    """Build a big list response with the cyclic garbage collector paused until it is sent.
-
-    10,000 runs make hundreds of thousands of small acyclic objects: collections during the
-    build cost ~15%, the first collection after it (over all of them) ~15 ms more, and freeing
-    them ~30 ms. Yields `keep(*objects)`, a background task for the Response that holds the
-    objects until the response went out; when the task is let go, the objects are freed and
-    the collector resumes. Should the body raise, the collector resumes at once."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    handed_over = False
-
-    def keep(*objects: object) -> BackgroundTask:
-        nonlocal handed_over
-        task = BackgroundTask(_resume_gc if was_enabled else _hold, *objects)
-        if was_enabled:  # also when the task never runs (the client went away)
-            weakref.finalize(task, gc.enable)
-        handed_over = True
-        return task
-
-    try:
-        yield keep
-    finally:
-        if was_enabled and not handed_over:
-            gc.enable()
-
-
-def _hold(*objects: object) -> None:
-    """Nothing to do: the objects go when the task holding them does."""
-
-
-def _resume_gc(*objects: object) -> None:
-    """After the response went out: the collector runs again (the objects go with the task)."""
-    gc.enable()

@@ -8,16 +8,14 @@ JSON columns) is written once here.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import gc
 import math
 import os
 import random
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from trainboard import gcpause
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.store import chunks as codec
 from trainboard.store import downsample
@@ -336,20 +335,6 @@ def _chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects that form no
-    cycles (10,000 runs with 50,000 summaries): its repeated passes over the growing heap
-    cost a third of list_runs. The previous state is restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _fetch_all(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
     """Rows of a plain SELECT as DBAPI tuples, skipping SQLAlchemy's per-row Result layer
     (half the time of listing 10,000 runs). Only for statements whose columns need no
@@ -635,7 +620,7 @@ class SQLStore(Store):
             q = q.offset(query.offset)
 
         def tx(conn: Connection) -> list[RunRecord]:
-            with _no_gc():
+            with gcpause.paused():
                 return build(conn)
 
         def build(conn: Connection) -> list[RunRecord]:

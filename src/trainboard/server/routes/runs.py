@@ -10,13 +10,13 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from trainboard import gcpause
 from trainboard.analysis.compare import rank_in_groups
 from trainboard.errors import ConfirmationRequiredError
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.runview import (
     detail_progress,
-    gc_paused_until_sent,
     health_json,
     run_json,
     runs_json,
@@ -90,7 +90,7 @@ def list_runs(
         offset=offset,
         sort=sort,
     )
-    with gc_paused_until_sent() as keep:
+    with gcpause.paused():
         runs = store.list_runs(query)
         short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count
         total = len(runs) + offset if short_page else store.count_runs(query)
@@ -99,7 +99,7 @@ def list_runs(
             peers = store.group_leaders(query, {r.model for r in runs})
         out = runs_json(runs, peers, row=fields == "row")
         content = dumps({"total": total, "runs": out})
-        return Response(content, media_type="application/json", background=keep(runs, out))
+    return Response(content, media_type="application/json")
 
 
 @runs_router.get(
