@@ -15,38 +15,21 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import orjson
 
+from trainboard import jsonvalues
+from trainboard.jsonvalues import spell, spell_all
 from trainboard.store.base import Series, Store
-
-
-def json_value(v: Any) -> Any:
-    """A float as JSON can carry it: NaN/±inf become "NaN" / "Infinity" / "-Infinity"."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    return v
-
-
-def json_safe(obj: Any) -> Any:
-    """`obj` with every non-finite float (at any depth) replaced by its string."""
-    if isinstance(obj, float):
-        return json_value(obj)
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    return obj
 
 
 def _points(s: Series) -> list[list[Any]]:
     values: list[Any] = s.values.tolist()
     if not np.isfinite(s.values).all():
-        values = [json_value(v) for v in values]
+        values = [spell(v) for v in values]
     return [list(p) for p in zip(s.steps.tolist(), s.times.tolist(), values, strict=True)]
 
 
@@ -56,17 +39,11 @@ def export_json(store: Store, run_id: str) -> dict[str, Any]:
     metrics = {
         key: _points(store.read_series(run_id, key)) for key in sorted(store.metric_keys(run_id))
     }
-    return {"run": json_safe(run.to_json()), "metrics": metrics}
+    return {"run": spell_all(run.to_json()), "metrics": metrics}
 
 
 def export_json_bytes(store: Store, run_id: str) -> bytes:
     return orjson.dumps(export_json(store, run_id), option=orjson.OPT_INDENT_2) + b"\n"
-
-
-def csv_value(v: float) -> str:
-    if math.isfinite(v):
-        return repr(v)
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
 
 
 def iter_csv(store: Store, run_id: str) -> Iterator[str]:
@@ -92,7 +69,7 @@ def iter_csv(store: Store, run_id: str) -> Iterator[str]:
         col = [""] * len(steps)
         # step order with unique steps per key (the store's contract), so positions are exact
         for i, v in zip(np.searchsorted(steps, s.steps).tolist(), s.values.tolist(), strict=True):
-            col[i] = csv_value(v)
+            col[i] = jsonvalues.text(v)
         columns.append(col)
     for i, step in enumerate(steps.tolist()):
         yield line([str(step), *(c[i] for c in columns)])

@@ -33,6 +33,7 @@ from trainboard.analysis.configdiff import ConfigDiff, config_diff, flatten_conf
 from trainboard.analysis.goals import goal_for
 from trainboard.analysis.progress import progress_for
 from trainboard.errors import RunNotFoundError, UsageError
+from trainboard.jsonvalues import spell_all
 from trainboard.store.base import Goal, GroupLeaders, RunQuery, RunRecord, Status, Store
 
 if TYPE_CHECKING:
@@ -407,17 +408,7 @@ class Comparison:
             "keys": self.keys,
             "trends": [{"model": m, **t.to_json()} for m, t in self.trends],
         }
-        return _json_safe(d)  # type: ignore[no-any-return]
-
-
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_safe(x) for x in v]
-    return v
+        return spell_all(d)  # type: ignore[no-any-return]
 
 
 def _finite(v: float | None) -> bool:

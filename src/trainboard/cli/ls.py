@@ -16,7 +16,7 @@ from trainboard.analysis.status import reconcile
 from trainboard.cli._common import console, handles_errors, open_cli_store, write_json
 from trainboard.cli._view import status_text
 from trainboard.errors import UsageError
-from trainboard.exporting import json_safe
+from trainboard.jsonvalues import spell_all as json_safe
 from trainboard.store.base import STATUSES, RunQuery, RunRecord
 
 

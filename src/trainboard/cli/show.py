@@ -15,7 +15,7 @@ from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import progress_for
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_run, write_json
 from trainboard.cli._view import health_panel, progress_panel
-from trainboard.exporting import json_safe
+from trainboard.jsonvalues import spell_all as json_safe
 
 
 def register(app: typer.Typer) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from trainboard.analysis.compare import CELL_FORMATS, ComparedRun, Comparison, delta_text
+from trainboard.jsonvalues import spell
 
 __all__ = [
     "TROPHY",
@@ -80,11 +80,9 @@ CSV_FIELDS = (
 def _csv_value(v: Any) -> Any:
     if v is None:
         return ""
-    if isinstance(v, float) and not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
     if isinstance(v, bool):
         return "true" if v else "false"
-    return v
+    return spell(v)
 
 
 def comparison_csv(c: Comparison) -> str:

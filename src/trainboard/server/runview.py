@@ -16,7 +16,7 @@ from trainboard.analysis.compare import RunRank, rank_in_groups
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.status import effective_status
-from trainboard.server.jsonio import clean, num
+from trainboard.jsonvalues import spell, spell_all
 from trainboard.store.base import GroupLeaders, MetricSummary, RunRecord, Store
 
 _NO_RANK = RunRank(False, None, None, None)
@@ -33,14 +33,14 @@ def summary_json(summary: dict[str, MetricSummary]) -> Any:
 
 
 def _clean_config(config: dict[str, Any]) -> dict[str, Any]:
-    """`clean(config)` without rebuilding a config that holds no float to spell (the usual
+    """`spell_all(config)` without rebuilding a config that holds no float to spell (the usual
     case: configs read from the store were stored as JSON, where NaN became null)."""
     for v in config.values():
         if type(v) is float:
             if v - v != 0.0:
-                return cast(dict[str, Any], clean(config))
+                return cast(dict[str, Any], spell_all(config))
         elif isinstance(v, dict | list | tuple):
-            return cast(dict[str, Any], clean(config))
+            return cast(dict[str, Any], spell_all(config))
     return config
 
 
@@ -94,10 +94,10 @@ def run_json(
         "duration_s": progress["elapsed_s"],
         "progress": progress,
         "current_loss": progress["loss"],
-        "best_eval_loss": num(rank.best_value),
+        "best_eval_loss": spell(rank.best_value),
         "eval_key": rank.metric,
         "group_best": rank.group_best,
-        "delta_to_best_pct": num(rank.delta_pct),
+        "delta_to_best_pct": spell(rank.delta_pct),
     }
     if not row:
         out["config"] = _clean_config(run.config)

@@ -45,6 +45,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from trainboard.jsonvalues import spell
+
 Status = Literal["running", "finished", "failed", "killed", "crashed"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed")
 Goal = Literal["min", "max"]
@@ -97,14 +99,7 @@ class MetricSummary:
     last_time: float
 
     def to_json(self) -> dict[str, Any]:
-        return {k: _json_float(v) for k, v in self.__dict__.items()}
-
-
-def _json_float(v: Any) -> Any:
-    """JSON has no NaN/inf: they travel as the strings "NaN", "Infinity", "-Infinity"."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    return v
+        return {k: spell(v) for k, v in self.__dict__.items()}
 
 
 @dataclass

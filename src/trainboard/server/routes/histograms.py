@@ -8,8 +8,9 @@ from fastapi import Depends
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from trainboard.jsonvalues import spell_all
 from trainboard.server.deps import api_router, get_store
-from trainboard.server.jsonio import clean, json_response
+from trainboard.server.jsonio import json_response
 from trainboard.server.schemas import Num
 from trainboard.store.base import Store
 
@@ -40,4 +41,4 @@ def read_histograms(
 ) -> Response:
     store.get_run(run_id)
     rows = store.read_histograms(run_id, key=key or None)
-    return json_response({"histograms": [clean(r.__dict__) for r in rows]})
+    return json_response({"histograms": [spell_all(r.__dict__) for r in rows]})

@@ -24,8 +24,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard.errors import RunNotFoundError, TrainboardError, UsageError
+from trainboard.jsonvalues import parse as parse_num
 from trainboard.server.deps import api_router
-from trainboard.server.jsonio import json_response, parse_num
+from trainboard.server.jsonio import json_response
 from trainboard.store.base import (
     ArtifactRecord,
     HistogramRecord,

@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from trainboard.errors import NotFoundError
-from trainboard.exporting import csv_value
+from trainboard.jsonvalues import text
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import column, json_response
 from trainboard.server.schemas import Num
@@ -146,7 +146,7 @@ def _csv_rows(s: Series) -> Iterator[bytes]:
     n = 10_000
     for i in range(0, len(steps), n):
         rows = zip(steps[i : i + n], times[i : i + n], values[i : i + n], strict=True)
-        yield "".join(f"{a},{b!r},{csv_value(c)}\n" for a, b, c in rows).encode()
+        yield "".join(f"{a},{b!r},{text(c)}\n" for a, b, c in rows).encode()
 
 
 @series_router.get(
