@@ -200,3 +200,14 @@ def test_progress_for_reads_only_the_tail(store: Store) -> None:
     assert p.steps_per_s is not None and abs(p.steps_per_s - 2.0) < 1e-9
     assert p.tokens_per_s is not None and abs(p.tokens_per_s - 2048.0) < 1e-6
     assert p.elapsed_s == 2510.0 and p.loss == 2.0 and p.tokens == 5000 * 1024
+
+
+def test_system_metrics_are_never_the_step_clock() -> None:
+    """System metrics are sampled on their own timer: a run whose sys/ series reached a later
+    step than its accuracy still counts steps by the accuracy."""
+    from trainboard.analysis.progress import clock_key
+
+    summary = {"sys/cpu_percent": _summ(50.0, 400), "acc": _summ(0.9, 120)}
+    assert clock_key(summary) == "acc"
+    p = compute_progress(_run(summary=summary, total_steps=200), now=T0)
+    assert p.step == 120 and p.percent == 60.0

@@ -34,6 +34,7 @@ from trainboard.analysis.goals import goal_for
 from trainboard.analysis.progress import progress_for
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
+from trainboard.keys import is_system
 from trainboard.store.base import Goal, GroupLeaders, RunQuery, RunRecord, Status, Store
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def deciding_metric(keys: Iterable[str]) -> str | None:
     )
     if trains:
         return trains[0]
-    others = sorted(k for k in present if _is_loss(k) and not k.startswith("sys/"))
+    others = sorted(k for k in present if _is_loss(k) and not is_system(k))
     return others[0] if others else None
 
 
@@ -424,9 +425,7 @@ def train_loss_key(keys: Iterable[str]) -> str | None:
     cands = sorted(
         k
         for k in present
-        if _is_loss(k)
-        and not k.startswith(("sys/", "system/"))
-        and not any(w in _EVAL_WORDS for w in _words(k)[:-1])
+        if _is_loss(k) and not is_system(k) and not any(w in _EVAL_WORDS for w in _words(k)[:-1])
     )
     return cands[0] if cands else None
 
@@ -439,7 +438,7 @@ def default_metric(keys: Iterable[str], goals: Mapping[str, Goal] | None = None)
     if found is not None:
         return found
     for k in present:
-        if not k.startswith(("sys/", "system/")) and goal_for(k, goals) is not None:
+        if not is_system(k) and goal_for(k, goals) is not None:
             return k
     return None
 

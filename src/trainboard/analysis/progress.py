@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.status import effective_status
+from trainboard.keys import is_system
 from trainboard.store.base import MetricSummary, RunRecord, Status, Store
 
 WINDOW_S = 60.0  # the rate window reaches back this many seconds...
@@ -138,7 +139,7 @@ def clock_key(summary: Mapping[str, MetricSummary]) -> str | None:
     lk = loss_key(summary)
     if lk is not None:
         return lk
-    cands = [k for k in summary if not k.startswith("system/")]
+    cands = [k for k in summary if not is_system(k)]
     if not cands:
         return None
     return max(cands, key=lambda k: (summary[k].last_step, summary[k].count, k))
@@ -243,7 +244,7 @@ def _step(run: RunRecord) -> int | None:
     """The run's step: its last_step, else the furthest step of a non-system key."""
     if run.last_step is not None or not run.summary:
         return run.last_step
-    steps = [m.last_step for k, m in run.summary.items() if not k.startswith("system/")]
+    steps = [m.last_step for k, m in run.summary.items() if not is_system(k)]
     return max(steps) if steps else None
 
 

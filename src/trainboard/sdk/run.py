@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainboard import config as settings
 from trainboard.errors import UsageError
+from trainboard.keys import is_system
 from trainboard.sdk import context, hooks
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.rank import process_rank
@@ -461,7 +462,7 @@ def _resume(
         "total_steps": old.total_steps,
         "notes": old.notes,
     }
-    summary = {k: s.last for k, s in old.summary.items() if not k.startswith("sys/")}
+    summary = {k: s.last for k, s in old.summary.items() if not is_system(k)}
     return _start(
         old,
         url,
