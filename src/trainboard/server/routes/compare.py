@@ -118,37 +118,22 @@ def _download(body: str, media: str, name: str) -> Response:
     )
 
 
-@compare_router.get("/compare.csv", response_class=Response)
-def get_compare_csv(
+_EXPORTS = {
+    "csv": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+@compare_router.get("/compare.{fmt}", response_class=Response)
+def get_compare_export(
+    fmt: Literal["csv", "md", "html"],
     store: StoreDep,
     runs: RunsParam,
     metric: MetricParam = None,
     threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
 ) -> Response:
-    """The comparison table as CSV: one row per run, best first."""
+    """The comparison as a download: the table as CSV (one row per run, best first), or a
+    Markdown or self-contained HTML report."""
     c = _compare(store, runs, metric, threshold)
-    return _download(render(c, "csv"), "text/csv; charset=utf-8", "comparison.csv")
-
-
-@compare_router.get("/compare.md", response_class=Response)
-def get_compare_md(
-    store: StoreDep,
-    runs: RunsParam,
-    metric: MetricParam = None,
-    threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
-) -> Response:
-    """The comparison as a Markdown report."""
-    c = _compare(store, runs, metric, threshold)
-    return _download(render(c, "md"), "text/markdown; charset=utf-8", "comparison.md")
-
-
-@compare_router.get("/compare.html", response_class=Response)
-def get_compare_html(
-    store: StoreDep,
-    runs: RunsParam,
-    metric: MetricParam = None,
-    threshold: ThresholdParam = DEFAULT_THRESHOLD_PCT,
-) -> Response:
-    """The comparison as a self-contained HTML report."""
-    c = _compare(store, runs, metric, threshold)
-    return _download(render(c, "html"), "text/html; charset=utf-8", "comparison.html")
+    return _download(render(c, fmt), _EXPORTS[fmt], f"comparison.{fmt}")
