@@ -8,8 +8,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from trainboard.store.base import Store, open_store
+
+# CI replays the same examples every run (a landing never hangs on a newly drawn one);
+# locally hypothesis keeps exploring and saves what it finds in .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 PG_URL = os.environ.get("TRAINBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

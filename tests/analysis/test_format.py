@@ -61,3 +61,9 @@ def test_numbers_rates_percent() -> None:
     assert fmt.rate(None, "steps") == "—"
     assert fmt.percent(6.0) == "6.0%"
     assert fmt.percent(None) == "—"
+
+
+def test_negative_zero_tokens_read_as_zero() -> None:
+    from trainboard.analysis.format import millions
+
+    assert millions(-0.0) == millions(0.0) == millions(0) == "0.00M"

@@ -56,6 +56,7 @@ def millions(n: float | None) -> str:
     glance; the exact count is `integer`)."""
     if n is None or (isinstance(n, float) and not math.isfinite(n)):
         return UNKNOWN
+    n = n + 0.0  # -0.0 reads "0.00M", as 0.0 does
     if abs(n) >= 1e12:
         return f"{n / 1e12:.2f}T"
     if abs(n) >= 1e9:
