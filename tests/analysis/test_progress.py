@@ -211,3 +211,20 @@ def test_system_metrics_are_never_the_step_clock() -> None:
     assert clock_key(summary) == "acc"
     p = compute_progress(_run(summary=summary, total_steps=200), now=T0)
     assert p.step == 120 and p.percent == 60.0
+
+
+def test_an_ended_run_too_short_to_smooth_shows_its_average_rates() -> None:
+    """150 steps in 2.5 s (1,024 tokens a step): too short for the smoothed rate, so a
+    finished run shows the whole-run averages; a running one still shows "—"."""
+    loss = MetricSummary(count=150, last=2.0, last_step=150, min=2.0, min_step=150, max=4.0,
+                         max_step=1, first_time=T0, last_time=T0 + 2.5)  # fmt: skip
+    toks = MetricSummary(count=150, last=153_600, last_step=150, min=1_024, min_step=1,
+                         max=153_600, max_step=150, first_time=T0, last_time=T0 + 2.5)  # fmt: skip
+    run = _run(summary={"train/loss": loss, "tokens": toks}, last_step=150, created_at=T0,
+               finished_at=T0 + 2.5, status="finished")  # fmt: skip
+    samples = (np.arange(1, 151), T0 + np.linspace(0, 2.5, 150))
+    done = compute_progress(run, samples, now=T0 + 10)
+    assert done.steps_per_s == 150 * 149 / 150 / 2.5  # span / seconds, as progress_from_summary
+    assert done.tokens_per_s == (153_600 - 1_024) / 2.5
+    live = compute_progress(run, samples, now=T0 + 10, status="running")
+    assert live.steps_per_s is None and live.tokens_per_s is None

@@ -208,7 +208,13 @@ def compute_progress(
     tokens_per_s = None
     if tokens_samples is not None:
         tokens_per_s = smoothed_rate(*tokens_samples)
-    return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
+    status = status or run.status
+    if status != "running" and (steps_per_s is None or tokens_per_s is None):
+        # an ended run too short for a smoothed rate still has a whole-run average
+        avg_steps, avg_tokens = _summary_rates(run.summary, clock_key(run.summary), min_s=0.0)
+        steps_per_s = avg_steps if steps_per_s is None else steps_per_s
+        tokens_per_s = avg_tokens if tokens_per_s is None else tokens_per_s
+    return _assemble(run, steps_per_s, tokens_per_s, now, status)
 
 
 def progress_from_summary(run: RunRecord, *, now: float, status: Status | None = None) -> Progress:
@@ -222,7 +228,7 @@ def progress_from_summary(run: RunRecord, *, now: float, status: Status | None =
 
 
 def _summary_rates(
-    summary: Mapping[str, MetricSummary], ck: str | None
+    summary: Mapping[str, MetricSummary], ck: str | None, min_s: float = MIN_SECONDS
 ) -> tuple[float | None, float | None]:
     """(steps/s, tokens/s) as whole-run averages from the summaries (see progress_from_summary)."""
     steps_per_s = tokens_per_s = None
@@ -230,12 +236,12 @@ def _summary_rates(
         m = summary[ck]
         dt = m.last_time - m.first_time
         span = m.last_step * (m.count - 1) / m.count if m.count > 1 else 0.0
-        if dt >= MIN_SECONDS and span >= MIN_STEPS:
+        if dt > 0 and dt >= min_s and span >= MIN_STEPS:
             steps_per_s = span / dt
     tk = summary.get("tokens")
     if tk is not None and math.isfinite(tk.min) and math.isfinite(tk.last):
         dt = tk.last_time - tk.first_time
-        if dt >= MIN_SECONDS and tk.last > tk.min:
+        if dt > 0 and dt >= min_s and tk.last > tk.min:
             tokens_per_s = (tk.last - tk.min) / dt
     return steps_per_s, tokens_per_s
 
