@@ -12,13 +12,19 @@ Exactness:
     steps   exact (int64).
     times   microsecond precision: wall times are stored as int64 microseconds since the epoch.
 
-Blob layout: 8-byte header (magic "TB", version, flags, point count as uint32), a 17-byte
-header per int column (first value, delta width, constant stride), the length of the next
-frame (uint32), a zstandard frame of shuffled step deltas | shuffled µs-time deltas, and a
-zstandard frame of the shuffled value bits (or of the differences of consecutive bit
-patterns, whichever is smaller: smooth series like a learning-rate schedule halve). A column
-whose deltas are all equal (steps 0, 1, 2, ...) has no payload; other deltas take the
-narrowest int type that holds them.
+Blob layout (version 3): 8-byte header (magic "TB", version, flags, point count as uint32), a
+17-byte header per int column (first value, delta width, base), the length of the int
+payload (uint32), the int payload (step deltas | µs-time deltas), then the value payload.
+A column whose deltas are all equal (steps 0, 1, 2, ...) has no payload (width 0, base = the
+stride); other columns store each delta minus the smallest one (base) as the narrowest
+unsigned int that holds them (jittered wall times 0.1 s apart: 2 bytes). Each payload is
+either raw little-endian numbers or a zstandard frame of their shuffled bytes, whichever the
+encoder picked: zstd only where it saves at least a quarter (noisy float32 losses and
+jittered times barely shrink, and raw columns decode ~5x faster: no decompression, no byte
+unshuffle). Values are the value bits, or the differences of consecutive bit patterns when
+that compresses better (smooth series like a learning-rate schedule halve).
+
+Version-2 blobs (signed deltas, always shuffled and compressed) are still read.
 """
 
 from __future__ import annotations
@@ -35,12 +41,16 @@ import zstandard
 from trainboard.errors import StoreError
 
 MAGIC = b"TB"
-VERSION = 2
+VERSION = 3
 FLAG_F32 = 1  # values stored as float32 (each one round-trips exactly)
 FLAG_VDELTA = 2  # values stored as differences of consecutive bit patterns
+FLAG_INTS_RAW = 4  # version 3: the int payload is raw, not a zstd frame of shuffled bytes
+FLAG_VALUES_RAW = 8  # version 3: the value payload is raw, not a zstd frame of shuffled bytes
+ZSTD_WORTH = 0.75  # keep a zstd frame only when it is at most this share of the raw bytes
 _HEADER = struct.Struct("<2sBBI")
-_COLUMN = struct.Struct("<qBq")  # first value, delta width in bytes (0 = constant), stride
-_LEN = struct.Struct("<I")  # length of the int columns' zstd frame (0: no payload)
+_COLUMN = struct.Struct("<qBq")  # first value, delta width in bytes (0 = constant), base
+_LEN = struct.Struct("<I")  # length of the int payload (0: none)
+_FIXED = struct.Struct("<2sBBIqBqqBqI")  # all of the above, in blob order
 ZSTD_LEVEL = 3
 
 _local = threading.local()
@@ -94,43 +104,70 @@ def _unshuffle(buf: bytes, offset: int, n: int, dtype: Any) -> npt.NDArray[Any]:
 
 _WIDTHS = ((1, np.int8), (2, np.int16), (4, np.int32), (8, np.int64))
 _DTYPE_OF_WIDTH: dict[int, Any] = dict(_WIDTHS)
+_UWIDTHS = ((1, np.uint8), (2, np.uint16), (4, np.uint32), (8, np.uint64))
+_UDTYPE_OF_WIDTH: dict[int, Any] = dict(_UWIDTHS)
 
 
-def _pack_ints(a: npt.NDArray[np.int64]) -> tuple[bytes, bytes]:
-    """Delta-encode one int64 column: (column header, shuffled payload). Constant strides
-    (steps 0, 1, 2, ...) cost no payload at all; other deltas use the narrowest int type."""
+def _pack_ints(a: npt.NDArray[np.int64]) -> tuple[bytes, npt.NDArray[Any] | None]:
+    """Delta-encode one int64 column: (column header, deltas minus their minimum as the
+    narrowest unsigned type, or None). Constant strides (steps 0, 1, 2, ...) cost no payload."""
     n = a.shape[0]
     if n == 0:
-        return _COLUMN.pack(0, 0, 0), b""
+        return _COLUMN.pack(0, 0, 0), None
     with np.errstate(over="ignore"):  # deltas wrap like the cumsum that undoes them
         d = a[1:] - a[:-1]
     if n == 1 or bool(np.all(d == d[0])):
-        return _COLUMN.pack(int(a[0]), 0, int(d[0]) if n > 1 else 0), b""
+        return _COLUMN.pack(int(a[0]), 0, int(d[0]) if n > 1 else 0), None
     lo, hi = int(d.min()), int(d.max())
-    for width, dtype in _WIDTHS:
-        info = np.iinfo(dtype)
-        if info.min <= lo and hi <= info.max:
-            return _COLUMN.pack(int(a[0]), width, 0), _shuffle(d.astype(dtype))
-    raise AssertionError("unreachable: int64 deltas fit int64")
+    for width, dtype in _UWIDTHS:
+        if hi - lo <= int(np.iinfo(dtype).max):
+            with np.errstate(over="ignore"):  # unsigned: wraps, the decoder wraps back
+                off = d.view(np.uint64) - np.uint64(lo % 2**64)
+            return _COLUMN.pack(int(a[0]), width, lo), off.astype(dtype)
+    raise AssertionError("unreachable: int64 deltas span at most 2**64 - 1")
 
 
 def _unpack_ints(
+    head: tuple[int, int, int], buf: Any, offset: int, out: npt.NDArray[np.int64]
+) -> int:
+    """Undo _pack_ints (version 3) into `out`; return the payload offset after this column."""
+    first, width, base = head
+    n = out.shape[0]
+    if n == 0:
+        return offset
+    if width == 0:
+        _fill_stride(first, base, out)
+        return offset
+    out[0] = first
+    d = np.frombuffer(buf, dtype=_UDTYPE_OF_WIDTH[width], count=n - 1, offset=offset)
+    # int64 array arithmetic wraps silently, exactly as the encoder's deltas did
+    np.add(d.view(np.int64) if width == 8 else d, np.int64(base), out=out[1:])
+    np.cumsum(out, out=out)
+    return int(offset + (n - 1) * width)
+
+
+def _fill_stride(first: int, stride: int, out: npt.NDArray[np.int64]) -> None:
+    n = out.shape[0]
+    if stride == 0:
+        out.fill(first)
+    elif -(2**62) < first < 2**62 and -(2**62) < first + stride * n < 2**62:
+        out[:] = np.arange(first, first + stride * n, stride, dtype=np.int64)[:n]
+    else:  # near the int64 limits: wrap like the deltas did
+        with np.errstate(over="ignore"):
+            np.multiply(np.arange(n, dtype=np.int64), stride, out=out)
+            out += first
+
+
+def _unpack_ints_v2(
     head: tuple[int, int, int], buf: bytes, offset: int, out: npt.NDArray[np.int64]
 ) -> int:
-    """Undo _pack_ints into `out`; return the payload offset after this column."""
+    """Undo version 2's signed shuffled deltas into `out`; return the offset after them."""
     first, width, stride = head
     n = out.shape[0]
     if n == 0:
         return offset
     if width == 0:
-        if stride == 0:
-            out.fill(first)
-        elif -(2**62) < first < 2**62 and -(2**62) < first + stride * n < 2**62:
-            out[:] = np.arange(first, first + stride * n, stride, dtype=np.int64)[:n]
-        else:  # near the int64 limits: wrap like the deltas did
-            with np.errstate(over="ignore"):
-                np.multiply(np.arange(n, dtype=np.int64), stride, out=out)
-                out += first
+        _fill_stride(first, stride, out)
         return offset
     out[0] = first
     out[1:] = _unshuffle(buf, offset, n - 1, _DTYPE_OF_WIDTH[width])
@@ -143,6 +180,18 @@ def fits_float32(values: npt.NDArray[np.float64]) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         back = values.astype(np.float32).astype(np.float64)
     return bool(np.array_equal(back.view(np.uint64), values.view(np.uint64)))
+
+
+def _smaller(arrays: list[npt.NDArray[Any]]) -> tuple[bytes, bool]:
+    """The columns as one payload: (zstd frame of their shuffled bytes, True) when that is
+    at most ZSTD_WORTH of the raw bytes, else (raw little-endian bytes, False)."""
+    raw = b"".join(np.ascontiguousarray(x).tobytes() for x in arrays)
+    if not raw:
+        return b"", True
+    frame = _cctx().compress(b"".join(_shuffle(x) for x in arrays))
+    if len(frame) <= ZSTD_WORTH * len(raw):
+        return frame, True
+    return raw, False
 
 
 def encode(
@@ -159,22 +208,21 @@ def encode(
     bits = values.astype(np.float32).view(np.uint32) if f32 else values.view(np.uint64)
     step_head, step_data = _pack_ints(np.asarray(steps, dtype=np.int64))
     time_head, time_data = _pack_ints(np.asarray(times_us, dtype=np.int64))
-    cctx = _cctx()
-    ints = step_data + time_data
-    ints_frame = cctx.compress(ints) if ints else b""
-    flags = FLAG_F32 if f32 else 0
-    vframe = cctx.compress(_shuffle(bits))
+    ints, ints_zstd = _smaller([x for x in (step_data, time_data) if x is not None])
+    flags = (FLAG_F32 if f32 else 0) | (0 if ints_zstd else FLAG_INTS_RAW)
+    vdata, v_zstd = _smaller([bits]) if n else (b"", True)
     if n > 2:
         # smooth series (a learning-rate schedule, a token counter) shrink a lot more as
         # differences of their bit patterns; noisy ones do not: keep whichever is smaller
         diffs = np.empty_like(bits)
         diffs[0] = bits[0]
         np.subtract(bits[1:], bits[:-1], out=diffs[1:])  # unsigned: wraps, cumsum undoes it
-        dframe = cctx.compress(_shuffle(diffs))
-        if len(dframe) < len(vframe):
-            vframe, flags = dframe, flags | FLAG_VDELTA
+        dframe = _cctx().compress(_shuffle(diffs))
+        if len(dframe) < len(vdata) and len(dframe) <= ZSTD_WORTH * bits.nbytes:
+            vdata, v_zstd, flags = dframe, True, flags | FLAG_VDELTA
+    flags |= 0 if v_zstd else FLAG_VALUES_RAW
     header = _HEADER.pack(MAGIC, VERSION, flags, n) + step_head + time_head
-    return header + _LEN.pack(len(ints_frame)) + ints_frame + vframe
+    return header + _LEN.pack(len(ints)) + ints + vdata
 
 
 def points_in(blob: bytes | memoryview) -> int:
@@ -195,30 +243,55 @@ def decode_into(
     if len(mv) < fixed:
         raise StoreError(f"not a trainboard chunk ({len(mv)} bytes)")
     magic, version, flags, n = _HEADER.unpack_from(mv)
-    if magic != MAGIC or version != VERSION:
+    if magic != MAGIC or version not in (2, VERSION):
         raise StoreError(f"not a trainboard chunk (magic {magic!r}, version {version})")
     if not (steps.shape[0] == times_us.shape[0] == values.shape[0] == n):
         raise ValueError(f"decode_into: outputs must hold {n} points, got {steps.shape[0]}")
-    step_head = _COLUMN.unpack_from(mv, _HEADER.size)
-    time_head = _COLUMN.unpack_from(mv, _HEADER.size + _COLUMN.size)
-    (ints_len,) = _LEN.unpack_from(mv, fixed - _LEN.size)
-    dctx = _dctx()
+    fields = _FIXED.unpack_from(mv)
+    step_head, time_head, ints_len = fields[4:7], fields[7:10], fields[10]
     ints_size = max(n - 1, 0) * (step_head[1] + time_head[1])
-    raw = (
-        dctx.decompress(mv[fixed : fixed + ints_len], max_output_size=ints_size)
-        if ints_len
-        else b""
-    )
     vsize = 4 if flags & FLAG_F32 else 8
-    vraw = dctx.decompress(mv[fixed + ints_len :], max_output_size=n * vsize) if n else b""
+    ints_raw = version != 2 and flags & FLAG_INTS_RAW
+    values_raw = version != 2 and flags & FLAG_VALUES_RAW
+    dctx = _dctx()
+    payload = mv[fixed : fixed + ints_len]
+    raw: Any = payload if ints_raw else b""
+    if ints_len and not ints_raw:
+        raw = dctx.decompress(payload, max_output_size=ints_size)
+    payload = mv[fixed + ints_len :]
+    vraw: Any = payload if values_raw else b""
+    if n and not values_raw:
+        vraw = dctx.decompress(payload, max_output_size=n * vsize)
     if len(raw) != ints_size or len(vraw) != n * vsize:
         raise StoreError(f"corrupt chunk: {len(raw)} + {len(vraw)} bytes for {n} points")
-    off = _unpack_ints(step_head, raw, 0, steps)
-    _unpack_ints(time_head, raw, off, times_us)
-    bits = _unshuffle(vraw, 0, n, np.uint32 if vsize == 4 else np.uint64)
+    vtype = np.uint32 if vsize == 4 else np.uint64
+    if version == 2:
+        off = _unpack_ints_v2(step_head, raw, 0, steps)
+        _unpack_ints_v2(time_head, raw, off, times_us)
+        bits = _unshuffle(vraw, 0, n, vtype)
+    else:
+        if not ints_raw and ints_size:  # zstd frames hold the columns' shuffled bytes
+            raw = _unshuffle_columns(raw, n - 1, (step_head[1], time_head[1]))
+        off = _unpack_ints(step_head, raw, 0, steps)
+        _unpack_ints(time_head, raw, off, times_us)
+        if values_raw:
+            ftype = np.float32 if vsize == 4 else np.float64
+            values[:] = np.frombuffer(vraw, dtype=ftype, count=n)
+            return
+        bits = _unshuffle(vraw, 0, n, vtype)
     if flags & FLAG_VDELTA:
         np.cumsum(bits, out=bits)
     values[:] = bits.view(np.float32 if vsize == 4 else np.float64)
+
+
+def _unshuffle_columns(buf: bytes, n: int, widths: tuple[int, ...]) -> bytes:
+    """The shuffled int columns (each n numbers of its width, one after another) unshuffled."""
+    parts, off = [], 0
+    for w in widths:
+        if w:
+            parts.append(_unshuffle(buf, off, n, np.dtype(f"u{w}")).tobytes())
+            off += n * w
+    return b"".join(parts)
 
 
 def decode_us(
