@@ -19,7 +19,7 @@ A column whose deltas are all equal (steps 0, 1, 2, ...) has no payload (width 0
 stride); other columns store each delta minus the smallest one (base) as the narrowest
 unsigned int that holds them (jittered wall times 0.1 s apart: 2 bytes). Each payload is
 either raw little-endian numbers or a zstandard frame of their shuffled bytes, whichever the
-encoder picked: zstd only where it saves at least a quarter (noisy float32 losses and
+encoder picked: zstd only where it saves at least 30% (noisy float32 losses and
 jittered times barely shrink, and raw columns decode ~5x faster: no decompression, no byte
 unshuffle). Values are the value bits, or the differences of consecutive bit patterns when
 that compresses better (smooth series like a learning-rate schedule halve).
@@ -46,7 +46,7 @@ FLAG_F32 = 1  # values stored as float32 (each one round-trips exactly)
 FLAG_VDELTA = 2  # values stored as differences of consecutive bit patterns
 FLAG_INTS_RAW = 4  # version 3: the int payload is raw, not a zstd frame of shuffled bytes
 FLAG_VALUES_RAW = 8  # version 3: the value payload is raw, not a zstd frame of shuffled bytes
-ZSTD_WORTH = 0.75  # keep a zstd frame only when it is at most this share of the raw bytes
+ZSTD_WORTH = 0.7  # keep a zstd frame only when it saves at least 30% of the raw bytes
 _HEADER = struct.Struct("<2sBBI")
 _COLUMN = struct.Struct("<qBq")  # first value, delta width in bytes (0 = constant), base
 _LEN = struct.Struct("<I")  # length of the int payload (0: none)
@@ -106,6 +106,8 @@ _WIDTHS = ((1, np.int8), (2, np.int16), (4, np.int32), (8, np.int64))
 _DTYPE_OF_WIDTH: dict[int, Any] = dict(_WIDTHS)
 _UWIDTHS = ((1, np.uint8), (2, np.uint16), (4, np.uint32), (8, np.uint64))
 _UDTYPE_OF_WIDTH: dict[int, Any] = dict(_UWIDTHS)
+_RAMP = np.arange(8192, dtype=np.int64)  # 0, 1, 2, ... for steps of a chunk (8,192 points)
+_RAMP.flags.writeable = False
 
 
 def _pack_ints(a: npt.NDArray[np.int64]) -> tuple[bytes, npt.NDArray[Any] | None]:
@@ -150,6 +152,8 @@ def _fill_stride(first: int, stride: int, out: npt.NDArray[np.int64]) -> None:
     n = out.shape[0]
     if stride == 0:
         out.fill(first)
+    elif n <= _RAMP.shape[0] and stride == 1 and -(2**62) < first < 2**62:
+        np.add(_RAMP[:n], np.int64(first), out=out)  # one pass, no temporary
     elif -(2**62) < first < 2**62 and -(2**62) < first + stride * n < 2**62:
         out[:] = np.arange(first, first + stride * n, stride, dtype=np.int64)[:n]
     else:  # near the int64 limits: wrap like the deltas did

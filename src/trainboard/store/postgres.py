@@ -7,6 +7,8 @@ transaction; serialization failures and deadlocks are retried by SQLStore.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -27,6 +29,8 @@ def driver_url(url: str) -> str:
 
 
 class PostgresStore(SQLStore):
+    _blob_cursor_args: ClassVar[dict[str, Any]] = {"binary": True}
+
     def __init__(self, url: str) -> None:
         engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
         super().__init__(url, engine)
