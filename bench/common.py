@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent / "anchors"))
 
 from _common import KEYS, READ_KEY, emit, log, median_call_us, rows, size
+from _common import main as workload_main  # one argument parser for every workload script
 
 from trainboard.store.base import PointBatch, RunRecord, Store
 
@@ -154,19 +155,3 @@ def seed_run(
     for start in range(0, points, chunk):
         n = min(chunk, points - start)
         store.write_points(run_id, {k: series_batch(k, start, n, salt=salt) for k in keys})
-
-
-def workload_main(workloads: dict[str, Callable[[Path, bool], dict[str, Any]]]) -> None:
-    """`python -m bench.tb_x WORKLOAD --dir DIR [--quick]`: one workload, one JSON line."""
-    import argparse
-
-    p = argparse.ArgumentParser()
-    p.add_argument("workload", choices=sorted(workloads))
-    p.add_argument("--dir", required=True, type=Path)
-    p.add_argument("--quick", action="store_true")
-    a = p.parse_args()
-    import shutil
-
-    shutil.rmtree(a.dir, ignore_errors=True)  # every workload starts from nothing
-    a.dir.mkdir(parents=True)
-    emit(workloads[a.workload](a.dir, a.quick))
