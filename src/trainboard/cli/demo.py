@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         """Train a character-level GPT on Python's own source, watched live."""
         import sys
 
-        from trainboard.demo import run_demo
+        from trainboard.cli.demo_run import run_demo
 
         linger = sys.stdin.isatty() if keep_serving is None else keep_serving
         run_demo(steps, ui=not no_ui, port=port, project=project, linger=linger)

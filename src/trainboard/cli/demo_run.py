@@ -1,4 +1,7 @@
-"""Run the demo: the dashboard (optional), the training loop, the live terminal view."""
+"""Run the demo: the dashboard (optional), the training loop, the live terminal view.
+
+This lives in the CLI layer because it drives the terminal view (`watch`); `trainboard.demo`
+holds only the model, data, training loop and dashboard process, and never imports the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import threading
 from rich.text import Text
 
 from trainboard.analysis import format as fmt
+from trainboard.cli._common import console, err_console, open_cli_store
+from trainboard.cli.watch import follow
 from trainboard.demo.dashboard import Dashboard, free_port
 from trainboard.demo.train import DemoConfig
 
@@ -23,9 +28,6 @@ def run_demo(
 
     With `linger` the dashboard stays up after training until Ctrl-C, so the person who ran
     `make demo` can look around the finished run (the CLI turns it on at a terminal)."""
-    from trainboard.cli._common import console, err_console, open_cli_store
-    from trainboard.cli.watch import follow
-
     cfg = DemoConfig(steps=steps)
     out = console()
     dash: Dashboard | None = None
