@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
+from trainboard.cli.compare import archive_worse_than
 from trainboard.errors import UsageError
 from trainboard.store.base import RunRecord
 
@@ -50,8 +51,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:  # fmt: skip
         """Archive runs: hidden from `ls` and the Runs page unless asked for."""
         if worse_than is not None:
-            from trainboard.cli.compare import archive_worse_than  # the COMPARE engineer's (#4)
-
             if runs:
                 raise UsageError("archive: give RUN... or --worse-than, not both")
             archive_worse_than(worse_than, model, metric, yes)
