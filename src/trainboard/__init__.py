@@ -93,9 +93,10 @@ def log_artifact(
     return _run("log_artifact()").log_artifact(path, kind=kind, step=step, name=name)
 
 
-def define_metric(name: str, goal: str = "min") -> None:
-    """`Run.define_metric` on the current run: "min" or "max" is better for `name`."""
-    _run("define_metric()").define_metric(name, goal)
+def define_metric(name: str, goal: str | None = None, *, role: str | None = None) -> None:
+    """`Run.define_metric` on the current run: what `name` is (`role`, one of
+    trainboard.roles.ROLES) and whether "min" or "max" is better for it (`goal`)."""
+    _run("define_metric()").define_metric(name, goal, role=role)
 
 
 def finish(status: str = "finished", notes: str | None = None) -> None:

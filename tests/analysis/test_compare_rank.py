@@ -51,7 +51,9 @@ def test_deciding_metric_prefers_eval_loss_then_train_loss() -> None:
     assert deciding_metric(["loss", "lr", "grad_norm"]) == "loss"
     assert deciding_metric(["train/loss", "loss"]) == "train/loss"
     assert deciding_metric(["train/lm_loss", "lr"]) == "train/lm_loss"
-    assert deciding_metric(["lr", "eval/accuracy"]) is None
+    # no loss: an eval quality metric decides (the same rule as the comparison, roles.py)
+    assert deciding_metric(["lr", "eval/accuracy"]) == "eval/accuracy"
+    assert deciding_metric(["lr", "grad_norm"]) is None
     assert deciding_metric([]) is None
 
 

@@ -395,3 +395,25 @@ def test_store_argument_takes_a_path_and_rejects_unknown_schemes(
     monkeypatch.setenv("TRAINBOARD_URL", "localhost:8000")
     with pytest.raises(UsageError, match=r"^TRAINBOARD_URL must be an http:// or https:// URL"):
         trainboard.init(project="p")
+
+
+def test_define_metric_role_is_stored_and_kept_on_resume(tb_home: str) -> None:
+    from trainboard.roles import role_of
+
+    run = trainboard.init(project="p")
+    run.define_metric("hellaswag", role="quality")
+    run.define_metric("heldout_nll", role="eval_loss", goal="min")
+    with pytest.raises(ValueError, match=r"^define_metric\(\): role must be one of train_loss"):
+        run.define_metric("x", role="val_loss")
+    with pytest.raises(ValueError, match=r"^define_metric\(\): give a role, a goal or both$"):
+        run.define_metric("x")
+    run.log({"hellaswag": 0.25, "heldout_nll": 2.0})
+    run.finish()
+    again = trainboard.init(project="p", resume=run.id)
+    again.define_metric("extra", goal="max")
+    again.finish()
+    with open_store() as s:
+        goals = s.get_run(run.id).goals
+    assert goals == {"hellaswag": "quality", "heldout_nll": "eval_loss:min", "extra": "max"}
+    assert role_of("heldout_nll", goals).role == "eval_loss"
+    assert role_of("hellaswag", goals).goal == "max"

@@ -28,13 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trainboard import roles
 from trainboard.analysis import format as fmt
 from trainboard.analysis.configdiff import ConfigDiff, config_diff, flatten_config
-from trainboard.analysis.goals import goal_for
 from trainboard.analysis.progress import progress_for
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
-from trainboard.keys import is_system
 from trainboard.store.base import Goal, GroupLeaders, RunQuery, RunRecord, Status, Store
 
 if TYPE_CHECKING:
@@ -42,8 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_THRESHOLD_PCT",
-    "EVAL_LOSS_KEYS",
-    "TRAIN_LOSS_KEYS",
     "Comparison",
     "ComparedRun",
     "Recommendation",
@@ -70,67 +67,19 @@ __all__ = [
     "train_loss_key",
 ]
 
-# Preferred names, in order; other eval/train loss keys are matched by pattern after these.
-EVAL_LOSS_KEYS = (
-    "eval/loss",
-    "val/loss",
-    "eval_loss",
-    "val_loss",
-    "validation/loss",
-    "valid/loss",
-    "validation_loss",
-    "valid_loss",
-    "test/loss",
-    "test_loss",
-)
-TRAIN_LOSS_KEYS = ("train/loss", "loss", "train_loss", "training/loss", "training_loss")
 
-_EVAL_WORDS = ("eval", "val", "validation", "valid", "dev", "test")
-_TRAIN_WORDS = ("train", "training")
-_WORD = re.compile(r"[a-z0-9]+")
+def deciding_metric(keys: Iterable[str], defined: Mapping[str, str] | None = None) -> str | None:
+    """The metric that decides "best" when the user named none: `roles.deciding_metric`
+    (eval loss, else train loss, else an eval quality metric...)."""
+    return roles.deciding_metric(keys, defined)
 
 
-def _words(key: str) -> list[str]:
-    return _WORD.findall(key.lower())
+def metric_goal(metric: str, goals: Mapping[str, str] | None = None) -> Goal:
+    """The direction of `metric`: define_metric() choice, else its role, else "min".
 
-
-def _is_loss(key: str) -> bool:
-    return key.lower().endswith("loss")
-
-
-def deciding_metric(keys: Iterable[str]) -> str | None:
-    """The metric that decides "best" when the user named none.
-
-    Validation loss wins over train loss because it is what generalises; among several eval
-    losses the conventional names come first, then any eval/val key ending in "loss"
-    (alphabetically, so the choice is stable). None when no loss is logged at all."""
-    present = set(keys)
-    for key in EVAL_LOSS_KEYS:
-        if key in present:
-            return key
-    evals = sorted(
-        k for k in present if _is_loss(k) and any(w in _EVAL_WORDS for w in _words(k)[:-1])
-    )
-    if evals:
-        return evals[0]
-    for key in TRAIN_LOSS_KEYS:
-        if key in present:
-            return key
-    trains = sorted(
-        k for k in present if _is_loss(k) and any(w in _TRAIN_WORDS for w in _words(k)[:-1])
-    )
-    if trains:
-        return trains[0]
-    others = sorted(k for k in present if _is_loss(k) and not is_system(k))
-    return others[0] if others else None
-
-
-def metric_goal(metric: str, goals: Mapping[str, Goal] | None = None) -> Goal:
-    """The direction of `metric`: define_metric() choice, else the name, else "min".
-
-    A metric whose name says nothing (e.g. "grad_norm") is ranked lowest-first; callers
+    A metric whose role says nothing (e.g. "grad_norm") is ranked lowest-first; callers
     that show a goal say which was used, so the user can set it with define_metric()."""
-    return goal_for(metric, goals) or "min"
+    return roles.goal_of(metric, goals) or "min"
 
 
 def best_value(run: RunRecord, metric: str, goal: Goal) -> float | None:
@@ -184,9 +133,11 @@ class RunRank:
 
 def _group_metric(members: Sequence[RunRecord]) -> str | None:
     keys: set[str] = set()
+    defined: dict[str, str] = {}
     for r in members:
         keys.update(r.summary)
-    return deciding_metric(keys)
+        defined.update(r.goals)
+    return deciding_metric(keys, defined)
 
 
 def _group_best(
@@ -226,7 +177,7 @@ def rank_in_groups(
     for model, members in groups.items():
         lead = peers.get(model) if peers is not None else None
         keys: set[str] = set() if lead is None else set(lead.keys)
-        goals: dict[str, Goal] = {} if lead is None else dict(lead.goals)
+        goals: dict[str, str] = {} if lead is None else dict(lead.goals)
         candidates = list(members)
         for r in members:
             keys.update(r.summary)
@@ -238,7 +189,7 @@ def rank_in_groups(
         if lead is not None:
             ids = {r.id for r in members}
             candidates += [r for r in lead.leaders if r.id not in ids]
-        key = metric or deciding_metric(keys)
+        key = metric or deciding_metric(keys, goals)
         if key is None:
             for r in members:
                 out[r.id] = RunRank(False, None, None, None)
@@ -261,7 +212,7 @@ DEFAULT_THRESHOLD_PCT = 25.0
 EPOCH_KEY = "epoch"
 _EPOCH_CONFIG_KEYS = ("num_epochs", "epochs", "num_train_epochs", "max_epochs", "n_epochs")
 _GPU_UTIL = re.compile(r"^(sys|system)/gpu[^/]*/(util|utilization|util_pct|utilization_pct)$")
-_PERPLEXITY_WORDS = ("perplexity", "ppl")
+_LOSSES = ("train_loss", "eval_loss")
 
 
 @dataclass
@@ -416,29 +367,21 @@ def _finite(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
 
-def train_loss_key(keys: Iterable[str]) -> str | None:
-    """The train loss among `keys` (never an eval/validation loss)."""
-    present = set(keys)
-    for key in TRAIN_LOSS_KEYS:
-        if key in present:
-            return key
-    cands = sorted(
-        k
-        for k in present
-        if _is_loss(k) and not is_system(k) and not any(w in _EVAL_WORDS for w in _words(k)[:-1])
-    )
-    return cands[0] if cands else None
+def train_loss_key(keys: Iterable[str], defined: Mapping[str, str] | None = None) -> str | None:
+    """The train loss among `keys` (never an eval/validation loss): `roles.train_loss_key`."""
+    return roles.train_loss_key(keys, defined)
 
 
-def default_metric(keys: Iterable[str], goals: Mapping[str, Goal] | None = None) -> str | None:
-    """`deciding_metric`, else a logged metric whose direction is known (e.g. eval/accuracy),
-    so a comparison of runs that log no loss still decides on something meaningful."""
+def default_metric(keys: Iterable[str], goals: Mapping[str, str] | None = None) -> str | None:
+    """`deciding_metric`, else a logged metric the run defined a goal for, so a comparison of
+    runs that log no loss or quality metric still decides on something they chose."""
     present = sorted(set(keys))
-    found = deciding_metric(present)
+    found = deciding_metric(present, goals)
     if found is not None:
         return found
     for k in present:
-        if not is_system(k) and goal_for(k, goals) is not None:
+        r = roles.role_of(k, goals)
+        if r.explicit and r.goal is not None and r.role != "system":
             return k
     return None
 
@@ -474,17 +417,19 @@ def best_at_text(
 
 
 def final_perplexity(run: RunRecord, metric: str | None) -> float | None:
-    """exp(the metric's final value) when the metric is a loss, else a logged perplexity."""
-    if metric is not None and _is_loss(metric) and metric in run.summary:
+    """exp(the metric's final value) when the metric is a loss, else a logged perplexity
+    (the eval one first)."""
+    is_loss = metric is not None and roles.role_of(metric, run.goals).role in _LOSSES
+    if metric is not None and is_loss and metric in run.summary:
         last = run.summary[metric].last
         try:
             return math.exp(last)
         except OverflowError:
             return math.inf
-    for k in sorted(run.summary):
-        if any(w in _PERPLEXITY_WORDS for w in _words(k)):
-            return float(run.summary[k].last)
-    return None
+    ppl = roles.pick(run.summary, "perplexity", run.goals, "eval") or roles.pick(
+        run.summary, "perplexity", run.goals
+    )
+    return None if ppl is None else float(run.summary[ppl].last)
 
 
 def _best_step(run: RunRecord, metric: str, goal: Goal) -> int | None:
@@ -558,7 +503,7 @@ def build_comparison(
         raise UsageError("compare: expected at least one run id, got none")
     if not math.isfinite(threshold_pct) or threshold_pct < 0:
         raise UsageError(f"compare: threshold must be a percentage >= 0, got {threshold_pct!r}")
-    goals: dict[str, Goal] = {}
+    goals: dict[str, str] = {}
     for r in runs:
         goals.update(r.goals)
     keys = {k for r in runs for k in r.summary}
@@ -586,7 +531,7 @@ def build_comparison(
         epochs = total_epochs(r)
         m = r.summary.get(metric) if metric else None
         d = delta_pct(v, best, goal)
-        tl = train_loss_key(r.summary)
+        tl = train_loss_key(r.summary, r.goals)
         compared.append(
             ComparedRun(
                 id=r.id,

@@ -21,16 +21,16 @@ seconds have been seen, and is 0 once the run finished.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from trainboard import roles
 from trainboard.analysis import format as fmt
 from trainboard.analysis.status import effective_status
-from trainboard.keys import is_system
 from trainboard.store.base import MetricSummary, RunRecord, Status, Store
 
 WINDOW_S = 60.0  # the rate window reaches back this many seconds...
@@ -40,10 +40,6 @@ BLEND = 0.5  # share of the windowed pace in the final pace (the rest is the EMA
 MIN_STEPS = 3  # no rate until the samples span at least this many steps...
 MIN_SECONDS = 3.0  # ...and this many seconds
 TAIL_POINTS = 400  # how many of the newest points progress_for reads per series
-
-_LOSS_KEYS = ("train/loss", "loss", "train_loss")
-_GRAD_KEYS = ("grad_norm", "train/grad_norm")
-_EVAL_WORDS = ("eval", "val", "valid", "validation", "test")
 
 
 @dataclass
@@ -92,57 +88,69 @@ def _json_num(v: Any) -> Any:
     return v
 
 
-# --- which metric is which ----------------------------------------------------------------
+# --- which metric is which (asked of trainboard.roles; kept here as named helpers) -----------
 
 
-def _is_eval(key: str) -> bool:
-    parts = key.lower().replace("-", "_").replace("/", "_").split("_")
-    return any(p in _EVAL_WORDS for p in parts)
+def loss_key(keys: Iterable[str], defined: Mapping[str, str] | None = None) -> str | None:
+    """The train loss (roles.train_loss_key): "train/loss", "loss", "Loss/train"..."""
+    return roles.train_loss_key(keys, defined)
 
 
-def loss_key(keys: Sequence[str] | Mapping[str, Any]) -> str | None:
-    """The train loss: "train/loss" > "loss" > "train_loss" > another key ending in loss that
-    is not an eval/validation one."""
-    names = list(keys)
-    for k in _LOSS_KEYS:
-        if k in names:
-            return k
-    for k in sorted(names):
-        if k.lower().endswith("loss") and not _is_eval(k):
-            return k
-    return None
+def eval_loss_key(keys: Iterable[str], defined: Mapping[str, str] | None = None) -> str | None:
+    """The validation loss (roles.eval_loss_key): "eval/loss", "val_loss", "Loss/validation"..."""
+    return roles.eval_loss_key(keys, defined)
 
 
-def eval_loss_key(keys: Sequence[str] | Mapping[str, Any]) -> str | None:
-    """The validation loss: an eval/val/validation key ending in loss ("eval/loss", "val_loss")."""
-    cands = [k for k in keys if k.lower().endswith("loss") and _is_eval(k)]
-    for pref in ("eval/loss", "val/loss", "validation/loss", "eval_loss", "val_loss"):
-        if pref in cands:
-            return pref
-    return sorted(cands)[0] if cands else None
+def grad_norm_key(keys: Iterable[str], defined: Mapping[str, str] | None = None) -> str | None:
+    return roles.grad_norm_key(keys, defined)
 
 
-def grad_norm_key(keys: Sequence[str] | Mapping[str, Any]) -> str | None:
-    names = list(keys)
-    for k in _GRAD_KEYS:
-        if k in names:
-            return k
-    for k in sorted(names):
-        if k.lower().endswith("grad_norm"):
-            return k
-    return None
-
-
-def clock_key(summary: Mapping[str, MetricSummary]) -> str | None:
+def clock_key(
+    summary: Mapping[str, MetricSummary], defined: Mapping[str, str] | None = None
+) -> str | None:
     """The series whose points mark training steps: the train loss when logged, else the
     non-system key that reached the furthest step with the most points."""
-    lk = loss_key(summary)
+    lk = loss_key(summary, defined)
     if lk is not None:
         return lk
-    cands = [k for k in summary if not is_system(k)]
+    cands = [k for k in summary if not roles.is_system(k, defined)]
     if not cands:
         return None
     return max(cands, key=lambda k: (summary[k].last_step, summary[k].count, k))
+
+
+class KeyRoles:
+    """Which key plays each part progress needs, for one set of keys and definitions.
+
+    It depends only on the keys a run logged and its define_metric() choices, and runs of one
+    project log the same keys: `key_roles` works it out once per such set (the runs list
+    asks for 10,000 runs per request)."""
+
+    __slots__ = ("batches", "clock", "epoch", "eval_loss", "grad", "loss", "tokens")
+
+    def __init__(self, names: tuple[str, ...], defined: Mapping[str, str] | None) -> None:
+        self.loss = roles.train_loss_key(names, defined)
+        self.eval_loss = roles.eval_loss_key(names, defined)
+        self.grad = roles.grad_norm_key(names, defined)
+        self.tokens = roles.tokens_key(names, defined)
+        self.epoch = roles.epoch_key(names, defined)
+        self.batches = roles.batches_key(names, defined)
+        self.clock = self.loss  # when None, clock_key works it out from the summaries
+
+
+_KEY_ROLES: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], KeyRoles] = {}
+
+
+def key_roles(run: RunRecord) -> KeyRoles:
+    """KeyRoles of a run's keys and definitions (cached per distinct set)."""
+    names = tuple(run.summary)
+    defined = tuple(run.goals.items())
+    kr = _KEY_ROLES.get((names, defined))
+    if kr is None:
+        if len(_KEY_ROLES) > 4096:
+            _KEY_ROLES.clear()
+        kr = _KEY_ROLES[(names, defined)] = KeyRoles(names, run.goals)
+    return kr
 
 
 def _last(summary: Mapping[str, MetricSummary], key: str | None) -> float | None:
@@ -211,7 +219,9 @@ def compute_progress(
     status = status or run.status
     if status != "running" and (steps_per_s is None or tokens_per_s is None):
         # an ended run too short for a smoothed rate still has a whole-run average
-        avg_steps, avg_tokens = _summary_rates(run.summary, clock_key(run.summary), min_s=0.0)
+        avg_steps, avg_tokens = _summary_rates(
+            run.summary, clock_key(run.summary, run.goals), key_roles(run).tokens, min_s=0.0
+        )
         steps_per_s = avg_steps if steps_per_s is None else steps_per_s
         tokens_per_s = avg_tokens if tokens_per_s is None else tokens_per_s
     return _assemble(run, steps_per_s, tokens_per_s, now, status)
@@ -223,12 +233,18 @@ def progress_from_summary(run: RunRecord, *, now: float, status: Status | None =
     The rates are whole-run averages rather than smoothed: tokens/s is exact for a cumulative
     count ((last − first) / time between them); steps/s assumes the clock key was logged at
     even intervals, so its first step is about last_step / count."""
-    steps_per_s, tokens_per_s = _summary_rates(run.summary, clock_key(run.summary))
+    kr = key_roles(run)
+    steps_per_s, tokens_per_s = _summary_rates(
+        run.summary, kr.clock or clock_key(run.summary, run.goals), kr.tokens
+    )
     return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
 
 
 def _summary_rates(
-    summary: Mapping[str, MetricSummary], ck: str | None, min_s: float = MIN_SECONDS
+    summary: Mapping[str, MetricSummary],
+    ck: str | None,
+    tokens_key: str | None,
+    min_s: float = MIN_SECONDS,
 ) -> tuple[float | None, float | None]:
     """(steps/s, tokens/s) as whole-run averages from the summaries (see progress_from_summary)."""
     steps_per_s = tokens_per_s = None
@@ -238,7 +254,7 @@ def _summary_rates(
         span = m.last_step * (m.count - 1) / m.count if m.count > 1 else 0.0
         if dt > 0 and dt >= min_s and span >= MIN_STEPS:
             steps_per_s = span / dt
-    tk = summary.get("tokens")
+    tk = summary.get(tokens_key) if tokens_key is not None else None
     if tk is not None and math.isfinite(tk.min) and math.isfinite(tk.last):
         dt = tk.last_time - tk.first_time
         if dt > 0 and dt >= min_s and tk.last > tk.min:
@@ -250,7 +266,7 @@ def _step(run: RunRecord) -> int | None:
     """The run's step: its last_step, else the furthest step of a non-system key."""
     if run.last_step is not None or not run.summary:
         return run.last_step
-    steps = [m.last_step for k, m in run.summary.items() if not is_system(k)]
+    steps = [m.last_step for k, m in run.summary.items() if not roles.is_system(k, run.goals)]
     return max(steps) if steps else None
 
 
@@ -274,9 +290,9 @@ def _eta(
     return None
 
 
-def _batches(summary: Mapping[str, MetricSummary], step: int | None) -> int | None:
-    """The `batches` metric when logged (and finite), else the step."""
-    m = summary.get("batches")
+def _batches(summary: Mapping[str, MetricSummary], key: str | None, step: int | None) -> int | None:
+    """The batch counter when logged (and finite), else the step."""
+    m = summary.get(key) if key is not None else None
     if m is not None and math.isfinite(m.last):
         return int(m.last)
     return step
@@ -292,7 +308,8 @@ def _assemble(
     summary = run.summary
     step = _step(run)
     total = run.total_steps
-    lk = loss_key(summary)
+    kr = key_roles(run)
+    lk = kr.loss
     return Progress(
         step=step,
         total_steps=total,
@@ -301,12 +318,12 @@ def _assemble(
         eta_s=_eta(status, step, total, steps_per_s),
         steps_per_s=steps_per_s,
         tokens_per_s=tokens_per_s,
-        tokens=_last(summary, "tokens"),
-        batches=_batches(summary, step),
+        tokens=_last(summary, kr.tokens),
+        batches=_batches(summary, kr.batches, step),
         loss=_last(summary, lk),
         loss_key=lk,
-        grad_norm=_last(summary, grad_norm_key(summary)),
-        epoch=_last(summary, "epoch"),
+        grad_norm=_last(summary, kr.grad),
+        epoch=_last(summary, kr.epoch),
         status=status,
     )
 
@@ -315,22 +332,13 @@ class SummaryProgress:
     """`progress_from_summary(run, now=now, status=s).to_json()` for many runs at one clock
     (the runs list: 10,000 runs per request), built straight into the JSON dict.
 
-    Which key is the train loss, the grad norm and the step clock depends only on the set of
-    keys a run logged, and runs of one project log the same keys; so those lookups are worked
-    out once per key set here instead of once (or twice) per run, and no Progress object is
-    made in between. The numbers come from the same helpers as progress_from_summary."""
+    Which key plays which part comes from `key_roles` (once per key set), and no Progress
+    object is made in between. The numbers come from the same helpers as
+    progress_from_summary."""
 
     def __init__(self, now: float) -> None:
         self.now = now
-        self._roles: dict[tuple[str, ...], _Roles] = {}
         self._texts: dict[tuple[str, float], str] = {}  # (what, value) -> text: runs repeat
-
-    def _roles_of(self, summary: Mapping[str, MetricSummary]) -> _Roles:
-        names = tuple(summary)
-        roles = self._roles.get(names)
-        if roles is None:
-            roles = self._roles[names] = _Roles(names)
-        return roles
 
     def _text(self, what: str, v: float | None, fn: Callable[[float | None], str]) -> str:
         if v is None:
@@ -342,18 +350,18 @@ class SummaryProgress:
 
     def json(self, run: RunRecord, status: Status) -> dict[str, Any]:
         summary = run.summary
-        roles = self._roles_of(summary)
-        lk = roles.loss
-        ck = lk if lk is not None else clock_key(summary)
-        steps_per_s, tokens_per_s = _summary_rates(summary, ck)
+        kr = key_roles(run)
+        lk = kr.loss
+        ck = lk if lk is not None else clock_key(summary, run.goals)
+        steps_per_s, tokens_per_s = _summary_rates(summary, ck, kr.tokens)
         step = _step(run)
         total = run.total_steps
         elapsed = _elapsed(run, status, self.now)
         eta = _eta(status, step, total, steps_per_s)
-        tokens = summary["tokens"].last if roles.tokens else None
+        tokens = None if kr.tokens is None else summary[kr.tokens].last
         loss = None if lk is None else summary[lk].last
-        grad = None if roles.grad is None else summary[roles.grad].last
-        epoch = summary["epoch"].last if roles.epoch else None
+        grad = None if kr.grad is None else summary[kr.grad].last
+        epoch = None if kr.epoch is None else summary[kr.epoch].last
         return {
             "step": step,
             "total_steps": total,
@@ -363,7 +371,7 @@ class SummaryProgress:
             "steps_per_s": steps_per_s,
             "tokens_per_s": tokens_per_s,
             "tokens": _json_tokens(tokens),
-            "batches": _batches(summary, step) if roles.batches else step,
+            "batches": _batches(summary, kr.batches, step),
             "loss": loss if loss is None or loss - loss == 0.0 else _json_num(loss),
             "loss_key": lk,
             "grad_norm": grad if grad is None or grad - grad == 0.0 else _json_num(grad),
@@ -373,19 +381,6 @@ class SummaryProgress:
             "eta_text": self._text("eta", eta, fmt.eta),
             "tokens_text": self._text("tokens", tokens, fmt.millions),
         }
-
-
-class _Roles:
-    """What a set of metric keys means for progress, worked out once per key set."""
-
-    __slots__ = ("batches", "epoch", "grad", "loss", "tokens")
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.loss = loss_key(names)
-        self.grad = grad_norm_key(names)
-        self.tokens = "tokens" in names
-        self.batches = "batches" in names
-        self.epoch = "epoch" in names
 
 
 def _json_tokens(tokens: float | None) -> Any:
@@ -428,9 +423,10 @@ def progress_for(store: Store, run: RunRecord, now: float | None = None) -> Prog
 
     now = time.time() if now is None else now
     status = effective_status(run, now)
-    ck = clock_key(run.summary)
+    ck = clock_key(run.summary, run.goals)
     clock = read_tail(store, run, ck, TAIL_POINTS) if ck else None
-    toks = read_tail(store, run, "tokens", TAIL_POINTS)
+    tk = key_roles(run).tokens
+    toks = read_tail(store, run, tk, TAIL_POINTS) if tk else None
     return compute_progress(
         run,
         (clock[0], clock[1]) if clock else None,

@@ -51,11 +51,11 @@ class Trend:
 def improvement_trend(runs: Sequence[RunRecord], metric: str | None = None) -> Trend:
     """The trend of `metric` (default: the deciding metric) over `runs` in creation order."""
     ordered = sorted(runs, key=lambda r: (r.created_at, r.id))
-    if metric is None:
-        metric = deciding_metric({k for r in ordered for k in r.summary})
-    goals: dict[str, Goal] = {}
+    goals: dict[str, str] = {}
     for r in ordered:
         goals.update(r.goals)
+    if metric is None:
+        metric = deciding_metric({k for r in ordered for k in r.summary}, goals)
     goal = metric_goal(metric, goals) if metric else "min"
     trend = Trend(metric=metric, goal=goal)
     if metric is None:

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 from trainboard import config as settings
 from trainboard.errors import UsageError
 from trainboard.keys import is_system
+from trainboard.roles import definition
 from trainboard.sdk import context, hooks
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.rank import process_rank
 from trainboard.sdk.validate import (
     as_config,
     check_data,
-    check_goal,
     check_item,
     check_key,
     check_step,
@@ -220,10 +220,13 @@ class Run:
         self._writer.ops.append(("artifact", record))
         return record.path
 
-    def define_metric(self, name: str, goal: str = "min") -> None:
-        """Say which way is better for a metric (otherwise inferred from its name)."""
+    def define_metric(self, name: str, goal: str | None = None, *, role: str | None = None) -> None:
+        """Say what a metric is and which way is better for it: `role` is one of
+        trainboard.roles.ROLES ("eval_loss", "quality", ...), `goal` "min" or "max".
+        Otherwise both are inferred from the name; what is given here always wins, is
+        stored with the run, and is kept when the run is resumed."""
         check_key("define_metric()", name)
-        checked = check_goal(goal)
+        checked = definition(role, goal, "define_metric()")
         self._check_open("define_metric()")
         self._record.goals = {**self._record.goals, name: checked}  # type: ignore[dict-item]
         self._update(goals=dict(self._record.goals))

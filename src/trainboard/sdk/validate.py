@@ -79,12 +79,6 @@ def check_step(where: str, step: object) -> int:
     return value
 
 
-def check_goal(goal: object) -> str:
-    if goal not in ("min", "max"):
-        raise ValueError(f"define_metric(): goal must be 'min' or 'max', got {goal!r}")
-    return str(goal)
-
-
 def jsonable(value: Any) -> Any:
     """A config value the store can keep as JSON: containers recursed, numpy scalars unboxed,
     anything else (paths, dtypes, classes) kept as its str()."""

@@ -64,7 +64,9 @@ class RunOut(BaseModel):
     heartbeat_at: float | None
     host: str | None
     pid: int | None
-    goals: dict[str, Literal["min", "max"]]
+    goals: dict[str, str] = Field(
+        description='define_metric() choices per key: "min", "max", a role, or "role:goal"'
+    )
     notes: str | None
     duration_s: float | None
     summary: dict[str, MetricSummaryOut] = Field(

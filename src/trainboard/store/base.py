@@ -74,7 +74,8 @@ class RunRecord:
     host: str | None = None
     pid: int | None = None
     last_step: int | None = None
-    goals: dict[str, Goal] = field(default_factory=dict)  # define_metric() choices
+    # define_metric() choices, key -> "min", "max", a role, or "role:goal" (trainboard.roles)
+    goals: dict[str, str] = field(default_factory=dict)
     summary: dict[str, MetricSummary] = field(default_factory=dict)
     notes: str | None = None  # failure reason (exception text) or free text
 
@@ -193,32 +194,34 @@ class RunQuery:
 class GroupLeaders:
     """What ranking one model group needs about every run a query matches, not one page.
 
-    `keys`: the metric keys the group's runs logged that end in "loss" (case-insensitive:
-    the candidates for the deciding metric). `goals`: the runs' define_metric() choices merged
+    `keys`: the metric keys the group's runs logged that may decide (`roles.can_decide`:
+    losses, quality metrics, perplexities). `goals`: the runs' define_metric() choices merged
     newest run first (a later, older run's choice wins, as merging the listed runs does).
     `leaders`: the runs that hold the group's lowest finite minimum or highest finite maximum
     of one of those keys (all of them on a tie), with id, model, created_at and the summaries of
     those keys only. The group's best run for any of the keys is among them."""
 
     keys: set[str] = field(default_factory=set)
-    goals: dict[str, Goal] = field(default_factory=dict)
+    goals: dict[str, str] = field(default_factory=dict)
     leaders: list[RunRecord] = field(default_factory=list)
-
-
-def _loss_key(key: str) -> bool:
-    return key.lower().endswith("loss")
 
 
 def leaders_of(runs: Iterable[RunRecord]) -> dict[str | None, GroupLeaders]:
     """GroupLeaders of every model among `runs` (listed newest first), worked out in Python:
     the reference for engines that compute them in the database."""
+    from trainboard.roles import can_decide
+
     out: dict[str | None, GroupLeaders] = {}
     best: dict[tuple[str | None, str, bool], tuple[float, list[RunRecord]]] = {}
+    runs = list(runs)
+    defined: dict[str, str] = {}
+    for r in reversed(runs):
+        defined.update(r.goals)
     for r in runs:
         g = out.setdefault(r.model, GroupLeaders())
         g.goals.update(r.goals)
         for key, s in r.summary.items():
-            if not _loss_key(key):
+            if not can_decide(key, defined):
                 continue
             g.keys.add(key)
             for high, v in ((False, s.min), (True, s.max)):

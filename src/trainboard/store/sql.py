@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trainboard import gcpause
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
+from trainboard.roles import can_decide
 from trainboard.store import chunks as codec
 from trainboard.store import downsample
 from trainboard.store.base import (
@@ -107,11 +108,6 @@ def _f(x: float) -> float | None:
 
 def _nan(x: float | None) -> float:
     return float("nan") if x is None else float(x)
-
-
-def _is_loss(key: str) -> bool:
-    """A candidate for the deciding metric (analysis.compare picks among keys ending in loss)."""
-    return key.lower().endswith("loss")
 
 
 def _escape_like(s: str) -> str:
@@ -677,7 +673,10 @@ class SQLStore(Store):
             goals_q = sa.select(runs.c.model, runs.c.goals).where(*where, runs.c.goals != "{}")
             for model, goals in _fetch_all(conn, goals_q.order_by(*self._order(RunQuery()))):
                 out.setdefault(model, GroupLeaders()).goals.update(orjson.loads(goals))
-            keys = [k for k in conn.execute(_SUMMARY_KEYS).scalars() if _is_loss(k)]
+            defined: dict[str, str] = {}
+            for g in out.values():
+                defined.update(g.goals)
+            keys = [k for k in conn.execute(_SUMMARY_KEYS).scalars() if can_decide(k, defined)]
             if not keys:
                 return out
             joined = runs.join(

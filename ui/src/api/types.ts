@@ -67,7 +67,7 @@ export interface RunOut {
   heartbeat_at: number | null;
   host: string | null;
   pid: number | null;
-  goals: Record<string, "min" | "max">;
+  goals: Record<string, string>;
   notes: string | null;
   duration_s: number | null;
   /** Left out by GET /runs?fields=row (the Runs page does not show it). */
