@@ -23,11 +23,11 @@ import type {
 import { HistogramStrip } from "../charts/HistogramStrip";
 import { LineChart } from "../charts/LineChart";
 import { groupCharts, matchesFilter, type ChartSpec } from "../charts/groups";
+import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
 import { ProgressCard } from "../components/ProgressCard";
 import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
 import { bytes, configValue, datetime, general, int } from "../lib/format";
-import { href, linkClick } from "../lib/router";
 import { coalesce } from "../lib/schedule";
 import { mergeSeries, sinceFor, type SeriesMap } from "./runSeries";
 
@@ -312,9 +312,7 @@ export function RunPage({ id }: { id: string }) {
     return (
       <div class="page">
         <p>
-          <a href={href("/")} onClick={linkClick("/")}>
-            ← Runs
-          </a>
+          <BackLink />
         </p>
         <div class="error" role="alert">
           {error}
@@ -331,10 +329,10 @@ export function RunPage({ id }: { id: string }) {
   return (
     <div class="page run-page">
       <header class="run-head">
-        <a href={href("/")} onClick={linkClick("/")} class="back">
-          ← Runs
-        </a>
-        <h1 data-testid="run-name">{run.name}</h1>
+        <BackLink />
+        <h1 data-testid="run-name">
+          <bdi>{run.name}</bdi>
+        </h1>
         <div class="run-meta muted">
           <span class="num">{run.id}</span>
           {run.project ? <span>project {run.project}</span> : null}
@@ -441,32 +439,34 @@ export function RunPage({ id }: { id: string }) {
         <div class="card">
           <h2>Summary</h2>
           {summary.length ? (
-            <table class="kv summary">
-              <thead>
-                <tr>
-                  <th>metric</th>
-                  <th class="num">last</th>
-                  <th class="num">min (step)</th>
-                  <th class="num">max (step)</th>
-                  <th class="num">points</th>
-                </tr>
-              </thead>
-              <tbody>
-                {summary.map(([k, s]) => (
-                  <tr key={k}>
-                    <th>{k}</th>
-                    <td class="num">{general(s.last)}</td>
-                    <td class="num">
-                      {general(s.min)} <span class="muted">({int(s.min_step)})</span>
-                    </td>
-                    <td class="num">
-                      {general(s.max)} <span class="muted">({int(s.max_step)})</span>
-                    </td>
-                    <td class="num">{int(s.count)}</td>
+            <div class="kv-scroll">
+              <table class="kv summary">
+                <thead>
+                  <tr>
+                    <th>metric</th>
+                    <th class="num">last</th>
+                    <th class="num">min (step)</th>
+                    <th class="num">max (step)</th>
+                    <th class="num">points</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {summary.map(([k, s]) => (
+                    <tr key={k}>
+                      <th>{k}</th>
+                      <td class="num">{general(s.last)}</td>
+                      <td class="num">
+                        {general(s.min)} <span class="muted">({int(s.min_step)})</span>
+                      </td>
+                      <td class="num">
+                        {general(s.max)} <span class="muted">({int(s.max_step)})</span>
+                      </td>
+                      <td class="num">{int(s.count)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           ) : (
             <p class="muted">No metrics yet.</p>
           )}
@@ -476,32 +476,34 @@ export function RunPage({ id }: { id: string }) {
       <section class="section card">
         <h2>Artifacts</h2>
         {artifacts.length ? (
-          <table class="kv artifacts">
-            <thead>
-              <tr>
-                <th>name</th>
-                <th>kind</th>
-                <th class="num">step</th>
-                <th class="num">size</th>
-                <th class="num">saved</th>
-              </tr>
-            </thead>
-            <tbody>
-              {artifacts.map((a) => (
-                <tr key={String(a.id)}>
-                  <td>
-                    <a href={links.artifact(run.id, a.id)} download>
-                      {a.name}
-                    </a>
-                  </td>
-                  <td>{a.kind ?? "—"}</td>
-                  <td class="num">{int(a.step)}</td>
-                  <td class="num">{bytes(a.size)}</td>
-                  <td class="num muted">{datetime(a.wall_time)}</td>
+          <div class="kv-scroll">
+            <table class="kv artifacts">
+              <thead>
+                <tr>
+                  <th>name</th>
+                  <th>kind</th>
+                  <th class="num">step</th>
+                  <th class="num">size</th>
+                  <th class="num">saved</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {artifacts.map((a) => (
+                  <tr key={String(a.id)}>
+                    <td>
+                      <a href={links.artifact(run.id, a.id)} download>
+                        {a.name}
+                      </a>
+                    </td>
+                    <td>{a.kind ?? "—"}</td>
+                    <td class="num">{int(a.step)}</td>
+                    <td class="num">{bytes(a.size)}</td>
+                    <td class="num muted">{datetime(a.wall_time)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : (
           <p class="muted">No artifacts.</p>
         )}

@@ -12,7 +12,9 @@ import { archiveRuns, deleteRuns, listRuns, unarchiveRuns } from "../api/runs";
 import { RUN_STATUSES, type RunOut, type RunsOut } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ProgressBar } from "../components/ProgressBar";
+import { RunName } from "../components/RunName";
 import { StatusBadge } from "../components/StatusBadge";
+import { Trophy } from "../components/Trophy";
 import { subscribe } from "../lib/events";
 import { datetime, delta, duration, fixed, int } from "../lib/format";
 import { href, linkClick, navigate, type Location } from "../lib/router";
@@ -60,18 +62,6 @@ function deltaText(r: RunOut): string {
   return `${delta(r.delta_to_best_pct)} ${metric}`;
 }
 
-/** Drawn, not an emoji: emoji fonts are missing on many Linux machines. */
-function Trophy() {
-  return (
-    <svg class="trophy" viewBox="0 0 16 16" width="13" height="13" aria-hidden="true">
-      <path
-        fill="currentColor"
-        d="M4 1h8v1h3v2.5A3.5 3.5 0 0 1 11.8 8 4 4 0 0 1 9 10.4V12h2.5v1.5h-7V12H7v-1.6A4 4 0 0 1 4.2 8 3.5 3.5 0 0 1 1 4.5V2h3V1Zm0 2.5H2.5v1A2 2 0 0 0 4 6.4V3.5Zm8 0v2.9a2 2 0 0 0 1.5-1.9v-1H12Z"
-      />
-    </svg>
-  );
-}
-
 function RunRow({
   r,
   selected,
@@ -96,7 +86,7 @@ function RunRow({
       </td>
       <td class="c-name">
         <a href={href(url)} onClick={linkClick(url)} class="run-link">
-          {r.name}
+          <RunName name={r.name} />
         </a>
         {r.archived ? <span class="chip">archived</span> : null}
         {r.tags.map((t) => (
@@ -376,50 +366,52 @@ export function RunsPage({ loc }: { loc: Location }) {
         </div>
       ) : null}
 
-      <table class="runs">
-        <thead>
-          <tr>
-            <th class="c-check">
-              <input
-                type="checkbox"
-                aria-label="select all on this page"
-                checked={allOnPage}
-                onChange={toggleAll}
-              />
-            </th>
-            <th>name</th>
-            {f.group ? null : <th>model</th>}
-            <th>status</th>
-            <th>progress</th>
-            <th class="num">loss</th>
-            <th class="num">best eval loss</th>
-            <th>vs best</th>
-            <th class="num">duration</th>
-            <th class="num">created</th>
-          </tr>
-        </thead>
-        {groups.map(([model, rs]) => (
-          <tbody key={model} class="group" data-model={model}>
-            {f.group ? (
-              <tr class="group-head">
-                <td colSpan={cols}>
-                  <span class="group-model">{model || "(no model)"}</span>
-                  <span class="muted num"> · {rs.length} run{rs.length === 1 ? "" : "s"}</span>
-                </td>
-              </tr>
-            ) : null}
-            {rs.map((r) => (
-              <RunRow
-                key={r.id}
-                r={r}
-                selected={selected.has(r.id)}
-                toggle={toggle}
-                showModel={!f.group}
-              />
-            ))}
-          </tbody>
-        ))}
-      </table>
+      <div class="table-scroll">
+        <table class="runs">
+          <thead>
+            <tr>
+              <th class="c-check">
+                <input
+                  type="checkbox"
+                  aria-label="select all on this page"
+                  checked={allOnPage}
+                  onChange={toggleAll}
+                />
+              </th>
+              <th>name</th>
+              {f.group ? null : <th>model</th>}
+              <th>status</th>
+              <th>progress</th>
+              <th class="num">loss</th>
+              <th class="num">best eval loss</th>
+              <th>vs best</th>
+              <th class="num">duration</th>
+              <th class="num">created</th>
+            </tr>
+          </thead>
+          {groups.map(([model, rs]) => (
+            <tbody key={model} class="group" data-model={model}>
+              {f.group ? (
+                <tr class="group-head">
+                  <td colSpan={cols}>
+                    <span class="group-model">{model || "(no model)"}</span>
+                    <span class="muted num"> · {rs.length} run{rs.length === 1 ? "" : "s"}</span>
+                  </td>
+                </tr>
+              ) : null}
+              {rs.map((r) => (
+                <RunRow
+                  key={r.id}
+                  r={r}
+                  selected={selected.has(r.id)}
+                  toggle={toggle}
+                  showModel={!f.group}
+                />
+              ))}
+            </tbody>
+          ))}
+        </table>
+      </div>
       {data && runs.length === 0 ? (
         <p class="empty">
           No runs{f.search || f.status || f.project || f.tag ? " match these filters" : " yet"}.
