@@ -493,3 +493,17 @@ def test_update_run_if_writes_only_while_the_status_is_as_expected(store: Store)
         store.update_run_if("b" * 12, "running", status="crashed")
     with pytest.raises(UsageError, match="status must be one of"):
         store.update_run_if("a" * 12, "runing", status="crashed")  # type: ignore[arg-type]
+
+
+def test_a_run_that_returns_to_running_clears_finished_at(store: Store) -> None:
+    """crashed -> running (its heartbeat came back after an outage): the run has not finished,
+    so its duration must keep growing, not stay frozen at the crash mark."""
+    make_run(store)
+    store.update_run("aaaaaaaaaaaa", status="crashed", finished_at=T0 + 60)
+    assert store.get_run("aaaaaaaaaaaa").finished_at == T0 + 60
+    assert store.update_run_if("aaaaaaaaaaaa", "crashed", status="running") is True
+    assert store.get_run("aaaaaaaaaaaa").finished_at is None
+    store.update_run("aaaaaaaaaaaa", status="killed", finished_at=T0 + 90)
+    store.update_run("aaaaaaaaaaaa", status="running", heartbeat_at=T0 + 95)
+    got = store.get_run("aaaaaaaaaaaa")
+    assert (got.status, got.finished_at, got.heartbeat_at) == ("running", None, T0 + 95)

@@ -9,14 +9,12 @@ JSON columns) is written once here.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import os
 import random
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -30,7 +28,7 @@ from trainboard import gcpause
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.roles import can_decide
 from trainboard.store import chunks as codec
-from trainboard.store import downsample
+from trainboard.store import downsample, migrate
 from trainboard.store.base import (
     RUN_SORTS,
     STATUSES,
@@ -69,8 +67,6 @@ STAGE_POINTS = 512
 
 RETRY_SECONDS = 120.0
 """How long a write keeps retrying transient lock errors before giving up with StoreError."""
-
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 UPDATABLE = frozenset(
     {
@@ -112,34 +108,6 @@ def _nan(x: float | None) -> float:
 
 def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-HEAD_REVISION = "0001"
-"""The newest migration in migrations/versions (a test keeps the two equal). Opening a store
-compares the database's revision with this constant, so a store already at head opens
-without importing Alembic (which costs more than the rest of the open)."""
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest revision as Alembic sees it in migrations/versions."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    if head is None:
-        raise StoreError(f"no migrations found in {MIGRATIONS_DIR}")
-    return head
-
-
-def current_revision(conn: Connection) -> str | None:
-    """The database's revision; None for an empty database."""
-    if not sa.inspect(conn).has_table("alembic_version"):
-        return None
-    rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
-    return rows[0] if len(rows) == 1 else ",".join(sorted(rows)) or None
 
 
 class _Prepared:
@@ -444,10 +412,18 @@ class SQLStore(Store):
         self.engine = engine
         _ENGINES.add(engine)
         try:
-            self._migrate()
-        except DBAPIError as e:
+            migrate.bring_to_head(self)
+        except (DBAPIError, StoreError) as e:
             engine.dispose()
-            raise StoreError(f"could not open the store at {self._safe_url()}: {e.orig}") from e
+            cause = e if isinstance(e, DBAPIError) else e.__cause__
+            if not isinstance(cause, DBAPIError):
+                raise
+            hint = ""
+            if "not a database" in str(cause.orig):
+                hint = " (the file is damaged, or is not a trainboard store)"
+            raise StoreError(
+                f"could not open the store at {self._safe_url()}: {cause.orig}{hint}"
+            ) from e
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -484,26 +460,6 @@ class SQLStore(Store):
                     raise StoreError(f"store read failed ({self._safe_url()}): {e.orig}") from e
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.5)
-
-    def _migrate(self) -> None:
-        """Bring the schema to head; cheap when it already is (one revision lookup)."""
-        head = HEAD_REVISION
-        if self._read(current_revision) == head:
-            return
-
-        def upgrade(conn: Connection) -> None:
-            self._lock_migrations(conn)
-            if current_revision(conn) == head:
-                return  # another process migrated while we waited for the lock
-            from alembic import command
-            from alembic.config import Config
-
-            cfg = Config()
-            cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-
-        self._write(upgrade)
 
     # engine hooks ---------------------------------------------------------------------
     _blob_cursor_args: ClassVar[dict[str, Any]] = {}
@@ -741,6 +697,10 @@ class SQLStore(Store):
             raise UsageError(f"update_run: unknown field {unknown[0]!r} (allowed: {allowed})")
         if "status" in fields:
             _check_status(fields["status"])
+            if fields["status"] == "running" and "finished_at" not in fields:
+                # a run that comes back (resumed, or heartbeats after being marked crashed)
+                # has not finished: a kept finished_at would freeze its duration
+                fields = {**fields, "finished_at": None}
         values = {k: (_dumps(v) if k in _JSON_FIELDS else v) for k, v in fields.items()}
         if "archived" in values:
             values["archived"] = bool(values["archived"])
@@ -1127,4 +1087,4 @@ class SQLStore(Store):
         self.engine.dispose()
 
 
-__all__ = ["CHUNK_POINTS", "SQLStore", "head_revision"]
+__all__ = ["CHUNK_POINTS", "SQLStore"]

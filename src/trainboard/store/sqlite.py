@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from trainboard.errors import UsageError
+from trainboard.errors import StoreError, UsageError
 from trainboard.store.sql import SQLStore
 
 BUSY_TIMEOUT_MS = 30_000
@@ -59,6 +59,26 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(conn.info.pop(_BEGIN, "BEGIN"))
 
 
+EMPTIED_AFTER_S = 5.0
+"""A 0-byte store file older than this is an emptied store, not one being created."""
+
+
+def _refuse_emptied(path: Path) -> None:
+    """Refuse a store file that exists but holds nothing: SQLite would treat it as a new
+    database, and the runs that were in it would silently become an empty list. A file that
+    another process has only just created (its first open writes the header within
+    milliseconds) is let through."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    if st.st_size == 0 and time.time() - st.st_mtime > EMPTIED_AFTER_S:
+        raise StoreError(
+            f"the store file {path} is empty (0 bytes): it was emptied or truncated, so its "
+            "runs are gone. Restore it from a backup, or delete it to start a new store."
+        )
+
+
 class SQLiteStore(SQLStore):
     """SQLite engine; `url` is sqlite:///relative/path, sqlite:////absolute/path or
     sqlite:///:memory:."""
@@ -72,6 +92,7 @@ class SQLiteStore(SQLStore):
             kwargs["poolclass"] = StaticPool
         else:
             path = str(Path(path).expanduser())  # TRAINBOARD_DB=sqlite:///~/runs.db
+            _refuse_emptied(Path(path))
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(f"sqlite:///{path}", **kwargs)
         event.listen(engine, "connect", _on_connect)

@@ -22,9 +22,9 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("project", sa.String(), nullable=False),
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("model", sa.String()),
+        sa.Column("project", sa.String(255), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("model", sa.String(255)),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("archived", sa.Boolean, nullable=False),
         sa.Column("config", sa.Text, nullable=False),
@@ -33,18 +33,18 @@ def upgrade() -> None:
         sa.Column("created_at", F64, nullable=False),
         sa.Column("finished_at", F64),
         sa.Column("heartbeat_at", F64),
-        sa.Column("host", sa.String()),
+        sa.Column("host", sa.String(255)),
         sa.Column("pid", sa.Integer),
         sa.Column("last_step", sa.BigInteger),
         sa.Column("goals", sa.Text, nullable=False),
         sa.Column("notes", sa.Text),
     )
-    op.create_index("ix_runs_created_at", "runs", ["created_at", "id"])
+    op.create_index("ix_runs_created_at", "runs", ["created_at"])
     op.create_index("ix_runs_project", "runs", ["project"])
     op.create_table(
         "chunks",
         sa.Column("run_id", sa.String(64), primary_key=True),
-        sa.Column("key", sa.String(), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("n", sa.Integer, nullable=False),
         sa.Column("step_min", sa.BigInteger, nullable=False),
@@ -58,7 +58,7 @@ def upgrade() -> None:
     op.create_table(
         "summaries",
         sa.Column("run_id", sa.String(64), primary_key=True),
-        sa.Column("key", sa.String(), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
         sa.Column("count", sa.BigInteger, nullable=False),
         sa.Column("last", F64),
         sa.Column("last_step", sa.BigInteger, nullable=False),
@@ -70,13 +70,12 @@ def upgrade() -> None:
         sa.Column("last_time", F64, nullable=False),
         sa.Column("tail_seq", sa.Integer, nullable=False),
         sa.Column("tail_n", sa.Integer, nullable=False),
-        sa.Column("packed", sa.LargeBinary, nullable=False),
     )
     op.create_table(
         "texts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(64), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
         sa.Column("wall_time", F64, nullable=False),
         sa.Column("text", sa.Text, nullable=False),
@@ -86,7 +85,7 @@ def upgrade() -> None:
         "histograms",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(64), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
         sa.Column("wall_time", F64, nullable=False),
         sa.Column("edges", sa.LargeBinary, nullable=False),
@@ -101,8 +100,8 @@ def upgrade() -> None:
         "artifacts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(64), nullable=False),
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("step", sa.BigInteger),
         sa.Column("path", sa.Text, nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
