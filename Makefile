@@ -4,7 +4,7 @@ PIP := .venv/bin/pip
 export TRAINBOARD_TEST_PG ?= postgresql://postgres@127.0.0.1:5432/test
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv ui chromium postgres check test demo bench clean
+.PHONY: venv ui chromium poppler postgres check test demo bench clean
 
 venv: .venv/.stamp-deps
 .venv/.stamp-deps: requirements.txt pyproject.toml
@@ -21,6 +21,10 @@ src/trainboard/server/static/index.html: $(shell find ui/src ui/index.html ui/pa
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# pdftoppm: the figure tests turn a PDF page into a picture
+poppler:
+	@command -v pdftoppm >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils)
+
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 
@@ -29,7 +33,7 @@ check: venv
 	.venv/bin/ruff check src tests bench examples
 	.venv/bin/mypy
 
-test: venv ui chromium postgres check
+test: venv ui chromium poppler postgres check
 	.venv/bin/pytest -q
 
 demo: venv ui

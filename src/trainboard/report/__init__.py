@@ -2,18 +2,24 @@
 
 `render(comparison, "md")` is what the CLI (`compare --format`, `report -o`) and the API
 (`/api/v1/compare.csv`, `.md`) call, so every export of a comparison is the same text.
+
+`figure(runs)` is the six-panel matplotlib figure (`trainboard plot`); matplotlib is imported
+only when it is called.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
 from trainboard.analysis.compare import Comparison
 from trainboard.errors import UsageError
 
-__all__ = ["FORMATS", "ReportFormat", "format_for_path", "render"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["FORMATS", "ReportFormat", "figure", "format_for_path", "render"]
 
 ReportFormat = Literal["csv", "json", "md", "html"]
 FORMATS: tuple[ReportFormat, ...] = ("csv", "json", "md", "html")
@@ -50,3 +56,10 @@ def format_for_path(path: str) -> ReportFormat:
         f"cannot tell the report format from {path!r}: expected a name ending in "
         + ", ".join(_SUFFIXES)
     )
+
+
+def figure(runs: Any, store: Any = None, **options: Any) -> Figure:
+    """The six-panel figure of `runs` (see `trainboard.report.drawing.figure`)."""
+    from trainboard.report.drawing import figure as _figure
+
+    return _figure(runs, store, **options)
