@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from trainboard.report import _interim_roles as _roles
+from trainboard import roles as _roles
 
 __all__ = ["FigureKeys", "figure_keys", "is_eval"]
 
