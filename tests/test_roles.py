@@ -205,4 +205,16 @@ def test_to_json() -> None:
         "split": "eval",
         "explicit": False,
         "text": "eval loss",
+        "group": "loss",
+        "section": "Loss",
     }
+
+
+def test_splits_of_one_metric_share_a_chart_group() -> None:
+    groups = {k: role_of(k).group for k in ["train/loss", "Loss/validation", "val_loss", "loss"]}
+    assert set(groups.values()) == {"loss"}
+    assert role_of("eval_accuracy").group == role_of("train/accuracy").group == "accuracy"
+    assert role_of("sys/gpu0/util").group == "sys/gpu0/util"
+    assert role_of("sys/gpu0/util").section == "System"
+    assert role_of("Gradient/norm").section == "Gradients"
+    assert set(roles.SECTIONS.values()) == set(roles.SECTION_ORDER)

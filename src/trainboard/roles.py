@@ -86,6 +86,26 @@ ROLE_TEXT: dict[Role, str] = {
 }
 """How a role reads in a sentence or a label ("best eval loss", "final train loss")."""
 
+SECTIONS: dict[Role, str] = {
+    "train_loss": "Loss",
+    "eval_loss": "Loss",
+    "learning_rate": "Learning rate",
+    "grad_norm": "Gradients",
+    "throughput": "Throughput",
+    "quality": "Quality",
+    "perplexity": "Perplexity",
+    "tokens": "Metrics",
+    "epoch": "Metrics",
+    "counter": "Metrics",
+    "other": "Metrics",
+    "system": "System",
+}
+"""Which section of the Run page a role's charts sit in; SECTION_ORDER is their order."""
+SECTION_ORDER = (
+    "Loss", "Learning rate", "Gradients", "Throughput", "Quality", "Perplexity", "Metrics",
+    "System",
+)  # fmt: skip
+
 _GOAL_ALIASES: dict[str, Goal] = {
     "min": "min",
     "max": "max",
@@ -165,13 +185,30 @@ class MetricRole:
     def text(self) -> str:
         return ROLE_TEXT[self.role]
 
+    @property
+    def section(self) -> str:
+        return SECTIONS[self.role]
+
+    @property
+    def group(self) -> str:
+        """The chart this key shares with its other splits: its words without the split
+        ones ("train/loss", "Loss/validation" and "val_loss" are all "loss"); a system
+        metric keeps a chart of its own."""
+        if self.role == "system":
+            return self.key
+        ws = [w for w in words(self.key) if w not in _EVAL_WORDS and w not in _TRAIN_WORDS]
+        return "_".join(ws) if ws else self.key
+
     def to_json(self) -> dict[str, object]:
+        """RoleOut in docs/api.md: what the UI needs to label, group and order a key."""
         return {
             "role": self.role,
             "goal": self.goal,
             "split": self.split,
             "explicit": self.explicit,
             "text": self.text,
+            "group": self.group,
+            "section": self.section,
         }
 
 

@@ -82,7 +82,7 @@ def test_the_list_spells_non_finite_summaries_and_keeps_finite_ones(
     assert runs["a" * 12]["group_best"] and runs["b" * 12]["delta_to_best_pct"] == 50.0
 
 
-def test_fields_row_leaves_out_config_and_summary_only(api: httpx.Client, db: Store) -> None:
+def test_fields_row_leaves_out_config_summary_and_roles_only(api: httpx.Client, db: Store) -> None:
     now = time.time() - 1000
     _add(db, "a" * 12, "m", now, [2.0, 1.2])
     _add(db, "b" * 12, "m", now + 1, [1.5])
@@ -90,10 +90,13 @@ def test_fields_row_leaves_out_config_and_summary_only(api: httpx.Client, db: St
     row = api.get("/api/v1/runs", params={"fields": "row", "limit": 1, "offset": 1}).json()
     assert row["total"] == full["total"] == 2
     (f,), (r,) = full["runs"], row["runs"]
-    assert set(f) - set(r) == {"config", "summary"} and f["summary"]["eval/loss"]["count"] == 2
+    assert set(f) - set(r) == {"config", "summary", "roles"}
+    assert (
+        f["summary"]["eval/loss"]["count"] == 2 and f["roles"]["eval/loss"]["role"] == "eval_loss"
+    )
     for volatile in ("duration_s", "progress"):  # elapsed time moves between the two requests
         f.pop(volatile), r.pop(volatile)
-    assert {k: v for k, v in f.items() if k not in ("config", "summary")} == r
+    assert {k: v for k, v in f.items() if k not in ("config", "summary", "roles")} == r
     assert api.get("/api/v1/runs", params={"fields": "some"}).status_code == 400
 
 

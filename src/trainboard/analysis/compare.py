@@ -34,6 +34,7 @@ from trainboard.analysis.configdiff import ConfigDiff, config_diff, flatten_conf
 from trainboard.analysis.progress import progress_for
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
+from trainboard.roles import MetricRole
 from trainboard.store.base import Goal, GroupLeaders, RunQuery, RunRecord, Status, Store
 
 if TYPE_CHECKING:
@@ -337,6 +338,8 @@ class Comparison:
     config_diff: ConfigDiff
     models: list[str | None]
     keys: list[str] = field(default_factory=list)  # every metric the runs logged
+    roles: dict[str, MetricRole] = field(default_factory=dict)  # what each key is
+    train_loss_key: str | None = None  # the runs' train loss (the curves' second chart)
     trends: list[tuple[str | None, Trend]] = field(default_factory=list)
 
     def run(self, run_id: str) -> ComparedRun:
@@ -358,6 +361,8 @@ class Comparison:
             "config_diff": self.config_diff.to_json(),
             "models": self.models,
             "keys": self.keys,
+            "roles": {k: r.to_json() for k, r in self.roles.items()},
+            "train_loss_key": self.train_loss_key,
             "trends": [{"model": m, **t.to_json()} for m, t in self.trends],
         }
         return spell_all(d)  # type: ignore[no-any-return]
@@ -570,6 +575,7 @@ def build_comparison(
         metric=metric, goal=goal, best=winner.id if winner else None,
         threshold_pct=threshold_pct, runs=compared, rows=_rows(compared, metric, goal),
         recommendation=rec, config_diff=diff, models=models, keys=sorted(keys),
+        roles=roles.roles_of(sorted(keys), goals), train_loss_key=train_loss_key(keys, goals),
     )  # fmt: skip
 
 

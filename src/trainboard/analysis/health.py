@@ -27,13 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trainboard.analysis import format as fmt
-from trainboard.analysis.progress import (
-    clock_key,
-    eval_loss_key,
-    grad_norm_key,
-    loss_key,
-    read_tail,
-)
+from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
 from trainboard.store.base import RunRecord, Status, Store
 
@@ -401,29 +395,30 @@ def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health
 
     now = time.time() if now is None else now
     keys = run.summary
+    kr = key_roles(run)
     x = HealthInputs(status=effective_status(run, now), now=now, last_step=run.last_step)
-    if "epoch" in keys and math.isfinite(keys["epoch"].last):
-        x.epoch = keys["epoch"].last
-    lk = loss_key(keys)
+    if kr.epoch is not None and math.isfinite(keys[kr.epoch].last):
+        x.epoch = keys[kr.epoch].last
+    lk = kr.loss
     if lk is not None:
         s = store.read_series(run.id, lk, max_points=1000)
         x.loss, x.loss_key = (s.steps, s.values), lk
-        vk = eval_loss_key(keys)
+        vk = kr.eval_loss
         if vk is not None:
             sv = store.read_series(run.id, vk, max_points=1000)
             x.val, x.val_key = (sv.steps, sv.values), vk
-    gk = grad_norm_key(keys)
+    gk = kr.grad
     if gk is not None:
         g = read_tail(store, run, gk, 1000)
         if g is not None:
             x.grad, x.grad_key = g[2], gk
             x.clip = clip_from_config(run.config)
-    ck = clock_key(keys)
+    ck = clock_key(keys, run.goals)
     clock = read_tail(store, run, ck, 200) if ck else None
     if clock is not None:
         x.step_times = clock[1]
-    if "tokens" in keys:
-        st = store.read_series(run.id, "tokens", max_points=1000)
+    if kr.tokens is not None:
+        st = store.read_series(run.id, kr.tokens, max_points=1000)
         x.throughput, x.throughput_unit = (st.times, st.values), "tokens"
     elif ck is not None:
         sc = store.read_series(run.id, ck, max_points=1000)

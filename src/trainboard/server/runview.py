@@ -12,11 +12,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import RunRank, rank_in_groups
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell, spell_all
+from trainboard.roles import role_of, roles_of
 from trainboard.store.base import GroupLeaders, MetricSummary, RunRecord, Store
 
 _NO_RANK = RunRank(False, None, None, None)
@@ -52,6 +54,32 @@ def health_json(store: Store, run: RunRecord, now: float) -> dict[str, Any]:
 def detail_progress(store: Store, run: RunRecord, now: float) -> dict[str, Any]:
     """`ProgressOut` with smoothed rates from the newest points (one run's page)."""
     return progress_for(store, run, now).to_json()
+
+
+def best_label(metric: str | None, goals: Mapping[str, str]) -> str | None:
+    """What the list's "best" value is: "eval loss" only for an eval loss; otherwise the
+    metric's own name ("train/loss", "eval/accuracy"), so a train loss never reads as one."""
+    if metric is None:
+        return None
+    return "eval loss" if role_of(metric, goals).role == "eval_loss" else metric
+
+
+_ROLES_JSON: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+
+
+def roles_json(run: RunRecord) -> dict[str, Any]:
+    """`RoleOut` of every key the run logged (trainboard.roles, with its definitions).
+
+    Runs of one project log the same keys, so the JSON is made once per set of keys and
+    definitions and shared (read-only) between the runs of a list."""
+    sig = (tuple(run.summary), tuple(run.goals.items()))
+    out = _ROLES_JSON.get(sig)
+    if out is None:
+        if len(_ROLES_JSON) > 4096:
+            _ROLES_JSON.clear()
+        out = {k: r.to_json() for k, r in roles_of(run.summary, run.goals).items()}
+        _ROLES_JSON[sig] = out
+    return out
 
 
 def run_json(
@@ -96,12 +124,15 @@ def run_json(
         "current_loss": progress["loss"],
         "best_eval_loss": spell(rank.best_value),
         "eval_key": rank.metric,
+        "best_label": best_label(rank.metric, run.goals),
+        "best_text": fmt.number(rank.best_value) if rank.metric is not None else fmt.UNKNOWN,
         "group_best": rank.group_best,
         "delta_to_best_pct": spell(rank.delta_pct),
     }
     if not row:
         out["config"] = _clean_config(run.config)
         out["summary"] = summary_json(run.summary)
+        out["roles"] = roles_json(run)
     return out
 
 

@@ -46,6 +46,18 @@ class ProgressOut(BaseModel):
     tokens_text: str
 
 
+class RoleOut(BaseModel):
+    """What a metric key is (trainboard.roles; docs/metric_roles.md)."""
+
+    role: str
+    goal: Literal["min", "max"] | None
+    split: Literal["train", "eval"] | None
+    explicit: bool = Field(description="set by define_metric(), not inferred from the name")
+    text: str = Field(description='the role in words: "eval loss", "grad norm"')
+    group: str = Field(description="keys with the same group share a chart")
+    section: str = Field(description="the Run page section the chart sits in")
+
+
 class RunOut(BaseModel):
     id: str
     name: str
@@ -74,8 +86,18 @@ class RunOut(BaseModel):
     )
     progress: ProgressOut | None
     current_loss: Num | None
-    best_eval_loss: Num | None
+    best_eval_loss: Num | None = Field(
+        description="the run's best value of its group's deciding metric (eval_key); an eval "
+        "loss only when best_label says so"
+    )
     eval_key: str | None
+    best_label: str | None = Field(
+        description='"eval loss" when the deciding metric is one, else the metric\'s name'
+    )
+    best_text: str = Field(description="best_eval_loss as text")
+    roles: dict[str, RoleOut] = Field(
+        default_factory=dict, description="every key's role; left out by GET /runs?fields=row"
+    )
     group_best: bool
     delta_to_best_pct: Num | None
 

@@ -1,7 +1,7 @@
 /** GET /api/v1/compare (issue #4): the comparison the CLI prints with `compare --json`. */
 import { withToken } from "../lib/token";
 import { API, getJson, query } from "./client";
-import type { Num, RunStatus, SeriesOut, XAxis } from "./types";
+import type { Num, RoleOut, RunStatus, SeriesOut, XAxis } from "./types";
 
 export interface ComparedRunOut {
   id: string;
@@ -76,6 +76,10 @@ export interface CompareOut {
   };
   models: (string | null)[];
   keys: string[];
+  /** What each key is (trainboard.roles, with the runs' define_metric() choices). */
+  roles: Record<string, RoleOut>;
+  /** The runs' train loss, shown beside the deciding metric. */
+  train_loss_key: string | null;
   trends: TrendOut[];
 }
 

@@ -76,8 +76,24 @@ export interface RunOut {
   current_loss: Num | null;
   best_eval_loss: Num | null;
   eval_key: string | null;
+  /** "eval loss" when the deciding metric is one, else that metric's name. */
+  best_label: string | null;
+  best_text: string;
   group_best: boolean;
   delta_to_best_pct: Num | null;
+  /** Every key's role (trainboard.roles). Left out by GET /runs?fields=row. */
+  roles?: Record<string, RoleOut>;
+}
+
+/** What a metric key is, decided by the server (trainboard.roles): the UI keeps no list. */
+export interface RoleOut {
+  role: string;
+  goal: "min" | "max" | null;
+  split: "train" | "eval" | null;
+  explicit: boolean;
+  text: string;
+  group: string;
+  section: string;
 }
 
 export interface RunsOut {

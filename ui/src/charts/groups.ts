@@ -1,86 +1,55 @@
 /**
- * Which metric keys share a chart, and in what order the charts come: train and validation splits
- * of one metric go together (train/loss + eval/loss on one chart), then learning rate, grad norm,
- * throughput, accuracy, perplexity, every other metric, and system metrics (sys/...) last.
+ * Which metric keys share a chart, and in what order the charts come. What a key *is* comes from
+ * the server (`RunOut.roles`, decided by trainboard.roles): keys of one `group` share a chart
+ * (train/loss + eval/loss, Loss/train + Loss/validation), train before eval, and charts follow
+ * the server's section order. The UI keeps no list of metric names.
  */
+import type { RoleOut } from "../api/types";
 
 export interface ChartSpec {
   id: string;
   title: string;
   keys: string[];
-  section: Section;
+  section: string;
 }
 
-export type Section =
-  | "Loss"
-  | "Learning rate"
-  | "Gradients"
-  | "Throughput"
-  | "Accuracy"
-  | "Perplexity"
-  | "Metrics"
-  | "System";
-
-const ORDER: Section[] = [
+/** The Run page's section order (trainboard.roles.SECTION_ORDER); unknown sections go last. */
+const ORDER = [
   "Loss",
   "Learning rate",
   "Gradients",
   "Throughput",
-  "Accuracy",
+  "Quality",
   "Perplexity",
   "Metrics",
   "System",
 ];
 
-const SPLITS = new Set(["train", "training", "eval", "val", "valid", "validation", "test"]);
+const SPLIT_RANK: Record<string, number> = { train: 0, "": 1, eval: 2 };
 
-/** "eval/loss" → base "loss"; "loss" → "loss"; "sys/cpu" stays its own base. */
-export function baseOf(key: string): string {
-  const i = key.indexOf("/");
-  if (i > 0 && SPLITS.has(key.slice(0, i).toLowerCase())) return key.slice(i + 1);
-  return key;
+function sectionRank(section: string): number {
+  const i = ORDER.indexOf(section);
+  return i < 0 ? ORDER.length : i;
 }
 
-export function sectionOf(key: string): Section {
-  if (key.startsWith("sys/") || key.startsWith("system/")) return "System";
-  const b = baseOf(key).toLowerCase();
-  if (/(perplexity|ppl)/.test(b)) return "Perplexity";
-  if (/loss/.test(b)) return "Loss";
-  if (/(^|[/_])(lr|learning_rate)$/.test(b) || b === "lr") return "Learning rate";
-  if (/grad/.test(b)) return "Gradients";
-  if (/(per_s|per_sec|per_second|throughput|step_time|samples_s|it_s|tok_s)/.test(b))
-    return "Throughput";
-  if (/(^|[/_])acc(uracy)?($|[/_])/.test(b)) return "Accuracy";
-  return "Metrics";
-}
-
-const SPLIT_ORDER = ["train", "training", "", "eval", "val", "valid", "validation", "test"];
-
-function splitRank(key: string): number {
-  const i = key.indexOf("/");
-  const p = i > 0 ? key.slice(0, i).toLowerCase() : "";
-  const r = SPLIT_ORDER.indexOf(SPLITS.has(p) ? p : "");
-  return r < 0 ? 99 : r;
-}
-
-export function groupCharts(keys: string[]): ChartSpec[] {
-  const byBase = new Map<string, string[]>();
+/** Charts for `keys`; a key the server gave no role for gets a chart of its own. */
+export function groupCharts(keys: string[], roles: Record<string, RoleOut> = {}): ChartSpec[] {
+  const byGroup = new Map<string, string[]>();
   for (const k of keys) {
-    const sec = sectionOf(k);
-    // System metrics and free-form metrics get a chart each; split metrics share by base name.
-    const b = sec === "System" ? k : baseOf(k);
-    const list = byBase.get(b) ?? [];
+    const g = roles[k]?.group ?? k;
+    const list = byGroup.get(g) ?? [];
     list.push(k);
-    byBase.set(b, list);
+    byGroup.set(g, list);
   }
+  const split = (k: string) => SPLIT_RANK[roles[k]?.split ?? ""] ?? 1;
   const specs: ChartSpec[] = [];
-  for (const [base, ks] of byBase) {
-    ks.sort((a, b) => splitRank(a) - splitRank(b) || a.localeCompare(b));
-    const first = ks[0] ?? base;
-    specs.push({ id: base, title: base, keys: ks, section: sectionOf(first) });
+  for (const [group, ks] of byGroup) {
+    ks.sort((a, b) => split(a) - split(b) || a.localeCompare(b));
+    const first = ks[0] ?? group;
+    specs.push({ id: group, title: group, keys: ks, section: roles[first]?.section ?? "Metrics" });
   }
   specs.sort(
-    (a, b) => ORDER.indexOf(a.section) - ORDER.indexOf(b.section) || a.id.localeCompare(b.id),
+    (a, b) => sectionRank(a.section) - sectionRank(b.section) || a.id.localeCompare(b.id),
   );
   return specs;
 }

@@ -23,7 +23,6 @@ import { href, linkClick, type Location, navigate } from "../lib/router";
 import { runColorAt } from "./compareColors";
 import "./compare.css";
 
-const TRAIN_LOSS = ["train/loss", "loss", "train_loss"];
 const MAX_POINTS = 1000; // per run, when few runs are compared
 const MIN_POINTS = 200;
 const CHART_POINTS = 20_000; // per chart: 50 runs get 400 points each
@@ -333,7 +332,7 @@ function CompareTable({ data }: { data: CompareOut }) {
 }
 
 function Curves({ data }: { data: CompareOut }) {
-  const train = TRAIN_LOSS.find((k) => data.keys.includes(k));
+  const train = data.train_loss_key;
   const initial = [data.metric, train].filter((k, i, a): k is string => !!k && a.indexOf(k) === i);
   const [charts, setCharts] = useState<string[]>(initial);
   const [x, setX] = useState<XAxis>("step");

@@ -16,6 +16,7 @@ import {
 import type {
   ArtifactOut,
   HistogramOut,
+  RoleOut,
   RunDetailOut,
   TextOut,
   XAxis,
@@ -305,7 +306,12 @@ export function RunPage({ id }: { id: string }) {
     };
   }, [detail?.run.name]);
 
-  const specs = useMemo(() => groupCharts(keyList), [keyList]);
+  // the roles come with every detail refetch: regroup only when they really changed
+  const rolesText = JSON.stringify(detail?.run.roles ?? {});
+  const specs = useMemo(
+    () => groupCharts(keyList, JSON.parse(rolesText) as Record<string, RoleOut>),
+    [keyList, rolesText],
+  );
   const visible = specs.filter((s) => matchesFilter(s, filter));
 
   if (error && !detail) {

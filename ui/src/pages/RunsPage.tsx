@@ -103,7 +103,10 @@ function RunRow({
         <ProgressBar pct={r.progress?.percent} status={r.progress?.status ?? r.status} />
       </td>
       <td class="num">{fixed(r.current_loss, 4)}</td>
-      <td class="num">{fixed(r.best_eval_loss, 4)}</td>
+      <td class="num c-bestval">
+        {r.best_text}
+        {r.best_label ? <span class="muted best-label"> {r.best_label}</span> : null}
+      </td>
       <td class="c-best">
         {r.group_best ? (
           <span class="best" title="best run of this model" data-testid="group-best">
@@ -383,7 +386,7 @@ export function RunsPage({ loc }: { loc: Location }) {
               <th>status</th>
               <th>progress</th>
               <th class="num">loss</th>
-              <th class="num">best eval loss</th>
+              <th class="num">best value</th>
               <th>vs best</th>
               <th class="num">duration</th>
               <th class="num">created</th>

@@ -17,6 +17,7 @@ from trainboard.report import render
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
 from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
+from trainboard.server.schemas import RoleOut
 from trainboard.store.base import RunRecord, Store
 
 compare_router = api_router(tags=["compare"])
@@ -50,6 +51,8 @@ class CompareOut(BaseModel):
     config_diff: dict[str, Any]
     models: list[str | None]
     keys: list[str]
+    roles: dict[str, RoleOut]
+    train_loss_key: str | None
     trends: list[dict[str, Any]]
 
 
