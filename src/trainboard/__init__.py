@@ -88,9 +88,11 @@ def log_artifact(
     kind: str = "file",
     step: int | None = None,
     name: str | None = None,
+    *,
+    copy: bool = True,
 ) -> str | None:
     """`Run.log_artifact` on the current run."""
-    return _run("log_artifact()").log_artifact(path, kind=kind, step=step, name=name)
+    return _run("log_artifact()").log_artifact(path, kind=kind, step=step, name=name, copy=copy)
 
 
 def define_metric(name: str, goal: str | None = None, *, role: str | None = None) -> None:

@@ -221,6 +221,27 @@ def test_artifacts_never_overwrite_each_other_and_folders_are_kept(
     assert sizes[str(whole)] == 12 and (root / str(whole) / "model.bin").exists()
 
 
+def test_artifact_by_reference_records_the_absolute_path_and_copies_nothing(
+    tb_home: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "checkpoint-30"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"m" * 100)
+    with trainboard.init(project="p") as run:
+        got = run.log_artifact(folder, kind="checkpoint", step=30, copy=False)
+    assert got == folder.resolve().as_posix()
+    with open_store() as s:
+        [art] = s.list_artifacts(run.id)
+    assert (art.name, art.kind, art.step, art.size, art.path) == (
+        "checkpoint-30",
+        "checkpoint",
+        30,
+        100,
+        folder.resolve().as_posix(),
+    )
+    assert not (config.artifacts_dir(config.store_url()) / run.id).exists()
+
+
 def test_module_level_api_acts_on_the_current_run(tb_home: str) -> None:
     with pytest.raises(UsageError, match=r"trainboard.log\(\): no active run; call"):
         trainboard.log({"a": 1.0})

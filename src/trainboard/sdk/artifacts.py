@@ -2,6 +2,9 @@
 
 The copy is made in the caller, before log_artifact() returns, so the training script may
 overwrite or delete its file afterwards (checkpoint rotation) without changing what was kept.
+With `copy=False` the record is a reference instead: the file's absolute path, for files too
+big to copy (a 7B checkpoint is 15 GB). A reference lies outside the artifact folder, so the
+API never serves it, and it goes stale if the script deletes the file.
 """
 
 from __future__ import annotations
@@ -46,12 +49,23 @@ def keep(
     step: int | None,
     name: str | None,
     wall_time: float,
+    copy: bool = True,
 ) -> ArtifactRecord:
     from trainboard.store.base import ArtifactRecord
 
     src = Path(source)
     if not src.exists():
         raise UsageError(f"log_artifact(): no file or folder at {str(src)!r}")
+    if not copy:
+        src = src.resolve()
+        return ArtifactRecord(
+            name=name or src.name,
+            kind=kind,
+            step=step,
+            path=src.as_posix(),
+            size=_size(src),
+            wall_time=wall_time,
+        )
     folder = artifacts_dir / run_id
     folder.mkdir(parents=True, exist_ok=True)
     dest = _free_name(folder, src.name, step)

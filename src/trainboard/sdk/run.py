@@ -194,10 +194,14 @@ class Run:
         kind: str = "file",
         step: int | None = None,
         name: str | None = None,
+        *,
+        copy: bool = True,
     ) -> str | None:
         """Copy a file or folder into the store's artifact folder and record it.
 
-        Returns the copy's path relative to the artifact folder (None on a disabled rank)."""
+        Returns the copy's path relative to the artifact folder (None on a disabled rank).
+        With `copy=False` nothing is copied: the record holds the file's absolute path, a
+        reference (a 15 GB checkpoint stays where it is; the API does not serve it)."""
         from trainboard.sdk.artifacts import keep
 
         if not isinstance(kind, str) or not kind:
@@ -216,6 +220,7 @@ class Run:
             step=at if step is not None else (self._step if self._step >= 0 else None),
             name=name,
             wall_time=time.time(),
+            copy=copy,
         )
         self._writer.ops.append(("artifact", record))
         return record.path

@@ -1,0 +1,271 @@
+"""Hugging Face Trainer → trainboard: one callback, and the run shows the Trainer's training.
+
+    from trainboard.integrations.hf import TrainboardCallback
+    trainer = Trainer(model, args, ..., callbacks=[TrainboardCallback()])
+
+or, once this module is imported, `TrainingArguments(report_to="trainboard")`.
+
+What lands in the run:
+- config: the `TrainingArguments` (as `to_dict()` gives them, tokens masked) with the model's
+  config under `model` and its parameter count under `model_num_parameters`;
+- model: `model.config._name_or_path` (the hub id or path it was loaded from), unless given;
+- total steps: `state.max_steps`;
+- metrics under the Trainer's own names, at `state.global_step`: `loss`, `grad_norm`,
+  `learning_rate`, `epoch`, `num_input_tokens_seen` (with `include_num_input_tokens_seen`),
+  `eval_*`, and the end-of-training `train_runtime`, `train_loss`...; the one roles vocabulary
+  (trainboard.roles) says what each name is, so nothing here keeps a list of them;
+- text: a `str` value in the logs (a generation callback calling `trainer.log`), or
+  `callback.log_text(key, text)`;
+- checkpoints: each `checkpoint-N` folder the Trainer saves, as an artifact of kind
+  "checkpoint" recorded by reference (its absolute path: a 7B checkpoint is 15 GB), or copied
+  into the store with `copy_checkpoints=True`.
+
+Resuming: the run id is saved in every checkpoint's `trainer_state.json` (the callback is an
+`ExportableState`), so `trainer.train(resume_from_checkpoint=...)` continues the same run on one
+timeline. Only the world's main process logs (`state.is_world_process_zero`): under torchrun or
+accelerate the other ranks make no run. The run is finished when training ends; a later
+`trainer.evaluate()` re-opens it for its metrics and finishes it again.
+
+`report_to="trainboard"`: transformers 5.x has no public way to register a reporting
+integration (no entry points); `get_reporting_integration_callbacks` looks names up in the
+module-level dict `transformers.integrations.integration_utils.INTEGRATION_TO_CALLBACK` when the
+Trainer is made. Importing this module adds "trainboard" to that dict (and nothing else), so the
+name works in any Trainer made after the import.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from trainboard.errors import MissingExtraError, RunNotFoundError, TrainboardWarning, UsageError
+
+try:
+    from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+    from transformers.integrations import integration_utils
+    from transformers.trainer_callback import ExportableState
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+except ImportError as e:  # pragma: no cover - exercised only without the extra
+    raise MissingExtraError("trainboard.integrations.hf", "hf", "transformers") from e
+
+import trainboard
+from trainboard.sdk.validate import is_number
+
+if TYPE_CHECKING:
+    from trainboard.sdk.run import Run
+
+__all__ = ["TrainboardCallback"]
+
+REPORT_TO_NAME = "trainboard"
+
+
+class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc]
+    """Record a `transformers.Trainer`'s training as a trainboard run (see the module docs).
+
+    `project` defaults to `TrainingArguments.project` ("huggingface"), `name` to
+    `TrainingArguments.run_name`, `model` to the model's `_name_or_path`. `store` is a store
+    URL or SQLite path (default: TRAINBOARD_URL / TRAINBOARD_DB / TRAINBOARD_HOME)."""
+
+    def __init__(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        model: str | None = None,
+        tags: Sequence[str] | None = None,
+        *,
+        notes: str | None = None,
+        store: str | None = None,
+        copy_checkpoints: bool = False,
+        log_checkpoints: bool = True,
+    ) -> None:
+        self.project = project
+        self.name = name
+        self.model = model
+        self.tags = list(tags or [])
+        self.notes = notes
+        self.store = store
+        self.copy_checkpoints = copy_checkpoints
+        self.log_checkpoints = log_checkpoints
+        self.run_id: str | None = None  # saved in checkpoints, so a resumed fit finds its run
+        self._run: Run | None = None
+        self._training = False
+        self._trained = False
+        self._main: bool | None = None  # state.is_world_process_zero, once an event said
+        self._step = 0
+
+    # --- ExportableState: what a checkpoint keeps of this callback ---------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "args": {
+                "project": self.project,
+                "name": self.name,
+                "model": self.model,
+                "tags": self.tags,
+                "notes": self.notes,
+                "copy_checkpoints": self.copy_checkpoints,
+                "log_checkpoints": self.log_checkpoints,
+            },
+            "attributes": {"run_id": self.run_id},
+        }
+
+    @property
+    def run(self) -> Run | None:
+        """The run being written (None before training starts, after it ends, off rank 0)."""
+        return self._run
+
+    # --- the run --------------------------------------------------------------------------
+    def _saved_run_id(self, state: TrainerState) -> str | None:
+        """The run id a resumed Trainer's checkpoint holds (None for a fresh start)."""
+        if self.run_id is not None:
+            return self.run_id
+        if state.global_step <= 0:
+            return None
+        stored: Any = state.stateful_callbacks  # a dict once loaded from trainer_state.json
+        saved = stored.get(type(self).__name__) if isinstance(stored, dict) else None
+        for entry in saved if isinstance(saved, list) else [saved]:
+            if isinstance(entry, dict):
+                rid = (entry.get("attributes") or {}).get("run_id")
+                if isinstance(rid, str) and rid:
+                    return rid
+        return None
+
+    def _open(self, args: TrainingArguments, state: TrainerState, model: Any) -> Run:
+        if self._run is not None and not self._run.finished:
+            return self._run
+        resume = self._saved_run_id(state)
+        try:
+            run = self._init(args, state, model, resume)
+        except RunNotFoundError:
+            warnings.warn(
+                f"TrainboardCallback: the checkpoint's run {resume} is not in this store; "
+                "the resumed training is recorded as a new run",
+                TrainboardWarning,
+                stacklevel=2,
+            )
+            run = self._init(args, state, model, None)
+        self._run, self.run_id = run, run.id
+        return run
+
+    def _init(
+        self, args: TrainingArguments, state: TrainerState, model: Any, resume: str | None
+    ) -> Run:
+        return trainboard.init(
+            project=self.project or getattr(args, "project", None) or None,
+            name=self.name or args.run_name or None,
+            model=self.model or _model_name(model),
+            config=_config(args, model),
+            total_steps=state.max_steps if state.max_steps and state.max_steps > 0 else None,
+            tags=self.tags,
+            resume=resume,
+            notes=self.notes,
+            store=self.store,
+        )
+
+    def _close(self) -> None:
+        run, self._run = self._run, None
+        if run is not None:
+            run.finish()
+
+    # --- Trainer events -------------------------------------------------------------------
+    def on_train_begin(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        self._main = state.is_world_process_zero
+        if not self._main:
+            return
+        if state.global_step == 0 and self._trained:
+            self.run_id = None  # a second fresh train() with this callback: a new run
+        self._training = True
+        self._step = state.global_step
+        self._open(args, state, model)
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, Any] | None = None,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        self._main = state.is_world_process_zero
+        if not self._main or not logs:
+            return
+        run = self._open(args, state, model)
+        self._step = state.global_step
+        numbers = {k: v for k, v in logs.items() if is_number(v)}
+        if numbers:
+            run.log(numbers, step=state.global_step)
+        for k, v in logs.items():
+            if isinstance(v, str):
+                run.log_text(k, v, step=state.global_step)
+        if not self._training:
+            self._close()  # trainer.evaluate() outside train(): record it and end the run again
+
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if not state.is_world_process_zero or not self.log_checkpoints or self._run is None:
+            return
+        folder = os.path.join(args.output_dir or "", f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        if os.path.isdir(folder):  # hyperparameter search saves under a per-trial folder
+            self._run.log_artifact(
+                folder, kind="checkpoint", step=state.global_step, copy=self.copy_checkpoints
+            )
+
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if not state.is_world_process_zero:
+            return
+        self._training = False
+        self._trained = True
+        self._close()
+
+    # --- for other callbacks --------------------------------------------------------------
+    def log_text(self, key: str, text: str, step: int | None = None) -> None:
+        """Record a text sample (e.g. a generation callback's output) at `step` (default: the
+        Trainer's current global step). A no-op off the main process, like every event."""
+        if self._main is False:
+            return
+        if self._run is None:
+            raise UsageError(
+                "TrainboardCallback.log_text(): no open run; call it during trainer.train()"
+            )
+        self._run.log_text(key, text, step=self._step if step is None else step)
+
+
+def _model_name(model: Any) -> str | None:
+    """`model.config._name_or_path` ("Qwen/Qwen2.5-7B-Instruct", a local path), or None for a
+    model built from a config."""
+    cfg = getattr(model, "config", None)
+    name = getattr(cfg, "_name_or_path", None)
+    return name if isinstance(name, str) and name else None
+
+
+def _config(args: TrainingArguments, model: Any) -> dict[str, Any]:
+    """The TrainingArguments, the model's config under "model", its parameter count."""
+    config: dict[str, Any] = dict(args.to_dict())  # type: ignore[no-untyped-call]
+    cfg = getattr(model, "config", None)
+    if cfg is not None:
+        config["model"] = cfg if isinstance(cfg, dict) else cfg.to_dict()
+    peft = getattr(model, "peft_config", None)
+    if peft is not None:
+        config["peft"] = peft
+    counter = getattr(model, "num_parameters", None)
+    if callable(counter):
+        try:
+            config["model_num_parameters"] = int(counter())
+        except (TypeError, ValueError, AttributeError):
+            pass
+    return config
+
+
+integration_utils.INTEGRATION_TO_CALLBACK.setdefault(REPORT_TO_NAME, TrainboardCallback)

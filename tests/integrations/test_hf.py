@@ -1,0 +1,285 @@
+"""A real transformers Trainer on a tiny GPT-2 built from a config (no download, CPU) logs
+through TrainboardCallback; the stored run is read back as the API and CLI would."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from transformers import (  # noqa: E402
+    GPT2Config,
+    GPT2LMHeadModel,
+    Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
+
+import trainboard  # noqa: E402
+from trainboard.analysis.health import health_for  # noqa: E402
+from trainboard.analysis.progress import progress_for  # noqa: E402
+from trainboard.errors import UsageError  # noqa: E402
+from trainboard.integrations.hf import TrainboardCallback  # noqa: E402
+from trainboard.store.base import RunQuery, open_store  # noqa: E402
+
+VOCAB = 32
+SEQ = 16
+
+
+class Counting(torch.utils.data.Dataset):  # type: ignore[misc]
+    """Sequences that count up modulo VOCAB from a random start: easy to learn, so the loss
+    falls within a few dozen steps."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        g = torch.Generator().manual_seed(seed)
+        starts = torch.randint(0, VOCAB, (n, 1), generator=g)
+        self.ids = (starts + torch.arange(SEQ)) % VOCAB
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"input_ids": self.ids[i], "labels": self.ids[i]}
+
+
+def _model() -> GPT2LMHeadModel:
+    torch.manual_seed(0)
+    cfg = GPT2Config(
+        vocab_size=VOCAB,
+        n_positions=SEQ,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
+    return GPT2LMHeadModel(cfg)
+
+
+def _args(out: Path, **kw: Any) -> TrainingArguments:
+    base: dict[str, Any] = {
+        "output_dir": str(out),
+        "max_steps": 30,
+        "per_device_train_batch_size": 8,
+        "per_device_eval_batch_size": 16,
+        "learning_rate": 3e-3,
+        "warmup_steps": 3,
+        "logging_steps": 2,
+        "eval_strategy": "steps",
+        "eval_steps": 10,
+        "save_strategy": "steps",
+        "save_steps": 10,
+        "report_to": "none",
+        "use_cpu": True,
+        "disable_tqdm": True,
+        "include_num_input_tokens_seen": True,
+        "seed": 0,
+        "run_name": "tiny-gpt2",
+        "project": "hf-test",
+    }
+    base.update(kw)
+    return TrainingArguments(**base)
+
+
+def _trainer(args: TrainingArguments, callbacks: list[Any]) -> Trainer:
+    return Trainer(
+        model=_model(),
+        args=args,
+        train_dataset=Counting(400, seed=1),
+        eval_dataset=Counting(32, seed=2),
+        callbacks=callbacks,
+    )
+
+
+def _series(run_id: str, key: str) -> list[tuple[int, float]]:
+    with open_store() as s:
+        got = s.read_series(run_id, key)
+    return list(zip(got.steps.tolist(), got.values.tolist(), strict=True))
+
+
+def test_trainer_run_has_config_progress_eval_loss_checkpoints_and_verdict(
+    tb_home: str, tmp_path: Path
+) -> None:
+    cb = TrainboardCallback(tags=["tiny"])
+    trainer = _trainer(_args(tmp_path / "out"), [cb])
+    trainer.train()
+    assert cb.run is None and cb.run_id is not None
+    with open_store() as s:
+        [run] = s.list_runs(RunQuery())
+        assert run.id == cb.run_id
+        arts = s.list_artifacts(run.id)
+        prog = progress_for(s, run)
+        health = health_for(s, run)
+    assert (run.project, run.name, run.status, run.tags) == (
+        "hf-test",
+        "tiny-gpt2",
+        "finished",
+        ["tiny"],
+    )
+    assert run.model is None  # built from a config: no _name_or_path
+    assert run.total_steps == 30 and run.last_step == 30
+    assert run.config["learning_rate"] == 3e-3 and run.config["max_steps"] == 30
+    assert run.config["model"]["n_layer"] == 2 and run.config["model"]["n_embd"] == 32
+    assert run.config["model_num_parameters"] == trainer.model.num_parameters()
+    assert run.config["hub_token"] in (None, "<HUB_TOKEN>")
+    # train metrics at the Trainer's global steps, under its own names
+    loss = _series(run.id, "loss")
+    assert [s for s, _ in loss] == list(range(2, 31, 2))
+    assert loss[-1][1] < loss[0][1] * 0.8  # it learned to count
+    assert {"grad_norm", "learning_rate", "epoch", "num_input_tokens_seen"} <= set(run.summary)
+    tokens = _series(run.id, "num_input_tokens_seen")
+    assert tokens[-1] == (30, 30 * 8 * SEQ)
+    # eval every 10 steps
+    evals = _series(run.id, "eval_loss")
+    assert [s for s, _ in evals] == [10, 20, 30]
+    assert evals[-1][1] < evals[0][1]
+    assert {"train_runtime", "train_loss"} <= set(run.summary)
+    # progress and health from the one analysis layer
+    assert prog.step == 30 and prog.total_steps == 30 and prog.percent == 100.0
+    assert prog.status == "finished" and prog.eta_s == 0.0
+    assert prog.loss == pytest.approx(loss[-1][1])
+    assert health.verdict in ("healthy", "warning")
+    assert not [f for f in health.findings if f.severity == "critical"]
+    # checkpoints by reference, not copied
+    assert [(a.kind, a.step, a.name) for a in arts] == [
+        ("checkpoint", 10, "checkpoint-10"),
+        ("checkpoint", 20, "checkpoint-20"),
+        ("checkpoint", 30, "checkpoint-30"),
+    ]
+    assert arts[0].path == (tmp_path / "out" / "checkpoint-10").resolve().as_posix()
+    assert arts[0].size > 0
+    assert not (Path(tb_home) / "artifacts" / run.id).exists()
+    # a trainer.evaluate() after training re-opens the same run for its metrics
+    trainer.evaluate()
+    with open_store() as s:
+        again = s.get_run(cb.run_id)
+    assert again.status == "finished" and again.summary["eval_loss"].count == 3  # same step
+    assert again.summary["eval_loss"].last_time > run.summary["eval_loss"].last_time
+
+
+class StopAt(TrainerCallback):  # type: ignore[misc]
+    """Stops training at `step`, as a crash or a preempted job would."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    ) -> None:
+        if state.global_step >= self.step:
+            control.should_training_stop = True
+
+
+def test_resume_from_checkpoint_continues_the_same_run(tb_home: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = TrainboardCallback(copy_checkpoints=True)
+    _trainer(_args(out), [first, StopAt(20)]).train()
+    saved = json.loads((out / "checkpoint-20" / "trainer_state.json").read_text())
+    assert saved["stateful_callbacks"]["TrainboardCallback"]["attributes"] == {
+        "run_id": first.run_id
+    }
+    second = TrainboardCallback()  # a new process would make a new callback
+    _trainer(_args(out), [second]).train(resume_from_checkpoint=str(out / "checkpoint-20"))
+    assert second.run_id == first.run_id
+    with open_store() as s:
+        [run] = s.list_runs(RunQuery())
+        arts = s.list_artifacts(run.id)
+    assert run.status == "finished" and run.last_step == 30 and run.total_steps == 30
+    assert [s for s, _ in _series(run.id, "loss")] == list(range(2, 31, 2))
+    assert [s for s, _ in _series(run.id, "eval_loss")] == [10, 20, 30]
+    # the first fit copied its checkpoints into the store; the resumed one keeps references
+    assert [a.path.startswith("/") for a in arts] == [False, False, True]
+    assert (Path(tb_home) / "artifacts" / arts[0].path / "trainer_state.json").exists()
+
+
+def test_report_to_trainboard_and_text_from_a_generation_callback(
+    tb_home: str, tmp_path: Path
+) -> None:
+    class Sample(TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.trainer: Trainer | None = None
+
+        def on_evaluate(
+            self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+        ) -> None:
+            assert self.trainer is not None
+            [tb] = [
+                c
+                for c in self.trainer.callback_handler.callbacks
+                if isinstance(c, TrainboardCallback)
+            ]
+            tb.log_text("samples", f"0 1 2 3 at {state.global_step}")
+
+    sample = Sample()
+    args = _args(tmp_path / "out", report_to="trainboard", save_strategy="no", max_steps=20)
+    trainer = _trainer(args, [sample])
+    sample.trainer = trainer
+    trainer.train()
+    with open_store() as s:
+        [run] = s.list_runs(RunQuery())
+        texts = s.read_texts(run.id)
+    assert run.status == "finished" and run.summary["eval_loss"].count == 2
+    assert [(t.key, t.step, t.text) for t in texts] == [
+        ("samples", 10, "0 1 2 3 at 10"),
+        ("samples", 20, "0 1 2 3 at 20"),
+    ]
+
+
+def test_only_the_main_process_logs(tb_home: str, tmp_path: Path) -> None:
+    cb = TrainboardCallback()
+    args = _args(tmp_path / "out")
+    other_rank = TrainerState(is_world_process_zero=False, max_steps=30)
+    cb.on_train_begin(args, other_rank, TrainerControl(), model=_model())
+    cb.on_log(args, other_rank, TrainerControl(), logs={"loss": 1.0})
+    cb.log_text("samples", "not recorded")
+    cb.on_train_end(args, other_rank, TrainerControl())
+    assert cb.run_id is None
+    with open_store() as s:
+        assert s.list_runs(RunQuery()) == []
+    with pytest.raises(UsageError, match=r"log_text\(\): no open run; call it during"):
+        TrainboardCallback().log_text("samples", "too early")
+
+
+def test_import_trainboard_does_not_import_the_frameworks() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trainboard; names = ('transformers', 'lightning', 'optuna', 'IPython', "
+        "'trainboard.integrations.hf'); print([n for n in names if n in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert trainboard.__version__
+
+
+def test_example_script_records_a_run(tb_home: str) -> None:
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "hf_trainer.py"
+    env = dict(os.environ, TRAINBOARD_HOME=tb_home, TRAINBOARD_SYSTEM_INTERVAL="0")
+    env["EXAMPLE_STEPS"] = "20"
+    r = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, env=env, timeout=240
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    with open_store() as s:
+        [run] = s.list_runs(RunQuery())
+    assert (run.name, run.project, run.status, run.total_steps) == (
+        "tiny-gpt2",
+        "examples",
+        "finished",
+        20,
+    )
+    assert run.summary["eval_loss"].count == 2
