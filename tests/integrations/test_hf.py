@@ -147,9 +147,10 @@ def test_trainer_run_has_config_progress_eval_loss_checkpoints_and_verdict(
     # progress and health from the one analysis layer
     assert prog.step == 30 and prog.total_steps == 30 and prog.percent == 100.0
     assert prog.status == "finished" and prog.eta_s == 0.0
-    assert prog.loss == pytest.approx(loss[-1][1])
-    assert health.verdict in ("healthy", "warning")
-    assert not [f for f in health.findings if f.severity == "critical"]
+    assert prog.loss_key == "loss" and prog.loss == pytest.approx(loss[-1][1])
+    assert prog.tokens == 30 * 8 * SEQ and prog.tokens_per_s is not None
+    assert prog.epoch == pytest.approx(0.6)
+    assert health.verdict == "healthy", health.to_json()
     # checkpoints by reference, not copied
     assert [(a.kind, a.step, a.name) for a in arts] == [
         ("checkpoint", 10, "checkpoint-10"),

@@ -13,7 +13,9 @@ What lands in the run:
 - metrics under the Trainer's own names, at `state.global_step`: `loss`, `grad_norm`,
   `learning_rate`, `epoch`, `num_input_tokens_seen` (with `include_num_input_tokens_seen`),
   `eval_*`, and the end-of-training `train_runtime`, `train_loss`...; the one roles vocabulary
-  (trainboard.roles) says what each name is, so nothing here keeps a list of them;
+  (trainboard.roles) says what each name is, so nothing here keeps a list of them (only
+  `loss` is defined as the train loss: the end-of-training mean `train_loss` would otherwise
+  be read as the train loss curve);
 - text: a `str` value in the logs (a generation callback calling `trainer.log`), or
   `callback.log_text(key, text)`;
 - checkpoints: each `checkpoint-N` folder the Trainer saves, as an artifact of kind
@@ -50,7 +52,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.hf", "hf", "transformers") from e
 
-import trainboard
+from trainboard.sdk.run import init
 from trainboard.sdk.validate import is_number
 
 if TYPE_CHECKING:
@@ -145,13 +147,16 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
                 stacklevel=2,
             )
             run = self._init(args, state, model, None)
+        # The Trainer's per-step train loss is "loss"; its one end-of-training point, the mean
+        # over the whole run, is "train_loss", which a reader would otherwise take for it.
+        run.define_metric("loss", role="train_loss")
         self._run, self.run_id = run, run.id
         return run
 
     def _init(
         self, args: TrainingArguments, state: TrainerState, model: Any, resume: str | None
     ) -> Run:
-        return trainboard.init(
+        return init(
             project=self.project or getattr(args, "project", None) or None,
             name=self.name or args.run_name or None,
             model=self.model or _model_name(model),
