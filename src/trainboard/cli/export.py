@@ -1,4 +1,5 @@
-"""`trainboard export RUN --format csv|json [-o FILE]`: every stored point of a run."""
+"""`trainboard export RUN --format csv|json [-o FILE]`: every stored point of a run, written
+piece by piece as trainboard.exporting streams it (memory stays flat for any run length)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 
 from trainboard.cli._common import err_console, handles_errors, open_cli_store, resolve_run
-from trainboard.exporting import export_json_bytes, iter_csv
+from trainboard.exporting import iter_csv, iter_json
 
 
 class Format(StrEnum):
@@ -37,13 +38,14 @@ def register(app: typer.Typer) -> None:
         """Export a run's metrics (NaN/inf written as "NaN", "Infinity", "-Infinity")."""
         with open_cli_store() as store:
             run = resolve_run(store, run_ref)
-            if fmt is Format.json:
-                data = export_json_bytes(store, run.id)
-            else:
-                data = "".join(iter_csv(store, run.id)).encode()
-        if output is None:
-            sys.stdout.write(data.decode())
-            sys.stdout.flush()
-            return
-        output.write_bytes(data)
+            pieces = iter_json(store, run.id) if fmt is Format.json else iter_csv(store, run.id)
+            if output is None:
+                out = sys.stdout.buffer
+                for piece in pieces:
+                    out.write(piece)
+                out.flush()
+                return
+            with output.open("wb") as f:
+                for piece in pieces:
+                    f.write(piece)
         err_console().print(f"wrote {run.name} ({run.id}) as {fmt.value} to {output}")

@@ -1,5 +1,6 @@
 """Exports of one run: every stored point as JSON or a wide CSV, the same bytes as
-`trainboard export` (both call trainboard.exporting)."""
+`trainboard export` (both call trainboard.exporting), streamed window by window so a run of
+millions of points neither waits for nor holds the whole file."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import re
 from typing import Annotated
 
 from fastapi import Depends
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import StreamingResponse
 
-from trainboard.exporting import export_json_bytes, iter_csv
+from trainboard.exporting import iter_csv, iter_json
 from trainboard.server.deps import api_router, get_store
 from trainboard.store.base import Store
 
@@ -25,13 +26,18 @@ def _attachment(store: Store, run_id: str, ext: str) -> dict[str, str]:
 
 @exports_router.get(
     "/runs/{run_id}/export.json",
-    response_class=Response,
-    responses={200: {"description": '{"run": {...}, "metrics": {"<key>": [[step, time, value]]}}'}},
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/json": {}},
+            "description": '{"run": {...}, "metrics": {"<key>": [[step, time, value]]}}',
+        }
+    },
 )
-def export_json(run_id: str, store: StoreDep) -> Response:
+def export_json(run_id: str, store: StoreDep) -> StreamingResponse:
     headers = _attachment(store, run_id, "json")
-    return Response(
-        export_json_bytes(store, run_id), media_type="application/json", headers=headers
+    return StreamingResponse(
+        iter_json(store, run_id), media_type="application/json", headers=headers
     )
 
 
@@ -44,7 +50,4 @@ def export_json(run_id: str, store: StoreDep) -> Response:
 )
 def export_csv(run_id: str, store: StoreDep) -> StreamingResponse:
     headers = _attachment(store, run_id, "csv")
-    lines = iter_csv(store, run_id)
-    return StreamingResponse(
-        (line.encode() for line in lines), media_type="text/csv", headers=headers
-    )
+    return StreamingResponse(iter_csv(store, run_id), media_type="text/csv", headers=headers)

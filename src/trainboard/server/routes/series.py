@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -13,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from trainboard.errors import NotFoundError
-from trainboard.jsonvalues import text
+from trainboard.exporting import iter_series_csv
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import column, json_response
 from trainboard.server.schemas import Num
@@ -140,15 +139,6 @@ def read_series(
     return json_response({"run": run_id, "x": x, "series": out})
 
 
-def _csv_rows(s: Series) -> Iterator[bytes]:
-    yield b"step,wall_time,value\n"
-    steps, times, values = s.steps.tolist(), s.times.tolist(), s.values.tolist()
-    n = 10_000
-    for i in range(0, len(steps), n):
-        rows = zip(steps[i : i + n], times[i : i + n], values[i : i + n], strict=True)
-        yield "".join(f"{a},{b!r},{text(c)}\n" for a, b, c in rows).encode()
-
-
 @series_router.get(
     "/runs/{run_id}/series.csv",
     response_class=StreamingResponse,
@@ -158,10 +148,9 @@ def series_csv(run_id: str, key: str, store: StoreDep) -> StreamingResponse:
     """One chart's data at full resolution (never only the drawn points)."""
     run = store.get_run(run_id)
     _check_keys(run, [key])
-    s = store.read_series(run_id, key)
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{run.name or run_id}-{key}")
     return StreamingResponse(
-        _csv_rows(s),
+        iter_series_csv(store, run_id, key),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )
