@@ -17,10 +17,13 @@ import {
 import { archiveRuns, deleteRuns } from "../api/runs";
 import type { XAxis } from "../api/types";
 import { CompareChart, type RunCurve } from "../charts/CompareChart";
+import { BackLink } from "../components/BackLink";
 import { ConfirmDialog } from "../components/ConfirmDialog";
+import { RunName } from "../components/RunName";
+import { Trophy } from "../components/Trophy";
 import { configValue, num } from "../lib/format";
 import { href, linkClick, type Location, navigate } from "../lib/router";
-import { runColorAt } from "./compareColors";
+import { runColor } from "../lib/colors";
 import "./compare.css";
 
 const MAX_POINTS = 1000; // per run, when few runs are compared
@@ -93,7 +96,9 @@ export function ComparePage({ loc }: { loc: Location }) {
   if (q.runs.length === 0)
     return (
       <div class="page compare-page">
-        <BackLink />
+        <p class="back">
+          <BackLink />
+        </p>
         <h1>Compare</h1>
         <p class="empty">Select two or more runs on the Runs page, then press Compare.</p>
       </div>
@@ -101,7 +106,9 @@ export function ComparePage({ loc }: { loc: Location }) {
 
   return (
     <div class="page compare-page">
-      <BackLink />
+      <p class="back">
+        <BackLink />
+      </p>
       <div class="toolbar">
         <h1>Compare {q.runs.length} runs</h1>
         {data && (
@@ -198,39 +205,17 @@ export function ComparePage({ loc }: { loc: Location }) {
   );
 }
 
-/** Drawn, not an emoji: emoji fonts are missing on many Linux machines. */
-function Trophy() {
-  return (
-    <svg class="trophy" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-      <path
-        fill="currentColor"
-        d="M4 1h8v1h3v2.5A3.5 3.5 0 0 1 11.8 8 4 4 0 0 1 9 10.4V12h2.5v1.5h-7V12H7v-1.6A4 4 0 0 1 4.2 8 3.5 3.5 0 0 1 1 4.5V2h3V1Zm0 2.5H2.5v1A2 2 0 0 0 4 6.4V3.5Zm8 0v2.9a2 2 0 0 0 1.5-1.9v-1H12Z"
-      />
-    </svg>
-  );
-}
-
-function BackLink() {
-  return (
-    <p class="back">
-      <a href={href("/")} onClick={linkClick("/")}>
-        ← Runs
-      </a>
-    </p>
-  );
-}
-
-function RunName({ run }: { run: CompareOut["runs"][number] }) {
+function RunLabel({ run }: { run: CompareOut["runs"][number] }) {
   const url = `/runs/${encodeURIComponent(run.id)}`;
   return (
     <span class="run-name">
-      <span class="swatch" style={{ background: runColorAt(run.index) }} />
+      <span class="swatch" style={{ background: runColor(run.id) }} />
       <a href={href(url)} onClick={linkClick(url)}>
-        {run.name}
+        <RunName name={run.name} />
       </a>
       {run.trophy && (
         <span class="trophy-mark" title="recommended run" data-testid="trophy">
-          <Trophy />
+          <Trophy size={14} />
         </span>
       )}
       {run.warning && (
@@ -258,7 +243,7 @@ function Recommendation(p: {
       <h2>
         {winner ? (
           <>
-            Keep <RunName run={winner} />
+            Keep <RunLabel run={winner} />
           </>
         ) : (
           "No recommendation"
@@ -300,7 +285,7 @@ function CompareTable({ data }: { data: CompareOut }) {
             <th />
             {data.runs.map((r) => (
               <th key={r.id} data-run-id={r.id}>
-                <RunName run={r} />
+                <RunLabel run={r} />
               </th>
             ))}
           </tr>
@@ -444,7 +429,7 @@ function CurveCard(p: {
         if (i >= 0 && y !== null && y !== undefined && Number.isFinite(y))
           best = { x: xv[i] as number, y };
       }
-      return { id: r.id, name: r.name, color: runColorAt(r.index), x: xv, y: ys, best };
+      return { id: r.id, name: r.name, color: runColor(r.id), x: xv, y: ys, best };
     });
   }, [resp, data]);
 
@@ -493,13 +478,15 @@ function SpeedBars({ data }: { data: CompareOut }) {
       <h2>Training speed ({useTokens ? "tokens/s" : "steps/s"})</h2>
       {data.runs.map((r, i) => (
         <div class="bar-row" key={r.id}>
-          <span class="bar-name">{r.name}</span>
+          <span class="bar-name">
+            <RunName name={r.name} />
+          </span>
           <span class="bar-track">
             <span
               class="bar-fill"
               style={{
                 width: `${max > 0 ? (100 * (vals[i] ?? 0)) / max : 0}%`,
-                background: runColorAt(r.index),
+                background: runColor(r.id),
               }}
             />
           </span>
@@ -585,8 +572,7 @@ function ConfigDiff({ data }: { data: CompareOut }) {
                 <th />
                 {data.runs.map((r) => (
                   <th key={r.id}>
-                    <span class="swatch" style={{ background: runColorAt(r.index) }} />
-                    {r.name}
+                    <RunName name={r.name} id={r.id} swatch class="col-name" />
                   </th>
                 ))}
               </tr>

@@ -28,6 +28,7 @@ import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
 import { ProgressCard } from "../components/ProgressCard";
 import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
+import { runColor } from "../lib/colors";
 import { bytes, configValue, datetime, general, int } from "../lib/format";
 import { coalesce } from "../lib/schedule";
 import { mergeSeries, sinceFor, type SeriesMap } from "./runSeries";
@@ -336,8 +337,9 @@ export function RunPage({ id }: { id: string }) {
     <div class="page run-page">
       <header class="run-head">
         <BackLink />
-        <h1 data-testid="run-name">
-          <bdi>{run.name}</bdi>
+        <h1>
+          <span class="swatch" style={{ background: runColor(run.id) }} aria-hidden="true" />
+          <bdi data-testid="run-name">{run.name}</bdi>
         </h1>
         <div class="run-meta muted">
           <span class="num">{run.id}</span>

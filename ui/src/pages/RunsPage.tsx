@@ -86,7 +86,7 @@ function RunRow({
       </td>
       <td class="c-name">
         <a href={href(url)} onClick={linkClick(url)} class="run-link">
-          <RunName name={r.name} />
+          <RunName name={r.name} id={r.id} swatch />
         </a>
         {r.archived ? <span class="chip">archived</span> : null}
         {r.tags.map((t) => (
