@@ -61,6 +61,7 @@ class Run:
         self._finished = False
         self._pid = os.getpid()
         self._system: SystemSampler | None = None
+        self._extras: list[Any] = []  # figures / progress line: closed after the last write
         self.interrupted = False  # set when SIGINT arrived; the run then ends as killed
 
     # identity ---------------------------------------------------------------------------
@@ -281,6 +282,17 @@ class Run:
             if notes is not None:
                 fields["notes"] = notes
             writer.close(fields, timeout)
+        for extra in self._extras:
+            extra.close()
+
+    def save_figures(self, every: int = 100, folder: str | os.PathLike[str] | None = None) -> None:
+        """Rewrite the run's charts and JSON history in `folder` every `every` steps and at
+        the end (drawn by a child process: log() costs what it did). See docs/figures.md."""
+        from trainboard.sdk.figures import start_figures
+
+        saver = start_figures(self, every, folder)
+        if saver is not None:
+            self._extras.append(saver)
 
     def __enter__(self) -> Run:
         return self
@@ -356,13 +368,16 @@ def init(
     notes: str | None = None,
     store: str | None = None,
     all_ranks: bool | None = None,
+    figures: int | None = None,
+    figures_dir: str | os.PathLike[str] | None = None,
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
     `store` overrides the store URL (tests, notebooks); otherwise TRAINBOARD_URL (a remote
     server) > TRAINBOARD_DB > the SQLite file under TRAINBOARD_HOME. Under torchrun only
     rank 0 records, unless `all_ranks=True` (or TRAINBOARD_ALL_RANKS=1): then each rank is
-    its own run, "<name>-rank<r>"."""
+    its own run, "<name>-rank<r>". `figures=N` rewrites the run's charts in `figures_dir`
+    every N steps (`Run.save_figures`)."""
     from trainboard.store.base import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
@@ -405,6 +420,8 @@ def init(
     context.set_current(run)
     hooks.install(run)
     _start_system(run)
+    if figures:
+        run.save_figures(figures, figures_dir)
     return run
 
 
