@@ -32,9 +32,12 @@ if typing.TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from trainboard.api import Api
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "Api",
     "ConfirmationRequiredError",
     "ImportFormatError",
     "MissingExtraError",
@@ -54,6 +57,21 @@ __all__ = [
     "log_histogram",
     "log_text",
 ]
+
+
+# Names imported on first use, so `import trainboard` stays light (Api pulls in numpy and the
+# store): {name: module that defines it}.
+_LAZY = {"Api": "trainboard.api"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'trainboard' has no attribute {name!r}")
 
 
 def current_run() -> Run | None:

@@ -310,12 +310,13 @@ class Run:
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
 
 
-def _open(url: str, remote: str) -> Store:
-    """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL."""
+def open_selected(url: str, remote: str, token: str | None = None) -> Store:
+    """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL.
+    `token` (default TRAINBOARD_TOKEN) is sent to a remote server."""
     if remote:
         from trainboard.store.remote import RemoteStore  # type: ignore[import-not-found,unused-ignore]
 
-        store: Store = RemoteStore(remote)
+        store: Store = RemoteStore(remote, token)
         return store
     from trainboard.store.base import open_store
 
@@ -325,17 +326,28 @@ def _open(url: str, remote: str) -> Store:
 _STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
 
 
-def _store_url(store: str) -> str:
+def _store_url(store: str, where: str = "init()") -> str:
     """init(store=...): a store URL, or a plain path taken as a SQLite file."""
     if not isinstance(store, str) or not store:
-        raise UsageError(f"init(): store must be a store URL or a file path, got {store!r}")
+        raise UsageError(f"{where}: store must be a store URL or a file path, got {store!r}")
     if "://" not in store:
         return f"sqlite:///{os.path.abspath(os.path.expanduser(store))}"
     if not store.startswith(_STORE_SCHEMES):
         raise UsageError(
-            f"init(): store must start with sqlite:/// or postgresql://, got {store!r}"
+            f"{where}: store must start with sqlite:/// or postgresql://, got {store!r}"
         )
     return store
+
+
+def select_store(store: str | None, where: str = "init()") -> tuple[str, str]:
+    """The one store selection (DESIGN.md), shared by init() and trainboard.Api: `store` when
+    given, else TRAINBOARD_URL (a remote server) > TRAINBOARD_DB > the SQLite file under
+    TRAINBOARD_HOME. Returns (store URL, remote server URL or ""); open it with `open_selected`."""
+    remote = "" if store else settings.remote_url()
+    url = _store_url(store, where) if store else settings.store_url()
+    if remote and not remote.startswith(("http://", "https://")):
+        raise UsageError(f"TRAINBOARD_URL must be an http:// or https:// URL, got {remote!r}")
+    return url, remote
 
 
 def _check_init(
@@ -390,10 +402,7 @@ def init(
             raise UsageError("init(): resume= continues one run; it cannot be used with all_ranks")
         name = f"{name or default_name(run_id)}-rank{rank}"
         cfg["rank"] = rank
-    remote = "" if store else settings.remote_url()
-    url = _store_url(store) if store else settings.store_url()
-    if remote and not remote.startswith(("http://", "https://")):
-        raise UsageError(f"TRAINBOARD_URL must be an http:// or https:// URL, got {remote!r}")
+    url, remote = select_store(store)
     record = RunRecord(
         id=run_id,
         project=project or "default",
@@ -439,7 +448,7 @@ def _start(
 
     writer = Writer(
         record,
-        lambda: _open(url, remote),
+        lambda: open_selected(url, remote),
         create=create,
         resume_fields=resume_fields,
         flush_interval=settings.flush_interval(),
@@ -465,7 +474,7 @@ def _resume(
     """Re-open a stored run: running again, config merged, step counter continued."""
     if not isinstance(run_id, str) or not run_id:
         raise UsageError(f"init(): resume must be a run id, got {run_id!r}")
-    with _open(url, remote) as s:
+    with open_selected(url, remote) as s:
         old = s.get_run(run_id)  # RunNotFoundError for an unknown id
     old.config = {**old.config, **fresh.config}
     old.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))

@@ -19,7 +19,7 @@ from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell, spell_all
 from trainboard.roles import role_of, roles_of
-from trainboard.store.base import GroupLeaders, MetricSummary, RunRecord, Store
+from trainboard.store.base import GroupLeaders, MetricSummary, RunQuery, RunRecord, Store
 
 _NO_RANK = RunRank(False, None, None, None)
 
@@ -152,3 +152,18 @@ def runs_json(
         run_json(r, ranks.get(r.id), now, summary_progress=progress, host=host, row=row)
         for r in runs
     ]
+
+
+def run_detail_json(store: Store, run: RunRecord, now: float | None = None) -> dict[str, Any]:
+    """`RunDetailOut` (GET /runs/{id}, and trainboard.Api's `run.to_json()`): the run ranked
+    within the model group the Runs page shows it in, with its progress, health and keys."""
+    now = time.time() if now is None else now
+    peers = None
+    if run.model is not None:
+        peers = store.group_leaders(RunQuery(model=run.model), [run.model])
+    rank = rank_in_groups([run], peers=peers).get(run.id)
+    return {
+        "run": run_json(run, rank, now, detail_progress(store, run, now)),
+        "health": health_json(store, run, now),
+        "keys": sorted(run.summary),
+    }

@@ -3,24 +3,17 @@
 
 from __future__ import annotations
 
-import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from trainboard import gcpause
-from trainboard.analysis.compare import rank_in_groups
 from trainboard.errors import ConfirmationRequiredError
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps, json_response
-from trainboard.server.runview import (
-    detail_progress,
-    health_json,
-    run_json,
-    runs_json,
-)
+from trainboard.server.runview import run_detail_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
 from trainboard.store.base import RunQuery, RunSort, Status, Store
 
@@ -107,18 +100,7 @@ def list_runs(
 )
 def get_run(run_id: str, store: StoreDep) -> Response:
     """One run: the run (ranked within its model group), its health, its metric keys."""
-    now = time.time()
-    run = store.get_run(run_id)
-    peers = None
-    if run.model is not None:  # ranked among the group the Runs page shows it in
-        peers = store.group_leaders(RunQuery(model=run.model), [run.model])
-    rank = rank_in_groups([run], peers=peers).get(run.id)
-    body: dict[str, Any] = {
-        "run": run_json(run, rank, now, detail_progress(store, run, now)),
-        "health": health_json(store, run, now),
-        "keys": sorted(run.summary),
-    }
-    return json_response(body)
+    return json_response(run_detail_json(store, store.get_run(run_id)))
 
 
 def _changed(request: Request, ids: list[str]) -> None:
