@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainboard.api.filters import RunFilter, check_config_filters
 from trainboard.api.run import StoredRun
-from trainboard.api.runs import PAGE_SIZE, RunFilter, Runs, check_config_filters
+from trainboard.api.runs import PAGE_SIZE, Runs
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class Api:
             archived=archived,
         )
         where = RunFilter(query, tuple(dict.fromkeys(tag_list)), check_config_filters(config))
-        return Runs(self, where, page_size)
+        return Runs(self.store, where, page_size, self._artifacts_dir)
 
     def run(self, ref: str) -> StoredRun:
         """One run by id, unique id prefix, or name (archived runs included)."""

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from trainboard.api.filters import config_value
 from trainboard.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -52,12 +53,6 @@ def best_id(records: Callable[[], Iterable[RunRecord]], metric: str | None, wher
     return c.best
 
 
-def _config_path(config: dict[str, Any], key: str) -> tuple[bool, Any]:
-    from trainboard.api.runs import _config_value
-
-    return _config_value(config, key)
-
-
 def _columns(
     runs: Sequence[StoredRun], columns: Sequence[str] | None
 ) -> list[tuple[str, str, str]]:
@@ -79,7 +74,7 @@ def _columns(
             out.append((name, "config", name.removeprefix("config.")))
         elif name.startswith("summary.") and name.removeprefix("summary.") in metric_keys:
             out.append((name, "summary", name.removeprefix("summary.")))
-        elif any(_config_path(r.config, name)[0] for r in runs):
+        elif any(config_value(r.config, name)[0] for r in runs):
             out.append((name, "config", name))
         elif name in metric_keys:
             out.append((name, "summary", name))
@@ -111,7 +106,7 @@ def summary_table(
     from trainboard.analysis.compare import metric_goal
 
     cols = _columns(runs, columns)
-    goals: dict[str, Goal] = {}
+    goals: dict[str, str] = {}
     for r in runs:
         goals.update(r.goals)
     metric_goals = {key: metric_goal(key, goals) for _, kind, key in cols if kind == "summary"}
@@ -120,7 +115,7 @@ def summary_table(
         row: dict[str, Any] = {f: getattr(r, f) for f in fixed}
         for name, kind, key in cols:
             if kind == "config":
-                found, v = _config_path(r.config, key)
+                found, v = config_value(r.config, key)
                 row[name] = v if found else None
             else:
                 row[name] = _metric_cell(r, key, value, metric_goals[key])

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from trainboard.analysis.progress import Progress
     from trainboard.store.base import (
         ArtifactRecord,
-        Goal,
         HistogramRecord,
         MetricSummary,
         RunRecord,
@@ -96,8 +95,8 @@ class StoredRun:
         return self._record.notes
 
     @property
-    def goals(self) -> dict[str, Goal]:
-        """The run's define_metric() choices."""
+    def goals(self) -> dict[str, str]:
+        """The run's define_metric() definitions per key ("min", "max", a role, "role:goal")."""
         return dict(self._record.goals)
 
     @property

@@ -11,20 +11,19 @@ Ranking (`best`) goes through `trainboard.api.ranking`, the Compare page's own o
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from numbers import Real
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, overload
 
-from trainboard.errors import NotFoundError, UsageError
+from trainboard.api.filters import RunFilter
+from trainboard.api.run import StoredRun
+from trainboard.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from trainboard.api.client import Api
-    from trainboard.api.run import StoredRun
-    from trainboard.store.base import RunQuery, RunRecord
+    from trainboard.store.base import RunRecord, Store
 
 PAGE_SIZE = 500
 SummaryValue = Literal["best", "last", "min", "max"]
@@ -32,113 +31,24 @@ _VALUES: tuple[SummaryValue, ...] = ("best", "last", "min", "max")
 _FIXED = ("name", "project", "model", "status", "created_at")
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool)
-
-
-def _equal(have: Any, want: Any) -> bool:
-    """Config equality where True is not 1 (a flag never matches a count)."""
-    if isinstance(have, bool) != isinstance(want, bool):
-        return False
-    try:
-        return bool(have == want)
-    except Exception:
-        return False
-
-
-def _config_value(config: Mapping[str, Any], key: str) -> tuple[bool, Any]:
-    """A config value by its name or dotted path ("optim.lr" reaches {"optim": {"lr": ..}})."""
-    if key in config:
-        return True, config[key]
-    node: Any = config
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
-def _matches(have: Any, want: Any) -> bool:
-    if isinstance(want, tuple):
-        lo, hi = want
-        if not _is_number(have) or math.isnan(have):
-            return False
-        return (lo is None or have >= lo) and (hi is None or have <= hi)
-    if isinstance(want, set | frozenset):
-        return any(_equal(have, w) for w in want)
-    return _equal(have, want)
-
-
-def check_config_filters(config: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
-    """Validate `config=` at the call: a value (equality), a (low, high) range of numbers with
-    None for an open end, or a set of accepted values."""
-    if config is None:
-        return ()
-    if not isinstance(config, Mapping):
-        raise UsageError(f"runs(): config must be a dict of config filters, got {config!r}")
-    out = []
-    for key, want in config.items():
-        if not isinstance(key, str) or not key:
-            raise UsageError(f"runs(): config keys must be non-empty str, got {key!r}")
-        if isinstance(want, tuple):
-            if len(want) != 2 or not all(b is None or _is_number(b) for b in want):
-                raise UsageError(
-                    f"runs(): config[{key!r}] range must be (low, high) numbers or None, "
-                    f"got {want!r}"
-                )
-        out.append((key, want))
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class RunFilter:
-    """What `Api.runs()` asked for: `query` goes to the store; `tags` (all required) and
-    `config` are checked here."""
-
-    query: RunQuery
-    tags: tuple[str, ...] = ()
-    config: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def in_store_only(self) -> bool:
-        return len(self.tags) <= 1 and not self.config
-
-    def accepts(self, run: RunRecord) -> bool:
-        if any(t not in run.tags for t in self.tags):
-            return False
-        for key, want in self.config:
-            found, have = _config_value(run.config, key)
-            if not found or not _matches(have, want):
-                return False
-        return True
-
-    def describe(self) -> str:
-        q = self.query
-        parts = [
-            f"{name}={value!r}"
-            for name, value in (
-                ("project", q.project), ("model", q.model), ("status", q.status),
-                ("search", q.search),
-            )
-            if value is not None
-        ]  # fmt: skip
-        if self.tags:
-            parts.append(f"tags={list(self.tags)!r}")
-        if self.config:
-            parts.append(f"config={dict(self.config)!r}")
-        if q.archived is not None:
-            parts.append(f"archived={q.archived}")
-        return ", ".join(parts) or "no filter"
-
-
 class Runs(Sequence["StoredRun"]):
     """The runs a query matched, newest first. Iterate, `len()`, index or slice (a list),
     `best(metric)`, `summary_frame(columns)`. Reads happen on use, a page at a time."""
 
-    def __init__(self, api: Api, where: RunFilter, page_size: int = PAGE_SIZE) -> None:
-        self._api = api
+    def __init__(
+        self,
+        store: Store,
+        where: RunFilter,
+        page_size: int = PAGE_SIZE,
+        artifacts_dir: Path | None = None,
+    ) -> None:
+        self._store = store
         self._where = where
         self._page_size = page_size
+        self._artifacts_dir = artifacts_dir
+
+    def _wrap(self, record: RunRecord) -> StoredRun:
+        return StoredRun(self._store, record, self._artifacts_dir)
 
     def __repr__(self) -> str:
         return f"<Runs {self._where.describe()}>"
@@ -147,7 +57,7 @@ class Runs(Sequence["StoredRun"]):
     def records(self) -> Iterator[RunRecord]:
         """The matching runs' store records, page by page (a run seen twice, because runs
         created meanwhile shifted the pages, comes once)."""
-        store = self._api.store
+        store = self._store
         seen: set[str] = set()
         offset = 0
         while True:
@@ -162,11 +72,11 @@ class Runs(Sequence["StoredRun"]):
 
     def __iter__(self) -> Iterator[StoredRun]:
         for r in self.records():
-            yield self._api._wrap(r)
+            yield self._wrap(r)
 
     def __len__(self) -> int:
         if self._where.in_store_only:
-            return self._api.store.count_runs(self._where.query)
+            return self._store.count_runs(self._where.query)
         return sum(1 for _ in self.records())
 
     @overload
@@ -180,20 +90,20 @@ class Runs(Sequence["StoredRun"]):
             simple = all(v is None or v >= 0 for v in (index.start, index.stop))
             if simple and (index.step or 1) > 0:
                 got = self._window(index.start or 0, index.stop)
-                return [self._api._wrap(r) for r in got[:: index.step or 1]]
+                return [self._wrap(r) for r in got[:: index.step or 1]]
             picked = range(*index.indices(len(self)))
             if not picked:
                 return []
             lo = min(picked)
             got = self._window(lo, max(picked) + 1)
-            return [self._api._wrap(got[i - lo]) for i in picked if i - lo < len(got)]
+            return [self._wrap(got[i - lo]) for i in picked if i - lo < len(got)]
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"Runs indices must be int or slice, got {type(index).__name__}")
         i = index if index >= 0 else len(self) + index
         got = self._window(i, i + 1) if i >= 0 else []
         if not got:
             raise IndexError(f"run index {index} out of range ({self._where.describe()})")
-        return self._api._wrap(got[0])
+        return self._wrap(got[0])
 
     def _window(self, lo: int, hi: int | None) -> list[RunRecord]:
         """Records lo..hi (hi None: to the end) of the matching runs."""
@@ -201,7 +111,7 @@ class Runs(Sequence["StoredRun"]):
             return []
         if self._where.in_store_only and hi is not None and hi - lo <= self._page_size:
             q = replace(self._where.query, limit=hi - lo, offset=lo)
-            return self._api.store.list_runs(q)
+            return self._store.list_runs(q)
         out: list[RunRecord] = []
         for i, r in enumerate(self.records()):
             if hi is not None and i >= hi:
@@ -221,7 +131,9 @@ class Runs(Sequence["StoredRun"]):
         Compare page ranks: best value by the metric's goal, ties to the earlier run."""
         from trainboard.api.ranking import best_id
 
-        return self._api.run(best_id(self.records, metric, self._where.describe()))
+        return self._wrap(
+            self._store.get_run(best_id(self.records, metric, self._where.describe()))
+        )
 
     def summary_frame(
         self, columns: Sequence[str] | None = None, value: SummaryValue = "last"
@@ -242,10 +154,6 @@ class Runs(Sequence["StoredRun"]):
             isinstance(columns, str) or not all(isinstance(c, str) and c for c in columns)
         ):
             raise UsageError(f"summary_frame(): columns must be a list of names, got {columns!r}")
-        runs = [self._api._wrap(r) for r in self.records()]
+        runs = [self._wrap(r) for r in self.records()]
         ids, rows = summary_table(runs, columns, value, _FIXED)
         return pd.DataFrame(rows, index=pd.Index(ids, name="id"))
-
-
-def no_runs(where: RunFilter) -> NotFoundError:
-    return NotFoundError(f"no runs match {where.describe()}")
