@@ -169,7 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (AttributeError, OSError):
         pass
     from trainboard.report.charts import write_charts
-    from trainboard.sdk.run import _open
+    from trainboard.sdk.run import open_selected
 
     store: Any = None
     for line in sys.stdin:
@@ -177,7 +177,7 @@ def _serve(args: argparse.Namespace) -> int:
             continue
         try:
             if store is None:
-                store = _open(args.store, args.remote)
+                store = open_selected(args.store, args.remote)
             write_charts(store, args.run, args.dir, smooth=args.smooth, recent=args.recent)
             reply = "ok"
         except Exception as e:  # reported to the training process, which warns once
