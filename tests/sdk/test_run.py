@@ -242,6 +242,19 @@ def test_artifact_by_reference_records_the_absolute_path_and_copies_nothing(
     assert not (config.artifacts_dir(config.store_url()) / run.id).exists()
 
 
+def test_total_steps_can_be_set_after_init(tb_home: str) -> None:
+    with trainboard.init(project="p") as run:
+        run.log({"loss": 1.0}, step=1)
+        run.total_steps = 300
+        with pytest.raises(
+            UsageError, match=r"Run.total_steps must be a positive int or None, got 0"
+        ):
+            run.total_steps = 0
+    assert run.total_steps == 300
+    with open_store() as s:
+        assert s.get_run(run.id).total_steps == 300
+
+
 def test_module_level_api_acts_on_the_current_run(tb_home: str) -> None:
     with pytest.raises(UsageError, match=r"trainboard.log\(\): no active run; call"):
         trainboard.log({"a": 1.0})

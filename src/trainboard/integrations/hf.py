@@ -20,7 +20,8 @@ What lands in the run:
   `callback.log_text(key, text)`;
 - checkpoints: each `checkpoint-N` folder the Trainer saves, as an artifact of kind
   "checkpoint" recorded by reference (its absolute path: a 7B checkpoint is 15 GB), or copied
-  into the store with `copy_checkpoints=True`.
+  into the store with `copy_checkpoints=True`; at the end, the Trainer's best checkpoint
+  (`load_best_model_at_end`) once more as kind "best_checkpoint".
 
 Resuming: the run id is saved in every checkpoint's `trainer_state.json` (the callback is an
 `ExportableState`), so `trainer.train(resume_from_checkpoint=...)` continues the same run on one
@@ -232,6 +233,14 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
             return
         self._training = False
         self._trained = True
+        best = state.best_model_checkpoint
+        if self._run is not None and self.log_checkpoints and best and os.path.isdir(best):
+            self._run.log_artifact(
+                best,
+                kind="best_checkpoint",
+                step=state.best_global_step,
+                copy=self.copy_checkpoints,
+            )
         self._close()
 
     # --- for other callbacks --------------------------------------------------------------

@@ -89,6 +89,18 @@ class Run:
     def total_steps(self) -> int | None:
         return self._record.total_steps
 
+    @total_steps.setter
+    def total_steps(self, value: int | None) -> None:
+        """The planned number of steps, when it is known only after init() (a framework that
+        works it out at fit start) or changes (a schedule extended)."""
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            raise UsageError(f"Run.total_steps must be a positive int or None, got {value!r}")
+        self._check_open("Run.total_steps")
+        self._record.total_steps = value
+        self._update(total_steps=value)
+
     @property
     def config(self) -> dict[str, Any]:
         """The run's config (a copy: change it with `update_config`)."""
