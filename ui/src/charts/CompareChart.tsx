@@ -9,6 +9,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { axisSize, durationText, durationTicks, si, siTicks } from "./axes";
 import { ema } from "./smooth";
 
 export interface RunCurve {
@@ -32,10 +33,7 @@ export interface CompareChartProps {
 }
 
 function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined) return "—";
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(2);
-  return String(+v.toPrecision(5));
+  return si(v, 5);
 }
 
 function build(curves: RunCurve[], smoothed: (number | null)[][]): uPlot.AlignedData {
@@ -44,15 +42,17 @@ function build(curves: RunCurve[], smoothed: (number | null)[][]): uPlot.Aligned
   return tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables);
 }
 
-function markBest(curves: RunCurve[]) {
+/** Each run's best checkpoint, marked on the line as drawn (the smoothed one when smoothing). */
+function markBest(curves: RunCurve[], smoothed: (number | null)[][]) {
   return (u: uPlot) => {
     const ctx = u.ctx;
     ctx.save();
-    for (const c of curves) {
-      if (!c.best) continue;
+    curves.forEach((c, i) => {
+      if (!c.best) return;
+      const drawn = smoothed[i] && smoothed[i] !== c.y ? yAt(c.x, smoothed[i], c.best.x) : null;
       const px = u.valToPos(c.best.x, "x", true);
-      const py = u.valToPos(c.best.y, "y", true);
-      if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
+      const py = u.valToPos(drawn ?? c.best.y, "y", true);
+      if (!Number.isFinite(px) || !Number.isFinite(py)) return;
       ctx.beginPath();
       ctx.arc(px, py, 5 * devicePixelRatio, 0, 2 * Math.PI);
       ctx.fillStyle = c.color;
@@ -60,7 +60,7 @@ function markBest(curves: RunCurve[]) {
       ctx.lineWidth = 2 * devicePixelRatio;
       ctx.fill();
       ctx.stroke();
-    }
+    });
     ctx.restore();
   };
 }
@@ -121,12 +121,15 @@ export function CompareChart(p: CompareChartProps) {
     const el = host.current;
     if (!el) return;
     const smoothed = p.curves.map((c) => (p.smoothing > 0 ? ema(c.y, p.smoothing) : c.y));
-    const draw = [markBest(p.curves)];
+    const draw = [markBest(p.curves, smoothed)];
+    // the "hours" axis reads as durations (1h 30m), never "2.50e-4"
+    const hours = p.xLabel === "hours";
+    const xText = (v: number | null) => (hours ? durationText(v === null ? null : v * 3600) : fmt(v));
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height: p.height ?? 220,
       series: [
-        { label: p.xLabel, value: (_u, v) => fmt(v) },
+        { label: p.xLabel === "hours" ? "time" : p.xLabel, value: (_u, v) => xText(v) },
         ...p.curves.map((c) => ({
           label: c.name,
           stroke: c.color,
@@ -138,8 +141,12 @@ export function CompareChart(p: CompareChartProps) {
       ],
       scales: { x: { time: false } },
       axes: [
-        { stroke: "#5b6470", grid: { stroke: "#eceef1" }, values: (_u, vs) => vs.map(fmt) },
-        { stroke: "#5b6470", grid: { stroke: "#eceef1" }, size: 60, values: (_u, vs) => vs.map(fmt) },
+        {
+          stroke: "#5b6470",
+          grid: { stroke: "#eceef1" },
+          values: (_u, vs) => (hours ? durationTicks(vs.map((v) => v * 3600)) : siTicks(vs)),
+        },
+        { stroke: "#5b6470", grid: { stroke: "#eceef1" }, size: axisSize, values: (_u, vs) => siTicks(vs) },
       ],
       cursor: { drag: { x: true, y: false }, sync: { key: "compare" } },
       legend: { show: legend, live: true },

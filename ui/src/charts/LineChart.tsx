@@ -8,6 +8,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { XAxis } from "../api/types";
 import { metricColor } from "../lib/colors";
+import { axisSize, movingAverage, si, siTicks } from "./axes";
 import { ema } from "./smooth";
 
 export interface XY {
@@ -21,45 +22,16 @@ export interface LineChartProps {
   version: number;
   xAxis: XAxis;
   smoothing: number;
+  /** Moving-average window in points (0 or 1: none), applied before the EMA. */
+  ma?: number;
+  /** Log-scale y axis (values <= 0 are left out). */
+  logY?: boolean;
+  /** The x range shown (a person's zoom, from the URL); null: everything. */
+  zoom?: [number, number] | null;
+  /** Called when the person drags a zoom (a range) or double-clicks it away (null). */
+  onZoom?: (range: [number, number] | null) => void;
   sync?: string;
   height?: number;
-}
-
-function compact(v: number): string {
-  const a = Math.abs(v);
-  if (a >= 1e9) return `${+(v / 1e9).toFixed(2)}B`;
-  if (a >= 1e6) return `${+(v / 1e6).toFixed(2)}M`;
-  if (a >= 1e4) return `${+(v / 1e3).toFixed(1)}k`;
-  return String(+v.toPrecision(6));
-}
-
-function yFmt(v: number | null): string {
-  if (v === null || v === undefined) return "—";
-  const a = Math.abs(v);
-  if (a >= 1e4) return compact(v);
-  if (a !== 0 && a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, "e");
-  return String(+v.toPrecision(5));
-}
-
-/** Tick labels with just enough digits to tell neighbours apart (a zoomed lr axis). */
-function tickLabels(vs: number[]): string[] {
-  for (let digits = 3; digits <= 10; digits++) {
-    const out = vs.map((v) => {
-      if (v === null || v === undefined) return "";
-      const a = Math.abs(v);
-      if (a >= 1e4 && digits <= 4) return compact(v);
-      if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(digits - 1).replace(/\.?0+e/, "e");
-      return String(+v.toPrecision(digits));
-    });
-    if (new Set(out).size === out.length) return out;
-  }
-  return vs.map((v) => String(v));
-}
-
-/** Axis width that fits the longest tick label (uPlot's fixed default clips "3.5e-5"). */
-function axisSize(_u: uPlot, values: string[] | null): number {
-  const longest = (values ?? []).reduce((m, v) => Math.max(m, String(v).length), 0);
-  return Math.max(36, longest * 7 + 16);
 }
 
 function alpha(hex: string, a: number): string {
@@ -67,7 +39,12 @@ function alpha(hex: string, a: number): string {
   return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
 }
 
-function buildData(keys: string[], data: ReadonlyMap<string, XY>, smoothing: number): uPlot.AlignedData {
+function smoothed(p: LineChartProps): boolean {
+  return p.smoothing > 0 || (p.ma ?? 0) > 1;
+}
+
+function buildData(p: LineChartProps): uPlot.AlignedData {
+  const { keys, data } = p;
   // Copies: the page appends to its arrays in place, and uPlot must see the old extent
   // (to tell a person's zoom from a live append) until setData hands it the new one.
   const tables: uPlot.AlignedData[] = keys.map((k) => {
@@ -76,46 +53,55 @@ function buildData(keys: string[], data: ReadonlyMap<string, XY>, smoothing: num
   });
   const joined =
     tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables as uPlot.AlignedData[]);
-  if (smoothing <= 0) return joined;
+  const positive = (ys: (number | null)[]) =>
+    p.logY ? ys.map((v) => (v !== null && v !== undefined && v > 0 ? v : null)) : ys;
+  if (!smoothed(p)) {
+    return [joined[0], ...joined.slice(1).map((ys) => positive(ys as (number | null)[]))] as uPlot.AlignedData;
+  }
   const out: (number | null | undefined)[][] = [joined[0] as unknown as number[]];
   for (let i = 1; i < joined.length; i++) {
-    const ys = joined[i] as (number | null)[];
-    out.push(ys, ema(ys, smoothing));
+    const ys = positive(joined[i] as (number | null)[]);
+    out.push(ys, ema(movingAverage(ys, p.ma ?? 0), p.smoothing));
   }
   return out as unknown as uPlot.AlignedData;
 }
 
 function buildOpts(p: LineChartProps, width: number): uPlot.Options {
   const series: uPlot.Series[] = [
-    { label: p.xAxis === "time" ? "time" : p.xAxis, value: (_u, v) => (v == null ? "—" : p.xAxis === "time" ? new Date(v * 1000).toLocaleTimeString() : compact(v)) },
+    {
+      label: p.xAxis === "time" ? "time" : p.xAxis,
+      value: (_u, v) =>
+        v == null ? "—" : p.xAxis === "time" ? new Date(v * 1000).toLocaleTimeString() : si(v, 6),
+    },
   ];
   for (const k of p.keys) {
     const c = metricColor(k);
-    if (p.smoothing > 0) {
-      series.push({ label: `${k} (raw)`, stroke: alpha(c, 0.25), width: 1, spanGaps: true, value: (_u, v) => yFmt(v) });
-      series.push({ label: k, stroke: c, width: 1.75, spanGaps: true, value: (_u, v) => yFmt(v) });
+    const value = (_u: uPlot, v: number | null) => si(v, 5);
+    if (smoothed(p)) {
+      series.push({ label: `${k} (raw)`, stroke: alpha(c, 0.25), width: 1, spanGaps: true, value });
+      series.push({ label: k, stroke: c, width: 1.75, spanGaps: true, value });
     } else {
-      series.push({ label: k, stroke: c, width: 1.5, spanGaps: true, value: (_u, v) => yFmt(v) });
+      series.push({ label: k, stroke: c, width: 1.5, spanGaps: true, value });
     }
   }
   return {
     width,
     height: p.height ?? 200,
     series,
-    scales: { x: { time: p.xAxis === "time" } },
+    scales: { x: { time: p.xAxis === "time" }, y: p.logY ? { distr: 3 } : {} },
     axes: [
       {
         stroke: "#5b6470",
         grid: { stroke: "#eceef1", width: 1 },
         ticks: { stroke: "#d6dae0", width: 1 },
-        ...(p.xAxis === "time" ? {} : { values: (_u: uPlot, vs: number[]) => vs.map(compact) }),
+        ...(p.xAxis === "time" ? {} : { values: (_u: uPlot, vs: number[]) => siTicks(vs) }),
       },
       {
         stroke: "#5b6470",
         grid: { stroke: "#eceef1", width: 1 },
         ticks: { stroke: "#d6dae0", width: 1 },
         size: axisSize,
-        values: (_u: uPlot, vs: number[]) => tickLabels(vs),
+        values: (_u: uPlot, vs: number[]) => siTicks(vs),
       },
     ],
     cursor: { drag: { x: true, y: false }, sync: p.sync ? { key: p.sync } : undefined },
@@ -123,36 +109,71 @@ function buildOpts(p: LineChartProps, width: number): uPlot.Options {
   };
 }
 
+/** Whether the x scale shows less than all of the data (a zoom). */
+function zoomedIn(u: uPlot): [number, number] | null {
+  const xs = u.data[0];
+  const sx = u.scales.x;
+  if (xs.length < 2 || !sx || sx.min == null || sx.max == null) return null;
+  const first = xs[0] as number;
+  const last = xs[xs.length - 1] as number;
+  return sx.min > first || sx.max < last ? [sx.min, sx.max] : null;
+}
+
+function rangeKey(r: [number, number]): string {
+  return `${+r[0].toPrecision(6)},${+r[1].toPrecision(6)}`;
+}
+
 export function LineChart(p: LineChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = useRef("");
+  // true while this component moves the scale itself (setData, a zoom from the URL), so the
+  // setScale hook reports only a person's drag or double-click
+  const quiet = useRef(true);
+  const onZoom = useRef(p.onZoom);
+  onZoom.current = p.onZoom;
 
-  // (Re)create the chart when its series set, x axis or smoothing on/off changes.
-  const shapeKey = `${p.keys.join("\u0000")}|${p.xAxis}|${p.smoothing > 0}|${p.height ?? 200}`;
+  // (Re)create the chart when its series set, x axis, smoothing on/off or y scale changes.
+  const shapeKey = `${p.keys.join("\u0000")}|${p.xAxis}|${smoothed(p)}|${p.logY}|${p.height ?? 200}`;
+  const zoomKey = p.zoom ? p.zoom.join(",") : "";
+  const lastZoom = useRef(zoomKey);
 
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const data = buildData(p.keys, p.data, p.smoothing);
-    if (plot.current && shape.current === shapeKey) {
-      const u = plot.current;
-      const xs = u.data[0];
-      const sx = u.scales.x;
-      const zoomed =
-        xs.length > 1 &&
-        sx !== undefined &&
-        sx.min != null &&
-        sx.max != null &&
-        (sx.min > (xs[0] as number) || sx.max < (xs[xs.length - 1] as number));
-      u.setData(data, !zoomed);
-      return;
+    const data = buildData(p);
+    quiet.current = true;
+    try {
+      if (plot.current && shape.current === shapeKey) {
+        const u = plot.current;
+        // a zoom the URL dropped is reset; otherwise a live append keeps the person's zoom
+        const keep = p.zoom ?? (lastZoom.current !== zoomKey ? null : zoomedIn(u));
+        u.setData(data, !keep);
+        if (keep) u.setScale("x", { min: keep[0], max: keep[1] });
+        return;
+      }
+      plot.current?.destroy();
+      el.textContent = "";
+      const opts = buildOpts(p, Math.max(200, el.clientWidth));
+      opts.hooks = {
+        setScale: [
+          (u: uPlot, key: string) => {
+            if (key !== "x") return;
+            const z = zoomedIn(u);
+            el.dataset.zoom = z ? rangeKey(z) : ""; // what the chart shows, for tests
+            if (!quiet.current) onZoom.current?.(z);
+          },
+        ],
+      };
+      const u = new uPlot(opts, data, el);
+      plot.current = u;
+      shape.current = shapeKey;
+      if (p.zoom) u.setScale("x", { min: p.zoom[0], max: p.zoom[1] });
+    } finally {
+      quiet.current = false;
+      lastZoom.current = zoomKey;
     }
-    plot.current?.destroy();
-    el.textContent = "";
-    plot.current = new uPlot(buildOpts(p, Math.max(200, el.clientWidth)), data, el);
-    shape.current = shapeKey;
-  }, [shapeKey, p.version, p.smoothing]);
+  }, [shapeKey, p.version, p.smoothing, p.ma, zoomKey]);
 
   useEffect(() => {
     const el = host.current;

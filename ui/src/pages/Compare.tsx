@@ -24,6 +24,7 @@ import { Trophy } from "../components/Trophy";
 import { configValue, num } from "../lib/format";
 import { href, linkClick, type Location, navigate } from "../lib/router";
 import { runColor } from "../lib/colors";
+import { numParam, setParams, useParams } from "../lib/urlState";
 import "./compare.css";
 
 const MAX_POINTS = 1000; // per run, when few runs are compared
@@ -319,9 +320,16 @@ function CompareTable({ data }: { data: CompareOut }) {
 function Curves({ data }: { data: CompareOut }) {
   const train = data.train_loss_key;
   const initial = [data.metric, train].filter((k, i, a): k is string => !!k && a.indexOf(k) === i);
-  const [charts, setCharts] = useState<string[]>(initial);
-  const [x, setX] = useState<XAxis>("step");
-  const [smoothing, setSmoothing] = useState(0);
+  // charts shown, x axis and smoothing live in the URL with the selection
+  const params = useParams();
+  const listed = params.get("charts");
+  const charts = listed === null ? initial : listed.split(",").filter(Boolean);
+  const setCharts = (ks: string[]) => setParams({ charts: ks.join(",") || "-" });
+  const xp = params.get("x");
+  const x: XAxis = xp === "time" || xp === "tokens" ? xp : "step";
+  const setX = (v: XAxis) => setParams({ x: v === "step" ? null : v });
+  const smoothing = Math.min(0.99, Math.max(0, numParam(params, "smooth", 0)));
+  const setSmoothing = (v: number) => setParams({ smooth: v > 0 ? v : null });
 
   const addable = data.keys.filter((k) => !charts.includes(k));
   return (

@@ -31,6 +31,7 @@ import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
 import { runColor } from "../lib/colors";
 import { bytes, configValue, datetime, general, int } from "../lib/format";
 import { coalesce } from "../lib/schedule";
+import { numParam, rangeParam, rangeText, setParams, useParams } from "../lib/urlState";
 import { mergeSeries, sinceFor, type SeriesMap } from "./runSeries";
 
 const MAX_POINTS = 2000;
@@ -52,6 +53,10 @@ function ChartCard({
   version,
   xAxis,
   smoothing,
+  ma,
+  logY,
+  zoom,
+  onZoom,
 }: {
   runId: string;
   spec: ChartSpec;
@@ -59,6 +64,10 @@ function ChartCard({
   version: number;
   xAxis: XAxis;
   smoothing: number;
+  ma: number;
+  logY: boolean;
+  zoom: [number, number] | null;
+  onZoom: (r: [number, number] | null) => void;
 }) {
   return (
     <div class="card chart" data-chart={spec.title}>
@@ -87,6 +96,10 @@ function ChartCard({
         version={version}
         xAxis={xAxis}
         smoothing={smoothing}
+        ma={ma}
+        logY={logY}
+        zoom={zoom}
+        onZoom={onZoom}
         sync="run"
       />
     </div>
@@ -163,9 +176,19 @@ function Histograms({ hists }: { hists: HistogramOut[] }) {
 export function RunPage({ id }: { id: string }) {
   const [detail, setDetail] = useState<RunDetailOut | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [xAxis, setXAxis] = useState<XAxis>("step");
-  const [smoothing, setSmoothing] = useState(0);
-  const [filter, setFilter] = useState("");
+  // View settings live in the URL (a reload or a shared link shows the same view).
+  const params = useParams();
+  const xParam = params.get("x");
+  const xAxis: XAxis = xParam === "time" || xParam === "tokens" ? xParam : "step";
+  const smoothing = Math.min(0.99, Math.max(0, numParam(params, "smooth", 0)));
+  const ma = Math.max(0, Math.round(numParam(params, "ma", 0)));
+  const filter = params.get("filter") ?? "";
+  const logY = params.get("log") === "1";
+  const zoom = rangeParam(params, "zoom");
+  const setXAxis = (x: XAxis) => setParams({ x: x === "step" ? null : x, zoom: null });
+  const setSmoothing = (v: number) => setParams({ smooth: v > 0 ? v : null });
+  const setFilter = (v: string) => setParams({ filter: v });
+  const onZoom = (r: [number, number] | null) => setParams({ zoom: rangeText(r) });
   const [texts, setTexts] = useState<TextOut[]>([]);
   const [hists, setHists] = useState<HistogramOut[]>([]);
   const [artifacts, setArtifacts] = useState<ArtifactOut[]>([]);
@@ -388,6 +411,32 @@ export function RunPage({ id }: { id: string }) {
             />
             <span class="num smoothing-value">{smoothing.toFixed(2)}</span>
           </label>
+          <label class="toggle">
+            moving avg
+            <select
+              aria-label="moving average"
+              value={String(ma)}
+              onChange={(e) => {
+                const v = Number((e.target as HTMLSelectElement).value);
+                setParams({ ma: v > 1 ? v : null });
+              }}
+            >
+              {[0, 5, 10, 25, 50, 100, 500].map((n) => (
+                <option key={n} value={String(n)}>
+                  {n ? `${n} points` : "off"}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="toggle">
+            <input
+              type="checkbox"
+              aria-label="log scale"
+              checked={logY}
+              onChange={(e) => setParams({ log: (e.target as HTMLInputElement).checked })}
+            />
+            log y
+          </label>
           <span class="seg" role="group" aria-label="x axis">
             {(["step", "time", "tokens"] as XAxis[]).map((x) => (
               <button
@@ -402,7 +451,13 @@ export function RunPage({ id }: { id: string }) {
             ))}
           </span>
           <span class="grow" />
-          <span class="muted">drag to zoom · double-click to reset</span>
+          {zoom ? (
+            <button type="button" class="link" onClick={() => onZoom(null)}>
+              reset zoom
+            </button>
+          ) : (
+            <span class="muted">drag to zoom · double-click to reset</span>
+          )}
         </div>
         {keyList.length === 0 ? <p class="empty">No metrics logged yet.</p> : null}
         {keyList.length > 0 && visible.length === 0 ? (
@@ -418,6 +473,10 @@ export function RunPage({ id }: { id: string }) {
               version={s.keys.reduce((a, k) => a + (keyVersion.current.get(k) ?? 0), 0)}
               xAxis={xAxis}
               smoothing={smoothing}
+              ma={ma}
+              logY={logY}
+              zoom={zoom}
+              onZoom={onZoom}
             />
           ))}
         </div>
