@@ -298,3 +298,14 @@ def test_a_newer_stores_revision_is_refused(store_url: str) -> None:
     with pytest.raises(StoreError, match=r"has schema revision '9999', which this trainboard "
                        r"does not know .*made by a newer trainboard"):  # fmt: skip
         open_store(store_url)
+
+
+def test_a_store_that_cannot_be_reached_fails_at_open_with_the_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match=r"could not open the store at .*: cannot create its "
+                       r"folder .*file/sub \(Not a directory\)"):  # fmt: skip
+        open_store(f"sqlite:///{blocker}/sub/runs.db")
+    want = r"postgresql\+psycopg://postgres@127.0.0.1:1/x: connection failed: .*Connection refused"
+    with pytest.raises(StoreError, match=r"could not open the store at " + want):
+        open_store("postgresql://postgres@127.0.0.1:1/x")

@@ -29,6 +29,12 @@ Step ranges
     overlaps it: "the value at step S" costs one chunk, not the whole series. `total` stays
     the count of points stored for the key.
 
+Limits
+    What no engine can hold is refused with a UsageError naming the field, before anything
+    is written: NUL characters and lone surrogates in strings, keys over MAX_KEY_BYTES,
+    steps and other integers outside int64. The rules live in store/limits.py, which the SDK
+    imports to refuse the same values at the log() call.
+
 Concurrency
     Several processes may write one store at once (one writer per run); none may fail with
     "database is locked" or lose points. Engines retry transient lock errors.
@@ -45,7 +51,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
+from trainboard.store.limits import check_int
 
 Status = Literal["running", "finished", "failed", "killed", "crashed"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed")
@@ -188,6 +196,30 @@ class RunQuery:
     # "created": newest first; "model": by model (runs without one last), newest first within
     # a model, so a page holds a model's runs together
     sort: RunSort = "created"
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """The arguments of read_series after the run and key, checked once (here) for every
+    engine: x is "step" or "time", max_points >= 1, steps are int64, start <= end."""
+
+    max_points: int | None = None
+    x: XAxis = "step"
+    since: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.x not in ("step", "time"):
+            raise UsageError(f"read_series: x must be 'step' or 'time', got {self.x!r}")
+        if self.max_points is not None:
+            check_int("read_series: max_points", self.max_points)
+            if self.max_points < 1:
+                raise UsageError(f"read_series: max_points must be >= 1, got {self.max_points}")
+        for name in ("since", "start", "end"):
+            if getattr(self, name) is not None:
+                check_int(f"read_series: {name}", getattr(self, name))
+        check_step_range(self.start, self.end)
 
 
 @dataclass
@@ -364,8 +396,6 @@ class Store(ABC):
 def check_step_range(start: int | None, end: int | None) -> None:
     """The engines' shared check of read_series(start=, end=): raise UsageError naming both."""
     if start is not None and end is not None and start > end:
-        from trainboard.errors import UsageError
-
         raise UsageError(f"read_series: start must be <= end, got start={start}, end={end}")
 
 

@@ -28,7 +28,7 @@ from trainboard import gcpause
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.roles import can_decide
 from trainboard.store import chunks as codec
-from trainboard.store import downsample, migrate
+from trainboard.store import downsample, limits, migrate
 from trainboard.store.base import (
     RUN_SORTS,
     STATUSES,
@@ -40,11 +40,11 @@ from trainboard.store.base import (
     RunQuery,
     RunRecord,
     Series,
+    SeriesQuery,
     Status,
     Store,
     TextRecord,
     XAxis,
-    check_step_range,
 )
 from trainboard.store.schema import (
     PER_RUN_TABLES,
@@ -92,9 +92,32 @@ Int64s = npt.NDArray[np.int64]
 Float64s = npt.NDArray[np.float64]
 
 
-def _dumps(v: Any) -> str:
+def _dumps(v: Any, field: str = "value") -> str:
     """JSON text for config/tags/goals. orjson writes NaN/inf as null (documented)."""
-    return orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError) as e:
+        raise UsageError(f"{field} cannot be stored as JSON: {e}") from None
+
+
+_TEXT_FIELDS = frozenset({"project", "name", "model", "host", "notes"})
+_INT_FIELDS = {"total_steps": 64, "pid": 32, "last_step": 64}
+
+
+def _check_run_fields(where: str, fields: dict[str, Any]) -> None:
+    """Refuse run column values no engine can store (see store/limits.py)."""
+    for k, v in fields.items():
+        if v is None:
+            continue
+        if k == "project":
+            limits.check_key(f"{where}: project", v)
+        elif k in _TEXT_FIELDS:
+            limits.check_text(f"{where}: {k}", v)
+        elif k in _INT_FIELDS:
+            limits.check_int(f"{where}: {k}", v, bits=_INT_FIELDS[k])
+        elif k == "tags":
+            for t in v if isinstance(v, list | tuple) else [v]:
+                limits.check_text(f"{where}: tag", t)
 
 
 def _f(x: float) -> float | None:
@@ -110,6 +133,23 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _int64_steps(key: str, raw: Any) -> Int64s:
+    """Steps as int64, refusing what int64 cannot hold exactly: unsigned values past
+    INT64_MAX (numpy would wrap 2**64-1 to -1) and fractional or out-of-range floats."""
+    a = np.asarray(raw)
+    if a.dtype.kind == "u" and a.size and int(a.max()) > limits.INT64_MAX:
+        raise UsageError(
+            f"write_points: {key!r} has step {int(a.max())}, outside int64 "
+            f"({limits.INT64_MIN} to {limits.INT64_MAX})"
+        )
+    if a.dtype.kind == "f" and a.size:
+        ok = np.isfinite(a) & (a == np.floor(a)) & (a >= -(2.0**63)) & (a < 2.0**63)
+        if not bool(ok.all()):
+            bad = float(a[~ok][0])
+            raise UsageError(f"write_points: {key!r} has step {bad!r}, not an int64")
+    return np.asarray(a, dtype=np.int64).reshape(-1)
+
+
 class _Prepared:
     """One key's incoming points: validated, in step order, one point per step."""
 
@@ -118,10 +158,13 @@ class _Prepared:
     def __init__(self, key: str, batch: PointBatch) -> None:
         if not isinstance(key, str) or not key:
             raise UsageError(f"write_points: metric key must be a non-empty str, got {key!r}")
+        limits.check_key("write_points: metric key", key)
         try:
-            steps = np.asarray(batch.steps, dtype=np.int64).reshape(-1)
+            steps = _int64_steps(key, batch.steps)
             times = np.asarray(batch.times, dtype=np.float64).reshape(-1)
             values = np.asarray(batch.values, dtype=np.float64).reshape(-1)
+        except UsageError:
+            raise
         except (TypeError, ValueError, OverflowError) as e:
             raise UsageError(
                 f"write_points: {key!r} needs int64 steps and float times and values ({e})"
@@ -487,7 +530,10 @@ class SQLStore(Store):
     def create_run(self, run: RunRecord) -> RunRecord:
         if not isinstance(run.id, str) or not 0 < len(run.id) <= 64:
             raise UsageError(f"create_run: run id must be a str of 1 to 64 chars, got {run.id!r}")
+        limits.check_text("create_run: run id", run.id)
         _check_status(run.status)
+        _check_run_fields("create_run", {f: getattr(run, f) for f in (*_TEXT_FIELDS, "tags")})
+        _check_run_fields("create_run", {f: getattr(run, f) for f in _INT_FIELDS})
         if not run.created_at:
             run.created_at = time.time()
         row = {
@@ -497,8 +543,8 @@ class SQLStore(Store):
             "model": run.model,
             "status": run.status,
             "archived": bool(run.archived),
-            "config": _dumps(run.config),
-            "tags": _dumps(list(run.tags)),
+            "config": _dumps(run.config, "create_run: config"),
+            "tags": _dumps(list(run.tags), "create_run: tags"),
             "total_steps": run.total_steps,
             "created_at": run.created_at,
             "finished_at": run.finished_at,
@@ -506,7 +552,7 @@ class SQLStore(Store):
             "host": run.host,
             "pid": run.pid,
             "last_step": run.last_step,
-            "goals": _dumps(run.goals),
+            "goals": _dumps(run.goals, "create_run: goals"),
             "notes": run.notes,
         }
 
@@ -523,6 +569,8 @@ class SQLStore(Store):
         return run
 
     def get_run(self, run_id: str) -> RunRecord:
+        limits.check_text("get_run: run id", run_id)
+
         def tx(conn: Connection) -> RunRecord:
             row = conn.execute(sa.select(*_RUN_COLS).where(runs.c.id == run_id)).first()
             if row is None:
@@ -537,6 +585,9 @@ class SQLStore(Store):
         return self._read(tx)
 
     def _where(self, query: RunQuery) -> list[sa.ColumnElement[bool]]:
+        for name in ("project", "model", "tag", "search"):
+            if getattr(query, name) is not None:
+                limits.check_text(f"list_runs: {name}", getattr(query, name))
         w: list[sa.ColumnElement[bool]] = []
         if query.project is not None:
             w.append(runs.c.project == query.project)
@@ -570,6 +621,9 @@ class SQLStore(Store):
         where = self._where(query)
         if query.limit is not None and query.limit < 0 or query.offset < 0:
             raise UsageError(f"limit and offset must be >= 0, got {query.limit}, {query.offset}")
+        if query.limit is not None:
+            limits.check_int("list_runs: limit", query.limit)
+        limits.check_int("list_runs: offset", query.offset)
         q = sa.select(*_RUN_COLS).where(*where).order_by(*self._order(query))
         if query.limit is not None:
             q = q.limit(query.limit)
@@ -701,12 +755,17 @@ class SQLStore(Store):
                 # a run that comes back (resumed, or heartbeats after being marked crashed)
                 # has not finished: a kept finished_at would freeze its duration
                 fields = {**fields, "finished_at": None}
-        values = {k: (_dumps(v) if k in _JSON_FIELDS else v) for k, v in fields.items()}
+        _check_run_fields("update_run", fields)
+        values = {
+            k: (_dumps(v, f"update_run: {k}") if k in _JSON_FIELDS else v)
+            for k, v in fields.items()
+        }
         if "archived" in values:
             values["archived"] = bool(values["archived"])
         return values
 
     def update_run(self, run_id: str, **fields: Any) -> None:
+        limits.check_text("update_run: run id", run_id)
         values = self._update_values(fields)
 
         def tx(conn: Connection) -> None:
@@ -720,6 +779,7 @@ class SQLStore(Store):
         self._write(tx)
 
     def update_run_if(self, run_id: str, expect_status: Status, **fields: Any) -> bool:
+        limits.check_text("update_run_if: run id", run_id)
         _check_status(expect_status)
         values = self._update_values(fields)
 
@@ -748,7 +808,7 @@ class SQLStore(Store):
                 raise RunNotFoundError(run_id)
 
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
-        ids = list(dict.fromkeys(run_ids))
+        ids = [limits.check_text("set_archived: run id", i) for i in dict.fromkeys(run_ids)]
 
         def tx(conn: Connection) -> int:
             self._require_runs(conn, ids)
@@ -762,7 +822,7 @@ class SQLStore(Store):
         return self._write(tx)
 
     def delete_runs(self, run_ids: Iterable[str]) -> int:
-        ids = list(dict.fromkeys(run_ids))
+        ids = [limits.check_text("delete_runs: run id", i) for i in dict.fromkeys(run_ids)]
 
         def tx(conn: Connection) -> int:
             self._require_runs(conn, ids)
@@ -777,6 +837,7 @@ class SQLStore(Store):
 
     # metrics --------------------------------------------------------------------------
     def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
+        limits.check_text("write_points: run id", run_id)
         prepared = {key: _Prepared(key, b) for key, b in batches.items()}
         prepared = {k: p for k, p in prepared.items() if p.steps.shape[0]}
         if not prepared:
@@ -913,11 +974,9 @@ class SQLStore(Store):
         start: int | None = None,
         end: int | None = None,
     ) -> Series:
-        if x not in ("step", "time"):
-            raise UsageError(f"read_series: x must be 'step' or 'time', got {x!r}")
-        if max_points is not None and max_points < 1:
-            raise UsageError(f"read_series: max_points must be >= 1, got {max_points}")
-        check_step_range(start, end)
+        q = SeriesQuery(max_points, x, since, start, end)
+        limits.check_text("read_series: run id", run_id)
+        limits.check_text("read_series: key", key)
 
         def tx(conn: Connection) -> tuple[int, tuple[Int64s, Int64s, Float64s]]:
             total = conn.execute(
@@ -928,19 +987,21 @@ class SQLStore(Store):
             if total is None:
                 self._require_run(conn, run_id)
                 total = 0
-            return int(total), self._load(conn, run_id, key, since, start, end)
+            return int(total), self._load(conn, run_id, key, q.since, q.start, q.end)
 
         total, (steps, times_us, values) = self._read(tx)
         downsampled = False
-        if max_points is not None and steps.shape[0] > max_points:
-            xs = steps if x == "step" else times_us
-            idx = downsample.bucket_indices(xs, values, max_points)
+        if q.max_points is not None and steps.shape[0] > q.max_points:
+            xs = steps if q.x == "step" else times_us
+            idx = downsample.bucket_indices(xs, values, q.max_points)
             steps, times_us, values = steps[idx], times_us[idx], values[idx]
             downsampled = True
         times = times_us / 1e6
         return Series(key, steps, times, values, total=total, downsampled=downsampled)
 
     def metric_keys(self, run_id: str) -> list[str]:
+        limits.check_text("metric_keys: run id", run_id)
+
         def tx(conn: Connection) -> list[str]:
             q = sa.select(summaries.c.key).where(summaries.c.run_id == run_id)
             keys = list(conn.execute(q.order_by(summaries.c.key)).scalars())
@@ -952,13 +1013,14 @@ class SQLStore(Store):
 
     # texts, histograms, artifacts -----------------------------------------------------
     def write_texts(self, run_id: str, rows: Sequence[TextRecord]) -> None:
+        limits.check_text("write_texts: run id", run_id)
         values = [
             {
                 "run_id": run_id,
-                "key": r.key,
-                "step": int(r.step),
+                "key": limits.check_key("write_texts: key", r.key),
+                "step": limits.check_int(f"write_texts: {r.key!r} step", r.step),
                 "wall_time": float(r.wall_time),
-                "text": r.text,
+                "text": limits.check_text(f"write_texts: {r.key!r} text", r.text),
             }
             for r in rows
         ]
@@ -973,6 +1035,11 @@ class SQLStore(Store):
     def read_texts(
         self, run_id: str, key: str | None = None, since: int | None = None
     ) -> list[TextRecord]:
+        limits.check_text("read_texts: run id", run_id)
+        if key is not None:
+            limits.check_text("read_texts: key", key)
+        if since is not None:
+            limits.check_int("read_texts: since", since)
         q = sa.select(texts).where(texts.c.run_id == run_id)
         if key is not None:
             q = q.where(texts.c.key == key)
@@ -989,6 +1056,7 @@ class SQLStore(Store):
         return self._read(tx)
 
     def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
+        limits.check_text("write_histograms: run id", run_id)
         values = []
         for r in rows:
             if len(r.edges) != len(r.counts) + 1:
@@ -999,8 +1067,8 @@ class SQLStore(Store):
             values.append(
                 {
                     "run_id": run_id,
-                    "key": r.key,
-                    "step": int(r.step),
+                    "key": limits.check_key("write_histograms: key", r.key),
+                    "step": limits.check_int(f"write_histograms: {r.key!r} step", r.step),
                     "wall_time": float(r.wall_time),
                     "edges": _f64_blob(r.edges),
                     "counts": _f64_blob(r.counts),
@@ -1019,6 +1087,9 @@ class SQLStore(Store):
         self._write(tx)
 
     def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
+        limits.check_text("read_histograms: run id", run_id)
+        if key is not None:
+            limits.check_text("read_histograms: key", key)
         q = sa.select(histograms).where(histograms.c.run_id == run_id)
         if key is not None:
             q = q.where(histograms.c.key == key)
@@ -1044,12 +1115,14 @@ class SQLStore(Store):
         return self._read(tx)
 
     def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
+        limits.check_text("add_artifact: run id", run_id)
+        step = artifact.step
         row = {
             "run_id": run_id,
-            "name": artifact.name,
-            "kind": artifact.kind,
-            "step": artifact.step,
-            "path": artifact.path,
+            "name": limits.check_text("add_artifact: name", artifact.name),
+            "kind": limits.check_key("add_artifact: kind", artifact.kind),
+            "step": None if step is None else limits.check_int("add_artifact: step", step),
+            "path": limits.check_text("add_artifact: path", artifact.path),
             "size": int(artifact.size),
             "wall_time": float(artifact.wall_time),
         }
@@ -1063,6 +1136,7 @@ class SQLStore(Store):
         return artifact
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
+        limits.check_text("list_artifacts: run id", run_id)
         q = sa.select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.id)
 
         def tx(conn: Connection) -> list[ArtifactRecord]:

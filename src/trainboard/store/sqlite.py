@@ -70,7 +70,7 @@ def _refuse_emptied(path: Path) -> None:
     milliseconds) is let through."""
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except OSError:  # missing (a new store), or unreachable (reported when it is created)
         return
     if st.st_size == 0 and time.time() - st.st_mtime > EMPTIED_AFTER_S:
         raise StoreError(
@@ -93,7 +93,13 @@ class SQLiteStore(SQLStore):
         else:
             path = str(Path(path).expanduser())  # TRAINBOARD_DB=sqlite:///~/runs.db
             _refuse_emptied(Path(path))
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(
+                    f"could not open the store at {url}: cannot create its folder "
+                    f"{Path(path).parent} ({e.strerror})"
+                ) from e
         engine = sa.create_engine(f"sqlite:///{path}", **kwargs)
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
