@@ -197,8 +197,8 @@ def test_progress_for_reads_only_the_tail(store: Store) -> None:
     assert tail is not None and 100 <= len(tail[0]) <= 1600 and tail[0][-1] == 5000
     p = progress_for(store, stored, now=T0 + 9999)
     assert p.step == 5000 and p.percent == 50.0 and p.eta_s == 0.0  # finished
-    assert p.steps_per_s is not None and abs(p.steps_per_s - 2.0) < 1e-9
-    assert p.tokens_per_s is not None and abs(p.tokens_per_s - 2048.0) < 1e-6
+    # finished: whole-run averages, 5,000 steps (5,120,000 tokens) in the 2,510 s it took
+    assert p.steps_per_s == 5000 / 2510 and p.tokens_per_s == 5000 * 1024 / 2510
     assert p.elapsed_s == 2510.0 and p.loss == 2.0 and p.tokens == 5000 * 1024
 
 
@@ -213,9 +213,9 @@ def test_system_metrics_are_never_the_step_clock() -> None:
     assert p.step == 120 and p.percent == 60.0
 
 
-def test_an_ended_run_too_short_to_smooth_shows_its_average_rates() -> None:
-    """150 steps in 2.5 s (1,024 tokens a step): too short for the smoothed rate, so a
-    finished run shows the whole-run averages; a running one still shows "—"."""
+def test_an_ended_run_shows_its_whole_run_averages() -> None:
+    """150 steps in 2.5 s (1,024 tokens a step): a finished run shows what it did over the
+    time it took; a running one its smoothed rate (2.5 s is enough to measure one)."""
     loss = MetricSummary(count=150, last=2.0, last_step=150, min=2.0, min_step=150, max=4.0,
                          max_step=1, first_time=T0, last_time=T0 + 2.5)  # fmt: skip
     toks = MetricSummary(count=150, last=153_600, last_step=150, min=1_024, min_step=1,
@@ -224,7 +224,21 @@ def test_an_ended_run_too_short_to_smooth_shows_its_average_rates() -> None:
                finished_at=T0 + 2.5, status="finished")  # fmt: skip
     samples = (np.arange(1, 151), T0 + np.linspace(0, 2.5, 150))
     done = compute_progress(run, samples, now=T0 + 10)
-    assert done.steps_per_s == 150 * 149 / 150 / 2.5  # span / seconds, as progress_from_summary
-    assert done.tokens_per_s == (153_600 - 1_024) / 2.5
+    assert done.steps_per_s == 150 / 2.5 and done.tokens_per_s == 153_600 / 2.5
+    assert progress_from_summary(run, now=T0 + 10).steps_per_s == done.steps_per_s
     live = compute_progress(run, samples, now=T0 + 10, status="running")
-    assert live.steps_per_s is None and live.tokens_per_s is None
+    assert live.steps_per_s is not None and abs(live.steps_per_s - 149 / 2.5) < 1
+    short = (samples[0][:60], samples[1][:60])  # 1 s: too short to measure
+    assert compute_progress(run, short, now=T0 + 1, status="running").steps_per_s is None
+
+
+def test_a_finished_job_reads_its_steps_over_its_time() -> None:
+    """ "it took 10m 6s for 1,000 steps" is 1.65 steps/s, whatever its last minute did."""
+    loss = MetricSummary(count=1000, last=1.0, last_step=1000, min=1.0, min_step=1000,
+                         max=3.0, max_step=1, first_time=T0 + 5, last_time=T0 + 606)  # fmt: skip
+    run = _run(summary={"loss": loss}, last_step=1000, created_at=T0, finished_at=T0 + 606,
+               status="finished", total_steps=1000)  # fmt: skip
+    fast_end = (np.arange(900, 1001), T0 + 506 + np.arange(0, 101) * 0.1)  # 10 steps/s at the end
+    p = compute_progress(run, fast_end, now=T0 + 9999)
+    assert p.to_json()["elapsed_text"] == "10m 6s"
+    assert f"{p.steps_per_s:.2f}" == "1.65"

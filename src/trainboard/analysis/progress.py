@@ -5,17 +5,9 @@ cumulative `tokens` series, a clock); `progress_for` reads just the tails it nee
 The API returns `Progress.to_json()` (ProgressOut in docs/api.md); `trainboard watch`, `show`
 and the demo render the same object.
 
-Why the rate is smoothed: an ETA computed from the last step interval jumps around with every
-slow batch, eval pause or GC. The rate here blends two estimates of seconds per step (the pace):
-
-- a window: the last 60 s or the last 50 steps, whichever reaches further back, as one
-  average (total time / total steps) — steady, and unbiased when intervals jitter;
-- an EMA of the step intervals over the whole tail read (a ratio of the EMA of seconds to the
-  EMA of steps, so alternating fast and slow intervals average to the true pace rather than
-  being biased the way an average of instantaneous rates is).
-
-The ETA is remaining steps × the blended pace. It stays None until a few steps and a few
-seconds have been seen, and is 0 once the run finished.
+How the rates and the ETA are worked out, at every speed, is `analysis.rates`: an ended run
+shows its whole-run averages, a running one its smoothed rate over a time window, and the ETA
+holds evaluation and checkpoint pauses in their true proportion.
 """
 
 from __future__ import annotations
@@ -25,21 +17,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
 from trainboard import roles
 from trainboard.analysis import format as fmt
+from trainboard.analysis import rates
 from trainboard.analysis.status import effective_status
 from trainboard.store.base import MetricSummary, RunRecord, Status, Store
 
-WINDOW_S = 60.0  # the rate window reaches back this many seconds...
-WINDOW_STEPS = 50  # ...or this many steps, whichever is further
-EMA_ALPHA = 0.05  # weight of the newest interval in the EMA of the pace
-BLEND = 0.5  # share of the windowed pace in the final pace (the rest is the EMA)
-MIN_STEPS = 3  # no rate until the samples span at least this many steps...
-MIN_SECONDS = 3.0  # ...and this many seconds
-TAIL_POINTS = 400  # how many of the newest points progress_for reads per series
+# the rate helpers live in analysis.rates; these names stay importable from here
+MIN_SECONDS = rates.MIN_SECONDS
+MIN_STEPS = rates.MIN_STEPS
+smoothed_rate = rates.smoothed_rate
+read_tail = rates.read_tail
 
 
 @dataclass
@@ -159,42 +149,6 @@ def _last(summary: Mapping[str, MetricSummary], key: str | None) -> float | None
     return float(summary[key].last)
 
 
-# --- the smoothed rate ------------------------------------------------------------------
-
-
-def smoothed_rate(
-    steps: npt.ArrayLike, times: npt.ArrayLike, values: npt.ArrayLike | None = None
-) -> float | None:
-    """Units of `values` (default: the steps themselves) per second, smoothed as the module
-    docstring says; None until MIN_STEPS steps and MIN_SECONDS seconds are covered."""
-    s = np.asarray(steps, dtype=np.float64)
-    t = np.asarray(times, dtype=np.float64)
-    y = s if values is None else np.asarray(values, dtype=np.float64)
-    ok = np.isfinite(t) & np.isfinite(y)
-    s, t, y = s[ok], t[ok], y[ok]
-    if s.size < 2 or s[-1] - s[0] < MIN_STEPS or t[-1] - t[0] < MIN_SECONDS:
-        return None
-    # window: the last WINDOW_S seconds or WINDOW_STEPS steps, whichever reaches further back
-    start = int(min(np.searchsorted(t, t[-1] - WINDOW_S), np.searchsorted(s, s[-1] - WINDOW_STEPS)))
-    start = min(start, s.size - 2)
-    dt_win, dy_win = t[-1] - t[start], y[-1] - y[start]
-    if dt_win <= 0 or dy_win <= 0:
-        return None
-    pace_win = float(dt_win / dy_win)
-    dts, dys = np.diff(t), np.diff(y)
-    keep = (dts > 0) & (dys > 0)
-    ema_dt, ema_dy = 0.0, 0.0
-    first = True
-    for dt, dy in zip(dts[keep], dys[keep], strict=True):
-        if first:
-            ema_dt, ema_dy, first = float(dt), float(dy), False
-        else:
-            ema_dt += EMA_ALPHA * (float(dt) - ema_dt)
-            ema_dy += EMA_ALPHA * (float(dy) - ema_dy)
-    pace = pace_win if first else BLEND * pace_win + (1 - BLEND) * (ema_dt / ema_dy)
-    return float(1.0 / pace) if pace > 0 else None
-
-
 # --- progress -----------------------------------------------------------------------------
 
 
@@ -205,46 +159,44 @@ def compute_progress(
     *,
     now: float,
     status: Status | None = None,
+    anchor: tuple[float, float] | None = None,
 ) -> Progress:
-    """Progress from what is known: the run (its summary gives the last values), recent
-    (steps, wall_times) of the step clock, the tail (steps, wall_times, values) of the
-    cumulative `tokens` series, and the clock. `status` overrides run.status (the effective
-    status, e.g. crashed for a dead process)."""
-    steps_per_s = None
-    if step_samples is not None:
-        steps_per_s = smoothed_rate(step_samples[0], step_samples[1])
-    tokens_per_s = None
-    if tokens_samples is not None:
-        tokens_per_s = smoothed_rate(*tokens_samples)
+    """Progress from what is known: the run (its summary gives the last values), the recent
+    window of (steps, wall_times) of the step clock, the same window (steps, wall_times,
+    values) of the cumulative tokens series, the clock, and the ETA's anchor (step, time) a
+    quarter of the way in (rates.read_anchor). `status` overrides run.status (the effective
+    status, e.g. crashed for a dead process). An ended run shows whole-run averages."""
     status = status or run.status
-    if status != "running" and (steps_per_s is None or tokens_per_s is None):
-        # an ended run too short for a smoothed rate still has a whole-run average
-        avg_steps, avg_tokens = _summary_rates(
-            run.summary, clock_key(run.summary, run.goals), key_roles(run).tokens, min_s=0.0
-        )
-        steps_per_s = avg_steps if steps_per_s is None else steps_per_s
-        tokens_per_s = avg_tokens if tokens_per_s is None else tokens_per_s
-    return _assemble(run, steps_per_s, tokens_per_s, now, status)
+    if status != "running":
+        return _assemble(run, None, None, now, status)
+    steps_per_s = tokens_per_s = None
+    if step_samples is not None:
+        steps_per_s = rates.smoothed_rate(step_samples[0], step_samples[1])
+    if tokens_samples is not None:
+        tokens_per_s = rates.smoothed_rate(*tokens_samples)
+    samples = None if step_samples is None else (step_samples[0], step_samples[1])
+    return _assemble(run, steps_per_s, tokens_per_s, now, status, samples, anchor)
 
 
 def progress_from_summary(run: RunRecord, *, now: float, status: Status | None = None) -> Progress:
     """Progress from the run's summaries alone (no point reads: a list of 10,000 runs).
 
-    The rates are whole-run averages rather than smoothed: tokens/s is exact for a cumulative
+    An ended run shows its whole-run averages, as everywhere. A running run's rates are
+    averages over its logged span rather than smoothed: tokens/s is exact for a cumulative
     count ((last − first) / time between them); steps/s assumes the clock key was logged at
     even intervals, so its first step is about last_step / count."""
+    status = status or run.status
+    if status != "running":
+        return _assemble(run, None, None, now, status)
     kr = key_roles(run)
     steps_per_s, tokens_per_s = _summary_rates(
         run.summary, kr.clock or clock_key(run.summary, run.goals), kr.tokens
     )
-    return _assemble(run, steps_per_s, tokens_per_s, now, status or run.status)
+    return _assemble(run, steps_per_s, tokens_per_s, now, status)
 
 
 def _summary_rates(
-    summary: Mapping[str, MetricSummary],
-    ck: str | None,
-    tokens_key: str | None,
-    min_s: float = MIN_SECONDS,
+    summary: Mapping[str, MetricSummary], ck: str | None, tokens_key: str | None
 ) -> tuple[float | None, float | None]:
     """(steps/s, tokens/s) as whole-run averages from the summaries (see progress_from_summary)."""
     steps_per_s = tokens_per_s = None
@@ -252,12 +204,12 @@ def _summary_rates(
         m = summary[ck]
         dt = m.last_time - m.first_time
         span = m.last_step * (m.count - 1) / m.count if m.count > 1 else 0.0
-        if dt > 0 and dt >= min_s and span >= MIN_STEPS:
+        if dt >= MIN_SECONDS and span >= MIN_STEPS:
             steps_per_s = span / dt
     tk = summary.get(tokens_key) if tokens_key is not None else None
     if tk is not None and math.isfinite(tk.min) and math.isfinite(tk.last):
         dt = tk.last_time - tk.first_time
-        if dt > 0 and dt >= min_s and tk.last > tk.min:
+        if dt >= MIN_SECONDS and tk.last > tk.min:
             tokens_per_s = (tk.last - tk.min) / dt
     return steps_per_s, tokens_per_s
 
@@ -278,15 +230,18 @@ def _percent(step: int | None, total: int | None) -> float | None:
 
 
 def _eta(
-    status: Status, step: int | None, total: int | None, steps_per_s: float | None
+    status: Status,
+    step: int | None,
+    total: int | None,
+    steps_per_s: float | None,
+    now: float,
+    samples: rates.Samples | None = None,
+    anchor: tuple[float, float] | None = None,
 ) -> float | None:
     if status == "finished":
         return 0.0
     if status == "running" and total and step is not None:
-        if step >= total:
-            return 0.0
-        if steps_per_s:
-            return (total - step) / steps_per_s
+        return rates.eta(total - step, steps_per_s, samples, anchor, now)
     return None
 
 
@@ -304,18 +259,24 @@ def _assemble(
     tokens_per_s: float | None,
     now: float,
     status: Status,
+    samples: rates.Samples | None = None,
+    anchor: tuple[float, float] | None = None,
 ) -> Progress:
+    """The Progress; an ended run's rates are its whole-run averages (given ones ignored)."""
     summary = run.summary
     step = _step(run)
     total = run.total_steps
     kr = key_roles(run)
     lk = kr.loss
+    elapsed = _elapsed(run, status, now)
+    if status != "running":
+        steps_per_s, tokens_per_s = rates.whole_run_rates(run, step, elapsed, kr.tokens)
     return Progress(
         step=step,
         total_steps=total,
         percent=_percent(step, total),
-        elapsed_s=_elapsed(run, status, now),
-        eta_s=_eta(status, step, total, steps_per_s),
+        elapsed_s=elapsed,
+        eta_s=_eta(status, step, total, steps_per_s, now, samples, anchor),
         steps_per_s=steps_per_s,
         tokens_per_s=tokens_per_s,
         tokens=_last(summary, kr.tokens),
@@ -352,12 +313,15 @@ class SummaryProgress:
         summary = run.summary
         kr = key_roles(run)
         lk = kr.loss
-        ck = lk if lk is not None else clock_key(summary, run.goals)
-        steps_per_s, tokens_per_s = _summary_rates(summary, ck, kr.tokens)
         step = _step(run)
         total = run.total_steps
         elapsed = _elapsed(run, status, self.now)
-        eta = _eta(status, step, total, steps_per_s)
+        if status == "running":
+            ck = lk if lk is not None else clock_key(summary, run.goals)
+            steps_per_s, tokens_per_s = _summary_rates(summary, ck, kr.tokens)
+        else:
+            steps_per_s, tokens_per_s = rates.whole_run_rates(run, step, elapsed, kr.tokens)
+        eta = _eta(status, step, total, steps_per_s, self.now)
         tokens = None if kr.tokens is None else summary[kr.tokens].last
         loss = None if lk is None else summary[lk].last
         grad = None if kr.grad is None else summary[kr.grad].last
@@ -404,33 +368,26 @@ def _elapsed(run: RunRecord, status: Status, now: float) -> float:
     return max(0.0, end - run.created_at)
 
 
-def read_tail(store: Store, run: RunRecord, key: str, n: int) -> tuple[Any, Any, Any] | None:
-    """About the newest `n` points of a key, read with `since` so history is never read."""
-    m = run.summary.get(key)
-    if m is None:
-        return None
-    # points per step so far (a key logged every 10 steps has 0.1), to turn n points into steps
-    density = m.count / max(m.last_step + 1, 1)
-    back = max(WINDOW_STEPS * 2, int(math.ceil(n / max(density, 1e-9))))
-    since = m.last_step - back
-    series = store.read_series(run.id, key, since=since if since >= 0 else None, max_points=n * 4)
-    return series.steps, series.times, series.values
-
-
 def progress_for(store: Store, run: RunRecord, now: float | None = None) -> Progress:
-    """Progress of a stored run, reading only the tails of the step clock and `tokens`."""
+    """Progress of a stored run: a running run reads the recent window of its step clock and
+    tokens, and one point a quarter of the way in (the ETA's anchor); an ended run reads
+    nothing."""
     import time
 
     now = time.time() if now is None else now
     status = effective_status(run, now)
+    if status != "running":  # whole-run averages: the summaries say it all
+        return compute_progress(run, now=now, status=status)
     ck = clock_key(run.summary, run.goals)
-    clock = read_tail(store, run, ck, TAIL_POINTS) if ck else None
+    clock = rates.read_window(store, run, ck) if ck else None
+    anchor = rates.read_anchor(store, run, ck) if ck else None
     tk = key_roles(run).tokens
-    toks = read_tail(store, run, tk, TAIL_POINTS) if tk else None
+    toks = rates.read_window(store, run, tk) if tk else None
     return compute_progress(
         run,
         (clock[0], clock[1]) if clock else None,
         toks,
         now=now,
         status=status,
+        anchor=anchor,
     )
