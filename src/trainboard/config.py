@@ -33,6 +33,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds without a heartbeat before a run on another host is shown as crashed.",
     ),
     Setting("TRAINBOARD_SYSTEM_INTERVAL", "5", "Seconds between system metric samples; 0 = off."),
+    Setting(
+        "TRAINBOARD_PROGRESS_INTERVAL",
+        "30",
+        "Seconds between plain progress lines when progress is forced off a terminal.",
+    ),
     Setting("TRAINBOARD_ALL_RANKS", "", "Set to 1 to log from every torchrun rank, not rank 0."),
 )
 
@@ -78,6 +83,10 @@ def heartbeat_timeout() -> float:
 
 def system_interval() -> float:
     return float(_get("TRAINBOARD_SYSTEM_INTERVAL"))
+
+
+def progress_interval() -> float:
+    return float(_get("TRAINBOARD_PROGRESS_INTERVAL"))
 
 
 def all_ranks() -> bool:

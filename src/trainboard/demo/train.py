@@ -123,6 +123,7 @@ def train(
         total_steps=c.steps,
         tags=["demo"],
         store=store,
+        progress=False,  # the demo's terminal shows its own progress card
     )
     if on_start is not None:
         on_start(run)

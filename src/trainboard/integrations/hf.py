@@ -167,6 +167,7 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
             resume=resume,
             notes=self.notes,
             store=self.store,
+            progress=False,  # the Trainer draws its own tqdm bar on the same terminal
         )
 
     def _close(self) -> None:

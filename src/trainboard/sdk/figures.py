@@ -58,7 +58,7 @@ class FigureSaver:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one request to the child at a time
         self._warned = False
-        remote = settings.remote_url() if run.store_url == settings.store_url() else ""
+        remote = remote_of(run)
         cmd = [sys.executable, "-m", "trainboard.sdk.figures", "--run", run.id,
                "--dir", str(folder), "--store", run.store_url, "--remote", remote,
                "--smooth", str(smooth), "--recent", str(recent)]  # fmt: skip
@@ -127,6 +127,12 @@ class FigureSaver:
                 TrainboardWarning,
                 stacklevel=2,
             )
+
+
+def remote_of(run: Run) -> str:
+    """The server a run sends to ("" for a store URL): TRAINBOARD_URL, unless init() was
+    given its own store (then the run's store_url is not the configured one)."""
+    return settings.remote_url() if run.store_url == settings.store_url() else ""
 
 
 def start_figures(

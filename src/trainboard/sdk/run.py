@@ -394,6 +394,7 @@ def init(
     all_ranks: bool | None = None,
     figures: int | None = None,
     figures_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
@@ -401,7 +402,9 @@ def init(
     server) > TRAINBOARD_DB > the SQLite file under TRAINBOARD_HOME. Under torchrun only
     rank 0 records, unless `all_ranks=True` (or TRAINBOARD_ALL_RANKS=1): then each rank is
     its own run, "<name>-rank<r>". `figures=N` rewrites the run's charts in `figures_dir`
-    every N steps (`Run.save_figures`)."""
+    every N steps (`Run.save_figures`). `progress` shows a live progress line on stderr
+    (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
+    see sdk/console.py)."""
     from trainboard.store.base import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
@@ -443,6 +446,11 @@ def init(
     _start_system(run)
     if figures:
         run.save_figures(figures, figures_dir)
+    from trainboard.sdk.console import start_progress
+
+    line = start_progress(run, progress)
+    if line is not None:
+        run._extras.append(line)
     return run
 
 
