@@ -37,3 +37,29 @@ def test_sample_jsonl_imports(invoke: Invoke) -> None:
     assert doc["run"]["last_step"] == 200 and doc["run"]["total_steps"] == 200
     assert doc["keys"] == ["eval_loss", "grad_norm", "loss", "lr", "tokens"]
     assert doc["health"]["verdict"] == "healthy"
+
+
+def test_read_runs_notebook_reads_and_plots_the_demo_run(tb_home: str, tmp_path: Path) -> None:
+    """examples/read_runs.ipynb, cell by cell in a real interpreter (matplotlib's Agg backend),
+    on the run `trainboard demo` trained."""
+    r = python_m("demo", "--steps", "10", "--no-ui", env_home=tb_home, timeout=280)
+    assert r.returncode == 0, r.stderr + r.stdout
+    nb = json.loads((EXAMPLES / "read_runs.ipynb").read_text())
+    assert nb["nbformat"] == 4
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    script = tmp_path / "notebook.py"
+    script.write_text("\n\n".join(cells) + "\nfig.savefig('loss.png')\n")
+    env = dict(os.environ, TRAINBOARD_HOME=tb_home, MPLBACKEND="Agg")
+    env.pop("TRAINBOARD_DB", None)
+    env.pop("TRAINBOARD_URL", None)
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("1 demo run(s); reading ") and lines[0].endswith(": finished")
+    assert lines[1].startswith("step 10 / 10, ")
+    assert "10 rows, columns ['train/loss', 'val/loss', 'lr']" in lines
+    assert any(line.startswith("best val/loss ") for line in lines)
+    assert (tmp_path / "loss.png").stat().st_size > 10_000
