@@ -310,11 +310,12 @@ ROWS = [
     ),
     Row(
         "SIGKILL: logged points lost, all trials together",
-        "—",
+        "none that log() returned from",
         "pts",
         "lower",
         ("tb_loss.sigkill", "kill_lost_points"),
         ("kill", "kill_lost_points"),
+        lambda v: v == 0,
     ),
     Row(
         "remote server down: points lost",

@@ -1,7 +1,8 @@
 """What is lost when things die (DESIGN.md's last two numbers), with real processes:
 
 - sigkill: a training process logs 4 scalars every millisecond into SQLite and is killed with
-  SIGKILL; every point logged more than the flush interval before the kill must be stored.
+  SIGKILL; every point whose log() returned must be stored once the next process opens the
+  store (it writes the dead run's journal in: store/recovery.py).
 - outage: a training process logs to a remote server (TRAINBOARD_URL) that is stopped for a
   while (60 s; 5 s with --quick) and started again on the same port; nothing may be lost.
 

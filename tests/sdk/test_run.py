@@ -124,6 +124,50 @@ def test_nan_and_inf_are_stored(tb_home: str) -> None:
         ({"a": 1.0}, True, TypeError, "log(): step must be a non-negative int, got bool"),
         ({"a": 1.0}, "3", TypeError, "log(): step must be a non-negative int, got str"),
         (
+            {"a": 1.0},
+            2**63,
+            ValueError,
+            f"log(): step must fit in int64 (at most 2**63 - 1), got {2**63}",
+        ),
+        (
+            {"a": 1.0},
+            np.uint64(2**64 - 1),
+            ValueError,
+            f"log(): step must fit in int64 (at most 2**63 - 1), got {2**64 - 1}",
+        ),
+        (
+            {"a": 10**400},
+            None,
+            ValueError,
+            "log(): 'a' = 100000000000...(401 digits) is too large for a float64 "
+            "(at most ~1.8e308); log a float or its logarithm",
+        ),
+        (
+            {"a": torch.tensor(1.0), "b": 10**400},
+            None,
+            ValueError,
+            "log(): 'b' = 100000000000...(401 digits) is too large for a float64 "
+            "(at most ~1.8e308); log a float or its logarithm",
+        ),
+        (
+            {"bad\ud800key": 1.0},
+            None,
+            ValueError,
+            "log(): key 'bad\\ud800key' is not valid UTF-8 (lone surrogate '\\ud800' at index 3)",
+        ),
+        (
+            {"nul\x00": 1.0},
+            None,
+            ValueError,
+            "log(): key 'nul\\x00' holds a NUL character at index 3",
+        ),
+        (
+            {"k" * 300: 1.0},
+            None,
+            ValueError,
+            "log(): key '" + "k" * 49 + "...kkkkkk' is 300 characters long (at most 256)",
+        ),
+        (
             [("a", 1.0)],
             None,
             TypeError,
@@ -169,6 +213,31 @@ def test_bad_text_histogram_artifact_and_metric_input(tb_home: str, tmp_path: Pa
     with open_store() as s:
         assert s.read_texts(run.id) == [] and s.read_histograms(run.id) == []
         assert s.list_artifacts(run.id) == [] and s.get_run(run.id).goals == {}
+
+
+def test_strings_no_store_can_keep_are_refused_at_the_call(tb_home: str) -> None:
+    with pytest.raises(ValueError, match=r"^init\(\): name 'a\\x00b' holds a NUL character"):
+        trainboard.init(project="p", name="a\x00b")
+    with pytest.raises(ValueError, match=r"^init\(\): project 'p\\udc80' is not valid UTF-8"):
+        trainboard.init(project="p\udc80")
+    with pytest.raises(ValueError, match=r"^init\(\): model 'mmmm.* is 1000 characters long"):
+        trainboard.init(project="p", model="m" * 1000)
+    with pytest.raises(ValueError, match=r"^init\(\): tag 'x\\x00' holds a NUL"):
+        trainboard.init(project="p", tags=["ok", "x\x00"])
+    with pytest.raises(ValueError, match=r"^init\(\): config\['opt'\]\['name'\] '\\ud800'"):
+        trainboard.init(project="p", config={"opt": {"name": "\ud800"}})
+    with pytest.raises(ValueError, match=r"^init\(\): config\['n'\] = 1000.* does not fit"):
+        trainboard.init(project="p", config={"n": 10**400})
+    run = trainboard.init(project="p")
+    with pytest.raises(ValueError, match=r"^log_text\(\): the text of 's' 'model\\x00out'"):
+        run.log_text("s", "model\x00out")
+    with pytest.raises(ValueError, match=r"^update_config\(\)|^init\(\): config\['a'\]"):
+        run.update_config({"a": "\udfff"})
+    run.log_text("s", "fine")
+    run.finish()
+    with open_store() as s:
+        assert [t.text for t in s.read_texts(run.id)] == ["fine"]
+        assert s.get_run(run.id).config == {}
 
 
 def test_bad_init_arguments(tb_home: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -20,24 +21,30 @@ from typing import TYPE_CHECKING, Any
 from trainboard import config as settings
 from trainboard.errors import UsageError
 from trainboard.keys import is_system
+from trainboard.limits import STEP_MAX
 from trainboard.roles import definition
 from trainboard.sdk import context, hooks
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.rank import process_rank
 from trainboard.sdk.validate import (
     as_config,
+    bad_value,
     check_data,
     check_item,
     check_key,
+    check_name,
     check_step,
+    check_text,
+    check_values,
 )
 
 if TYPE_CHECKING:
     from trainboard.sdk.system import SystemSampler
     from trainboard.sdk.writer import Writer
     from trainboard.store.base import RunRecord, Store
+    from trainboard.store.journal import Journal, Kind
 
-_FINISH_TIMEOUT = 60.0  # seconds finish() keeps retrying an unreachable store
+_FINISH_TIMEOUT = 5.0  # seconds finish() waits for the store; the journal keeps the rest
 
 
 class Run:
@@ -55,6 +62,7 @@ class Run:
         self._record = record
         self._store_url = store_url
         self._writer = writer
+        self._journal = writer.journal if writer is not None else None
         self._enabled = writer is not None
         self._step = -1 if last_step is None else last_step
         self._summary: dict[str, Any] = dict(summary or {})
@@ -140,29 +148,58 @@ class Run:
         """Record metrics at `step` (default: the previous step + 1).
 
         Values are numbers (float, int, bool, numpy scalars, 0-d tensors); NaN and ±inf are
-        legal. A bad key or value raises and nothing of the call is recorded."""
+        legal. A bad key or value raises and nothing of the call is recorded. Once log()
+        returns, the points are in the run's journal: a killed process loses none of them."""
         if type(data) is not dict:
             data = check_data(data)
+        slow = False
         for k, v in data.items():
             t = type(v)
             if (t is float or t is int) and type(k) is str and k:
                 continue
-            check_item("log()", k, v)
+            slow = check_item("log()", k, v) or slow
         if step is None:
             step = self._step + 1
-        elif type(step) is not int or step < 0:
+        elif type(step) is not int or step < 0 or step > STEP_MAX:
             step = check_step("log()", step)
-        w = self._writer
-        if w is None:
-            self._check_open("log()")
-            self._step = step
+        j = self._journal
+        if j is None or slow:
+            self._log_slow(data, step)
+            return
+        kind = j.kinds.get(tuple(data))
+        if kind is None:
+            kind = self._kind(data)
+        try:
+            j.append(kind, step, time.time(), data.values())
+        except (OverflowError, struct.error, TypeError):
+            raise bad_value("log()", data) from None
+        except OSError as e:  # no room for the journal: the writer keeps them in memory
+            self._writer.journal_failed(e)  # type: ignore[union-attr]
+            self._log_slow(data, step)
             return
         self._step = step
         self._summary.update(data)
-        w.points.append((step, time.time(), data.copy()))
-        w.produced += len(data)
-        if w.produced - w.written > w.max_pending:
-            w.wait_for_room()
+
+    def _kind(self, data: dict[str, Any]) -> Kind:
+        """The journal's record kind for this set of keys (the keys checked once, here)."""
+        for key in data:
+            check_key("log()", key)
+        assert self._journal is not None
+        return self._journal.add_kind(tuple(data))
+
+    def _log_slow(self, data: dict[str, Any], step: int) -> None:
+        """log() of tensors (read by the writer thread), or without a journal."""
+        for key in data:
+            check_key("log()", key)
+        w = self._writer
+        if w is None:
+            self._check_open("log()")
+        else:
+            values = dict(data)
+            check_values("log()", values)
+            w.enqueue_points(step, time.time(), values)
+        self._step = step
+        self._summary.update(data)
 
     def _check_open(self, where: str) -> None:
         if self._finished:
@@ -185,10 +222,11 @@ class Run:
         check_key("log_text()", key)
         if not isinstance(text, str):
             raise TypeError(f"log_text(): {key!r} must be a str, got {type(text).__name__}")
+        check_text("log_text()", f"the text of {key!r}", text)
         at = self._at("log_text()", step)
         self._check_open("log_text()")
         if self._writer is not None:
-            self._writer.ops.append(("text", TextRecord(key, at, time.time(), text)))
+            self._writer.enqueue_text(TextRecord(key, at, time.time(), text))
 
     def log_histogram(self, key: str, values: Any, step: int | None = None) -> None:
         """Record a 64-bin histogram of `values` (list, numpy array or torch tensor)."""
@@ -199,7 +237,7 @@ class Run:
         self._check_open("log_histogram()")
         record = histogram(key, values, at, time.time())
         if self._writer is not None:
-            self._writer.ops.append(("histogram", record))
+            self._writer.enqueue_histogram(record)
 
     def log_artifact(
         self,
@@ -235,7 +273,7 @@ class Run:
             wall_time=time.time(),
             copy=copy,
         )
-        self._writer.ops.append(("artifact", record))
+        self._writer.enqueue_artifact(record)
         return record.path
 
     def define_metric(self, name: str, goal: str | None = None, *, role: str | None = None) -> None:
@@ -258,14 +296,13 @@ class Run:
 
     def _update(self, **fields: Any) -> None:
         if self._writer is not None:
-            self._writer.ops.append(("update", fields))
+            self._writer.enqueue_update(fields)
 
     def _log_system(self, values: dict[str, float]) -> None:
         """System metrics, at the run's current step, through the same writer."""
         w = self._writer
         if w is not None and values:
-            w.points.append((max(self._step, 0), time.time(), values))
-            w.produced += len(values)
+            w.enqueue_points(max(self._step, 0), time.time(), values)
 
     # the end ----------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:
@@ -289,10 +326,13 @@ class Run:
         if self._system is not None:
             self._system.stop()
         writer, self._writer = self._writer, None
+        self._journal = None
         if writer is not None:
             fields: dict[str, Any] = {"status": status, "finished_at": time.time()}
-            if notes is not None:
-                fields["notes"] = notes
+            if notes is not None:  # an exception's text may hold what no store keeps
+                fields["notes"] = (
+                    notes.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+                )
             writer.close(fields, timeout)
         for extra in self._extras:
             extra.close()
@@ -326,13 +366,58 @@ def open_selected(url: str, remote: str, token: str | None = None) -> Store:
     """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL.
     `token` (default TRAINBOARD_TOKEN) is sent to a remote server."""
     if remote:
+        from trainboard.store.recovery import recover_orphans
         from trainboard.store.remote import RemoteStore  # type: ignore[import-not-found,unused-ignore]
 
         store: Store = RemoteStore(remote, token)
+        recover_orphans(store, remote)
         return store
     from trainboard.store.base import open_store
 
     return open_store(url)
+
+
+def _open_now(url: str, remote: str) -> Store | None:
+    """Open the store in init() itself, so one that can never be opened (a damaged file, a
+    schema from the future) fails init() at once with the reason. A PostgreSQL server that is
+    down is not that: the run starts, its points wait in the journal (None is returned and
+    the writer keeps trying)."""
+    from trainboard.errors import StoreError
+
+    try:
+        return open_selected(url, remote)
+    except Exception as e:
+        if (
+            not remote
+            and url.startswith("postgres")
+            and type(e.__cause__).__name__ == "OperationalError"
+        ):
+            return None
+        if isinstance(e, StoreError | UsageError):
+            raise
+        raise StoreError(
+            f"init(): cannot open the store at {remote or url}: {type(e).__name__}: {e}"
+        ) from e
+
+
+def _journal(record: RunRecord, url: str) -> Journal | None:
+    """The run's journal beside the store; None (points then wait in memory) for an
+    in-memory store, or where no journal can be made (warned once)."""
+    if url.startswith("sqlite:///") and url[len("sqlite:///") :] in ("", ":memory:"):
+        return None
+    from trainboard.store.journal import Journal, journal_dir
+
+    try:
+        header = {k: v for k, v in record.__dict__.items() if k != "summary"}
+        return Journal(journal_dir(url), header, url)
+    except OSError as e:
+        from trainboard.sdk.writer import _warn
+
+        _warn(
+            f"trainboard: cannot make a journal for run {record.id} ({e}); its points wait in "
+            "memory, and a killed process loses the last ones"
+        )
+        return None
 
 
 _STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
@@ -368,6 +453,8 @@ def _check_init(
     for arg, value in (("project", project), ("name", name), ("model", model)):
         if value is not None and (not isinstance(value, str) or not value):
             raise UsageError(f"init(): {arg} must be a non-empty str, got {value!r}")
+        if isinstance(value, str):
+            check_name("init()", arg, value)
     if total_steps is not None and (
         isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= 0
     ):
@@ -378,6 +465,8 @@ def _check_init(
         or not all(isinstance(t, str) and t for t in tags)
     ):
         raise UsageError(f"init(): tags must be a list of non-empty str, got {tags!r}")
+    for tag in tags or ():
+        check_name("init()", "tag", tag)
 
 
 def init(
@@ -408,6 +497,8 @@ def init(
     from trainboard.store.base import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
+    if notes is not None:
+        check_text("init()", "notes", notes)
     cfg = as_config(config)
     run_id = new_run_id()
     rank = process_rank()
@@ -466,9 +557,13 @@ def _start(
 ) -> Run:
     from trainboard.sdk.writer import Writer
 
+    store = _open_now(url, remote)
     writer = Writer(
         record,
+        remote or url,
         lambda: open_selected(url, remote),
+        journal=_journal(record, remote or url),
+        store=store,
         create=create,
         resume_fields=resume_fields,
         flush_interval=settings.flush_interval(),
@@ -494,7 +589,12 @@ def _resume(
     """Re-open a stored run: running again, config merged, step counter continued."""
     if not isinstance(run_id, str) or not run_id:
         raise UsageError(f"init(): resume must be a run id, got {run_id!r}")
-    with open_selected(url, remote) as s:
+    opened = _open_now(url, remote)
+    if opened is None:
+        from trainboard.errors import StoreError
+
+        raise StoreError(f"init(resume={run_id!r}): the store at {url} is not reachable")
+    with opened as s:
         old = s.get_run(run_id)  # RunNotFoundError for an unknown id
     old.config = {**old.config, **fresh.config}
     old.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))

@@ -12,6 +12,8 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from trainboard.limits import key_problem, step_problem, text_problem
+
 
 def _type_name(value: object) -> str:
     return type(value).__name__
@@ -45,14 +47,40 @@ def check_key(where: str, key: object) -> str:
         raise TypeError(f"{where}: keys must be non-empty strings, got {_type_name(key)} {key!r}")
     if not key:
         raise ValueError(f"{where}: keys must be non-empty strings, got ''")
+    problem = key_problem(key)
+    if problem is not None:
+        raise ValueError(f"{where}: key {_short(key)} {problem}")
     return key
 
 
-def check_item(where: str, key: object, value: object) -> None:
-    """Raise for a bad key or a value that is not a number; return for a good one."""
+def _short(s: str) -> str:
+    """A string for an error message: repr() cut to 60 characters."""
+    r = repr(s)
+    return r if len(r) <= 60 else r[:50] + "..." + r[-7:]
+
+
+def check_text(where: str, field: str, value: str) -> str:
+    """A string stored as is (a name, a text sample): UTF-8, no NUL."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(f"{where}: {field} {_short(value)} {problem}")
+    return value
+
+
+def check_name(where: str, field: str, value: str) -> str:
+    """A run name, project, model or tag: check_text and at most MAX_KEY_LENGTH characters."""
+    problem = key_problem(value)
+    if problem is not None:
+        raise ValueError(f"{where}: {field} {_short(value)} {problem}")
+    return value
+
+
+def check_item(where: str, key: object, value: object) -> bool:
+    """Raise for a bad key or a value that is not a number; for a good one, return whether
+    it is a tensor (read by the writer thread, so the caller never syncs a device)."""
     check_key(where, key)
     if is_number(value):
-        return
+        return (type(value).__module__ or "").startswith("torch")
     numel = _tensor_numel(value)
     if numel is not None:
         raise TypeError(
@@ -60,6 +88,40 @@ def check_item(where: str, key: object, value: object) -> None:
             "(log a scalar, e.g. .mean(), or use log_histogram())"
         )
     raise TypeError(f"{where}: {key!r} must be a number, got {_type_name(value)}")
+
+
+def _digits(value: object) -> str:
+    """A huge number for an error message: its first digits and how many there are."""
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}...({len(text)} digits)"
+
+
+def _overflow(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return True
+    except (TypeError, ValueError):
+        pass
+    return False
+
+
+def check_values(where: str, data: dict[str, Any]) -> None:
+    """Raise for a value too large for a float64 (10**400): no store can keep it."""
+    for value in data.values():
+        if type(value) is int and _overflow(value):
+            raise bad_value(where, data)
+
+
+def bad_value(where: str, data: dict[str, Any]) -> Exception:
+    """The error for a log() call whose values could not be packed as float64."""
+    for key, value in data.items():
+        if _overflow(value):
+            return ValueError(
+                f"{where}: {key!r} = {_digits(value)} is too large for a float64 "
+                "(at most ~1.8e308); log a float or its logarithm"
+            )
+    return TypeError(f"{where}: a value could not be read as a float64: {data!r:.200}")
 
 
 def check_data(data: object) -> dict[str, Any]:
@@ -74,26 +136,37 @@ def check_step(where: str, step: object) -> int:
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"{where}: step must be a non-negative int, got {_type_name(step)}")
     value = int(step.__index__())
-    if value < 0:
-        raise ValueError(f"{where}: step must be a non-negative int, got {value}")
+    problem = step_problem(value)
+    if problem is not None:
+        raise ValueError(f"{where}: step {problem}")
     return value
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: Any, where: str = "config") -> Any:
     """A config value the store can keep as JSON: containers recursed, numpy scalars unboxed,
-    anything else (paths, dtypes, classes) kept as its str()."""
-    if value is None or isinstance(value, bool | int | float | str):
+    anything else (paths, dtypes, classes) kept as its str(). Strings no store can keep (NUL,
+    lone surrogates) raise, naming where in the config they are."""
+    if value is None or isinstance(value, bool | float):
         return value
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**64:
+            raise ValueError(f"init(): {where} = {_digits(value)} does not fit in 64 bits")
+        return value
+    if isinstance(value, str):
+        return check_text("init()", where, value)
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {
+            check_text("init()", f"{where} key", str(k)): jsonable(v, f"{where}[{str(k)!r}]")
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
+        return [jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if (type(value).__module__ or "").startswith("numpy") and hasattr(value, "item"):
         try:
-            return jsonable(value.item())
+            return jsonable(value.item(), where)
         except (TypeError, ValueError):
             pass
-    return str(value)
+    return check_text("init()", where, str(value))
 
 
 def as_config(config: object) -> dict[str, Any]:
@@ -101,7 +174,7 @@ def as_config(config: object) -> dict[str, Any]:
     if config is None:
         return {}
     if isinstance(config, Mapping):
-        return {str(k): jsonable(v) for k, v in config.items()}
+        return jsonable(dict(config))  # type: ignore[no-any-return]
     import dataclasses
 
     if dataclasses.is_dataclass(config) and not isinstance(config, type):

@@ -400,18 +400,25 @@ def check_step_range(start: int | None, end: int | None) -> None:
 
 
 def open_store(url: str | None = None) -> Store:
-    """Open the store at `url` (default: config.store_url()); migrations run on open."""
+    """Open the store at `url` (default: config.store_url()); migrations run on open, and the
+    journals of training processes that died are written in (store/recovery.py)."""
     from trainboard import config
+    from trainboard.store.recovery import recover_orphans
 
     url = url or config.store_url()
+    store: Store
     if url.startswith("sqlite:///"):
         from trainboard.store.sqlite import SQLiteStore
 
-        return SQLiteStore(url)
+        store = SQLiteStore(url)
+        recover_orphans(store, url)
+        return store
     if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
         from trainboard.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        store = PostgresStore(url)
+        recover_orphans(store, url)
+        return store
     from trainboard.errors import UsageError
 
     raise UsageError(

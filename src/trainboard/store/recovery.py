@@ -1,0 +1,225 @@
+"""What a writer does when the store says no: retry, set aside, or stop; and how the next
+process writes the journals of dead ones.
+
+Faults come in three kinds (`fault_kind`), and each gets what PostgreSQL clients and W&B's
+sync do for the same thing:
+
+- "transient": the store is down, locked or full (connection refused, "database is locked",
+  disk full). Nothing is lost: the points wait in the journal and the write is retried.
+- "deleted": the run is gone (`trainboard delete` while it logs). Writing stops; training
+  goes on.
+- "permanent": the store refuses this data and always will (a constraint, a value it cannot
+  encode). The batch is split by key; what still fails on its own goes to the dead-letter
+  file beside the store (`deadletter_path`), so one bad key never takes the good ones down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+
+from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning, UsageError
+from trainboard.jsonvalues import spell
+from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.journal import HEADER, Columns, _sqlite_file, _url_id, journal_dir, parse
+
+FaultKind = Literal["transient", "deleted", "permanent"]
+
+
+def fault_kind(exc: BaseException) -> FaultKind:
+    """Classify an exception raised by a store write (see the module docstring)."""
+    if isinstance(exc, RunNotFoundError):
+        return "deleted"
+    if isinstance(exc, UsageError | TypeError | UnicodeError):
+        return "permanent"
+    cause: BaseException | None = exc
+    while cause is not None:
+        name = type(cause).__name__
+        if name in ("OperationalError", "InterfaceError", "TimeoutError") or isinstance(
+            cause, OSError | ConnectionError
+        ):
+            return "transient"
+        if name in ("IntegrityError", "DataError", "ProgrammingError", "NotSupportedError"):
+            return "permanent"
+        if isinstance(cause, ValueError) and not isinstance(cause, StoreError):
+            return "permanent"  # e.g. psycopg refusing a NUL in a string
+        cause = cause.__cause__
+    return "transient"  # unknown: keep the data and retry rather than set it aside
+
+
+def deadletter_path(url: str) -> Path:
+    """Where data a store refused for good is kept: beside a SQLite file, else under
+    TRAINBOARD_HOME/deadletter."""
+    path = _sqlite_file(url)
+    if path is not None:
+        return Path(path + ".deadletter.jsonl")
+    from trainboard import config
+
+    return config.home() / "deadletter" / f"{_url_id(url)}.jsonl"
+
+
+def set_aside(url: str, run_id: str, what: str, rows: Any, error: BaseException) -> Path:
+    """Append refused data to the dead-letter file as one JSON line; return the file."""
+    path = deadletter_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "run": run_id,
+        "what": what,
+        "error": f"{type(error).__name__}: {error}"[:2000],
+        "at": time.time(),
+        "rows": rows,
+    }
+    with open(path, "ab") as f:
+        f.write(orjson.dumps(line, default=str) + b"\n")
+    return path
+
+
+def _point_rows(batch: PointBatch) -> list[list[Any]]:
+    return [
+        [int(s), float(t), spell(float(v))]
+        for s, t, v in zip(batch.steps, batch.times, batch.values, strict=True)
+    ]
+
+
+def write_points_or_set_aside(
+    store: Store,
+    url: str,
+    run_id: str,
+    batches: dict[str, PointBatch],
+    on_aside: Callable[[Path, str], None],
+) -> None:
+    """write_points; on a permanent fault write key by key and set aside the keys the store
+    refuses on their own (calling `on_aside(file, key)`). Transient faults and a deleted run
+    raise, leaving the caller to retry or stop."""
+    try:
+        store.write_points(run_id, batches)
+        return
+    except Exception as exc:
+        if fault_kind(exc) != "permanent" or len(batches) == 0:
+            raise
+        if len(batches) == 1:
+            ((key, batch),) = batches.items()
+            on_aside(set_aside(url, run_id, f"points {key}", _point_rows(batch), exc), key)
+            return
+    for key, batch in batches.items():
+        write_points_or_set_aside(store, url, run_id, {key: batch}, on_aside)
+
+
+def batches_of(columns: Columns) -> dict[str, PointBatch]:
+    """Columns read from a journal as one PointBatch per key."""
+    out: dict[str, PointBatch] = {}
+    for key, parts in columns.items():
+        if len(parts) == 1:
+            s, t, v = parts[0]
+            out[key] = PointBatch(s, t, np.ascontiguousarray(v))
+        else:
+            out[key] = PointBatch(
+                np.concatenate([p[0] for p in parts]),
+                np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]),
+            )
+    return out
+
+
+def _warn(message: str) -> None:
+    with contextlib.suppress(Exception):
+        warnings.warn(message, TrainboardWarning, stacklevel=3)
+
+
+def recover_orphans(store: Store, url: str) -> list[str]:
+    """Write the journals of dead processes into `store` and mark their runs crashed (or give
+    them the final status finish() left); return the ids of the runs recovered. Journals of
+    live processes (their lock is held) are left alone."""
+    folder = journal_dir(url)
+    if not folder.is_dir():
+        return []
+    done: list[str] = []
+    for keys_path in sorted(folder.glob("*.keys")):
+        try:
+            fd = os.open(keys_path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live writer owns it
+            if not keys_path.exists():
+                continue  # recovered by another process while we waited
+            try:
+                _recover_one(store, url, folder, keys_path)
+            except Exception as exc:
+                if fault_kind(exc) == "transient":
+                    continue  # the store is down: the next opener tries again
+                raise
+            done.append(keys_path.stem)
+        finally:
+            os.close(fd)
+    return done
+
+
+def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
+    run_id = keys_path.stem
+    kinds: dict[int, tuple[str, ...]] = {}
+    header: dict[str, Any] = {}
+    created = False
+    for line in keys_path.read_bytes().splitlines():
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # cut short by the kill
+        if "kid" in rec:
+            kinds[int(rec["kid"])] = tuple(rec["keys"])
+        elif "created" in rec:
+            created = True
+        elif "run" in rec:
+            header = rec
+    gone = False
+    try:
+        store.get_run(run_id)
+    except RunNotFoundError:
+        if created or not header.get("run"):
+            gone = True  # deleted on purpose: do not bring it back
+        else:
+            store.create_run(RunRecord(**header["run"]))
+    segments = sorted(folder.glob(f"{run_id}.*.seg"))
+    last_wall = 0.0
+    aside: list[Path] = []
+    for seg in segments:
+        data = seg.read_bytes()
+        if not gone and len(data) > HEADER:
+            start = max(HEADER, int.from_bytes(data[8:16], "little"))
+            columns: Columns = {}
+            parse(data, start, len(data), kinds, columns)
+            batches = batches_of(columns)
+            for b in batches.values():
+                if len(b.times):
+                    last_wall = max(last_wall, float(b.times.max()))
+            if batches:
+                write_points_or_set_aside(
+                    store, url, run_id, batches, lambda path, _key: aside.append(path)
+                )
+        seg.unlink()
+    final = folder / f"{run_id}.final.json"
+    if not gone:
+        if final.exists():
+            fields = orjson.loads(final.read_bytes())
+            store.update_run(run_id, **fields)
+        else:
+            store.update_run_if(
+                run_id, "running", status="crashed", finished_at=last_wall or time.time()
+            )
+    if aside:
+        _warn(f"trainboard: recovering run {run_id}, the store refused some points: see {aside[0]}")
+    with contextlib.suppress(OSError):
+        final.unlink()
+    keys_path.unlink()
