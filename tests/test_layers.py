@@ -24,6 +24,7 @@ RANKS: dict[str, int] = {
     "config": 0,
     "jsonvalues": 0,
     "keys": 0,
+    "limits": 0,
     "gcpause": 0,
     "roles": 0,
     "store": 1,
@@ -51,9 +52,11 @@ KNOWN: set[tuple[str, str]] = set()
 KNOWN_CYCLES: list[list[str]] = [
     ["trainboard.analysis.compare", "trainboard.analysis.trend"],
     ["trainboard.sdk.context", "trainboard.sdk.hooks", "trainboard.sdk.run"],
-    [
+    [  # open_store() in the contract module; its journal-recovery hook joins the same cycle
         "trainboard.store.base",
+        "trainboard.store.migrate",
         "trainboard.store.postgres",
+        "trainboard.store.recovery",
         "trainboard.store.sql",
         "trainboard.store.sqlite",
     ],
