@@ -3,8 +3,9 @@
 Every export path calls these generators: the CLI's `export`, the server's `export.json` /
 `export.csv` and each chart's `series.csv`, so all of them write the same bytes.
 
-JSON: `{"run": {...}, "metrics": {"<key>": [[step, wall_time, value], ...]}}`, every stored
-point in step order, one point per line.
+JSON: `{"run": {...}, "metrics": {"<key>": [[step, wall_time, value], ...]}, "texts": [...]}`,
+every stored point in step order, one point per line, then every text sample as
+`{"key", "step", "wall_time", "text"}` in step order.
 Wide CSV: a `step` column, then one column per metric (keys sorted), one row per step any metric
 was logged at, empty where a metric has no value at that step.
 Series CSV: `step,wall_time,value`, one row per stored point of one key.
@@ -188,7 +189,11 @@ def _json_pieces(store: Store, run: RunRecord, keys: list[str]) -> Iterator[byte
             yield (b"\n" if first else b",\n") + _points_json(s)
             first = False
         yield b"]"
-    yield b"\n}}\n"
+    texts = [
+        {"key": t.key, "step": t.step, "wall_time": t.wall_time, "text": t.text}
+        for t in store.read_texts(run.id)
+    ]
+    yield b'\n},\n"texts": ' + orjson.dumps(texts, option=orjson.OPT_INDENT_2) + b"}\n"
 
 
 def export_json_bytes(store: Store, run_id: str) -> bytes:

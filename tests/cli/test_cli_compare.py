@@ -75,7 +75,7 @@ def test_report_writes_markdown_and_html(tb_home: str, tmp_path: Path) -> None:
     md = tmp_path / "report.md"
     code, out, _ = invoke("report", "--compare", "aaaa", "bbbb", "cccc", "-o", str(md))
     assert code == 0, out
-    assert out.startswith(f"wrote {md} (md, 3 runs); run-1: lowest eval/loss")
+    assert out.startswith(f"wrote {md} (md, 3 runs, curves in report-curves.png); run-1: lowest")
     text = md.read_text()
     assert "**Keep run-1** (`aaaaaaaaaaaa`):" in text and "| run-1 🏆 | **1.0000** | best |" in text
     page = tmp_path / "report.html"

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT
-from trainboard.cli._common import console, handles_errors
+from trainboard.cli._common import console, handles_errors, open_cli_store
 from trainboard.cli.compare import RUNS, run_comparison
 from trainboard.errors import UsageError
 from trainboard.report import format_for_path, render
@@ -30,6 +30,11 @@ def register(app: typer.Typer) -> None:
             DEFAULT_THRESHOLD_PCT, "--threshold", "-t", help="Warn on runs this % worse."
         ),
         title: str | None = typer.Option(None, "--title", help="The report's title."),
+        figures: bool = typer.Option(
+            True,
+            "--figures/--no-figures",
+            help="Include the runs' curves (Markdown: a PNG beside the report; HTML: inline SVG).",
+        ),
     ) -> None:
         """Write a comparison report of runs (Markdown, HTML, CSV or JSON)."""
         if not compare:
@@ -39,8 +44,17 @@ def register(app: typer.Typer) -> None:
         path = Path(output)
         if path.parent and not path.parent.exists():
             raise UsageError(f"report: folder {str(path.parent)!r} does not exist")
-        path.write_text(render(c, fmt, title), encoding="utf-8")
+        pictures: list[tuple[str, str]] = []
+        if figures and fmt in ("md", "html"):
+            from trainboard.report.pictures import report_figures
+
+            with open_cli_store() as store:
+                pictures = report_figures(store, [r.id for r in c.runs], fmt, path)
+        path.write_text(render(c, fmt, title, pictures), encoding="utf-8")
         best = c.recommendation
+        beside = f", curves in {pictures[0][1]}" if fmt == "md" and pictures else ""
         console().print(
-            f"wrote {path} ({fmt}, {len(c.runs)} runs); {best.text}", markup=False, soft_wrap=True
+            f"wrote {path} ({fmt}, {len(c.runs)} runs{beside}); {best.text}",
+            markup=False,
+            soft_wrap=True,
         )

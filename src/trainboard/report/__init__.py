@@ -9,6 +9,7 @@ only when it is called.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -28,8 +29,14 @@ _SUFFIXES: dict[str, ReportFormat] = {
 }  # fmt: skip
 
 
-def render(c: Comparison, fmt: str, title: str | None = None) -> str:
-    """The comparison as text in `fmt` (csv, json, md, html)."""
+def render(
+    c: Comparison, fmt: str, title: str | None = None, figures: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The comparison as text in `fmt` (csv, json, md, html).
+
+    `figures`: (caption, picture) pairs shown under "Curves": for Markdown the picture is a
+    path relative to the report (a PNG beside it), for HTML an inline <svg> element. CSV and
+    JSON carry no pictures."""
     if fmt == "csv":
         from trainboard.report.table import comparison_csv
 
@@ -39,11 +46,11 @@ def render(c: Comparison, fmt: str, title: str | None = None) -> str:
     if fmt == "md":
         from trainboard.report.markdown import comparison_markdown
 
-        return comparison_markdown(c, title)
+        return comparison_markdown(c, title, figures)
     if fmt == "html":
         from trainboard.report.html import comparison_html
 
-        return comparison_html(c, title)
+        return comparison_html(c, title, figures)
     raise UsageError(f"report format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 

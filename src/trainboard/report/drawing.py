@@ -169,8 +169,38 @@ def _draw_panel(ax: Axes, panel: Panel, several: bool, muted: str) -> None:
     if twin is not None:
         h2, l2 = twin.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
+    if several:  # runs are named once, in the figure's legend; here only what each style is
+        handles, labels = _style_legend(panel, muted)
     if handles and len(handles) <= 8:
         ax.legend(handles, labels, loc="best")
+
+
+def _style_legend(panel: Panel, muted: str) -> tuple[list[Any], list[str]]:
+    """Legend entries for a panel of several runs: each key once in its line style (muted),
+    and the best-eval marks when there are few."""
+    from matplotlib.lines import Line2D
+
+    handles: list[Any] = []
+    labels: list[str] = []
+    for key, dashed in dict.fromkeys((ln.label, ln.dashed) for ln in panel.lines):
+        handles.append(Line2D([], [], color=muted, linestyle="--" if dashed else "-"))
+        labels.append(plain(key))
+    if panel.marks and len(panel.marks) <= 3:
+        handles.append(Line2D([], [], color=muted, marker="*", markersize=10, linestyle="none"))
+        labels.append("best eval")
+    return handles, labels
+
+
+def _run_legend(fig: Figure, panels: Sequence[Panel]) -> None:
+    """One entry per run in its colour, under the panels."""
+    from matplotlib.lines import Line2D
+
+    runs = {ln.run.id: ln for p in panels for ln in p.lines}
+    if len(runs) > 24:
+        return  # a legend of more runs would be taller than the panels
+    handles = [Line2D([], [], color=ln.color, linewidth=2.5) for ln in runs.values()]
+    labels = [plain(ln.run.name) for ln in runs.values()]
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(runs), 6), fontsize=9)
 
 
 def draw_panels(
@@ -195,6 +225,8 @@ def draw_panels(
             _draw_panel(ax, panel, several, muted)
         for ax in axes[len(panels) :]:
             ax.remove()
+        if several:
+            _run_legend(fig, panels)
         if not panels:
             fig.text(0.5, 0.5, "no metrics to draw", ha="center", va="center")
         if title:

@@ -1,12 +1,14 @@
 """A comparison as one self-contained HTML page (no scripts, no external files).
 
 Every string that reaches the page goes through `html.escape`: run names, config keys and
-values, and the recommendation's reasons (which quote run names) are user-written text.
+values, and the recommendation's reasons (which quote run names) are user-written text. The
+curves are inline SVG written by matplotlib, which escapes the text it draws.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -27,6 +29,8 @@ td.best{background:#dff5e3;font-weight:600}
 tr.warn td:first-child{color:#a35200}
 .rec{border-left:4px solid #2f9e44;padding:.2rem 1rem;background:#f4fbf5}
 code{background:#f3f5f8;padding:0 .2rem}
+figure.curves{margin:.5rem 0 1.5rem}figure.curves svg{max-width:100%;height:auto}
+figcaption{color:#5f6b7a;font-size:12px}
 """
 
 
@@ -47,7 +51,10 @@ def _table(header: list[str], rows: list[str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def comparison_html(c: Comparison, title: str | None = None) -> str:
+def comparison_html(
+    c: Comparison, title: str | None = None, figures: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The page; `figures` are (caption, inline <svg>) pairs made by `report.drawing`."""
     title = title or f"Comparison of {len(c.runs)} runs"
     names = {r.id: r.name for r in c.runs}
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -78,6 +85,12 @@ def comparison_html(c: Comparison, title: str | None = None) -> str:
         )
         rows.append(f'<tr class="warn">{tds}</tr>' if run.warning else f"<tr>{tds}</tr>")
     parts += ["<h2>Runs</h2>", _table(table.header, rows)]
+    if figures:
+        parts.append("<h2>Curves</h2>")
+        for caption, svg in figures:
+            parts.append(
+                f'<figure class="curves">{svg}<figcaption>{_e(caption)}</figcaption></figure>'
+            )
 
     diff = c.config_diff
     parts.append("<h2>Config differences</h2>")

@@ -7,6 +7,7 @@ config values) is escaped so a "|" in a name cannot break the table.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from trainboard.analysis import format as fmt
@@ -25,6 +26,11 @@ def md_escape(text: Any) -> str:
     return " ".join(s.splitlines())
 
 
+def _md_path(path: str) -> str:
+    """A relative link target: spaces and parentheses would end it early."""
+    return path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -39,7 +45,10 @@ def _value(v: Any) -> str:
     return md_escape(v)
 
 
-def comparison_markdown(c: Comparison, title: str | None = None) -> str:
+def comparison_markdown(
+    c: Comparison, title: str | None = None, figures: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The report; `figures` are (caption, image path relative to the report) pairs."""
     names = {r.id: r.name for r in c.runs}
     lines = [f"# {md_escape(title or f'Comparison of {len(c.runs)} runs')}", ""]
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -66,6 +75,10 @@ def comparison_markdown(c: Comparison, title: str | None = None) -> str:
     lines.append("Bold: the best value of a column. 🏆 the recommended run, ⚠ more than the "
                  "threshold worse.")  # fmt: skip
     lines.append("")
+    if figures:
+        lines += ["## Curves", ""]
+        for caption, path in figures:
+            lines += [f"![{md_escape(caption)}]({_md_path(path)})", ""]
 
     diff = c.config_diff
     lines += ["## Config differences", ""]
