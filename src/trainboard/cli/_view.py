@@ -19,6 +19,7 @@ STATUS_STYLE = {
     "finished": "bold green",
     "failed": "bold red",
     "killed": "bold yellow",
+    "pruned": "dim",
     "crashed": "bold magenta",
 }
 VERDICT_STYLE = {"healthy": "bold green", "warning": "bold yellow", "critical": "bold red"}

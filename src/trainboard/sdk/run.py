@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from trainboard.store.base import RunRecord, Store
     from trainboard.store.journal import Journal, Kind
 
+_END_STATUSES = ("finished", "failed", "killed", "pruned")  # what a run may end as by itself
 _FINISH_TIMEOUT = 5.0  # seconds finish() waits for the store; the journal keeps the rest
 
 
@@ -312,14 +313,17 @@ class Run:
         return self._writer.flush(timeout)
 
     def finish(self, status: str = "finished", notes: str | None = None) -> None:
-        """Flush everything and mark the run ended (finished, or failed/killed with notes)."""
+        """Flush everything and mark the run ended: finished, or failed/killed with notes, or
+        pruned (a hyperparameter-search trial stopped early by its pruner)."""
         self._end(status, notes, timeout=_FINISH_TIMEOUT)
 
     def _end(self, status: str, notes: str | None, timeout: float) -> None:
         if self._finished:
             return
-        if status not in ("finished", "failed", "killed"):
-            raise ValueError(f"finish(): status must be finished, failed or killed, got {status!r}")
+        if status not in _END_STATUSES:
+            raise ValueError(
+                f"finish(): status must be one of {', '.join(_END_STATUSES)}, got {status!r}"
+            )
         self._finished = True
         context.clear_current(self)
         hooks.forget(self)

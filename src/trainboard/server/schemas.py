@@ -63,7 +63,7 @@ class RunOut(BaseModel):
     name: str
     project: str
     model: str | None
-    status: Literal["running", "finished", "failed", "killed", "crashed"]
+    status: Literal["running", "finished", "failed", "killed", "crashed", "pruned"]
     archived: bool
     tags: list[str]
     config: dict[str, Any] = Field(

@@ -55,8 +55,9 @@ from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
 from trainboard.store.limits import check_int
 
-Status = Literal["running", "finished", "failed", "killed", "crashed"]
-STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed")
+# "pruned": a hyperparameter-search trial stopped early on purpose (Optuna's pruner)
+Status = Literal["running", "finished", "failed", "killed", "crashed", "pruned"]
+STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed", "pruned")
 Goal = Literal["min", "max"]
 XAxis = Literal["step", "time"]
 RunSort = Literal["created", "model"]

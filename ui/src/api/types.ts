@@ -8,7 +8,7 @@
 /** A float as the API sends it: NaN and ±inf arrive as "NaN", "Infinity", "-Infinity". */
 export type Num = number | "NaN" | "Infinity" | "-Infinity";
 
-export type RunStatus = "running" | "finished" | "failed" | "crashed" | "killed";
+export type RunStatus = "running" | "finished" | "failed" | "crashed" | "killed" | "pruned";
 
 export const RUN_STATUSES: readonly RunStatus[] = [
   "running",
@@ -16,6 +16,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   "failed",
   "crashed",
   "killed",
+  "pruned",
 ];
 
 export interface MetricSummary {

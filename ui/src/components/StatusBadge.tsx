@@ -1,4 +1,5 @@
-/** A run's status in its colour (running blue, finished green, failed red, crashed orange). */
+/** A run's status in its colour (running blue, finished green, failed red, crashed orange,
+ * pruned purple: a search trial its pruner stopped early). */
 import { STATUS_COLOURS } from "../lib/colors";
 
 export function StatusBadge({ status }: { status: string }) {

@@ -53,6 +53,7 @@ export const STATUS_COLOURS: Record<string, string> = {
   failed: "#c5221f",
   crashed: "#c25e00",
   killed: "#5f6b7a",
+  pruned: "#7a5c99",
 };
 
 export const VERDICT_COLOURS: Record<string, string> = {
