@@ -36,7 +36,7 @@ def _ours(caught: list[warnings.WarningMessage]) -> list[str]:
 def test_a_store_that_cannot_be_opened_fails_init_at_once(tmp_path: Path) -> None:
     blocker = tmp_path / "later"
     blocker.write_text("not a folder")
-    with pytest.raises(StoreError, match="cannot open the store at sqlite:///"):
+    with pytest.raises(StoreError, match="open the store at sqlite:///"):
         trainboard.init(project="p", store=f"sqlite:///{blocker / 'tb.db'}")
     damaged = tmp_path / "damaged.db"
     damaged.write_bytes(b"this is no SQLite header" * 100)
