@@ -4,9 +4,10 @@ axis and smoothing."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from browser_support import Server, wait_until
+from browser_support import Server
 from playwright.sync_api import Page, expect
 from test_browser_layout import _seed
 
@@ -20,7 +21,7 @@ def test_run_page_view_survives_a_reload(server: Server, ui: Page, tmp_path: Pat
     ui.get_by_label("moving average").select_option("10")
     ui.get_by_label("log scale").check()
     ui.get_by_label("filter charts").fill("loss")
-    wait_until(lambda: "filter=loss" in ui.url, what="the filter in the URL")
+    ui.wait_for_url(re.compile(r"filter=loss"))
     # drag a zoom on the loss chart: every chart takes the range, and so does the URL
     chart = ui.locator('[data-chart="loss"] .u-over')
     box = chart.bounding_box()
@@ -29,7 +30,7 @@ def test_run_page_view_survives_a_reload(server: Server, ui: Page, tmp_path: Pat
     ui.mouse.down()
     ui.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2, steps=5)
     ui.mouse.up()
-    wait_until(lambda: "zoom=" in ui.url, what="the zoom in the URL")
+    ui.wait_for_url(re.compile(r"zoom="))
     for part in ("x=tokens", "smooth=0.6", "ma=10", "log=1", "filter=loss"):
         assert part in ui.url, (part, ui.url)
     zoomed = ui.locator('[data-chart="loss"] .uplot-host').get_attribute("data-zoom")
@@ -44,7 +45,7 @@ def test_run_page_view_survives_a_reload(server: Server, ui: Page, tmp_path: Pat
     expect(ui.locator("[data-chart]")).to_have_count(1)  # only "loss" matches the filter
     expect(ui.locator('[data-chart="loss"] .uplot-host')).to_have_attribute("data-zoom", zoomed)
     ui.get_by_role("button", name="reset zoom").click()
-    wait_until(lambda: "zoom=" not in ui.url, what="the zoom gone from the URL")
+    ui.wait_for_url(re.compile(r"^(?!.*zoom=)"))
     expect(ui.locator('[data-chart="loss"] .uplot-host')).to_have_attribute("data-zoom", "")
 
 
@@ -56,7 +57,7 @@ def test_compare_charts_survive_a_reload(server: Server, ui: Page, tmp_path: Pat
     ui.get_by_role("button", name="remove chart train/loss").click()
     ui.get_by_role("button", name="hours").click()
     ui.get_by_label("smoothing").fill("0.5")
-    wait_until(lambda: "smooth=0.5" in ui.url, what="smoothing in the URL")
+    ui.wait_for_url(re.compile(r"smooth=0\.5"))
     ui.reload()
     cards = ui.get_by_test_id("compare-chart-card")
     expect(cards).to_have_count(2)

@@ -7,6 +7,7 @@ import type {
   RunDetailOut,
   RunsOut,
   RunsQuery,
+  RunsTableOut,
   SeriesResponse,
   TextOut,
   XAxis,
@@ -16,6 +17,26 @@ const enc = encodeURIComponent;
 
 export function listRuns(q: RunsQuery, signal?: AbortSignal): Promise<RunsOut> {
   return getJson<RunsOut>(`/runs${query({ ...q })}`, signal);
+}
+
+export interface TableQuery extends Omit<RunsQuery, "sort" | "fields"> {
+  sort: string;
+  desc: boolean;
+  group: boolean;
+  columns: string[];
+}
+
+/** The runs table: sorted server-side by any column over every matching run. */
+export function getTable(q: TableQuery, signal?: AbortSignal): Promise<RunsTableOut> {
+  return getJson<RunsTableOut>(
+    `/table${query({
+      ...q,
+      desc: q.desc ? "true" : "false",
+      group: q.group ? "true" : "false",
+      columns: q.columns.join(","),
+    })}`,
+    signal,
+  );
 }
 
 export function getRun(id: string, signal?: AbortSignal): Promise<RunDetailOut> {

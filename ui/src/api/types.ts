@@ -102,6 +102,15 @@ export interface RunsOut {
   runs: RunOut[];
 }
 
+/** GET /table: a page of runs sorted by any column, with the added columns' values. */
+export interface RunsTableOut {
+  total: number;
+  runs: RunOut[];
+  cells: Record<string, Record<string, Num | string | boolean | null>>;
+  config_columns: string[];
+  metric_columns: string[];
+}
+
 export interface Finding {
   check: string;
   severity: "info" | "warning" | "critical" | string;

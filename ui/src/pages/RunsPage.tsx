@@ -8,53 +8,71 @@
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import { archiveRuns, deleteRuns, listRuns, unarchiveRuns } from "../api/runs";
-import { RUN_STATUSES, type RunOut, type RunsOut } from "../api/types";
+import { archiveRuns, deleteRuns, getTable, listRuns, unarchiveRuns } from "../api/runs";
+import { RUN_STATUSES, type RunOut, type RunsOut, type RunsTableOut } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ProgressBar } from "../components/ProgressBar";
 import { RunName } from "../components/RunName";
 import { StatusBadge } from "../components/StatusBadge";
 import { Trophy } from "../components/Trophy";
 import { subscribe } from "../lib/events";
-import { datetime, delta, duration, fixed, int } from "../lib/format";
+import { configValue, datetime, delta, duration, fixed, general, int } from "../lib/format";
 import { href, linkClick, navigate, type Location } from "../lib/router";
 import { coalesce } from "../lib/schedule";
+import {
+  type Filters,
+  PAGE_SIZE,
+  columnLabel,
+  filtered,
+  filtersUrl,
+  nextSort,
+  readFilters,
+} from "./runsFilters";
 
-export const PAGE_SIZE = 200;
+export { PAGE_SIZE };
 
-interface Filters {
-  status: string;
-  project: string;
-  tag: string;
-  search: string;
-  archived: boolean;
-  group: boolean;
-  offset: number;
+type Cells = RunsTableOut["cells"];
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity")
+    return general(v as number);
+  return configValue(v);
 }
 
-function readFilters(p: URLSearchParams): Filters {
-  return {
-    status: p.get("status") ?? "",
-    project: p.get("project") ?? "",
-    tag: p.get("tag") ?? "",
-    search: p.get("search") ?? "",
-    archived: p.get("archived") === "1",
-    group: p.get("group") !== "0",
-    offset: Math.max(0, Number(p.get("offset") ?? 0) || 0),
-  };
-}
-
-function filtersUrl(f: Filters): string {
-  const q = new URLSearchParams();
-  if (f.status) q.set("status", f.status);
-  if (f.project) q.set("project", f.project);
-  if (f.tag) q.set("tag", f.tag);
-  if (f.search) q.set("search", f.search);
-  if (f.archived) q.set("archived", "1");
-  if (!f.group) q.set("group", "0");
-  if (f.offset) q.set("offset", String(f.offset));
-  const s = q.toString();
-  return s ? `/?${s}` : "/";
+/** A header that sorts the table server-side (over every matching run) when clicked. */
+function SortHeader({
+  f,
+  column,
+  label,
+  num = false,
+  onSort,
+  onRemove,
+}: {
+  f: Filters;
+  column: string;
+  label: string;
+  num?: boolean;
+  onSort: (column: string) => void;
+  onRemove?: () => void;
+}) {
+  const on = f.sort === column;
+  const sortState = on ? (f.desc ? "descending" : "ascending") : "none";
+  return (
+    <th class={num ? "num" : ""} aria-sort={sortState} data-column={column}>
+      <button type="button" class="sort" onClick={() => onSort(column)} title={`sort by ${label}`}>
+        <bdi>{label}</bdi>
+        <span class="sort-mark" aria-hidden="true">
+          {on ? (f.desc ? " ▼" : " ▲") : ""}
+        </span>
+      </button>
+      {onRemove ? (
+        <button type="button" class="link remove-col" aria-label={`remove column ${label}`} onClick={onRemove}>
+          ×
+        </button>
+      ) : null}
+    </th>
+  );
 }
 
 function deltaText(r: RunOut): string {
@@ -67,12 +85,17 @@ function RunRow({
   selected,
   toggle,
   showModel,
+  cols,
+  cells,
 }: {
   r: RunOut;
   selected: boolean;
   toggle: (id: string) => void;
   showModel: boolean;
+  cols: string[];
+  cells: Cells | null;
 }) {
+  const running = (r.progress?.status ?? r.status) === "running";
   const url = `/runs/${encodeURIComponent(r.id)}`;
   return (
     <tr class={`${selected ? "selected" : ""}${r.archived ? " archived" : ""}`} data-run-id={r.id}>
@@ -109,8 +132,12 @@ function RunRow({
       </td>
       <td class="c-best">
         {r.group_best ? (
-          <span class="best" title="best run of this model" data-testid="group-best">
-            <Trophy /> best
+          <span
+            class={running ? "best so-far" : "best"}
+            title={running ? "best of this model so far: the run is still going" : "best run of this model"}
+            data-testid="group-best"
+          >
+            <Trophy /> {running ? "best so far" : "best"}
           </span>
         ) : r.delta_to_best_pct != null ? (
           <span class="delta num">{deltaText(r)}</span>
@@ -120,6 +147,11 @@ function RunRow({
       </td>
       <td class="num">{duration(r.duration_s)}</td>
       <td class="num muted">{datetime(r.created_at)}</td>
+      {cols.map((c) => (
+        <td class="num" key={c} data-column={c}>
+          {cellText(cells?.[r.id]?.[c])}
+        </td>
+      ))}
     </tr>
   );
 }
@@ -127,12 +159,17 @@ function RunRow({
 export function RunsPage({ loc }: { loc: Location }) {
   const f = readFilters(loc.params);
   const [data, setData] = useState<RunsOut | null>(null);
+  const [cells, setCells] = useState<Cells | null>(null);
+  const [offered, setOffered] = useState<{ config: string[]; metrics: string[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  // typed filters apply as you type, debounced (one request per pause, not per key)
   const [search, setSearch] = useState(f.search);
+  const [project, setProject] = useState(f.project);
+  const [tag, setTag] = useState(f.tag);
   const fRef = useRef(f);
   fRef.current = f;
 
@@ -144,6 +181,26 @@ export function RunsPage({ loc }: { loc: Location }) {
   const load = async () => {
     const cur = fRef.current;
     try {
+      if (cur.sort || cur.cols.length) {
+        const t = await getTable({
+          status: cur.status || undefined,
+          project: cur.project || undefined,
+          tag: cur.tag || undefined,
+          search: cur.search || undefined,
+          archived: cur.archived ? "all" : "false",
+          limit: PAGE_SIZE,
+          offset: cur.offset,
+          sort: cur.sort || (cur.group ? "model" : "created"),
+          desc: cur.sort ? cur.desc : !cur.group,
+          group: cur.group,
+          columns: cur.cols,
+        });
+        setData(t);
+        setCells(t.cells);
+        setOffered({ config: t.config_columns, metrics: t.metric_columns });
+        setError(null);
+        return;
+      }
       const out = await listRuns({
         status: cur.status || undefined,
         project: cur.project || undefined,
@@ -178,12 +235,37 @@ export function RunsPage({ loc }: { loc: Location }) {
     };
   }, []);
 
-  // Search is debounced so typing does not send a request per key.
+  // Typed filters are debounced so typing does not send a request per key.
   useEffect(() => {
-    if (search === f.search) return;
-    const t = setTimeout(() => update({ search }), 250);
+    if (search === f.search && project.trim() === f.project && tag.trim() === f.tag) return;
+    const t = setTimeout(() => update({ search, project: project.trim(), tag: tag.trim() }), 250);
     return () => clearTimeout(t);
-  }, [search]);
+  }, [search, project, tag]);
+
+  const sortBy = (column: string) => update(nextSort(fRef.current, column));
+  const addColumn = (c: string) => {
+    if (c && !fRef.current.cols.includes(c)) update({ cols: [...fRef.current.cols, c] });
+  };
+  const removeColumn = (c: string) =>
+    update({
+      cols: fRef.current.cols.filter((x) => x !== c),
+      sort: fRef.current.sort === c ? "" : fRef.current.sort,
+    });
+  const loadOffered = () => {
+    if (offered) return;
+    const cur = fRef.current;
+    getTable({
+      archived: cur.archived ? "all" : "false",
+      project: cur.project || undefined,
+      limit: 1,
+      sort: "created",
+      desc: true,
+      group: false,
+      columns: [],
+    })
+      .then((t) => setOffered({ config: t.config_columns, metrics: t.metric_columns }))
+      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+  };
 
   const runs = data?.runs ?? [];
   const groups = useMemo(() => {
@@ -237,7 +319,7 @@ export function RunsPage({ loc }: { loc: Location }) {
   const total = data?.total ?? 0;
   const from = total ? f.offset + 1 : 0;
   const to = Math.min(total, f.offset + runs.length);
-  const cols = f.group ? 9 : 10;
+  const cols = (f.group ? 9 : 10) + f.cols.length;
 
   return (
     <div class="page runs-page">
@@ -266,8 +348,8 @@ export function RunsPage({ loc }: { loc: Location }) {
           list="tb-projects"
           placeholder="project"
           aria-label="project"
-          value={f.project}
-          onChange={(e) => update({ project: (e.target as HTMLInputElement).value.trim() })}
+          value={project}
+          onInput={(e) => setProject((e.target as HTMLInputElement).value)}
         />
         <datalist id="tb-projects">
           {projects.map((p) => (
@@ -278,8 +360,8 @@ export function RunsPage({ loc }: { loc: Location }) {
           list="tb-tags"
           placeholder="tag"
           aria-label="tag"
-          value={f.tag}
-          onChange={(e) => update({ tag: (e.target as HTMLInputElement).value.trim() })}
+          value={tag}
+          onInput={(e) => setTag((e.target as HTMLInputElement).value)}
         />
         <datalist id="tb-tags">
           {tags.map((t) => (
@@ -302,6 +384,37 @@ export function RunsPage({ loc }: { loc: Location }) {
           />
           show archived
         </label>
+        <select
+          aria-label="add a column"
+          value=""
+          onFocus={loadOffered}
+          onMouseDown={loadOffered}
+          onChange={(e) => addColumn((e.target as HTMLSelectElement).value)}
+        >
+          <option value="">add a column…</option>
+          {offered ? (
+            <>
+              <optgroup label="config (hyperparameters)">
+                {offered.config.map((c) => (
+                  <option key={c} value={`config.${c}`} disabled={f.cols.includes(`config.${c}`)}>
+                    {c}
+                  </option>
+                ))}
+              </optgroup>
+              <optgroup label="metrics (best value)">
+                {offered.metrics.map((c) => (
+                  <option key={c} value={`metric.${c}`} disabled={f.cols.includes(`metric.${c}`)}>
+                    {c}
+                  </option>
+                ))}
+              </optgroup>
+            </>
+          ) : (
+            <option value="" disabled>
+              loading…
+            </option>
+          )}
+        </select>
         <span class="grow" />
         <span class="muted num" data-testid="runs-count">
           {data ? `${int(from)}–${int(to)} of ${int(total)}` : "loading…"}
@@ -381,15 +494,26 @@ export function RunsPage({ loc }: { loc: Location }) {
                   onChange={toggleAll}
                 />
               </th>
-              <th>name</th>
-              {f.group ? null : <th>model</th>}
-              <th>status</th>
+              <SortHeader f={f} column="name" label="name" onSort={sortBy} />
+              {f.group ? null : <SortHeader f={f} column="model" label="model" onSort={sortBy} />}
+              <SortHeader f={f} column="status" label="status" onSort={sortBy} />
               <th>progress</th>
               <th class="num">loss</th>
               <th class="num">best value</th>
               <th>vs best</th>
-              <th class="num">duration</th>
-              <th class="num">created</th>
+              <SortHeader f={f} column="duration" label="duration" num onSort={sortBy} />
+              <SortHeader f={f} column="created" label="created" num onSort={sortBy} />
+              {f.cols.map((c) => (
+                <SortHeader
+                  key={c}
+                  f={f}
+                  column={c}
+                  label={columnLabel(c)}
+                  num
+                  onSort={sortBy}
+                  onRemove={() => removeColumn(c)}
+                />
+              ))}
             </tr>
           </thead>
           {groups.map(([model, rs]) => (
@@ -409,6 +533,8 @@ export function RunsPage({ loc }: { loc: Location }) {
                   selected={selected.has(r.id)}
                   toggle={toggle}
                   showModel={!f.group}
+                  cols={f.cols}
+                  cells={cells}
                 />
               ))}
             </tbody>
@@ -417,7 +543,7 @@ export function RunsPage({ loc }: { loc: Location }) {
       </div>
       {data && runs.length === 0 ? (
         <p class="empty">
-          No runs{f.search || f.status || f.project || f.tag ? " match these filters" : " yet"}.
+          No runs{filtered(f) ? " match these filters" : " yet"}.
           Start one with <code>trainboard.init(...)</code>.
         </p>
       ) : null}
