@@ -1,23 +1,27 @@
 """What every store engine can keep, in one place: the SDK and the ingest route refuse the rest
 at the call, so a bad value raises where it was made instead of failing a background write.
+The engines' own checks (store/limits.py) use these numbers; this module imports nothing, so
+`import trainboard` stays light.
 
 Each limit exists because one engine would refuse (or silently change) the value otherwise:
 
 - steps are int64 (both engines store them as BIGINT);
 - strings are UTF-8 without NUL (PostgreSQL's text and jsonb reject NUL; neither engine can
   encode a lone surrogate);
-- keys, names, projects, models and tags are at most `MAX_KEY_LENGTH` characters (they are
-  indexed, and a PostgreSQL btree entry holds at most ~2.7 kB: 256 characters of UTF-8 is at
-  most 1 kB);
+- keys, names, projects, models and tags are at most `MAX_KEY_BYTES` bytes of UTF-8 (they
+  are indexed, and a PostgreSQL btree entry holds at most ~2.7 kB);
 - values are float64: an int too large for one (10**400) cannot be stored.
 """
 
 from __future__ import annotations
 
-MAX_KEY_LENGTH = 256
-"""Longest metric/text/histogram key, run name, project, model or tag, in characters."""
+MAX_KEY_BYTES = 1024
+"""Longest metric/text/histogram key, run name, project, model or tag, in UTF-8 bytes."""
 
-STEP_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+STEP_MAX = INT64_MAX
 """Largest step (int64); steps are non-negative."""
 
 
@@ -25,6 +29,12 @@ def text_problem(s: str) -> str | None:
     """Why no store can keep the string `s` as it is (None when every store can)."""
     if "\x00" in s:
         return f"holds a NUL character at index {s.index(chr(0))}"
+    return unicode_problem(s)
+
+
+def unicode_problem(s: str) -> str | None:
+    """Why `s` cannot be written as UTF-8 (None when it can). Inside JSON (a config) this is
+    the only limit: a NUL is escaped there."""
     try:
         s.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -34,9 +44,12 @@ def text_problem(s: str) -> str | None:
 
 def key_problem(s: str) -> str | None:
     """text_problem, plus the length limit of keys and names."""
-    if len(s) > MAX_KEY_LENGTH:
-        return f"is {len(s)} characters long (at most {MAX_KEY_LENGTH})"
-    return text_problem(s)
+    problem = text_problem(s)
+    if problem is None and len(s) * 4 > MAX_KEY_BYTES:  # only then can it be too long
+        size = len(s.encode("utf-8"))
+        if size > MAX_KEY_BYTES:
+            return f"is {size} bytes in UTF-8 (at most {MAX_KEY_BYTES})"
+    return problem
 
 
 def step_problem(step: int) -> str | None:

@@ -12,7 +12,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from trainboard.limits import key_problem, step_problem, text_problem
+from trainboard.limits import key_problem, step_problem, text_problem, unicode_problem
 
 
 def _type_name(value: object) -> str:
@@ -68,7 +68,7 @@ def check_text(where: str, field: str, value: str) -> str:
 
 
 def check_name(where: str, field: str, value: str) -> str:
-    """A run name, project, model or tag: check_text and at most MAX_KEY_LENGTH characters."""
+    """A run name, project, model or tag: check_text and at most MAX_KEY_BYTES bytes of UTF-8."""
     problem = key_problem(value)
     if problem is not None:
         raise ValueError(f"{where}: {field} {_short(value)} {problem}")
@@ -153,10 +153,10 @@ def jsonable(value: Any, where: str = "config") -> Any:
             raise ValueError(f"init(): {where} = {_digits(value)} does not fit in 64 bits")
         return value
     if isinstance(value, str):
-        return check_text("init()", where, value)
+        return _json_text(where, value)
     if isinstance(value, Mapping):
         return {
-            check_text("init()", f"{where} key", str(k)): jsonable(v, f"{where}[{str(k)!r}]")
+            _json_text(f"{where} key", str(k)): jsonable(v, f"{where}[{str(k)!r}]")
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
@@ -166,7 +166,14 @@ def jsonable(value: Any, where: str = "config") -> Any:
             return jsonable(value.item(), where)
         except (TypeError, ValueError):
             pass
-    return check_text("init()", where, str(value))
+    return _json_text(where, str(value))
+
+
+def _json_text(where: str, value: str) -> str:
+    problem = unicode_problem(value)
+    if problem is not None:
+        raise ValueError(f"init(): {where} {_short(value)} {problem}")
+    return value
 
 
 def as_config(config: object) -> dict[str, Any]:

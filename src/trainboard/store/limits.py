@@ -23,13 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from trainboard.errors import UsageError
+from trainboard.limits import INT32_MAX, INT64_MAX, INT64_MIN, MAX_KEY_BYTES
 
-MAX_KEY_BYTES = 1024
-"""Longest key (metric, text or histogram), project name or artifact kind, in UTF-8 bytes."""
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-INT32_MAX = 2**31 - 1
+__all__ = ["INT32_MAX", "INT64_MAX", "INT64_MIN", "MAX_KEY_BYTES"]  # the numbers live there
 
 
 def _shown(value: str) -> str:
