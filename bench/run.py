@@ -66,6 +66,7 @@ GROUPS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
     "export": ([("tb_export", "export")], None),
     "loss": ([("tb_loss", "sigkill")], "kill"),
     "outage": ([("tb_loss", "outage")], "outage"),
+    "truth": ([("tb_truth", "truth")], None),
 }
 
 
@@ -334,6 +335,36 @@ ROWS = [
         ("tb_loss.outage", "outage_max_stall_s"),
         ("outage", "outage_max_stall_s"),
     ),
+    # the truth suite (bench/tb_truth.py): verdicts and ETA on synthetic runs with known faults
+    Row(
+        "truth suite: injected faults missed (13 checks × 2 naming families)",
+        "0 (all found)",
+        "pts",
+        "lower",
+        ("tb_truth.truth", "faults_missed"),
+        ok=lambda v: v == 0,
+    ),
+    Row(
+        "truth suite: false alarms on healthy runs (50 runs, 5 families)",
+        "0",
+        "pts",
+        "lower",
+        ("tb_truth.truth", "false_alarms"),
+        ok=lambda v: v == 0,
+    ),
+    *[
+        Row(
+            f"ETA error after {pct}% of a run, {kind} (worst of 3)",
+            target,
+            "%",
+            "lower",
+            ("tb_truth.truth", f"eta_err_{kind.replace(' ', '_')}_{pct}_max_pct"),
+            ok=(lambda lim: lambda v: v <= lim)(limit) if pct == 10 else None,
+        )
+        for kind, limit in (("steady", 10.0), ("eval pauses", 20.0))
+        for pct in (10, 25, 50)
+        for target in ([f"≤ {limit:.0f} %"] if pct == 10 else ["—"])
+    ],
 ]
 
 

@@ -95,4 +95,14 @@ def test_anchor_is_the_first_point_a_quarter_of_the_way(store: Store) -> None:
     steps = np.arange(0, 4001, 10)
     times = T0 + steps * 0.5
     run = _running(store, "d" * 12, steps, times, total=8000)
-    assert read_anchor(store, run, "train/loss") == (1000.0, T0 + 500.0)
+    # step, time, and the pace between pauses there (0.5 s a step)
+    assert read_anchor(store, run, "train/loss") == (1000.0, T0 + 500.0, 0.5)
+
+
+def test_a_real_slowdown_shows_in_the_eta() -> None:
+    """1 s a step for 300 steps, then 2 s: the long average lags, the speed ratio does not."""
+    steps = np.arange(1, 401)
+    times = T0 + np.cumsum(np.where(steps <= 300, 1.0, 2.0))
+    anchor = (float(steps[99]), float(times[99]), 1.0)
+    got = eta(600, 0.5, (steps[-100:], times[-100:]), anchor, float(times[-1]))
+    assert got is not None and abs(got - 1200) / 1200 < 0.15

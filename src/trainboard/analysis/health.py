@@ -11,6 +11,13 @@ Each check is a pure function over series arrays that returns a `Finding` or Non
     throughput_drop   tokens/s (or steps/s) over the last 20% of the run below 2/3 of earlier
     stalled           running, but no new step for 10× the usual step interval (and ≥60 s)
 
+and those of `analysis.checks` (NaN/inf in any metric, an eval metric flat while the loss
+falls, loss spikes, exploding or vanishing grad norm, learning rate stuck at 0). Which key is
+the loss, the grad norm, the learning rate or an eval metric comes from `trainboard.roles`.
+
+"Clipped" needs evidence: a clip value in the config, or a plateau at a common clip value
+(COMMON_CLIPS); a grad norm that sits at 0.5 with no clip configured is not clipping.
+
 `assess` runs them all and makes the verdict (critical > warning > healthy); `health_for`
 reads the series it needs from a store (downsampled, or a tail) and calls `assess`. The API's
 HealthOut (docs/api.md) is `Health.to_json()`.
@@ -26,12 +33,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from trainboard import roles
+from trainboard.analysis import checks
 from trainboard.analysis import format as fmt
+from trainboard.analysis.findings import Finding, Severity
 from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
 from trainboard.store.base import RunRecord, Status, Store
 
-Severity = Literal["warning", "critical"]
 Verdict = Literal["healthy", "warning", "critical"]
 Array = npt.ArrayLike
 
@@ -50,6 +59,8 @@ CLIP_CONFIG_KEYS = (
     "max_grad_norm", "grad_clip", "clip_grad_norm", "gradient_clip_val", "clip_grad",
     "grad_clip_norm", "max_norm",
 )  # fmt: skip
+COMMON_CLIPS = (0.1, 1.0, 2.0, 5.0, 10.0)  # a plateau here is a clip even when not configured
+MAX_SCANNED_KEYS = 64  # health_for scans at most this many metrics for NaN/inf
 
 _TITLES = {
     "loss_nan": "loss is NaN/inf",
@@ -59,18 +70,16 @@ _TITLES = {
     "grad_clipped": "gradients clipped on most steps",
     "throughput_drop": "throughput dropped",
     "stalled": "stalled",
+    "nonfinite": "NaN/inf in metrics",
+    "eval_metric_flat": "eval metric flat",
+    "loss_spikes": "loss spikes",
+    "grad_exploding": "grad norm exploding",
+    "grad_vanishing": "grad norm vanishing",
+    "lr_zero": "learning rate at 0",
 }
 
 
-@dataclass
-class Finding:
-    check: str
-    severity: Severity
-    saw: str  # what the check saw, with the numbers
-    try_: str  # what to try ("try" in JSON)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "severity": self.severity, "saw": self.saw, "try": self.try_}
+__all__ = ["Finding", "Health", "HealthInputs", "Severity", "assess", "health_for"]
 
 
 @dataclass
@@ -236,8 +245,9 @@ def clip_from_config(config: Mapping[str, Any]) -> float | None:
 
 
 def infer_clip(values: Array) -> float | None:
-    """A plateau max: when most points sit exactly at the largest value, that is the clip
-    (a grad norm logged after clipping)."""
+    """A plateau max at a common clip value: when most points sit exactly at the largest
+    value and that value is one people clip at (COMMON_CLIPS), that is the clip (a grad norm
+    logged after clipping). A plateau elsewhere is no evidence of clipping."""
     v = _arr(values)
     v = v[np.isfinite(v)]
     if len(v) < MIN_POINTS:
@@ -246,6 +256,8 @@ def infer_clip(values: Array) -> float | None:
     if top <= 0:
         return None
     at = np.abs(v - top) <= 1e-6 * top
+    if not any(abs(top - c) <= 1e-6 * c for c in COMMON_CLIPS):
+        return None
     return top if at.mean() > CLIPPED_FRACTION else None
 
 
@@ -352,6 +364,15 @@ class HealthInputs:
     last_step: int | None = None
     status: Status = "running"
     now: float = 0.0
+    total_steps: int | None = None
+    # every other metric to scan for NaN/inf: key -> (steps, values); critical_keys are
+    # those whose latest non-finite value makes the verdict critical (eval loss, grad norm)
+    metrics: dict[str, tuple[Array, Array]] = field(default_factory=dict)
+    critical_keys: tuple[str, ...] = ()
+    evals: list[tuple[str, Array, Array, str]] = field(default_factory=list)  # key, s, v, goal
+    grad_series: tuple[Array, Array] | None = None  # the whole run's grad norm (downsampled)
+    lr: tuple[Array, Array] | None = None
+    lr_key: str = "lr"
 
 
 def assess(x: HealthInputs) -> Health:
@@ -362,10 +383,18 @@ def assess(x: HealthInputs) -> Health:
         findings.append(exploding)
         if exploding is None:
             findings.append(check_loss_not_falling(*x.loss, key=x.loss_key))
+            findings.append(checks.check_loss_spikes(*x.loss, key=x.loss_key))
         if x.val is not None:
             findings.append(check_overfitting(*x.loss, *x.val, val_key=x.val_key, epoch=x.epoch))
+    findings.append(checks.check_nonfinite(x.metrics, x.critical_keys))
+    for key, es, ev, goal in x.evals:
+        findings.append(checks.check_eval_flat(es, ev, x.loss, key, goal))
     if x.grad is not None:
         findings.append(check_grad_clipped(x.grad, x.clip, key=x.grad_key))
+    if x.grad_series is not None:
+        findings.append(checks.check_grad_norm_trend(*x.grad_series, key=x.grad_key))
+    if x.lr is not None:
+        findings.append(checks.check_lr_zero(*x.lr, x.last_step, x.total_steps, key=x.lr_key))
     if x.throughput is not None:
         findings.append(check_throughput(*x.throughput, unit=x.throughput_unit))
     if x.step_times is not None:
@@ -380,7 +409,10 @@ def assess(x: HealthInputs) -> Health:
 
 def _healthy_summary(x: HealthInputs) -> str:
     if x.loss is None:
-        return "healthy: no loss logged yet, nothing alarming"
+        if x.metrics:
+            n = len(x.metrics)
+            return f"healthy: no train loss logged; nothing alarming in {n} metric{'s' * (n > 1)}"
+        return "healthy: nothing logged yet"
     _, v = _finite(*x.loss)
     if len(v) < MIN_POINTS:
         return f"healthy: nothing alarming in {len(v)} loss points (too few to judge trends)"
@@ -389,30 +421,48 @@ def _healthy_summary(x: HealthInputs) -> str:
 
 
 def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health:
-    """Read what the checks need — downsampled whole-run series for trends, tails for the
-    grad norm and the step clock — and assess."""
+    """Read what the checks need — downsampled whole-run series for trends and for NaN/inf
+    (the store keeps every non-finite point through downsampling), tails for the grad norm
+    and the step clock — and assess. Which key is which comes from trainboard.roles."""
     import time
 
     now = time.time() if now is None else now
     keys = run.summary
     kr = key_roles(run)
-    x = HealthInputs(status=effective_status(run, now), now=now, last_step=run.last_step)
+    x = HealthInputs(
+        status=effective_status(run, now), now=now, last_step=run.last_step,
+        total_steps=run.total_steps,
+    )  # fmt: skip
     if kr.epoch is not None and math.isfinite(keys[kr.epoch].last):
         x.epoch = keys[kr.epoch].last
+    cache: dict[str, tuple[Any, Any]] = {}
+
+    def whole(key: str) -> tuple[Any, Any]:
+        if key not in cache:
+            s = store.read_series(run.id, key, max_points=1000)
+            cache[key] = (s.steps, s.values)
+        return cache[key]
+
     lk = kr.loss
     if lk is not None:
-        s = store.read_series(run.id, lk, max_points=1000)
-        x.loss, x.loss_key = (s.steps, s.values), lk
+        x.loss, x.loss_key = whole(lk), lk
         vk = kr.eval_loss
         if vk is not None:
-            sv = store.read_series(run.id, vk, max_points=1000)
-            x.val, x.val_key = (sv.steps, sv.values), vk
+            x.val, x.val_key = whole(vk), vk
     gk = kr.grad
     if gk is not None:
         g = read_tail(store, run, gk, 1000)
         if g is not None:
             x.grad, x.grad_key = g[2], gk
             x.clip = clip_from_config(run.config)
+        x.grad_series = whole(gk)
+    lrk = roles.learning_rate_key(keys, run.goals)
+    if lrk is not None:
+        x.lr, x.lr_key = whole(lrk), lrk
+    for ek in roles.keys_with(keys, "quality", run.goals, split="eval")[:8]:
+        goal = roles.goal_of(ek, run.goals) or "max"
+        x.evals.append((ek, *whole(ek), goal))
+    _scan_nonfinite(run, x, whole, kr.eval_loss, gk)
     ck = clock_key(keys, run.goals)
     clock = read_tail(store, run, ck, 200) if ck else None
     if clock is not None:
@@ -424,3 +474,22 @@ def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health
         sc = store.read_series(run.id, ck, max_points=1000)
         x.throughput, x.throughput_unit = (sc.times, sc.steps), "steps"
     return assess(x)
+
+
+def _scan_nonfinite(
+    run: RunRecord,
+    x: HealthInputs,
+    whole: Any,
+    eval_loss: str | None,
+    grad: str | None,
+) -> None:
+    """Every non-system metric but the train loss goes to the NaN/inf scan. A key whose
+    summary is all finite (min, max, last) can still hold a NaN in its middle, so each key is
+    read (downsampled: non-finite points always survive), at most MAX_SCANNED_KEYS of them."""
+    scanned = [
+        k for k in sorted(run.summary)
+        if k != x.loss_key and not roles.is_system(k, run.goals)
+    ][:MAX_SCANNED_KEYS]  # fmt: skip
+    for k in scanned:
+        x.metrics[k] = whole(k)
+    x.critical_keys = tuple(k for k in (eval_loss, grad) if k is not None)

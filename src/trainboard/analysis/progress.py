@@ -159,7 +159,7 @@ def compute_progress(
     *,
     now: float,
     status: Status | None = None,
-    anchor: tuple[float, float] | None = None,
+    anchor: rates.Anchor | None = None,
 ) -> Progress:
     """Progress from what is known: the run (its summary gives the last values), the recent
     window of (steps, wall_times) of the step clock, the same window (steps, wall_times,
@@ -236,7 +236,7 @@ def _eta(
     steps_per_s: float | None,
     now: float,
     samples: rates.Samples | None = None,
-    anchor: tuple[float, float] | None = None,
+    anchor: rates.Anchor | None = None,
 ) -> float | None:
     if status == "finished":
         return 0.0
@@ -260,7 +260,7 @@ def _assemble(
     now: float,
     status: Status,
     samples: rates.Samples | None = None,
-    anchor: tuple[float, float] | None = None,
+    anchor: rates.Anchor | None = None,
 ) -> Progress:
     """The Progress; an ended run's rates are its whole-run averages (given ones ignored)."""
     summary = run.summary

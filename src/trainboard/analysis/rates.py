@@ -10,12 +10,15 @@ What a person reads, and where it comes from:
   read by `read_window` (a fixed count of points spans 2 s at 170 steps/s and hours at one
   step a minute). The pace blends the window's average with an EMA of the intervals, so
   alternating fast and slow intervals average to the true pace.
-- The ETA (`eta`) is remaining steps × a pace that includes the run's pauses: mostly the
-  average from an anchor a quarter of the way into the run (past any warm-up) to the newest
-  step (`read_anchor`), which holds evaluation and checkpoint pauses in their true proportion,
-  blended with the recent window so a real slowdown shows. While no step arrives (a pause
-  in progress) the ETA counts down with the clock instead of growing to hours, and never
-  below what the remaining steps take at the run's pace between pauses.
+- The ETA (`eta`) is remaining steps × a pace that includes the run's pauses: the average
+  from an anchor a quarter of the way into the run (past any warm-up) to the newest step
+  (`read_anchor`), which holds evaluation and checkpoint pauses in their true proportion.
+  The recent window alone would not: read just after an eval it holds a whole pause in a
+  minute of steps, and the ETA would jump by half. A real change of speed still shows: when
+  the pace between pauses now (the median interval of the window) differs from the same
+  around the anchor by more than SPEED_DEADBAND, the recent window's pace is used instead.
+  While no step arrives (a pause in progress) the ETA counts down with the clock instead of
+  growing to hours, and never below what the remaining steps take at the pace between pauses.
 """
 
 from __future__ import annotations
@@ -34,12 +37,15 @@ EMA_ALPHA = 0.05  # weight of the newest interval in the EMA of the pace
 BLEND = 0.5  # share of the windowed pace in the recent pace (the rest is the EMA)
 MIN_STEPS = 3  # no rate until the samples span at least this many steps...
 MIN_SECONDS = 2.0  # ...and this many seconds
-ANCHOR_FRAC = 0.25  # the ETA's long pace runs from this fraction of the steps so far...
-LONG_WEIGHT = 0.75  # ...and weighs this much against the recent pace
+ANCHOR_FRAC = 0.25  # the ETA's long pace runs from this fraction of the steps so far
+ANCHOR_POINTS = 64  # points read at the anchor, for the pace between pauses there
+SPEED_RATIO = (0.25, 4.0)  # how far a change of speed may scale the long pace (no window)
+SPEED_DEADBAND = 1.15  # a change of speed beyond this (medians of ~100 intervals jitter ±5%)
 WINDOW_POINTS = (64, 65_536)  # a window read takes at least / at most this many points
 
 Floats = npt.NDArray[np.float64]
 Samples = tuple[Any, Any]  # steps, wall times
+Anchor = tuple[float, float] | tuple[float, float, float | None]  # step, time[, active pace]
 
 
 def _clean(
@@ -93,7 +99,7 @@ def active_pace(steps: npt.ArrayLike, times: npt.ArrayLike) -> float | None:
     return float(np.median(dt[ok] / ds[ok]))
 
 
-def long_pace(anchor: tuple[float, float] | None, steps: Any, times: Any) -> float | None:
+def long_pace(anchor: Anchor | None, steps: Any, times: Any) -> float | None:
     """Seconds per step from `anchor` (step, time) to the newest sample, pauses included."""
     if anchor is None or len(steps) == 0:
         return None
@@ -108,24 +114,30 @@ def eta(
     remaining: float,
     recent_rate: float | None,
     samples: Samples | None,
-    anchor: tuple[float, float] | None,
+    anchor: Anchor | None,
     now: float,
 ) -> float | None:
     """Seconds left for `remaining` steps of a running run (see the module docstring)."""
     if remaining <= 0:
         return 0.0
-    recent = 1.0 / recent_rate if recent_rate else None
     long = long_pace(anchor, *samples) if samples is not None else None
+    floor = active_pace(*samples) if samples is not None else None
     if long is None:
-        if recent is None:
+        if not recent_rate:
             return None
-        pace = recent
+        pace = 1.0 / recent_rate
     else:
-        pace = long if recent is None else LONG_WEIGHT * long + (1 - LONG_WEIGHT) * recent
+        pace = long
+        then = anchor[2] if anchor is not None and len(anchor) > 2 else None
+        if then and floor:
+            lo, hi = SPEED_RATIO
+            ratio = min(max(floor / then, lo), hi)
+            if not 1 / SPEED_DEADBAND < ratio < SPEED_DEADBAND:
+                # the speed changed since the anchor: the recent window knows the new one
+                pace = 1.0 / recent_rate if recent_rate else pace * ratio
     if samples is None or len(samples[1]) == 0:
         return remaining * pace
     idle = max(0.0, now - float(np.nanmax(np.asarray(samples[1], dtype=np.float64))))
-    floor = active_pace(*samples)
     least = remaining * min(floor, pace) if floor is not None else 0.0
     return max(remaining * pace - idle, least)
 
@@ -183,23 +195,22 @@ def read_window(store: Store, run: RunRecord, key: str) -> tuple[Any, Any, Any] 
     return got
 
 
-def read_anchor(
-    store: Store, run: RunRecord, key: str, frac: float = ANCHOR_FRAC
-) -> tuple[float, float] | None:
-    """(step, time) of the key's first point at or after `frac` of its last step: the start
-    of the ETA's long pace. Read as small step ranges (one chunk), widened until a point
-    turns up."""
+def read_anchor(store: Store, run: RunRecord, key: str, frac: float = ANCHOR_FRAC) -> Anchor | None:
+    """(step, time, pace between pauses) at the key's first point at or after `frac` of its
+    last step: the start of the ETA's long pace, and the speed there. Read as a small step
+    range (about ANCHOR_POINTS points: one chunk), widened until a point turns up."""
     m = run.summary.get(key)
     if m is None or m.count < 3:
         return None
     target = int(m.last_step * frac)
-    width = 2 * max(1, math.ceil(m.last_step / max(1, m.count)))
+    spacing = max(1, math.ceil(m.last_step / max(1, m.count)))
+    width = ANCHOR_POINTS * spacing
     while True:
         end = min(target + width, m.last_step)
         got = store.read_series(run.id, key, start=target, end=end)
         t = np.asarray(got.times, dtype=np.float64)
         if t.size:
-            return float(got.steps[0]), float(t[0])
+            return float(got.steps[0]), float(t[0]), active_pace(got.steps, t)
         if end >= m.last_step:
             return None
         width *= 4

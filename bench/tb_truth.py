@@ -1,0 +1,121 @@
+"""The truth suite: does the health verdict find every injected fault, with no false alarm on
+healthy runs, and how far off is the ETA? (DESIGN.md: all / none; ETA within 10% after 10% of a
+steady run, within 20% with eval pauses.)
+
+The runs are bench/truth_runs.py's: each check of issue #7 (and the older ones) injected into
+a realistic run under at least two naming families, and healthy runs (noisy, slow warm-up,
+heavy eval pauses, heavy checkpoint pauses) under every family, finished and still running.
+They are written into a real SQLite store and judged by `health_for` and `progress_for`, the
+functions the API and the CLI call.
+
+Run as `python -m bench.tb_truth truth --dir DIR [--quick]`; prints one JSON line. The unit
+test tests/analysis/test_truth.py runs the same `verdicts` and `eta_errors`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.truth_runs import ETA_FRACTIONS, ETA_SHAPES, FAMILIES, Case, cases, healthy
+from trainboard.analysis.health import health_for
+from trainboard.analysis.progress import progress_for
+from trainboard.store.base import PointBatch, RunRecord, Store, open_store
+
+
+def write_case(store: Store, rid: str, case: Case) -> tuple[RunRecord, float]:
+    """The case as a stored run; returns the record and the clock to judge it at."""
+    keyed = {k: cols for k, cols in case.keyed().items() if len(cols[0])}
+    first = min(float(t[0]) for _, t, _ in keyed.values())
+    last = max(float(t[-1]) for _, t, _ in keyed.values())
+    now = last + case.now_after
+    store.create_run(
+        RunRecord(
+            rid,
+            "truth",
+            case.name,
+            created_at=first - 30.0,
+            total_steps=case.total_steps,
+            config=case.config,
+            heartbeat_at=now,
+        )  # fmt: skip
+    )
+    store.write_points(rid, {k: PointBatch.of(s, t, v) for k, (s, t, v) in keyed.items()})
+    if case.status == "finished":
+        store.update_run(rid, status="finished", finished_at=last + 1.0)
+    return store.get_run(rid), now
+
+
+def verdicts(store: Store) -> list[dict[str, Any]]:
+    """Every case judged: what it injected, what the verdict found."""
+    out = []
+    for i, case in enumerate(cases()):
+        run, now = write_case(store, f"{i:012x}", case)
+        h = health_for(store, run, now=now)
+        found = [f.check for f in h.findings]
+        out.append({"case": case.name, "fault": case.fault, "found": found, "summary": h.summary})
+    return out
+
+
+def eta_errors(store: Store) -> dict[str, dict[float, list[float]]]:
+    """Relative ETA error (|eta - real remaining| / real remaining) of running runs cut at each
+    of ETA_FRACTIONS, for the steady shapes and the ones with eval pauses."""
+    out: dict[str, dict[float, list[float]]] = {}
+    n = 0
+    for kind, shapes in ETA_SHAPES.items():
+        per: dict[float, list[float]] = {f: [] for f in ETA_FRACTIONS}
+        for shape in shapes:
+            full = healthy(shape)
+            end = float(full["loss"][1][-1])
+            for frac in ETA_FRACTIONS:
+                k = int(shape.steps * frac)
+                cut = {role: (s[s <= k], t[s <= k], v[s <= k]) for role, (s, t, v) in full.items()}
+                case = Case(f"eta-{kind}-{frac}", "trainboard", None, cut, shape.steps,
+                            status="running", now_after=0.0)  # fmt: skip
+                run, now = write_case(store, f"e{n:011x}", case)
+                n += 1
+                p = progress_for(store, run, now=now)
+                real = end - now
+                err = abs((p.eta_s if p.eta_s is not None else float("inf")) - real) / real
+                per[frac].append(err)
+        out[kind] = per
+    return out
+
+
+def truth(d: Path, quick: bool) -> dict[str, Any]:
+    d.mkdir(parents=True, exist_ok=True)
+    store = open_store(f"sqlite:///{d / 'truth.db'}")
+    t0 = time.perf_counter()
+    judged = verdicts(store)
+    etas = eta_errors(store)
+    store.close()
+    faults = [j for j in judged if j["fault"] is not None]
+    missed = [j["case"] for j in faults if j["fault"] not in j["found"]]
+    healthy_runs = [j for j in judged if j["fault"] is None]
+    alarms = [f"{j['case']}: {', '.join(j['found'])}" for j in healthy_runs if j["found"]]
+    result: dict[str, Any] = {
+        "faults": len(faults),
+        "faults_found": len(faults) - len(missed),
+        "faults_missed": len(missed),
+        "missed": missed,
+        "healthy_runs": len(healthy_runs),
+        "false_alarms": len(alarms),
+        "alarms": alarms,
+        "families": sorted(FAMILIES),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    for kind, per in etas.items():
+        slug = kind.replace(" ", "_")
+        for frac, errs in per.items():
+            pct = int(frac * 100)
+            result[f"eta_err_{slug}_{pct}_max_pct"] = round(100 * max(errs), 1)
+            result[f"eta_err_{slug}_{pct}_median_pct"] = round(100 * statistics.median(errs), 1)
+    return result
+
+
+if __name__ == "__main__":
+    from bench.common import workload_main
+
+    workload_main({"truth": truth})
