@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import typer
 
+from trainboard.analysis.card import card_for
 from trainboard.analysis.progress import Progress, progress_for
 from trainboard.analysis.status import reconcile
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_run
@@ -53,18 +54,23 @@ def follow(
             time.sleep(interval)
             run, p = state()
         run, p = state()  # stopped by keep_going: show where the run ended up
-        out.print(watch_frame(run, p))
+        out.print(watch_frame(run, p, card_for(store, run, p)))
         return run, p
 
     from rich.live import Live
 
-    with Live(watch_frame(run, p), console=out, refresh_per_second=4, transient=False) as live:
+    with Live(
+        watch_frame(run, p, card_for(store, run, p)),
+        console=out,
+        refresh_per_second=4,
+        transient=False,
+    ) as live:
         while running(p):
             time.sleep(interval)
             run, p = state()
-            live.update(watch_frame(run, p))
+            live.update(watch_frame(run, p, card_for(store, run, p)))
         run, p = state()
-        live.update(watch_frame(run, p), refresh=True)
+        live.update(watch_frame(run, p, card_for(store, run, p)), refresh=True)
     return run, p
 
 

@@ -3,6 +3,7 @@ import { withToken } from "../lib/token";
 import { API, getJson, postJson, query } from "./client";
 import type {
   ArtifactOut,
+  CardOut,
   HistogramOut,
   RunDetailOut,
   RunsOut,
@@ -37,6 +38,10 @@ export function getTable(q: TableQuery, signal?: AbortSignal): Promise<RunsTable
     })}`,
     signal,
   );
+}
+
+export function getCard(id: string, signal?: AbortSignal): Promise<CardOut> {
+  return getJson<CardOut>(`/runs/${enc(id)}/card`, signal);
 }
 
 export function getRun(id: string, signal?: AbortSignal): Promise<RunDetailOut> {

@@ -111,6 +111,28 @@ export interface RunsTableOut {
   metric_columns: string[];
 }
 
+/** GET /runs/{id}/card: the fuller progress card (trainboard.analysis.card). */
+export interface CheckpointOut {
+  step: number;
+  percent: number | null;
+  name: string;
+}
+
+export interface CardOut {
+  gpu_util_pct: number | null;
+  gpu_mem_gb: number | null;
+  gpu_mem_pct: number | null;
+  gpus: number;
+  trend: "improving" | "flat" | "worsening" | null;
+  trend_key: string | null;
+  trend_text: string;
+  checkpoints: CheckpointOut[];
+  price_per_hour: number | null;
+  cost_so_far: number | null;
+  cost_at_eta: number | null;
+  cost_text: string;
+}
+
 export interface Finding {
   check: string;
   severity: "info" | "warning" | "critical" | string;

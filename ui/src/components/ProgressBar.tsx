@@ -6,10 +6,13 @@ export function ProgressBar({
   pct,
   status,
   large = false,
+  marks = [],
 }: {
   pct: number | null | undefined;
   status: string;
   large?: boolean;
+  /** Ticks on the track (checkpoints): where (percent) and what the tooltip says. */
+  marks?: { percent: number; title: string }[];
 }) {
   const known = pct !== null && pct !== undefined && Number.isFinite(pct);
   const w = known ? Math.min(100, Math.max(0, pct)) : 0;
@@ -26,6 +29,15 @@ export function ProgressBar({
           class="pbar-fill"
           style={{ width: `${w}%`, background: STATUS_COLOURS[status] ?? "#5f6b7a" }}
         />
+        {marks.map((m) => (
+          <span
+            key={`${m.percent}-${m.title}`}
+            class="pbar-mark"
+            style={{ left: `${m.percent}%` }}
+            title={m.title}
+            data-testid="checkpoint-mark"
+          />
+        ))}
       </div>
       <span class="pbar-text num">{known ? percent(pct) : "—"}</span>
     </div>

@@ -2,14 +2,32 @@
  * The Run page's progress card. Every value comes from the API's ProgressOut (computed by the
  * analysis layer); elapsed, ETA and token texts are the server's own strings, shown as they are.
  */
-import type { ProgressOut, RunOut } from "../api/types";
+import type { CardOut, ProgressOut, RunOut } from "../api/types";
 import { fixed, general, int, rate } from "../lib/format";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
-function Stat({ label, value, id, sub }: { label: string; value: string; id: string; sub?: string }) {
+const TREND: Record<string, [string, string]> = {
+  improving: ["↓", "improving"],
+  flat: ["→", "flat"],
+  worsening: ["↑", "worsening"],
+};
+
+function Stat({
+  label,
+  value,
+  id,
+  sub,
+  title,
+}: {
+  label: string;
+  value: string;
+  id: string;
+  sub?: string;
+  title?: string;
+}) {
   return (
-    <div class="stat">
+    <div class="stat" title={title}>
       <div class="stat-label">{label}</div>
       <div class="stat-value num" data-testid={id}>
         {value}
@@ -19,7 +37,11 @@ function Stat({ label, value, id, sub }: { label: string; value: string; id: str
   );
 }
 
-export function ProgressCard({ run }: { run: RunOut }) {
+function money(v: number): string {
+  return v < 1000 ? v.toFixed(2) : Math.round(v).toLocaleString("en-US");
+}
+
+export function ProgressCard({ run, card }: { run: RunOut; card?: CardOut | null }) {
   const p: ProgressOut | null = run.progress;
   const status = p?.status ?? run.status;
   const step = p?.step ?? run.last_step;
@@ -33,7 +55,14 @@ export function ProgressCard({ run }: { run: RunOut }) {
           {total ? ` / ${int(total)}` : ""}
         </span>
         <div class="progress-grow">
-          <ProgressBar pct={p?.percent} status={status} large />
+          <ProgressBar
+            pct={p?.percent}
+            status={status}
+            large
+            marks={(card?.checkpoints ?? [])
+              .filter((c) => c.percent !== null)
+              .map((c) => ({ percent: c.percent as number, title: `checkpoint ${c.name} at step ${int(c.step)}` }))}
+          />
         </div>
       </div>
       <div class="stats">
@@ -55,6 +84,38 @@ export function ProgressCard({ run }: { run: RunOut }) {
         />
         <Stat label="grad norm" id="grad-norm" value={fixed(p?.grad_norm, 4)} />
         {p?.epoch != null ? <Stat label="epoch" id="epoch" value={general(p.epoch)} /> : null}
+        {card?.trend ? (
+          <Stat
+            label="loss trend"
+            id="loss-trend"
+            value={`${TREND[card.trend]?.[0] ?? ""} ${TREND[card.trend]?.[1] ?? card.trend}`}
+            title={card.trend_text}
+          />
+        ) : null}
+        {card?.gpu_util_pct != null ? (
+          <Stat
+            label={card.gpus > 1 ? `GPU util (mean of ${card.gpus})` : "GPU util"}
+            id="gpu-util"
+            value={`${Math.round(card.gpu_util_pct)}%`}
+          />
+        ) : null}
+        {card?.gpu_mem_gb != null ? (
+          <Stat
+            label="GPU memory"
+            id="gpu-mem"
+            value={`${card.gpu_mem_gb.toFixed(1)} GB`}
+            sub={card.gpu_mem_pct != null ? `${Math.round(card.gpu_mem_pct)}%` : undefined}
+          />
+        ) : null}
+        {card?.cost_text ? (
+          <Stat
+            label="est. cost"
+            id="cost"
+            value={card.cost_so_far != null ? money(card.cost_so_far) : "—"}
+            sub={card.cost_at_eta != null ? `→ ${money(card.cost_at_eta)} at ETA` : undefined}
+            title={card.cost_text}
+          />
+        ) : null}
       </div>
     </section>
   );

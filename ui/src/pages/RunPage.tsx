@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import {
   getArtifacts,
+  getCard,
   getHistograms,
   getRun,
   getSeries,
@@ -15,6 +16,7 @@ import {
 } from "../api/runs";
 import type {
   ArtifactOut,
+  CardOut,
   HistogramOut,
   RoleOut,
   RunDetailOut,
@@ -175,6 +177,7 @@ function Histograms({ hists }: { hists: HistogramOut[] }) {
 
 export function RunPage({ id }: { id: string }) {
   const [detail, setDetail] = useState<RunDetailOut | null>(null);
+  const [card, setCard] = useState<CardOut | null>(null);
   const [error, setError] = useState<string | null>(null);
   // View settings live in the URL (a reload or a shared link shows the same view).
   const params = useParams();
@@ -210,8 +213,9 @@ export function RunPage({ id }: { id: string }) {
 
   const loadDetail = async () => {
     try {
-      const d = await getRun(id);
+      const [d, c] = await Promise.all([getRun(id), getCard(id).catch(() => null)]);
       setDetail(d);
+      setCard(c);
       setError(null);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
@@ -385,7 +389,7 @@ export function RunPage({ id }: { id: string }) {
         </div>
       </header>
 
-      <ProgressCard run={run} />
+      <ProgressCard run={run} card={card} />
       <HealthCard health={detail.health} />
 
       <section class="section">

@@ -1,0 +1,172 @@
+"""The fuller progress card: what people ask for after the bar and the ETA.
+
+- GPU utilisation and memory, from the system metrics the SDK logs (`sys/gpu{i}/util`,
+  `sys/gpu{i}/mem_used_gb`, `sys/gpu{i}/mem_percent`): the mean utilisation over the GPUs and
+  the memory of the fullest one, as last logged.
+- A loss trend: the train loss's median over the newest fifth of its points against the fifth
+  before it; "improving" or "worsening" past 1 %, "flat" within. The numbers go in a tooltip.
+- Checkpoint marks: the run's checkpoint artifacts, placed on the progress bar by step.
+- An estimated cost: hours × a price per hour, so far and at the ETA. The price comes from the
+  run's config (`price_per_hour`, `cost_per_hour` or `gpu_price_per_hour`, at any depth) or the
+  TRAINBOARD_PRICE_PER_HOUR setting.
+
+Computed here once, for the Run page (GET /runs/{id}/card), `trainboard watch` and the
+notebook display alike.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from trainboard import roles
+from trainboard.analysis import format as fmt
+from trainboard.analysis.progress import Progress
+from trainboard.jsonvalues import spell_all
+from trainboard.store.base import RunRecord, Store
+
+__all__ = ["Card", "Checkpoint", "PRICE_ENV", "card_for", "price_per_hour"]
+
+Trend = Literal["improving", "flat", "worsening"]
+PRICE_ENV = "TRAINBOARD_PRICE_PER_HOUR"
+PRICE_KEYS = ("price_per_hour", "cost_per_hour", "gpu_price_per_hour")
+FLAT_PCT = 1.0  # a change within ±1 % of the loss is "flat"
+TREND_POINTS = 2000  # points of the loss read for the trend (downsampled, min/max kept)
+_GPU = re.compile(r"^sys/gpu(\d+)/(util|mem_used_gb|mem_percent)$")
+
+
+@dataclass
+class Checkpoint:
+    step: int
+    percent: float | None  # where on the bar (None without total steps)
+    name: str
+
+
+@dataclass
+class Card:
+    gpu_util_pct: float | None = None
+    gpu_mem_gb: float | None = None
+    gpu_mem_pct: float | None = None
+    gpus: int = 0
+    trend: Trend | None = None
+    trend_key: str | None = None
+    trend_text: str = ""  # the tooltip: both medians, the change, the window
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    price_per_hour: float | None = None
+    cost_so_far: float | None = None
+    cost_at_eta: float | None = None
+    cost_text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = spell_all(asdict(self))
+        return out
+
+
+def price_per_hour(run: RunRecord) -> float | None:
+    """The run's price per hour: from its config (any depth), else the setting, else None."""
+
+    def find(obj: Any) -> float | None:
+        if isinstance(obj, dict):
+            for k in PRICE_KEYS:
+                v = obj.get(k)
+                if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0:
+                    return float(v)
+            for v in obj.values():
+                got = find(v)
+                if got is not None:
+                    return got
+        return None
+
+    found = find(run.config)
+    if found is not None:
+        return found
+    env = os.environ.get(PRICE_ENV, "").strip()
+    if not env:
+        return None
+    try:
+        value = float(env)
+    except ValueError:
+        raise ValueError(f"{PRICE_ENV} must be a number (a price per hour), got {env!r}") from None
+    return value if value >= 0 and math.isfinite(value) else None
+
+
+def _gpu(card: Card, run: RunRecord) -> None:
+    utils: list[float] = []
+    mem_gb: list[float] = []
+    mem_pct: list[float] = []
+    gpus: set[str] = set()
+    for key, s in run.summary.items():
+        m = _GPU.match(key)
+        if not m or not math.isfinite(s.last):
+            continue
+        gpus.add(m.group(1))
+        {"util": utils, "mem_used_gb": mem_gb, "mem_percent": mem_pct}[m.group(2)].append(s.last)
+    card.gpus = len(gpus)
+    card.gpu_util_pct = sum(utils) / len(utils) if utils else None
+    card.gpu_mem_gb = max(mem_gb) if mem_gb else None
+    card.gpu_mem_pct = max(mem_pct) if mem_pct else None
+
+
+def _trend(card: Card, store: Store, run: RunRecord) -> None:
+    key = roles.train_loss_key(run.summary, run.goals)
+    if key is None:
+        return
+    s = store.read_series(run.id, key, max_points=TREND_POINTS)
+    values = s.values[np.isfinite(s.values)]
+    steps = s.steps[np.isfinite(s.values)]
+    n = values.shape[0] // 5
+    if n < 3:
+        return
+    before = float(np.median(values[-2 * n : -n]))
+    recent = float(np.median(values[-n:]))
+    change = (recent - before) / abs(before) * 100 if before else 0.0
+    better = change < 0 if roles.goal_of(key, run.goals) != "max" else change > 0
+    card.trend_key = key
+    card.trend = "flat" if abs(change) <= FLAT_PCT else ("improving" if better else "worsening")
+    card.trend_text = (
+        f"{key}: median {fmt.number(recent)} over steps {int(steps[-n])}–{int(steps[-1])}, "
+        f"{fmt.number(before)} over steps {int(steps[-2 * n])}–{int(steps[-n - 1])} "
+        f"({change:+.1f}%)"
+    )
+
+
+def _checkpoints(card: Card, store: Store, run: RunRecord, total: int | None) -> None:
+    for a in store.list_artifacts(run.id):
+        if a.kind != "checkpoint" or a.step is None:
+            continue
+        pct = min(100.0, max(0.0, a.step / total * 100)) if total else None
+        card.checkpoints.append(Checkpoint(int(a.step), pct, a.name))
+    card.checkpoints.sort(key=lambda c: c.step)
+
+
+def _cost(card: Card, run: RunRecord, p: Progress) -> None:
+    price = price_per_hour(run)
+    if price is None:
+        return
+    card.price_per_hour = price
+    card.cost_so_far = price * p.elapsed_s / 3600
+    if p.eta_s is not None and math.isfinite(p.eta_s):
+        card.cost_at_eta = price * (p.elapsed_s + p.eta_s) / 3600
+    at_eta = f", {_money(card.cost_at_eta)} at the ETA" if card.cost_at_eta is not None else ""
+    card.cost_text = f"{_money(card.cost_so_far)} so far{at_eta} ({_money(price)}/h)"
+
+
+def _money(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.2f}" if v < 1000 else f"{v:,.0f}"
+
+
+def card_for(store: Store, run: RunRecord, progress: Progress) -> Card:
+    """The card of a stored run, beside its `progress` (trainboard.analysis.progress)."""
+    card = Card()
+    _gpu(card, run)
+    _trend(card, store, run)
+    _checkpoints(card, store, run, progress.total_steps or run.total_steps)
+    _cost(card, run, progress)
+    return card

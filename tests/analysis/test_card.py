@@ -1,0 +1,75 @@
+"""trainboard.analysis.card on a real SQLite store: GPU figures from the system metrics, the
+loss trend's direction and numbers, checkpoint marks by step, and the estimated cost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trainboard.analysis.card import PRICE_ENV, card_for, price_per_hour
+from trainboard.analysis.progress import progress_for
+from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store, open_store
+
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return open_store(f"sqlite:///{tmp_path / 'card.db'}")
+
+
+def _run(store: Store, losses: list[float], **kw: object) -> RunRecord:
+    fields: dict[str, object] = {"id": "card00000001", "project": "p", "name": "c",
+                                 "created_at": T0, "total_steps": 200, "status": "finished",
+                                 "finished_at": T0 + 7200}  # fmt: skip
+    fields |= kw
+    store.create_run(RunRecord(**fields))  # type: ignore[arg-type]
+    steps = list(range(1, len(losses) + 1))
+    times = [T0 + 36 * s for s in steps]
+    store.write_points(
+        "card00000001",
+        {
+            "train/loss": PointBatch.of(steps, times, losses),
+            "sys/gpu0/util": PointBatch.of([1, 2], [T0, T0 + 1], [50.0, 90.0]),
+            "sys/gpu1/util": PointBatch.of([1, 2], [T0, T0 + 1], [60.0, 70.0]),
+            "sys/gpu0/mem_used_gb": PointBatch.of([2], [T0 + 1], [30.5]),
+            "sys/gpu1/mem_used_gb": PointBatch.of([2], [T0 + 1], [61.0]),
+            "sys/gpu1/mem_percent": PointBatch.of([2], [T0 + 1], [76.0]),
+        },
+    )
+    return store.get_run("card00000001")
+
+
+def test_gpu_trend_checkpoints_and_cost(store: Store) -> None:
+    run = _run(store, [3.0 - s / 100 for s in range(100)], config={"hw": {"price_per_hour": 2.5}})
+    store.add_artifact(run.id, ArtifactRecord("step_50.pt", "checkpoint", 50, "a", 10, T0))
+    store.add_artifact(run.id, ArtifactRecord("samples.txt", "text", 60, "b", 10, T0))
+    card = card_for(store, run, progress_for(store, run))
+    assert card.gpus == 2
+    assert card.gpu_util_pct == 80.0  # the mean of the last values, 90 and 70
+    assert card.gpu_mem_gb == 61.0 and card.gpu_mem_pct == 76.0
+    assert card.trend == "improving" and card.trend_key == "train/loss"
+    assert "over steps 81–100" in card.trend_text and "%)" in card.trend_text
+    assert [(c.step, c.percent, c.name) for c in card.checkpoints] == [(50, 25.0, "step_50.pt")]
+    assert card.price_per_hour == 2.5
+    assert card.cost_so_far == pytest.approx(5.0)  # 2 h finished run
+    assert card.cost_text.startswith("5.00 so far")
+    assert card.to_json()["checkpoints"] == [{"step": 50, "percent": 25.0, "name": "step_50.pt"}]
+
+
+def test_flat_and_worsening_and_no_price(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PRICE_ENV, raising=False)
+    run = _run(store, [1.0 + (s % 2) * 0.001 for s in range(100)])
+    card = card_for(store, run, progress_for(store, run))
+    assert card.trend == "flat"
+    assert card.price_per_hour is None and card.cost_text == ""
+    monkeypatch.setenv(PRICE_ENV, "4")
+    assert price_per_hour(run) == 4.0
+    monkeypatch.setenv(PRICE_ENV, "four")
+    with pytest.raises(ValueError, match="TRAINBOARD_PRICE_PER_HOUR must be a number"):
+        price_per_hour(run)
+    monkeypatch.delenv(PRICE_ENV)
+    store.delete_runs([run.id])
+    worse = _run(store, [1.0 + s / 50 for s in range(100)])
+    assert card_for(store, worse, progress_for(store, worse)).trend == "worsening"
