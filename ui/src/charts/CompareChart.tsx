@@ -10,6 +10,7 @@ import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { axisSize, durationText, durationTicks, si, siTicks } from "./axes";
+import { ChartDownloads } from "./ChartDownloads";
 import { ema } from "./smooth";
 
 export interface RunCurve {
@@ -116,6 +117,7 @@ function nearestCurve(curves: RunCurve[], readout: HTMLElement, smoothed: (numbe
 export function CompareChart(p: CompareChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
   const legend = p.legend ?? true;
   useEffect(() => {
     const el = host.current;
@@ -158,6 +160,7 @@ export function CompareChart(p: CompareChartProps) {
     };
     el.textContent = "";
     const u = new uPlot(opts, build(p.curves, smoothed), el);
+    plot.current = u;
     let ro: ResizeObserver | null = null;
     if (typeof ResizeObserver !== "undefined") {
       ro = new ResizeObserver(() => {
@@ -169,10 +172,12 @@ export function CompareChart(p: CompareChartProps) {
     return () => {
       ro?.disconnect();
       u.destroy();
+      plot.current = null;
     };
   }, [p.curves, p.smoothing, p.xLabel, p.height, legend]);
   return (
     <>
+      <ChartDownloads plot={() => plot.current} title={p.metric} />
       {!legend && (
         <div class="compare-readout muted" data-testid="compare-readout" ref={readout} />
       )}

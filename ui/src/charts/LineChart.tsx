@@ -9,6 +9,7 @@ import "uplot/dist/uPlot.min.css";
 import type { XAxis } from "../api/types";
 import { metricColor } from "../lib/colors";
 import { axisSize, movingAverage, si, siTicks } from "./axes";
+import { ChartDownloads } from "./ChartDownloads";
 import { ema } from "./smooth";
 
 export interface XY {
@@ -32,6 +33,8 @@ export interface LineChartProps {
   onZoom?: (range: [number, number] | null) => void;
   sync?: string;
   height?: number;
+  /** The title of a downloaded picture (default: the keys). */
+  title?: string;
 }
 
 function alpha(hex: string, a: number): string {
@@ -195,5 +198,10 @@ export function LineChart(p: LineChartProps) {
     [],
   );
 
-  return <div class="uplot-host" ref={host} />;
+  return (
+    <>
+      <ChartDownloads plot={() => plot.current} title={p.title ?? p.keys.join(" · ")} />
+      <div class="uplot-host" ref={host} />
+    </>
+  );
 }

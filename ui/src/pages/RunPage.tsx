@@ -25,6 +25,7 @@ import type {
 } from "../api/types";
 import { HistogramStrip } from "../charts/HistogramStrip";
 import { LineChart } from "../charts/LineChart";
+import { LossAccuracyCard } from "../charts/LossAccuracy";
 import { groupCharts, matchesFilter, type ChartSpec } from "../charts/groups";
 import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
@@ -483,6 +484,12 @@ export function RunPage({ id }: { id: string }) {
               onZoom={onZoom}
             />
           ))}
+          <LossAccuracyCard
+            runId={run.id}
+            roles={detail?.run.roles ?? {}}
+            version={Array.from(keyVersion.current.values()).reduce((a, b) => a + b, 0)}
+            color={runColor(run.id)}
+          />
         </div>
       </section>
 
