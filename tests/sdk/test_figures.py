@@ -91,3 +91,15 @@ def test_bad_every_raises_at_the_call(sqlite_url: str, tmp_path: Path) -> None:
         assert run._extras == []
     finally:
         run.finish()
+
+
+def test_a_killed_run_does_not_wait_for_a_last_picture(sqlite_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "figs"
+    run = trainboard.init(project="p", name="killed", store=sqlite_url, figures=1000,
+                          figures_dir=out)  # fmt: skip
+    saver = run._extras[0]
+    for i in range(10):
+        run.log({"train/loss": 1.0}, step=i)
+    run.finish(status="killed")
+    assert saver.renders == 0 and list(out.iterdir()) == []
+    assert saver._child.poll() == 0

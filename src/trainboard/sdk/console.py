@@ -163,7 +163,7 @@ class ProgressLine:
                 continue
             self._show()
 
-    def close(self) -> None:
+    def close(self, status: str = "finished") -> None:
         """Show the final line (the run has ended: status, whole-run rates) and stop."""
         global _active
         self._stop.set()

@@ -339,7 +339,7 @@ class Run:
                 )
             writer.close(fields, timeout)
         for extra in self._extras:
-            extra.close()
+            extra.close(status)
 
     def save_figures(self, every: int = 100, folder: str | os.PathLike[str] | None = None) -> None:
         """Rewrite the run's charts and JSON history in `folder` every `every` steps and at
