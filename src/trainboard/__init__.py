@@ -13,6 +13,7 @@ context). Importing trainboard is light: no torch, numpy, fastapi or matplotlib 
 from __future__ import annotations
 
 import os
+import sys
 import typing
 
 from trainboard.errors import (
@@ -124,3 +125,16 @@ def finish(status: str = "finished", notes: str | None = None) -> None:
     run = _current_run()
     if run is not None:
         run.finish(status, notes)
+
+
+def _notebook_display(run: Run) -> Any:
+    """In a Jupyter kernel, show each new run live below its cell (trainboard.notebook)."""
+    from trainboard.notebook import attach
+
+    return attach(run)
+
+
+if "ipykernel" in sys.modules:  # a notebook: no cost (and no IPython import) anywhere else
+    from trainboard.sdk.run import INIT_HOOKS as _INIT_HOOKS
+
+    _INIT_HOOKS.append(_notebook_display)

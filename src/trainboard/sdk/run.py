@@ -14,7 +14,7 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -546,7 +546,17 @@ def init(
     line = start_progress(run, progress)
     if line is not None:
         run._extras.append(line)
+    for hook in INIT_HOOKS:
+        extra = hook(run)
+        if extra is not None:
+            run._extras.append(extra)
     return run
+
+
+INIT_HOOKS: list[Callable[[Run], Any]] = []
+"""Called with each recording run init() made; what a hook returns (when not None) is closed
+(`.close()`) after the run's last write. The package façade adds the notebook display here
+when it is imported in a Jupyter kernel (the SDK never imports the layers above it)."""
 
 
 def _start(
