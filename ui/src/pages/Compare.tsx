@@ -23,6 +23,7 @@ import { RunName } from "../components/RunName";
 import { Trophy } from "../components/Trophy";
 import { configValue, num } from "../lib/format";
 import { href, linkClick, type Location, navigate } from "../lib/router";
+import { CompareTexts } from "../components/CompareTexts";
 import { runColor } from "../lib/colors";
 import { numParam, setParams, useParams } from "../lib/urlState";
 import "./compare.css";
@@ -178,6 +179,7 @@ export function ComparePage({ loc }: { loc: Location }) {
             <Trend data={data} />
           </div>
           <ConfigDiff data={data} />
+          <CompareTexts runs={data.runs} />
         </>
       )}
       {confirmDelete && (
