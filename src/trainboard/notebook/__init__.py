@@ -113,8 +113,9 @@ class LiveDisplay:
             except Exception:  # the store is briefly unreachable: keep the last drawing
                 continue
 
-    def close(self) -> None:
-        """Draw the final state (called once the run's last write is in the store)."""
+    def close(self, status: str | None = None) -> None:
+        """Draw the final state (called with the run's end status once its last write is in
+        the store)."""
         self._stop.set()
         self._thread.join(5.0)
         try:

@@ -555,7 +555,7 @@ def init(
 
 INIT_HOOKS: list[Callable[[Run], Any]] = []
 """Called with each recording run init() made; what a hook returns (when not None) is closed
-(`.close()`) after the run's last write. The package façade adds the notebook display here
+(`.close(status)`) after the run's last write. The package façade adds the notebook display here
 when it is imported in a Jupyter kernel (the SDK never imports the layers above it)."""
 
 
