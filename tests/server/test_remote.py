@@ -103,7 +103,7 @@ def test_sdk_keeps_every_point_exactly_once_across_a_server_outage(
     spool = client_home / "spool"
 
     def spooled() -> bool:  # the points logged during the outage wait on disk too
-        return any(b"[199," in p.read_bytes() for p in spool.glob("*.spool"))
+        return any(b",199]," in p.read_bytes() for p in spool.glob("*.spool"))
 
     _until(spooled, what="the outage's points in the spool")
 

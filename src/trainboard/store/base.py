@@ -94,6 +94,27 @@ class RunRecord:
         return d
 
 
+UPDATABLE = frozenset(
+    {
+        "status",
+        "finished_at",
+        "heartbeat_at",
+        "total_steps",
+        "config",
+        "goals",
+        "notes",
+        "pid",
+        "host",
+        "name",
+        "tags",
+        "model",
+        "project",
+        "archived",
+    }
+)
+"""The RunRecord fields `update_run` may set: one list for every engine and the wire."""
+
+
 @dataclass
 class MetricSummary:
     """Kept up to date on ingest: enough for run lists and comparisons without points."""
@@ -300,8 +321,8 @@ class Store(ABC):
 
     @abstractmethod
     def update_run(self, run_id: str, **fields: Any) -> None:
-        """Set run columns (status, finished_at, heartbeat_at, total_steps, config, goals,
-        notes, pid, host, name, tags); raise RunNotFoundError."""
+        """Set run columns (the names in UPDATABLE); raise RunNotFoundError, and UsageError
+        for any other field."""
 
     def update_run_if(self, run_id: str, expect_status: Status, **fields: Any) -> bool:
         """update_run, but only while the stored status is still `expect_status`; True when it

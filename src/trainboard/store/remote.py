@@ -28,7 +28,7 @@ import uuid
 import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from trainboard.errors import (
     TrainboardWarning,
     UsageError,
 )
+from trainboard.store import wire
 from trainboard.store.base import (
     ArtifactRecord,
     HistogramRecord,
@@ -57,6 +58,7 @@ from trainboard.store.base import (
     XAxis,
     check_step_range,
 )
+from trainboard.store.wire import read_number
 
 API = "/api/v1"
 BATCH_OPS = 500  # ops per POST...
@@ -64,51 +66,18 @@ BATCH_BYTES = 8 << 20  # ...and bytes per POST, whichever comes first
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 2.0
 CLOSE_TIMEOUT = 60.0  # seconds close() waits for an unreachable server; the spool keeps the rest
-_RUN_FIELDS = [f.name for f in fields(RunRecord) if f.name != "summary"]
-
-
-# --- JSON both ways --------------------------------------------------------------------------
-def _num(v: float) -> float | str:
-    if math.isfinite(v):
-        return v
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-
-
-def _unnum(v: Any) -> float:
-    if isinstance(v, str):
-        return float(v.replace("Infinity", "inf"))
-    return math.nan if v is None else float(v)
-
-
-def _values(values: np.ndarray[Any, Any]) -> list[Any]:
-    out: list[Any] = values.tolist()
-    if not np.isfinite(values).all():
-        out = [_num(v) for v in out]
-    return out
-
-
-def _points(batch: PointBatch) -> list[Any]:
-    steps = np.asarray(batch.steps, dtype=np.int64).tolist()
-    times = np.asarray(batch.times, dtype=np.float64).tolist()
-    vals = _values(np.asarray(batch.values, dtype=np.float64))
-    return list(zip(steps, times, vals, strict=True))
-
-
-def _run_json(run: RunRecord) -> dict[str, Any]:
-    d = {k: getattr(run, k) for k in _RUN_FIELDS}
-    return d
 
 
 def _run_record(d: dict[str, Any]) -> RunRecord:
-    run = RunRecord(**{k: d[k] for k in _RUN_FIELDS if k in d})
+    run = RunRecord(**{k: d[k] for k in wire.RUN_FIELDS if k in d})
     run.summary = {
         k: MetricSummary(
             count=s["count"],
-            last=_unnum(s["last"]),
+            last=read_number(s["last"]),
             last_step=s["last_step"],
-            min=_unnum(s["min"]),
+            min=read_number(s["min"]),
             min_step=s["min_step"],
-            max=_unnum(s["max"]),
+            max=read_number(s["max"]),
             max_step=s["max_step"],
             first_time=s["first_time"],
             last_time=s["last_time"],
@@ -241,9 +210,6 @@ class RemoteStore(Store):
             self._queue.append((seq, op))
             self._cond.notify_all()
 
-    def _op(self, **op: Any) -> None:
-        self._enqueue(orjson.dumps(op))
-
     @property
     def pending(self) -> int:
         """Ops not yet taken by the server."""
@@ -363,7 +329,7 @@ class RemoteStore(Store):
 
     # runs -------------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
-        self._op(op="create_run", run=_run_json(run))
+        self._enqueue(wire.create_run_op(run))
         return run
 
     def get_run(self, run_id: str) -> RunRecord:
@@ -400,7 +366,7 @@ class RemoteStore(Store):
         return int(self._get("/runs", **self._params(query), limit=1)["total"])
 
     def update_run(self, run_id: str, **fields: Any) -> None:
-        self._op(op="update_run", run=run_id, fields=fields)
+        self._enqueue(wire.update_run_op(run_id, fields))
 
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
         self.flush(timeout=self._http.timeout.read)
@@ -415,7 +381,7 @@ class RemoteStore(Store):
 
     # metrics ----------------------------------------------------------------------------
     def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
-        self._op(op="points", run=run_id, batches={k: _points(b) for k, b in batches.items()})
+        self._enqueue(wire.points_op(run_id, batches))
 
     def read_series(
         self,
@@ -434,7 +400,7 @@ class RemoteStore(Store):
             keys=key, max_points=max_points, x=x, since=since, start=start, end=end,
         )  # fmt: skip
         s = body["series"][key]
-        values = np.array([_unnum(v) for v in s["values"]], dtype=np.float64)
+        values = np.array([read_number(v) for v in s["values"]], dtype=np.float64)
         return Series(
             key,
             np.asarray(s["steps"], dtype=np.int64),
@@ -449,7 +415,7 @@ class RemoteStore(Store):
 
     # texts, histograms, artifacts ---------------------------------------------------------
     def write_texts(self, run_id: str, rows: Sequence[TextRecord]) -> None:
-        self._op(op="texts", run=run_id, rows=[r.__dict__ for r in rows])
+        self._enqueue(wire.texts_op(run_id, list(rows)))
 
     def read_texts(
         self, run_id: str, key: str | None = None, since: int | None = None
@@ -458,27 +424,24 @@ class RemoteStore(Store):
         return [TextRecord(**t) for t in body["texts"]]
 
     def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
-        out = []
-        for r in rows:
-            d = dict(r.__dict__)
-            d["edges"] = [_num(float(v)) for v in r.edges]
-            d["counts"] = [float(v) for v in r.counts]
-            d["min"], d["max"], d["sum"] = _num(r.min), _num(r.max), _num(r.sum)
-            out.append(d)
-        self._op(op="histograms", run=run_id, rows=out)
+        self._enqueue(wire.histograms_op(run_id, list(rows)))
 
     def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
         body = self._get(f"/runs/{run_id}/histograms", key=key)
         out = []
         for h in body["histograms"]:
-            h["edges"] = [_unnum(v) for v in h["edges"]]
-            h["min"], h["max"], h["sum"] = _unnum(h["min"]), _unnum(h["max"]), _unnum(h["sum"])
+            h["edges"] = [read_number(v) for v in h["edges"]]
+            h["min"], h["max"], h["sum"] = (
+                read_number(h["min"]),
+                read_number(h["max"]),
+                read_number(h["sum"]),
+            )
             out.append(HistogramRecord(**h))
         return out
 
     def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
         """Records the artifact on the server; the file stays where the SDK kept it."""
-        self._op(op="artifact", run=run_id, artifact=artifact.__dict__)
+        self._enqueue(wire.artifact_op(run_id, artifact))
         return artifact
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:

@@ -32,6 +32,7 @@ from trainboard.store import downsample, limits, migrate
 from trainboard.store.base import (
     RUN_SORTS,
     STATUSES,
+    UPDATABLE,
     ArtifactRecord,
     GroupLeaders,
     HistogramRecord,
@@ -68,24 +69,6 @@ STAGE_POINTS = 512
 RETRY_SECONDS = 120.0
 """How long a write keeps retrying transient lock errors before giving up with StoreError."""
 
-UPDATABLE = frozenset(
-    {
-        "status",
-        "finished_at",
-        "heartbeat_at",
-        "total_steps",
-        "config",
-        "goals",
-        "notes",
-        "pid",
-        "host",
-        "name",
-        "tags",
-        "model",
-        "project",
-        "archived",
-    }
-)
 _JSON_FIELDS = frozenset({"config", "tags", "goals"})
 
 Int64s = npt.NDArray[np.int64]

@@ -7,34 +7,29 @@ but the answer was lost) does not apply them twice. Points are idempotent on the
 (the store keeps one point per step, the later write wins), which covers a retry that reaches a
 restarted server.
 
-Op shapes are in docs/api.md; NaN and ±inf travel as "NaN", "Infinity", "-Infinity".
+Op shapes, their checks and how each is applied live in store/wire.py (shared with the
+client, RemoteStore). A malformed op is refused on its own (reported in `errors`), the rest of
+the batch is applied. Only `application/json` bodies are read (415 otherwise): a cross-site
+`no-cors` POST can only send text/plain, form or multipart bodies.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import Any
 
-import numpy as np
 import orjson
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
-from trainboard.errors import RunNotFoundError, TrainboardError, UsageError
-from trainboard.jsonvalues import parse as parse_num
+from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.server.deps import api_router
 from trainboard.server.jsonio import json_response
-from trainboard.store.base import (
-    ArtifactRecord,
-    HistogramRecord,
-    PointBatch,
-    RunRecord,
-    Store,
-    TextRecord,
-)
+from trainboard.store.base import Store
+from trainboard.store.wire import apply_op
 
 ingest_router = api_router(tags=["ingest"])
 
@@ -42,7 +37,7 @@ ingest_router = api_router(tags=["ingest"])
 class IngestIn(BaseModel):
     client: str
     seq: int
-    ops: list[dict[str, Any]]
+    ops: list[Any]  # each op is checked on its own (store/wire.py)
 
 
 class IngestErrorOut(BaseModel):
@@ -56,78 +51,6 @@ class IngestOut(BaseModel):
     skipped: int
     last_seq: int
     errors: list[IngestErrorOut]
-
-
-_RUN_FIELDS = {f.name for f in dataclasses.fields(RunRecord)} - {"summary"}
-_UPDATABLE = {
-    "status", "finished_at", "heartbeat_at", "total_steps", "config", "goals", "notes",
-    "pid", "host", "name", "tags", "last_step",
-}  # fmt: skip
-
-
-def _points(rows: list[Any]) -> PointBatch:
-    try:
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
-    except (TypeError, ValueError):  # "NaN"/"Infinity" strings among the values
-        arr = np.array([[r[0], r[1], parse_num(r[2])] for r in rows], dtype=np.float64)
-        arr = arr.reshape(-1, 3)
-    return PointBatch(arr[:, 0].astype(np.int64), arr[:, 1].copy(), arr[:, 2].copy())
-
-
-def _histogram(row: dict[str, Any]) -> HistogramRecord:
-    fixed = dict(row)
-    for k in ("min", "max", "sum"):
-        fixed[k] = parse_num(row[k])
-    fixed["edges"] = [parse_num(v) for v in row["edges"]]
-    return HistogramRecord(**fixed)
-
-
-def _create_run(store: Store, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - _RUN_FIELDS - {"summary"}
-    if unknown:
-        raise UsageError(f"create_run: unknown run field(s) {sorted(unknown)}")
-    run = RunRecord(**{k: v for k, v in fields.items() if k in _RUN_FIELDS})
-    try:
-        store.get_run(run.id)
-    except RunNotFoundError:
-        store.create_run(run)
-    # else: a retried create_run; the run exists already
-
-
-def apply_op(store: Store, op: dict[str, Any]) -> None:
-    """Apply one op to the store; malformed ops raise UsageError naming what was wrong."""
-    kind = op.get("op")
-    try:
-        if kind == "create_run":
-            _create_run(store, op["run"])
-        elif kind == "update_run":
-            fields = op["fields"]
-            bad = set(fields) - _UPDATABLE
-            if bad:
-                raise UsageError(f"update_run: field(s) {sorted(bad)} cannot be set")
-            store.update_run(op["run"], **fields)
-        elif kind == "points":
-            batches = {k: _points(rows) for k, rows in op["batches"].items()}
-            store.write_points(op["run"], batches)
-        elif kind == "texts":
-            store.write_texts(op["run"], [TextRecord(**r) for r in op["rows"]])
-        elif kind == "histograms":
-            store.write_histograms(op["run"], [_histogram(r) for r in op["rows"]])
-        elif kind == "artifact":
-            store.add_artifact(op["run"], ArtifactRecord(**op["artifact"]))
-        else:
-            raise UsageError(
-                f"unknown op {kind!r}; expected create_run, update_run, points, texts, "
-                "histograms or artifact"
-            )
-    except KeyError as e:
-        if isinstance(e, TrainboardError):
-            raise
-        raise UsageError(f"op {kind!r} is missing the field {e.args[0]!r}") from None
-    except (TypeError, ValueError) as e:
-        if isinstance(e, TrainboardError):
-            raise
-        raise UsageError(f"op {kind!r} is malformed: {e}") from None
 
 
 class IngestLog:
@@ -159,7 +82,10 @@ class IngestLog:
 @ingest_router.post(
     "/ingest",
     response_class=Response,
-    responses={200: {"model": IngestOut}},
+    responses={
+        200: {"model": IngestOut},
+        415: {"description": "the body is not application/json"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -169,6 +95,11 @@ class IngestLog:
 )
 async def ingest(request: Request) -> Response:
     """Apply a batch of the remote SDK's ops, in order, skipping ones already applied."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise HTTPException(
+            415, f"ingest takes Content-Type: application/json, got {media or 'none'!r}"
+        )
     try:
         raw = orjson.loads(await request.body())
         body = IngestIn.model_validate(raw)

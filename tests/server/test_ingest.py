@@ -1,0 +1,98 @@
+"""Ingest against a real server: only JSON, every op checked on its own, bad ops never harm the
+good ones or the runs list."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+import orjson
+
+from trainboard.store.base import Store
+
+RUN = {"id": "r1", "project": "p", "name": "one", "created_at": 1.0}
+
+
+def _post(api: httpx.Client, ops: list[Any], seq: int = 0, client: str = "c1") -> Any:
+    r = api.post("/api/v1/ingest", json={"client": client, "seq": seq, "ops": ops})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_only_application_json_is_read(api: httpx.Client, db: Store) -> None:
+    body = orjson.dumps({"client": "x", "seq": 0, "ops": [{"op": "create_run", "run": RUN}]})
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""):
+        r = api.post("/api/v1/ingest", content=body, headers={"Content-Type": ctype})
+        assert r.status_code == 415, (ctype, r.text)
+        assert r.json()["error"]["code"] == "unsupported_media_type"
+    assert db.list_runs() == []
+    r = api.post(
+        "/api/v1/ingest", content=body, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert r.status_code == 200
+
+
+def test_a_malformed_op_is_refused_alone_and_the_runs_list_stays_up(
+    api: httpx.Client, db: Store
+) -> None:
+    bad_runs = [
+        {**RUN, "id": "bad1", "config": "notadict"},
+        {**RUN, "id": "bad2", "name": "nul\x00name"},
+        {**RUN, "id": "bad3", "tags": ["ok", 3]},
+        {**RUN, "id": "bad4", "status": "exploded"},
+        {**RUN, "id": "bad5", "total_steps": 2**63},
+        {**RUN, "id": "bad6", "pid": 1.5},
+    ]
+    ops = [{"op": "create_run", "run": r} for r in bad_runs]
+    ops += [
+        {"op": "create_run", "run": RUN},
+        "not an op",
+        {"op": "explode", "run": "r1"},
+        {"op": "update_run", "run": "r1", "fields": {"last_step": 5}},
+        {"op": "update_run", "run": "r1", "fields": {"archived": True}},
+        {"op": "update_run", "run": "r1", "fields": {"config": "notadict"}},
+        {"op": "update_run", "run": "r1", "fields": {"status": "finished", "notes": "done"}},
+    ]
+    out = _post(api, ops)
+    assert out["applied"] == len(ops)
+    refused = {e["seq"] for e in out["errors"]}
+    assert refused == set(range(len(ops))) - {6, 12}, out["errors"]
+    assert all(e["code"] == "bad_request" for e in out["errors"])
+    assert "last_step" in out["errors"][-3]["message"]
+    assert "archived" in out["errors"][-2]["message"]
+    r = api.get("/api/v1/runs")
+    assert r.status_code == 200
+    assert [run["id"] for run in r.json()["runs"]] == ["r1"]
+    rec = db.get_run("r1")
+    assert (rec.status, rec.notes, rec.archived, rec.config) == ("finished", "done", False, {})
+
+
+def test_points_are_checked_per_op_and_nan_travels_as_its_spelling(
+    api: httpx.Client, db: Store
+) -> None:
+    def points(steps: list[Any], values: list[Any], key: str = "loss") -> dict[str, Any]:
+        cols = {"steps": steps, "times": [1.0] * len(steps), "values": values}
+        return {"op": "points", "run": "r1", "columns": {key: cols}}
+
+    ops = [
+        {"op": "create_run", "run": RUN},
+        points([0, 1, 2], [1.0, "NaN", "-Infinity"]),
+        points([2**63], [1.0]),  # past int64
+        points([1.7], [1.0]),  # not an int
+        points([1e30], [1.0]),
+        points([-1], [1.0]),
+        points([True], [1.0]),
+        points([3], ["1.5"]),  # a number as a string
+        points([3], [1.0], key="k\x00"),
+        points([3, 4], [1.0]),  # lengths differ
+        {"op": "points", "run": "r1", "batches": {"old": [[0, 1.0, 2.0], [1, 1.0, "NaN"]]}},
+    ]
+    out = _post(api, ops)
+    assert {e["seq"] for e in out["errors"]} == set(range(2, 10)), out["errors"]
+    s = db.read_series("r1", "loss")
+    assert s.steps.tolist() == [0, 1, 2]
+    assert s.values[0] == 1.0 and math.isnan(s.values[1]) and s.values[2] == -math.inf
+    old = db.read_series("r1", "old")
+    assert old.steps.tolist() == [0, 1] and math.isnan(old.values[1])
+    assert api.get("/api/v1/runs").status_code == 200
