@@ -2,6 +2,7 @@
 import { ComparePage } from "./pages/ComparePage";
 import { RunPage } from "./pages/RunPage";
 import { RunsPage } from "./pages/RunsPage";
+import { SweepPage } from "./pages/sweep/SweepPage";
 import { href, linkClick, matchRun, useLocation } from "./lib/router";
 
 export function App() {
@@ -10,6 +11,7 @@ export function App() {
   let page;
   if (runId) page = <RunPage key={runId} id={runId} />;
   else if (loc.path === "/compare" || loc.path === "/compare/") page = <ComparePage loc={loc} />;
+  else if (loc.path === "/sweep" || loc.path === "/sweep/") page = <SweepPage loc={loc} />;
   else if (loc.path === "/" || loc.path === "") page = <RunsPage loc={loc} />;
   else
     page = (

@@ -33,6 +33,7 @@ from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
 from trainboard.server.routes.runs import runs_router
 from trainboard.server.routes.series import series_router
+from trainboard.server.routes.sweep import sweep_router
 from trainboard.server.routes.table import table_router
 from trainboard.server.routes.texts import texts_router
 from trainboard.server.sse import EventHub
@@ -84,6 +85,7 @@ def create_app(store_url: str | None = None, token: str | None = None) -> FastAP
         compare_router,
         table_router,
         card_router,
+        sweep_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)

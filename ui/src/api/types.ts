@@ -222,3 +222,32 @@ export interface RunsQuery {
   /** "row": leave out each run's config and summary (half the bytes of a page). */
   fields?: "all" | "row";
 }
+
+/** GET /sweep: a study (or any runs) as a hyperparameter search (analysis/sweep.py). */
+export interface SweepParamOut {
+  name: string;
+  kind: "number" | "category";
+  log: boolean;
+  values: string[];
+}
+
+export interface SweepRunOut {
+  id: string;
+  name: string;
+  status: string;
+  created_at: number;
+  params: Record<string, string | number | boolean | null>;
+  objective: Num | null;
+  metrics: Record<string, Num | null>;
+}
+
+export interface SweepOut {
+  metric: string | null;
+  goal: "min" | "max";
+  value: "last" | "best";
+  params: SweepParamOut[];
+  metrics: string[];
+  runs: SweepRunOut[];
+  best: string | null;
+  counts: Record<string, number>;
+}
