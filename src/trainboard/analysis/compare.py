@@ -243,6 +243,7 @@ class ComparedRun:
     model: str | None
     status: Status
     archived: bool
+    chosen: bool  # a person marked it as the one they chose
     created_at: float
     index: int  # position in the selection: the run's colour everywhere
     rank: int | None  # 1 = best; None when the run has no finite value of the metric
@@ -545,6 +546,7 @@ def build_comparison(
                 model=r.model,
                 status=f.status,
                 archived=r.archived,
+                chosen=r.chosen,
                 created_at=r.created_at,
                 index=i,
                 rank=rank if v is not None else None,
@@ -802,7 +804,8 @@ def runs_worse_than(
 ) -> list[tuple[RunRecord, RunRank]]:
     """Runs more than `threshold_pct` percent worse than the best of their model group (the
     losers `trainboard archive --worse-than` clears away), worst first. With `model`, only
-    that group. Runs without a value of the metric are never included: no evidence."""
+    that group. Runs without a value of the metric are never included: no evidence, and
+    neither is a run a person chose (a choice is not undone by a sweep)."""
     if not math.isfinite(threshold_pct) or threshold_pct < 0:
         raise UsageError(f"--worse-than must be a percentage >= 0, got {threshold_pct!r}")
     pool = [r for r in runs if model is None or r.model == model]
@@ -810,7 +813,9 @@ def runs_worse_than(
     out = [
         (r, ranks[r.id])
         for r in pool
-        if ranks[r.id].delta_pct is not None and (ranks[r.id].delta_pct or 0.0) > threshold_pct
+        if not r.chosen
+        and ranks[r.id].delta_pct is not None
+        and (ranks[r.id].delta_pct or 0.0) > threshold_pct
     ]
     out.sort(key=lambda p: (-(p[1].delta_pct or 0.0), p[0].created_at, p[0].id))
     return out

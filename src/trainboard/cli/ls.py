@@ -30,6 +30,7 @@ def run_row(run: RunRecord, now: float) -> dict[str, Any]:
         "model": run.model,
         "status": run.status,
         "archived": run.archived,
+        "chosen": run.chosen,
         "tags": run.tags,
         "created_at": run.created_at,
         "finished_at": run.finished_at,

@@ -26,6 +26,7 @@ from trainboard.server.errors import install_error_handlers
 from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.card import card_router
+from trainboard.server.routes.choose import choose_router
 from trainboard.server.routes.compare import compare_router
 from trainboard.server.routes.events import events_router
 from trainboard.server.routes.exports import exports_router
@@ -86,6 +87,7 @@ def create_app(store_url: str | None = None, token: str | None = None) -> FastAP
         table_router,
         card_router,
         sweep_router,
+        choose_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)

@@ -109,6 +109,7 @@ def run_json(
         "model": run.model,
         "status": status,
         "archived": run.archived,
+        "chosen": run.chosen,
         "tags": run.tags,
         "total_steps": run.total_steps,
         "last_step": run.last_step,

@@ -65,6 +65,7 @@ class RunOut(BaseModel):
     model: str | None
     status: Literal["running", "finished", "failed", "killed", "crashed", "pruned"]
     archived: bool
+    chosen: bool = Field(description="a person marked it as the run they chose")
     tags: list[str]
     config: dict[str, Any] = Field(
         default_factory=dict, description="left out by GET /runs?fields=row"

@@ -87,6 +87,7 @@ class RunRecord:
     goals: dict[str, str] = field(default_factory=dict)
     summary: dict[str, MetricSummary] = field(default_factory=dict)
     notes: str | None = None  # failure reason (exception text) or free text
+    chosen: bool = False  # the run a person chose among its comparison (never archived as a loser)
 
     def to_json(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if k != "summary"}
@@ -110,6 +111,7 @@ UPDATABLE = frozenset(
         "model",
         "project",
         "archived",
+        "chosen",
     }
 )
 """The RunRecord fields `update_run` may set: one list for every engine and the wire."""

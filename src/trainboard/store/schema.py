@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -46,6 +47,7 @@ runs = Table(
     Column("last_step", BigInteger),
     Column("goals", Text, nullable=False),
     Column("notes", Text),
+    Column("chosen", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_runs_created_at", "created_at", "id"),
     Index("ix_runs_project", "project"),
 )

@@ -273,12 +273,13 @@ _RUN_COLS = (
     runs.c.last_step,
     runs.c.goals,
     runs.c.notes,
+    runs.c.chosen,
 )
 
 
 _RECORD_ORDER = ("id", "project", "name", "model", "status", "archived", "config", "tags",
                  "total_steps", "created_at", "finished_at", "heartbeat_at", "host", "pid",
-                 "last_step", "goals", "summary", "notes")  # fmt: skip
+                 "last_step", "goals", "summary", "notes", "chosen")  # fmt: skip
 if tuple(f.name for f in dataclasses.fields(RunRecord)) != _RECORD_ORDER:
     raise ImportError("store/sql.py builds RunRecord positionally: update _run_record's order")
 
@@ -287,13 +288,13 @@ def _run_record(row: Sequence[Any]) -> RunRecord:
     """A row of _RUN_COLS as a RunRecord (unpacked positionally: attribute access on rows
     costs ~20x more at 10,000 runs)."""
     (rid, project, name, model, status, archived, config, tags, total_steps, created_at,
-     finished_at, heartbeat_at, host, pid, last_step, goals, notes) = row  # fmt: skip
+     finished_at, heartbeat_at, host, pid, last_step, goals, notes, chosen) = row  # fmt: skip
     loads = orjson.loads
     return RunRecord(  # positional, in RunRecord's field order (no keyword dict per run)
         rid, project, name, model, status, bool(archived),
         loads(config) if config else {}, loads(tags) if tags else [],
         total_steps, created_at, finished_at, heartbeat_at, host, pid, last_step,
-        loads(goals) if goals else {}, {}, notes,
+        loads(goals) if goals else {}, {}, notes, bool(chosen),
     )  # fmt: skip
 
 
@@ -537,6 +538,7 @@ class SQLStore(Store):
             "last_step": run.last_step,
             "goals": _dumps(run.goals, "create_run: goals"),
             "notes": run.notes,
+            "chosen": bool(run.chosen),
         }
 
         def tx(conn: Connection) -> None:
@@ -743,8 +745,9 @@ class SQLStore(Store):
             k: (_dumps(v, f"update_run: {k}") if k in _JSON_FIELDS else v)
             for k, v in fields.items()
         }
-        if "archived" in values:
-            values["archived"] = bool(values["archived"])
+        for flag in ("archived", "chosen"):
+            if flag in values:
+                values[flag] = bool(values[flag])
         return values
 
     def update_run(self, run_id: str, **fields: Any) -> None:

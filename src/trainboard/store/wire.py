@@ -52,7 +52,7 @@ from trainboard.store.base import (
     TextRecord,
 )
 
-WIRE_UPDATABLE = UPDATABLE - {"archived"}
+WIRE_UPDATABLE = UPDATABLE - {"archived", "chosen"}
 """Fields an update_run op may set: the store's list, less `archived`, which is an admin
 action with its own route (POST /runs/archive), not something a training token may do."""
 

@@ -10,6 +10,7 @@ export interface ComparedRunOut {
   model: string | null;
   status: RunStatus;
   archived: boolean;
+  chosen: boolean;
   created_at: number;
   index: number;
   rank: number | null;

@@ -90,6 +90,11 @@ export function archiveRuns(ids: string[]): Promise<{ archived: number }> {
   return postJson("/runs/archive", { ids });
 }
 
+/** Mark runs as chosen (or, with chosen=false, take the choice back). */
+export function chooseRuns(ids: string[], chosen = true): Promise<{ chosen: number }> {
+  return postJson("/runs/choose", { ids, chosen });
+}
+
 export function unarchiveRuns(ids: string[]): Promise<{ unarchived: number }> {
   return postJson("/runs/unarchive", { ids });
 }

@@ -58,6 +58,8 @@ export interface RunOut {
   model: string | null;
   status: RunStatus | string;
   archived: boolean;
+  /** A person marked it as the run they chose (never archived as a loser). */
+  chosen: boolean;
   tags: string[];
   /** Left out by GET /runs?fields=row (the Runs page does not show it). */
   config?: Record<string, unknown>;

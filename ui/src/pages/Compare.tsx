@@ -14,7 +14,7 @@ import {
   getCompare,
   getCompareSeries,
 } from "../api/compare";
-import { archiveRuns, deleteRuns } from "../api/runs";
+import { archiveRuns, chooseRuns, deleteRuns } from "../api/runs";
 import type { XAxis } from "../api/types";
 import { CompareChart, type RunCurve } from "../charts/CompareChart";
 import { BackLink } from "../components/BackLink";
@@ -76,6 +76,17 @@ export function ComparePage({ loc }: { loc: Location }) {
   }, [key, reload]);
 
   const update = (patch: Partial<CompareQuery>) => navigate(compareUrl({ ...q, ...patch }), true);
+
+  const choose = async (id: string, chosen: boolean) => {
+    const name = data?.runs.find((r) => r.id === id)?.name ?? id;
+    try {
+      await chooseRuns([id], chosen);
+      setNotice(chosen ? `Marked ${name} as chosen` : `${name} is no longer chosen`);
+      setReload((n) => n + 1);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
 
   const act = async (what: "archive" | "delete", ids: string[]) => {
     if (ids.length === 0) return;
@@ -170,6 +181,7 @@ export function ComparePage({ loc }: { loc: Location }) {
           <Recommendation
             data={data}
             onArchive={(ids) => void act("archive", ids)}
+            onChoose={(id, chosen) => void choose(id, chosen)}
             onDelete={(ids) => setConfirmDelete(ids)}
           />
           <CompareTable data={data} />
@@ -226,6 +238,11 @@ function RunLabel({ run }: { run: CompareOut["runs"][number] }) {
           ⚠
         </span>
       )}
+      {run.chosen && (
+        <span class="chip chosen" title="you chose this run">
+          chosen
+        </span>
+      )}
       {run.archived && <span class="chip">archived</span>}
     </span>
   );
@@ -235,12 +252,16 @@ function Recommendation(p: {
   data: CompareOut;
   onArchive: (ids: string[]) => void;
   onDelete: (ids: string[]) => void;
+  onChoose: (id: string, chosen: boolean) => void;
 }) {
   const { data } = p;
   const rec = data.recommendation;
   const winner = data.runs.find((r) => r.id === rec.run);
-  const others = data.runs.filter((r) => r.id !== rec.run && !r.archived).map((r) => r.id);
-  const worse = data.runs.filter((r) => r.warning && !r.archived).map((r) => r.id);
+  // a run someone chose is never one of the losers to archive
+  const others = data.runs
+    .filter((r) => r.id !== rec.run && !r.archived && !r.chosen)
+    .map((r) => r.id);
+  const worse = data.runs.filter((r) => r.warning && !r.archived && !r.chosen).map((r) => r.id);
   return (
     <section class="card recommendation" data-testid="recommendation">
       <h2>
@@ -259,6 +280,21 @@ function Recommendation(p: {
       </ul>
       {winner && (
         <div class="actions">
+          {winner.chosen ? (
+            <button
+              type="button"
+              class="chosen-mark"
+              aria-pressed="true"
+              title="you chose this run; click to take the choice back"
+              onClick={() => p.onChoose(winner.id, false)}
+            >
+              ✓ Chosen
+            </button>
+          ) : (
+            <button type="button" class="primary" onClick={() => p.onChoose(winner.id, true)}>
+              Mark as chosen
+            </button>
+          )}
           <button type="button" disabled={others.length === 0} onClick={() => p.onArchive(others)}>
             Archive the others ({others.length})
           </button>

@@ -374,6 +374,7 @@ export function RunPage({ id }: { id: string }) {
           {run.project ? <span>project {run.project}</span> : null}
           {run.model ? <span>model {run.model}</span> : null}
           <span class="num">created {datetime(run.created_at)}</span>
+          {run.chosen ? <span class="chip chosen">chosen</span> : null}
           {run.archived ? <span class="chip">archived</span> : null}
           {run.tags.map((t) => (
             <span class="chip" key={t}>

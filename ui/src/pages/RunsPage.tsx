@@ -111,6 +111,11 @@ function RunRow({
         <a href={href(url)} onClick={linkClick(url)} class="run-link">
           <RunName name={r.name} id={r.id} swatch />
         </a>
+        {r.chosen ? (
+          <span class="chip chosen" title="you chose this run" data-testid="chosen">
+            chosen
+          </span>
+        ) : null}
         {r.archived ? <span class="chip">archived</span> : null}
         {r.tags.map((t) => (
           <span class="chip" key={t}>
