@@ -135,11 +135,12 @@ def _warn(message: str) -> None:
         warnings.warn(message, TrainboardWarning, stacklevel=3)
 
 
-def recover_orphans(store: Store, url: str) -> list[str]:
+def recover_orphans(store: Store, url: str, folder: Path | None = None) -> list[str]:
     """Write the journals of dead processes into `store` and mark their runs crashed (or give
     them the final status finish() left); return the ids of the runs recovered. Journals of
-    live processes (their lock is held) are left alone."""
-    folder = journal_dir(url)
+    live processes (their lock is held) are left alone. `folder`: the journals (default: those
+    of runs that wrote to `url`)."""
+    folder = folder or journal_dir(url)
     if not folder.is_dir():
         return []
     done: list[str] = []

@@ -5,29 +5,35 @@ thread; reads go to the JSON API. Why writes are queued rather than sent in the 
 training run must not stop, or lose points, because the server restarts or the network drops
 for a minute. So every op is
 
-1. appended to a spool file under TRAINBOARD_HOME/spool/ (one per store, flock-ed while it
-   lives), so even a killed training process leaves its unsent ops on disk;
-2. queued in memory and sent in order, retried with backoff until the server takes it.
+1. appended to a spool file under TRAINBOARD_HOME/spool/ (store/spool.py: one per store,
+   flock-ed while it lives, keyed by the server's identity), so even a killed training process
+   leaves its unsent ops on disk;
+2. queued in memory and sent in order, retried with backoff until the server takes it. At most
+   MAX_QUEUE_BYTES (64 MB) wait in memory: beyond that the caller (the SDK's writer thread,
+   never log()) waits, and the SDK's points wait in the run's journal on disk. So a client's
+   memory during an outage is bounded by about that, whatever its length.
+
+An op the server refuses for good (reported in the answer, or a batch refused REFUSED_TRIES
+times, then split until the refused op is alone) is set aside in the spool folder's
+deadletter.jsonl with one warning; the ops behind it are sent.
 
 Each op has a sequence number within this store's client id; the server skips numbers it has
 applied already, so a retry after a timeout (applied, but the answer was lost) does not apply
 anything twice, and points are idempotent per step anyway. Once the queue is empty the spool is
 truncated. A spool left by a dead process (its lock is free) is taken over by the next
-RemoteStore for the same server and sent then.
+RemoteStore for the same server, or sent by `trainboard sync`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
-import os
 import threading
 import time
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +64,7 @@ from trainboard.store.base import (
     XAxis,
     check_step_range,
 )
+from trainboard.store.spool import Spool, set_aside, take_orphans
 from trainboard.store.wire import read_number
 
 API = "/api/v1"
@@ -65,6 +72,8 @@ BATCH_OPS = 500  # ops per POST...
 BATCH_BYTES = 8 << 20  # ...and bytes per POST, whichever comes first
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 2.0
+REFUSED_TRIES = 3  # a batch refused (4xx) this many times is split; a lone op is set aside
+MAX_QUEUE_BYTES = 64 << 20  # ops waiting in memory (and in the spool) before back-pressure
 CLOSE_TIMEOUT = 60.0  # seconds close() waits for an unreachable server; the spool keeps the rest
 
 
@@ -87,82 +96,19 @@ def _run_record(d: dict[str, Any]) -> RunRecord:
     return run
 
 
-# --- the spool file ----------------------------------------------------------------------
-class _Spool:
-    """Append-only: a header line, then `{"seq": N, "op": ...}` and `{"ack": N}` lines."""
-
-    def __init__(self, path: Path, url: str, client: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._header = orjson.dumps({"url": url, "client": client}) + b"\n"
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(self.fd, self._header)
-
-    def op(self, seq: int, op: bytes) -> None:
-        os.write(self.fd, b'{"seq":%d,"op":%s}\n' % (seq, op))
-
-    def ack(self, seq: int, empty: bool) -> None:
-        if empty:  # nothing left to send: start over instead of growing forever
-            os.ftruncate(self.fd, 0)
-            os.write(self.fd, self._header)
-        else:
-            os.write(self.fd, b'{"ack":%d}\n' % seq)
-
-    def close(self, keep: bool) -> None:
-        with contextlib.suppress(OSError):
-            if not keep:
-                self.path.unlink()
-            os.close(self.fd)
-
-
-def _take_orphans(folder: Path, url: str, mine: Path) -> list[bytes]:
-    """Unsent ops of spools whose writer died (their lock is free), oldest first; the files
-    are removed once read (the caller re-spools the ops as its own)."""
-    ops: list[bytes] = []
-    if not folder.is_dir():
-        return ops
-    for path in sorted(folder.glob("*.spool"), key=lambda p: p.stat().st_mtime):
-        if path == mine:
-            continue
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except OSError:
-            continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                continue  # a live writer owns it
-            lines = path.read_bytes().splitlines()
-            try:
-                header = orjson.loads(lines[0]) if lines else {}
-            except orjson.JSONDecodeError:
-                header = {}
-            if header.get("url") != url:
-                continue
-            pending: dict[int, bytes] = {}
-            acked = -1
-            for line in lines[1:]:
-                try:
-                    rec = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue  # a line cut short when the process died
-                if "ack" in rec:
-                    acked = max(acked, int(rec["ack"]))
-                else:
-                    pending[int(rec["seq"])] = orjson.dumps(rec["op"])
-            ops += [op for seq, op in sorted(pending.items()) if seq > acked]
-            path.unlink()
-        finally:
-            os.close(fd)
-    return ops
-
-
 @dataclass
 class _Batch:
     first_seq: int
     ops: list[bytes]
+
+
+def server_identity(http: httpx.Client) -> str | None:
+    """The server's id (the same for every spelling of its URL), or None if it is down."""
+    try:
+        r = http.get("/ingest/identity", timeout=min(2.0, http.timeout.read or 2.0))
+        return str(r.json()["id"]) if r.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
 
 
 # --- the store ---------------------------------------------------------------------------
@@ -176,7 +122,10 @@ class RemoteStore(Store):
         *,
         spool_dir: Path | None = None,
         timeout: float = 30.0,
+        adopt: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
+        """`adopt` chooses the dead clients' spools this store sends (default: those made for
+        this server, by its identity or, failing that, its URL)."""
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"TRAINBOARD_URL must start with http:// or https://, got {url!r}")
         self.url = url.rstrip("/")
@@ -186,28 +135,49 @@ class RemoteStore(Store):
         self.client_id = uuid.uuid4().hex
         self._cond = threading.Condition()
         self._queue: deque[tuple[int, bytes]] = deque()
+        self._queued_bytes = 0
         self._next_seq = 0
         self._closing = False
         self._close_deadline = math.inf
         self._warned: set[str] = set()
-        folder = spool_dir or (config.home() / "spool")
-        self._spool = _Spool(folder / f"{self.client_id}.spool", self.url, self.client_id)
-        for op in _take_orphans(folder, self.url, self._spool.path):
+        self._tries = 0  # failed sends of the batch at the head of the queue
+        self._single = 0  # ops left to send one at a time (a refused batch is being split)
+        self.server_id = server_identity(self._http)
+        self._folder = folder = spool_dir or (config.home() / "spool")
+        self._spool = Spool(
+            folder / f"{self.client_id}.spool",
+            self.url,
+            self.server_id,
+            self.client_id,
+            lambda m: self._warn_once("spool", m),
+        )
+        for op in take_orphans(folder, self._spool.path, adopt or self._same_server):
             self._enqueue(op)
         self._sender = threading.Thread(
             target=self._send_forever, name="trainboard-remote-sender", daemon=True
         )
         self._sender.start()
 
+    def _same_server(self, header: dict[str, Any]) -> bool:
+        theirs = header.get("server")
+        if theirs and self.server_id:
+            return bool(theirs == self.server_id)
+        return bool(header.get("url") == self.url)
+
     # queue ------------------------------------------------------------------------------
     def _enqueue(self, op: bytes) -> None:
+        """Spool and queue an op. Back-pressure: while MAX_QUEUE_BYTES wait to be sent, the
+        caller (the SDK's writer thread, never log()) waits; its points wait in the journal."""
         with self._cond:
+            while self._queued_bytes > MAX_QUEUE_BYTES and not self._closing:
+                self._cond.wait(1.0)
             if self._closing:
                 raise StoreError(f"the remote store for {self.url} is closed")
             seq = self._next_seq
             self._next_seq += 1
             self._spool.op(seq, op)
             self._queue.append((seq, op))
+            self._queued_bytes += len(op)
             self._cond.notify_all()
 
     @property
@@ -238,8 +208,9 @@ class RemoteStore(Store):
                 return None
             ops: list[bytes] = []
             size = 0
+            most = 1 if self._single else BATCH_OPS
             for _, op in self._queue:
-                if ops and (len(ops) >= BATCH_OPS or size + len(op) > BATCH_BYTES):
+                if ops and (len(ops) >= most or size + len(op) > BATCH_BYTES):
                     break
                 ops.append(op)
                 size += len(op)
@@ -248,9 +219,19 @@ class RemoteStore(Store):
     def _taken(self, batch: _Batch) -> None:
         with self._cond:
             for _ in batch.ops:
-                self._queue.popleft()
+                self._queued_bytes -= len(self._queue.popleft()[1])
             self._spool.ack(batch.first_seq + len(batch.ops) - 1, empty=not self._queue)
+            self._single = max(0, self._single - len(batch.ops))
+            self._tries = 0
             self._cond.notify_all()
+
+    def _aside(self, op: bytes, error: str) -> None:
+        path = set_aside(self._folder, self.url, op, error)
+        self._warn_once(
+            "aside",
+            f"trainboard: {self.url} refused an op for good ({error[:300]}); it is kept in "
+            f"{path} and the ops behind it are sent",
+        )
 
     def _warn_once(self, kind: str, message: str) -> None:
         if kind not in self._warned:
@@ -264,44 +245,64 @@ class RemoteStore(Store):
             batch = self._next_batch()
             if batch is None:
                 return
-            body = b'{"client":"%s","seq":%d,"ops":[%s]}' % (
-                self.client_id.encode(),
-                batch.first_seq,
-                b",".join(batch.ops),
-            )
             try:
-                r = self._http.post(
-                    "/ingest", content=body, headers={"Content-Type": "application/json"}
-                )
-            except httpx.HTTPError as e:
-                r = None
-                self._warn_once(
-                    "down",
-                    f"trainboard: server {self.url} unreachable ({type(e).__name__}); keeping "
-                    "ops queued (and spooled on disk) and retrying",
-                )
-            if r is not None and r.status_code == 200:
-                for err in r.json().get("errors", []):
-                    self._warn_once(err["code"], f"trainboard: server refused an op: {err}")
-                self._taken(batch)
+                done = self._send(batch)
+            except Exception as e:  # never let the sender die: warn, back off, go on
+                self._warn_once("sender", f"trainboard: sending to {self.url} failed: {e!r}")
+                done = False
+            if done:
                 backoff = 0.0
-                self._warned.discard("down")
                 continue
-            if r is not None and 400 <= r.status_code < 500 and r.status_code not in (401, 403):
-                self._warn_once("bad", f"trainboard: server rejected a batch: {r.text[:500]}")
-                self._taken(batch)  # retrying a malformed batch cannot succeed
-                continue
-            if r is not None:
-                self._warn_once(
-                    str(r.status_code),
-                    f"trainboard: server {self.url} answered {r.status_code}: {r.text[:300]}; "
-                    "retrying",
-                )
             backoff = min(BACKOFF_MAX, backoff * 2 if backoff else BACKOFF_FIRST)
             with self._cond:
                 if self._closing and self._close_deadline < time.monotonic():
                     return
                 self._cond.wait(backoff)
+
+    def _send(self, batch: _Batch) -> bool:
+        """One POST of `batch`; True when it is settled (taken, or refused ops set aside)."""
+        body = b'{"client":"%s","seq":%d,"ops":[%s]}' % (
+            self.client_id.encode(),
+            batch.first_seq,
+            b",".join(batch.ops),
+        )
+        try:
+            r = self._http.post(
+                "/ingest", content=body, headers={"Content-Type": "application/json"}
+            )
+        except httpx.HTTPError as e:
+            self._warn_once(
+                "down",
+                f"trainboard: server {self.url} unreachable ({type(e).__name__}); keeping "
+                "ops queued (and spooled on disk) and retrying",
+            )
+            return False
+        if r.status_code == 200:
+            for err in r.json().get("errors", []):
+                i = int(err["seq"]) - batch.first_seq
+                if 0 <= i < len(batch.ops):
+                    self._aside(batch.ops[i], f"{err.get('code')}: {err.get('message')}")
+            self._taken(batch)
+            self._warned.discard("down")
+            return True
+        if 400 <= r.status_code < 500 and r.status_code not in (401, 403, 408, 429):
+            # refused for good: after a few tries, split the batch; a lone op goes aside
+            self._tries += 1
+            if self._tries >= REFUSED_TRIES:
+                if len(batch.ops) > 1:
+                    with self._cond:
+                        self._single = len(batch.ops)
+                        self._tries = 0
+                    return True
+                self._aside(batch.ops[0], f"HTTP {r.status_code}: {r.text[:500]}")
+                self._taken(batch)
+                return True
+            return False
+        self._warn_once(
+            str(r.status_code),
+            f"trainboard: server {self.url} answered {r.status_code}: {r.text[:300]}; retrying",
+        )
+        return False
 
     # reads ------------------------------------------------------------------------------
     def _get(self, path: str, **params: Any) -> Any:

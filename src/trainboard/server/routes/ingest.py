@@ -15,6 +15,7 @@ the batch is applied. Only `application/json` bodies are read (415 otherwise): a
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
@@ -38,6 +39,10 @@ class IngestIn(BaseModel):
     client: str
     seq: int
     ops: list[Any]  # each op is checked on its own (store/wire.py)
+
+
+class IdentityOut(BaseModel):
+    id: str
 
 
 class IngestErrorOut(BaseModel):
@@ -108,3 +113,11 @@ async def ingest(request: Request) -> Response:
     store: Store = request.app.state.store
     result = await run_in_threadpool(request.app.state.ingest_log.apply, store, body)
     return json_response(result)
+
+
+@ingest_router.get("/ingest/identity", response_model=IdentityOut)
+def identity(request: Request) -> IdentityOut:
+    """This server's id: a hash of its store, the same whatever URL a client spelled
+    (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/spool.py)."""
+    store: Store = request.app.state.store
+    return IdentityOut(id=hashlib.sha256(store.url.encode()).hexdigest()[:24])

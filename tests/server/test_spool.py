@@ -1,0 +1,103 @@
+"""The remote client's spool always drains: keyed by the server, not the URL's spelling; sent by
+`trainboard sync`; a refused op set aside so it never blocks the ops behind it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from trainboard.errors import TrainboardWarning
+from trainboard.store.base import PointBatch, RunRecord
+from trainboard.store.remote import RemoteStore
+
+
+@pytest.fixture
+def client_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "client"
+    monkeypatch.setenv("TRAINBOARD_HOME", str(home))
+    monkeypatch.delenv("TRAINBOARD_DB", raising=False)
+    monkeypatch.delenv("TRAINBOARD_URL", raising=False)
+    monkeypatch.delenv("TRAINBOARD_TOKEN", raising=False)
+    return home
+
+
+def _run(run_id: str) -> RunRecord:
+    now = time.time()
+    return RunRecord(id=run_id, project="p", name=run_id, created_at=now, heartbeat_at=now)
+
+
+def _leave_a_spool(server: Any) -> None:
+    """A client that made its spool while the server was up, then lost it and died."""
+    first = RemoteStore(server.url, timeout=2)
+    assert first.server_id is not None  # the spool is keyed by the server's identity
+    server.kill()
+    first.create_run(_run("aaaaaaaaaaaa"))
+    first.write_points("aaaaaaaaaaaa", {"loss": PointBatch.of([1, 2], [1.0, 2.0], [0.5, 0.25])})
+    first.close(timeout=0.3)  # nothing sent: the ops stay in the spool, its lock is free
+    server.start()
+
+
+def test_a_spool_is_adopted_by_any_spelling_of_the_same_server(
+    server: Any, client_home: Path
+) -> None:
+    _leave_a_spool(server)  # http://127.0.0.1:PORT
+    spool = client_home / "spool"
+    assert len(list(spool.glob("*.spool"))) == 1
+    other = RemoteStore(server.url.replace("127.0.0.1", "localhost"))
+    try:
+        assert other.flush(timeout=30)
+        assert other.read_series("aaaaaaaaaaaa", "loss").values.tolist() == [0.5, 0.25]
+    finally:
+        other.close()
+    assert list(spool.glob("*.spool")) == []
+
+
+def test_trainboard_sync_sends_what_a_dead_client_left(server: Any, client_home: Path) -> None:
+    _leave_a_spool(server)
+    env = dict(os.environ, TRAINBOARD_HOME=str(client_home))
+    cli = [sys.executable, "-m", "trainboard", "sync"]
+    done = subprocess.run([*cli, "--url", server.url], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"{server.url}: sent 2 ops" in done.stdout
+    again = subprocess.run(cli, capture_output=True, text=True, env=env)
+    assert again.stdout.strip() == "nothing to send"
+    with server.client() as api:
+        r = api.get("/api/v1/runs/aaaaaaaaaaaa/series", params={"keys": "loss"})
+        assert r.json()["series"]["loss"]["steps"] == [1, 2]
+
+
+def test_a_refused_op_is_set_aside_and_never_blocks_the_ones_behind_it(
+    server: Any, client_home: Path
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        store = RemoteStore(server.url)
+        try:
+            store.create_run(_run("bbbbbbbbbbbb"))
+            store._enqueue(b'{"op":"update_run","run":"bbbbbbbbbbbb","fields":{"last_step":1}}')
+            store._enqueue(b"{not json")  # the whole batch is a 400 until it is split
+            store.write_points("bbbbbbbbbbbb", {"a": PointBatch.of([0, 1], [1.0, 1.0], [1, 2])})
+            store.update_run("bbbbbbbbbbbb", status="finished")
+            assert store.flush(timeout=60)
+            run = store.get_run("bbbbbbbbbbbb")
+            assert run.status == "finished" and run.summary["a"].count == 2
+        finally:
+            store.close()
+    aside = [
+        orjson.loads(line)
+        for line in (client_home / "spool" / "deadletter.jsonl").read_bytes().splitlines()
+    ]
+    assert [a["op"]["fields"] if isinstance(a["op"], dict) else a["op"] for a in aside][:1] == [
+        {"last_step": 1}
+    ]
+    assert len(aside) == 2 and "HTTP 400" in aside[1]["error"]
+    ours = [str(w.message) for w in caught if issubclass(w.category, TrainboardWarning)]
+    assert len([m for m in ours if "refused an op for good" in m]) == 1, ours
