@@ -51,10 +51,8 @@ KNOWN: set[tuple[str, str]] = set()
 # Cycles that exist today, each removed by issue #11; the list may only shrink.
 KNOWN_CYCLES: list[list[str]] = [
     ["trainboard.analysis.compare", "trainboard.analysis.trend"],
-    ["trainboard.sdk.context", "trainboard.sdk.hooks", "trainboard.sdk.run"],
-    [  # open_store() in the contract module; its journal-recovery hook joins the same cycle
+    [
         "trainboard.store.base",
-        "trainboard.store.migrate",
         "trainboard.store.postgres",
         "trainboard.store.recovery",
         "trainboard.store.sql",
@@ -74,13 +72,33 @@ def _modules(src: pathlib.Path = SRC) -> dict[str, pathlib.Path]:
     return {_module_name(p, src): p for p in (src / "trainboard").rglob("*.py")}
 
 
-def _graph(src: pathlib.Path = SRC) -> dict[str, set[str]]:
+def _runtime_nodes(tree: ast.AST, typing_too: bool) -> list[ast.AST]:
+    """Every node, leaving out `if TYPE_CHECKING:` bodies unless `typing_too`: an import made
+    only for annotations runs never, so it cannot close a cycle (it still counts as a layer
+    dependency: a store module may not even name an SDK type)."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if (
+            not typing_too
+            and isinstance(node, ast.If)
+            and "TYPE_CHECKING" in ast.unparse(node.test)
+        ):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _graph(src: pathlib.Path = SRC, typing_too: bool = True) -> dict[str, set[str]]:
     """Module → the trainboard modules it imports, at any depth in its body."""
     mods = _modules(src)
     edges: dict[str, set[str]] = defaultdict(set)
     for name, path in mods.items():
         is_pkg = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in _runtime_nodes(ast.parse(path.read_text(), str(path)), typing_too):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
@@ -119,7 +137,7 @@ def _violations(root: pathlib.Path = SRC) -> set[tuple[str, str]]:
 
 def _cycles(src: pathlib.Path = SRC) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
-    graph = _graph(src)
+    graph = _graph(src, typing_too=False)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

@@ -1,6 +1,6 @@
 """`trainboard.Api`: read runs back in Python from any store.
 
-The store is chosen as init() chooses it (`trainboard.sdk.run.select_store`: TRAINBOARD_URL >
+The store is chosen as init() chooses it (`trainboard.sdk.selection.select_store`: TRAINBOARD_URL >
 TRAINBOARD_DB > the SQLite file under TRAINBOARD_HOME), or named by `store=`: a store URL, a
 SQLite file path, or a server's http(s):// URL. Reading never takes a writer's lock: the
 SQLite engine reads in WAL mode inside plain (deferred) transactions, PostgreSQL reads are
@@ -50,7 +50,7 @@ class Api:
 
     def __init__(self, store: str | None = None, *, token: str | None = None) -> None:
         from trainboard import config
-        from trainboard.sdk.run import open_selected, select_store
+        from trainboard.sdk.selection import open_selected, select_store
 
         if isinstance(store, str) and store.startswith(("http://", "https://")):
             url, remote = "", store

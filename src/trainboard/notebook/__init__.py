@@ -134,7 +134,7 @@ def attach(run: Run) -> LiveDisplay | None:
     if not auto_display or not run.enabled or not in_kernel():
         return None
     from trainboard.sdk.figures import remote_of
-    from trainboard.sdk.run import open_selected
+    from trainboard.sdk.selection import open_selected
 
     return LiveDisplay(run, open_selected(run.store_url, remote_of(run)))
 

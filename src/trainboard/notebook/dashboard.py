@@ -40,7 +40,7 @@ def start_dashboard(port: int = 0, store: str | None = None) -> str:
     its URL once it answers; a server already started for the same store and port is reused."""
     import uvicorn
 
-    from trainboard.sdk.run import select_store
+    from trainboard.sdk.selection import select_store
     from trainboard.server.app import create_app
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:

@@ -211,7 +211,7 @@ def start_progress(run: Run, progress: bool | None) -> ProgressLine | None:
         if _active is not None:
             return None
         from trainboard.sdk.figures import remote_of
-        from trainboard.sdk.run import open_selected
+        from trainboard.sdk.selection import open_selected
 
         line = ProgressLine(run, mode, open_selected(run.store_url, remote_of(run)))
         _active = line

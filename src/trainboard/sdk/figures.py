@@ -176,7 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (AttributeError, OSError):
         pass
     from trainboard.report.charts import write_charts
-    from trainboard.sdk.run import open_selected
+    from trainboard.sdk.selection import open_selected
 
     store: Any = None
     for line in sys.stdin:

@@ -26,6 +26,7 @@ from trainboard.roles import definition
 from trainboard.sdk import context, hooks
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.rank import process_rank
+from trainboard.sdk.selection import open_selected, select_store
 from trainboard.sdk.validate import (
     as_config,
     bad_value,
@@ -366,21 +367,6 @@ class Run:
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
 
 
-def open_selected(url: str, remote: str, token: str | None = None) -> Store:
-    """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL.
-    `token` (default TRAINBOARD_TOKEN) is sent to a remote server."""
-    if remote:
-        from trainboard.store.recovery import recover_orphans
-        from trainboard.store.remote import RemoteStore  # type: ignore[import-not-found,unused-ignore]
-
-        store: Store = RemoteStore(remote, token)
-        recover_orphans(store, remote)
-        return store
-    from trainboard.store.base import open_store
-
-    return open_store(url)
-
-
 def _open_now(url: str, remote: str) -> Store | None:
     """Open the store in init() itself, so one that can never be opened (a damaged file, a
     schema from the future) fails init() at once with the reason. A PostgreSQL server that is
@@ -422,33 +408,6 @@ def _journal(record: RunRecord, url: str) -> Journal | None:
             "memory, and a killed process loses the last ones"
         )
         return None
-
-
-_STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
-
-
-def _store_url(store: str, where: str = "init()") -> str:
-    """init(store=...): a store URL, or a plain path taken as a SQLite file."""
-    if not isinstance(store, str) or not store:
-        raise UsageError(f"{where}: store must be a store URL or a file path, got {store!r}")
-    if "://" not in store:
-        return f"sqlite:///{os.path.abspath(os.path.expanduser(store))}"
-    if not store.startswith(_STORE_SCHEMES):
-        raise UsageError(
-            f"{where}: store must start with sqlite:/// or postgresql://, got {store!r}"
-        )
-    return store
-
-
-def select_store(store: str | None, where: str = "init()") -> tuple[str, str]:
-    """The one store selection (DESIGN.md), shared by init() and trainboard.Api: `store` when
-    given, else TRAINBOARD_URL (a remote server) > TRAINBOARD_DB > the SQLite file under
-    TRAINBOARD_HOME. Returns (store URL, remote server URL or ""); open it with `open_selected`."""
-    remote = "" if store else settings.remote_url()
-    url = _store_url(store, where) if store else settings.store_url()
-    if remote and not remote.startswith(("http://", "https://")):
-        raise UsageError(f"TRAINBOARD_URL must be an http:// or https:// URL, got {remote!r}")
-    return url, remote
 
 
 def _check_init(
