@@ -96,3 +96,10 @@ def test_points_are_checked_per_op_and_nan_travels_as_its_spelling(
     old = db.read_series("r1", "old")
     assert old.steps.tolist() == [0, 1] and math.isnan(old.values[1])
     assert api.get("/api/v1/runs").status_code == 200
+
+
+def test_the_wire_knows_every_run_field() -> None:
+    """A field added to RunRecord must be added to the wire's RunIn, or remote runs are refused."""
+    from trainboard.store.wire import RUN_FIELDS, RunIn
+
+    assert set(RunIn.model_fields) == set(RUN_FIELDS)

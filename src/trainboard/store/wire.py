@@ -149,6 +149,7 @@ class RunIn(BaseModel):
     model: Text | None = None
     status: Literal[STATUSES] = "running"  # type: ignore[valid-type]
     archived: bool = False
+    chosen: bool = False
     config: dict[str, Any] = {}
     tags: list[Text] = []
     total_steps: Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)] | None = None
