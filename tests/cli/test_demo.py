@@ -73,3 +73,18 @@ def test_demo_keeps_the_dashboard_up_until_ctrl_c(tb_home: str) -> None:
             child.wait()
     with pytest.raises(OSError):  # the dashboard went with it
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/runs", timeout=2)
+
+
+def test_piped_demo_says_the_dashboard_stopped_and_how_to_reopen(tb_home: str) -> None:
+    """`make demo | tee log`: only what a person needs, and where the dashboard went."""
+    from trainboard.demo.dashboard import free_port
+
+    port = str(free_port(None))
+    r = python_m("demo", "--steps", "3", "--port", port, env_home=tb_home, timeout=280)
+    assert r.returncode == 0, r.stderr + r.stdout
+    out = r.stdout
+    assert "training a character-level GPT" in out
+    assert f"dashboard: http://127.0.0.1:{port}/runs/" in out
+    assert "Ctrl-C stops the training and the dashboard" in out
+    assert "the dashboard stopped; reopen it with trainboard ui" in out
+    assert "warning" not in (r.stdout + r.stderr).lower()

@@ -33,7 +33,6 @@ def run_demo(
     dash: Dashboard | None = None
     if ui:
         dash = Dashboard(free_port() if port is None else port)
-        out.print(f"starting the dashboard on {dash.url} ...")
         try:
             dash.start()
         except RuntimeError as e:
@@ -53,6 +52,7 @@ def run_demo(
         )
         if dash is not None:
             out.print(Text.assemble("dashboard: ", (f"{dash.url}/runs/{run_id}", "bold")))
+        out.print("Ctrl-C stops the training" + (" and the dashboard" if dash else ""))
 
         def view() -> None:
             with open_cli_store() as store:
@@ -79,7 +79,13 @@ def run_demo(
     best = f"; best val/loss {fmt.number(val.min)} at step {val.min_step:,}" if val else ""
     best += f", val/accuracy {fmt.percent(100 * acc.last)}" if acc else ""
     out.print(f"run {run.name} ({run.id}) {run.status}{best}")
-    out.print(f"look again: trainboard show {run.id}   |   trainboard ui")
+    if dash is not None and not linger:
+        # piped (or --exit): the dashboard went with the training; say so, and how to reopen
+        out.print(Text.assemble("the dashboard stopped; reopen it with ", ("trainboard ui", "bold"),
+                                f" and go to /runs/{run.id}"))  # fmt: skip
+    elif dash is None:
+        out.print(Text.assemble("look at it: ", ("trainboard ui", "bold"),
+                                f" (then /runs/{run.id}) or trainboard show {run.id}"))  # fmt: skip
     if dash is not None and linger:
         out.print(Text.assemble("the dashboard stays up at ", (f"{dash.url}/runs/{run.id}", "bold"),
                                 "; press Ctrl-C to stop it"))  # fmt: skip
