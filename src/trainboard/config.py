@@ -25,6 +25,28 @@ SETTINGS: tuple[Setting, ...] = (
         "TRAINBOARD_HOME", "~/.trainboard", "Folder of the default SQLite store and artifacts."
     ),
     Setting("TRAINBOARD_TOKEN", "", "Token the server requires (and the SDK sends) off loopback."),
+    Setting(
+        "TRAINBOARD_ALLOWED_HOSTS",
+        "",
+        "Comma-separated host names a loopback server also answers (besides localhost).",
+    ),
+    Setting(
+        "TRAINBOARD_ALLOWED_ORIGINS",
+        "",
+        "Comma-separated web origins (https://host:port) that may change runs, besides the "
+        "server's own pages.",
+    ),
+    Setting("TRAINBOARD_MAX_BODY_MB", "64", "Largest request body the server accepts, in MB."),
+    Setting(
+        "TRAINBOARD_HEADER_TIMEOUT",
+        "10",
+        "Seconds a connection may take to send its request headers before it is closed.",
+    ),
+    Setting(
+        "TRAINBOARD_MAX_CONNECTIONS",
+        "1000",
+        "Open connections (and requests) the server serves at once; more get a 503.",
+    ),
     Setting("TRAINBOARD_FLUSH_INTERVAL", "0.5", "Seconds between background writer flushes."),
     Setting("TRAINBOARD_HEARTBEAT_INTERVAL", "5", "Seconds between a running run's heartbeats."),
     Setting(
@@ -67,6 +89,30 @@ def remote_url() -> str:
 
 def token() -> str:
     return _get("TRAINBOARD_TOKEN")
+
+
+def _list(env: str) -> frozenset[str]:
+    return frozenset(x.strip().lower() for x in _get(env).split(",") if x.strip())
+
+
+def allowed_hosts() -> frozenset[str]:
+    return _list("TRAINBOARD_ALLOWED_HOSTS")
+
+
+def allowed_origins() -> frozenset[str]:
+    return frozenset(o.rstrip("/") for o in _list("TRAINBOARD_ALLOWED_ORIGINS"))
+
+
+def max_body_bytes() -> int:
+    return int(float(_get("TRAINBOARD_MAX_BODY_MB")) * 1024 * 1024)
+
+
+def header_timeout() -> float:
+    return float(_get("TRAINBOARD_HEADER_TIMEOUT"))
+
+
+def max_connections() -> int:
+    return int(_get("TRAINBOARD_MAX_CONNECTIONS"))
 
 
 def flush_interval() -> float:

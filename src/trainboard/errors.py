@@ -5,7 +5,8 @@
     │   └── ImportFormatError         an imported file (jsonl, TensorBoard) is malformed
     ├── RunNotFoundError(KeyError)    no run with that id
     ├── NotFoundError(LookupError)    another missing thing: an API path, an artifact
-    ├── AuthError                     a request without the server's token (401)
+    ├── AuthError                     a request without a valid token (401)
+    ├── ForbiddenError                a token or page not allowed to do that (403)
     ├── ConfirmationRequiredError     a destructive action was not confirmed
     ├── StoreError                    the store could not be opened or written
     └── MissingExtraError(ImportError) an optional integration is not installed
@@ -65,10 +66,19 @@ class NotFoundError(TrainboardError, LookupError):
 
 
 class AuthError(TrainboardError):
-    """The server was started with a token and the request did not carry it."""
+    """The server needs a token (its own, or a scoped one) and the request carried none
+    that is valid."""
 
     status = 401
     code = "unauthorized"
+
+
+class ForbiddenError(TrainboardError):
+    """A valid token whose scope does not allow the request, or a request from a host or
+    web page the server does not trust."""
+
+    status = 403
+    code = "forbidden"
 
 
 class ConfirmationRequiredError(UsageError):

@@ -193,7 +193,8 @@ def _write_at_revision(url: str, revision: str) -> None:
             insp = sa.inspect(conn)
             has_packed = "packed" in {c["name"] for c in insp.get_columns("summaries")}
             meta = sa.MetaData()
-            t = {n: sa.Table(n, meta, autoload_with=conn) for n in metadata.tables}
+            names = [n for n in metadata.tables if insp.has_table(n)]
+            t = {n: sa.Table(n, meta, autoload_with=conn) for n in names}
             for i, run in enumerate(data.RUNS):
                 conn.execute(sa.insert(t["runs"]), _run_row(run))
                 for key, (steps, times, values) in data.series(i).items():

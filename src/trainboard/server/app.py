@@ -21,8 +21,9 @@ from fastapi import FastAPI
 
 from trainboard import config
 from trainboard.errors import UsageError
-from trainboard.server.auth import TokenMiddleware
+from trainboard.server.deps import API
 from trainboard.server.errors import install_error_handlers
+from trainboard.server.limits import limited_protocol
 from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.card import card_router
@@ -37,15 +38,19 @@ from trainboard.server.routes.series import series_router
 from trainboard.server.routes.sweep import sweep_router
 from trainboard.server.routes.table import table_router
 from trainboard.server.routes.texts import texts_router
+from trainboard.server.security import Gate, GateConfig
 from trainboard.server.sse import EventHub
+from trainboard.store import tokens
 from trainboard.store.base import open_store
 
-API = "/api/v1"
 
-
-def create_app(store_url: str | None = None, token: str | None = None) -> FastAPI:
+def create_app(
+    store_url: str | None = None, token: str | None = None, host: str | None = None
+) -> FastAPI:
     """The app over the store at `store_url` (default: the configured store). With a token
-    (or TRAINBOARD_TOKEN), every API call and page needs it."""
+    (or TRAINBOARD_TOKEN), or scoped tokens in the store, every API call and page needs one.
+    `host` is the address served (serve() passes it): on loopback, requests must name a
+    loopback host (server/security.py)."""
     url = store_url or config.store_url()
     store = open_store(url)
     token = token if token is not None else (config.token() or None)
@@ -91,8 +96,15 @@ def create_app(store_url: str | None = None, token: str | None = None) -> FastAP
     ):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
-    if token:
-        app.add_middleware(TokenMiddleware, token=token)
+    allowed_hosts = config.allowed_hosts()
+    gate = GateConfig(
+        admin_token=token or None,
+        check_host=bool(host is not None and is_loopback(host) or allowed_hosts),
+        allowed_hosts=allowed_hosts,
+        allowed_origins=config.allowed_origins(),
+        max_body=config.max_body_bytes(),
+    )
+    app.add_middleware(Gate, store=store, config=gate)
     return app
 
 
@@ -123,16 +135,26 @@ def serve(
     import uvicorn
 
     token = token or config.token() or None
-    if not is_loopback(host) and not token:
+    app = create_app(store_url, token, host)
+    if not is_loopback(host) and not token and not tokens.any_live(app.state.store):
+        app.state.store.close()
         raise UsageError(
             f"refusing to listen on {host}, which is reachable from other machines, without a "
-            "token: pass --token TOKEN or set TRAINBOARD_TOKEN (or use --host 127.0.0.1)"
+            "token: pass --token TOKEN or set TRAINBOARD_TOKEN, or create scoped tokens with "
+            "`trainboard token create` (or use --host 127.0.0.1)"
         )
-    app = create_app(store_url, token)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            http=limited_protocol(config.header_timeout()),
+            limit_concurrency=config.max_connections(),
+        )
     )
     store = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", app.state.store.url)
     print(f"trainboard: dashboard at {url}  (store: {store}; Ctrl+C stops)")

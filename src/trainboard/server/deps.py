@@ -3,7 +3,7 @@ parameters (see params.py) and documents the error shape."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
@@ -11,10 +11,23 @@ from trainboard.server.params import reject_unknown_query
 from trainboard.server.schemas import ERRORS
 from trainboard.store.base import Store
 
+API = "/api/v1"
+"""Where the JSON API lives; the pages and the built UI have every other path."""
+
 
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+"""The app's store, as a route parameter type."""
+
+
+def actor(request: Request) -> str:
+    """The name of the token the request came with ("local" on a server without tokens),
+    set by server/security.py."""
+    return str(getattr(request.state, "actor", "local"))
 
 
 def api_router(**kwargs: Any) -> APIRouter:

@@ -136,4 +136,28 @@ artifacts = Table(
     Index("ix_artifacts_run", "run_id"),
 )
 
+# API tokens of a team server: only a SHA-256 of each token is kept (store/tokens.py).
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(), nullable=False),
+    Column("scope", String(16), nullable=False),  # read | write | admin
+    Column("hash", String(64), nullable=False),
+    Column("created_at", F64, nullable=False),
+    Column("revoked_at", F64),
+    Index("ix_tokens_hash", "hash", unique=True),
+)
+
+# Who deleted, archived or unarchived which runs, and when (run_ids: a JSON list).
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", F64, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("run_ids", Text, nullable=False),
+    Column("actor", String(), nullable=False),
+)
+
 PER_RUN_TABLES = (chunks, summaries, texts, histograms, artifacts)

@@ -4,25 +4,42 @@ A download is served only from inside the store's artifact folder: the stored re
 resolved (symlinks followed) and must still lie inside that folder. A record whose path escapes
 (`../`, an absolute path, a symlink pointing out) answers 404 like a missing file, so the API
 never confirms what exists elsewhere on the machine.
+
+A file is served as `application/octet-stream` unless its suffix is one of a few known, inert
+types (KNOWN_TYPES). The system's MIME table is not asked: it names a `.pt` checkpoint
+`application/vnd.snesdev-page-table`, and an `.html` or `.svg` artifact served as itself
+would run its scripts on the dashboard's origin.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
 from trainboard.errors import NotFoundError
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.store.base import ArtifactRecord, Store
 
 artifacts_router = api_router(tags=["artifacts"])
 
-StoreDep = Annotated[Store, Depends(get_store)]
+KNOWN_TYPES = {
+    ".txt": "text/plain; charset=utf-8",
+    ".log": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+}
 
 
 class ArtifactOut(BaseModel):
@@ -79,4 +96,7 @@ def artifact_file(run_id: str, artifact_id: int, store: StoreDep, request: Reque
         raise NotFoundError(
             f"artifact {artifact_id} of run {run_id!r} has no file in the store's artifact folder"
         )
-    return FileResponse(path, filename=path.name)
+    media = KNOWN_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    response = FileResponse(path, filename=path.name, media_type=media)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -7,22 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query
+from fastapi import Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT, Comparison, compare
 from trainboard.errors import NotFoundError, UsageError
 from trainboard.report import render
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
 from trainboard.server.schemas import RoleOut
 from trainboard.store.base import RunRecord, Store
 
 compare_router = api_router(tags=["compare"])
-
-StoreDep = Annotated[Store, Depends(get_store)]
 RunsParam = Annotated[str, Query(description="comma-separated run ids, in selection order")]
 MetricParam = Annotated[
     str | None, Query(description="deciding metric (default: eval loss, else train loss)")

@@ -5,18 +5,14 @@ millions of points neither waits for nor holds the whole file."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-from fastapi import Depends
 from fastapi.responses import StreamingResponse
 
 from trainboard.exporting import iter_csv, iter_json
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, api_router
 from trainboard.store.base import Store
 
 exports_router = api_router(tags=["exports"])
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def _attachment(store: Store, run_id: str, ext: str) -> dict[str, str]:

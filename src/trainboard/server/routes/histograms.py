@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard.jsonvalues import spell_all
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.server.schemas import Num
-from trainboard.store.base import Store
 
 histograms_router = api_router(tags=["histograms"])
 
@@ -36,9 +32,7 @@ class HistogramsOut(BaseModel):
 @histograms_router.get(
     "/runs/{run_id}/histograms", response_class=Response, responses={200: {"model": HistogramsOut}}
 )
-def read_histograms(
-    run_id: str, store: Annotated[Store, Depends(get_store)], key: str | None = None
-) -> Response:
+def read_histograms(run_id: str, store: StoreDep, key: str | None = None) -> Response:
     store.get_run(run_id)
     rows = store.read_histograms(run_id, key=key or None)
     return json_response({"histograms": [spell_all(r.__dict__) for r in rows]})

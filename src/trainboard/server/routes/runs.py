@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from trainboard import gcpause
 from trainboard.errors import ConfirmationRequiredError
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, actor, api_router
 from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.runview import run_detail_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
-from trainboard.store.base import RunQuery, RunSort, Status, Store
+from trainboard.store import tokens
+from trainboard.store.base import RunQuery, RunSort, Status
+from trainboard.store.sql import SQLStore
 
 runs_router = api_router(tags=["runs"])
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 class RunsOut(BaseModel):
@@ -103,14 +103,18 @@ def get_run(run_id: str, store: StoreDep) -> Response:
     return json_response(run_detail_json(store, store.get_run(run_id)))
 
 
-def _changed(request: Request, ids: list[str]) -> None:
+def _changed(request: Request, ids: list[str], action: str) -> None:
+    """Tell live pages, and keep who did it (the token's name) in the store's audit table."""
     request.app.state.events.runs_changed(ids)
+    store = request.app.state.store
+    if isinstance(store, SQLStore):
+        tokens.record(store, action, list(dict.fromkeys(ids)), actor(request))
 
 
 @runs_router.post("/runs/archive", response_class=Response, responses={200: {"model": ArchivedOut}})
 def archive(body: IdsIn, store: StoreDep, request: Request) -> Response:
     n = store.set_archived(body.ids, True)
-    _changed(request, body.ids)
+    _changed(request, body.ids, "archive")
     return json_response({"archived": n})
 
 
@@ -119,7 +123,7 @@ def archive(body: IdsIn, store: StoreDep, request: Request) -> Response:
 )
 def unarchive(body: IdsIn, store: StoreDep, request: Request) -> Response:
     n = store.set_archived(body.ids, False)
-    _changed(request, body.ids)
+    _changed(request, body.ids, "unarchive")
     return json_response({"unarchived": n})
 
 
@@ -133,5 +137,5 @@ def delete(body: DeleteIn, store: StoreDep, request: Request) -> Response:
     for run_id in body.ids:
         store.get_run(run_id)  # a 404 naming the id before anything is deleted
     n = store.delete_runs(body.ids)
-    _changed(request, body.ids)
+    _changed(request, body.ids, "delete")
     return json_response({"deleted": n})

@@ -7,20 +7,18 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from fastapi import Depends, Query
+from fastapi import Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from trainboard.errors import NotFoundError
 from trainboard.exporting import iter_series_csv
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import column, json_response
 from trainboard.server.schemas import Num
 from trainboard.store.base import RunRecord, Series, Store, XAxis
 
 series_router = api_router(tags=["series"])
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 TOKENS_KEY = "tokens"  # the recognised cumulative token count (DESIGN.md)
 _TOKENS_RESOLUTION = 20_000  # points of `tokens` read to place other keys on a token axis

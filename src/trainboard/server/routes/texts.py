@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from trainboard.server.deps import api_router, get_store
+from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
-from trainboard.store.base import Store
 
 texts_router = api_router(tags=["texts"])
 
@@ -31,7 +27,7 @@ class TextsOut(BaseModel):
 )
 def read_texts(
     run_id: str,
-    store: Annotated[Store, Depends(get_store)],
+    store: StoreDep,
     key: str | None = None,
     since: int | None = None,
 ) -> Response:
