@@ -163,7 +163,7 @@ class ProgressLine:
                 continue
             self._show()
 
-    def close(self, status: str = "finished") -> None:
+    def close(self) -> None:
         """Show the final line (the run has ended: status, whole-run rates) and stop."""
         global _active
         self._stop.set()

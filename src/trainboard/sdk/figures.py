@@ -98,13 +98,13 @@ class FigureSaver:
             self._warn(reply or "the figure process exited")
             return False
 
-    def close(self, status: str = "finished", timeout: float = _FINAL_S) -> None:
+    def close(self, timeout: float = _FINAL_S) -> None:
         """Stop watching, draw the final set (everything is in the store by now), end the
         child. A run stopped by Ctrl-C or SIGTERM skips the final set: a job being shut
         down must not wait on a picture."""
         self._stop.set()
         self._thread.join(timeout)
-        if not self._thread.is_alive() and status != "killed" and not self.run.interrupted:
+        if not self._thread.is_alive() and not self.run.interrupted:
             self.render()
         child = self._child
         if child.stdin is not None:

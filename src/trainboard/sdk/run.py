@@ -339,8 +339,10 @@ class Run:
                     notes.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
                 )
             writer.close(fields, timeout)
+        if status == "killed":
+            self.interrupted = True  # extras (figures) skip work a shutdown must not wait on
         for extra in self._extras:
-            extra.close(status)
+            extra.close()
 
     def save_figures(self, every: int = 100, folder: str | os.PathLike[str] | None = None) -> None:
         """Rewrite the run's charts and JSON history in `folder` every `every` steps and at
