@@ -27,7 +27,8 @@ from trainboard.errors import (
     UsageError,
 )
 from trainboard.sdk.context import current_run as _current_run
-from trainboard.sdk.run import Run, init
+from trainboard.sdk.run import Run
+from trainboard.sdk.start import init
 
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -135,6 +136,6 @@ def _notebook_display(run: Run) -> Any:
 
 
 if "ipykernel" in sys.modules:  # a notebook: no cost (and no IPython import) anywhere else
-    from trainboard.sdk.run import INIT_HOOKS as _INIT_HOOKS
+    from trainboard.sdk.start import INIT_HOOKS as _INIT_HOOKS
 
     _INIT_HOOKS.append(_notebook_display)

@@ -53,7 +53,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.hf", "hf", "transformers") from e
 
-from trainboard.sdk.run import init
+from trainboard.sdk.start import init
 from trainboard.sdk.validate import is_number
 
 if TYPE_CHECKING:

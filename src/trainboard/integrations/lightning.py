@@ -43,7 +43,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.lightning", "lightning", "lightning") from e
 
 from trainboard.sdk.hooks import outcome
-from trainboard.sdk.run import init
+from trainboard.sdk.start import init
 from trainboard.sdk.validate import as_config, is_number
 
 if TYPE_CHECKING:

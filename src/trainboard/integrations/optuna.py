@@ -42,7 +42,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.optuna", "optuna", "optuna") from e
 
 from trainboard.sdk.hooks import outcome
-from trainboard.sdk.run import init
+from trainboard.sdk.start import init
 
 if TYPE_CHECKING:
     from trainboard.sdk.run import Run

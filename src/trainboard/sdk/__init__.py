@@ -1,6 +1,7 @@
 """The SDK: what a training loop calls (`init`, `log`, `finish`) and the threads behind it.
 
-run.py      the Run object and init(): validate, timestamp, enqueue (no I/O in the caller)
+run.py      the Run object: validate, timestamp, journal (no I/O in the caller)
+start.py    init(): arguments, the store, the journal and writer, resume, start-up hooks
 writer.py   the background writer: batches points into the store, heartbeats, retries
 system.py   the system metrics sampler (CPU, RAM; GPU through NVML when present)
 hooks.py    atexit / excepthook / signal handlers that give a run its final status

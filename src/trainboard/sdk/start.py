@@ -1,0 +1,277 @@
+"""init(): start, resume or disable a run, and everything its start-up needs.
+
+Why apart from run.py: `Run` is the hot path and the run's own methods; this module is the one-off
+work around it (check init()'s arguments, choose and open the store, make the journal and the
+writer, resume a stored run, start the system sampler, the progress line, figures and the hooks
+others add through INIT_HOOKS). New init() options go here (keep it keyword-only).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from trainboard import config as settings
+from trainboard.errors import UsageError
+from trainboard.keys import is_system
+from trainboard.sdk import context, hooks
+from trainboard.sdk.names import default_name, new_run_id
+from trainboard.sdk.rank import process_rank
+from trainboard.sdk.run import Run
+from trainboard.sdk.selection import open_selected, select_store
+from trainboard.sdk.validate import as_config, check_name, check_text
+
+if TYPE_CHECKING:
+    from trainboard.store.base import RunRecord, Store
+    from trainboard.store.journal import Journal
+
+_CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
+
+
+def _open_now(url: str, remote: str) -> Store | None:
+    """Open the store in init() itself, so one that can never be opened (a damaged file, a
+    schema from the future) fails init() at once with the reason. A PostgreSQL server that is
+    down is not that: the run starts, its points wait in the journal (None is returned and
+    the writer keeps trying)."""
+    from trainboard.errors import StoreError
+
+    try:
+        return open_selected(url, remote)
+    except Exception as e:
+        if (
+            not remote
+            and url.startswith("postgres")
+            and type(e.__cause__).__name__ == "OperationalError"
+        ):
+            return None
+        if isinstance(e, StoreError | UsageError):
+            raise
+        raise StoreError(
+            f"init(): cannot open the store at {remote or url}: {type(e).__name__}: {e}"
+        ) from e
+
+
+def _journal(record: RunRecord, url: str) -> Journal | None:
+    """The run's journal beside the store; None (points then wait in memory) for an
+    in-memory store, or where no journal can be made (warned once)."""
+    if url.startswith("sqlite:///") and url[len("sqlite:///") :] in ("", ":memory:"):
+        return None
+    from trainboard.store.journal import Journal, journal_dir
+
+    try:
+        header = {k: v for k, v in record.__dict__.items() if k != "summary"}
+        return Journal(journal_dir(url), header, url)
+    except OSError as e:
+        from trainboard.sdk.writer import _warn
+
+        _warn(
+            f"trainboard: cannot make a journal for run {record.id} ({e}); its points wait in "
+            "memory, and a killed process loses the last ones"
+        )
+        return None
+
+
+def _check_init(
+    project: object, name: object, model: object, total_steps: object, tags: object
+) -> None:
+    for arg, value in (("project", project), ("name", name), ("model", model)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise UsageError(f"init(): {arg} must be a non-empty str, got {value!r}")
+        if isinstance(value, str):
+            check_name("init()", arg, value)
+    if total_steps is not None and (
+        isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= 0
+    ):
+        raise UsageError(f"init(): total_steps must be a positive int, got {total_steps!r}")
+    if tags is not None and (
+        isinstance(tags, str)
+        or not isinstance(tags, Sequence | set | frozenset)
+        or not all(isinstance(t, str) and t for t in tags)
+    ):
+        raise UsageError(f"init(): tags must be a list of non-empty str, got {tags!r}")
+    for tag in tags or ():
+        check_name("init()", "tag", tag)
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    model: str | None = None,
+    config: Any = None,
+    total_steps: int | None = None,
+    tags: Sequence[str] | None = None,
+    resume: str | None = None,
+    *,
+    notes: str | None = None,
+    store: str | None = None,
+    all_ranks: bool | None = None,
+    figures: int | None = None,
+    figures_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> Run:
+    """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
+
+    `store` overrides the store URL (tests, notebooks); otherwise TRAINBOARD_URL (a remote
+    server) > TRAINBOARD_DB > the SQLite file under TRAINBOARD_HOME. Under torchrun only
+    rank 0 records, unless `all_ranks=True` (or TRAINBOARD_ALL_RANKS=1): then each rank is
+    its own run, "<name>-rank<r>". `figures=N` rewrites the run's charts in `figures_dir`
+    every N steps (`Run.save_figures`). `progress` shows a live progress line on stderr
+    (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
+    see sdk/console.py)."""
+    from trainboard.store.base import RunRecord
+
+    _check_init(project, name, model, total_steps, tags)
+    if notes is not None:
+        check_text("init()", "notes", notes)
+    cfg = as_config(config)
+    run_id = new_run_id()
+    rank = process_rank()
+    every_rank = settings.all_ranks() if all_ranks is None else all_ranks
+    if rank is not None and every_rank:
+        if resume is not None:
+            raise UsageError("init(): resume= continues one run; it cannot be used with all_ranks")
+        name = f"{name or default_name(run_id)}-rank{rank}"
+        cfg["rank"] = rank
+    url, remote = select_store(store)
+    record = RunRecord(
+        id=run_id,
+        project=project or "default",
+        name=name or default_name(run_id),
+        model=model,
+        config=cfg,
+        tags=list(dict.fromkeys(tags or [])),
+        total_steps=total_steps,
+        created_at=time.time(),
+        heartbeat_at=time.time(),
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        notes=notes,
+    )
+    if rank not in (None, 0) and not every_rank:
+        run = Run(record, store_url=url, writer=None)
+        run._enabled = False
+        context.set_current(run)
+        return run
+    if resume is not None:
+        run = _resume(resume, record, url, remote, name, tags, total_steps)
+    else:
+        run = _start(record, url, remote, create=True, resume_fields=None)
+    context.set_current(run)
+    hooks.install(run)
+    _start_system(run)
+    if figures:
+        run.save_figures(figures, figures_dir)
+    from trainboard.sdk.console import start_progress
+
+    line = start_progress(run, progress)
+    if line is not None:
+        run._extras.append(line)
+    for hook in INIT_HOOKS:
+        extra = hook(run)
+        if extra is not None:
+            run._extras.append(extra)
+    return run
+
+
+INIT_HOOKS: list[Callable[[Run], Any]] = []
+"""Called with each recording run init() made; what a hook returns (when not None) is closed
+(`.close(status)`) after the run's last write. The package façade adds the notebook display here
+when it is imported in a Jupyter kernel (the SDK never imports the layers above it)."""
+
+
+def _start(
+    record: RunRecord,
+    url: str,
+    remote: str,
+    *,
+    create: bool,
+    resume_fields: dict[str, Any] | None,
+    last_step: int | None = None,
+    summary: Mapping[str, float] | None = None,
+) -> Run:
+    from trainboard.sdk.writer import Writer
+
+    store = _open_now(url, remote)
+    writer = Writer(
+        record,
+        remote or url,
+        lambda: open_selected(url, remote),
+        journal=_journal(record, remote or url),
+        store=store,
+        create=create,
+        resume_fields=resume_fields,
+        flush_interval=settings.flush_interval(),
+        heartbeat_interval=settings.heartbeat_interval(),
+    )
+    run = Run(record, store_url=url, writer=writer, last_step=last_step, summary=summary)
+    writer.start()
+    # Wait (briefly) until the run is in the store, so `trainboard watch ID` or the dashboard
+    # finds it as soon as init() returns; a store that is down only delays this, never fails it.
+    writer.flush(timeout=_CREATE_WAIT)
+    return run
+
+
+def _resume(
+    run_id: str,
+    fresh: RunRecord,
+    url: str,
+    remote: str,
+    name: str | None,
+    tags: Sequence[str] | None,
+    total_steps: int | None,
+) -> Run:
+    """Re-open a stored run: running again, config merged, step counter continued."""
+    if not isinstance(run_id, str) or not run_id:
+        raise UsageError(f"init(): resume must be a run id, got {run_id!r}")
+    opened = _open_now(url, remote)
+    if opened is None:
+        from trainboard.errors import StoreError
+
+        raise StoreError(f"init(resume={run_id!r}): the store at {url} is not reachable")
+    with opened as s:
+        old = s.get_run(run_id)  # RunNotFoundError for an unknown id
+    old.config = {**old.config, **fresh.config}
+    old.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))
+    old.name = name or old.name
+    old.total_steps = total_steps or old.total_steps
+    old.status = "running"
+    old.finished_at = None
+    old.host, old.pid, old.heartbeat_at = fresh.host, fresh.pid, time.time()
+    old.notes = fresh.notes
+    fields = {
+        "status": "running",
+        "finished_at": None,
+        "heartbeat_at": old.heartbeat_at,
+        "host": old.host,
+        "pid": old.pid,
+        "config": old.config,
+        "tags": old.tags,
+        "name": old.name,
+        "total_steps": old.total_steps,
+        "notes": old.notes,
+    }
+    summary = {k: s.last for k, s in old.summary.items() if not is_system(k)}
+    return _start(
+        old,
+        url,
+        remote,
+        create=False,
+        resume_fields=fields,
+        last_step=old.last_step,
+        summary=summary,
+    )
+
+
+def _start_system(run: Run) -> None:
+    interval = settings.system_interval()
+    if interval > 0:
+        from trainboard.sdk.system import SystemSampler
+
+        run._system = SystemSampler(run._log_system, interval)
+        run._system.start()
+
+
+__all__ = ["INIT_HOOKS", "init"]
