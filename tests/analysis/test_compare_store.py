@@ -60,7 +60,7 @@ def test_compare_reads_epoch_gpu_and_progress(store: Store) -> None:
     assert a.steps_per_s == 30 / 100 and a.tokens_per_s == 30_000 / 100
     assert a.final_train_loss == 2.0
     assert c.recommendation.reasons[:2] == [
-        "lowest eval/loss (1.5000), 16.7% below run-bb",
+        "lowest eval/loss (1.5000); runner-up run-bb is +20.0% vs best",
         "best at epoch 2 of 3, then stopped improving",
     ]
     assert c.config_diff.params == {"lr": {"bbbbbbbbbbbb": 3e-3, "aaaaaaaaaaaa": 1e-3}}

@@ -50,7 +50,7 @@ def test_compare_page(server: Server, ui: Page) -> None:
     expect(table.locator(f'th[data-run-id="{close}"]').get_by_test_id("warning")).to_have_count(0)
     rec = ui.get_by_test_id("recommendation")
     expect(rec).to_contain_text("Keep qwen-best")
-    expect(rec).to_contain_text("lowest eval/loss (1.0000), 16.7% below qwen-close")
+    expect(rec).to_contain_text("lowest eval/loss (1.0000); runner-up qwen-close is +20.0% vs best")
     expect(ui.locator(".compare-chart canvas").first).to_be_visible()
     expect(ui.get_by_test_id("config-diff")).to_contain_text("lr")
 

@@ -41,7 +41,9 @@ def test_compare_text(tb_home: str) -> None:
     code, out, _ = invoke("compare", "aaaa", "[red]run-2", "cccccccccccc")
     assert code == 0, out
     assert "run-1 🏆" in out and "[red]run-2 ⚠" in out and "+35.2%" in out and "+20.0%" in out
-    assert "Recommendation: run-1: lowest eval/loss (1.0000), 16.7% below run-3" in out
+    assert (
+        "Recommendation: run-1: lowest eval/loss (1.0000); runner-up run-3 is +20.0% vs best" in out
+    )
     assert "lr" in out  # config differences
 
 
@@ -51,7 +53,9 @@ def test_compare_json_and_formats(tb_home: str) -> None:
     assert code == 0
     j = json.loads(out)
     assert j["best"] == "aaaaaaaaaaaa" and math.isclose(j["runs"][1]["delta_pct"], 35.2)
-    assert j["recommendation"]["reasons"][0] == "lowest eval/loss (1.0000), 26.0% below [red]run-2"
+    assert j["recommendation"]["reasons"][0] == (
+        "lowest eval/loss (1.0000); runner-up [red]run-2 is +35.2% vs best"
+    )
     code, out, _ = invoke("compare", "aaaa", "bbbb", "--format", "csv", "--threshold", "40")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["name"] for r in rows] == ["run-1", "[red]run-2"]

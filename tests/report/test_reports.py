@@ -70,7 +70,7 @@ def test_json_matches_contract() -> None:
     assert j["best"] == "r1" and j["recommendation"]["run"] == "r1"
     assert j["runs"][2]["best_value"] == "NaN"
     assert j["recommendation"]["reasons"][0] == (
-        f"lowest eval/loss (1.0000), 26.0% below {HOSTILE}"
+        f"lowest eval/loss (1.0000); runner-up {HOSTILE} is +35.2% vs best"
     )
 
 
@@ -79,7 +79,8 @@ def test_markdown_report() -> None:
     assert md.startswith("# Qwen runs\n")
     assert "**Keep run-1** (`r1`):" in md
     assert (
-        "- lowest eval/loss (1.0000), 26.0% below &lt;img src=x onerror=alert(1)&gt;\\|pipe" in md
+        "- lowest eval/loss (1.0000); runner-up &lt;img src=x onerror=alert(1)&gt;\\|pipe is "
+        "+35.2% vs best" in md
     )
     assert "| run-1 🏆 | **1.0000** | best |" in md
     assert "| &lt;img src=x onerror=alert(1)&gt;\\|pipe ⚠ | 1.3520 | +35.2% |" in md
@@ -93,7 +94,7 @@ def test_html_escapes_every_user_string() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;|pipe ⚠" in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page
     assert '<td class="best">1.0000</td>' in page
-    assert "<li>lowest eval/loss (1.0000), 26.0% below &lt;img" in page
+    assert "<li>lowest eval/loss (1.0000); runner-up &lt;img" in page
 
 
 def test_formats() -> None:

@@ -43,7 +43,8 @@ def test_compare_json_is_the_cli_json(api: httpx.Client, db: Store) -> None:
     assert math.isclose(j["runs"][1]["delta_pct"], 35.2) and j["runs"][1]["warning"] is True
     assert j["runs"][2]["best_value"] == "NaN" and j["runs"][2]["delta_pct"] is None
     assert (
-        j["recommendation"]["reasons"][0] == "lowest eval/loss (1.0000), 26.0% below <b>run-2</b>"
+        j["recommendation"]["reasons"][0]
+        == "lowest eval/loss (1.0000); runner-up <b>run-2</b> is +35.2% vs best"
     )
     same = compare(db, ["bbbbbbbbbbbb", "aaaaaaaaaaaa", "cccccccccccc"]).to_json()
     for k in ("metric", "best", "recommendation", "config_diff", "rows"):

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from trainboard.server.app import create_app
+from trainboard.server.schemas import CompareOut
 from trainboard.store.base import PointBatch, RunRecord, Store, open_store
 
 GUIDE = ["Loss/train", "Loss/validation", "Learning_Rate/lr", "Gradient/norm",
@@ -88,3 +89,6 @@ def test_a_tensorboard_guide_run_is_understood(tmp_path: Path) -> None:
         by = {r["id"]: r for r in c["runs"]}
         assert by["bbbbbbbbbbbb"]["final_train_loss"] == 2.01
         assert by["aaaaaaaaaaaa"]["text"]["final_train_loss"] == "NaN"
+        # the whole body is the documented pydantic model, NaN spelled as a string
+        CompareOut.model_validate(c)
+        assert by["aaaaaaaaaaaa"]["can_archive"] is True and by["aaaaaaaaaaaa"]["so_far"] is None

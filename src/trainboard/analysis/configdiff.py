@@ -3,10 +3,14 @@
 Only the parameters that differ are worth a person's attention: a 40-key config where two keys
 changed should read as two rows. Nested configs are flattened with dots ("optim.lr").
 
-With enough runs (`MIN_RUNS_FOR_ASSOCIATION`), each differing parameter is checked against the
-deciding metric: numeric parameters by Spearman rank correlation (robust to the log scale of
-learning rates), categorical ones by the mean metric per value. These are associations over a
-handful of runs, not causes, and the text says how many runs it rests on.
+With enough evidence, each differing parameter is checked against the deciding metric: numeric
+parameters by Spearman rank correlation (robust to the log scale of learning rates),
+categorical ones by the mean metric per value. Enough means at least
+`MIN_RUNS_FOR_ASSOCIATION` runs with a value covering at least `MIN_DISTINCT_VALUES` distinct
+values of the parameter: one run with another warm-up among four is an anecdote, not a trend.
+Parameters that name a run rather than train it (ids, seeds, indices: `IDENTITY_WORDS`) are
+never associated. These are associations, not causes, and the text says how many runs they
+rest on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainboard.roles import words
 from trainboard.store.base import Goal, RunRecord
 
 __all__ = [
@@ -27,7 +32,12 @@ __all__ = [
     "spearman",
 ]
 
-MIN_RUNS_FOR_ASSOCIATION = 4
+MIN_RUNS_FOR_ASSOCIATION = 5
+MIN_DISTINCT_VALUES = 3
+IDENTITY_WORDS = frozenset(
+    {"seed", "seeds", "id", "ids", "uuid", "idx", "index", "trial", "rank", "pid", "hash",
+     "commit", "timestamp", "run"}
+)  # fmt: skip
 _STRONG = 0.5  # |rho| at or above which a numeric association is reported
 
 
@@ -117,11 +127,18 @@ def _label(v: Any) -> str:
     return "—" if v is None else str(v)
 
 
+def is_identity(key: str) -> bool:
+    """True for a parameter that names a run (seed, run_id, idx, trial.number...)."""
+    return any(w in IDENTITY_WORDS for w in words(key))
+
+
 def _associate(
     key: str, values: Mapping[str, Any], metric: Mapping[str, float | None], name: str, goal: Goal
 ) -> Association | None:
     pairs = [(values[r], m) for r, m in metric.items() if m is not None and r in values]
-    if len(pairs) < MIN_RUNS_FOR_ASSOCIATION:
+    if len(pairs) < MIN_RUNS_FOR_ASSOCIATION or is_identity(key):
+        return None
+    if len({repr(v) for v, _ in pairs}) < MIN_DISTINCT_VALUES:
         return None
     nums = [(_num(v), m) for v, m in pairs]
     better_word = "lower" if goal == "min" else "higher"
@@ -162,8 +179,8 @@ def config_diff(
     metric: str = "metric",
     goal: Goal = "min",
 ) -> ConfigDiff:
-    """The parameters that differ between `runs`, and (with ≥ 4 runs with a metric value)
-    which of them go with a better `metric`."""
+    """The parameters that differ between `runs`, and (with ≥ 5 runs with a metric value,
+    covering ≥ 3 values of a parameter) which of them go with a better `metric`."""
     flat = {r.id: flatten_config(r.config) for r in runs}
     keys = sorted({k for cfg in flat.values() for k in cfg})
     params: dict[str, dict[str, Any]] = {}
@@ -194,5 +211,9 @@ def config_diff(
         if a is not None:
             diff.associations.append(a)
     if not diff.associations:
-        diff.note = f"no differing parameter goes clearly with a better {metric}"
+        diff.note = (
+            f"no differing parameter goes clearly with a better {metric} (over {ranked} runs; "
+            f"a parameter needs {MIN_DISTINCT_VALUES} or more distinct values among them, "
+            "and ids, seeds and indices are left out)"
+        )
     return diff

@@ -89,6 +89,13 @@ def rate(per_s: float | None, unit: str = "") -> str:
     return f"{text} {unit}/s" if unit else f"{text}/s"
 
 
+def delta_pct(p: float | None) -> str:
+    """ "+35.2%": a run's distance to the best run (positive = worse), signed, one decimal."""
+    if p is None or not math.isfinite(p):
+        return UNKNOWN
+    return f"{p:+.1f}%"
+
+
 def percent(p: float | None, digits: int = 1) -> str:
     """ "6.0%"."""
     if p is None or not math.isfinite(p):

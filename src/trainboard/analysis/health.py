@@ -15,8 +15,8 @@ and those of `analysis.checks` (NaN/inf in any metric, an eval metric flat while
 falls, loss spikes, exploding or vanishing grad norm, learning rate stuck at 0). Which key is
 the loss, the grad norm, the learning rate or an eval metric comes from `trainboard.roles`.
 
-"Clipped" needs evidence: a clip value in the config, or a plateau at a common clip value
-(COMMON_CLIPS); a grad norm that sits at 0.5 with no clip configured is not clipping.
+The gradient and speed checks live in `analysis.train_checks`; "clipped" needs evidence there:
+a clip value in the config, or a plateau at a common clip value (not a constant 0.5).
 
 `assess` runs them all and makes the verdict (critical > warning > healthy); `health_for`
 reads the series it needs from a store (downsampled, or a tail) and calls `assess`. The API's
@@ -26,7 +26,6 @@ HealthOut (docs/api.md) is `Health.to_json()`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,6 +38,15 @@ from trainboard.analysis import format as fmt
 from trainboard.analysis.findings import Finding, Severity
 from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
+from trainboard.analysis.train_checks import (
+    CLIP_CONFIG_KEYS,
+    COMMON_CLIPS,
+    check_grad_clipped,
+    check_stalled,
+    check_throughput,
+    clip_from_config,
+    infer_clip,
+)
 from trainboard.store.base import RunRecord, Status, Store
 
 Verdict = Literal["healthy", "warning", "critical"]
@@ -50,16 +58,7 @@ OVERFIT_MIN_RISE = 0.03  # validation loss 3% above its best...
 OVERFIT_MIN_EVALS = (
     3  # ...for at least this many evals since the best (one noisy eval is not a trend)
 )
-CLIPPED_FRACTION = 0.5  # grad norm at the clip value on more than half the steps
-THROUGHPUT_DROP = 1 / 3  # recent throughput below 2/3 of earlier
-STALL_FACTOR = 10.0  # no step for 10x the usual interval...
-STALL_MIN_S = 60.0  # ...and at least a minute
 MIN_POINTS = 20  # trend checks need this many points
-CLIP_CONFIG_KEYS = (
-    "max_grad_norm", "grad_clip", "clip_grad_norm", "gradient_clip_val", "clip_grad",
-    "grad_clip_norm", "max_norm",
-)  # fmt: skip
-COMMON_CLIPS = (0.1, 1.0, 2.0, 5.0, 10.0)  # a plateau here is a clip even when not configured
 MAX_SCANNED_KEYS = 64  # health_for scans at most this many metrics for NaN/inf
 
 _TITLES = {
@@ -79,7 +78,25 @@ _TITLES = {
 }
 
 
-__all__ = ["Finding", "Health", "HealthInputs", "Severity", "assess", "health_for"]
+__all__ = [
+    "CLIP_CONFIG_KEYS",
+    "COMMON_CLIPS",
+    "Finding",
+    "Health",
+    "HealthInputs",
+    "Severity",
+    "assess",
+    "check_grad_clipped",
+    "check_loss_exploding",
+    "check_loss_nan",
+    "check_loss_not_falling",
+    "check_overfitting",
+    "check_stalled",
+    "check_throughput",
+    "clip_from_config",
+    "health_for",
+    "infer_clip",
+]
 
 
 @dataclass
@@ -226,120 +243,6 @@ def check_overfitting(
         f"step {step:,}, now {fmt.number(last)}) while train loss fell {_pct(fall)}",
         f"stop at the best checkpoint (step {step:,}), add regularisation (dropout, weight "
         "decay) or more data",
-    )
-
-
-# --- gradients -----------------------------------------------------------------------------
-
-
-def clip_from_config(config: Mapping[str, Any]) -> float | None:
-    """The clip value a config names ("max_grad_norm", "grad_clip", ...), one level deep."""
-    scopes: list[Mapping[str, Any]] = [config]
-    scopes += [v for v in config.values() if isinstance(v, Mapping)]
-    for scope in scopes:
-        for k in CLIP_CONFIG_KEYS:
-            v = scope.get(k)
-            if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
-                return float(v)
-    return None
-
-
-def infer_clip(values: Array) -> float | None:
-    """A plateau max at a common clip value: when most points sit exactly at the largest
-    value and that value is one people clip at (COMMON_CLIPS), that is the clip (a grad norm
-    logged after clipping). A plateau elsewhere is no evidence of clipping."""
-    v = _arr(values)
-    v = v[np.isfinite(v)]
-    if len(v) < MIN_POINTS:
-        return None
-    top = float(v.max())
-    if top <= 0:
-        return None
-    at = np.abs(v - top) <= 1e-6 * top
-    if not any(abs(top - c) <= 1e-6 * c for c in COMMON_CLIPS):
-        return None
-    return top if at.mean() > CLIPPED_FRACTION else None
-
-
-def check_grad_clipped(
-    values: Array, clip: float | None = None, key: str = "grad_norm"
-) -> Finding | None:
-    v = _arr(values)
-    v = v[np.isfinite(v)]
-    if len(v) < MIN_POINTS:
-        return None
-    source = "config"
-    if clip is None:
-        clip, source = infer_clip(v), "inferred: most points sit at the max"
-    if clip is None:
-        return None
-    frac = float((v >= clip * (1 - 1e-6)).mean())
-    if frac <= CLIPPED_FRACTION:
-        return None
-    return Finding(
-        "grad_clipped",
-        "warning",
-        f"{key} at or above the clip value {fmt.number(clip, 3)} ({source}) on {_pct(frac)} of "
-        f"the last {len(v):,} points (median {fmt.number(float(np.median(v)), 3)})",
-        "updates are rescaled nearly every step, so the learning rate is not what you set: "
-        "lower the learning rate, lengthen warm-up, or raise the clip value",
-    )
-
-
-# --- speed ---------------------------------------------------------------------------------
-
-
-def check_throughput(times: Array, cumulative: Array, unit: str = "tokens") -> Finding | None:
-    """`cumulative` counts (tokens, or steps) against wall time; compares the rate over the
-    last 20% of the time span with the rate from 10% to 60% (skipping warm-up)."""
-    t, y = _arr(times), _arr(cumulative)
-    ok = np.isfinite(t) & np.isfinite(y)
-    t, y = t[ok], y[ok]
-    if len(t) < 8:
-        return None
-    order = np.argsort(t, kind="stable")
-    t, y = t[order], y[order]
-    span = float(t[-1] - t[0])
-    if span <= 0:
-        return None
-
-    def rate(a: float, b: float) -> float:
-        ta, tb = t[0] + a * span, t[0] + b * span
-        return float((np.interp(tb, t, y) - np.interp(ta, t, y)) / (tb - ta))
-
-    earlier, recent = rate(0.1, 0.6), rate(0.8, 1.0)
-    if earlier <= 0 or recent >= (1 - THROUGHPUT_DROP) * earlier:
-        return None
-    return Finding(
-        "throughput_drop",
-        "warning",
-        f"{unit}/s fell {_pct(1 - recent / earlier)}: {fmt.rate(earlier, unit)} earlier, "
-        f"{fmt.rate(recent, unit)} over the last 20% of the run",
-        "look for a slower data loader, memory swapping, thermal throttling, other jobs on the "
-        "machine or longer sequences; compare the system metrics over the same period",
-    )
-
-
-def check_stalled(
-    step_times: Array, now: float, status: Status, last_step: int | None = None
-) -> Finding | None:
-    t = _arr(step_times)
-    t = t[np.isfinite(t)]
-    if status != "running" or len(t) < 3:
-        return None
-    usual = float(np.median(np.diff(np.sort(t))))
-    idle = now - float(t.max())
-    limit = max(STALL_FACTOR * usual, STALL_MIN_S)
-    if idle <= limit:
-        return None
-    at = f" (last step {last_step:,})" if last_step is not None else ""
-    return Finding(
-        "stalled",
-        "warning",
-        f"no new step for {fmt.duration(idle)}; steps usually come every "
-        f"{fmt.number(usual, 3)}s{at}",
-        "check the process: a hung data loader, a deadlocked collective (NCCL), waiting on "
-        "I/O or a full disk; `py-spy dump --pid PID` shows where it is stuck",
     )
 
 

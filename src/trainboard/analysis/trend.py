@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from trainboard.analysis import format as fmt
-from trainboard.analysis.compare import best_value, deciding_metric, delta_pct, metric_goal
+from trainboard.analysis.rank import best_value, deciding_metric, delta_pct, metric_goal
 from trainboard.store.base import Goal, RunRecord
 
 __all__ = ["FLAT_PCT", "Trend", "TrendPoint", "improvement_trend"]

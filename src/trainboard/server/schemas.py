@@ -131,3 +131,110 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "token missing or wrong"},
     404: {"model": ErrorOut, "description": "no such run or resource"},
 }
+
+
+# --- compare (analysis.compare.Comparison.to_json) -----------------------------------------
+
+
+class ComparedRunOut(BaseModel):
+    """One run's column of the comparison table (analysis.table.ComparedRun)."""
+
+    id: str
+    name: str
+    project: str
+    model: str | None
+    status: Literal["running", "finished", "failed", "killed", "crashed"]
+    archived: bool
+    chosen: bool = Field(description="a person marked it as the one they chose")
+    created_at: float
+    index: int = Field(description="position in the selection: the run's colour everywhere")
+    rank: int | None = Field(description="1 = best; null without a finite value")
+    best_value: Num | None
+    best_step: int | None
+    best_epoch: Num | None
+    total_epochs: Num | None
+    total_steps: int | None
+    best_at: str
+    last_step: int | None
+    stopped_improving: bool | None
+    delta_pct: Num | None = Field(description="percent worse than the best run (the one base)")
+    final_train_loss: Num | None
+    final_perplexity: Num | None
+    duration_s: Num | None
+    steps_per_s: Num | None
+    tokens_per_s: Num | None
+    tokens: Num | None
+    gpu_util: Num | None
+    trophy: bool
+    warning: bool = Field(description="over the threshold; never for a running run")
+    so_far: str | None = Field(description='a running run: "so far, at step N of M"')
+    can_archive: bool = Field(description="false while running")
+    archive_note: str | None = Field(description="why it cannot be archived or deleted yet")
+    text: dict[str, str] = Field(description="each table field as the server formats it")
+
+
+class CompareRowOut(BaseModel):
+    key: str
+    label: str
+    goal: Literal["min", "max"] | None
+    best: list[str]
+
+
+class RecommendationOut(BaseModel):
+    run: str | None
+    reasons: list[str]
+    text: str
+
+
+class AssociationOut(BaseModel):
+    key: str
+    kind: Literal["numeric", "categorical"]
+    n: int = Field(description="runs the association rests on")
+    text: str
+    rho: Num | None
+    means: dict[str, Num]
+    best: Any
+
+
+class ConfigDiffOut(BaseModel):
+    params: dict[str, dict[str, Any]]
+    same: int
+    associations: list[AssociationOut]
+    note: str | None
+
+
+class TrendPointOut(BaseModel):
+    id: str
+    name: str
+    created_at: float
+    value: Num | None
+    best_so_far: Num | None
+    new_best: bool
+
+
+class TrendOut(BaseModel):
+    model: str | None
+    metric: str | None
+    goal: Literal["min", "max"]
+    points: list[TrendPointOut]
+    verdict: Literal["improving", "flat", "getting worse", "not enough runs"]
+    change_pct: Num | None
+    text: str
+
+
+class CompareOut(BaseModel):
+    """The comparison (`trainboard compare --json`), computed by trainboard.analysis.compare."""
+
+    metric: str | None
+    goal: Literal["min", "max"]
+    best: str | None
+    threshold_pct: float
+    runs: list[ComparedRunOut] = Field(description="best first, then worse, then no value")
+    rows: list[CompareRowOut]
+    recommendation: RecommendationOut
+    config_diff: ConfigDiffOut
+    models: list[str | None]
+    keys: list[str]
+    roles: dict[str, RoleOut]
+    train_loss_key: str | None
+    trends: list[TrendOut]

@@ -25,6 +25,12 @@ export interface ComparedRunOut {
   tokens: Num | null;
   trophy: boolean;
   warning: boolean;
+  /** A running run: "so far, at step N of M"; null once it ended. */
+  so_far: string | null;
+  /** False while the run is running: it is archived or deleted only once it ended. */
+  can_archive: boolean;
+  /** Why it cannot be archived or deleted yet. */
+  archive_note: string | null;
   /** Each table field as text, formatted by the server (the CLI and reports read the same). */
   text: Record<string, string>;
 }

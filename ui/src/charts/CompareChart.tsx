@@ -21,6 +21,14 @@ export interface RunCurve {
   y: (number | null)[];
   /** The best checkpoint (x, y) to mark, when this chart shows the deciding metric. */
   best?: { x: number; y: number } | null;
+  /** x of each NaN / ±inf point: drawn as a gap in the line and a mark on the top edge. */
+  bad?: number[];
+}
+
+/** A curve's values with NaN and ±inf as gaps (null): one infinite value must not stretch the
+ * y axis to infinity and blank the whole chart, as it once did. */
+export function finiteOrGap(ys: (number | null)[]): (number | null)[] {
+  return ys.map((v) => (v === null || v === undefined || !Number.isFinite(v) ? null : v));
 }
 
 export interface CompareChartProps {
@@ -41,6 +49,31 @@ function build(curves: RunCurve[], smoothed: (number | null)[][]): uPlot.Aligned
   if (curves.length === 0) return [[]] as unknown as uPlot.AlignedData;
   const tables = curves.map((c, i) => [c.x, smoothed[i] ?? c.y] as unknown as uPlot.AlignedData);
   return tables.length === 1 ? (tables[0] as uPlot.AlignedData) : uPlot.join(tables);
+}
+
+/** Where a run logged NaN or ±inf: a small downward triangle in the run's colour on the top edge. */
+function markBad(curves: RunCurve[]) {
+  return (u: uPlot) => {
+    const ctx = u.ctx;
+    const top = u.bbox.top;
+    const s = 4 * devicePixelRatio;
+    ctx.save();
+    for (const c of curves) {
+      if (!c.bad?.length) continue;
+      ctx.fillStyle = c.color;
+      for (const x of c.bad) {
+        const px = u.valToPos(x, "x", true);
+        if (!Number.isFinite(px)) continue;
+        ctx.beginPath();
+        ctx.moveTo(px - s, top);
+        ctx.lineTo(px + s, top);
+        ctx.lineTo(px, top + 1.6 * s);
+        ctx.closePath();
+        ctx.fill();
+      }
+    }
+    ctx.restore();
+  };
 }
 
 /** Each run's best checkpoint, marked on the line as drawn (the smoothed one when smoothing). */
@@ -122,8 +155,10 @@ export function CompareChart(p: CompareChartProps) {
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const smoothed = p.curves.map((c) => (p.smoothing > 0 ? ema(c.y, p.smoothing) : c.y));
-    const draw = [markBest(p.curves, smoothed)];
+    const smoothed = p.curves.map((c) =>
+      finiteOrGap(p.smoothing > 0 ? ema(c.y, p.smoothing) : c.y),
+    );
+    const draw = [markBest(p.curves, smoothed), markBad(p.curves)];
     // the "hours" axis reads as durations (1h 30m), never "2.50e-4"
     const hours = p.xLabel === "hours";
     const xText = (v: number | null) => (hours ? durationText(v === null ? null : v * 3600) : fmt(v));
@@ -136,7 +171,7 @@ export function CompareChart(p: CompareChartProps) {
           label: c.name,
           stroke: c.color,
           width: 1.5,
-          spanGaps: true,
+          spanGaps: false, // a NaN/inf point is a gap; points other runs add are skipped
           points: { show: false },
           value: (_u: uPlot, v: number | null) => fmt(v),
         })),

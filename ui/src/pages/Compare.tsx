@@ -3,6 +3,11 @@
  * threshold live in the URL (`/compare?runs=a,b,c&metric=eval/loss&threshold=25`), so a reload or
  * a shared link shows the same comparison. Every number comes from GET /api/v1/compare (the same
  * JSON as `trainboard compare --json`); this page only lays it out and draws the curves.
+ *
+ * It is live: the same server-sent events the Run page uses (new points of a compared run, run
+ * status changes) refetch the comparison and the curves, at most once a second. A run still
+ * running is compared "so far, at step N of M" (the server's words), is never flagged worse, and
+ * is left out of archive and delete until it ends; the buttons say why.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
@@ -21,7 +26,9 @@ import { BackLink } from "../components/BackLink";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { RunName } from "../components/RunName";
 import { Trophy } from "../components/Trophy";
+import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
 import { configValue, num } from "../lib/format";
+import { coalesce } from "../lib/schedule";
 import { href, linkClick, type Location, navigate } from "../lib/router";
 import { CompareTexts } from "../components/CompareTexts";
 import { runColor } from "../lib/colors";
@@ -59,6 +66,29 @@ export function ComparePage({ loc }: { loc: Location }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [confirmDelete, setConfirmDelete] = useState<string[] | null>(null);
+  const [tick, setTick] = useState(0); // bumped by live events: refetch what is shown
+
+  useEffect(() => {
+    if (q.runs.length === 0) return;
+    const selected = new Set(q.runs);
+    const refresh = coalesce(async () => setTick((t) => t + 1), 1000);
+    const offPoints = subscribe("points", (d) => {
+      const ev = asPointsEvent(d);
+      if (ev && selected.has(ev.run)) refresh();
+    });
+    const offRuns = subscribe("runs", (d) => {
+      const ids = (d as { ids?: unknown } | null)?.ids;
+      if (!Array.isArray(ids) || ids.length === 0 || ids.some((i) => selected.has(i as string)))
+        refresh();
+    });
+    const offReconnect = onReconnect(refresh);
+    return () => {
+      refresh.cancel();
+      offPoints();
+      offRuns();
+      offReconnect();
+    };
+  }, [key]);
 
   useEffect(() => {
     if (q.runs.length === 0) return;
@@ -73,7 +103,7 @@ export function ComparePage({ loc }: { loc: Location }) {
         setError(e instanceof ApiError ? e.message : String(e));
       });
     return () => ctl.abort();
-  }, [key, reload]);
+  }, [key, reload, tick]);
 
   const update = (patch: Partial<CompareQuery>) => navigate(compareUrl({ ...q, ...patch }), true);
 
@@ -134,7 +164,7 @@ export function ComparePage({ loc }: { loc: Location }) {
                 onChange={(e) => update({ metric: (e.target as HTMLSelectElement).value || null })}
               >
                 {data.keys
-                  .filter((k) => !k.startsWith("sys/") && !k.startsWith("system/"))
+                  .filter((k) => data.roles[k]?.role !== "system")
                   .map((k) => (
                     <option key={k} value={k}>
                       {k}
@@ -185,7 +215,7 @@ export function ComparePage({ loc }: { loc: Location }) {
             onDelete={(ids) => setConfirmDelete(ids)}
           />
           <CompareTable data={data} />
-          <Curves data={data} />
+          <Curves data={data} tick={tick} />
           <div class="two-col">
             <SpeedBars data={data} />
             <Trend data={data} />
@@ -244,6 +274,11 @@ function RunLabel({ run }: { run: CompareOut["runs"][number] }) {
         </span>
       )}
       {run.archived && <span class="chip">archived</span>}
+      {run.so_far && (
+        <span class="chip live" title="still running: compared on what it logged so far" data-testid="so-far">
+          {run.so_far}
+        </span>
+      )}
     </span>
   );
 }
@@ -257,11 +292,17 @@ function Recommendation(p: {
   const { data } = p;
   const rec = data.recommendation;
   const winner = data.runs.find((r) => r.id === rec.run);
+  // a running run is never offered for archive or delete: it is judged once it ends;
   // a run someone chose is never one of the losers to archive
-  const others = data.runs
-    .filter((r) => r.id !== rec.run && !r.archived && !r.chosen)
-    .map((r) => r.id);
-  const worse = data.runs.filter((r) => r.warning && !r.archived && !r.chosen).map((r) => r.id);
+  const ended = data.runs.filter((r) => r.can_archive);
+  const live = data.runs.filter((r) => !r.can_archive && r.id !== rec.run);
+  const others = ended.filter((r) => r.id !== rec.run && !r.archived && !r.chosen).map((r) => r.id);
+  const worse = ended.filter((r) => r.warning && !r.archived && !r.chosen).map((r) => r.id);
+  const deletable = ended.filter((r) => r.id !== rec.run).map((r) => r.id);
+  const why =
+    live.length > 0
+      ? `${live.map((r) => r.name).join(", ")}: ${live[0]?.archive_note ?? "still running"}`
+      : undefined;
   return (
     <section class="card recommendation" data-testid="recommendation">
       <h2>
@@ -295,20 +336,36 @@ function Recommendation(p: {
               Mark as chosen
             </button>
           )}
-          <button type="button" disabled={others.length === 0} onClick={() => p.onArchive(others)}>
+          <button
+            type="button"
+            disabled={others.length === 0}
+            title={why}
+            onClick={() => p.onArchive(others)}
+          >
             Archive the others ({others.length})
           </button>
-          <button type="button" disabled={worse.length === 0} onClick={() => p.onArchive(worse)}>
+          <button
+            type="button"
+            disabled={worse.length === 0}
+            title={why}
+            onClick={() => p.onArchive(worse)}
+          >
             Archive runs &gt;{data.threshold_pct}% worse ({worse.length})
           </button>
           <button
             type="button"
             class="danger"
-            disabled={data.runs.length < 2}
-            onClick={() => p.onDelete(data.runs.filter((r) => r.id !== rec.run).map((r) => r.id))}
+            disabled={deletable.length === 0}
+            title={why}
+            onClick={() => p.onDelete(deletable)}
           >
             Delete the others…
           </button>
+          {why && (
+            <span class="muted archive-note" data-testid="archive-note">
+              Not offered: {why}
+            </span>
+          )}
         </div>
       )}
     </section>
@@ -355,7 +412,7 @@ function CompareTable({ data }: { data: CompareOut }) {
   );
 }
 
-function Curves({ data }: { data: CompareOut }) {
+function Curves({ data, tick }: { data: CompareOut; tick: number }) {
   const train = data.train_loss_key;
   const initial = [data.metric, train].filter((k, i, a): k is string => !!k && a.indexOf(k) === i);
   // charts shown, x axis and smoothing live in the URL with the selection
@@ -416,6 +473,7 @@ function Curves({ data }: { data: CompareOut }) {
             key={k}
             data={data}
             metric={k}
+            tick={tick}
             x={x}
             smoothing={smoothing}
             onRemove={() => setCharts(charts.filter((c) => c !== k))}
@@ -435,6 +493,7 @@ function pointsPerRun(runs: number): number {
 function CurveCard(p: {
   data: CompareOut;
   metric: string;
+  tick: number;
   x: XAxis;
   smoothing: number;
   onRemove: () => void;
@@ -459,7 +518,7 @@ function CurveCard(p: {
         setError(e instanceof ApiError ? e.message : String(e));
       });
     return () => ctl.abort();
-  }, [ids.join(","), metric, p.x]);
+  }, [ids.join(","), metric, p.x, p.tick]);
 
   const curves = useMemo(() => {
     if (!resp) return [];
@@ -475,7 +534,11 @@ function CurveCard(p: {
         if (i >= 0 && y !== null && y !== undefined && Number.isFinite(y))
           best = { x: xv[i] as number, y };
       }
-      return { id: r.id, name: r.name, color: runColor(r.id), x: xv, y: ys, best };
+      const bad = xv.filter((_x, i) => {
+        const y = ys[i];
+        return y !== null && y !== undefined && !Number.isFinite(y);
+      });
+      return { id: r.id, name: r.name, color: runColor(r.id), x: xv, y: ys, best, bad };
     });
   }, [resp, data]);
 

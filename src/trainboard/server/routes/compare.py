@@ -17,7 +17,7 @@ from trainboard.report import render
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
-from trainboard.server.schemas import RoleOut
+from trainboard.server.schemas import CompareOut
 from trainboard.store.base import RunRecord, Store
 
 compare_router = api_router(tags=["compare"])
@@ -28,30 +28,6 @@ MetricParam = Annotated[
 ThresholdParam = Annotated[
     float, Query(ge=0, description="warn on runs more than this percent worse than the best")
 ]
-
-
-class RecommendationOut(BaseModel):
-    run: str | None
-    reasons: list[str]
-    text: str
-
-
-class CompareOut(BaseModel):
-    """The issue #4 contract; `runs` items carry every table field (see analysis.compare)."""
-
-    metric: str | None
-    goal: str
-    best: str | None
-    threshold_pct: float
-    runs: list[dict[str, Any]]
-    rows: list[dict[str, Any]]
-    recommendation: RecommendationOut
-    config_diff: dict[str, Any]
-    models: list[str | None]
-    keys: list[str]
-    roles: dict[str, RoleOut]
-    train_loss_key: str | None
-    trends: list[dict[str, Any]]
 
 
 class CompareSeriesOut(BaseModel):

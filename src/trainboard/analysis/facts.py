@@ -1,0 +1,106 @@
+"""What a comparison needs beyond a run's summary, read from the store: progress (from
+`analysis.progress`, the one place for throughput and elapsed), the epoch at the best step,
+and the mean GPU utilisation."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from trainboard import roles
+from trainboard.analysis.progress import progress_for
+from trainboard.store.base import Goal, RunRecord, Status, Store
+
+__all__ = ["RunFacts", "best_step", "gather_all", "gather_facts"]
+
+_GPU_UTIL = re.compile(r"^(sys|system)/gpu[^/]*/(util|utilization|util_pct|utilization_pct)$")
+
+
+@dataclass
+class RunFacts:
+    """What a comparison needs beyond a run's summary, read from the store by `gather_facts`.
+
+    Progress numbers come from `analysis.progress` (one place for throughput and elapsed);
+    `epoch_at_best` is the `epoch` metric at the step where the deciding metric was best;
+    `gpu_util` the mean of the run's GPU utilisation series (mean over GPUs)."""
+
+    status: Status
+    duration_s: float | None = None
+    steps_per_s: float | None = None
+    tokens_per_s: float | None = None
+    tokens: float | None = None
+    epoch_at_best: float | None = None
+    gpu_util: float | None = None
+
+
+def best_step(run: RunRecord, metric: str, goal: Goal) -> int | None:
+    s = run.summary.get(metric)
+    if s is None:
+        return None
+    return s.min_step if goal == "min" else s.max_step
+
+
+def _epoch_at(store: Store, run: RunRecord, step: int | None) -> float | None:
+    """The `epoch` metric at `step`: its value at the first epoch point at or after `step`
+    (epoch is often logged only with each evaluation), else its last value.
+
+    Read as small step ranges from `step` on (the store reads only the chunks they overlap),
+    widened until a point turns up, so a run of a million steps costs a chunk, not the whole
+    epoch series. The first window is twice the mean spacing of the epoch points. Which key
+    is the epoch is `trainboard.roles`' call ("epoch", "Training/epoch", ...)."""
+    key = roles.epoch_key(run.summary, run.goals)
+    s = run.summary.get(key) if key is not None else None
+    if key is None or s is None or step is None:
+        return None
+    if step > s.last_step:
+        return float(s.last)
+    span = 2 * max(1, math.ceil(s.last_step / max(1, s.count)))
+    while True:
+        end = min(step + span, s.last_step)
+        vals = store.read_series(run.id, key, start=step, end=end).values
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            return float(vals[0])
+        if end >= s.last_step:
+            return None
+        span *= 4
+
+
+def _gpu_util(store: Store, run: RunRecord) -> float | None:
+    """Mean utilisation over each GPU's series, then over GPUs (percent)."""
+    means = []
+    for key in sorted(k for k in run.summary if _GPU_UTIL.match(k)):
+        vals = store.read_series(run.id, key, max_points=10_000).values
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            means.append(float(vals.mean()))
+    return sum(means) / len(means) if means else None
+
+
+def gather_facts(
+    store: Store, run: RunRecord, metric: str | None, goal: Goal, now: float | None = None
+) -> RunFacts:
+    """Everything `build_comparison` needs for one run beyond its summary."""
+    p = progress_for(store, run, now=now)
+    step = best_step(run, metric, goal) if metric and metric in run.summary else None
+    return RunFacts(
+        status=p.status,
+        duration_s=p.elapsed_s,
+        steps_per_s=p.steps_per_s,
+        tokens_per_s=p.tokens_per_s,
+        tokens=p.tokens,
+        epoch_at_best=_epoch_at(store, run, step),
+        gpu_util=_gpu_util(store, run),
+    )
+
+
+def gather_all(
+    store: Store, runs: Sequence[RunRecord], metric: str | None, goal: Goal, now: float | None
+) -> dict[str, RunFacts]:
+    """Facts of every run, one after another: a thread pool measured slower here (50 runs:
+    75 vs 60 ms on 2 cores), the small reads hold the GIL more than they release it."""
+    return {r.id: gather_facts(store, r, metric, goal, now) for r in runs}
