@@ -15,7 +15,11 @@ venv: .venv/.stamp-deps
 	touch $@
 
 ui: src/trainboard/server/static/index.html
-src/trainboard/server/static/index.html: $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts -type f 2>/dev/null)
+# The UI's API types are generated from the server's OpenAPI schema first (openapi-typescript,
+# pinned in ui/tools/openapi-types); tests/browser/test_ui_types.py fails when they drift.
+src/trainboard/server/static/index.html: .venv/.stamp-deps $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts ui/tools/openapi-types/package-lock.json src/trainboard/server -type f -not -path '*/static/*' -not -name '*.pyc' 2>/dev/null)
+	cd ui/tools/openapi-types && npm ci --no-audit --no-fund --loglevel=error
+	ui/tools/openapi-types/generate.sh $(PY) ui/src/api/schema.d.ts
 	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 chromium:

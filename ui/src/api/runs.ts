@@ -110,7 +110,7 @@ export const links = {
     withToken(`${API}/runs/${enc(id)}/series.csv${query({ key })}`),
   exportCsv: (id: string) => withToken(`${API}/runs/${enc(id)}/export.csv`),
   exportJson: (id: string) => withToken(`${API}/runs/${enc(id)}/export.json`),
-  artifact: (id: string, artifactId: string | number) =>
+  artifact: (id: string, artifactId: string | number | null) =>
     withToken(`${API}/runs/${enc(id)}/artifacts/${enc(String(artifactId))}/file`),
   events: () => withToken(`${API}/events`),
 };

@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { HistogramOut } from "../api/types";
-import { general, int } from "../lib/format";
+import { general, int, num } from "../lib/format";
 import { metricColor } from "../lib/colors";
 
 const ROWS = 48;
@@ -36,8 +36,8 @@ function prepare(hists: HistogramOut[]): Prepared {
   const cols = hists.map((h) => {
     const col = new Float32Array(ROWS);
     for (let i = 0; i < h.counts.length; i++) {
-      const a = h.edges[i];
-      const b = h.edges[i + 1];
+      const a = num(h.edges[i]) ?? undefined;
+      const b = num(h.edges[i + 1]) ?? undefined;
       const c = h.counts[i] ?? 0;
       if (a === undefined || b === undefined || !c) continue;
       // Spread the bin's count over every row it overlaps, so coarse bins leave no gaps.
@@ -99,8 +99,8 @@ function drawBars(cv: HTMLCanvasElement, h: HistogramOut | undefined, p: Prepare
   const span = p.hi - p.lo;
   ctx.fillStyle = color;
   for (let i = 0; i < h.counts.length; i++) {
-    const a = h.edges[i];
-    const b = h.edges[i + 1];
+    const a = num(h.edges[i]) ?? undefined;
+    const b = num(h.edges[i + 1]) ?? undefined;
     const c = h.counts[i] ?? 0;
     if (a === undefined || b === undefined) continue;
     const x0 = ((a - p.lo) / span) * w;

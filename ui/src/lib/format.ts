@@ -5,7 +5,7 @@
 import type { Num } from "../api/types";
 
 /** The API's float (NaN/±inf arrive as strings) as a JS number; null stays null. */
-export function num(v: Num | null | undefined): number | null {
+export function num(v: Num | string | null | undefined): number | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "number") return v;
   if (v === "NaN") return Number.NaN;
@@ -25,14 +25,14 @@ function special(n: number): string | null {
 }
 
 /** Fixed decimals (loss to 4); "—" when missing, NaN/inf spelled out. */
-export function fixed(v: Num | null | undefined, digits = 4): string {
+export function fixed(v: Num | string | null | undefined, digits = 4): string {
   const n = num(v);
   if (n === null) return DASH;
   return special(n) ?? n.toFixed(digits);
 }
 
 /** A general number: compact but exact enough for a table cell (lr 3e-5, loss 2.3101, 15,400). */
-export function general(v: Num | null | undefined): string {
+export function general(v: Num | string | null | undefined): string {
   const n = num(v);
   if (n === null) return DASH;
   const s = special(n);
