@@ -470,6 +470,31 @@ export interface components {
             /** Artifacts */
             artifacts: components["schemas"]["ArtifactOut"][];
         };
+        /** AssociationOut */
+        AssociationOut: {
+            /** Best */
+            best: unknown;
+            /** Key */
+            key: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "numeric" | "categorical";
+            /** Means */
+            means: {
+                [key: string]: number | ("NaN" | "Infinity" | "-Infinity");
+            };
+            /**
+             * N
+             * @description runs the association rests on
+             */
+            n: number;
+            /** Rho */
+            rho: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Text */
+            text: string;
+        };
         /** CardOut */
         CardOut: {
             /** Checkpoints */
@@ -527,17 +552,17 @@ export interface components {
         };
         /**
          * CompareOut
-         * @description The issue #4 contract; `runs` items carry every table field (see analysis.compare).
+         * @description The comparison (`trainboard compare --json`), computed by trainboard.analysis.compare.
          */
         CompareOut: {
             /** Best */
             best: string | null;
-            /** Config Diff */
-            config_diff: {
-                [key: string]: unknown;
-            };
-            /** Goal */
-            goal: string;
+            config_diff: components["schemas"]["ConfigDiffOut"];
+            /**
+             * Goal
+             * @enum {string}
+             */
+            goal: "min" | "max";
             /** Keys */
             keys: string[];
             /** Metric */
@@ -550,21 +575,29 @@ export interface components {
                 [key: string]: components["schemas"]["RoleOut"];
             };
             /** Rows */
-            rows: {
-                [key: string]: unknown;
-            }[];
-            /** Runs */
-            runs: {
-                [key: string]: unknown;
-            }[];
+            rows: components["schemas"]["CompareRowOut"][];
+            /**
+             * Runs
+             * @description best first, then worse, then no value
+             */
+            runs: components["schemas"]["ComparedRunOut"][];
             /** Threshold Pct */
             threshold_pct: number;
             /** Train Loss Key */
             train_loss_key: string | null;
             /** Trends */
-            trends: {
-                [key: string]: unknown;
-            }[];
+            trends: components["schemas"]["TrendOut"][];
+        };
+        /** CompareRowOut */
+        CompareRowOut: {
+            /** Best */
+            best: string[];
+            /** Goal */
+            goal: ("min" | "max") | null;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
         };
         /**
          * CompareSeriesOut
@@ -582,6 +615,123 @@ export interface components {
              * @enum {string}
              */
             x: "step" | "time" | "tokens";
+        };
+        /**
+         * ComparedRunOut
+         * @description One run's column of the comparison table (analysis.table.ComparedRun).
+         */
+        ComparedRunOut: {
+            /**
+             * Archive Note
+             * @description why it cannot be archived or deleted yet
+             */
+            archive_note: string | null;
+            /** Archived */
+            archived: boolean;
+            /** Best At */
+            best_at: string;
+            /** Best Epoch */
+            best_epoch: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Best Step */
+            best_step: number | null;
+            /** Best Value */
+            best_value: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /**
+             * Can Archive
+             * @description false while running
+             */
+            can_archive: boolean;
+            /**
+             * Chosen
+             * @description a person marked it as the one they chose
+             */
+            chosen: boolean;
+            /** Created At */
+            created_at: number;
+            /**
+             * Delta Pct
+             * @description percent worse than the best run (the one base)
+             */
+            delta_pct: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Duration S */
+            duration_s: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Final Perplexity */
+            final_perplexity: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Final Train Loss */
+            final_train_loss: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Gpu Util */
+            gpu_util: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Id */
+            id: string;
+            /**
+             * Index
+             * @description position in the selection: the run's colour everywhere
+             */
+            index: number;
+            /** Last Step */
+            last_step: number | null;
+            /** Model */
+            model: string | null;
+            /** Name */
+            name: string;
+            /** Project */
+            project: string;
+            /**
+             * Rank
+             * @description 1 = best; null without a finite value
+             */
+            rank: number | null;
+            /**
+             * So Far
+             * @description a running run: "so far, at step N of M"
+             */
+            so_far: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "finished" | "failed" | "killed" | "crashed";
+            /** Steps Per S */
+            steps_per_s: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Stopped Improving */
+            stopped_improving: boolean | null;
+            /**
+             * Text
+             * @description each table field as the server formats it
+             */
+            text: {
+                [key: string]: string;
+            };
+            /** Tokens */
+            tokens: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Tokens Per S */
+            tokens_per_s: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Total Epochs */
+            total_epochs: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Total Steps */
+            total_steps: number | null;
+            /** Trophy */
+            trophy: boolean;
+            /**
+             * Warning
+             * @description over the threshold; never for a running run
+             */
+            warning: boolean;
+        };
+        /** ConfigDiffOut */
+        ConfigDiffOut: {
+            /** Associations */
+            associations: components["schemas"]["AssociationOut"][];
+            /** Note */
+            note: string | null;
+            /** Params */
+            params: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Same */
+            same: number;
         };
         /** DeleteIn */
         DeleteIn: {
@@ -1033,6 +1183,44 @@ export interface components {
         TextsOut: {
             /** Texts */
             texts: components["schemas"]["TextOut"][];
+        };
+        /** TrendOut */
+        TrendOut: {
+            /** Change Pct */
+            change_pct: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /**
+             * Goal
+             * @enum {string}
+             */
+            goal: "min" | "max";
+            /** Metric */
+            metric: string | null;
+            /** Model */
+            model: string | null;
+            /** Points */
+            points: components["schemas"]["TrendPointOut"][];
+            /** Text */
+            text: string;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "improving" | "flat" | "getting worse" | "not enough runs";
+        };
+        /** TrendPointOut */
+        TrendPointOut: {
+            /** Best So Far */
+            best_so_far: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /** Created At */
+            created_at: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** New Best */
+            new_best: boolean;
+            /** Value */
+            value: number | ("NaN" | "Infinity" | "-Infinity") | null;
         };
         /** UnarchivedOut */
         UnarchivedOut: {
