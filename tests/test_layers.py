@@ -38,10 +38,14 @@ RANKS: dict[str, int] = {
     "tensorboard": 6,
     "notebook": 6,
     "wandb": 6,
+    "wandb_init": 6,
+    "wandb_run": 6,
     "demo": 7,
     "cli": 8,
 }
-FACADE = {"trainboard", "trainboard.__main__"}
+# trainboard.wandb is the same façade shaped as the `wandb` module (it stands in for it), and
+# trainboard.wandb_run an entry point like __main__ (python -m trainboard.wandb_run SCRIPT).
+FACADE = {"trainboard", "trainboard.__main__", "trainboard.wandb", "trainboard.wandb_run"}
 # The demo is a user's training script: it imports the public façade, as users do.
 FACADE_USERS = {"demo"}
 

@@ -8,6 +8,12 @@
 
 The module-level functions act on the current run (the one init() made last in this
 context). Importing trainboard is light: no torch, numpy, fastapi or matplotlib until used.
+
+It is also a wandb stand-in (`import trainboard as wandb`, docs/wandb_compatibility.md):
+`init()` takes wandb's arguments, `trainboard.run` / `config` / `summary` are the current
+run's (module attributes served by `__getattr__`), and wandb's data types, `watch`, `alert`,
+`save` and `Artifact` are here. `trainboard.wandb` is the same surface as a module that can
+stand in as `wandb` itself.
 """
 
 from __future__ import annotations
@@ -28,7 +34,21 @@ from trainboard.errors import (
 )
 from trainboard.sdk.context import current_run as _current_run
 from trainboard.sdk.run import Run
-from trainboard.sdk.start import init
+from trainboard.sdk.wandb_compat import AlertLevel, Settings
+from trainboard.sdk.wandb_media import (
+    Artifact,
+    Audio,
+    Histogram,
+    Html,
+    Image,
+    Molecule,
+    Object3D,
+    Plotly,
+    Table,
+    Video,
+)
+from trainboard.wandb_init import init
+from trainboard.wandb_init import install_config_module as _install_config_module
 
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +60,23 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Api",
+    "AlertLevel",
+    "Artifact",
+    "Audio",
+    "Histogram",
+    "Html",
+    "Image",
+    "Molecule",
+    "Object3D",
+    "Plotly",
+    "Settings",
+    "Table",
+    "Video",
+    "alert",
+    "login",
+    "save",
+    "unwatch",
+    "watch",
     "ConfirmationRequiredError",
     "ImportFormatError",
     "MissingExtraError",
@@ -66,16 +103,6 @@ __all__ = [
 _LAZY = {"Api": "trainboard.api"}
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'trainboard' has no attribute {name!r}")
-
-
 def current_run() -> Run | None:
     """The run module-level calls act on, or None before init() / after finish()."""
     return _current_run()
@@ -88,9 +115,9 @@ def _run(where: str) -> Run:
     return run
 
 
-def log(data: Mapping[str, Any], step: int | None = None) -> None:
-    """`Run.log` on the current run."""
-    _run("log()").log(data, step)
+def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    """`Run.log` on the current run (`commit=False`, as in wandb, keeps the step open)."""
+    _run("log()").log(data, step, commit)
 
 
 def log_text(key: str, text: str, step: int | None = None) -> None:
@@ -104,28 +131,128 @@ def log_histogram(key: str, values: Any, step: int | None = None) -> None:
 
 
 def log_artifact(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Artifact,
     kind: str = "file",
     step: int | None = None,
     name: str | None = None,
     *,
     copy: bool = True,
-) -> str | None:
-    """`Run.log_artifact` on the current run."""
-    return _run("log_artifact()").log_artifact(path, kind=kind, step=step, name=name, copy=copy)
+    type: str | None = None,
+    aliases: Any = None,
+    tags: Any = None,
+) -> Any:
+    """`Run.log_artifact` on the current run (a path, or a wandb-style `Artifact`)."""
+    return _run("log_artifact()").log_artifact(
+        path, kind=kind, step=step, name=name, copy=copy, type=type
+    )
 
 
-def define_metric(name: str, goal: str | None = None, *, role: str | None = None) -> None:
+def define_metric(
+    name: str,
+    goal: str | None = None,
+    *,
+    role: str | None = None,
+    step_metric: str | None = None,
+    summary: str | None = None,
+    hidden: bool | None = None,
+    step_sync: bool | None = None,
+    overwrite: bool | None = None,
+) -> None:
     """`Run.define_metric` on the current run: what `name` is (`role`, one of
-    trainboard.roles.ROLES) and whether "min" or "max" is better for it (`goal`)."""
-    _run("define_metric()").define_metric(name, goal, role=role)
+    trainboard.roles.ROLES) and whether "min" or "max" is better for it (`goal`); wandb's
+    step_metric, summary, hidden, goal="minimize"|"maximize" and glob names too."""
+    _run("define_metric()").define_metric(
+        name, goal, role=role, step_metric=step_metric, summary=summary, hidden=hidden
+    )
 
 
-def finish(status: str = "finished", notes: str | None = None) -> None:
-    """Finish the current run (nothing happens when there is none, as in wandb)."""
+def finish(
+    status: str = "finished",
+    notes: str | None = None,
+    *,
+    exit_code: int | None = None,
+    quiet: bool | None = None,
+) -> None:
+    """Finish the current run (nothing happens when there is none, as in wandb);
+    `exit_code` other than 0 ends it as failed."""
     run = _current_run()
     if run is not None:
-        run.finish(status, notes)
+        run.finish(status, notes, exit_code=exit_code)
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """`Run.alert` on the current run: kept as a run event, shown on the Run page."""
+    _run("alert()").alert(title, text, level, wait_duration)
+
+
+def save(glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
+    """`Run.save` on the current run: matching files are kept as artifacts."""
+    return _run("save()").save(glob_str, base_path, policy)
+
+
+def watch(
+    models: Any,
+    criterion: Any = None,
+    log: str | None = "gradients",
+    log_freq: int = 1000,
+    idx: int | None = None,
+    log_graph: bool = False,
+) -> None:
+    """`Run.watch` on the current run: histograms and grad norm of torch models."""
+    _run("watch()").watch(models, log=log, log_freq=log_freq)
+
+
+def unwatch(models: Any = None) -> None:
+    """Stop watching torch models (all of them when None)."""
+    run = _current_run()
+    if run is not None:
+        run.unwatch(models)
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    """wandb.login(): nothing to log in to (trainboard is local or token-based); True."""
+    return True
+
+
+_WANDB_EXTRAS = (
+    "setup",
+    "teardown",
+    "require",
+    "mark_preempting",
+    "termlog",
+    "termwarn",
+    "termerror",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Names imported on first use (_LAZY), and `trainboard.run`, `.config`, `.summary`: the
+    current run's, as wandb's module has them
+    (a run or None; before init(), a config that goes nowhere and an empty summary). Other
+    wandb module names (setup, require, teardown...) come from trainboard.wandb."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name == "run":
+        return _current_run()
+    if name == "config":  # only reached before the settings module has been imported
+        import trainboard.config as settings
+
+        return settings
+    if name == "summary":
+        run = _current_run()
+        return run.summary if run is not None else {}
+    if name in _WANDB_EXTRAS:
+        import importlib
+
+        return getattr(importlib.import_module("trainboard.wandb"), name)
+    raise AttributeError(f"module 'trainboard' has no attribute {name!r}")
+
+
+_install_config_module()  # trainboard.config doubles as wandb's `config` (ConfigModule)
 
 
 def _notebook_display(run: Run) -> Any:

@@ -1,4 +1,5 @@
-"""`trainboard import jsonl FILE`: bring runs logged elsewhere into the store.
+"""`trainboard import jsonl FILE` and `trainboard import tensorboard LOGDIR`, once or
+`--follow`: bring runs logged elsewhere into the store.
 
 `import_app` is a sub-command group, so other formats add `@import_app.command("NAME")`."""
 
@@ -33,6 +34,31 @@ def jsonl(
         f"imported {run.name} ({run.id}) into project {run.project}: {points:,} points in "
         f"{len(run.summary)} metrics, {texts} texts, last step {run.last_step}"
     )
+
+
+@import_app.command("tensorboard")
+@handles_errors
+def tensorboard(
+    logdir: Annotated[
+        Path, typer.Argument(help="A TensorBoard log folder (what tensorboard --logdir reads).")
+    ],
+    project: str | None = typer.Option(
+        None, "--project", help="Project of the runs (default: the folder's name)."
+    ),
+    follow: bool = typer.Option(
+        False, "--follow", help="Keep importing what a running job writes, until Ctrl+C."
+    ),
+    interval: float = typer.Option(0.5, "--interval", help="Seconds between reads (--follow)."),
+) -> None:
+    """Import TensorBoard event files: each folder with event files becomes a run (scalars,
+    histograms, text, hparams; every point). Importing again adds only what is new."""
+    from trainboard.cli._tbimport import follow_logdir, import_once
+
+    with open_cli_store() as store:
+        if follow:
+            follow_logdir(store, str(logdir), project, interval)
+        else:
+            import_once(store, str(logdir), project)
 
 
 def register(app: typer.Typer) -> None:

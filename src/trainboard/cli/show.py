@@ -32,11 +32,21 @@ def register(app: typer.Typer) -> None:
             progress = progress_for(store, run, now=now)
             health = health_for(store, run, now=now)
             keys = store.metric_keys(run.id)
+            run_summary = store.read_run_values(run.id, "summary")
+            events = store.read_events(run.id)
         if as_json:
             doc = json_safe(run.to_json())
             doc["progress"] = progress.to_json()
             doc["duration_s"] = progress.elapsed_s
-            write_json({"run": doc, "health": health.to_json(), "keys": keys})
+            write_json(
+                {
+                    "run": doc,
+                    "health": health.to_json(),
+                    "keys": keys,
+                    "run_summary": run_summary,
+                    "events": [json_safe(e.__dict__) for e in events],
+                }
+            )
             return
         out = console()
         out.print(progress_panel(run, progress))
@@ -74,3 +84,19 @@ def register(app: typer.Typer) -> None:
                     fmt.integer(s.count),
                 )
             out.print(summ)
+        if run_summary:
+            own = Table(title="summary", title_justify="left", box=None, header_style="bold")
+            own.add_column("key")
+            own.add_column("value", overflow="fold")
+            for k, v in run_summary.items():
+                own.add_row(Text(k), Text(v if isinstance(v, str) else json.dumps(v)))
+            out.print(own)
+        if events:
+            alerts = Table(title="alerts", title_justify="left", box=None, header_style="bold")
+            for col in ("time", "level", "step", "title", "text"):
+                alerts.add_column(col, overflow="fold")
+            for e in events:
+                when = datetime.fromtimestamp(e.wall_time).strftime("%Y-%m-%d %H:%M:%S")
+                step = "—" if e.step is None else f"{e.step:,}"
+                alerts.add_row(when, e.level.upper(), step, Text(e.title), Text(e.text))
+            out.print(alerts)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +35,11 @@ from trainboard.sdk.validate import (
 
 if TYPE_CHECKING:
     from trainboard.sdk.system import SystemSampler
+    from trainboard.sdk.wandb_compat import MetricDefs
+    from trainboard.sdk.wandb_config import Config, Summary
+    from trainboard.sdk.wandb_media import Artifact
     from trainboard.sdk.writer import Writer
-    from trainboard.store.base import RunRecord
+    from trainboard.store.base import HistogramRecord, RunRecord
     from trainboard.store.journal import Kind
 
 _END_STATUSES = ("finished", "failed", "killed", "pruned")  # what a run may end as by itself
@@ -66,6 +69,9 @@ class Run:
         self._pid = os.getpid()
         self._system: SystemSampler | None = None
         self._extras: list[Any] = []  # figures / progress line: closed after the last write
+        self._hold = False  # log(commit=False): the next log() without a step stays on this one
+        self._compat: MetricDefs | None = None  # wandb-style define_metric() definitions
+        self._noop = False  # init(mode="disabled"): accept anything, store nothing
         self.interrupted = False  # set when SIGINT arrived; the run then ends as killed
 
     # identity ---------------------------------------------------------------------------
@@ -106,9 +112,12 @@ class Run:
         self._update(total_steps=value)
 
     @property
-    def config(self) -> dict[str, Any]:
-        """The run's config (a copy: change it with `update_config`)."""
-        return dict(self._record.config)
+    def config(self) -> Config:
+        """The run's config, by item or attribute; writes (`config.lr = 3e-4`,
+        `config.update(args)`) go to the stored config, as in wandb."""
+        from trainboard.sdk.wandb_config import Config
+
+        return Config(self, self._record.config)
 
     @property
     def step(self) -> int:
@@ -116,11 +125,12 @@ class Run:
         return self._step
 
     @property
-    def summary(self) -> dict[str, float]:
-        """The last value logged per key (like wandb's run.summary)."""
-        from trainboard.sdk.writer import _as_float
+    def summary(self) -> Summary:
+        """The last value logged per key, overridden by what was set (`summary["best"] = v`,
+        stored with the run), as wandb's run.summary."""
+        from trainboard.sdk.wandb_config import summary_of
 
-        return {k: _as_float(v) for k, v in self._summary.items()}
+        return summary_of(self)
 
     @property
     def enabled(self) -> bool:
@@ -140,24 +150,39 @@ class Run:
         return f"<Run {self.id} {self.name!r} project={self.project!r} {state}>"
 
     # the hot path -----------------------------------------------------------------------
-    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
-        """Record metrics at `step` (default: the previous step + 1).
+    def log(
+        self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None
+    ) -> None:
+        """Record metrics at `step` (default: the previous step + 1, or the same step after a
+        `commit=False` call, as in wandb).
 
         Values are numbers (float, int, bool, numpy scalars, 0-d tensors); NaN and ±inf are
-        legal. A bad key or value raises and nothing of the call is recorded. Once log()
+        legal. wandb data types (trainboard.Histogram, Html, Table...) and nested dicts are
+        taken too. A bad key or value raises and nothing of the call is recorded. Once log()
         returns, the points are in the run's journal: a killed process loses none of them."""
         if type(data) is not dict:
             data = check_data(data)
+        if self._compat is not None:
+            from trainboard.sdk.wandb_compat import route
+
+            data = route(self, data, step)
         slow = False
         for k, v in data.items():
             t = type(v)
             if (t is float or t is int) and type(k) is str and k:
                 continue
+            if isinstance(v, Mapping) or getattr(t, "_trainboard_media", False):
+                from trainboard.sdk.wandb_compat import log_mixed
+
+                return log_mixed(self, data, step, commit)
+            if self._noop:
+                return None
             slow = check_item("log()", k, v) or slow
         if step is None:
-            step = self._step + 1
+            step = self._step if self._hold else self._step + 1
         elif type(step) is not int or step < 0 or step > STEP_MAX:
             step = check_step("log()", step)
+        self._hold = commit is False
         j = self._journal
         if j is None or slow:
             self._log_slow(data, step)
@@ -237,20 +262,32 @@ class Run:
 
     def log_artifact(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | Artifact,
         kind: str = "file",
         step: int | None = None,
         name: str | None = None,
         *,
         copy: bool = True,
-    ) -> str | None:
+        type: str | None = None,
+        aliases: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Any:
         """Copy a file or folder into the store's artifact folder and record it.
 
         Returns the copy's path relative to the artifact folder (None on a disabled rank).
         With `copy=False` nothing is copied: the record holds the file's absolute path, a
-        reference (a 15 GB checkpoint stays where it is; the API does not serve it)."""
+        reference (a 15 GB checkpoint stays where it is; the API does not serve it).
+        A wandb `Artifact` (its files, kind = its type) is taken too and returned; `type=`
+        is wandb's name for `kind`, `aliases` and `tags` are accepted and ignored."""
         from trainboard.sdk.artifacts import keep
 
+        if type is not None:
+            kind = type
+        if hasattr(path, "files") and hasattr(path, "type"):
+            from trainboard.sdk.wandb_compat import log_artifact
+
+            return log_artifact(self, path, name)  # type: ignore[arg-type]
+        path = os.fspath(path)  # type: ignore[arg-type]
         if not isinstance(kind, str) or not kind:
             raise ValueError(f"log_artifact(): kind must be a non-empty str, got {kind!r}")
         at = self._at("log_artifact()", step)
@@ -272,16 +309,101 @@ class Run:
         self._writer.enqueue_artifact(record)
         return record.path
 
-    def define_metric(self, name: str, goal: str | None = None, *, role: str | None = None) -> None:
+    def define_metric(
+        self,
+        name: str,
+        goal: str | None = None,
+        *,
+        role: str | None = None,
+        step_metric: str | None = None,
+        summary: str | None = None,
+        hidden: bool | None = None,
+        step_sync: bool | None = None,
+        overwrite: bool | None = None,
+    ) -> None:
         """Say what a metric is and which way is better for it: `role` is one of
         trainboard.roles.ROLES ("eval_loss", "quality", ...), `goal` "min" or "max".
         Otherwise both are inferred from the name; what is given here always wins, is
-        stored with the run, and is kept when the run is resumed."""
+        stored with the run, and is kept when the run is resumed. wandb's `step_metric`,
+        `summary`, `hidden`, "minimize"/"maximize" and glob names ("val/*") are taken too
+        (trainboard.sdk.wandb_compat); `define_metric(name)` alone, as in wandb, only names it."""
         check_key("define_metric()", name)
-        checked = definition(role, goal, "define_metric()")
+        glob = any(c in name for c in "*?[")
+        if glob or step_metric is not None or summary is not None or hidden is not None:
+            from trainboard.sdk.wandb_compat import define_metric
+
+            define_metric(self, name, step_metric, step_sync, hidden, summary, goal, role)
+            return
         self._check_open("define_metric()")
-        self._record.goals = {**self._record.goals, name: checked}  # type: ignore[dict-item]
+        if goal is not None or role is not None:  # define_metric(name) alone only names it
+            self._define_goal(name, definition(role, goal, "define_metric()"))
+
+    def _define_goal(self, name: str, goal: str) -> None:
+        """Store a definition ("min", "max", a role, "role:goal") for `name`."""
+        self._record.goals = {**self._record.goals, name: goal}  # type: ignore[dict-item]
         self._update(goals=dict(self._record.goals))
+
+    def _log_histogram_record(self, record: HistogramRecord) -> None:
+        """A histogram already binned (wandb.Histogram(np_histogram=...))."""
+        self._check_open("log()")
+        if self._writer is not None:
+            self._writer.enqueue_histogram(record)
+
+    # the wandb surface (trainboard.sdk.wandb_compat) ------------------------------------------
+    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+        """Keep an alert (level INFO, WARN or ERROR) as a run event, shown on the Run page."""
+        from trainboard.sdk.wandb_compat import alert
+
+        alert(self, title, text, level, wait_duration)
+
+    def save(self, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
+        """Keep files matching `glob_str` as artifacts (kind "file")."""
+        from trainboard.sdk.wandb_compat import save
+
+        return save(self, glob_str, base_path, policy)
+
+    def watch(
+        self,
+        models: Any,
+        criterion: Any = None,
+        log: str | None = "gradients",
+        log_freq: int = 1000,
+        idx: int | None = None,
+        log_graph: bool = False,
+    ) -> None:
+        """Log weight and/or gradient histograms and the grad norm of torch models every
+        `log_freq` steps (see trainboard.sdk.wandb_watch)."""
+        from trainboard.sdk.wandb_watch import watch
+
+        watch(self, models, log=log, log_freq=log_freq)
+
+    def unwatch(self, models: Any = None) -> None:
+        from trainboard.sdk.wandb_watch import unwatch
+
+        unwatch(self, models)
+
+    @property
+    def dir(self) -> str:
+        """Where this run's files are kept (its artifact folder)."""
+        from trainboard.sdk.wandb_compat import artifact_dir_of
+
+        return str(artifact_dir_of(self))
+
+    @property
+    def entity(self) -> str | None:
+        return None
+
+    @property
+    def group(self) -> str | None:
+        return next((t[6:] for t in self._record.tags if t.startswith("group:")), None)
+
+    @property
+    def disabled(self) -> bool:
+        return self._noop
+
+    @property
+    def notes(self) -> str | None:
+        return self._record.notes
 
     def update_config(self, values: Mapping[str, Any]) -> None:
         """Merge `values` into the run's config."""
@@ -307,9 +429,21 @@ class Run:
             return not self._enabled or self._finished
         return self._writer.flush(timeout)
 
-    def finish(self, status: str = "finished", notes: str | None = None) -> None:
+    def finish(
+        self,
+        status: str = "finished",
+        notes: str | None = None,
+        *,
+        exit_code: int | None = None,
+        quiet: bool | None = None,
+    ) -> None:
         """Flush everything and mark the run ended: finished, or failed/killed with notes, or
-        pruned (a hyperparameter-search trial stopped early by its pruner)."""
+        pruned (a hyperparameter-search trial stopped early by its pruner). wandb's
+        `exit_code=`: non-zero ends the run as failed."""
+        if exit_code is not None:
+            from trainboard.sdk.wandb_compat import status_of_exit_code
+
+            status, notes = status_of_exit_code(exit_code)
         self._end(status, notes, timeout=_FINISH_TIMEOUT)
 
     def _end(self, status: str, notes: str | None, timeout: float) -> None:
@@ -319,6 +453,13 @@ class Run:
             raise ValueError(
                 f"finish(): status must be one of {', '.join(_END_STATUSES)}, got {status!r}"
             )
+        extras = ("_pending_saves", "_watches")
+        if status != "killed" and (
+            self._compat is not None or any(k in self.__dict__ for k in extras)
+        ):
+            from trainboard.sdk.wandb_compat import at_finish
+
+            at_finish(self)  # watch()'s last grad norm, save() globs, define_metric(summary=)
         self._finished = True
         context.clear_current(self)
         hooks.forget(self)

@@ -111,6 +111,7 @@ def init(
     figures: int | None = None,
     figures_dir: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    run_id: str | None = None,
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
@@ -127,7 +128,7 @@ def init(
     if notes is not None:
         check_text("init()", "notes", notes)
     cfg = as_config(config)
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()  # wandb's init(id=...)
     rank = process_rank()
     every_rank = settings.all_ranks() if all_ranks is None else all_ranks
     if rank is not None and every_rank:

@@ -84,6 +84,7 @@ class Writer:
         self._texts_q: deque[TextRecord] = deque()
         self._hists_q: deque[HistogramRecord] = deque()
         self._artifacts_q: deque[ArtifactRecord] = deque()
+        self._calls_q: deque[tuple[str, tuple[Any, ...]]] = deque()
         self.written = 0  # points the store has (writer thread)
         self.lost = 0  # points neither the journal nor memory could keep (a full disk)
 
@@ -105,6 +106,7 @@ class Writer:
         self._texts: list[TextRecord] = []
         self._hists: list[HistogramRecord] = []
         self._artifacts: list[ArtifactRecord] = []
+        self._calls: list[tuple[str, tuple[Any, ...]]] = []
         self._final: dict[str, Any] | None = None
 
         self._wake = threading.Event()
@@ -149,6 +151,11 @@ class Writer:
 
     def enqueue_artifact(self, record: ArtifactRecord) -> None:
         self._artifacts_q.append(record)
+
+    def enqueue_call(self, method: str, args: tuple[Any, ...]) -> None:
+        """A store call `store.<method>(run_id, *args)` made in order after the records
+        queued before it (the wandb surface's run summary values and alert events)."""
+        self._calls_q.append((method, args))
 
     def journal_failed(self, exc: OSError) -> None:
         """log() could not grow the journal (a full disk): points go through memory now."""
@@ -304,6 +311,8 @@ class Writer:
             self._hists.append(self._hists_q.popleft())
         while self._artifacts_q:
             self._artifacts.append(self._artifacts_q.popleft())
+        while self._calls_q:
+            self._calls.append(self._calls_q.popleft())
 
     def _remember(self, step: int, wall: float, values: dict[str, float]) -> None:
         for key, value in values.items():
@@ -391,6 +400,11 @@ class Writer:
                 self._artifacts[:1], lambda rows: store.add_artifact(run_id, rows[0]), "an artifact"
             )
             self._artifacts.pop(0)
+        while self._calls:
+            name, args = self._calls[0]
+            call = getattr(store, name)
+            self._each([args], lambda rows: call(run_id, *rows[0]), name)  # noqa: B023
+            self._calls.pop(0)
         if self._final is not None:
             self._updates.update(self._final)
         if self._updates:

@@ -33,6 +33,7 @@ from trainboard.server.routes.events import events_router
 from trainboard.server.routes.exports import exports_router
 from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
+from trainboard.server.routes.runextras import runextras_router
 from trainboard.server.routes.runs import runs_router
 from trainboard.server.routes.series import series_router
 from trainboard.server.routes.sweep import sweep_router
@@ -81,6 +82,7 @@ def create_app(
     install_error_handlers(app)
     for router in (
         runs_router,
+        runextras_router,
         series_router,
         texts_router,
         histograms_router,

@@ -167,4 +167,6 @@ def run_detail_json(store: Store, run: RunRecord, now: float | None = None) -> d
         "run": run_json(run, rank, now, detail_progress(store, run, now)),
         "health": health_json(store, run, now),
         "keys": sorted(run.summary),
+        "run_summary": store.read_run_values(run.id, "summary"),  # wandb's run.summary
+        "events": [e.__dict__ for e in store.read_events(run.id)],  # alerts
     }

@@ -206,6 +206,26 @@ class ArtifactRecord:
 
 
 @dataclass
+class EventRecord:
+    """Something that happened to a run, shown in order on its page (kind "alert": a
+    wandb.alert(); level "info", "warn" or "error")."""
+
+    kind: str
+    title: str
+    text: str
+    level: str
+    wall_time: float
+    step: int | None = None
+    id: int | None = None
+
+
+EVENT_LEVELS = ("info", "warn", "error")
+VALUE_NAMESPACES = ("summary", "import")
+"""run_values namespaces: "summary" is the run's own summary dict (wandb's run.summary),
+"import" an importer's resume points."""
+
+
+@dataclass
 class RunQuery:
     """Filters for list_runs/count_runs; None means "any". archived=None lists both."""
 
@@ -406,6 +426,24 @@ class Store(ABC):
     @abstractmethod
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]: ...
 
+    # run values and events --------------------------------------------------------------
+    @abstractmethod
+    def write_run_values(self, run_id: str, namespace: str, values: dict[str, Any]) -> None:
+        """Set JSON values of `namespace` (one of VALUE_NAMESPACES) by key; other keys stay.
+        A value of None removes its key."""
+
+    @abstractmethod
+    def read_run_values(self, run_id: str, namespace: str) -> dict[str, Any]:
+        """Every value of `namespace` for the run ({} when none); raise RunNotFoundError."""
+
+    @abstractmethod
+    def add_events(self, run_id: str, rows: Sequence[EventRecord]) -> None:
+        """Append events (their order is kept)."""
+
+    @abstractmethod
+    def read_events(self, run_id: str) -> list[EventRecord]:
+        """The run's events, oldest first; raise RunNotFoundError."""
+
     # lifecycle --------------------------------------------------------------------------
     @abstractmethod
     def close(self) -> None: ...
@@ -415,6 +453,29 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_namespace(namespace: str) -> None:
+    """The engines' shared check of a run_values namespace."""
+    if namespace not in VALUE_NAMESPACES:
+        from trainboard.errors import UsageError
+
+        raise UsageError(
+            f"run values: namespace must be one of {', '.join(VALUE_NAMESPACES)}, got {namespace!r}"
+        )
+
+
+def check_event(event: EventRecord) -> None:
+    """The engines' shared check of an event: a known level and a non-empty kind."""
+    from trainboard.errors import UsageError
+
+    if event.level not in EVENT_LEVELS:
+        raise UsageError(
+            f"event {event.title!r}: level must be one of {', '.join(EVENT_LEVELS)}, "
+            f"got {event.level!r}"
+        )
+    if not isinstance(event.kind, str) or not event.kind:
+        raise UsageError(f"event {event.title!r}: kind must be a non-empty str")
 
 
 def check_step_range(start: int | None, end: int | None) -> None:

@@ -53,6 +53,7 @@ from trainboard.errors import (
 from trainboard.store import wire
 from trainboard.store.base import (
     ArtifactRecord,
+    EventRecord,
     HistogramRecord,
     MetricSummary,
     PointBatch,
@@ -62,6 +63,8 @@ from trainboard.store.base import (
     Store,
     TextRecord,
     XAxis,
+    check_event,
+    check_namespace,
     check_step_range,
 )
 from trainboard.store.spool import Spool, set_aside, take_orphans
@@ -448,6 +451,23 @@ class RemoteStore(Store):
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
         body = self._get(f"/runs/{run_id}/artifacts")
         return [ArtifactRecord(**a) for a in body["artifacts"]]
+
+    # run values and events ------------------------------------------------------------------
+    def write_run_values(self, run_id: str, namespace: str, values: dict[str, Any]) -> None:
+        check_namespace(namespace)
+        self._enqueue(wire.run_values_op(run_id, namespace, values))
+
+    def read_run_values(self, run_id: str, namespace: str) -> dict[str, Any]:
+        check_namespace(namespace)
+        return dict(self._get(f"/runs/{run_id}/values/{namespace}")["values"])
+
+    def add_events(self, run_id: str, rows: Sequence[EventRecord]) -> None:
+        for e in rows:
+            check_event(e)
+        self._enqueue(wire.events_op(run_id, list(rows)))
+
+    def read_events(self, run_id: str) -> list[EventRecord]:
+        return [EventRecord(**e) for e in self._get(f"/runs/{run_id}/events")["events"]]
 
     # lifecycle ------------------------------------------------------------------------------
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:

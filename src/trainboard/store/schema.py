@@ -160,4 +160,31 @@ audit = Table(
     Column("actor", String(), nullable=False),
 )
 
-PER_RUN_TABLES = (chunks, summaries, texts, histograms, artifacts)
+# Named values a run keeps beside its metrics, one JSON value per (namespace, key):
+# namespace "summary" is the run's own summary dict (wandb's run.summary), "import" holds an
+# importer's resume points (file offsets) so a re-import adds only what is new.
+run_values = Table(
+    "run_values",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("namespace", String(32), primary_key=True),
+    Column("key", String(), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Things that happened to a run, in order (kind "alert": wandb.alert()).
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("step", BigInteger),
+    Column("wall_time", F64, nullable=False),
+    Index("ix_run_events_run", "run_id", "id"),
+)
+
+PER_RUN_TABLES = (chunks, summaries, texts, histograms, artifacts, run_values, run_events)

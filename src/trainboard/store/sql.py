@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trainboard import gcpause
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
+from trainboard.jsonvalues import spell_all
 from trainboard.roles import can_decide
 from trainboard.store import chunks as codec
 from trainboard.store import downsample, limits, migrate
@@ -34,6 +35,7 @@ from trainboard.store.base import (
     STATUSES,
     UPDATABLE,
     ArtifactRecord,
+    EventRecord,
     GroupLeaders,
     HistogramRecord,
     MetricSummary,
@@ -46,11 +48,15 @@ from trainboard.store.base import (
     Store,
     TextRecord,
     XAxis,
+    check_event,
+    check_namespace,
 )
 from trainboard.store.schema import (
     PER_RUN_TABLES,
     artifacts,
     histograms,
+    run_events,
+    run_values,
     runs,
     summaries,
     texts,
@@ -1135,6 +1141,83 @@ class SQLStore(Store):
                     path=r.path,
                     size=int(r.size),
                     wall_time=float(r.wall_time),
+                    id=int(r.id),
+                )
+                for r in conn.execute(q)
+            ]
+
+        return self._read(tx)
+
+    # run values and events ------------------------------------------------------------
+    def write_run_values(self, run_id: str, namespace: str, values: dict[str, Any]) -> None:
+        check_namespace(namespace)
+        keys = list(values)
+        rows = [
+            {"run_id": run_id, "namespace": namespace, "key": k, "value": _dumps(spell_all(v))}
+            for k, v in values.items()
+            if v is not None
+        ]
+        t = run_values
+
+        def tx(conn: Connection) -> None:
+            self._require_run(conn, run_id)
+            for i in range(0, len(keys), 500):  # replace: delete then insert, on both engines
+                part = keys[i : i + 500]
+                where = (t.c.run_id == run_id) & (t.c.namespace == namespace)
+                conn.execute(sa.delete(t).where(where & t.c.key.in_(part)))
+            if rows:
+                conn.execute(sa.insert(t), rows)
+
+        self._write(tx)
+
+    def read_run_values(self, run_id: str, namespace: str) -> dict[str, Any]:
+        check_namespace(namespace)
+        t = run_values
+        q = sa.select(t.c.key, t.c.value).where(t.c.run_id == run_id, t.c.namespace == namespace)
+
+        def tx(conn: Connection) -> dict[str, Any]:
+            self._require_run(conn, run_id)
+            return {k: orjson.loads(v) for k, v in conn.execute(q.order_by(t.c.key))}
+
+        return self._read(tx)
+
+    def add_events(self, run_id: str, rows: Sequence[EventRecord]) -> None:
+        for e in rows:
+            check_event(e)
+        values = [
+            {
+                "run_id": run_id,
+                "kind": e.kind,
+                "level": e.level,
+                "title": e.title,
+                "text": e.text,
+                "step": e.step,
+                "wall_time": float(e.wall_time),
+            }
+            for e in rows
+        ]
+
+        def tx(conn: Connection) -> None:
+            self._require_run(conn, run_id)
+            if values:
+                conn.execute(sa.insert(run_events), values)
+
+        self._write(tx)
+
+    def read_events(self, run_id: str) -> list[EventRecord]:
+        t = run_events
+        q = sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)
+
+        def tx(conn: Connection) -> list[EventRecord]:
+            self._require_run(conn, run_id)
+            return [
+                EventRecord(
+                    kind=r.kind,
+                    title=r.title,
+                    text=r.text,
+                    level=r.level,
+                    wall_time=float(r.wall_time),
+                    step=None if r.step is None else int(r.step),
                     id=int(r.id),
                 )
                 for r in conn.execute(q)

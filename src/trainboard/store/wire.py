@@ -11,6 +11,8 @@ A batch is `{"client": ID, "seq": N, "ops": [...]}` (op i has sequence number N 
     {"op": "histograms", "run": ID, "rows": [{key, step, wall_time, edges, counts, min, max,
                                              count, sum}]}
     {"op": "artifact", "run": ID, "artifact": {name, kind, step, path, size, wall_time, id}}
+    {"op": "run_values", "run": ID, "namespace": "summary"|"import", "values": {key: JSON}}
+    {"op": "events", "run": ID, "rows": [{kind, title, text, level, wall_time, step, id}]}
 
 Points travel as columns (a third of the bytes of [step, time, value] rows, and checked with
 numpy rather than per point); the row form `"batches": {key: [[step, time, value], ...]}` of
@@ -39,12 +41,15 @@ from pydantic import (
 )
 
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.jsonvalues import SPELLINGS, parse, spell
+from trainboard.jsonvalues import SPELLINGS, parse, spell, spell_all
 from trainboard.limits import INT32_MAX, INT64_MAX, key_problem, text_problem
 from trainboard.store.base import (
+    EVENT_LEVELS,
     STATUSES,
     UPDATABLE,
+    VALUE_NAMESPACES,
     ArtifactRecord,
+    EventRecord,
     HistogramRecord,
     PointBatch,
     RunRecord,
@@ -105,6 +110,15 @@ def histograms_op(run_id: str, rows: list[HistogramRecord]) -> bytes:
 
 def artifact_op(run_id: str, artifact: ArtifactRecord) -> bytes:
     return orjson.dumps({"op": "artifact", "run": run_id, "artifact": artifact.__dict__})
+
+
+def run_values_op(run_id: str, namespace: str, values: dict[str, Any]) -> bytes:
+    body = {"op": "run_values", "run": run_id, "namespace": namespace, "values": values}
+    return orjson.dumps(spell_all(body), option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def events_op(run_id: str, rows: list[EventRecord]) -> bytes:
+    return orjson.dumps({"op": "events", "run": run_id, "rows": [e.__dict__ for e in rows]})
 
 
 # --- checking (the server) ----------------------------------------------------------------
@@ -345,19 +359,58 @@ class ArtifactOp(_Op):
     artifact: ArtifactIn
 
 
-Op = Annotated[
-    CreateRunOp | UpdateRunOp | PointsOp | TextsOp | HistogramsOp | ArtifactOp,
-    Field(discriminator="op"),
-]
+class RunValuesOp(_Op):
+    op: Literal["run_values"]
+    namespace: Literal[VALUE_NAMESPACES]  # type: ignore[valid-type]
+    values: dict[str, Any]
+
+    @field_validator("values")
+    @classmethod
+    def _keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            _key(key)
+        return v
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Text
+    title: Text
+    text: Text
+    level: Literal[EVENT_LEVELS]  # type: ignore[valid-type]
+    wall_time: float
+    step: Step | None = None
+    id: int | None = None
+
+    @field_validator("kind", "title", "text")
+    @classmethod
+    def _t(cls, v: str) -> str:
+        return _text(v)
+
+
+class EventsOp(_Op):
+    op: Literal["events"]
+    rows: list[EventIn]
+
+
+AnyOp = (
+    CreateRunOp
+    | UpdateRunOp
+    | PointsOp
+    | TextsOp
+    | HistogramsOp
+    | ArtifactOp
+    | RunValuesOp
+    | EventsOp
+)
+Op = Annotated[AnyOp, Field(discriminator="op")]
 
 
 class _Envelope(BaseModel):
     op: Op
 
 
-def parse_op(
-    raw: Any,
-) -> CreateRunOp | UpdateRunOp | PointsOp | TextsOp | HistogramsOp | ArtifactOp:
+def parse_op(raw: Any) -> AnyOp:
     """One op, checked; UsageError naming what was wrong otherwise."""
     kind = raw.get("op") if isinstance(raw, dict) else None
     try:
@@ -387,6 +440,10 @@ def apply_op(store: Store, raw: Any) -> None:
         store.write_texts(op.run, [TextRecord(**r.model_dump()) for r in op.rows])
     elif isinstance(op, HistogramsOp):
         store.write_histograms(op.run, [r.record() for r in op.rows])
+    elif isinstance(op, RunValuesOp):
+        store.write_run_values(op.run, op.namespace, op.values)
+    elif isinstance(op, EventsOp):
+        store.add_events(op.run, [EventRecord(**e.model_dump()) for e in op.rows])
     else:
         store.add_artifact(op.run, ArtifactRecord(**op.artifact.model_dump()))
 

@@ -289,6 +289,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Events
+         * @description The run's events (alerts), oldest first.
+         */
+        get: operations["read_events_api_v1_runs__run_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/export.csv": {
         parameters: {
             query?: never;
@@ -391,6 +411,26 @@ export interface paths {
         };
         /** Read Texts */
         get: operations["read_texts_api_v1_runs__run_id__texts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/values/{namespace}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Values
+         * @description A run's named values: "summary" (its own summary dict) or "import" (resume points).
+         */
+        get: operations["read_values_api_v1_runs__run_id__values__namespace__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -765,6 +805,34 @@ export interface components {
         ErrorOut: {
             error: components["schemas"]["ErrorDetailOut"];
         };
+        /** EventOut */
+        EventOut: {
+            /** Id */
+            id: number | null;
+            /**
+             * Kind
+             * @description "alert" for wandb.alert()
+             */
+            kind: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "info" | "warn" | "error";
+            /** Step */
+            step: number | null;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+            /** Wall Time */
+            wall_time: number;
+        };
+        /** EventsOut */
+        EventsOut: {
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+        };
         /** FindingOut */
         FindingOut: {
             /** Check */
@@ -953,10 +1021,22 @@ export interface components {
         };
         /** RunDetailOut */
         RunDetailOut: {
+            /**
+             * Events
+             * @description alerts and other run events, oldest first
+             */
+            events: components["schemas"]["EventOut"][];
             health: components["schemas"]["HealthOut"];
             /** Keys */
             keys: string[];
             run: components["schemas"]["RunOut"];
+            /**
+             * Run Summary
+             * @description the run's own summary dict (wandb's run.summary); NaN/±inf spelled
+             */
+            run_summary: {
+                [key: string]: unknown;
+            };
         };
         /** RunOut */
         RunOut: {
@@ -1052,6 +1132,16 @@ export interface components {
             tags: string[];
             /** Total Steps */
             total_steps: number | null;
+        };
+        /** RunValuesOut */
+        RunValuesOut: {
+            /**
+             * Values
+             * @description JSON values by key; NaN/±inf spelled
+             */
+            values: {
+                [key: string]: unknown;
+            };
         };
         /** RunsOut */
         RunsOut: {
@@ -2138,6 +2228,64 @@ export interface operations {
             };
         };
     };
+    read_events_api_v1_runs__run_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     export_csv_api_v1_runs__run_id__export_csv_get: {
         parameters: {
             query?: never;
@@ -2463,6 +2611,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TextsOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_values_api_v1_runs__run_id__values__namespace__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+                namespace: "summary" | "import";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunValuesOut"];
                 };
             };
             /** @description bad request (names the parameter) */

@@ -39,6 +39,7 @@ export type SeriesResponse = S["SeriesOut"];
 export type TextOut = S["TextOut"];
 export type HistogramOut = S["HistogramOut"];
 export type ArtifactOut = S["ArtifactOut"];
+export type EventOut = S["EventOut"];
 export type ApiErrorBody = S["ErrorOut"];
 export type SweepParamOut = S["SweepParamOut"];
 export type SweepRunOut = S["SweepRunOut"];

@@ -30,6 +30,7 @@ import { groupCharts, matchesFilter, type ChartSpec } from "../charts/groups";
 import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
 import { ProgressCard } from "../components/ProgressCard";
+import { RunExtras } from "../components/RunExtras";
 import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
 import { runColor } from "../lib/colors";
 import { bytes, configValue, datetime, general, int } from "../lib/format";
@@ -551,6 +552,8 @@ export function RunPage({ id }: { id: string }) {
           )}
         </div>
       </section>
+
+      <RunExtras summary={detail.run_summary ?? {}} events={detail.events ?? []} />
 
       <section class="section card">
         <h2>Artifacts</h2>

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import Response
@@ -13,6 +13,7 @@ from trainboard import gcpause
 from trainboard.errors import ConfirmationRequiredError
 from trainboard.server.deps import StoreDep, actor, api_router
 from trainboard.server.jsonio import dumps, json_response
+from trainboard.server.routes.runextras import EventOut
 from trainboard.server.runview import run_detail_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
 from trainboard.store import tokens
@@ -31,6 +32,10 @@ class RunDetailOut(BaseModel):
     run: RunOut
     health: HealthOut
     keys: list[str]
+    run_summary: dict[str, Any] = Field(
+        description="the run's own summary dict (wandb's run.summary); NaN/±inf spelled"
+    )
+    events: list[EventOut] = Field(description="alerts and other run events, oldest first")
 
 
 class IdsIn(BaseModel):

@@ -1,0 +1,370 @@
+"""What wandb scripts expect of a run, on trainboard's one `Run` class.
+
+`import trainboard as wandb` (or `trainboard.wandb` standing in as the `wandb` module) runs an
+ordinary wandb script unchanged, so the differences from plain trainboard live here, not in a
+second run class:
+
+- `run.config` and `run.summary`: see trainboard.sdk.wandb_config.
+- `MetricDefs`: `define_metric(name, step_metric=, summary=, goal=, hidden=)` with glob names.
+  A metric with a step metric is stored at the step metric's value (so "val/*" against
+  "epoch" is a curve over epochs, and HF's `train/global_step` becomes the step); `summary=`
+  is computed when the run finishes; `goal=` becomes the run's definition for the key.
+- `log_mixed`: nested dicts (flattened with "/") and wandb data types inside `log()`.
+- `alert`, `save`, artifacts, and the end of the run (`finish(exit_code=)`).
+
+Nothing here imports numpy or torch at import time.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import glob as globlib
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trainboard.errors import UsageError
+from trainboard.sdk.validate import check_item, is_number
+from trainboard.sdk.wandb_config import put_points, set_summary, store_call
+
+if TYPE_CHECKING:
+    from trainboard.sdk.wandb_media import Artifact
+
+Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
+
+SUMMARY_KINDS = ("min", "max", "mean", "last", "first", "best", "none")
+_GOALS = {"min": "min", "max": "max", "minimize": "min", "maximize": "max"}
+
+
+# define_metric ----------------------------------------------------------------------------
+class MetricDefs:
+    """The wandb-style definitions of one run, by exact name or glob pattern."""
+
+    def __init__(self) -> None:
+        self.step_metric: dict[str, str] = {}
+        self.summary: dict[str, tuple[str, ...]] = {}
+        self.goal: dict[str, str] = {}
+        self.hidden: set[str] = set()
+        self._resolved: dict[str, str | None] = {}  # key -> its step metric (cache)
+        self._defined: set[str] = set()  # keys whose goal from a glob has been stored
+
+    @staticmethod
+    def _match(patterns: Mapping[str, Any] | set[str], key: str) -> str | None:
+        if key in patterns:
+            return key
+        for p in patterns:
+            if "*" in p or "?" in p or "[" in p:
+                if fnmatch.fnmatchcase(key, p):
+                    return p
+        return None
+
+    def step_metric_of(self, key: str) -> str | None:
+        try:
+            return self._resolved[key]
+        except KeyError:
+            p = self._match(self.step_metric, key)
+            sm = self.step_metric[p] if p is not None else None
+            if sm == key:  # define_metric("*", step_metric="global_step") leaves the clock
+                sm = None
+            self._resolved[key] = sm
+            return sm
+
+    def summary_of(self, key: str) -> tuple[str, ...]:
+        p = self._match(self.summary, key)
+        return self.summary[p] if p is not None else ()
+
+    def glob_goal(self, run: Run, key: str) -> None:
+        if key in self._defined or not self.goal:
+            return
+        self._defined.add(key)
+        p = self._match(self.goal, key)
+        if p is not None and p != key and key not in run._record.goals:  # exact names win
+            _define_goal(run, key, self.goal[p])
+
+
+def _defs(run: Run) -> MetricDefs:
+    defs: MetricDefs | None = run._compat
+    if defs is None:
+        defs = run._compat = MetricDefs()
+    return defs
+
+
+def _define_goal(run: Run, key: str, goal: str) -> None:
+    run._define_goal(key, goal)
+
+
+def define_metric(
+    run: Run,
+    name: str,
+    step_metric: str | None = None,
+    step_sync: bool | None = None,
+    hidden: bool | None = None,
+    summary: str | None = None,
+    goal: str | None = None,
+    role: str | None = None,
+) -> None:
+    """wandb's define_metric: see the module docstring (`role`: trainboard's, as in
+    Run.define_metric)."""
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"define_metric(): name must be a non-empty str, got {name!r}")
+    if step_metric is not None and (not isinstance(step_metric, str) or not step_metric):
+        raise UsageError(f"define_metric(): step_metric must be a metric name, got {step_metric!r}")
+    kinds: tuple[str, ...] = ()
+    if summary is not None:
+        kinds = tuple(s.strip() for s in str(summary).split(",") if s.strip())
+        bad = [k for k in kinds if k not in SUMMARY_KINDS]
+        if bad:
+            raise UsageError(
+                f"define_metric(): summary must be among {', '.join(SUMMARY_KINDS)} "
+                f"(comma-separated), got {summary!r}"
+            )
+    checked_goal = None
+    if goal is not None or role is not None:
+        if goal is not None and str(goal).lower() not in _GOALS:
+            raise UsageError(
+                f"define_metric(): goal must be 'minimize' or 'maximize' (or 'min'/'max'), "
+                f"got {goal!r}"
+            )
+        from trainboard.roles import definition
+
+        checked_goal = definition(role, None if goal is None else _GOALS[str(goal).lower()])
+    run._check_open("define_metric()")
+    defs = _defs(run)
+    if step_metric is not None:
+        defs.step_metric[name] = step_metric
+        defs._resolved.clear()
+    if kinds:
+        defs.summary[name] = kinds
+    if hidden:
+        defs.hidden.add(name)
+    if checked_goal is not None:
+        if any(c in name for c in "*?["):
+            defs.goal[name] = checked_goal
+            defs._defined.clear()
+        else:
+            _define_goal(run, name, checked_goal)
+
+
+def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
+    """Store the keys that have a step metric at its value; return the rest for log()."""
+    defs = run._compat
+    if defs is None:
+        return data
+    if defs.goal:
+        for key in data:
+            defs.glob_goal(run, key)
+    if not defs.step_metric:
+        return data
+    moved: dict[int, dict[str, Any]] = {}
+    rest: dict[str, Any] = {}
+    for key, value in data.items():
+        sm = defs.step_metric_of(key) if isinstance(key, str) else None
+        at = None
+        if sm is not None and is_number(value):
+            sv = data.get(sm, run._summary.get(sm))
+            if sv is not None and is_number(sv):
+                from trainboard.sdk.writer import _as_float
+
+                f = _as_float(sv)
+                if f == f and f >= 0 and f == int(f):
+                    at = int(f)
+        if at is None:
+            rest[key] = value
+        else:
+            check_item("log()", key, value)
+            moved.setdefault(at, {})[key] = value
+    for at, values in moved.items():
+        put_points(run, at, values)
+    return rest
+
+
+# log() of nested dicts and data types ---------------------------------------------------------
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _flatten(f"{prefix}/{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
+    """log() of a dict holding nested dicts or wandb data types (see trainboard.sdk.wandb_media)."""
+    if run._noop:
+        return
+    flat: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            _flatten(str(k), v, flat)
+        else:
+            flat[k] = v
+    numbers: dict[str, Any] = {}
+    media: list[tuple[str, Any]] = []
+    for k, v in flat.items():
+        if getattr(type(v), "_trainboard_media", False):
+            media.append((k, v))
+        else:
+            check_item("log()", k, v)
+            numbers[k] = v
+    if step is None:
+        step = run._step if run._hold else run._step + 1
+    run.log(numbers, step=step, commit=commit)
+    for k, v in media:
+        v._trainboard_log(run, k, step)
+
+
+# alerts, files, artifacts, the end -----------------------------------------------------------
+class AlertLevel(enum.StrEnum):
+    """`wandb.AlertLevel`."""
+
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+def alert(
+    run: Run,
+    title: str,
+    text: str,
+    level: str | AlertLevel | None = None,
+    wait_duration: float | Any | None = None,
+) -> None:
+    """Keep an alert as a run event (shown on the Run page and by `trainboard show`)."""
+    from trainboard.store.base import EventRecord
+
+    if not isinstance(title, str) or not title:
+        raise UsageError(f"alert(): title must be a non-empty str, got {title!r}")
+    if not isinstance(text, str):
+        raise UsageError(f"alert(): text must be a str, got {type(text).__name__}")
+    raw = level.value if isinstance(level, AlertLevel) else (level or "INFO")
+    lv = {"INFO": "info", "WARN": "warn", "WARNING": "warn", "ERROR": "error"}.get(str(raw).upper())
+    if lv is None:
+        raise UsageError(f"alert(): level must be INFO, WARN or ERROR, got {level!r}")
+    run._check_open("alert()")
+    now = time.time()
+    last: dict[str, float] = run.__dict__.setdefault("_alerted", {})
+    if wait_duration is not None:  # wandb: no second alert with this title within the wait
+        seconds = (
+            wait_duration.total_seconds()
+            if hasattr(wait_duration, "total_seconds")
+            else float(wait_duration)
+        )
+        if now - last.get(title, -1e18) < seconds:
+            return
+    last[title] = now
+    step = run._step if run._step >= 0 else None
+    store_call(run, "add_events", [EventRecord("alert", title, text, lv, now, step)])
+
+
+def save(run: Run, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
+    """Keep the files matching `glob_str` as artifacts (kind "file"); files that do not
+    exist yet are looked for again when the run finishes."""
+    if policy not in ("live", "now", "end"):
+        raise UsageError(f"save(): policy must be live, now or end, got {policy!r}")
+    found = globlib.glob(os.fspath(glob_str), recursive=True)
+    paths = sorted(p for p in found if os.path.isfile(p))
+    if policy == "end" or not paths:
+        pending: list[tuple[str, str | None]] = run.__dict__.setdefault("_pending_saves", [])
+        pending.append((os.path.abspath(glob_str), base_path))
+        if policy == "end":
+            return []
+    kept = []
+    for p in paths:
+        name = os.path.relpath(p, base_path) if base_path else os.path.basename(p)
+        path = run.log_artifact(p, kind="file", name=name)
+        if path is not None:
+            kept.append(path)
+    return kept
+
+
+def log_artifact(run: Run, artifact: Artifact, name: str | None = None) -> Artifact:
+    """Copy an Artifact's files into the store, each as an artifact of kind artifact.type."""
+    base = name or artifact.name
+    for path, file_name in artifact.files:
+        run.log_artifact(path, kind=artifact.type, name=f"{base}/{file_name}")
+    return artifact
+
+
+def _summaries_at_end(run: Run) -> dict[str, Any]:
+    """define_metric(summary=...) values, from what the store holds for the run."""
+    defs = run._compat
+    if defs is None or not defs.summary or run._writer is None:
+        return {}
+    run.flush(timeout=30.0)
+    store = run._writer._store
+    if store is None:
+        return {}
+    stored = store.get_run(run.id)
+    out: dict[str, Any] = {}
+    for key, s in stored.summary.items():
+        kinds = defs.summary_of(key)
+        if not kinds or "none" in kinds:
+            continue
+        values: dict[str, Any] = {}
+        for kind in kinds:
+            if kind == "min":
+                values["min"] = s.min
+            elif kind == "max":
+                values["max"] = s.max
+            elif kind == "last":
+                values["last"] = s.last
+            elif kind == "first":
+                values["first"] = float(store.read_series(run.id, key).values[0])
+            elif kind == "mean":
+                vals = store.read_series(run.id, key).values
+                values["mean"] = float(vals.mean()) if len(vals) else float("nan")
+            elif kind == "best":
+                from trainboard.roles import goal_of
+
+                g = goal_of(key, stored.goals)
+                values["best"] = s.max if g == "max" else s.min
+        out[key] = values
+    return out
+
+
+def at_finish(run: Run) -> None:
+    """Before the run ends: watch()'s last grad norm, pending save() globs,
+    define_metric(summary=) values."""
+    if "_watches" in run.__dict__:
+        from trainboard.sdk.wandb_watch import unwatch
+
+        unwatch(run)
+    for pattern, base in run.__dict__.pop("_pending_saves", []):
+        save(run, pattern, base, policy="now")
+        run.__dict__.pop("_pending_saves", None)  # files still missing are not waited for
+    try:
+        values = _summaries_at_end(run)
+    except Exception as e:  # the run must still end
+        import warnings
+
+        from trainboard.errors import TrainboardWarning
+
+        warnings.warn(f"define_metric(summary=): not computed: {e}", TrainboardWarning, 2)
+        return
+    if values:
+        set_summary(run, values)
+
+
+def status_of_exit_code(exit_code: int | None) -> tuple[str, str | None]:
+    """finish(exit_code=): 0 or None is finished, anything else failed with a note."""
+    if exit_code in (None, 0):
+        return "finished", None
+    return "failed", f"exit code {exit_code}"
+
+
+class Settings(dict[str, Any]):
+    """`wandb.Settings(...)`: accepted and ignored (nothing of it has a meaning here)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name)
+
+
+def artifact_dir_of(run: Run) -> Path:
+    from trainboard import config as settings
+
+    return Path(settings.artifacts_dir(run.store_url)) / str(run.id)

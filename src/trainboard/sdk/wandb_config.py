@@ -1,0 +1,146 @@
+"""A run's config and summary as wandb scripts use them (`run.config.lr`, `config.update(args)`,
+`summary["best"] = v`), and `trainboard.config` doubling as wandb's module-level `config`.
+
+Both are dicts whose writes go straight to the run: the config to the stored config, the
+summary to the run's "summary" values (through the writer thread, in order with the points).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from trainboard.errors import UsageError
+from trainboard.sdk.validate import as_config, is_number, jsonable
+
+Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
+
+
+class Config(dict[str, Any]):
+    """A run's config as wandb scripts use it; writes go to the stored config at once."""
+
+    def __init__(self, run: Run | None, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        object.__setattr__(self, "_run", run)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"config has no key {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.update({name: value})
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __delattr__(self, name: str) -> None:
+        raise UsageError(f"config: keys cannot be removed (tried {name!r})")
+
+    def update(self, d: Any = None, allow_val_change: bool | None = None, **kw: Any) -> None:  # type: ignore[override]
+        """Merge a dict, an argparse Namespace or a dataclass (and keyword values)."""
+        values = {**as_config(d), **as_config(kw)}
+        super().update(values)
+        run: Run | None = self.__dict__.get("_run")
+        if run is not None and values and not run.finished:
+            run.update_config(values)
+
+    def setdefaults(self, d: Any) -> None:
+        """Set the keys of `d` that the config does not have yet (wandb sweeps use it)."""
+        self.update({k: v for k, v in as_config(d).items() if k not in self})
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self.update({key: default})
+        return self[key]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, default)
+
+
+class Summary(dict[str, Any]):
+    """`run.summary`: the last value logged per metric, overridden by what the script set."""
+
+    def __init__(self, run: Run | None, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        object.__setattr__(self, "_run", run)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"summary has no key {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.update({name: value})
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        run: Run | None = self.__dict__.get("_run")
+        if run is not None:
+            set_summary(run, {key: None})
+
+    def update(self, d: Any = None, **kw: Any) -> None:  # type: ignore[override]
+        values = {**dict(d or {}), **kw}
+        for k in values:
+            if not isinstance(k, str) or not k:
+                raise TypeError(f"summary: keys must be non-empty strings, got {k!r}")
+        clean = {k: summary_value(v) for k, v in values.items()}
+        super().update(clean)
+        run: Run | None = self.__dict__.get("_run")
+        if run is not None:
+            set_summary(run, clean)
+
+
+def summary_value(v: Any) -> Any:
+    """A summary value the store can keep: numbers (tensors too) as float, else JSON."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if is_number(v):
+        from trainboard.sdk.writer import _as_float
+
+        f = _as_float(v)
+        return int(f) if isinstance(v, int) else f
+    return jsonable(v)
+
+
+def set_summary(run: Run, values: dict[str, Any]) -> None:
+    """Remember `values` as the run's own summary and queue them for the store."""
+    own: dict[str, Any] = run.__dict__.setdefault("_own_summary", {})
+    for k, v in values.items():
+        if v is None:
+            own.pop(k, None)
+        else:
+            own[k] = v
+    store_call(run, "write_run_values", "summary", dict(values))
+
+
+def store_call(run: Run, method: str, *args: Any) -> None:
+    """Queue a store call for the run's writer thread, in order with everything logged."""
+    w = run._writer
+    if w is not None:
+        w.enqueue_call(method, args)
+
+
+def summary_of(run: Run) -> Summary:
+    from trainboard.sdk.writer import _as_float
+
+    values: dict[str, Any] = {k: _as_float(v) for k, v in run._summary.items()}
+    values.update(run.__dict__.get("_own_summary", {}))
+    return Summary(run, values)
+
+
+def put_points(run: Run, step: int, values: dict[str, Any]) -> None:
+    """Queue checked values at `step` without moving the run's step counter."""
+    run._summary.update(values)
+    w = run._writer
+    if w is not None:
+        w.enqueue_points(step, time.time(), values)

@@ -1,0 +1,258 @@
+"""`trainboard.init()` with every argument wandb's init takes, so wandb scripts run unchanged.
+
+trainboard's own arguments keep their meaning and their positions (project, name, model,
+config, total_steps, tags, resume). wandb's map onto them:
+
+    entity, dir, settings, save_code, magic, anonymous, force, monitor_gym,
+    tensorboard, sync_tensorboard, allow_val_change, resume_from, fork_from   accepted, ignored
+    id          the run id (a resumed or new run gets exactly this id)
+    resume      "allow"/"auto"/True: continue run `id` if it exists, else start it;
+                "must": it has to exist; "never"/False/None: start anew;
+                any other str is a trainboard run id to continue
+    group       the tag "group:<group>"; job_type the tag "job_type:<job_type>"
+    mode        "disabled": every call is accepted and nothing is stored; other modes record
+    reinit      an active run is finished first, unless reinit="return_previous"
+    config_exclude_keys / config_include_keys   filter the config
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Sequence
+from typing import Any
+
+from trainboard.errors import RunNotFoundError, UsageError
+from trainboard.sdk import context
+from trainboard.sdk.run import Run
+from trainboard.sdk.start import _check_init
+from trainboard.sdk.start import init as _tb_init
+from trainboard.sdk.validate import as_config
+from trainboard.sdk.wandb_config import Config
+
+WANDB_IGNORED = frozenset(
+    {
+        "entity", "dir", "settings", "save_code", "magic", "anonymous", "force", "monitor_gym",
+        "tensorboard", "sync_tensorboard", "allow_val_change", "resume_from", "fork_from",
+        "config_exclude_keys", "config_include_keys", "name_prefix", "tags_prefix",
+    }
+)  # fmt: skip
+"""wandb.init arguments that mean nothing here (accepted and ignored)."""
+_MODES = ("online", "offline", "disabled", "shared", "dryrun", "run")
+_RESUME_WORDS = ("allow", "auto", "must", "never")
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    model: str | None = None,
+    config: Any = None,
+    total_steps: int | None = None,
+    tags: Sequence[str] | None = None,
+    resume: str | bool | None = None,
+    *,
+    notes: str | None = None,
+    store: str | None = None,
+    all_ranks: bool | None = None,
+    entity: str | None = None,
+    id: str | None = None,
+    group: str | None = None,
+    job_type: str | None = None,
+    mode: str | None = None,
+    reinit: bool | str | None = None,
+    dir: str | None = None,
+    settings: Any = None,
+    config_exclude_keys: Sequence[str] | None = None,
+    config_include_keys: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> Run:
+    """Start (or continue) a run and make it the current run; see the module docstring for
+    the wandb arguments. `store` overrides the store URL; under torchrun only rank 0 records
+    unless `all_ranks=True`."""
+    rest = {k: v for k, v in kwargs.items() if k not in WANDB_IGNORED}  # trainboard's own
+    if mode is not None and mode not in _MODES:
+        raise UsageError(f"init(): mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    _check_init(project, name, model, total_steps, tags)
+    cfg = as_config(config)
+    previous = context.current_run()
+    if previous is not None:
+        if reinit == "return_previous":
+            return previous
+        previous.finish()
+    if config_exclude_keys:
+        cfg = {k: v for k, v in cfg.items() if k not in set(config_exclude_keys)}
+    if config_include_keys:
+        cfg = {k: v for k, v in cfg.items() if k in set(config_include_keys)}
+    all_tags = list(tags or [])
+    if group:
+        all_tags.append(f"group:{group}")
+    if job_type:
+        all_tags.append(f"job_type:{job_type}")
+    if mode == "disabled":
+        return _disabled(project, name, model, cfg, total_steps, all_tags, notes)
+    run_id, resume_id = _resume_plan(id, resume, store)
+    return _tb_init(
+        project,
+        name or run_id,  # a run made with id= and no name is called by its id
+        model,
+        cfg,
+        total_steps,
+        all_tags or None,
+        resume_id,
+        notes=notes,
+        store=store,
+        all_ranks=all_ranks,
+        run_id=run_id,
+        **rest,  # figures, progress...: init() raises TypeError for a name it does not know
+    )
+
+
+def _resume_plan(
+    run_id: str | None, resume: str | bool | None, store: str | None
+) -> tuple[str | None, str | None]:
+    """(id of a new run, id of a run to continue): at most one is set."""
+    if isinstance(resume, str) and resume not in _RESUME_WORDS:
+        return None, resume  # trainboard's resume=RUN_ID
+    if run_id is not None and (not isinstance(run_id, str) or not 0 < len(run_id) <= 64):
+        raise UsageError(f"init(): id must be a str of 1 to 64 chars, got {run_id!r}")
+    if resume in (None, False, "never") or run_id is None:
+        if resume == "must":
+            raise UsageError('init(): resume="must" needs the id= of the run to continue')
+        return run_id, None
+    if _exists(run_id, store):
+        return None, run_id
+    if resume == "must":
+        raise RunNotFoundError(run_id)
+    return run_id, None
+
+
+def _exists(run_id: str, store: str | None) -> bool:
+    from trainboard.sdk.selection import open_selected, select_store
+
+    url, remote = select_store(store)
+    with open_selected(url, remote) as s:
+        try:
+            s.get_run(run_id)
+        except RunNotFoundError:
+            return False
+    return True
+
+
+def _disabled(
+    project: str | None,
+    name: str | None,
+    model: str | None,
+    cfg: dict[str, Any],
+    total_steps: int | None,
+    tags: list[str],
+    notes: str | None,
+) -> Run:
+    """mode="disabled": a run that checks nothing and stores nothing (wandb's no-op run)."""
+    import time
+
+    from trainboard.sdk.names import default_name, new_run_id
+    from trainboard.store.base import RunRecord
+
+    rid = new_run_id()
+    record = RunRecord(
+        id=rid,
+        project=project or "default",
+        name=name or default_name(rid),
+        model=model,
+        config=cfg,
+        tags=tags,
+        total_steps=total_steps,
+        created_at=time.time(),
+        notes=notes,
+    )
+    run = Run(record, store_url="", writer=None)
+    run._enabled = False
+    run._noop = True
+    context.set_current(run)
+    return run
+
+
+def detached_config() -> Config:
+    """`wandb.config` before init(): a dict that goes nowhere (wandb's is a placeholder)."""
+    return Config(None, {})
+
+
+def _current_config() -> Config:
+    run = context.current_run()
+    return run.config if run is not None else detached_config()
+
+
+class ConfigModule(types.ModuleType):
+    """The class of the `trainboard.config` settings module, so that `trainboard.config` is
+    also wandb's `config` (`import trainboard as wandb; wandb.config.lr`).
+
+    The package attribute `config` is that submodule (`from trainboard import config` must
+    keep meaning the settings), so instead of a second object the module itself answers what
+    it does not define from the current run's config: attributes and items read and write it,
+    `update()`, `keys()`, `items()`, `get()`, `in`, `len()` and iteration work on it. A
+    config key named like a setting function (`home`, `token`...) is read by item only."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return _current_config()[name]
+        except KeyError:
+            raise AttributeError(
+                f"trainboard.config has no setting and the current run's config no key {name!r}"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or name in self.__dict__:
+            super().__setattr__(name, value)
+        else:
+            _current_config().update({name: value})
+
+    def __getitem__(self, key: str) -> Any:
+        return _current_config()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        _current_config().update({key: value})
+
+    def __contains__(self, key: object) -> bool:
+        return key in _current_config()
+
+    def __iter__(self) -> Any:
+        return iter(_current_config())
+
+    def __len__(self) -> int:
+        return len(_current_config())
+
+    def keys(self) -> Any:
+        return _current_config().keys()
+
+    def items(self) -> Any:
+        return _current_config().items()
+
+    def values(self) -> Any:
+        return _current_config().values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return _current_config().get(key, default)
+
+    def update(self, d: Any = None, allow_val_change: bool | None = None, **kw: Any) -> None:
+        _current_config().update(d, **kw)
+
+    def setdefaults(self, d: Any) -> None:
+        _current_config().setdefaults(d)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        return _current_config().setdefault(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(_current_config())
+
+
+def install_config_module() -> None:
+    """Give the settings module the ConfigModule class (see there)."""
+    import sys
+
+    import trainboard.config as settings_module
+
+    if not isinstance(settings_module, ConfigModule):
+        settings_module.__class__ = ConfigModule
+    sys.modules.setdefault("trainboard.config", settings_module)
