@@ -64,6 +64,7 @@ GROUPS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
         None,
     ),
     "export": ([("tb_export", "export")], None),
+    "pyapi": ([("tb_api_read", "read")], None),
     "loss": ([("tb_loss", "sigkill")], "kill"),
     "outage": ([("tb_loss", "outage")], "outage"),
     "truth": ([("tb_truth", "truth")], None),
@@ -270,6 +271,29 @@ ROWS = [
         ("tb_browser.compare_paint", "compare_paint_ms"),
     ),
     Row(
+        "Python API: history() of a 1,000,000-point key as numpy, CPU time vs read_series",
+        "≤ 2×",
+        "×",
+        "lower",
+        ("tb_api_read.read", "history_numpy_vs_read_series_cpu"),
+        ok=lambda v: v <= 2,
+    ),
+    Row(
+        "Python API: history() of a 1,000,000-point key as a DataFrame, CPU time vs read_series",
+        "≤ 2×",
+        "×",
+        "lower",
+        ("tb_api_read.read", "history_pandas_vs_read_series_cpu"),
+        ok=lambda v: v <= 2,
+    ),
+    Row(
+        "Python API: best_run over 10,000 runs (Compare page ranking)",
+        "—",
+        "ms",
+        "lower",
+        ("tb_api_read.read", "best_run_ms"),
+    ),
+    Row(
         "export 1,000,000 points as web CSV (export.csv), until the last byte",
         "≤ 1 s",
         "s",
@@ -427,6 +451,8 @@ def _fmt(v: float, unit: str) -> str:
         return f"{v:.2f}"
     if unit == "pts":
         return f"{v:.0f}"
+    if unit == "×":
+        return f"{v:.2f}"
     return f"{v:.1f}" if v < 100 else f"{v:,.0f}"
 
 

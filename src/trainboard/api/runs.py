@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from trainboard.store.base import RunRecord, Store
 
-PAGE_SIZE = 500
+PAGE_SIZE = 2000  # runs a page; OFFSET paging costs grow with the page count
 SummaryValue = Literal["best", "last", "min", "max"]
 _VALUES: tuple[SummaryValue, ...] = ("best", "last", "min", "max")
 _FIXED = ("name", "project", "model", "status", "created_at")
