@@ -88,7 +88,7 @@ def _columns(
 
 
 def _metric_cell(r: StoredRun, key: str, value: str, goal: Goal) -> float:
-    from trainboard.analysis.compare import best_value
+    from trainboard.analysis.rank import best_value
 
     s = r.summary.get(key)
     if s is None:
@@ -103,7 +103,7 @@ def summary_table(
     runs: Sequence[StoredRun], columns: Sequence[str] | None, value: str, fixed: Sequence[str]
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Ids and one row per run for `Runs.summary_frame`."""
-    from trainboard.analysis.compare import metric_goal
+    from trainboard.analysis.rank import metric_goal
 
     cols = _columns(runs, columns)
     goals: dict[str, str] = {}
