@@ -5,6 +5,9 @@
   store (it writes the dead run's journal in: store/recovery.py).
 - outage: a training process logs to a remote server (TRAINBOARD_URL) that is stopped for a
   while (60 s; 5 s with --quick) and started again on the same port; nothing may be lost.
+- faults: log() as fast as the caller can while the SQLite store is locked by another process,
+  then while the run is deleted under it; the longest log() call (≤ 50 ms) and how long finish()
+  takes (≤ 5 s) with the store locked again at the end.
 
 Run as `python -m bench.tb_loss WORKLOAD --dir DIR [--quick]`; prints one JSON line.
 """
@@ -189,5 +192,67 @@ def outage(d: Path, quick: bool) -> dict[str, Any]:
     }
 
 
+def faults(d: Path, quick: bool) -> dict[str, Any]:
+    import sqlite3
+
+    os.environ["TRAINBOARD_SYSTEM_INTERVAL"] = "0"
+    import trainboard
+
+    seconds = 1.0 if quick else 3.0
+    db = d / "tb.db"
+    payloads = [{"loss": 1.0 / (i + 1), "lr": 1e-4, "gn": 0.5, "tok": i * 8.0} for i in range(4096)]
+    longest = 0.0
+    calls = 0
+
+    def train(run: Any, until: float) -> None:
+        nonlocal longest, calls
+        log, clock = run.log, time.perf_counter
+        while clock() < until:
+            for i in range(1000):
+                t0 = clock()
+                log(payloads[(calls + i) & 4095])
+                dt = clock() - t0
+                if dt > longest:
+                    longest = dt
+            calls += 1000
+
+    run = trainboard.init(project="bench", name="faults", store=f"sqlite:///{db}")
+    train(run, time.perf_counter() + seconds)  # healthy
+    lock = sqlite3.connect(db, isolation_level=None, timeout=30)
+    lock.execute("BEGIN EXCLUSIVE")  # another process holds the write lock: a transient fault
+    train(run, time.perf_counter() + seconds)
+    lock.execute("COMMIT")
+    assert run.flush(60)
+    with open_store(f"sqlite:///{db}") as s:
+        s.delete_runs([run.id])  # deleted while it logs
+    train(run, time.perf_counter() + seconds)
+    run2 = trainboard.init(project="bench", name="faults-2", store=f"sqlite:///{db}")
+    train(run2, time.perf_counter() + seconds / 2)
+    lock.execute("BEGIN EXCLUSIVE")  # and locked again when finish() is called
+    t0 = time.perf_counter()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run.finish()
+        run2.finish()
+    finish_s = time.perf_counter() - t0
+    lock.execute("COMMIT")
+    lock.close()
+    # the same loop around a plain dict.update: what this machine's scheduler alone costs
+    fault_longest, longest = longest, 0.0
+
+    class _Plain:
+        log = {}.update
+
+    train(_Plain(), time.perf_counter() + seconds)
+    return {
+        "faults_longest_log_ms": fault_longest * 1000,
+        "faults_plain_loop_longest_ms": longest * 1000,
+        "faults_log_calls": calls,
+        "faults_finish_s": finish_s,
+    }
+
+
 if __name__ == "__main__":
-    workload_main({"sigkill": sigkill, "outage": outage})
+    workload_main({"sigkill": sigkill, "outage": outage, "faults": faults})

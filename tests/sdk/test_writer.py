@@ -91,7 +91,7 @@ for w in caught:
 """
 
 
-def test_finish_gives_up_after_5_s_and_the_next_process_writes_what_was_kept(
+def test_finish_gives_up_within_5_s_and_the_next_process_writes_what_was_kept(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'tb.db'}"
@@ -116,7 +116,7 @@ def test_finish_gives_up_after_5_s_and_the_next_process_writes_what_was_kept(
     assert "finished" in out
     warning = [line for line in out.splitlines() if line.startswith("WARNING")]
     assert len(warning) == 1, out
-    assert f"finish() gave up on run {run_id} after 5s" in warning[0]
+    assert f"finish() gave up on run {run_id} after 4.5s" in warning[0]
     assert str(tmp_path / "tb.db.journals") in warning[0]
     with open_store(url) as s:  # recovery: the points and the final status finish() wanted
         assert s.read_series(run_id, "loss").steps.tolist() == list(range(500))

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from trainboard.sdk.run import Run
 
-_EXIT_TIMEOUT = 30.0  # seconds an exiting process waits for an unreachable store
-_SIGNAL_TIMEOUT = 10.0  # SIGTERM: schedulers allow ~30 s before SIGKILL
+_EXIT_TIMEOUT = 4.5  # seconds an exiting process waits for the store; its journal keeps the rest
+_SIGNAL_TIMEOUT = 4.5  # SIGTERM: well within the ~30 s schedulers allow before SIGKILL
 _SIGINT_FLUSH_TIMEOUT = 2.0  # a person pressed Ctrl-C: do not keep them waiting
 
 _active: list[Run] = []

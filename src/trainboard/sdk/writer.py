@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 MAX_MEMORY_POINTS = 1_000_000  # points kept in memory while the journal cannot grow (~100 MB)
 _BACKOFF_FIRST = 0.05
 _BACKOFF_MAX = 5.0
-_READS_PER_WRITE = 8  # journal reads (of up to a segment each) per wake-up
+_READS_PER_WRITE = 64  # journal reads per wake-up...
+_READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
 
 
 def _as_float(value: Any) -> float:
@@ -364,7 +365,7 @@ class Writer:
                 reads += 1
                 columns: Columns = {}
                 segments = len(journal.segments)
-                marks = journal.read(columns)
+                marks = journal.read(columns, max_bytes=_READ_BYTES)
                 if columns:
                     batches = batches_of(columns)
                     try:
@@ -382,6 +383,7 @@ class Writer:
                 journal.commit(marks)
                 if not columns and len(journal.segments) == segments:
                     break
+                time.sleep(0)  # let the training thread have the GIL between reads
         if self._mem:
             batches = _mem_batches(self._mem)
             write_points_or_set_aside(
@@ -435,10 +437,11 @@ class Writer:
         while True:
             columns: Columns = {}
             segments = len(self.journal.segments)
-            marks = self.journal.read(columns)
+            marks = self.journal.read(columns, max_bytes=_READ_BYTES)
             self.journal.commit(marks)
             if not columns and len(self.journal.segments) == segments:
                 return
+            time.sleep(0.001)  # a deleted run's points are dropped: no hurry
 
     def _warn_once(self, kind: str, message: str) -> None:
         if kind not in self._warned:
