@@ -10,11 +10,9 @@
  * is left out of archive and delete until it ends; the buttons say why.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError } from "../api/client";
 import {
   type CompareOut,
   type CompareQuery,
-  type CompareSeriesOut,
   compareLinks,
   getCompare,
   getCompareSeries,
@@ -33,6 +31,7 @@ import { href, linkClick, type Location, navigate } from "../lib/router";
 import { CompareTexts } from "../components/CompareTexts";
 import { runColor } from "../lib/colors";
 import { numParam, setParams, useParams } from "../lib/urlState";
+import { errorText, useApi } from "../lib/useApi";
 import "./compare.css";
 
 const MAX_POINTS = 1000; // per run, when few runs are compared
@@ -61,8 +60,6 @@ function compareUrl(q: CompareQuery): string {
 export function ComparePage({ loc }: { loc: Location }) {
   const q = readQuery(loc);
   const key = compareUrl(q);
-  const [data, setData] = useState<CompareOut | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [confirmDelete, setConfirmDelete] = useState<string[] | null>(null);
@@ -90,20 +87,10 @@ export function ComparePage({ loc }: { loc: Location }) {
     };
   }, [key]);
 
-  useEffect(() => {
-    if (q.runs.length === 0) return;
-    const ctl = new AbortController();
-    getCompare(q, ctl.signal)
-      .then((d) => {
-        setData(d);
-        setError(null);
-      })
-      .catch((e: unknown) => {
-        if (ctl.signal.aborted) return;
-        setError(e instanceof ApiError ? e.message : String(e));
-      });
-    return () => ctl.abort();
-  }, [key, reload, tick]);
+  const { data, error, setError } = useApi(
+    q.runs.length ? (signal) => getCompare(q, signal) : null,
+    [key, reload, tick],
+  );
 
   const update = (patch: Partial<CompareQuery>) => navigate(compareUrl({ ...q, ...patch }), true);
 
@@ -114,7 +101,7 @@ export function ComparePage({ loc }: { loc: Location }) {
       setNotice(chosen ? `Marked ${name} as chosen` : `${name} is no longer chosen`);
       setReload((n) => n + 1);
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -132,7 +119,7 @@ export function ComparePage({ loc }: { loc: Location }) {
         update({ runs: q.runs.filter((id) => !ids.includes(id)) });
       }
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -499,26 +486,16 @@ function CurveCard(p: {
   onRemove: () => void;
 }) {
   const { data, metric } = p;
-  const [resp, setResp] = useState<CompareSeriesOut | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const ids = data.runs.map((r) => r.id);
 
-  useEffect(() => {
-    const ctl = new AbortController();
-    getCompareSeries(
-      { runs: ids, key: metric, maxPoints: pointsPerRun(ids.length), x: p.x },
-      ctl.signal,
-    )
-      .then((r) => {
-        setResp(r);
-        setError(null);
-      })
-      .catch((e: unknown) => {
-        if (ctl.signal.aborted) return;
-        setError(e instanceof ApiError ? e.message : String(e));
-      });
-    return () => ctl.abort();
-  }, [ids.join(","), metric, p.x, p.tick]);
+  const { data: resp, error } = useApi(
+    (signal) =>
+      getCompareSeries(
+        { runs: ids, key: metric, maxPoints: pointsPerRun(ids.length), x: p.x },
+        signal,
+      ),
+    [ids.join(","), metric, p.x, p.tick],
+  );
 
   const curves = useMemo(() => {
     if (!resp) return [];

@@ -4,7 +4,6 @@
  * only the new points and appends them, and refetches the run detail (progress, health).
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError } from "../api/client";
 import {
   getArtifacts,
   getCard,
@@ -23,159 +22,26 @@ import type {
   TextOut,
   XAxis,
 } from "../api/types";
-import { HistogramStrip } from "../charts/HistogramStrip";
-import { LineChart } from "../charts/LineChart";
 import { LossAccuracyCard } from "../charts/LossAccuracy";
-import { groupCharts, matchesFilter, type ChartSpec } from "../charts/groups";
+import { groupCharts, matchesFilter } from "../charts/groups";
 import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
 import { ProgressCard } from "../components/ProgressCard";
 import { RunExtras } from "../components/RunExtras";
 import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
 import { runColor } from "../lib/colors";
-import { bytes, configValue, datetime, general, int } from "../lib/format";
+import { datetime } from "../lib/format";
 import { coalesce } from "../lib/schedule";
 import { numParam, rangeParam, rangeText, setParams, useParams } from "../lib/urlState";
 import { mergeSeries, sinceFor, type SeriesMap } from "./runSeries";
+import { Artifacts } from "./run/Artifacts";
+import { ChartCard } from "./run/ChartCard";
+import { ConfigSummary } from "./run/ConfigSummary";
+import { Histograms } from "./run/Histograms";
+import { Texts } from "./run/Texts";
+import { errorText } from "../lib/useApi";
 
 const MAX_POINTS = 2000;
-
-function flatten(obj: Record<string, unknown>, prefix = "", out: [string, unknown][] = []) {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      flatten(v as Record<string, unknown>, key, out);
-    } else out.push([key, v]);
-  }
-  return out;
-}
-
-function ChartCard({
-  runId,
-  spec,
-  data,
-  version,
-  xAxis,
-  smoothing,
-  ma,
-  logY,
-  zoom,
-  onZoom,
-}: {
-  runId: string;
-  spec: ChartSpec;
-  data: SeriesMap;
-  version: number;
-  xAxis: XAxis;
-  smoothing: number;
-  ma: number;
-  logY: boolean;
-  zoom: [number, number] | null;
-  onZoom: (r: [number, number] | null) => void;
-}) {
-  return (
-    <div class="card chart" data-chart={spec.title}>
-      <div class="chart-head">
-        <span class="chart-title">
-          {spec.title}
-          <span class="chart-section">{spec.section}</span>
-        </span>
-        <span class="chart-links">
-          {spec.keys.map((k) => (
-            <a
-              key={k}
-              class="csv"
-              href={links.seriesCsv(runId, k)}
-              download
-              title={`download ${k} at full resolution (CSV)`}
-            >
-              {spec.keys.length > 1 ? `CSV ${k}` : "CSV"}
-            </a>
-          ))}
-        </span>
-      </div>
-      <LineChart
-        keys={spec.keys}
-        data={data}
-        version={version}
-        xAxis={xAxis}
-        smoothing={smoothing}
-        ma={ma}
-        logY={logY}
-        zoom={zoom}
-        onZoom={onZoom}
-        sync="run"
-      />
-    </div>
-  );
-}
-
-function Texts({ texts }: { texts: TextOut[] }) {
-  const byKey = useMemo(() => {
-    const m = new Map<string, TextOut[]>();
-    for (const t of texts) {
-      const l = m.get(t.key) ?? [];
-      l.push(t);
-      m.set(t.key, l);
-    }
-    for (const l of m.values()) l.sort((a, b) => b.step - a.step);
-    return [...m.entries()].sort((a, b) => a[0].localeCompare(b[0]));
-  }, [texts]);
-  const [all, setAll] = useState(false);
-  if (!byKey.length) return null;
-  return (
-    <section class="section">
-      <h2>Text samples</h2>
-      <div class="texts">
-        {byKey.map(([key, list]) => (
-          <div class="card text-key" key={key} data-text-key={key}>
-            <div class="chart-head">
-              <span class="chart-title">{key}</span>
-              <span class="muted num">{list.length} samples</span>
-            </div>
-            <ol class="text-list">
-              {(all ? list : list.slice(0, 12)).map((t) => (
-                <li key={`${t.step}-${t.wall_time}`}>
-                  <span class="text-step num">step {int(t.step)}</span>
-                  <pre class="text-body">{t.text}</pre>
-                </li>
-              ))}
-            </ol>
-            {list.length > 12 ? (
-              <button type="button" class="link" onClick={() => setAll(!all)}>
-                {all ? "show fewer" : `show all ${list.length}`}
-              </button>
-            ) : null}
-          </div>
-        ))}
-      </div>
-    </section>
-  );
-}
-
-function Histograms({ hists }: { hists: HistogramOut[] }) {
-  const byKey = useMemo(() => {
-    const m = new Map<string, HistogramOut[]>();
-    for (const h of hists) {
-      const l = m.get(h.key) ?? [];
-      l.push(h);
-      m.set(h.key, l);
-    }
-    for (const l of m.values()) l.sort((a, b) => a.step - b.step);
-    return [...m.entries()].sort((a, b) => a[0].localeCompare(b[0]));
-  }, [hists]);
-  if (!byKey.length) return null;
-  return (
-    <section class="section">
-      <h2>Histograms</h2>
-      <div class="hists">
-        {byKey.map(([key, list]) => (
-          <HistogramStrip key={key} name={key} hists={list} />
-        ))}
-      </div>
-    </section>
-  );
-}
 
 export function RunPage({ id }: { id: string }) {
   const [detail, setDetail] = useState<RunDetailOut | null>(null);
@@ -220,7 +86,7 @@ export function RunPage({ id }: { id: string }) {
       setCard(c);
       setError(null);
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -264,7 +130,7 @@ export function RunPage({ id }: { id: string }) {
         if (g !== gen.current) return;
         touch(mergeSeries(series.current, r, false));
       })
-      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => setError(errorText(e)));
   }, [id, xAxis]);
 
   useEffect(() => {
@@ -359,8 +225,6 @@ export function RunPage({ id }: { id: string }) {
   if (!detail) return <div class="page muted">loading…</div>;
 
   const run = detail.run;
-  const config = flatten(run.config ?? {});
-  const summary = Object.entries(run.summary ?? {}).sort((a, b) => a[0].localeCompare(b[0]));
 
   return (
     <div class="page run-page">
@@ -498,98 +362,11 @@ export function RunPage({ id }: { id: string }) {
       <Texts texts={texts} />
       <Histograms hists={hists} />
 
-      <section class="section two-col">
-        <div class="card">
-          <h2>Config</h2>
-          {config.length ? (
-            <table class="kv">
-              <tbody>
-                {config.map(([k, v]) => (
-                  <tr key={k}>
-                    <th>{k}</th>
-                    <td class="tnum">{configValue(v)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p class="muted">No config.</p>
-          )}
-        </div>
-        <div class="card">
-          <h2>Summary</h2>
-          {summary.length ? (
-            <div class="kv-scroll">
-              <table class="kv summary">
-                <thead>
-                  <tr>
-                    <th>metric</th>
-                    <th class="num">last</th>
-                    <th class="num">min (step)</th>
-                    <th class="num">max (step)</th>
-                    <th class="num">points</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {summary.map(([k, s]) => (
-                    <tr key={k}>
-                      <th>{k}</th>
-                      <td class="num">{general(s.last)}</td>
-                      <td class="num">
-                        {general(s.min)} <span class="muted">({int(s.min_step)})</span>
-                      </td>
-                      <td class="num">
-                        {general(s.max)} <span class="muted">({int(s.max_step)})</span>
-                      </td>
-                      <td class="num">{int(s.count)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          ) : (
-            <p class="muted">No metrics yet.</p>
-          )}
-        </div>
-      </section>
+      <ConfigSummary run={run} />
 
       <RunExtras summary={detail.run_summary ?? {}} events={detail.events ?? []} />
 
-      <section class="section card">
-        <h2>Artifacts</h2>
-        {artifacts.length ? (
-          <div class="kv-scroll">
-            <table class="kv artifacts">
-              <thead>
-                <tr>
-                  <th>name</th>
-                  <th>kind</th>
-                  <th class="num">step</th>
-                  <th class="num">size</th>
-                  <th class="num">saved</th>
-                </tr>
-              </thead>
-              <tbody>
-                {artifacts.map((a) => (
-                  <tr key={String(a.id)}>
-                    <td>
-                      <a href={links.artifact(run.id, a.id)} download>
-                        {a.name}
-                      </a>
-                    </td>
-                    <td>{a.kind ?? "—"}</td>
-                    <td class="num">{int(a.step)}</td>
-                    <td class="num">{bytes(a.size)}</td>
-                    <td class="num muted">{datetime(a.wall_time)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : (
-          <p class="muted">No artifacts.</p>
-        )}
-      </section>
+      <Artifacts runId={run.id} artifacts={artifacts} />
     </div>
   );
 }

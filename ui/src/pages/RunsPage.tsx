@@ -7,7 +7,6 @@
  * Filters live in the URL so a reload or a shared link shows the same view.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError } from "../api/client";
 import { archiveRuns, deleteRuns, getTable, listRuns, unarchiveRuns } from "../api/runs";
 import { RUN_STATUSES, type RunOut, type RunsOut, type RunsTableOut } from "../api/types";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -28,6 +27,7 @@ import {
   nextSort,
   readFilters,
 } from "./runsFilters";
+import { errorText } from "../lib/useApi";
 
 export { PAGE_SIZE };
 
@@ -221,7 +221,7 @@ export function RunsPage({ loc }: { loc: Location }) {
       setData(out);
       setError(null);
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -269,7 +269,7 @@ export function RunsPage({ loc }: { loc: Location }) {
       columns: [],
     })
       .then((t) => setOffered({ config: t.config_columns, metrics: t.metric_columns }))
-      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => setError(errorText(e)));
   };
 
   const runs = data?.runs ?? [];
@@ -315,7 +315,7 @@ export function RunsPage({ loc }: { loc: Location }) {
       if (clear) setSelected(new Set());
       await load();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }

@@ -4,8 +4,6 @@
  * picker, the objective against each parameter, and parallel coordinates. The chosen columns
  * and the sort live in the URL, so a reload or a shared link shows the same view.
  */
-import { useEffect, useState } from "preact/hooks";
-import { ApiError } from "../../api/client";
 import { getSweep } from "../../api/sweep";
 import type { SweepOut } from "../../api/types";
 import { BackLink } from "../../components/BackLink";
@@ -17,6 +15,7 @@ import { ParallelCoords } from "./ParallelCoords";
 import { ParamScatter } from "./ParamScatter";
 import { type Sort, SweepTable } from "./SweepTable";
 import "./sweep.css";
+import { useApi } from "../../lib/useApi";
 
 function list(p: URLSearchParams, key: string): string[] | null {
   const v = p.get(key);
@@ -31,22 +30,12 @@ export function SweepPage({ loc }: { loc: Location }) {
   const metric = p.get("metric");
   const value = p.get("value") === "best" ? "best" : "last";
   const key = [project, tag, ids.join(","), metric, value].join("|");
-  const [data, setData] = useState<SweepOut | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!project && !tag && !ids.length) return;
-    const ctl = new AbortController();
-    getSweep({ project, tag, ids, metric, value }, ctl.signal)
-      .then((d) => {
-        setData(d);
-        setError(null);
-      })
-      .catch((e: unknown) => {
-        if (!ctl.signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
-      });
-    return () => ctl.abort();
-  }, [key]);
+  const { data, error } = useApi<SweepOut>(
+    project || tag || ids.length
+      ? (signal) => getSweep({ project, tag, ids, metric, value }, signal)
+      : null,
+    [key],
+  );
 
   if (!project && !tag && !ids.length)
     return (
