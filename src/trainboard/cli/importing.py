@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -22,10 +23,18 @@ def jsonl(
     project: str = typer.Option("imported", "--project", help="Project of the new run."),
     name: str | None = typer.Option(None, "--name", help="Run name (default: from the file)."),
     model: str | None = typer.Option(None, "--model", help="Model the run trained."),
+    follow: bool = typer.Option(
+        False, "--follow", help="Keep reading the file while a job appends to it (Ctrl+C stops)."
+    ),
+    interval: float = typer.Option(0.5, "--interval", help="Seconds between reads (--follow)."),
 ) -> None:
-    """Import a train_log.jsonl (step, loss, grad_norm, seconds, tokens, ...) as one run."""
+    """Import a train_log.jsonl (step, loss, grad_norm, seconds, tokens, ...) as one run;
+    with --follow, as a live run while a job still appends to it."""
     from trainboard.integrations.jsonl import import_jsonl
 
+    if follow:
+        _follow_jsonl(file, project, name, model, interval)
+        return
     with open_cli_store() as store:
         run = import_jsonl(store, file, project=project, name=name, model=model)
         texts = len(store.read_texts(run.id))
@@ -34,6 +43,28 @@ def jsonl(
         f"imported {run.name} ({run.id}) into project {run.project}: {points:,} points in "
         f"{len(run.summary)} metrics, {texts} texts, last step {run.last_step}"
     )
+
+
+def _follow_jsonl(
+    file: Path, project: str, name: str | None, model: str | None, interval: float
+) -> None:
+    from trainboard.integrations.jsonl_follow import FollowState, follow_jsonl
+
+    out = console()
+
+    def report(state: FollowState, points: int) -> None:
+        if points:
+            out.print(f"{time.strftime('%H:%M:%S')} {points:,} points (line {state.lines:,})")
+
+    with open_cli_store() as store:
+        out.print(f"following {file} (Ctrl+C to stop)")
+        try:
+            follow_jsonl(
+                store, file, project=project, name=name, model=model, interval=interval,
+                on_pass=report,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            out.print("stopped following")
 
 
 @import_app.command("tensorboard")
