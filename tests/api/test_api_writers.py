@@ -85,3 +85,31 @@ def test_reads_beside_two_live_writers(store_url: str, tmp_path: os.PathLike[str
             if w.poll() is None:
                 w.kill()
                 w.wait()
+
+
+def test_reads_go_on_while_a_writer_holds_the_sqlite_write_lock(sqlite_url: str) -> None:
+    """A writer mid-transaction (BEGIN IMMEDIATE: SQLite's write lock) does not stop the Api:
+    it opens the store, lists, reads history and progress, and sees the last committed state.
+    Had any of these asked for the write lock, it would wait out the 30 s busy timeout and
+    fail with "database is locked"."""
+    import sqlite3
+
+    from trainboard.store.base import PointBatch, RunRecord, open_store
+
+    with open_store(sqlite_url) as s:
+        s.create_run(RunRecord(id="c" * 12, project="p", name="held", status="finished"))
+        s.write_points("c" * 12, {"loss": PointBatch.of([1, 2], [1.0, 2.0], [0.5, 0.4])})
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE runs SET name = 'renamed' WHERE id = ?", ("c" * 12,))
+        with trainboard.Api(sqlite_url) as api:
+            (run,) = api.runs(project="p")
+            assert run.name == "held"  # the uncommitted rename is not seen
+            assert run.history("loss", format="numpy")["loss"].tolist() == [0.5, 0.4]
+            assert run.progress.step == 2 and run.health.verdict
+        writer.execute("COMMIT")
+        with trainboard.Api(sqlite_url) as api:
+            assert api.run("c" * 12).name == "renamed"
+    finally:
+        writer.close()
