@@ -236,3 +236,26 @@ def test_hypothesis_values_come_back_as_logged(values: list[float]) -> None:
     assert got.steps.tolist() == list(range(len(values)))
     assert np.array_equal(got.values, expected, equal_nan=True)
     assert np.array_equal(np.signbit(got.values), np.signbit(expected))
+
+
+def test_a_forked_child_that_logs_never_writes_over_the_parents_journal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tb.db'}"
+    run = trainboard.init(project="p", store=url)
+    for step in range(100):
+        run.log({"a": float(step)})
+    pid = os.fork()
+    if pid == 0:  # a DataLoader worker that (wrongly) logs: it must not touch the parent's file
+        try:
+            for step in range(200_000):
+                run.log({"a": -1.0, "b": -1.0}, step=step)
+        finally:
+            os._exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    for step in range(100, 200):
+        run.log({"a": float(step)})
+    run.finish()
+    with open_store(url) as s:
+        got = s.read_series(run.id, "a")
+        assert got.steps.tolist() == list(range(200))
+        assert got.values.tolist() == [float(i) for i in range(200)]
+        assert s.metric_keys(run.id) == ["a"]

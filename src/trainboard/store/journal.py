@@ -34,6 +34,7 @@ import mmap
 import os
 import struct
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,9 @@ class Journal:
         self.mm: mmap.mmap
         self.off = 0
         self.cap = 0
+        self._detached = False
         self._open_segment()
+        _LIVE.add(self)
 
     # the log() side (callers hold `lock`) -----------------------------------------------
     def add_kind(self, keys: tuple[str, ...]) -> Kind:
@@ -190,6 +193,8 @@ class Journal:
             off = self.off
             end = off + kind.size
             if end > self.cap:
+                if not self.fits(kind):
+                    raise OSError(f"a log() of {len(kind.keys)} keys is larger than a segment")
                 self.roll()
                 off = self.off
                 end = off + kind.size
@@ -200,6 +205,9 @@ class Journal:
     def roll(self) -> None:
         """Start the next segment (its space reserved up front, so a full disk raises OSError
         here, never SIGBUS on a later write) and end the current one with END."""
+        if self._detached:  # a forked child: its records go nowhere (see _detach)
+            self.off = HEADER
+            return
         old, old_mm, old_off = self.segments[-1], self.mm, self.off
         self._open_segment()
         _HEAD.pack_into(old_mm, old_off, END, 0)  # cap leaves 8 bytes for it
@@ -224,6 +232,17 @@ class Journal:
         self.mm = mm
         self.off = HEADER
         self.cap = self._segment_bytes - 8  # room for the END marker
+
+    def _detach(self) -> None:
+        """In a forked child (a DataLoader worker): never write the parent's files. The child
+        has no writer thread, so what it logs was never stored; now it is not written over the
+        parent's records either. The lock is new: the parent's writer may have held it."""
+        self.lock = threading.Lock()
+        self.segments = []
+        self.mm = mmap.mmap(-1, self._segment_bytes)
+        self.off = HEADER
+        self.cap = self._segment_bytes - 8
+        self._detached = True
 
     # the writer side --------------------------------------------------------------------
     def read(self, out: Columns, max_bytes: int = SEGMENT_BYTES) -> list[Mark]:
@@ -299,3 +318,14 @@ class Journal:
                 self.folder.rmdir()  # only when no other run's journal is there
         with contextlib.suppress(OSError):
             os.close(self._keys)
+
+
+_LIVE: weakref.WeakSet[Journal] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for journal in list(_LIVE):
+        journal._detach()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
