@@ -114,6 +114,7 @@ class Writer:
         self._waiters: deque[threading.Event] = deque()
         self._held: list[threading.Event] = []  # flush() callers waiting on a failed write
         self._closing: dict[str, Any] | None = None
+        self._close_by = float("inf")  # when finish() stops waiting (monotonic clock)
         self._closed_ok = False  # everything, the final status included, is in the store
         self._warned: set[str] = set()
         self.aside: Path | None = None  # the dead-letter file, once something went there
@@ -182,6 +183,7 @@ class Writer:
         """Write everything, then the final run `fields` (status, finished_at...), and stop.
         After `timeout` seconds give up with one warning that says what was not written and
         where it is kept (the writer goes on trying while the process lives)."""
+        self._close_by = time.monotonic() + timeout
         self._closing = fields
         self._wake.set()
         self._thread.join(timeout)
@@ -215,7 +217,12 @@ class Writer:
                 self.journal.close(remove=True)
             if self._store is not None:
                 with contextlib.suppress(Exception):
-                    self._store.close()
+                    remote = hasattr(self._store, "flush")  # send within finish()'s time
+                    if remote and self._close_by != float("inf"):
+                        left = max(0.1, self._close_by - time.monotonic() - 0.2)
+                        self._store.close(timeout=left)  # type: ignore[call-arg]
+                    else:
+                        self._store.close()
 
     def _loop(self) -> None:
         now = time.monotonic()

@@ -486,7 +486,8 @@ class RemoteStore(Store):
             self._warn_once(
                 "left",
                 f"trainboard: {left} op(s) not yet taken by {self.url}; they stay in "
-                f"{self._spool.path} and are sent by the next run that reaches this server",
+                f"{self._spool.path}; `trainboard sync` sends them (so does the next run that "
+                "reaches this server)",
             )
         self._spool.close(keep=bool(left))
         self._http.close()

@@ -1,0 +1,88 @@
+"""Remote ingest (#12, DESIGN.md): 8 training processes log through one trainboard server backed
+by PostgreSQL (TRAINBOARD_URL), as fast as their loops go.
+
+Measured: points per second the server accepted (from the first log() until every client's
+finish() returned and the server holds all points), points lost (logged but not stored), and the
+longest log() call in any client. Needs PostgreSQL (TRAINBOARD_TEST_PG names the server; a fresh
+database is made for the run).
+
+Run as `python -m bench.tb_remote ingest8 --dir DIR [--quick]`; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.common import server, workload_main
+
+_CLIENT = """
+import json, os, sys, time, trainboard
+steps = int(sys.argv[1])
+run = trainboard.init(project="bench", name=f"client-{os.getpid()}")
+payload = [{"loss": 1.0 / (i + 1), "lr": 1e-4, "gn": 0.5, "tok": i * 8.0} for i in range(4096)]
+log, clock, worst = run.log, time.perf_counter, 0.0
+for i in range(steps):
+    t0 = clock()
+    log(payload[i & 4095], step=i)
+    dt = clock() - t0
+    if dt > worst:
+        worst = dt
+run.finish()
+print(json.dumps({"run": run.id, "worst_ms": worst * 1000}), flush=True)
+"""
+
+
+def _fresh_pg() -> str:
+    import psycopg
+
+    admin = os.environ.get("TRAINBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"tb_remote_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def ingest8(d: Path, quick: bool) -> dict[str, Any]:
+    from trainboard.store.base import open_store
+
+    clients = 8
+    steps = 5_000 if quick else 50_000
+    db = _fresh_pg()
+    open_store(db).close()
+    with server(db, d / "server.log") as base:
+        env = dict(os.environ, TRAINBOARD_URL=base, TRAINBOARD_SYSTEM_INTERVAL="0")
+        env.pop("TRAINBOARD_DB", None)
+        t0 = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _CLIENT, str(steps)],
+                env=dict(env, TRAINBOARD_HOME=str(d / f"client{k}")),
+                stdout=subprocess.PIPE,
+                stderr=open(d / f"client{k}.log", "wb"),
+                text=True,
+            )
+            for k in range(clients)
+        ]
+        outs = [json.loads(p.communicate(timeout=1200)[0].strip().splitlines()[-1]) for p in procs]
+        seconds = time.perf_counter() - t0
+    with open_store(db) as store:
+        stored = sum(sum(s.count for s in store.get_run(o["run"]).summary.values()) for o in outs)
+    logged = clients * steps * 4
+    return {
+        "remote_clients": clients,
+        "remote_points": logged,
+        "remote_pps": stored / seconds,
+        "remote_lost_points": logged - stored,
+        "remote_longest_log_ms": max(o["worst_ms"] for o in outs),
+    }
+
+
+if __name__ == "__main__":
+    workload_main({"ingest8": ingest8})
