@@ -4,7 +4,9 @@ runs and their comparison, and %trainboard serves and embeds the dashboard."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,14 @@ url = start_dashboard()  # the server %trainboard started
 with urllib.request.urlopen(url + "api/v1/runs") as r:
     print(r.status, sorted(x["name"] for x in json.load(r)["runs"]))
 """
+
+
+@pytest.fixture(autouse=True)
+def venv_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "python3" kernel is this venv's (ipykernel installs its spec under sys.prefix, and
+    jupyter_client runs it with this interpreter); JUPYTER_PATH puts that spec first, so a
+    kernel a person installed in ~/.local cannot stand in for it."""
+    monkeypatch.setenv("JUPYTER_PATH", os.path.join(sys.prefix, "share", "jupyter"))
 
 
 def _html(cell: dict) -> list[str]:  # type: ignore[type-arg]
