@@ -51,10 +51,10 @@ def test_groups_by_model_and_marks_the_best(server: Server, ui: Page) -> None:
     for winner, loser in ((best, worse), (gpt_best, gpt_worse)):
         expect(_row(ui, winner).get_by_test_id("group-best")).to_be_visible()
         expect(_row(ui, loser).get_by_test_id("group-best")).to_have_count(0)
-    # The delta is the API's number, shown as "+35% eval loss" (never computed in the page).
+    # The delta is the API's number, shown as the server writes it, "+35.0% eval loss", as the Compare table does.
     assert runs[worse]["delta_to_best_pct"] is not None
-    expect(_row(ui, worse).locator(".delta")).to_have_text("+35% eval loss")
-    expect(_row(ui, gpt_worse).locator(".delta")).to_have_text("+50% eval loss")
+    expect(_row(ui, worse).locator(".delta")).to_have_text("+35.0% eval loss")
+    expect(_row(ui, gpt_worse).locator(".delta")).to_have_text("+50.0% eval loss")
     expect(_row(ui, best).locator(".status")).to_have_text("finished")
 
     ui.get_by_label("group by model").uncheck()
@@ -195,7 +195,7 @@ def test_grouped_pages_hold_whole_groups_ranked_across_pages(server: Server, ui:
     expect(_row(ui, "r00000").get_by_test_id("group-best")).to_be_visible()
     # b-model's best run is on the next page: none is marked here, and deltas are against it
     expect(b_model.get_by_test_id("group-best")).to_have_count(0)
-    expect(_row(ui, "r00249").locator(".delta")).to_have_text("+100% eval loss")
+    expect(_row(ui, "r00249").locator(".delta")).to_have_text("+100.0% eval loss")
     ui.get_by_label("next page").click()
     expect(ui.get_by_test_id("runs-count")).to_have_text("201–250 of 250")
     expect(ui.locator("tbody.group")).to_have_count(1)

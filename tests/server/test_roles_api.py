@@ -91,4 +91,10 @@ def test_a_tensorboard_guide_run_is_understood(tmp_path: Path) -> None:
         assert by["aaaaaaaaaaaa"]["text"]["final_train_loss"] == "NaN"
         # the whole body is the documented pydantic model, NaN spelled as a string
         CompareOut.model_validate(c)
+        # one text for each number: the Compare cell reads as the Run page and the Runs list
+        listed = {r["id"]: r for r in client.get("/api/v1/runs").json()["runs"]}
+        for rid in ("aaaaaaaaaaaa", "bbbbbbbbbbbb"):
+            p = listed[rid]["progress"]
+            assert by[rid]["text"]["duration_s"] == p["elapsed_text"] == "1m 39s"
+            assert by[rid]["text"]["steps_per_s"] == p["steps_per_s_text"] == "1/s"  # 99 in 99 s
         assert by["aaaaaaaaaaaa"]["can_archive"] is True and by["aaaaaaaaaaaa"]["so_far"] is None

@@ -69,6 +69,8 @@ class Progress:
         d["elapsed_text"] = self.elapsed_text
         d["eta_text"] = self.eta_text
         d["tokens_text"] = self.tokens_text
+        d["steps_per_s_text"] = fmt.rate(self.steps_per_s)
+        d["tokens_per_s_text"] = fmt.rate(self.tokens_per_s)
         return d
 
 
@@ -344,6 +346,8 @@ class SummaryProgress:
             "elapsed_text": self._text("elapsed", elapsed, fmt.duration),
             "eta_text": self._text("eta", eta, fmt.eta),
             "tokens_text": self._text("tokens", tokens, fmt.millions),
+            "steps_per_s_text": self._text("rate", steps_per_s, fmt.rate),
+            "tokens_per_s_text": self._text("rate", tokens_per_s, fmt.rate),
         }
 
 

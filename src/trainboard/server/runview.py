@@ -127,6 +127,8 @@ def run_json(
         "eval_key": rank.metric,
         "best_label": best_label(rank.metric, run.goals),
         "best_text": fmt.number(rank.best_value) if rank.metric is not None else fmt.UNKNOWN,
+        "delta_text": fmt.delta_pct(rank.delta_pct)
+        + (" so far" if status == "running" and rank.delta_pct is not None else ""),
         "group_best": rank.group_best,
         "delta_to_best_pct": spell(rank.delta_pct),
     }

@@ -41,9 +41,11 @@ class ProgressOut(BaseModel):
     grad_norm: Num | None
     epoch: float | None
     status: str
-    elapsed_text: str
+    elapsed_text: str = Field(description='"1h 2m 5s": the one text of a duration, everywhere')
     eta_text: str
     tokens_text: str
+    steps_per_s_text: str = Field(description='"1.92/s", as the Compare table reads it')
+    tokens_per_s_text: str
 
 
 class RoleOut(BaseModel):
@@ -96,6 +98,9 @@ class RunOut(BaseModel):
         description='"eval loss" when the deciding metric is one, else the metric\'s name'
     )
     best_text: str = Field(description="best_eval_loss as text")
+    delta_text: str = Field(
+        description='delta_to_best_pct as text: "+35.2%", "+12.0% so far" while running, "—"'
+    )
     roles: dict[str, RoleOut] = Field(
         default_factory=dict, description="every key's role; left out by GET /runs?fields=row"
     )

@@ -947,7 +947,10 @@ export interface components {
             batches: number | null;
             /** Elapsed S */
             elapsed_s: number | null;
-            /** Elapsed Text */
+            /**
+             * Elapsed Text
+             * @description "1h 2m 5s": the one text of a duration, everywhere
+             */
             elapsed_text: string;
             /** Epoch */
             epoch: number | null;
@@ -969,10 +972,17 @@ export interface components {
             step: number | null;
             /** Steps Per S */
             steps_per_s: number | null;
+            /**
+             * Steps Per S Text
+             * @description "1.92/s", as the Compare table reads it
+             */
+            steps_per_s_text: string;
             /** Tokens */
             tokens: number | null;
             /** Tokens Per S */
             tokens_per_s: number | null;
+            /** Tokens Per S Text */
+            tokens_per_s_text: string;
             /** Tokens Text */
             tokens_text: string;
             /** Total Steps */
@@ -1073,6 +1083,11 @@ export interface components {
             created_at: number;
             /** Current Loss */
             current_loss: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /**
+             * Delta Text
+             * @description delta_to_best_pct as text: "+35.2%", "+12.0% so far" while running, "—"
+             */
+            delta_text: string;
             /** Delta To Best Pct */
             delta_to_best_pct: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Duration S */

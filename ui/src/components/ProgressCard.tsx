@@ -3,7 +3,7 @@
  * analysis layer); elapsed, ETA and token texts are the server's own strings, shown as they are.
  */
 import type { CardOut, ProgressOut, RunOut } from "../api/types";
-import { fixed, general, int, rate } from "../lib/format";
+import { fixed, general, int } from "../lib/format";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
@@ -68,8 +68,8 @@ export function ProgressCard({ run, card }: { run: RunOut; card?: CardOut | null
       <div class="stats">
         <Stat label="elapsed" id="elapsed" value={p?.elapsed_text || "—"} />
         <Stat label="ETA" id="eta" value={p?.eta_text || "—"} />
-        <Stat label="steps/s" id="steps-per-s" value={rate(p?.steps_per_s)} />
-        <Stat label="tokens/s" id="tokens-per-s" value={rate(p?.tokens_per_s)} />
+        <Stat label="steps/s" id="steps-per-s" value={p?.steps_per_s_text || "—"} />
+        <Stat label="tokens/s" id="tokens-per-s" value={p?.tokens_per_s_text || "—"} />
         <Stat
           label="tokens"
           id="tokens"

@@ -44,13 +44,6 @@ export function general(v: Num | string | null | undefined): string {
   return String(Number(n.toPrecision(6)));
 }
 
-/** Rates such as steps/s and tokens/s. */
-export function rate(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
-  if (v >= 100) return Math.round(v).toLocaleString("en-US");
-  return v.toFixed(2);
-}
-
 export function int(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
   return Math.round(v).toLocaleString("en-US");
@@ -59,30 +52,6 @@ export function int(v: number | null | undefined): string {
 export function percent(v: number | null | undefined, digits = 1): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
   return `${v.toFixed(digits)}%`;
-}
-
-/** "+35% eval loss" style delta text from the API's delta_to_best_pct. */
-export function delta(v: Num | null | undefined): string {
-  const n = num(v);
-  if (n === null || !Number.isFinite(n)) return DASH;
-  const r = Math.abs(n) >= 10 ? Math.round(n) : Number(n.toFixed(1));
-  return `${r >= 0 ? "+" : ""}${r}%`;
-}
-
-/** A plain seconds count as "1h 2m 5s" for table cells that get only duration_s. */
-export function duration(s: number | null | undefined): string {
-  if (s === null || s === undefined || !Number.isFinite(s)) return DASH;
-  let t = Math.max(0, Math.round(s));
-  const d = Math.floor(t / 86400);
-  t -= d * 86400;
-  const h = Math.floor(t / 3600);
-  t -= h * 3600;
-  const m = Math.floor(t / 60);
-  const sec = t - m * 60;
-  if (d) return `${d}d ${h}h ${m}m`;
-  if (h) return `${h}h ${m}m ${sec}s`;
-  if (m) return `${m}m ${sec}s`;
-  return `${sec}s`;
 }
 
 /** Epoch seconds as local "2026-11-21 23:41". */

@@ -15,7 +15,7 @@ import { RunName } from "../components/RunName";
 import { StatusBadge } from "../components/StatusBadge";
 import { Trophy } from "../components/Trophy";
 import { subscribe } from "../lib/events";
-import { configValue, datetime, delta, duration, fixed, general, int } from "../lib/format";
+import { configValue, datetime, fixed, general, int } from "../lib/format";
 import { href, linkClick, navigate, type Location } from "../lib/router";
 import { coalesce } from "../lib/schedule";
 import {
@@ -77,7 +77,7 @@ function SortHeader({
 
 function deltaText(r: RunOut): string {
   const metric = (r.eval_key ?? "loss").replace(/[/_]/g, " ");
-  return `${delta(r.delta_to_best_pct)} ${metric}`;
+  return `${r.delta_text} ${metric}`;
 }
 
 function RunRow({
@@ -150,7 +150,7 @@ function RunRow({
           <span class="muted">—</span>
         )}
       </td>
-      <td class="num">{duration(r.duration_s)}</td>
+      <td class="num">{r.progress?.elapsed_text ?? "—"}</td>
       <td class="num muted">{datetime(r.created_at)}</td>
       {cols.map((c) => (
         <td class="num" key={c} data-column={c}>
