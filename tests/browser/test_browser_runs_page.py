@@ -51,7 +51,7 @@ def test_groups_by_model_and_marks_the_best(server: Server, ui: Page) -> None:
     for winner, loser in ((best, worse), (gpt_best, gpt_worse)):
         expect(_row(ui, winner).get_by_test_id("group-best")).to_be_visible()
         expect(_row(ui, loser).get_by_test_id("group-best")).to_have_count(0)
-    # The delta is the API's number, shown as the server writes it, "+35.0% eval loss", as the Compare table does.
+    # The delta is the API's text ("+35.0% eval loss"), as the Compare table writes it.
     assert runs[worse]["delta_to_best_pct"] is not None
     expect(_row(ui, worse).locator(".delta")).to_have_text("+35.0% eval loss")
     expect(_row(ui, gpt_worse).locator(".delta")).to_have_text("+50.0% eval loss")
