@@ -39,6 +39,7 @@ from trainboard.integrations.tensorboard_events import (
 from trainboard.store.base import HistogramRecord, PointBatch, RunRecord, Store, TextRecord
 
 _BATCH_BYTES = 64 << 20  # records parsed and written at a time (bounded memory)
+_ROW = np.dtype([("step", "<i8"), ("time", "<f8"), ("value", "<f8")])
 
 
 @dataclass
@@ -196,14 +197,10 @@ def _store(
         config = store.get_run(result.run_id).config
         store.update_run(result.run_id, config={**config, **got.hparams})
     batches = {}
-    for tag, (steps, times, values) in got.scalars.items():
-        st = np.asarray(steps, dtype=np.int64)
-        order = np.argsort(st, kind="stable")
-        batches[tag] = PointBatch(
-            st[order],
-            np.asarray(times, dtype=np.float64)[order],
-            np.asarray(values, dtype=np.float64)[order],
-        )
+    for tag, rows in got.scalars.items():
+        arr = np.array(rows, dtype=_ROW)  # exact int64 steps
+        arr = arr[np.argsort(arr["step"], kind="stable")]
+        batches[tag] = PointBatch(arr["step"].copy(), arr["time"].copy(), arr["value"].copy())
     if batches:
         store.write_points(result.run_id, batches)
     if got.histograms:

@@ -68,6 +68,7 @@ def read_records(
     if the file does not end on a record boundary, one Damage (an incomplete last record is
     "torn": in a file still being written it is simply not finished yet)."""
     crc = _crc_fn()
+    header, crc_at = _HEADER.unpack_from, _CRC.unpack_from
     with open(path, "rb") as f:
         f.seek(offset)
         buf = f.read(chunk)
@@ -80,8 +81,9 @@ def read_records(
                     break
                 buf, base, pos = buf[pos:] + more, base + pos, 0
                 continue
-            length, hcrc = _HEADER.unpack_from(buf, pos)
-            if _masked(crc(buf[pos : pos + 8])) != hcrc:
+            length, hcrc = header(buf, pos)
+            c = crc(buf[pos : pos + 8])
+            if (((c >> 15) | (c << 17)) + _MASK_DELTA) & 0xFFFFFFFF != hcrc:
                 yield Damage(base + pos, "a record header fails its checksum")
                 return
             end = pos + 12 + length + 4
@@ -93,7 +95,8 @@ def read_records(
             if len(buf) < end:
                 break
             data = buf[pos + 12 : pos + 12 + length]
-            if _masked(crc(data)) != _CRC.unpack_from(buf, end - 4)[0]:
+            c = crc(data)
+            if (((c >> 15) | (c << 17)) + _MASK_DELTA) & 0xFFFFFFFF != crc_at(buf, end - 4)[0]:
                 yield Damage(base + pos, "a record fails its checksum")
                 return
             pos = end
@@ -106,7 +109,7 @@ def read_records(
 class Parsed:
     """What the records of one run folder held, by kind, ready to store."""
 
-    scalars: dict[str, tuple[list[int], list[float], list[float]]] = field(default_factory=dict)
+    scalars: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)  # tag -> rows
     histograms: list[tuple[str, int, float, list[float], list[float]]] = field(default_factory=list)
     texts: list[tuple[str, int, float, str]] = field(default_factory=list)
     hparams: dict[str, Any] = field(default_factory=dict)
@@ -118,7 +121,7 @@ class Parsed:
 
     @property
     def points(self) -> int:
-        return sum(len(c[0]) for c in self.scalars.values())
+        return sum(len(rows) for rows in self.scalars.values())
 
 
 def _imports() -> tuple[Any, Any, Any]:
@@ -138,9 +141,25 @@ def parse(records: list[bytes], out: Parsed) -> None:
     event_pb2, data_compat, tensor_util = _imports()
     from_string = event_pb2.Event.FromString
     scalars = out.scalars
+    by_bytes: dict[bytes, list[tuple[int, float, float]]] = {}
     for raw in records:
-        ev = from_string(raw)
         out.events += 1
+        quick = _simple_event(raw)
+        if quick is not None:  # the common case, straight from the wire (see _simple_event)
+            step, wall, values = quick
+            if values:
+                if out.first_time is None or wall < out.first_time:
+                    out.first_time = wall
+                if out.last_time is None or wall > out.last_time:
+                    out.last_time = wall
+            for tag_bytes, x in values:
+                rows = by_bytes.get(tag_bytes)
+                if rows is None:
+                    tag = tag_bytes.decode("utf-8", "replace")
+                    rows = by_bytes[tag_bytes] = scalars.setdefault(tag, [])
+                rows.append((step, wall, x))
+            continue
+        ev = from_string(raw)
         if not ev.HasField("summary"):
             continue
         step, wall = int(ev.step), float(ev.wall_time)
@@ -150,20 +169,13 @@ def parse(records: list[bytes], out: Parsed) -> None:
             out.last_time = wall
         for value in ev.summary.value:
             if value.HasField("simple_value"):  # TF1 / torch scalars: the common case, fast
-                cols = scalars.get(value.tag)
-                if cols is None:
-                    cols = scalars[value.tag] = ([], [], [])
-                cols[0].append(step)
-                cols[1].append(wall)
-                cols[2].append(value.simple_value)
+                scalars.setdefault(value.tag, []).append((step, wall, value.simple_value))
                 continue
             value = data_compat.migrate_value(value)
             plugin = value.metadata.plugin_data.plugin_name
             if plugin == "scalars":
-                cols = scalars.setdefault(value.tag, ([], [], []))
-                cols[0].append(step)
-                cols[1].append(wall)
-                cols[2].append(float(tensor_util.make_ndarray(value.tensor).item()))
+                x = float(tensor_util.make_ndarray(value.tensor).item())
+                scalars.setdefault(value.tag, []).append((step, wall, x))
             elif plugin == "histograms":
                 arr = tensor_util.make_ndarray(value.tensor)
                 if arr.ndim == 2 and arr.shape[0] and arr.shape[1] == 3:
@@ -180,6 +192,95 @@ def parse(records: list[bytes], out: Parsed) -> None:
             else:
                 name = plugin or ("image" if value.HasField("image") else "other")
                 out.left_out[name] = out.left_out.get(name, 0) + 1
+
+
+_unpack_d = struct.Struct("<d").unpack_from
+_unpack_f = struct.Struct("<f").unpack_from
+
+
+def _varint(raw: bytes, pos: int) -> tuple[int, int]:
+    shift = result = 0
+    while True:
+        b = raw[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _simple_event(raw: bytes) -> tuple[int, float, list[tuple[bytes, float]]] | None:
+    """(step, wall time, [(tag, value)]) of an Event that holds only a wall time, a step and
+    a summary of TF1 `simple_value`s (what torch and tf.summary v1 write for scalars), decoded
+    from the protobuf wire format directly (about 3x faster than building the messages); None
+    for anything else (a field more, metadata, a tensor...), which then goes through
+    TensorBoard's own protos. Tests check both ways agree with TensorBoard's loader."""
+    n = len(raw)
+    pos = 0
+    wall = 0.0
+    step = 0
+    summary = None
+    try:
+        while pos < n:
+            key = raw[pos]
+            pos += 1
+            if key == 0x09:  # 1: wall_time, double
+                wall = _unpack_d(raw, pos)[0]
+                pos += 8
+            elif key == 0x10:  # 2: step, int64
+                step = raw[pos]
+                if step < 0x80:
+                    pos += 1
+                else:
+                    step, pos = _varint(raw, pos)
+                    if step >= 1 << 63:
+                        step -= 1 << 64
+            elif key == 0x2A:  # 5: summary
+                length, pos = _varint(raw, pos)
+                summary = (pos, pos + length)
+                pos += length
+            else:
+                return None
+        values: list[tuple[bytes, float]] = []
+        if summary is not None:
+            p, end = summary
+            while p < end:
+                if raw[p] != 0x0A:  # Summary.value
+                    return None
+                length = raw[p + 1]
+                if length < 0x80:
+                    p += 2
+                else:
+                    length, p = _varint(raw, p + 1)
+                vend = p + length
+                tag = None
+                x = None
+                while p < vend:
+                    key = raw[p]
+                    p += 1
+                    if key == 0x0A:  # Value.tag
+                        tl = raw[p]
+                        if tl < 0x80:
+                            p += 1
+                        else:
+                            tl, p = _varint(raw, p)
+                        tag = raw[p : p + tl]
+                        p += tl
+                    elif key == 0x15:  # Value.simple_value, float
+                        x = _unpack_f(raw, p)[0]
+                        p += 4
+                    else:
+                        return None
+                if tag is None or x is None or p != vend:
+                    return None
+                values.append((tag, x))
+            if p != end:
+                return None
+        if pos != n:
+            return None
+        return step, wall, values
+    except (IndexError, struct.error):
+        return None
 
 
 def _hparams(content: bytes, out: Parsed) -> None:
