@@ -68,6 +68,8 @@ GROUPS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
     "loss": ([("tb_loss", "sigkill")], "kill"),
     "outage": ([("tb_loss", "outage")], "outage"),
     "truth": ([("tb_truth", "truth")], None),
+    # TensorBoard import beside TensorBoard's own loader, both in the one workload (#8)
+    "tbimport": ([("tb_tbimport", "tbimport")], None),
 }
 
 
@@ -358,6 +360,28 @@ ROWS = [
         "lower",
         ("tb_loss.outage", "outage_max_stall_s"),
         ("outage", "outage_max_stall_s"),
+    ),
+    Row(
+        "TensorBoard import, 1,000,000 scalar points: times faster than TensorBoard's loader",
+        "≥ 10×",
+        "×",
+        "higher",
+        ("tb_tbimport.tbimport", "ratio"),
+        ok=lambda v: v >= 10,
+    ),
+    Row(
+        "TensorBoard import, 1,000,000 scalar points, into SQLite",
+        "—",
+        "s",
+        "lower",
+        ("tb_tbimport.tbimport", "trainboard_s"),
+    ),
+    Row(
+        "TensorBoard's EventAccumulator (size_guidance 0) on the same log",
+        "—",
+        "s",
+        "lower",
+        ("tb_tbimport.tbimport", "tensorboard_s"),
     ),
     # the truth suite (bench/tb_truth.py): verdicts and ETA on synthetic runs with known faults
     Row(

@@ -29,16 +29,14 @@ import numpy as np
 
 from trainboard.errors import ImportFormatError, RunNotFoundError, TrainboardWarning
 from trainboard.integrations.tensorboard_events import (
-    Damage,
     Parsed,
     event_files,
     parse,
-    read_records,
+    read_batch,
     run_folders,
 )
 from trainboard.store.base import HistogramRecord, PointBatch, RunRecord, Store, TextRecord
 
-_BATCH_BYTES = 64 << 20  # records parsed and written at a time (bounded memory)
 _ROW = np.dtype([("step", "<i8"), ("time", "<f8"), ("value", "<f8")])
 
 
@@ -140,27 +138,22 @@ def import_folder(
         if size == start:
             continue
         pos = start
-        batch: list[bytes] = []
-        held = 0
-        for item in read_records(path, start):
-            if isinstance(item, Damage):
-                if "incomplete" in item.reason:
+        while True:
+            batch, end, damage = read_batch(path, pos)
+            if batch:
+                _store(store, result, project, batch, name, end, on_bytes, end - pos)
+            pos = end
+            if damage is not None:
+                if "incomplete" in damage.reason:
                     result.torn = True
-                if not (live and "incomplete" in item.reason):
+                if not (live and "incomplete" in damage.reason):
                     _warn(
-                        f"{path}: {item.reason} at byte {item.offset:,}; imported the "
-                        f"{item.offset - start:,} bytes before it"
+                        f"{path}: {damage.reason} at byte {damage.offset:,}; imported the "
+                        f"{damage.offset - start:,} bytes before it"
                     )
                 break
-            end, data = item
-            batch.append(data)
-            held += len(data)
-            if held >= _BATCH_BYTES:
-                _store(store, result, project, batch, name, end, on_bytes, end - pos)
-                batch, held, pos = [], 0, end
-            last = end
-        if batch:
-            _store(store, result, project, batch, name, last, on_bytes, last - pos)
+            if not batch:
+                break
     return result
 
 
@@ -197,10 +190,17 @@ def _store(
         config = store.get_run(result.run_id).config
         store.update_run(result.run_id, config={**config, **got.hparams})
     batches = {}
-    for tag, rows in got.scalars.items():
-        arr = np.array(rows, dtype=_ROW)  # exact int64 steps
-        arr = arr[np.argsort(arr["step"], kind="stable")]
-        batches[tag] = PointBatch(arr["step"].copy(), arr["time"].copy(), arr["value"].copy())
+    for tag in {*got.scalars, *got.arrays}:
+        parts = [(c[0], c[1], c[2]) for c in got.arrays.get(tag, [])]
+        rows = got.scalars.get(tag)
+        if rows:
+            arr = np.array(rows, dtype=_ROW)  # exact int64 steps
+            parts.append((arr["step"], arr["time"], arr["value"]))
+        steps = np.concatenate([q[0] for q in parts]).astype(np.int64)
+        times = np.concatenate([q[1] for q in parts]).astype(np.float64)
+        values = np.concatenate([q[2] for q in parts]).astype(np.float64)
+        order = np.lexsort((times, steps))  # by step; a step written twice: the later last
+        batches[tag] = PointBatch(steps[order], times[order], values[order])
     if batches:
         store.write_points(result.run_id, batches)
     if got.histograms:
