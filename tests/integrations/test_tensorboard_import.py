@@ -170,3 +170,27 @@ def test_import_from_the_command_line(tb_home: str, torch_logs: Path) -> None:
     torch_logs.mkdir()
     gone = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert gone.returncode != 0 and "no TensorBoard event files" in gone.stdout + gone.stderr
+
+
+def test_batched_decoding_agrees_with_tensorboard_on_odd_steps_and_tags(
+    store: Store, tmp_path: Path
+) -> None:
+    """Steps that protobuf encodes oddly (0 left out, 127/128 either side of a varint byte,
+    2**40, negative ones in ten bytes) and tags of several lengths, in a file big enough for
+    the numpy path: the points are TensorBoard's, exactly."""
+    logdir = tmp_path / "odd"
+    w = SummaryWriter(str(logdir))
+    steps = [-3, 0, 1, 127, 128, 2**40]
+    tags = ["a", "Loss/über-train", "x" * 100]
+    for i in range(120):
+        for j, tag in enumerate(tags):
+            w.add_scalar(tag, float(i * 10 + j), steps[i % len(steps)] + i * 1000)
+    w.close()
+    import_logdir(store, str(logdir))
+    want = _tb_scalars(logdir)
+    assert sorted(want) == sorted(tags)
+    for tag in tags:
+        got = _points(store, logdir, tag)
+        assert len(got) == 120
+        assert sorted((s, v) for s, _, v in got) == sorted((s, v) for s, _, v in want[tag])
+        assert _same(got, want[tag])
