@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import KEYS, log, seed_run, workload_main
-from trainboard.store.base import RunRecord, open_store
+from trainboard.store import open_store
+from trainboard.store.base import RunRecord
 
 POINTS = 1_000_000
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import log, seed_run, server, workload_main
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

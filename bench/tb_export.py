@@ -21,7 +21,7 @@ import httpx
 import psutil
 
 from bench.common import KEYS, log, seed_run, server, workload_main
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 POINTS = 1_000_000
 

@@ -24,7 +24,8 @@ from bench.common import rows, workload_main
 def figure_1m(d: Path, quick: bool) -> dict[str, Any]:
     from trainboard.report import figure
     from trainboard.report.drawing import save_figure
-    from trainboard.store.base import PointBatch, RunRecord, open_store
+    from trainboard.store import open_store
+    from trainboard.store.base import PointBatch, RunRecord
 
     n = 200_000 if quick else 1_000_000
     d.mkdir(parents=True, exist_ok=True)

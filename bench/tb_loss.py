@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import log, workload_main
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 # The training process: logs a step every ~1 ms and reports "step wall_time" on stdout.
 _TRAINER = """

@@ -45,7 +45,7 @@ def ingest(d: Path, quick: bool) -> dict[str, Any]:
         log(data[i], step=i)
     run.finish()
     dt = time.perf_counter() - t0
-    from trainboard.store.base import open_store
+    from trainboard.store import open_store
 
     with open_store(f"sqlite:///{d / 'ingest' / 'tb.db'}") as store:
         got = store.get_run(run.id).summary["lr"].count

@@ -22,7 +22,12 @@ from typing import Any
 from bench.truth_runs import ETA_FRACTIONS, ETA_SHAPES, FAMILIES, Case, cases, healthy
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import progress_for
-from trainboard.store.base import PointBatch, RunRecord, Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import (
+    PointBatch,
+    RunRecord,
+    Store,
+)
 
 
 def write_case(store: Store, rid: str, case: Case) -> tuple[RunRecord, float]:

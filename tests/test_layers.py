@@ -53,15 +53,7 @@ FACADE_USERS = {"demo"}
 # shrink: test_known_exceptions_still_exist fails once an entry is fixed and left here.
 KNOWN: set[tuple[str, str]] = set()
 # Cycles that exist today, each removed by issue #11; the list may only shrink.
-KNOWN_CYCLES: list[list[str]] = [
-    [  # open_store() in the contract module; its journal-recovery hook joins the same cycle
-        "trainboard.store.base",
-        "trainboard.store.postgres",
-        "trainboard.store.recovery",
-        "trainboard.store.sql",
-        "trainboard.store.sqlite",
-    ],
-]
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def _module_name(path: pathlib.Path, src: pathlib.Path) -> str:

@@ -9,7 +9,8 @@ import pytest
 
 from trainboard.analysis.card import PRICE_ENV, card_for, price_per_hour
 from trainboard.analysis.progress import progress_for
-from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store
 
 T0 = 1_700_000_000.0
 

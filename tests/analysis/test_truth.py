@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.tb_truth import eta_errors, verdicts  # noqa: E402
 from bench.truth_runs import FAULTS  # noqa: E402
-from trainboard.store.base import open_store  # noqa: E402
+from trainboard.store import open_store  # noqa: E402
 
 
 def test_every_fault_found_and_no_false_alarm(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from trainboard.analysis.compare import compare
 from trainboard.api import Runs, StoredRun
 from trainboard.cli import app
 from trainboard.errors import NotFoundError, RunNotFoundError, StoreError, UsageError
+from trainboard.store import open_store
 from trainboard.store.base import (
     ArtifactRecord,
     HistogramRecord,
@@ -28,7 +29,6 @@ from trainboard.store.base import (
     RunRecord,
     Store,
     TextRecord,
-    open_store,
 )
 
 T0 = 1_700_000_000.0

@@ -8,7 +8,8 @@ from playwright.sync_api import Page, expect
 
 import trainboard
 from trainboard import config
-from trainboard.store.base import PointBatch, RunRecord, open_store
+from trainboard.store import open_store
+from trainboard.store.base import PointBatch, RunRecord
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 

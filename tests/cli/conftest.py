@@ -12,7 +12,8 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from trainboard.cli import app
-from trainboard.store.base import PointBatch, RunRecord, Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import PointBatch, RunRecord, Store
 
 
 @pytest.fixture

@@ -11,7 +11,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from trainboard.cli import app
-from trainboard.store.base import PointBatch, RunRecord, open_store
+from trainboard.store import open_store
+from trainboard.store.base import (
+    PointBatch,
+    RunRecord,
+)
 
 
 def seed(home: str) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from cli_support import python_m
 
-from trainboard.store.base import RunQuery, open_store
+from trainboard.store import open_store
+from trainboard.store.base import (
+    RunQuery,
+)
 
 
 def test_demo_twenty_steps(tb_home: str) -> None:

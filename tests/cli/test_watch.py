@@ -13,7 +13,12 @@ import time
 
 from cli_support import Invoke, make_run
 
-from trainboard.store.base import PointBatch, RunRecord, Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import (
+    PointBatch,
+    RunRecord,
+    Store,
+)
 
 
 def test_watch_finished_run(invoke: Invoke, known_run: RunRecord) -> None:

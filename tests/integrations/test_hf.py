@@ -29,7 +29,8 @@ from trainboard.analysis.health import health_for  # noqa: E402
 from trainboard.analysis.progress import progress_for  # noqa: E402
 from trainboard.errors import UsageError  # noqa: E402
 from trainboard.integrations.hf import TrainboardCallback  # noqa: E402
-from trainboard.store.base import RunQuery, open_store  # noqa: E402
+from trainboard.store import open_store  # noqa: E402
+from trainboard.store.base import RunQuery  # noqa: E402
 
 VOCAB = 32
 SEQ = 16

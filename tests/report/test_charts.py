@@ -17,7 +17,8 @@ from trainboard.report.charts import (
     write_atomic,
     write_charts,
 )
-from trainboard.store.base import Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import Store
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from figure_support import make_run
 from typer.testing import CliRunner
 
 from trainboard.cli import app
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 

@@ -10,7 +10,10 @@ import time
 from pathlib import Path
 
 from trainboard.analysis.status import effective_status
-from trainboard.store.base import RunRecord, open_store
+from trainboard.store import open_store
+from trainboard.store.base import (
+    RunRecord,
+)
 
 CHILD = str(Path(__file__).with_name("child.py"))
 

@@ -14,7 +14,7 @@ import torch
 import trainboard
 from trainboard import config
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 
 def _series(run_id: str, key: str, url: str | None = None) -> list[tuple[int, float]]:

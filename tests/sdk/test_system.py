@@ -8,7 +8,7 @@ import pytest
 
 import trainboard
 from trainboard.sdk.system import sample_once
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 HOST_KEYS = {"sys/cpu_percent", "sys/ram_percent", "sys/ram_used_gb", "sys/proc_rss_gb"}
 

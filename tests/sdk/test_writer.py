@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import trainboard
 from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 
 def _wait_for(cond: object, timeout: float = 30.0) -> None:

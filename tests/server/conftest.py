@@ -17,7 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from trainboard.store.base import Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import (
+    Store,
+)
 
 SERVE = (
     "import sys; from trainboard.server.app import serve; "

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from trainboard.store.base import PointBatch, RunRecord, TextRecord, open_store
+from trainboard.store import open_store
+from trainboard.store.base import PointBatch, RunRecord, TextRecord
 
 MIN_REQUESTS = 1000
 PER_OPERATION = 40  # examples per operation and generation mode

@@ -84,7 +84,7 @@ def test_api_reads_a_remote_server_as_its_own_store(
 
 
 def test_api_sends_the_servers_token(token_server: Any, reader_home: Path) -> None:
-    from trainboard.store.base import open_store
+    from trainboard.store import open_store
 
     with open_store(token_server.store_url) as s:
         _write(s)

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from trainboard.store import tokens
-from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store, open_store
+from trainboard.store import open_store, tokens
+from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store
 
 A, B = "a1b2c3d4e5f6", "0f0e0d0c0b0a"
 

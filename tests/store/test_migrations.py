@@ -204,7 +204,7 @@ def _write_at_revision(url: str, revision: str) -> None:
                     conn.execute(sa.insert(t["chunks"]), _chunk_row(run["id"], key, s, us, v))
                     row = _summary_row(run["id"], key, s, us, v)
                     if has_packed:
-                        from trainboard.store.sql import _packed
+                        from trainboard.store.rows import packed as _packed
 
                         row["packed"] = _packed(row)
                     conn.execute(sa.insert(t["summaries"]), row)

@@ -68,7 +68,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def open_cli_store() -> Iterator[Store]:
     """The store the settings name (TRAINBOARD_DB, else the SQLite file under
     TRAINBOARD_HOME)."""
-    from trainboard.store.base import open_store
+    from trainboard.store import open_store
 
     store = open_store()
     try:

@@ -304,7 +304,7 @@ def figure(
 
 
 def _open(store: str | None, runs: Sequence[Any]) -> Store:
-    from trainboard.store.base import open_store
+    from trainboard.store import open_store
 
     if store is None:
         url = getattr(runs[0], "store_url", None)

@@ -52,6 +52,6 @@ def open_selected(url: str, remote: str, token: str | None = None) -> Store:
         store: Store = RemoteStore(remote, token)
         recover_orphans(store, remote)
         return store
-    from trainboard.store.base import open_store
+    from trainboard.store import open_store
 
     return open_store(url)

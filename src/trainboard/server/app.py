@@ -41,8 +41,7 @@ from trainboard.server.routes.table import table_router
 from trainboard.server.routes.texts import texts_router
 from trainboard.server.security import Gate, GateConfig
 from trainboard.server.sse import EventHub
-from trainboard.store import tokens
-from trainboard.store.base import open_store
+from trainboard.store import open_store, tokens
 
 
 def create_app(

@@ -1,4 +1,5 @@
-"""The store: one interface (base.Store), engines for SQLite and PostgreSQL."""
+"""The store: one interface (base.Store), engines for SQLite, PostgreSQL and a remote server,
+and one factory (factory.open_store) that picks the engine from a URL."""
 
 from trainboard.store.base import (
     STATUSES,
@@ -11,8 +12,8 @@ from trainboard.store.base import (
     Series,
     Store,
     TextRecord,
-    open_store,
 )
+from trainboard.store.factory import open_store
 
 __all__ = [
     "STATUSES",

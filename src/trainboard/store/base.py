@@ -482,31 +482,3 @@ def check_step_range(start: int | None, end: int | None) -> None:
     """The engines' shared check of read_series(start=, end=): raise UsageError naming both."""
     if start is not None and end is not None and start > end:
         raise UsageError(f"read_series: start must be <= end, got start={start}, end={end}")
-
-
-def open_store(url: str | None = None) -> Store:
-    """Open the store at `url` (default: config.store_url()); migrations run on open, and the
-    journals of training processes that died are written in (store/recovery.py)."""
-    from trainboard import config
-    from trainboard.store.recovery import recover_orphans
-
-    url = url or config.store_url()
-    store: Store
-    if url.startswith("sqlite:///"):
-        from trainboard.store.sqlite import SQLiteStore
-
-        store = SQLiteStore(url)
-        recover_orphans(store, url)
-        return store
-    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        from trainboard.store.postgres import PostgresStore
-
-        store = PostgresStore(url)
-        recover_orphans(store, url)
-        return store
-    from trainboard.errors import UsageError
-
-    raise UsageError(
-        f"store URL must start with sqlite:/// or postgresql://, got {url!r} "
-        "(set TRAINBOARD_DB, or TRAINBOARD_URL for a remote server)"
-    )

@@ -1,0 +1,340 @@
+"""The write plan: how write_points appends points to chunks and keeps summaries, and how a
+key's points are read back from its chunks.
+
+Why a module of its own: this is the store's hot path (a million points a second into
+SQLite). Statements are built once at import; one write_points becomes a few executemany
+calls (chunk updates, deletes, inserts, then summary inserts and updates), whatever the
+number of keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from trainboard.errors import UsageError
+from trainboard.store import chunks as codec
+from trainboard.store import downsample, limits, rows
+from trainboard.store.base import PointBatch
+from trainboard.store.schema import chunks as chunks_t
+from trainboard.store.schema import runs, summaries
+
+CHUNK_POINTS = 8192
+"""Points per chunk: big enough that zstd sees long runs, small enough that rewriting the tail
+chunk on a small append stays cheap (~0.1 ms)."""
+
+
+STAGE_POINTS = 512
+"""Small appends rewrite a staging tail of fewer points than this, not a whole chunk."""
+
+
+Int64s = npt.NDArray[np.int64]
+
+
+Float64s = npt.NDArray[np.float64]
+
+
+def int64_steps(key: str, raw: Any) -> Int64s:
+    """Steps as int64, refusing what int64 cannot hold exactly: unsigned values past
+    INT64_MAX (numpy would wrap 2**64-1 to -1) and fractional or out-of-range floats."""
+    a = np.asarray(raw)
+    if a.dtype.kind == "u" and a.size and int(a.max()) > limits.INT64_MAX:
+        raise UsageError(
+            f"write_points: {key!r} has step {int(a.max())}, outside int64 "
+            f"({limits.INT64_MIN} to {limits.INT64_MAX})"
+        )
+    if a.dtype.kind == "f" and a.size:
+        ok = np.isfinite(a) & (a == np.floor(a)) & (a >= -(2.0**63)) & (a < 2.0**63)
+        if not bool(ok.all()):
+            bad = float(a[~ok][0])
+            raise UsageError(f"write_points: {key!r} has step {bad!r}, not an int64")
+    return np.asarray(a, dtype=np.int64).reshape(-1)
+
+
+class Prepared:
+    """One key's incoming points: validated, in step order, one point per step."""
+
+    __slots__ = ("steps", "times_us", "values")
+
+    def __init__(self, key: str, batch: PointBatch) -> None:
+        if not isinstance(key, str) or not key:
+            raise UsageError(f"write_points: metric key must be a non-empty str, got {key!r}")
+        limits.check_key("write_points: metric key", key)
+        try:
+            steps = int64_steps(key, batch.steps)
+            times = np.asarray(batch.times, dtype=np.float64).reshape(-1)
+            values = np.asarray(batch.values, dtype=np.float64).reshape(-1)
+        except UsageError:
+            raise
+        except (TypeError, ValueError, OverflowError) as e:
+            raise UsageError(
+                f"write_points: {key!r} needs int64 steps and float times and values ({e})"
+            ) from e
+        if not (steps.shape[0] == times.shape[0] == values.shape[0]):
+            raise UsageError(
+                f"write_points: {key!r} needs steps, times and values of equal length, got "
+                f"{steps.shape[0]}, {times.shape[0]}, {values.shape[0]}"
+            )
+        if not bool(np.all(np.isfinite(times))):
+            raise UsageError(f"write_points: {key!r} has a non-finite wall time")
+        order = downsample.step_order(steps)
+        if order is not None:
+            steps, times, values = steps[order], times[order], values[order]
+        self.steps: Int64s = steps
+        self.times_us: Int64s = codec.times_to_us(times)
+        self.values: Float64s = values
+
+
+def finite_minmax(v: Float64s) -> tuple[int, int] | None:
+    """Indices of the first minimum and first maximum finite value, or None if none is finite."""
+    finite = np.isfinite(v)
+    if not bool(finite.any()):
+        return None
+    return int(np.argmin(np.where(finite, v, np.inf))), int(np.argmax(np.where(finite, v, -np.inf)))
+
+
+def summary_of(steps: Int64s, times_us: Int64s, values: Float64s) -> dict[str, Any]:
+    """Summary columns of a whole series in step order (one point per step)."""
+    mm = finite_minmax(values)
+    return {
+        "count": int(steps.shape[0]),
+        "last": rows.nan_to_null(float(values[-1])),
+        "last_step": int(steps[-1]),
+        "min": None if mm is None else float(values[mm[0]]),
+        "min_step": None if mm is None else int(steps[mm[0]]),
+        "max": None if mm is None else float(values[mm[1]]),
+        "max_step": None if mm is None else int(steps[mm[1]]),
+        "first_time": int(times_us.min()) / 1e6,
+        "last_time": int(times_us.max()) / 1e6,
+    }
+
+
+def merge_summary(old: Row[Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Summary after appending points whose steps all follow the stored ones (ties keep the
+    earlier step as the best step)."""
+    o = old._mapping
+    out = dict(new)
+    out["count"] = int(o["count"]) + int(new["count"])
+    if o["min"] is not None and (new["min"] is None or not new["min"] < o["min"]):
+        out["min"], out["min_step"] = o["min"], o["min_step"]
+    if o["max"] is not None and (new["max"] is None or not new["max"] > o["max"]):
+        out["max"], out["max_step"] = o["max"], o["max_step"]
+    out["first_time"] = min(float(o["first_time"]), new["first_time"])
+    out["last_time"] = max(float(o["last_time"]), new["last_time"])
+    return out
+
+
+def chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
+    """The columns of one chunk row (all but its run, key and seq)."""
+    mm = finite_minmax(v)
+    return {
+        "n": int(s.shape[0]),
+        "step_min": int(s.min()),
+        "step_max": int(s.max()),
+        "time_min": int(t.min()) / 1e6,
+        "time_max": int(t.max()) / 1e6,
+        "value_min": None if mm is None else float(v[mm[0]]),
+        "value_max": None if mm is None else float(v[mm[1]]),
+        "data": codec.encode(s, t, v),
+    }
+
+
+class WritePlan:
+    """Rows one write_points sends in a few executemany calls (fast for many small keys)."""
+
+    def __init__(self) -> None:
+        self.chunk_updates: list[dict[str, Any]] = []
+        self.chunk_deletes: list[dict[str, Any]] = []
+        self.chunk_inserts: list[dict[str, Any]] = []
+        self.summary_inserts: list[dict[str, Any]] = []
+        self.summary_updates: list[dict[str, Any]] = []
+
+    def flush_chunks(self, conn: Connection) -> None:
+        for stmt, batch in (
+            (UPDATE_CHUNK, self.chunk_updates),
+            (DELETE_CHUNK, self.chunk_deletes),
+            (INSERT_CHUNK, self.chunk_inserts),
+        ):
+            if batch:
+                conn.execute(stmt, batch)
+                batch.clear()
+
+    def flush(self, conn: Connection) -> None:
+        self.flush_chunks(conn)
+        for stmt, batch in (
+            (INSERT_SUMMARY, self.summary_inserts),
+            (UPDATE_SUMMARY, self.summary_updates),
+        ):
+            if batch:
+                conn.execute(stmt, batch)
+
+
+# Statements built once: building SQLAlchemy expressions per call cost more than running them.
+BUMP_LAST_STEP = (
+    sa.update(runs)
+    .where(runs.c.id == sa.bindparam("b_id"))
+    .values(
+        last_step=sa.case(
+            (runs.c.last_step.is_(None), sa.bindparam("top")),
+            (runs.c.last_step < sa.bindparam("top"), sa.bindparam("top")),
+            else_=runs.c.last_step,
+        )
+    )
+)
+
+
+SUMMARIES_OF_KEYS = sa.select(summaries).where(
+    summaries.c.run_id == sa.bindparam("b_run"),
+    summaries.c.key.in_(sa.bindparam("b_keys", expanding=True)),
+)
+
+
+TAIL_BLOB = sa.select(chunks_t.c.data).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+
+
+UPDATE_CHUNK = sa.update(chunks_t).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+
+
+UPDATE_SUMMARY = sa.update(summaries).where(
+    summaries.c.run_id == sa.bindparam("b_run"), summaries.c.key == sa.bindparam("b_key")
+)
+
+
+CHUNK_N = sa.select(chunks_t.c.n).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+
+
+DELETE_CHUNK = sa.delete(chunks_t).where(
+    chunks_t.c.run_id == sa.bindparam("b_run"),
+    chunks_t.c.key == sa.bindparam("b_key"),
+    chunks_t.c.seq == sa.bindparam("b_seq"),
+)
+
+
+INSERT_CHUNK = sa.insert(chunks_t)
+
+
+INSERT_SUMMARY = sa.insert(summaries)
+
+
+def plan_append(
+    conn: Connection,
+    plan: WritePlan,
+    run_id: str,
+    key: str,
+    p: Prepared,
+    old: Row[Any] | None,
+    cursor_args: dict[str, Any],
+) -> None:
+    """Add to `plan` the chunk and summary rows that append p's points to the key.
+
+    Chunks from `start` to the tail are decoded, joined with the new points and cut again
+    into CHUNK_POINTS pieces. Where that starts is what keeps small appends cheap: a
+    small write (the SDK's flush of a few points) rewrites only a small staging tail
+    (< STAGE_POINTS points); once the tail has grown past that, it is folded into the
+    chunk before it, so a big chunk is rewritten once per STAGE_POINTS points, not on
+    every flush.
+    """
+    m = int(p.steps.shape[0])
+    start, parts = 0, []  # first seq to (re)write, and the stored points it starts with
+    if old is not None:
+        tail_seq, tail_n = int(old.tail_seq), int(old.tail_n)
+        start = tail_seq + 1
+        if tail_n < CHUNK_POINTS and (m >= STAGE_POINTS or tail_n < STAGE_POINTS):
+            start = tail_seq
+        elif tail_n < CHUNK_POINTS and tail_seq > 0:
+            prev_n = conn.execute(CHUNK_N, at(run_id, key, tail_seq - 1)).scalar_one()
+            if int(prev_n) < CHUNK_POINTS:
+                start = tail_seq - 1
+        for seq in range(start, tail_seq + 1):
+            blob = conn.execute(TAIL_BLOB, at(run_id, key, seq)).scalar_one()
+            parts.append(codec.decode_us(blob))
+    parts.append((p.steps, p.times_us, p.values))
+    steps, times_us, values = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    old_tail = -1 if old is None else int(old.tail_seq)
+    seq = start
+    for i in range(0, steps.shape[0], CHUNK_POINTS):
+        cut = slice(i, i + CHUNK_POINTS)
+        row = chunk_row(steps[cut], times_us[cut], values[cut])
+        if seq <= old_tail:
+            plan.chunk_updates.append({**at(run_id, key, seq), **row})
+        else:
+            plan.chunk_inserts.append({"run_id": run_id, "key": key, "seq": seq, **row})
+        seq += 1
+    plan.chunk_deletes.extend(at(run_id, key, q) for q in range(seq, old_tail + 1))
+    tail = {"tail_seq": seq - 1, "tail_n": steps.shape[0] - (seq - 1 - start) * CHUNK_POINTS}
+    if old is None:
+        summ = summary_of(p.steps, p.times_us, p.values)
+        summ["packed"] = rows.packed(summ)
+        plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
+        return
+    if int(p.steps[0]) > int(old.last_step):
+        summ = merge_summary(old, summary_of(p.steps, p.times_us, p.values))
+    else:  # re-logged steps (a resumed run): recompute from the whole series
+        plan.flush_chunks(conn)
+        summ = summary_of(*load(conn, run_id, key, None, cursor_args=cursor_args))
+    summ["packed"] = rows.packed(summ)
+    plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
+
+
+def at(run_id: str, key: str, seq: int) -> dict[str, Any]:
+    return {"b_run": run_id, "b_key": key, "b_seq": seq}
+
+
+def load(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    since: int | None,
+    start: int | None = None,
+    end: int | None = None,
+    cursor_args: dict[str, Any] | None = None,
+) -> tuple[Int64s, Int64s, Float64s]:
+    """A key's points in step order, one per step (later writes win), optionally > since
+    and within [start, end]. Only chunks whose step range overlaps are read: every write
+    of a step in range lies in such a chunk, so "later writes win" still holds."""
+    q = sa.select(chunks_t.c.n, chunks_t.c.data).where(
+        chunks_t.c.run_id == run_id, chunks_t.c.key == key
+    )
+    if since is not None:
+        q = q.where(chunks_t.c.step_max > since)
+    if start is not None:
+        q = q.where(chunks_t.c.step_max >= start)
+    if end is not None:
+        q = q.where(chunks_t.c.step_min <= end)
+    found = rows.fetch_all(conn, q.order_by(chunks_t.c.seq), **(cursor_args or {}))
+    total = sum(int(r[0]) for r in found)
+    steps = np.empty(total, dtype=np.int64)
+    times_us = np.empty(total, dtype=np.int64)
+    values = np.empty(total, dtype=np.float64)
+    at = 0
+    for n, blob in found:
+        to = at + int(n)
+        codec.decode_into(blob, steps[at:to], times_us[at:to], values[at:to])
+        at = to
+    order = downsample.step_order(steps)
+    if order is not None:
+        steps, times_us, values = steps[order], times_us[order], values[order]
+    if since is not None and steps.shape[0] and int(steps[0]) <= since:
+        cut = int(np.searchsorted(steps, since, side="right"))
+        steps, times_us, values = steps[cut:], times_us[cut:], values[cut:]
+    if (start is not None or end is not None) and steps.shape[0]:
+        lo = 0 if start is None else int(np.searchsorted(steps, start, side="left"))
+        hi = steps.shape[0] if end is None else int(np.searchsorted(steps, end, side="right"))
+        steps, times_us, values = steps[lo:hi], times_us[lo:hi], values[lo:hi]
+    return steps, times_us, values

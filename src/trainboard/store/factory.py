@@ -1,0 +1,50 @@
+"""`open_store(url)`: the one place that knows which store URL schemes exist.
+
+Why not in base.py: the contract module imports no engine (base describes, the engines
+implement, this factory chooses), so importing the contract never drags in SQLAlchemy and no
+engine imports its way back round to itself. Engines are imported only when a URL asks for one.
+
+    sqlite:///path            SQLiteStore (the default, under TRAINBOARD_HOME)
+    postgresql://...          PostgresStore (also postgres://, postgresql+psycopg://)
+    http://... / https://...  RemoteStore: a trainboard server's API (store/remote.py)
+
+Opening a SQL store runs its migrations and writes in the journals of training processes that
+died (store/recovery.py).
+"""
+
+from __future__ import annotations
+
+from trainboard import config
+from trainboard.errors import UsageError
+from trainboard.store.base import Store
+
+SQLITE = ("sqlite:///",)
+POSTGRES = ("postgresql://", "postgresql+psycopg://", "postgres://")
+REMOTE = ("http://", "https://")
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the store at `url` (default: config.store_url())."""
+    from trainboard.store.recovery import recover_orphans
+
+    url = url or config.store_url()
+    store: Store
+    if url.startswith(SQLITE):
+        from trainboard.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(url)
+    elif url.startswith(POSTGRES):
+        from trainboard.store.postgres import PostgresStore
+
+        store = PostgresStore(url)
+    elif url.startswith(REMOTE):
+        from trainboard.store.remote import RemoteStore
+
+        return RemoteStore(url)
+    else:
+        raise UsageError(
+            f"store URL must start with sqlite:///, postgresql:// or http(s)://, got {url!r} "
+            "(set TRAINBOARD_DB, or TRAINBOARD_URL for a remote server)"
+        )
+    recover_orphans(store, url)
+    return store
