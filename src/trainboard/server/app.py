@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from trainboard import config
-from trainboard.errors import UsageError
+from trainboard.errors import StoreError, UsageError
 from trainboard.server.deps import API
 from trainboard.server.errors import install_error_handlers
 from trainboard.server.limits import limited_protocol
@@ -124,6 +124,16 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _has_tokens(store_url: str | None) -> bool:
+    """True when the store holds a live scoped token (a store that cannot be opened, or a
+    remote one, has none: the server then needs its own token off loopback)."""
+    try:
+        with open_store(store_url) as store:
+            return tokens.any_live(store)
+    except (StoreError, UsageError):
+        return False
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -136,14 +146,13 @@ def serve(
     import uvicorn
 
     token = token or config.token() or None
-    app = create_app(store_url, token, host)
-    if not is_loopback(host) and not token and not tokens.any_live(app.state.store):
-        app.state.store.close()
+    if not is_loopback(host) and not token and not _has_tokens(store_url):
         raise UsageError(
             f"refusing to listen on {host}, which is reachable from other machines, without a "
             "token: pass --token TOKEN or set TRAINBOARD_TOKEN, or create scoped tokens with "
             "`trainboard token create` (or use --host 127.0.0.1)"
         )
+    app = create_app(store_url, token, host)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     server = uvicorn.Server(

@@ -19,6 +19,16 @@ F64 = sa.Float(53)
 
 
 def upgrade() -> None:
+    # idempotent: for a short while this revision was numbered 0006 on a development branch,
+    # so a store may already hold these tables
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    if "tokens" not in existing:
+        _tokens()
+    if "audit" not in existing:
+        _audit()
+
+
+def _tokens() -> None:
     op.create_table(
         "tokens",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -29,6 +39,9 @@ def upgrade() -> None:
         sa.Column("revoked_at", F64),
     )
     op.create_index("ix_tokens_hash", "tokens", ["hash"], unique=True)
+
+
+def _audit() -> None:
     op.create_table(
         "audit",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
