@@ -50,7 +50,7 @@ def _fresh_pg() -> str:
 
 
 def ingest8(d: Path, quick: bool) -> dict[str, Any]:
-    from trainboard.store.base import open_store
+    from trainboard.store import open_store
 
     clients = 8
     steps = 5_000 if quick else 50_000

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import log, workload_main
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 POINTS = 1_000_000
 TAGS = ("Loss/train", "Loss/validation", "Learning_Rate/lr", "Gradient/norm")

@@ -16,7 +16,8 @@ import pytest
 
 from trainboard.integrations.jsonl_follow import follow_jsonl
 from trainboard.integrations.tensorboard import follow, run_id_for
-from trainboard.store.base import Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import Store
 
 SCRIPTS = Path(__file__).parent / "scripts"
 

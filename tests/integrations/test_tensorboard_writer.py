@@ -12,7 +12,7 @@ from tensorboard.backend.event_processing.event_file_loader import EventFileLoad
 
 from trainboard.errors import TrainboardWarning
 from trainboard.integrations.tensorboard_events import event_files, run_folders
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 from trainboard.tensorboard import SummaryWriter
 
 

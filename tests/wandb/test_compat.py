@@ -10,7 +10,7 @@ import pytest
 import trainboard
 import trainboard as wandb
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.store.base import open_store
+from trainboard.store import open_store
 
 
 def test_module_run_config_summary_follow_the_current_run(tb_home: str) -> None:

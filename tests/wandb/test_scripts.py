@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from trainboard.store.base import Store, open_store
+from trainboard.store import open_store
+from trainboard.store.base import Store
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
