@@ -4,6 +4,7 @@ PostgreSQL database on the server named by TRAINBOARD_TEST_PG)."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -20,6 +21,13 @@ from trainboard.store.base import (
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# No test may touch the person's own store or server: every test starts from a throwaway home
+# (tests that need a specific store set it themselves), subprocesses included.
+os.environ["TRAINBOARD_HOME"] = tempfile.mkdtemp(prefix="trainboard-tests-")
+os.environ.pop("TRAINBOARD_DB", None)
+os.environ.pop("TRAINBOARD_URL", None)
+os.environ.pop("TRAINBOARD_TOKEN", None)
 
 PG_URL = os.environ.get("TRAINBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

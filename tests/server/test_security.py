@@ -20,7 +20,11 @@ from trainboard.store.base import ArtifactRecord, RunRecord, Store
 A = "a1b2c3d4e5f6"
 
 
-def test_refuses_a_non_loopback_host_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_a_non_loopback_host_without_a_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path))  # never the person's own store
+    monkeypatch.delenv("TRAINBOARD_DB", raising=False)
     monkeypatch.delenv("TRAINBOARD_TOKEN", raising=False)
     with pytest.raises(UsageError, match="refusing to listen on 0.0.0.0, .* without a token"):
         serve(host="0.0.0.0", port=1)
