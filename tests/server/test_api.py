@@ -147,6 +147,23 @@ def test_series_x_tokens_and_time(api: httpx.Client, seeded: Store) -> None:
     assert no_tokens["series"]["eval/loss"]["x"] is None  # B logged no `tokens`
 
 
+def test_series_x_tokens_from_a_hugging_face_token_count(api: httpx.Client, db: Store) -> None:
+    """The token axis follows the metric roles: a Trainer run counts `num_input_tokens_seen`."""
+    now = time.time() - 100
+    db.create_run(RunRecord(id=A, project="hf", name="hf", created_at=now))
+    steps = np.arange(1, 11)
+    times = now + steps * 0.5
+    db.write_points(
+        A,
+        {
+            "loss": PointBatch(steps, times, np.linspace(3.0, 2.0, 10)),
+            "num_input_tokens_seen": PointBatch(steps, times, steps * 256.0),
+        },
+    )
+    body = api.get(f"/api/v1/runs/{A}/series", params={"keys": "loss", "x": "tokens"}).json()
+    assert body["series"]["loss"]["x"] == [256.0 * s for s in range(1, 11)]
+
+
 def test_series_of_every_key_and_of_an_unknown_key(api: httpx.Client, seeded: Store) -> None:
     assert set(api.get(f"/api/v1/runs/{A}/series").json()["series"]) == {
         "eval/loss",

@@ -94,13 +94,14 @@ def history_columns(
         raise UsageError(f"history(): max_points must be an int >= 2, got {max_points!r}")
     tokens = None
     if x == "tokens":
-        from trainboard.server.routes.series import TOKENS_KEY, token_axis
+        from trainboard.server.routes.series import token_axis
 
         tokens = token_axis(store, run)
         if tokens is None:
             raise NotFoundError(
-                f"run {run.id!r} ({run.name}) logged no finite {TOKENS_KEY!r} metric, which "
-                "x='tokens' places points on; use x='step' or x='wall_time'"
+                f"run {run.id!r} ({run.name}) logged no finite token count (such as 'tokens' or "
+                "'num_input_tokens_seen'), which x='tokens' places points on; use x='step' or "
+                "x='wall_time'"
             )
     bucket: XAxis = "time" if x == "wall_time" else "step"
     cols: list[tuple[str, Column, Column]] = []

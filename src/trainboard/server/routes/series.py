@@ -11,6 +11,7 @@ from fastapi import Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
+from trainboard.analysis.progress import key_roles
 from trainboard.errors import NotFoundError
 from trainboard.exporting import iter_series_csv
 from trainboard.server.deps import StoreDep, api_router
@@ -20,8 +21,7 @@ from trainboard.store.base import RunRecord, Series, Store, XAxis
 
 series_router = api_router(tags=["series"])
 
-TOKENS_KEY = "tokens"  # the recognised cumulative token count (DESIGN.md)
-_TOKENS_RESOLUTION = 20_000  # points of `tokens` read to place other keys on a token axis
+_TOKENS_RESOLUTION = 20_000  # points of the token count read to place other keys on a token axis
 
 
 class SeriesColumnsOut(BaseModel):
@@ -50,10 +50,14 @@ TokenAxis = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
 def token_axis(store: Store, run: RunRecord) -> TokenAxis | None:
-    """(steps, cumulative tokens) to interpolate other keys' steps on; None if not logged."""
-    if TOKENS_KEY not in run.summary:
+    """(steps, cumulative tokens) to interpolate other keys' steps on; None if not logged.
+    The token count is the key the progress card counts tokens with (`tokens`,
+    `num_input_tokens_seen`, or whatever define_metric() named), so every naming habit gets
+    the axis."""
+    key = key_roles(run).tokens
+    if key is None:
         return None
-    s = store.read_series(run.id, TOKENS_KEY, max_points=_TOKENS_RESOLUTION)
+    s = store.read_series(run.id, key, max_points=_TOKENS_RESOLUTION)
     ok = np.isfinite(s.values)
     if not ok.any():
         return None
