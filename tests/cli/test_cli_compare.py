@@ -51,6 +51,30 @@ def test_compare_text(tb_home: str) -> None:
     assert "lr" in out  # config differences
 
 
+def test_compare_on_a_narrow_terminal_never_breaks_a_value(tb_home: str) -> None:
+    """An 80-column terminal: the comparison and many differing parameters read whole."""
+    with open_store() as db:
+        for rid, lr in (("aaaaaaaaaaaa", 3e-05), ("bbbbbbbbbbbb", 5e-05)):
+            params = {f"param_{i:02d}": f"value-{rid[0]}-{i}" for i in range(12)}
+            db.create_run(RunRecord(id=rid, project="p", name=f"run-{rid[0]}", model="m",
+                                    status="finished", created_at=1000.0, finished_at=1060.0,
+                                    config={"lr": lr, **params}))  # fmt: skip
+            db.write_points(rid, {"eval/loss": PointBatch.of([1, 2], [1001.0, 1002.0], [lr, lr])})
+    r = CliRunner().invoke(app, ["compare", "aaaa", "bbbb"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.stdout
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    # the table is turned on its side: one row per column, every heading and value whole
+    vs_best = next(line for line in lines if line.startswith("vs best"))
+    assert "best" in vs_best[8:] and "+66.7%" in vs_best
+    assert "run-a 🏆" in lines[0] and "run-b ⚠" in lines[0]
+    lr_line = next(line for line in lines if line.lstrip().startswith("lr "))
+    assert "3e-05" in lr_line and "5e-05" in lr_line
+    for i in range(12):
+        row = next(line for line in lines if line.lstrip().startswith(f"param_{i:02d}"))
+        assert f"value-a-{i}" in row and f"value-b-{i}" in row
+
+
 def test_compare_json_and_formats(tb_home: str) -> None:
     seed(tb_home)
     code, out, _ = invoke("compare", "aaaaaaaaaaaa", "bbbbbbbbbbbb", "--json")

@@ -7,6 +7,7 @@ import math
 import sys
 
 import typer
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +21,7 @@ from trainboard.analysis.compare import (
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
 from trainboard.errors import UsageError
 from trainboard.report import FORMATS, render
+from trainboard.report.table import Table as ComparisonTable
 from trainboard.report.table import comparison_table
 from trainboard.store.base import RunQuery
 
@@ -39,6 +41,44 @@ def run_comparison(refs: list[str], metric: str | None, threshold: float) -> Com
         return compare(store, [r.id for r in runs], metric, threshold)
 
 
+def _wide_width(table: ComparisonTable) -> int:
+    """Columns the wide form needs: each column's longest text, two spaces between."""
+    columns = zip(table.header, *([c.text for c in row] for row in table.rows), strict=True)
+    return sum(max(cell_len(t) for t in col) for col in columns) + 2 * (len(table.header) - 1)
+
+
+def _transposed(table: ComparisonTable) -> Table:
+    """The comparison with one row per column and one column per run, for a terminal too
+    narrow for the wide form (an 80-column window with a dozen columns would crop every
+    heading to "b…" and drop the run names)."""
+    grid = Table(box=None, header_style="bold", pad_edge=False)
+    grid.add_column("")
+    for run, cells in zip(table.runs, table.rows, strict=True):
+        grid.add_column(Text(cells[0].text, style="yellow" if run.warning else ""),
+                        justify="right", no_wrap=True)  # fmt: skip
+    for i, h in enumerate(table.header[1:], start=1):
+        grid.add_row(
+            Text(h), *(Text(r[i].text, style="bold green" if r[i].best else "") for r in table.rows)
+        )
+    return grid
+
+
+def _config_diff_table(c: Comparison) -> Table:
+    """One row per differing parameter and one column per run: runs are few and parameters
+    many, so this keeps its width as the terminal narrows, and a value is never broken in the
+    middle ("3e-0 / 5"); a run name may wrap instead."""
+    diff = c.config_diff
+    cfg = Table(title="config differences", title_justify="left", box=None,
+                header_style="bold")  # fmt: skip
+    cfg.add_column("parameter", no_wrap=True)
+    for r in c.runs:
+        cfg.add_column(Text(r.name), justify="right", no_wrap=True)
+    for key, by_run in diff.params.items():
+        vals = [by_run.get(r.id) for r in c.runs]
+        cfg.add_row(Text(key), *(Text("—" if v is None else str(v)) for v in vals))
+    return cfg
+
+
 def print_comparison(c: Comparison) -> None:
     out = console()
     table = comparison_table(c)
@@ -48,6 +88,8 @@ def print_comparison(c: Comparison) -> None:
     for run, cells in zip(table.runs, table.rows, strict=True):
         style = "yellow" if run.warning else ""
         grid.add_row(*(Text(x.text, style="bold green" if x.best else style) for x in cells))
+    if _wide_width(table) > out.width:
+        grid = _transposed(table)
     out.print(grid)
     rec = c.recommendation
     out.print()
@@ -55,16 +97,7 @@ def print_comparison(c: Comparison) -> None:
     diff = c.config_diff
     if diff.params:
         out.print()
-        cfg = Table(title="config differences", title_justify="left", box=None,
-                    header_style="bold")  # fmt: skip
-        cfg.add_column("run")
-        keys = list(diff.params)
-        for k in keys:
-            cfg.add_column(Text(k), justify="right", overflow="fold")
-        for r in c.runs:
-            vals = [diff.params[k].get(r.id) for k in keys]
-            cfg.add_row(Text(r.name), *(Text("—" if v is None else str(v)) for v in vals))
-        out.print(cfg)
+        out.print(_config_diff_table(c))
     for a in diff.associations:
         out.print(Text(f"  {a.text}"))
     if diff.note and len(c.runs) > 1:
