@@ -162,6 +162,28 @@ def _money(v: float | None) -> str:
     return f"{v:,.2f}" if v < 1000 else f"{v:,.0f}"
 
 
+TREND_TEXT = {"improving": "↓ improving", "flat": "→ flat", "worsening": "↑ worsening"}
+
+
+def card_texts(card: Card) -> list[tuple[str, str]]:
+    """(label, text) for each part of the card the run has, as `watch` and the notebook show
+    them (the Run page gets the same numbers as JSON): one wording for every view."""
+    cells: list[tuple[str, str]] = []
+    if card.gpu_util_pct is not None or card.gpu_mem_gb is not None:
+        mem = "—" if card.gpu_mem_gb is None else f"{card.gpu_mem_gb:.1f} GB"
+        if card.gpu_mem_pct is not None:
+            mem += f" ({card.gpu_mem_pct:.0f}%)"
+        util = "—" if card.gpu_util_pct is None else f"{card.gpu_util_pct:.0f}%"
+        cells += [("GPU util", util), ("GPU memory", mem)]
+    if card.trend is not None:
+        cells.append(("loss trend", TREND_TEXT[card.trend]))
+    if card.checkpoints:
+        cells.append(("checkpoints", ", ".join(str(c.step) for c in card.checkpoints[-4:])))
+    if card.cost_text:
+        cells.append(("cost", card.cost_text))
+    return cells
+
+
 def card_for(store: Store, run: RunRecord, progress: Progress) -> Card:
     """The card of a stored run, beside its `progress` (trainboard.analysis.progress)."""
     card = Card()

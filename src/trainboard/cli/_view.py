@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trainboard.analysis import format as fmt
-from trainboard.analysis.card import Card
+from trainboard.analysis.card import Card, card_texts
 from trainboard.analysis.health import Health
 from trainboard.analysis.progress import Progress
 from trainboard.store.base import RunRecord
@@ -38,25 +38,9 @@ def step_text(p: Progress) -> str:
     return f"step {p.step:,}"
 
 
-TREND_ARROW = {"improving": ("↓ improving", "green"), "flat": ("→ flat", "yellow"),
-               "worsening": ("↑ worsening", "red")}  # fmt: skip
-
-
 def _card_rows(card: Card) -> list[tuple[str, str, str, str]]:
-    """The fuller card's lines (trainboard.analysis.card), only those the run has."""
-    cells: list[tuple[str, str]] = []
-    if card.gpu_util_pct is not None or card.gpu_mem_gb is not None:
-        mem = "—" if card.gpu_mem_gb is None else f"{card.gpu_mem_gb:.1f} GB"
-        if card.gpu_mem_pct is not None:
-            mem += f" ({card.gpu_mem_pct:.0f}%)"
-        util = "—" if card.gpu_util_pct is None else f"{card.gpu_util_pct:.0f}%"
-        cells += [("GPU util", util), ("GPU memory", mem)]
-    if card.trend is not None:
-        cells.append(("loss trend", TREND_ARROW[card.trend][0]))
-    if card.checkpoints:
-        cells.append(("checkpoints", ", ".join(str(c.step) for c in card.checkpoints[-4:])))
-    if card.cost_text:
-        cells.append(("cost", card.cost_text))
+    """The fuller card's lines (trainboard.analysis.card), two to a row."""
+    cells = card_texts(card)
     if len(cells) % 2:
         cells.append(("", ""))
     return [(*cells[i], *cells[i + 1]) for i in range(0, len(cells), 2)]

@@ -66,12 +66,13 @@ def in_kernel() -> bool:
 def run_html_for(store: Store, record: RunRecord) -> str:
     """The card and curves of a stored run, from a fresh read of its progress and series."""
     from trainboard import roles
+    from trainboard.analysis.card import card_for
     from trainboard.analysis.progress import progress_for
 
     p = progress_for(store, record)
     train = _series(store, record, p.loss_key)
     evals = _series(store, record, roles.eval_loss_key(record.summary, record.goals))
-    return run_html(p, record, train, evals)
+    return run_html(p, record, train, evals, card_for(store, record, p))
 
 
 def _series(store: Store, record: RunRecord, key: str | None) -> Series | None:

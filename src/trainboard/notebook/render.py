@@ -17,6 +17,7 @@ from trainboard import roles
 from trainboard.analysis import format as fmt
 
 if TYPE_CHECKING:
+    from trainboard.analysis.card import Card
     from trainboard.analysis.compare import Comparison
     from trainboard.analysis.progress import Progress
     from trainboard.store.base import RunRecord, Series
@@ -43,9 +44,37 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def card_html(p: Progress, record: RunRecord) -> str:
+def _extras_html(card: Card | None) -> tuple[str, str]:
+    """The fuller card (GPU, loss trend with its numbers as a tooltip, checkpoints, cost):
+    checkpoint ticks for the bar, and a line of the card's texts."""
+    if card is None:
+        return "", ""
+    from trainboard.analysis.card import card_texts
+
+    ticks = "".join(
+        f'<div class="trainboard-checkpoint" title="checkpoint {_e(c.name)} at step {c.step}" '
+        f'style="position:absolute;left:{c.percent:.1f}%;top:-2px;width:2px;height:14px;'
+        f'background:#1b1f24"></div>'
+        for c in card.checkpoints
+        if c.percent is not None
+    )
+    parts = []
+    for label, text in card_texts(card):
+        tip = f' title="{_e(card.trend_text)}"' if label == "loss trend" and card.trend_text else ""
+        parts.append(f"<span{tip}>{_e(label)} {_e(text)}</span>")
+    line = (
+        f'<div class="trainboard-extras" style="color:#57606a;margin-top:4px">'
+        f"{' · '.join(parts)}</div>"
+        if parts
+        else ""
+    )
+    return ticks, line
+
+
+def card_html(p: Progress, record: RunRecord, card: Card | None = None) -> str:
     """The progress card: name and status, the bar, step/total and %, elapsed and ETA,
-    steps/s, tokens/s and tokens, the current loss (unknown parts left out)."""
+    steps/s, tokens/s and tokens, the current loss (unknown parts left out), and the fuller
+    card's GPU, loss trend, checkpoint marks and cost when the run has them."""
     colour = STATUS_COLOURS.get(p.status, "#5f6b7a")
     pct = p.percent if p.percent is not None else 0.0
     step = fmt.integer(p.step) if p.step is not None else "0"
@@ -68,6 +97,7 @@ def card_html(p: Progress, record: RunRecord) -> str:
         stats.append(f"grad norm {fmt.number(p.grad_norm)}")
     model = f" · {_e(record.model)}" if record.model else ""
     bar_colour = colour if p.status != "running" else "#1f6fd1"
+    ticks, extras = _extras_html(card)
     return (
         f'<div class="trainboard-card" data-run="{_e(record.id)}" data-status="{_e(p.status)}">'
         f'<div style="display:flex;justify-content:space-between;align-items:baseline">'
@@ -75,10 +105,12 @@ def card_html(p: Progress, record: RunRecord) -> str:
         f'<span style="color:#57606a">{_e(record.project)}{model} · {_e(record.id)}</span>'
         f'<span style="color:{colour};border:1px solid {colour};border-radius:10px;'
         f'padding:0 8px">{_e(p.status)}</span></div>'
-        f'<div style="background:#eaeef2;border-radius:4px;height:10px;margin:8px 0">'
+        f'<div style="position:relative;background:#eaeef2;border-radius:4px;height:10px;'
+        f'margin:8px 0">'
         f'<div class="trainboard-bar" style="width:{pct:.1f}%;background:{bar_colour};'
-        f'height:10px;border-radius:4px"></div></div>'
-        f'<div class="trainboard-stats" style="color:#1b1f24">{" · ".join(stats)}</div></div>'
+        f'height:10px;border-radius:4px"></div>{ticks}</div>'
+        f'<div class="trainboard-stats" style="color:#1b1f24">{" · ".join(stats)}</div>'
+        f"{extras}</div>"
     )
 
 
@@ -173,10 +205,17 @@ def best_eval(record: RunRecord, key: str | None) -> tuple[int, float] | None:
     return (step, value) if math.isfinite(value) else None
 
 
-def run_html(p: Progress, record: RunRecord, train: Series | None, evals: Series | None) -> str:
+def run_html(
+    p: Progress,
+    record: RunRecord,
+    train: Series | None,
+    evals: Series | None,
+    card: Card | None = None,
+) -> str:
     """The card and the curves in one box: what a run shows under its cell."""
     best = best_eval(record, evals.key if evals is not None else None)
-    return f'<div style="{_BOX}">{card_html(p, record)}{curves_svg(train, evals, best)}</div>'
+    inner = card_html(p, record, card) + curves_svg(train, evals, best)
+    return f'<div style="{_BOX}">{inner}</div>'
 
 
 def comparison_html(c: Comparison) -> str:
