@@ -149,3 +149,21 @@ def test_compare_page_with_50_runs(server: Server, ui: Page) -> None:
     expect(readout).to_contain_text(" at ")
     ARTIFACTS.mkdir(exist_ok=True)
     shot(ui, "compare_page_50_runs")
+
+
+def test_trend_chart_has_axes(server: Server, ui: Page) -> None:
+    """The improvement trend names its metric, labels its range and its first and last run."""
+    a = _run("qwen-a", [1.3, 1.0, 1.1], 3e-5)
+    b = _run("qwen-b", [1.5, 1.4, 1.352], 1e-4)
+    c = _run("qwen-c", [1.4, 1.2, 1.25], 3e-4)
+    wait_until(lambda: server.api("/runs").json()["total"] == 3, what="3 runs stored")
+    ui.goto(f"{server.url}/compare?runs={a},{b},{c}")
+    trend = ui.get_by_test_id("trend")
+    expect(trend.locator(".trend-axis-title")).to_have_text("eval/loss (best of each run)")
+    expect(trend.locator(".trend-y-tick")).to_have_text(["1.352", "1"])
+    labels = trend.locator(".trend-x-label")
+    expect(labels.first).to_contain_text("qwen-a")  # the oldest run on the left
+    expect(labels.last).to_contain_text("qwen-c")  # the newest on the right
+    expect(trend.locator("circle")).to_have_count(3)
+    ARTIFACTS.mkdir(exist_ok=True)
+    trend.screenshot(path=str(ARTIFACTS / "compare-trend-axes.png"))
