@@ -134,6 +134,27 @@ def test_delete_yes(invoke: Invoke, cli_store: Store, known_run: RunRecord) -> N
     assert _ids(invoke, "--all") == []
 
 
+def test_archive_and_delete_are_kept_in_the_audit_log(
+    invoke: Invoke, cli_store: Store, known_run: RunRecord
+) -> None:
+    """What the CLI archives or deletes is recorded as the dashboard's actions are (#12)."""
+    import getpass
+
+    from trainboard.store.tokens import audit_log
+
+    make_run(cli_store, "ffff00000001", "other")
+    assert invoke("archive", "known").exit_code == 0
+    assert invoke("unarchive", "known").exit_code == 0
+    assert invoke("delete", "other", "--yes").exit_code == 0
+    assert invoke("delete", "nope", "--yes").exit_code == 1  # nothing done, nothing recorded
+    log = audit_log(cli_store)
+    assert [(a.action, a.run_ids, a.actor) for a in log] == [
+        ("archive", ["aaaa00000001"], f"cli:{getpass.getuser()}"),
+        ("unarchive", ["aaaa00000001"], f"cli:{getpass.getuser()}"),
+        ("delete", ["ffff00000001"], f"cli:{getpass.getuser()}"),
+    ]
+
+
 def test_names_print_as_written(invoke: Invoke, cli_store: Store) -> None:
     make_run(cli_store, "abcd00000001", "[red]evil[/red]")
     r = invoke("archive", "abcd")

@@ -108,6 +108,23 @@ def resolve_runs(store: Store, refs: Sequence[str]) -> list[RunRecord]:
     return list(seen.values())
 
 
+def record_action(store: Store, action: str, runs: Sequence[RunRecord]) -> None:
+    """Keep a delete or archive made at the command line in the store's audit table, beside
+    the dashboard's (which name the token): the actor is `cli:USER`. A remote store keeps its
+    own record on the server, so nothing is written here for it."""
+    import getpass
+
+    from trainboard.store import tokens
+    from trainboard.store.sql import SQLStore
+
+    if isinstance(store, SQLStore) and runs:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no name for this uid (a container)
+            user = str(os.getuid())
+        tokens.record(store, action, [r.id for r in runs], f"cli:{user}")
+
+
 def write_json(obj: Any) -> None:
     """JSON on stdout (NaN/inf already turned into strings by the caller)."""
     import orjson

@@ -11,7 +11,13 @@ from typing import Annotated
 
 import typer
 
-from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
+from trainboard.cli._common import (
+    console,
+    handles_errors,
+    open_cli_store,
+    record_action,
+    resolve_runs,
+)
 from trainboard.cli.compare import archive_worse_than
 from trainboard.errors import UsageError
 from trainboard.store.base import RunRecord
@@ -35,6 +41,7 @@ def _set(refs: list[str], archived: bool) -> None:
     with open_cli_store() as store:
         runs = resolve_runs(store, refs)
         store.set_archived([r.id for r in runs], archived)
+        record_action(store, "archive" if archived else "unarchive", runs)
     verb = "archived" if archived else "unarchived"
     console().print(f"{verb} {_plural(len(runs))}: {_names(runs)}")
 

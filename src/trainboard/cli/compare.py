@@ -18,7 +18,13 @@ from trainboard.analysis.compare import (
     compare,
     runs_worse_than,
 )
-from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_runs
+from trainboard.cli._common import (
+    console,
+    handles_errors,
+    open_cli_store,
+    record_action,
+    resolve_runs,
+)
 from trainboard.errors import UsageError
 from trainboard.report import FORMATS, render
 from trainboard.report.table import Table as ComparisonTable
@@ -169,4 +175,5 @@ def archive_worse_than(worse_than: str, model: str | None, metric: str | None, y
             out.print(f"would archive {n} run{'s' if n != 1 else ''}; pass --yes to archive them")
             return
         store.set_archived([r.id for r, _ in worse], True)
+        record_action(store, "archive", [r for r, _ in worse])
     out.print(f"archived {n} run{'s' if n != 1 else ''}")

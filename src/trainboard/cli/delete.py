@@ -13,6 +13,7 @@ from trainboard.cli._common import (
     err_console,
     handles_errors,
     open_cli_store,
+    record_action,
     resolve_runs,
 )
 
@@ -41,4 +42,5 @@ def register(app: typer.Typer) -> None:
                     err_console().print("deleted nothing")
                     raise typer.Exit(EXIT_NOT_FOUND)
             deleted = store.delete_runs([r.id for r in found])
+            record_action(store, "delete", found)
         console().print(f"deleted {deleted} run{'s' if deleted != 1 else ''}: {names}")
