@@ -101,3 +101,40 @@ def test_a_refused_op_is_set_aside_and_never_blocks_the_ones_behind_it(
     assert len(aside) == 2 and "HTTP 400" in aside[1]["error"]
     ours = [str(w.message) for w in caught if issubclass(w.category, TrainboardWarning)]
     assert len([m for m in ours if "refused an op for good" in m]) == 1, ours
+
+
+@pytest.fixture
+def full_disk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """TRAINBOARD_HOME on a real 64 KiB tmpfs: the spool fills it within a few hundred ops."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
+                          capture_output=True)  # fmt: skip
+    if done.returncode != 0:  # not root: CI runs as root, so there it always runs
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+    monkeypatch.setenv("TRAINBOARD_HOME", str(mnt))
+    monkeypatch.delenv("TRAINBOARD_DB", raising=False)
+    monkeypatch.delenv("TRAINBOARD_URL", raising=False)
+    monkeypatch.delenv("TRAINBOARD_TOKEN", raising=False)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_disk_keeps_the_sender_alive_and_loses_nothing(
+    server: Any, full_disk_home: Path
+) -> None:
+    """ENOSPC on the spool warns once; the ops wait in memory and every point is sent."""
+    client = RemoteStore(server.url, timeout=5)
+    n = 2_000
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client.create_run(_run("dddddddddddd"))
+        for s in range(n):  # an op per point: the spool outgrows 64 KiB many times over
+            client.write_points("dddddddddddd", {"loss": PointBatch.of([s], [1.0 + s], [s / n])})
+        assert client.flush(timeout=60)
+        series = client.read_series("dddddddddddd", "loss")
+        client.close()
+    assert series.steps.tolist() == list(range(n))
+    full = [w for w in caught if "cannot write the spool" in str(w.message)]
+    assert len(full) == 1 and "No space left on device" in str(full[0].message)
+    assert issubclass(full[0].category, TrainboardWarning)
