@@ -17,8 +17,11 @@ from trainboard.sdk.validate import as_config, is_number, jsonable
 Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
 
 
-class Config(dict[str, Any]):
-    """A run's config as wandb scripts use it; writes go to the stored config at once."""
+class _RunDict(dict[str, Any]):
+    """A dict of a run's that wandb scripts read and write by attribute as well as by item;
+    every write goes through `update`, which each subclass sends to the store."""
+
+    _what = "dict"
 
     def __init__(self, run: Run | None, values: Mapping[str, Any]) -> None:
         super().__init__(values)
@@ -28,13 +31,19 @@ class Config(dict[str, Any]):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(f"config has no key {name!r}") from None
+            raise AttributeError(f"{self._what} has no key {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         self.update({name: value})
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.update({key: value})
+
+
+class Config(_RunDict):
+    """A run's config as wandb scripts use it; writes go to the stored config at once."""
+
+    _what = "config"
 
     def __delattr__(self, name: str) -> None:
         raise UsageError(f"config: keys cannot be removed (tried {name!r})")
@@ -59,28 +68,11 @@ class Config(dict[str, Any]):
     def as_dict(self) -> dict[str, Any]:
         return dict(self)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return super().get(key, default)
 
-
-class Summary(dict[str, Any]):
+class Summary(_RunDict):
     """`run.summary`: the last value logged per metric, overridden by what the script set."""
 
-    def __init__(self, run: Run | None, values: Mapping[str, Any]) -> None:
-        super().__init__(values)
-        object.__setattr__(self, "_run", run)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"summary has no key {name!r}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.update({name: value})
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
+    _what = "summary"
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
