@@ -2,7 +2,8 @@
 
 run.py      the Run object: validate, timestamp, journal (no I/O in the caller)
 start.py    init(): arguments, the store, the journal and writer, resume, start-up hooks
-writer.py   the background writer: batches points into the store, heartbeats, retries
+writer.py   the background writer thread: when to write, heartbeats, retries, closing
+pending.py  what the writer holds for the store: queues, batches, the dead-letter file
 system.py   the system metrics sampler (CPU, RAM; GPU through NVML when present)
 hooks.py    atexit / excepthook / signal handlers that give a run its final status
 rank.py     torchrun rank awareness (rank 0 logs by default)

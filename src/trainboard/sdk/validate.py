@@ -42,6 +42,14 @@ def is_number(value: object) -> bool:
     return False
 
 
+def as_float(value: Any) -> float:
+    """The float of a value is_number() accepts: bool, numpy scalars, 0-d tensors. Called off
+    the training thread (the writer, summaries): `.item()` syncs a device tensor."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return float(value)
+
+
 def check_key(where: str, key: object) -> str:
     if type(key) is not str and not isinstance(key, str):
         raise TypeError(f"{where}: keys must be non-empty strings, got {_type_name(key)} {key!r}")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
-from trainboard.sdk.validate import check_item, is_number
+from trainboard.sdk.validate import as_float, check_item, is_number
 from trainboard.sdk.wandb_config import put_points, set_summary, store_call
 
 if TYPE_CHECKING:
@@ -166,9 +166,7 @@ def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
         if sm is not None and is_number(value):
             sv = data.get(sm, run._summary.get(sm))
             if sv is not None and is_number(sv):
-                from trainboard.sdk.writer import _as_float
-
-                f = _as_float(sv)
+                f = as_float(sv)
                 if f == f and f >= 0 and f == int(f):
                     at = int(f)
         if at is None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainboard.errors import UsageError
-from trainboard.sdk.validate import as_config, is_number, jsonable
+from trainboard.sdk.validate import as_config, as_float, is_number, jsonable
 
 Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
 
@@ -97,9 +97,7 @@ def summary_value(v: Any) -> Any:
     if isinstance(v, bool) or v is None:
         return v
     if is_number(v):
-        from trainboard.sdk.writer import _as_float
-
-        f = _as_float(v)
+        f = as_float(v)
         return int(f) if isinstance(v, int) else f
     return jsonable(v)
 
@@ -123,9 +121,7 @@ def store_call(run: Run, method: str, *args: Any) -> None:
 
 
 def summary_of(run: Run) -> Summary:
-    from trainboard.sdk.writer import _as_float
-
-    values: dict[str, Any] = {k: _as_float(v) for k, v in run._summary.items()}
+    values: dict[str, Any] = {k: as_float(v) for k, v in run._summary.items()}
     values.update(run.__dict__.get("_own_summary", {}))
     return Summary(run, values)
 

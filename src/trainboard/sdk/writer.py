@@ -6,6 +6,9 @@ reads what the journal holds since last time, writes it with `store.write_points
 lets the journal forget it; it also writes texts, histograms, artifacts and run updates that
 arrive through the named `enqueue_*` methods, and beats the run's heartbeat.
 
+What is queued and taken, how batches are built and what the store refuses for good are
+sdk/pending.py; this module is the thread: when to write, retrying, closing.
+
 Faults never reach the training thread (store/recovery.py says which is which):
 
 - transient (store down, locked, disk full): retried with backoff; the points wait on disk
@@ -24,7 +27,6 @@ beyond that: bounded memory, and `log()` never blocks.
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 import time
 import warnings
@@ -34,32 +36,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import TrainboardWarning, UsageError
-from trainboard.store.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
+from trainboard.sdk.pending import Pending
+from trainboard.store.recovery import fault_kind
 
 if TYPE_CHECKING:
     from trainboard.store.base import (
         ArtifactRecord,
         HistogramRecord,
-        PointBatch,
         RunRecord,
         Store,
         TextRecord,
     )
-    from trainboard.store.journal import Columns, Journal
+    from trainboard.store.journal import Journal
 
 MAX_MEMORY_POINTS = 1_000_000  # points kept in memory while the journal cannot grow (~100 MB)
 _BACKOFF_FIRST = 0.05
 _BACKOFF_MAX = 5.0
-_READS_PER_WRITE = 64  # journal reads per wake-up...
-_READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
-
-
-def _as_float(value: Any) -> float:
-    """Writer-side conversion: bool, numpy scalars, 0-d tensors (`.item()` syncs a device
-    tensor here, not in the training thread)."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return float(value)
 
 
 class Writer:
@@ -79,14 +71,7 @@ class Writer:
         store: Store | None = None,
     ) -> None:
         self.journal = journal
-        # Shared with the training thread (append-only there).
-        self._points: deque[tuple[int, float, dict[str, Any]]] = deque()
-        self._updates_q: deque[dict[str, Any]] = deque()
-        self._texts_q: deque[TextRecord] = deque()
-        self._hists_q: deque[HistogramRecord] = deque()
-        self._artifacts_q: deque[ArtifactRecord] = deque()
-        self._calls_q: deque[tuple[str, tuple[Any, ...]]] = deque()
-        self.written = 0  # points the store has (writer thread)
+        self._pending = Pending(run.id, url, journal, self._aside)
         self.lost = 0  # points neither the journal nor memory could keep (a full disk)
 
         self._run = run
@@ -99,16 +84,6 @@ class Writer:
         self._heartbeat_interval = heartbeat_interval
         self._created = False
         self.deleted = False
-
-        # Writer-side buffers: taken from the queues but not yet in the store.
-        self._mem: dict[str, tuple[list[int], list[float], list[float]]] = {}
-        self._mem_count = 0
-        self._updates: dict[str, Any] = {}
-        self._texts: list[TextRecord] = []
-        self._hists: list[HistogramRecord] = []
-        self._artifacts: list[ArtifactRecord] = []
-        self._calls: list[tuple[str, tuple[Any, ...]]] = []
-        self._final: dict[str, Any] | None = None
 
         self._wake = threading.Event()
         self._waiters: deque[threading.Event] = deque()
@@ -132,32 +107,38 @@ class Writer:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def written(self) -> int:
+        """Points the store has."""
+        return self._pending.written
+
     def enqueue_points(self, step: int, wall: float, data: dict[str, Any]) -> None:
         """Points the journal cannot take in the caller (tensors, other threads)."""
-        if len(self._points) * 4 > MAX_MEMORY_POINTS:
+        points = self._pending.points
+        if len(points) * 4 > MAX_MEMORY_POINTS:
             self.lost += len(data)
             self._warn_once(
                 "lost", f"trainboard: run {self._run.id} is dropping points: {self._where_lost()}"
             )
             return
-        self._points.append((step, wall, data))
+        points.append((step, wall, data))
 
     def enqueue_update(self, fields: dict[str, Any]) -> None:
-        self._updates_q.append(fields)
+        self._pending.updates_q.append(fields)
 
     def enqueue_text(self, record: TextRecord) -> None:
-        self._texts_q.append(record)
+        self._pending.texts_q.append(record)
 
     def enqueue_histogram(self, record: HistogramRecord) -> None:
-        self._hists_q.append(record)
+        self._pending.hists_q.append(record)
 
     def enqueue_artifact(self, record: ArtifactRecord) -> None:
-        self._artifacts_q.append(record)
+        self._pending.artifacts_q.append(record)
 
     def enqueue_call(self, method: str, args: tuple[Any, ...]) -> None:
         """A store call `store.<method>(run_id, *args)` made in order after the records
         queued before it (the wandb surface's run summary values and alert events)."""
-        self._calls_q.append((method, args))
+        self._pending.calls_q.append((method, args))
 
     def journal_failed(self, exc: OSError) -> None:
         """log() could not grow the journal (a full disk): points go through memory now."""
@@ -197,7 +178,7 @@ class Writer:
                 f"in {self.journal.folder}; the next trainboard process that opens the store "
                 "writes them"
             )
-        unsent = len(self._texts) + len(self._hists) + len(self._artifacts)
+        unsent = self._pending.unsent
         _warn(
             f"trainboard: finish() gave up on run {self._run.id} after {timeout:g}s "
             f"(last error: {self.last_error}); its unwritten points and final status are kept "
@@ -231,6 +212,7 @@ class Writer:
         backoff = 0.0
         retry_at = 0.0
         held = self._held
+        pending = self._pending
         while True:
             now = time.monotonic()
             due = retry_at if backoff else min(next_flush, next_beat)
@@ -243,14 +225,14 @@ class Writer:
             while self._waiters:
                 held.append(self._waiters.popleft())
             closing = self._closing
-            self._drain()
+            pending.drain()
             if self._heartbeat_interval > 0 and now >= next_beat:
                 next_beat = now + self._heartbeat_interval
-                self._updates.update(heartbeat_at=time.time())
+                pending.updates.update(heartbeat_at=time.time())
                 if closing is None:
-                    self._updates["status"] = "running"
-            if closing is not None and self._final is None:
-                self._final = dict(closing, heartbeat_at=time.time())
+                    pending.updates["status"] = "running"
+            if closing is not None and pending.final is None:
+                pending.final = dict(closing, heartbeat_at=time.time())
             try:
                 self._write(everything=closing is not None)
             except Exception as exc:
@@ -287,50 +269,7 @@ class Writer:
                 f"trainboard: run {self._run.id} was deleted from the store while it was "
                 "logging; nothing more of it is written (training goes on)"
             )
-        self._mem.clear()
-        self._mem_count = 0
-        self._updates.clear()
-        self._texts.clear()
-        self._hists.clear()
-        self._artifacts.clear()
-
-    def _drain(self) -> None:
-        """Take what the queues hold: points into the journal (else memory), records into
-        the writer's lists."""
-        points = self._points
-        journal = self.journal
-        while points:
-            step, wall, data = points.popleft()
-            values = {k: v if type(v) is float else _float_or_nan(v) for k, v in data.items()}
-            if journal is not None:
-                try:
-                    kind = journal.kinds.get(tuple(values)) or journal.add_kind(tuple(values))
-                    if journal.fits(kind):
-                        journal.append(kind, step, wall, values.values())
-                        continue
-                except OSError:
-                    pass  # a full disk: memory keeps them (bounded by enqueue_points)
-            self._remember(step, wall, values)
-        while self._updates_q:
-            self._updates.update(self._updates_q.popleft())
-        while self._texts_q:
-            self._texts.append(self._texts_q.popleft())
-        while self._hists_q:
-            self._hists.append(self._hists_q.popleft())
-        while self._artifacts_q:
-            self._artifacts.append(self._artifacts_q.popleft())
-        while self._calls_q:
-            self._calls.append(self._calls_q.popleft())
-
-    def _remember(self, step: int, wall: float, values: dict[str, float]) -> None:
-        for key, value in values.items():
-            buf = self._mem.get(key)
-            if buf is None:
-                buf = self._mem[key] = ([], [], [])
-            buf[0].append(step)
-            buf[1].append(wall)
-            buf[2].append(value)
-        self._mem_count += len(values)
+        self._pending.discard()
 
     def _ensure_store(self) -> Store:
         if self._store is None:
@@ -358,117 +297,18 @@ class Writer:
         )
 
     def _write(self, everything: bool) -> None:
-        """One attempt to put what is pending into the store; each part is forgotten once
-        written. Raises on a transient fault or a deleted run (the caller decides)."""
+        """One attempt to put what is pending into the store. Raises on a transient fault or
+        a deleted run (the loop decides)."""
         store = self._ensure_store()
         if self.deleted:
-            self._discard_journal()
+            self._pending.discard_journal()
             return
-        run_id, url = self._run.id, self._url
-        journal = self.journal
-        if journal is not None:
-            reads = 0
-            while everything or reads < _READS_PER_WRITE:
-                reads += 1
-                columns: Columns = {}
-                segments = len(journal.segments)
-                marks = journal.read(columns, max_bytes=_READ_BYTES)
-                if columns:
-                    batches = batches_of(columns)
-                    try:
-                        write_points_or_set_aside(
-                            store,
-                            url,
-                            run_id,
-                            batches,
-                            lambda p, k: self._aside(p, f"points of {k!r}"),
-                        )
-                    except BaseException:
-                        journal.rewind(marks)
-                        raise
-                    self.written += sum(len(b.steps) for b in batches.values())
-                journal.commit(marks)
-                if not columns and len(journal.segments) == segments:
-                    break
-                time.sleep(0)  # let the training thread have the GIL between reads
-        if self._mem:
-            batches = _mem_batches(self._mem)
-            write_points_or_set_aside(
-                store, url, run_id, batches, lambda p, k: self._aside(p, f"points of {k!r}")
-            )
-            self.written += self._mem_count
-            self._mem, self._mem_count = {}, 0
-        if self._texts:
-            self._each(self._texts, lambda rows: store.write_texts(run_id, rows), "texts")
-            self._texts = []
-        if self._hists:
-            self._each(self._hists, lambda rows: store.write_histograms(run_id, rows), "histograms")
-            self._hists = []
-        while self._artifacts:
-            self._each(
-                self._artifacts[:1], lambda rows: store.add_artifact(run_id, rows[0]), "an artifact"
-            )
-            self._artifacts.pop(0)
-        while self._calls:
-            name, args = self._calls[0]
-            call = getattr(store, name)
-            self._each([args], lambda rows: call(run_id, *rows[0]), name)  # noqa: B023
-            self._calls.pop(0)
-        if self._final is not None:
-            self._updates.update(self._final)
-        if self._updates:
-            self._each(
-                [self._updates], lambda rows: store.update_run(run_id, **rows[0]), "run fields"
-            )
-            self._updates = {}
-
-    def _each(self, rows: list[Any], write: Callable[[list[Any]], object], what: str) -> None:
-        """write(rows); on a permanent fault row by row, setting aside the rows refused."""
-        try:
-            write(rows)
-            return
-        except Exception as exc:
-            if fault_kind(exc) != "permanent":
-                raise
-            if len(rows) == 1:
-                row = rows[0]
-                data = row if isinstance(row, dict) else getattr(row, "__dict__", str(row))
-                self._aside(set_aside(self._url, self._run.id, what, [data], exc), what)
-                return
-        for row in rows:
-            self._each([row], write, what)
-
-    def _discard_journal(self) -> None:
-        if self.journal is None:
-            return
-        while True:
-            columns: Columns = {}
-            segments = len(self.journal.segments)
-            marks = self.journal.read(columns, max_bytes=_READ_BYTES)
-            self.journal.commit(marks)
-            if not columns and len(self.journal.segments) == segments:
-                return
-            time.sleep(0.001)  # a deleted run's points are dropped: no hurry
+        self._pending.write(store, everything)
 
     def _warn_once(self, kind: str, message: str) -> None:
         if kind not in self._warned:
             self._warned.add(kind)
             _warn(message)
-
-
-def _float_or_nan(value: Any) -> float:
-    try:
-        return _as_float(value)
-    except Exception:  # a tensor that cannot be read: keep the step as NaN
-        return math.nan
-
-
-def _mem_batches(
-    mem: dict[str, tuple[list[int], list[float], list[float]]],
-) -> dict[str, PointBatch]:
-    from trainboard.store.base import PointBatch
-
-    return {k: PointBatch.of(*cols) for k, cols in mem.items()}
 
 
 def _warn(message: str) -> None:

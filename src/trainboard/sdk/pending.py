@@ -1,0 +1,229 @@
+"""What a run's writer holds between the training thread and the store, and one attempt to
+write it.
+
+The training thread appends to the queues (`points`, `texts_q`...: a deque append needs no
+lock); the writer thread `drain()`s them, points into the journal (else memory) and records
+into lists of its own, then `write()`s what is pending. Batches are built here, and a
+permanent fault is dealt with here: the batch is split by key (points) or by row (records)
+and what the store refuses alone goes to the dead-letter file beside it, reported through
+`on_aside`. When to try again is the writer's business (trainboard.sdk.writer): a transient
+fault or a deleted run is raised to it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trainboard.sdk.validate import as_float
+from trainboard.store.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
+
+if TYPE_CHECKING:
+    from trainboard.store.base import (
+        ArtifactRecord,
+        HistogramRecord,
+        PointBatch,
+        Store,
+        TextRecord,
+    )
+    from trainboard.store.journal import Columns, Journal
+
+_READS_PER_WRITE = 64  # journal reads per wake-up...
+_READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
+
+
+class Pending:
+    """One run's data on its way to the store: queued by the training thread, taken and
+    written by the writer thread."""
+
+    def __init__(
+        self,
+        run_id: str,
+        url: str,
+        journal: Journal | None,
+        on_aside: Callable[[Path, str], None],
+    ) -> None:
+        self._run_id = run_id
+        self._url = url
+        self._journal = journal
+        self._on_aside = on_aside
+        # Shared with the training thread (append-only there).
+        self.points: deque[tuple[int, float, dict[str, Any]]] = deque()
+        self.updates_q: deque[dict[str, Any]] = deque()
+        self.texts_q: deque[TextRecord] = deque()
+        self.hists_q: deque[HistogramRecord] = deque()
+        self.artifacts_q: deque[ArtifactRecord] = deque()
+        self.calls_q: deque[tuple[str, tuple[Any, ...]]] = deque()
+        self.written = 0  # points the store has (writer thread)
+
+        # Writer-side buffers: taken from the queues but not yet in the store.
+        self._mem: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        self._mem_count = 0
+        self.updates: dict[str, Any] = {}
+        self._texts: list[TextRecord] = []
+        self._hists: list[HistogramRecord] = []
+        self._artifacts: list[ArtifactRecord] = []
+        self._calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.final: dict[str, Any] | None = None  # the run's last fields, written last
+
+    @property
+    def unsent(self) -> int:
+        """Texts, histograms and artifacts taken but not written (they have no journal)."""
+        return len(self._texts) + len(self._hists) + len(self._artifacts)
+
+    def drain(self) -> None:
+        """Take what the queues hold: points into the journal (else memory), records into
+        the writer's lists."""
+        points = self.points
+        journal = self._journal
+        while points:
+            step, wall, data = points.popleft()
+            values = {k: v if type(v) is float else _float_or_nan(v) for k, v in data.items()}
+            if journal is not None:
+                try:
+                    kind = journal.kinds.get(tuple(values)) or journal.add_kind(tuple(values))
+                    if journal.fits(kind):
+                        journal.append(kind, step, wall, values.values())
+                        continue
+                except OSError:
+                    pass  # a full disk: memory keeps them (bounded by enqueue_points)
+            self._remember(step, wall, values)
+        while self.updates_q:
+            self.updates.update(self.updates_q.popleft())
+        while self.texts_q:
+            self._texts.append(self.texts_q.popleft())
+        while self.hists_q:
+            self._hists.append(self.hists_q.popleft())
+        while self.artifacts_q:
+            self._artifacts.append(self.artifacts_q.popleft())
+        while self.calls_q:
+            self._calls.append(self.calls_q.popleft())
+
+    def _remember(self, step: int, wall: float, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            buf = self._mem.get(key)
+            if buf is None:
+                buf = self._mem[key] = ([], [], [])
+            buf[0].append(step)
+            buf[1].append(wall)
+            buf[2].append(value)
+        self._mem_count += len(values)
+
+    def write(self, store: Store, everything: bool) -> None:
+        """One attempt to put what is pending into the store; each part is forgotten once
+        written. Raises on a transient fault or a deleted run (the caller decides)."""
+        run_id, url = self._run_id, self._url
+        journal = self._journal
+        if journal is not None:
+            reads = 0
+            while everything or reads < _READS_PER_WRITE:
+                reads += 1
+                columns: Columns = {}
+                segments = len(journal.segments)
+                marks = journal.read(columns, max_bytes=_READ_BYTES)
+                if columns:
+                    batches = batches_of(columns)
+                    try:
+                        write_points_or_set_aside(
+                            store,
+                            url,
+                            run_id,
+                            batches,
+                            lambda p, k: self._on_aside(p, f"points of {k!r}"),
+                        )
+                    except BaseException:
+                        journal.rewind(marks)
+                        raise
+                    self.written += sum(len(b.steps) for b in batches.values())
+                journal.commit(marks)
+                if not columns and len(journal.segments) == segments:
+                    break
+                time.sleep(0)  # let the training thread have the GIL between reads
+        if self._mem:
+            batches = _mem_batches(self._mem)
+            write_points_or_set_aside(
+                store, url, run_id, batches, lambda p, k: self._on_aside(p, f"points of {k!r}")
+            )
+            self.written += self._mem_count
+            self._mem, self._mem_count = {}, 0
+        if self._texts:
+            self._each(self._texts, lambda rows: store.write_texts(run_id, rows), "texts")
+            self._texts = []
+        if self._hists:
+            self._each(self._hists, lambda rows: store.write_histograms(run_id, rows), "histograms")
+            self._hists = []
+        while self._artifacts:
+            self._each(
+                self._artifacts[:1], lambda rows: store.add_artifact(run_id, rows[0]), "an artifact"
+            )
+            self._artifacts.pop(0)
+        while self._calls:
+            name, args = self._calls[0]
+            call = getattr(store, name)
+            self._each([args], lambda rows: call(run_id, *rows[0]), name)  # noqa: B023
+            self._calls.pop(0)
+        if self.final is not None:
+            self.updates.update(self.final)
+        if self.updates:
+            self._each(
+                [self.updates], lambda rows: store.update_run(run_id, **rows[0]), "run fields"
+            )
+            self.updates = {}
+
+    def _each(self, rows: list[Any], write: Callable[[list[Any]], object], what: str) -> None:
+        """write(rows); on a permanent fault row by row, setting aside the rows refused."""
+        try:
+            write(rows)
+            return
+        except Exception as exc:
+            if fault_kind(exc) != "permanent":
+                raise
+            if len(rows) == 1:
+                row = rows[0]
+                data = row if isinstance(row, dict) else getattr(row, "__dict__", str(row))
+                self._on_aside(set_aside(self._url, self._run_id, what, [data], exc), what)
+                return
+        for row in rows:
+            self._each([row], write, what)
+
+    def discard(self) -> None:
+        """The run was deleted: forget what was taken for it, so memory does not grow while
+        training goes on."""
+        self._mem.clear()
+        self._mem_count = 0
+        self.updates.clear()
+        self._texts.clear()
+        self._hists.clear()
+        self._artifacts.clear()
+
+    def discard_journal(self) -> None:
+        """Read the journal to its end and forget it: a deleted run's points are dropped."""
+        if self._journal is None:
+            return
+        while True:
+            columns: Columns = {}
+            segments = len(self._journal.segments)
+            marks = self._journal.read(columns, max_bytes=_READ_BYTES)
+            self._journal.commit(marks)
+            if not columns and len(self._journal.segments) == segments:
+                return
+            time.sleep(0.001)  # a deleted run's points are dropped: no hurry
+
+
+def _float_or_nan(value: Any) -> float:
+    try:
+        return as_float(value)
+    except Exception:  # a tensor that cannot be read: keep the step as NaN
+        return math.nan
+
+
+def _mem_batches(
+    mem: dict[str, tuple[list[int], list[float], list[float]]],
+) -> dict[str, PointBatch]:
+    from trainboard.store.base import PointBatch
+
+    return {k: PointBatch.of(*cols) for k, cols in mem.items()}
