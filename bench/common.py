@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent / "anchors"))
 from _common import KEYS, READ_KEY, emit, log, median_call_us, rows, size
 from _common import main as workload_main  # one argument parser for every workload script
 
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 __all__ = [
     "KEYS",

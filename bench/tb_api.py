@@ -15,10 +15,7 @@ import httpx
 
 from bench.common import KEYS, READ_KEY, log, median_ms, seed_run, server, workload_main
 from trainboard.store import open_store
-from trainboard.store.base import (
-    PointBatch,
-    RunRecord,
-)
+from trainboard.store.records import PointBatch, RunRecord
 
 
 def _get(client: httpx.Client, url: str) -> Any:

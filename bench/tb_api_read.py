@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.common import KEYS, log, seed_run, workload_main
 from trainboard.store import open_store
-from trainboard.store.base import RunRecord
+from trainboard.store.records import RunRecord
 
 POINTS = 1_000_000
 
@@ -48,7 +48,7 @@ def _pair(a: Any, b: Any, repeats: int) -> dict[str, float]:
 
 
 def _seed_runs(url: str, n: int) -> None:
-    from trainboard.store.base import PointBatch
+    from trainboard.store.records import PointBatch
 
     with open_store(url) as store:
         for i in range(n):

@@ -25,7 +25,7 @@ def figure_1m(d: Path, quick: bool) -> dict[str, Any]:
     from trainboard.report import figure
     from trainboard.report.drawing import save_figure
     from trainboard.store import open_store
-    from trainboard.store.base import PointBatch, RunRecord
+    from trainboard.store.records import PointBatch, RunRecord
 
     n = 200_000 if quick else 1_000_000
     d.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,7 @@ from typing import Any
 
 from bench.common import KEYS, READ_KEY, log, median_ms, seed_run, series_batch, workload_main
 from trainboard.store import open_store
-from trainboard.store.base import (
-    RunRecord,
-)
+from trainboard.store.records import RunRecord
 
 
 def _db_bytes(path: Path) -> int:

@@ -23,11 +23,8 @@ from bench.truth_runs import ETA_FRACTIONS, ETA_SHAPES, FAMILIES, Case, cases, h
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import progress_for
 from trainboard.store import open_store
-from trainboard.store.base import (
-    PointBatch,
-    RunRecord,
-    Store,
-)
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 
 def write_case(store: Store, rid: str, case: Case) -> tuple[RunRecord, float]:

@@ -12,9 +12,7 @@ import pytest
 from hypothesis import settings
 
 from trainboard.store import open_store
-from trainboard.store.base import (
-    Store,
-)
+from trainboard.store.base import Store
 
 # CI replays the same examples every run (a landing never hangs on a newly drawn one);
 # locally hypothesis keeps exploring and saves what it finds in .hypothesis/.

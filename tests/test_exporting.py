@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from trainboard import exporting
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

@@ -31,7 +31,8 @@ import orjson
 
 from trainboard import jsonvalues
 from trainboard.jsonvalues import spell_all
-from trainboard.store.base import RunRecord, Series, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord, Series
 
 __all__ = [
     "WINDOW_POINTS",

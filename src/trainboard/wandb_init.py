@@ -150,7 +150,7 @@ def _disabled(
     import time
 
     from trainboard.sdk.names import default_name, new_run_id
-    from trainboard.store.base import RunRecord
+    from trainboard.store.records import RunRecord
 
     rid = new_run_id()
     record = RunRecord(

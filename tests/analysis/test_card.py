@@ -10,7 +10,8 @@ import pytest
 from trainboard.analysis.card import PRICE_ENV, card_for, price_per_hour
 from trainboard.analysis.progress import progress_for
 from trainboard.store import open_store
-from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import ArtifactRecord, PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

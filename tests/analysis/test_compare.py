@@ -16,7 +16,7 @@ from trainboard.analysis.compare import (
     train_loss_key,
 )
 from trainboard.errors import UsageError
-from trainboard.store.base import MetricSummary, RunRecord, Status
+from trainboard.store.records import MetricSummary, RunRecord, Status
 
 
 def s(lo: float, lo_step: int = 20, last: float | None = None, last_step: int = 30,

@@ -10,7 +10,7 @@ from trainboard.analysis.compare import (
     delta_pct,
     rank_in_groups,
 )
-from trainboard.store.base import Goal, MetricSummary, RunRecord
+from trainboard.store.records import Goal, MetricSummary, RunRecord
 
 
 def summ(lo: float, hi: float | None = None, last: float | None = None) -> MetricSummary:

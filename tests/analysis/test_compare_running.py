@@ -12,7 +12,7 @@ from trainboard.analysis.compare import (
     runs_worse_than,
 )
 from trainboard.analysis.table import delta_text
-from trainboard.store.base import MetricSummary, RunRecord
+from trainboard.store.records import MetricSummary, RunRecord
 
 
 def _s(lo: float, last_step: int) -> MetricSummary:

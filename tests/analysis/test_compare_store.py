@@ -8,7 +8,9 @@ import pytest
 
 from trainboard.analysis.compare import compare, runs_worse_than
 from trainboard.errors import RunNotFoundError
-from trainboard.store.base import PointBatch, RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import PointBatch, RunRecord
 
 
 def add_run(

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from trainboard.analysis.configdiff import config_diff, flatten_config, spearman
-from trainboard.store.base import RunRecord
+from trainboard.store.records import RunRecord
 
 
 def run(rid: str, config: dict[str, Any]) -> RunRecord:

@@ -20,7 +20,8 @@ from trainboard.analysis.health import (
     health_for,
     infer_clip,
 )
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 STEPS = np.arange(100)

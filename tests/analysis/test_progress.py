@@ -14,7 +14,8 @@ from trainboard.analysis.progress import (
     read_tail,
     smoothed_rate,
 )
-from trainboard.store.base import MetricSummary, PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import MetricSummary, PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

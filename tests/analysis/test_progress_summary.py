@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trainboard.analysis.progress import SummaryProgress, progress_from_summary
-from trainboard.store.base import STATUSES, MetricSummary, RunRecord
+from trainboard.store.records import STATUSES, MetricSummary, RunRecord
 
 T0 = 1_700_000_000.0
 KEYS = ["train/loss", "loss", "eval/loss", "my_loss", "tokens", "batches", "epoch",

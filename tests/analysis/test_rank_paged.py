@@ -9,14 +9,9 @@ import random
 import pytest
 
 from trainboard.analysis.compare import rank_in_groups
-from trainboard.store.base import (
-    MetricSummary,
-    PointBatch,
-    RunQuery,
-    RunRecord,
-    Store,
-    leaders_of,
-)
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery, leaders_of
+from trainboard.store.records import MetricSummary, PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

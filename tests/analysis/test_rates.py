@@ -7,7 +7,8 @@ import pytest
 
 from trainboard.analysis.progress import compute_progress, progress_for
 from trainboard.analysis.rates import active_pace, eta, read_anchor, read_window
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

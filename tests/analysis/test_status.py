@@ -12,7 +12,8 @@ import psutil
 import pytest
 
 from trainboard.analysis.status import effective_status, reconcile
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 HOST = socket.gethostname()
 

@@ -8,7 +8,7 @@ import pytest
 
 from trainboard.analysis.sweep import build_sweep, objective_metric
 from trainboard.errors import UsageError
-from trainboard.store.base import MetricSummary, RunRecord
+from trainboard.store.records import MetricSummary, RunRecord
 
 
 def _run(rid: str, status: str, config: dict[str, object], values: list[float]) -> RunRecord:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from trainboard.analysis.trend import improvement_trend
-from trainboard.store.base import MetricSummary, RunRecord
+from trainboard.store.records import MetricSummary, RunRecord
 
 
 def run(rid: str, created: float, value: float | None, key: str = "eval/loss") -> RunRecord:

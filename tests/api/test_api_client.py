@@ -22,12 +22,12 @@ from trainboard.api import Runs, StoredRun
 from trainboard.cli import app
 from trainboard.errors import NotFoundError, RunNotFoundError, StoreError, UsageError
 from trainboard.store import open_store
-from trainboard.store.base import (
+from trainboard.store.base import Store
+from trainboard.store.records import (
     ArtifactRecord,
     HistogramRecord,
     PointBatch,
     RunRecord,
-    Store,
     TextRecord,
 )
 

@@ -95,7 +95,7 @@ def test_reads_go_on_while_a_writer_holds_the_sqlite_write_lock(sqlite_url: str)
     import sqlite3
 
     from trainboard.store import open_store
-    from trainboard.store.base import PointBatch, RunRecord
+    from trainboard.store.records import PointBatch, RunRecord
 
     with open_store(sqlite_url) as s:
         s.create_run(RunRecord(id="c" * 12, project="p", name="held", status="finished"))

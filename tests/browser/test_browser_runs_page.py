@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 import trainboard
 from trainboard import config
 from trainboard.store import open_store
-from trainboard.store.base import PointBatch, RunRecord
+from trainboard.store.records import PointBatch, RunRecord
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from click.testing import Result
 
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord
 
 T0 = 1_700_000_000.0
 

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from trainboard.cli import app
 from trainboard.store import open_store
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 
 @pytest.fixture

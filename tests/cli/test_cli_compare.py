@@ -12,10 +12,7 @@ from typer.testing import CliRunner
 
 from trainboard.cli import app
 from trainboard.store import open_store
-from trainboard.store.base import (
-    PointBatch,
-    RunRecord,
-)
+from trainboard.store.records import PointBatch, RunRecord
 
 
 def seed(home: str) -> None:

@@ -7,9 +7,7 @@ import pytest
 from cli_support import python_m
 
 from trainboard.store import open_store
-from trainboard.store.base import (
-    RunQuery,
-)
+from trainboard.store.queries import RunQuery
 
 
 def test_demo_twenty_steps(tb_home: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cli_support import T0, Invoke
 
-from trainboard.store.base import RunRecord
+from trainboard.store.records import RunRecord
 
 CSV = "step,lr,train/loss,val/loss\n0,0.1,2.5,\n1,,NaN,\n2,0.05,2.0,Infinity\n"
 

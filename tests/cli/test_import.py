@@ -11,7 +11,8 @@ from cli_support import Invoke
 
 from trainboard.errors import ImportFormatError
 from trainboard.integrations.jsonl import parse_jsonl
-from trainboard.store.base import RunQuery, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
 
 GOOD = [
     {"step": 10, "loss": 2.5, "grad_norm": 0.9, "seconds": 5.0, "tokens": 10240, "model": "gpt2"},

@@ -10,7 +10,9 @@ import pytest
 from cli_support import T0, Invoke, make_run
 
 from trainboard.errors import RunNotFoundError
-from trainboard.store.base import RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import RunRecord
 
 
 def _ids(invoke: Invoke, *args: str) -> list[str]:

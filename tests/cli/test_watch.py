@@ -14,11 +14,8 @@ import time
 from cli_support import Invoke, make_run
 
 from trainboard.store import open_store
-from trainboard.store.base import (
-    PointBatch,
-    RunRecord,
-    Store,
-)
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 
 def test_watch_finished_run(invoke: Invoke, known_run: RunRecord) -> None:

@@ -30,7 +30,7 @@ from trainboard.analysis.progress import progress_for  # noqa: E402
 from trainboard.errors import UsageError  # noqa: E402
 from trainboard.integrations.hf import TrainboardCallback  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
-from trainboard.store.base import RunQuery  # noqa: E402
+from trainboard.store.queries import RunQuery  # noqa: E402
 
 VOCAB = 32
 SEQ = 16

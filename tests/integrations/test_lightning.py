@@ -18,7 +18,7 @@ from trainboard.analysis.progress import progress_for  # noqa: E402
 from trainboard.integrations.lightning import TrainboardLogger  # noqa: E402
 from trainboard.sdk.run import Run  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
-from trainboard.store.base import RunQuery  # noqa: E402
+from trainboard.store.queries import RunQuery  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::lightning.fabric.utilities.warnings.PossibleUserWarning",

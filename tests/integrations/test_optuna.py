@@ -14,7 +14,8 @@ optuna = pytest.importorskip("optuna")
 import trainboard  # noqa: E402
 from trainboard.integrations.optuna import TrainboardCallback  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
-from trainboard.store.base import RunQuery, RunRecord  # noqa: E402
+from trainboard.store.queries import RunQuery  # noqa: E402
+from trainboard.store.records import RunRecord  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 

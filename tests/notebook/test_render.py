@@ -11,7 +11,7 @@ from trainboard.analysis.progress import progress_for
 from trainboard.cli._view import _card_rows
 from trainboard.notebook import run_html_for
 from trainboard.store import open_store
-from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord
+from trainboard.store.records import ArtifactRecord, PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

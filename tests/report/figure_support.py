@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from trainboard.store.base import PointBatch, RunRecord, Store, TextRecord
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord, TextRecord
 
 T0 = 1_700_000_000.0
 

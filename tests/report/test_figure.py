@@ -16,9 +16,7 @@ from trainboard.errors import UsageError
 from trainboard.report import figure
 from trainboard.report.drawing import figure_svg, parse_size, save_figure
 from trainboard.store import open_store
-from trainboard.store.base import (
-    Store,
-)
+from trainboard.store.base import Store
 
 SIX = ["Loss", "Perplexity (exp of loss)", "Accuracy", "Learning rate", "Gradient norm",
        "Step time and throughput"]  # fmt: skip

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from trainboard.analysis.status import effective_status
 from trainboard.store import open_store
-from trainboard.store.base import (
-    RunRecord,
-)
+from trainboard.store.records import RunRecord
 
 CHILD = str(Path(__file__).with_name("child.py"))
 

@@ -18,9 +18,7 @@ import httpx
 import pytest
 
 from trainboard.store import open_store
-from trainboard.store.base import (
-    Store,
-)
+from trainboard.store.base import Store
 
 SERVE = (
     "import sys; from trainboard.server.app import serve; "

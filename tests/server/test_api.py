@@ -10,12 +10,12 @@ import httpx
 import numpy as np
 import pytest
 
-from trainboard.store.base import (
+from trainboard.store.base import Store
+from trainboard.store.records import (
     ArtifactRecord,
     HistogramRecord,
     PointBatch,
     RunRecord,
-    Store,
     TextRecord,
 )
 

@@ -14,7 +14,8 @@ import pytest
 
 from trainboard.analysis.compare import compare
 from trainboard.errors import UsageError
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 from trainboard.store.remote import RemoteStore
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import orjson
 
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 A = "a1b2c3d4e5f6"
 

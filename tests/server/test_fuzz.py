@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from trainboard.store import open_store
-from trainboard.store.base import PointBatch, RunRecord, TextRecord
+from trainboard.store.records import PointBatch, RunRecord, TextRecord
 
 MIN_REQUESTS = 1000
 PER_OPERATION = 40  # examples per operation and generation mode

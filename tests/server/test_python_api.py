@@ -13,7 +13,8 @@ import pytest
 
 import trainboard
 from trainboard.errors import UsageError
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

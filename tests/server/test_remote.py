@@ -14,7 +14,8 @@ import pytest
 
 import trainboard
 from trainboard.errors import RunNotFoundError
-from trainboard.store.base import HistogramRecord, PointBatch, RunQuery, RunRecord, TextRecord
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import HistogramRecord, PointBatch, RunRecord, TextRecord
 from trainboard.store.remote import RemoteStore
 
 

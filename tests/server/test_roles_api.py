@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from trainboard.server.app import create_app
 from trainboard.server.schemas import CompareOut
 from trainboard.store import open_store
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 GUIDE = ["Loss/train", "Loss/validation", "Learning_Rate/lr", "Gradient/norm",
          "Performance/step_time_ms", "Performance/tokens_per_sec", "Training/epoch",

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from trainboard.store.base import EventRecord, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import EventRecord, RunRecord
 from trainboard.store.remote import RemoteStore
 
 

@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from trainboard.analysis.compare import rank_in_groups
-from trainboard.store.base import PointBatch, RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import PointBatch, RunRecord
 from trainboard.store.remote import RemoteStore
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from trainboard.errors import UsageError
 from trainboard.server.app import serve
-from trainboard.store.base import ArtifactRecord, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import ArtifactRecord, RunRecord
 
 A = "a1b2c3d4e5f6"
 

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from trainboard.errors import TrainboardWarning
-from trainboard.store.base import PointBatch, RunRecord
+from trainboard.store.records import PointBatch, RunRecord
 from trainboard.store.remote import RemoteStore
 
 

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from trainboard.store import open_store, tokens
-from trainboard.store.base import ArtifactRecord, PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import ArtifactRecord, PointBatch, RunRecord
 
 A, B = "a1b2c3d4e5f6", "0f0e0d0c0b0a"
 

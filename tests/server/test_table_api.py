@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from trainboard.store.base import PointBatch, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

@@ -163,7 +163,7 @@ def _check_data(store: Store) -> None:
 
 
 def _batch(steps: list[int], values: list[float]) -> Any:
-    from trainboard.store.base import PointBatch
+    from trainboard.store.records import PointBatch
 
     return PointBatch.of(steps, [data.T0 + 1e3] * len(steps), values)
 

@@ -8,7 +8,8 @@ import math
 import pytest
 
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.store.base import EventRecord, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import EventRecord, RunRecord
 
 
 def _run(store: Store, run_id: str = "r1") -> str:

@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 
 from trainboard.errors import UsageError
-from trainboard.store.base import (
-    GroupLeaders,
-    PointBatch,
-    RunQuery,
-    RunRecord,
-    Store,
-    leaders_of,
-)
+from trainboard.store.base import Store
+from trainboard.store.queries import GroupLeaders, RunQuery, leaders_of
+from trainboard.store.records import PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
 

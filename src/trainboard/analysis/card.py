@@ -28,7 +28,8 @@ from trainboard import roles
 from trainboard.analysis import format as fmt
 from trainboard.analysis.progress import Progress
 from trainboard.jsonvalues import spell_all
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord
 
 __all__ = ["Card", "Checkpoint", "PRICE_ENV", "card_for", "price_per_hour"]
 

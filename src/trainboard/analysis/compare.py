@@ -43,7 +43,9 @@ from trainboard.analysis.trend import Trend, improvement_trend
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
 from trainboard.roles import MetricRole
-from trainboard.store.base import Goal, RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import Goal, RunRecord
 
 __all__ = [
     "CELL_FORMATS",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainboard.roles import words
-from trainboard.store.base import Goal, RunRecord
+from trainboard.store.records import Goal, RunRecord
 
 __all__ = [
     "MIN_RUNS_FOR_ASSOCIATION",

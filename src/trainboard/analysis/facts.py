@@ -13,7 +13,8 @@ import numpy as np
 
 from trainboard import roles
 from trainboard.analysis.progress import progress_for
-from trainboard.store.base import Goal, RunRecord, Status, Store
+from trainboard.store.base import Store
+from trainboard.store.records import Goal, RunRecord, Status
 
 __all__ = ["RunFacts", "best_step", "gather_all", "gather_facts"]
 

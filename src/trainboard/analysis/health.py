@@ -47,7 +47,8 @@ from trainboard.analysis.train_checks import (
     clip_from_config,
     infer_clip,
 )
-from trainboard.store.base import RunRecord, Status, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord, Status
 
 Verdict = Literal["healthy", "warning", "critical"]
 Array = npt.ArrayLike

@@ -23,7 +23,8 @@ from trainboard import roles
 from trainboard.analysis import format as fmt
 from trainboard.analysis import rates
 from trainboard.analysis.status import effective_status
-from trainboard.store.base import MetricSummary, RunRecord, Status, Store
+from trainboard.store.base import Store
+from trainboard.store.records import MetricSummary, RunRecord, Status
 
 # the rate helpers live in analysis.rates; these names stay importable from here
 MIN_SECONDS = rates.MIN_SECONDS

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from trainboard import roles
 from trainboard.analysis.status import effective_status
 from trainboard.errors import UsageError
-from trainboard.store.base import Goal, GroupLeaders, RunRecord
+from trainboard.store.queries import GroupLeaders
+from trainboard.store.records import Goal, RunRecord
 
 __all__ = [
     "RunRank",

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord
 
 WINDOW_S = 60.0  # the rate window reaches back this many seconds...
 WINDOW_STEPS = 50  # ...or this many steps, whichever is further

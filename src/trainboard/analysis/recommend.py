@@ -13,7 +13,7 @@ from typing import Any
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.table import ComparedRun, epoch_text
-from trainboard.store.base import Goal
+from trainboard.store.records import Goal
 
 __all__ = ["Recommendation", "recommend"]
 

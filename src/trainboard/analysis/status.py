@@ -18,7 +18,8 @@ import time
 from collections.abc import Iterable
 
 from trainboard import config
-from trainboard.store.base import RunRecord, Status, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord, Status
 
 _CLOCK_SLACK = 2.0  # seconds between a process's start time and the heartbeat it writes
 

@@ -30,7 +30,7 @@ from trainboard.analysis.compare import best_value
 from trainboard.analysis.configdiff import flatten_config
 from trainboard.analysis.status import effective_status
 from trainboard.errors import UsageError
-from trainboard.store.base import Goal, RunRecord
+from trainboard.store.records import Goal, RunRecord
 
 __all__ = ["Sweep", "SweepParam", "SweepRun", "build_sweep", "objective_metric"]
 

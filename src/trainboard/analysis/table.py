@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainboard.analysis import format as fmt
-from trainboard.store.base import Goal, Status
+from trainboard.store.records import Goal, Status
 
 __all__ = [
     "CELL_FORMATS",

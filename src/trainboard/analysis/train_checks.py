@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.findings import Finding
-from trainboard.store.base import Status
+from trainboard.store.records import Status
 
 Array = npt.ArrayLike
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.rank import best_value, deciding_metric, delta_pct, metric_goal
-from trainboard.store.base import Goal, RunRecord
+from trainboard.store.records import Goal, RunRecord
 
 __all__ = ["FLAT_PCT", "Trend", "TrendPoint", "improvement_trend"]
 

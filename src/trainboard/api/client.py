@@ -20,7 +20,8 @@ from trainboard.api.runs import PAGE_SIZE, Runs
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 
 if TYPE_CHECKING:
-    from trainboard.store.base import RunRecord, Status, Store
+    from trainboard.store.base import Store
+    from trainboard.store.records import RunRecord, Status
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -98,7 +99,8 @@ class Api:
         out, True lists only them, None both. `config`: {name: value} for equality,
         {name: (low, high)} for an inclusive range (None leaves an end open), {name: {a, b}}
         for any of several values; nested values by dotted name ("optim.lr")."""
-        from trainboard.store.base import STATUSES, RunQuery
+        from trainboard.store.queries import RunQuery
+        from trainboard.store.records import STATUSES
 
         if status is not None and status not in STATUSES:
             raise UsageError(f"runs(): status must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -125,7 +127,7 @@ class Api:
 
     def run(self, ref: str) -> StoredRun:
         """One run by id, unique id prefix, or name (archived runs included)."""
-        from trainboard.store.base import RunQuery
+        from trainboard.store.queries import RunQuery
 
         if not isinstance(ref, str) or not ref.strip():
             raise UsageError(f"run(): expected a run id, id prefix or name, got {ref!r}")
@@ -149,7 +151,7 @@ class Api:
 
     def _not_found(self, ref: str) -> RunNotFoundError:
         """RunNotFoundError naming what was asked and the newest runs that exist."""
-        from trainboard.store.base import RunQuery
+        from trainboard.store.queries import RunQuery
 
         total = self.store.count_runs(RunQuery(archived=None))
         newest = self.store.list_runs(RunQuery(archived=None, limit=5))

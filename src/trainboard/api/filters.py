@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from trainboard.errors import UsageError
 
 if TYPE_CHECKING:
-    from trainboard.store.base import RunQuery, RunRecord
+    from trainboard.store.queries import RunQuery
+    from trainboard.store.records import RunRecord
 
 
 def _is_number(v: Any) -> bool:

@@ -19,7 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from trainboard.errors import MissingExtraError, NotFoundError, UsageError
-from trainboard.store.base import RunRecord, Series, Store, XAxis
+from trainboard.store.base import Store
+from trainboard.store.queries import XAxis
+from trainboard.store.records import RunRecord, Series
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,12 +17,12 @@ from trainboard.errors import NotFoundError
 
 if TYPE_CHECKING:
     from trainboard.api.run import StoredRun
-    from trainboard.store.base import Goal, RunRecord
+    from trainboard.store.records import Goal, RunRecord
 
 
 def _light(r: RunRecord) -> RunRecord:
     """What ranking reads of a run: id, names, status, created_at, goals, summaries."""
-    from trainboard.store.base import RunRecord
+    from trainboard.store.records import RunRecord
 
     return RunRecord(
         r.id, r.project, r.name, model=r.model, status=r.status, created_at=r.created_at,

@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 
     from trainboard.analysis.health import Health
     from trainboard.analysis.progress import Progress
-    from trainboard.store.base import (
+    from trainboard.store.base import Store
+    from trainboard.store.records import (
         ArtifactRecord,
         HistogramRecord,
         MetricSummary,
         RunRecord,
         Status,
-        Store,
         TextRecord,
     )
 

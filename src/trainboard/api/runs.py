@@ -23,7 +23,8 @@ from trainboard.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from trainboard.store.base import RunRecord, Store
+    from trainboard.store.base import Store
+    from trainboard.store.records import RunRecord
 
 PAGE_SIZE = 2000  # runs a page; OFFSET paging costs grow with the page count
 SummaryValue = Literal["best", "last", "min", "max"]

@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.text import Text
 
 from trainboard.errors import RunNotFoundError, TrainboardError, UsageError
-from trainboard.store.base import RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import RunRecord
 
 P = ParamSpec("P")
 R = TypeVar("R")

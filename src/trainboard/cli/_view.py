@@ -13,7 +13,7 @@ from trainboard.analysis import format as fmt
 from trainboard.analysis.card import Card, card_texts
 from trainboard.analysis.health import Health
 from trainboard.analysis.progress import Progress
-from trainboard.store.base import RunRecord
+from trainboard.store.records import RunRecord
 
 STATUS_STYLE = {
     "running": "bold cyan",

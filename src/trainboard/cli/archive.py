@@ -20,7 +20,7 @@ from trainboard.cli._common import (
 )
 from trainboard.cli.compare import archive_worse_than
 from trainboard.errors import UsageError
-from trainboard.store.base import RunRecord
+from trainboard.store.records import RunRecord
 
 RUNS_HELP = "Run ids, id prefixes or names."
 WORSE_HELP = "Archive runs this much worse than their model group's best, e.g. 25%."

@@ -29,7 +29,7 @@ from trainboard.errors import UsageError
 from trainboard.report import FORMATS, render
 from trainboard.report.table import Table as ComparisonTable
 from trainboard.report.table import comparison_table
-from trainboard.store.base import RunQuery
+from trainboard.store.queries import RunQuery
 
 RUNS = typer.Argument(..., metavar="RUN...", help="Run ids, id prefixes or names.")
 METRIC = typer.Option(

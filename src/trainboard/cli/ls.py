@@ -17,7 +17,8 @@ from trainboard.cli._common import console, handles_errors, open_cli_store, writ
 from trainboard.cli._view import status_text
 from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell_all as json_safe
-from trainboard.store.base import STATUSES, RunQuery, RunRecord
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import STATUSES, RunRecord
 
 
 def run_row(run: RunRecord, now: float) -> dict[str, Any]:

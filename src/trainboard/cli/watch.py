@@ -13,7 +13,8 @@ from trainboard.analysis.status import reconcile
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_run
 from trainboard.cli._view import watch_frame
 from trainboard.errors import RunNotFoundError
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord
 
 REFRESH_S = 0.25
 

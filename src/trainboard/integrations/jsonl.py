@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from trainboard.errors import ImportFormatError
-from trainboard.store.base import PointBatch, RunRecord, Store, TextRecord
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord, TextRecord
 
 _RESERVED = ("step", "seconds")
 

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from trainboard.errors import TrainboardWarning
-from trainboard.store.base import PointBatch, RunRecord, Store, TextRecord
+from trainboard.store.base import Store
+from trainboard.store.records import PointBatch, RunRecord, TextRecord
 
 _RESERVED = ("step", "seconds")
 

@@ -35,7 +35,8 @@ from trainboard.integrations.tensorboard_events import (
     read_batch,
     run_folders,
 )
-from trainboard.store.base import HistogramRecord, PointBatch, RunRecord, Store, TextRecord
+from trainboard.store.base import Store
+from trainboard.store.records import HistogramRecord, PointBatch, RunRecord, TextRecord
 
 _ROW = np.dtype([("step", "<i8"), ("time", "<f8"), ("value", "<f8")])
 

@@ -29,7 +29,8 @@ from trainboard.notebook.render import comparison_html, run_html
 
 if TYPE_CHECKING:
     from trainboard.sdk.run import Run
-    from trainboard.store.base import RunRecord, Series, Store
+    from trainboard.store.base import Store
+    from trainboard.store.records import RunRecord, Series
 
 __all__ = [
     "LiveDisplay",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from trainboard.analysis.card import Card
     from trainboard.analysis.compare import Comparison
     from trainboard.analysis.progress import Progress
-    from trainboard.store.base import RunRecord, Series
+    from trainboard.store.records import RunRecord, Series
 
 __all__ = ["card_html", "comparison_html", "curves_svg", "run_html"]
 

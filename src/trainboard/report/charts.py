@@ -38,7 +38,8 @@ from trainboard.report.drawing import (
 )
 from trainboard.report.panels import DEFAULT_MAX_POINTS, SeriesCache, build_panels
 from trainboard.report.roles import figure_keys
-from trainboard.store.base import RunRecord, Store, TextRecord
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord, TextRecord
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trainboard.errors import UsageError
 from trainboard.report.panels import DEFAULT_MAX_POINTS, PANELS, Line, Panel, build_panels
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -30,8 +30,9 @@ import numpy.typing as npt
 from trainboard.analysis.colors import run_color
 from trainboard.analysis.smoothing import moving_average
 from trainboard.report.roles import FigureKeys, figure_keys, is_eval
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
 from trainboard.store.downsample import bucket_indices
+from trainboard.store.records import RunRecord
 
 __all__ = [
     "DEFAULT_MAX_POINTS",

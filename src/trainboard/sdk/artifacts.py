@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from trainboard.errors import UsageError
 
 if TYPE_CHECKING:
-    from trainboard.store.base import ArtifactRecord
+    from trainboard.store.records import ArtifactRecord
 
 
 def _size(path: Path) -> int:
@@ -51,7 +51,7 @@ def keep(
     wall_time: float,
     copy: bool = True,
 ) -> ArtifactRecord:
-    from trainboard.store.base import ArtifactRecord
+    from trainboard.store.records import ArtifactRecord
 
     src = Path(source)
     if not src.exists():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trainboard.store.base import HistogramRecord
+    from trainboard.store.records import HistogramRecord
 
 BINS = 64
 
@@ -37,7 +37,7 @@ def _to_numpy(key: str, values: Any) -> Any:
 def histogram(key: str, values: Any, step: int, wall_time: float) -> HistogramRecord:
     import numpy as np
 
-    from trainboard.store.base import HistogramRecord
+    from trainboard.store.records import HistogramRecord
 
     arr = _to_numpy(key, values)
     if arr.size == 0:

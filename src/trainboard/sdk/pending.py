@@ -23,14 +23,9 @@ from trainboard.sdk.validate import as_float
 from trainboard.store.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
 
 if TYPE_CHECKING:
-    from trainboard.store.base import (
-        ArtifactRecord,
-        HistogramRecord,
-        PointBatch,
-        Store,
-        TextRecord,
-    )
+    from trainboard.store.base import Store
     from trainboard.store.journal import Columns, Journal
+    from trainboard.store.records import ArtifactRecord, HistogramRecord, PointBatch, TextRecord
 
 _READS_PER_WRITE = 64  # journal reads per wake-up...
 _READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
@@ -224,6 +219,6 @@ def _float_or_nan(value: Any) -> float:
 def _mem_batches(
     mem: dict[str, tuple[list[int], list[float], list[float]]],
 ) -> dict[str, PointBatch]:
-    from trainboard.store.base import PointBatch
+    from trainboard.store.records import PointBatch
 
     return {k: PointBatch.of(*cols) for k, cols in mem.items()}

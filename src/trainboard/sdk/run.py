@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from trainboard.sdk.wandb_config import Config, Summary
     from trainboard.sdk.wandb_media import Artifact
     from trainboard.sdk.writer import Writer
-    from trainboard.store.base import HistogramRecord, RunRecord
     from trainboard.store.journal import Kind
+    from trainboard.store.records import HistogramRecord, RunRecord
 
 _END_STATUSES = ("finished", "failed", "killed", "pruned")  # what a run may end as by itself
 _FINISH_TIMEOUT = 4.5  # finish() returns within 5 s; the journal keeps what is not written
@@ -238,7 +238,7 @@ class Run:
     # other kinds of data ----------------------------------------------------------------
     def log_text(self, key: str, text: str, step: int | None = None) -> None:
         """Record a text sample (e.g. generated text) at `step` (default: the current step)."""
-        from trainboard.store.base import TextRecord
+        from trainboard.store.records import TextRecord
 
         check_key("log_text()", key)
         if not isinstance(text, str):

@@ -25,8 +25,9 @@ from trainboard.sdk.selection import open_selected, select_store
 from trainboard.sdk.validate import as_config, check_name, check_text
 
 if TYPE_CHECKING:
-    from trainboard.store.base import RunRecord, Store
+    from trainboard.store.base import Store
     from trainboard.store.journal import Journal
+    from trainboard.store.records import RunRecord
 
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
 
@@ -122,7 +123,7 @@ def init(
     every N steps (`Run.save_figures`). `progress` shows a live progress line on stderr
     (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
     see sdk/console.py)."""
-    from trainboard.store.base import RunRecord
+    from trainboard.store.records import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
     if notes is not None:

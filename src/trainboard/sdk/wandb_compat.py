@@ -230,7 +230,7 @@ def alert(
     wait_duration: float | Any | None = None,
 ) -> None:
     """Keep an alert as a run event (shown on the Run page and by `trainboard show`)."""
-    from trainboard.store.base import EventRecord
+    from trainboard.store.records import EventRecord
 
     if not isinstance(title, str) or not title:
         raise UsageError(f"alert(): title must be a non-empty str, got {title!r}")

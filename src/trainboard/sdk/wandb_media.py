@@ -66,7 +66,7 @@ class Histogram(_Media):
         if self._values is not None:
             run.log_histogram(key, self._values, step=step)
             return
-        from trainboard.store.base import HistogramRecord
+        from trainboard.store.records import HistogramRecord
 
         lo, hi = self.bins[0], self.bins[-1]
         total = sum(

@@ -40,14 +40,9 @@ from trainboard.sdk.pending import Pending
 from trainboard.store.recovery import fault_kind
 
 if TYPE_CHECKING:
-    from trainboard.store.base import (
-        ArtifactRecord,
-        HistogramRecord,
-        RunRecord,
-        Store,
-        TextRecord,
-    )
+    from trainboard.store.base import Store
     from trainboard.store.journal import Journal
+    from trainboard.store.records import ArtifactRecord, HistogramRecord, RunRecord, TextRecord
 
 MAX_MEMORY_POINTS = 1_000_000  # points kept in memory while the journal cannot grow (~100 MB)
 _BACKOFF_FIRST = 0.05

@@ -19,7 +19,9 @@ from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell, spell_all
 from trainboard.roles import role_of, roles_of
-from trainboard.store.base import GroupLeaders, MetricSummary, RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import GroupLeaders, RunQuery
+from trainboard.store.records import MetricSummary, RunRecord
 
 _NO_RANK = RunRank(False, None, None, None)
 

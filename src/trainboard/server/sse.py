@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 from trainboard.analysis.status import reconcile
 from trainboard.server.jsonio import dumps
-from trainboard.store.base import RunQuery, RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import RunRecord
 
 log = logging.getLogger("trainboard.server")
 

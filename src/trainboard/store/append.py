@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Row
 from trainboard.errors import UsageError
 from trainboard.store import chunks as codec
 from trainboard.store import downsample, limits, rows
-from trainboard.store.base import PointBatch
+from trainboard.store.records import PointBatch
 from trainboard.store.schema import chunks as chunks_t
 from trainboard.store.schema import runs, summaries
 

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from trainboard.roles import can_decide
 from trainboard.store import rows
-from trainboard.store.base import GroupLeaders, RunQuery, RunRecord
+from trainboard.store.queries import GroupLeaders, RunQuery
+from trainboard.store.records import RunRecord
 from trainboard.store.schema import runs, summaries
 
 if TYPE_CHECKING:

@@ -51,21 +51,19 @@ from trainboard.errors import (
     UsageError,
 )
 from trainboard.store import wire
-from trainboard.store.base import (
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery, XAxis, check_step_range
+from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
     HistogramRecord,
     MetricSummary,
     PointBatch,
-    RunQuery,
     RunRecord,
     Series,
-    Store,
     TextRecord,
-    XAxis,
     check_event,
     check_namespace,
-    check_step_range,
 )
 from trainboard.store.spool import Spool, set_aside, take_orphans
 from trainboard.store.wire import read_number

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Row
 
 from trainboard.errors import UsageError
 from trainboard.store import limits
-from trainboard.store.base import (
+from trainboard.store.records import (
     STATUSES,
     UPDATABLE,
     ArtifactRecord,

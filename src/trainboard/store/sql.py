@@ -30,21 +30,17 @@ from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.jsonvalues import spell_all
 from trainboard.store import append, downsample, leaders, limits, migrate, rows
 from trainboard.store.append import CHUNK_POINTS
-from trainboard.store.base import (
-    RUN_SORTS,
+from trainboard.store.base import Store
+from trainboard.store.queries import RUN_SORTS, GroupLeaders, RunQuery, SeriesQuery, XAxis
+from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
-    GroupLeaders,
     HistogramRecord,
     PointBatch,
-    RunQuery,
     RunRecord,
     Series,
-    SeriesQuery,
     Status,
-    Store,
     TextRecord,
-    XAxis,
     check_event,
     check_namespace,
 )

@@ -43,7 +43,8 @@ from pydantic import (
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import SPELLINGS, parse, spell, spell_all
 from trainboard.limits import INT32_MAX, INT64_MAX, key_problem, text_problem
-from trainboard.store.base import (
+from trainboard.store.base import Store
+from trainboard.store.records import (
     EVENT_LEVELS,
     STATUSES,
     UPDATABLE,
@@ -53,7 +54,6 @@ from trainboard.store.base import (
     HistogramRecord,
     PointBatch,
     RunRecord,
-    Store,
     TextRecord,
 )
 

@@ -22,7 +22,8 @@ from pydantic import BaseModel
 from trainboard.errors import NotFoundError
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
-from trainboard.store.base import ArtifactRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import ArtifactRecord
 
 artifacts_router = api_router(tags=["artifacts"])
 

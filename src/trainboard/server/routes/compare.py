@@ -18,7 +18,8 @@ from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
 from trainboard.server.schemas import CompareOut
-from trainboard.store.base import RunRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import RunRecord
 
 compare_router = api_router(tags=["compare"])
 RunsParam = Annotated[str, Query(description="comma-separated run ids, in selection order")]

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
-from trainboard.store.base import EventRecord, Store
+from trainboard.store.base import Store
+from trainboard.store.records import EventRecord
 
 runextras_router = api_router(tags=["runs"])
 

@@ -17,7 +17,9 @@ from trainboard.exporting import iter_series_csv
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import column, json_response
 from trainboard.server.schemas import Num
-from trainboard.store.base import RunRecord, Series, Store, XAxis
+from trainboard.store.base import Store
+from trainboard.store.queries import XAxis
+from trainboard.store.records import RunRecord, Series
 
 series_router = api_router(tags=["series"])
 

@@ -15,7 +15,8 @@ from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell, spell_all
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
-from trainboard.store.base import RunQuery, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
 
 sweep_router = api_router(tags=["sweep"])
 

@@ -26,7 +26,9 @@ from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps
 from trainboard.server.runview import runs_json
 from trainboard.server.schemas import RunOut
-from trainboard.store.base import RunQuery, RunRecord, Status, Store
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import RunRecord, Status
 
 table_router = api_router(tags=["runs"])
 

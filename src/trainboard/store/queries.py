@@ -1,0 +1,123 @@
+"""How a Store is asked for runs and series, and what ranking a model group needs back.
+
+Why apart from the records: a new filter, sort or read_series argument changes this module
+(and the engines that answer it), never the shape of a stored run. The arguments are checked
+here once, for every engine, so a bad one is the same UsageError from SQLite, PostgreSQL and
+a remote server.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from trainboard.errors import UsageError
+from trainboard.store.limits import check_int
+from trainboard.store.records import RunRecord, Status
+
+XAxis = Literal["step", "time"]
+RunSort = Literal["created", "model"]
+RUN_SORTS: tuple[RunSort, ...] = ("created", "model")
+
+
+@dataclass
+class RunQuery:
+    """Filters for list_runs/count_runs; None means "any". archived=None lists both."""
+
+    project: str | None = None
+    model: str | None = None
+    status: Status | None = None
+    tag: str | None = None
+    search: str | None = None  # case-insensitive substring of the name
+    archived: bool | None = False
+    limit: int | None = None
+    offset: int = 0
+    # "created": newest first; "model": by model (runs without one last), newest first within
+    # a model, so a page holds a model's runs together
+    sort: RunSort = "created"
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """The arguments of read_series after the run and key, checked once (here) for every
+    engine: x is "step" or "time", max_points >= 1, steps are int64, start <= end."""
+
+    max_points: int | None = None
+    x: XAxis = "step"
+    since: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.x not in ("step", "time"):
+            raise UsageError(f"read_series: x must be 'step' or 'time', got {self.x!r}")
+        if self.max_points is not None:
+            check_int("read_series: max_points", self.max_points)
+            if self.max_points < 1:
+                raise UsageError(f"read_series: max_points must be >= 1, got {self.max_points}")
+        for name in ("since", "start", "end"):
+            if getattr(self, name) is not None:
+                check_int(f"read_series: {name}", getattr(self, name))
+        check_step_range(self.start, self.end)
+
+
+@dataclass
+class GroupLeaders:
+    """What ranking one model group needs about every run a query matches, not one page.
+
+    `keys`: the metric keys the group's runs logged that may decide (`roles.can_decide`:
+    losses, quality metrics, perplexities). `goals`: the runs' define_metric() choices merged
+    newest run first (a later, older run's choice wins, as merging the listed runs does).
+    `leaders`: the runs that hold the group's lowest finite minimum or highest finite maximum
+    of one of those keys (all of them on a tie), with id, model, created_at and the summaries of
+    those keys only. The group's best run for any of the keys is among them."""
+
+    keys: set[str] = field(default_factory=set)
+    goals: dict[str, str] = field(default_factory=dict)
+    leaders: list[RunRecord] = field(default_factory=list)
+
+
+def leaders_of(runs: Iterable[RunRecord]) -> dict[str | None, GroupLeaders]:
+    """GroupLeaders of every model among `runs` (listed newest first), worked out in Python:
+    the reference for engines that compute them in the database."""
+    from trainboard.roles import can_decide
+
+    out: dict[str | None, GroupLeaders] = {}
+    best: dict[tuple[str | None, str, bool], tuple[float, list[RunRecord]]] = {}
+    runs = list(runs)
+    defined: dict[str, str] = {}
+    for r in reversed(runs):
+        defined.update(r.goals)
+    for r in runs:
+        g = out.setdefault(r.model, GroupLeaders())
+        g.goals.update(r.goals)
+        for key, s in r.summary.items():
+            if not can_decide(key, defined):
+                continue
+            g.keys.add(key)
+            for high, v in ((False, s.min), (True, s.max)):
+                if not math.isfinite(v):
+                    continue
+                slot = best.get((r.model, key, high))
+                if slot is None or (v > slot[0] if high else v < slot[0]):
+                    best[(r.model, key, high)] = (v, [r])
+                elif v == slot[0]:
+                    slot[1].append(r)
+    picked: dict[tuple[str | None, str], RunRecord] = {}
+    for (model, key, _), (_, holders) in best.items():
+        for r in holders:
+            lead = picked.get((model, r.id))
+            if lead is None:
+                lead = RunRecord(r.id, r.project, r.name, model=model, created_at=r.created_at)
+                picked[(model, r.id)] = lead
+                out[model].leaders.append(lead)
+            lead.summary[key] = r.summary[key]
+    return out
+
+
+def check_step_range(start: int | None, end: int | None) -> None:
+    """The engines' shared check of read_series(start=, end=): raise UsageError naming both."""
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"read_series: start must be <= end, got start={start}, end={end}")
