@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from trainboard.errors import UsageError
 from trainboard.store import PointBatch, RunRecord, Store
+from trainboard.store.append import CHUNK_POINTS
 from trainboard.store.schema import chunks
-from trainboard.store.sql import CHUNK_POINTS, SQLStore
+from trainboard.store.sql import SQLStore
 
 T0 = 1_700_000_000.0
 RID = "aaaaaaaaaaaa"

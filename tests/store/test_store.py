@@ -17,7 +17,7 @@ from trainboard.store import (
     Store,
     TextRecord,
 )
-from trainboard.store.sql import CHUNK_POINTS
+from trainboard.store.append import CHUNK_POINTS
 
 T0 = 1_700_000_000.0
 

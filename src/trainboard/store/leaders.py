@@ -1,5 +1,5 @@
 """Group leaders in SQL: what ranking one model group needs about every run a query matches,
-from a few aggregate queries instead of listing the runs (store/base.py's `leaders_of` is the
+from a few aggregate queries instead of listing the runs (store/queries.py's `leaders_of` is the
 reference these must agree with, and the fallback for engines without SQL)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainboard.roles import can_decide
-from trainboard.store import rows
+from trainboard.store import rows, runreads
 from trainboard.store.queries import GroupLeaders, RunQuery
 from trainboard.store.records import RunRecord
 from trainboard.store.schema import runs, summaries
@@ -35,12 +35,13 @@ def group_leaders(
     in_models = [runs.c.model.in_(named)] if named else []
     if None in wanted:
         in_models.append(runs.c.model.is_(None))
-    where = [*store._where(query), sa.or_(*in_models)]
+    where = [*runreads.run_filters(store, query), sa.or_(*in_models)]
+    newest_first = runreads.run_order(store, RunQuery())
 
     def tx(conn: Connection) -> dict[str | None, GroupLeaders]:
         out: dict[str | None, GroupLeaders] = {}
         goals_q = sa.select(runs.c.model, runs.c.goals).where(*where, runs.c.goals != "{}")
-        for model, goals in rows.fetch_all(conn, goals_q.order_by(*store._order(RunQuery()))):
+        for model, goals in rows.fetch_all(conn, goals_q.order_by(*newest_first)):
             out.setdefault(model, GroupLeaders()).goals.update(orjson.loads(goals))
         defined: dict[str, str] = {}
         for g in out.values():

@@ -1,0 +1,208 @@
+"""What a run carries besides its points, in SQL: texts, histograms, artifacts, run values
+(a wandb summary, an importer's resume points) and events, each appended or read in one
+transaction after its run is found.
+
+Why apart from SQLStore: these tables grow with the integrations (wandb's summary and alerts,
+TensorBoard's histograms) and change with them, not with runs, points or retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainboard.jsonvalues import spell_all
+from trainboard.store import limits
+from trainboard.store.records import (
+    ArtifactRecord,
+    EventRecord,
+    HistogramRecord,
+    TextRecord,
+    check_event,
+    check_namespace,
+)
+from trainboard.store.rows import (
+    artifact_record,
+    artifact_row,
+    dumps_json,
+    histogram_record,
+    histogram_row,
+    text_row,
+)
+from trainboard.store.runreads import require_run
+from trainboard.store.schema import artifacts, histograms, run_events, run_values, texts
+
+if TYPE_CHECKING:
+    from trainboard.store.sql import SQLStore
+
+
+# texts, histograms, artifacts ---------------------------------------------------------------
+def write_texts(store: SQLStore, run_id: str, records: Sequence[TextRecord]) -> None:
+    limits.check_text("write_texts: run id", run_id)
+    values = [text_row(run_id, r) for r in records]
+
+    def tx(conn: Connection) -> None:
+        require_run(conn, run_id)
+        if values:
+            conn.execute(sa.insert(texts), values)
+
+    store._write(tx)
+
+
+def read_texts(
+    store: SQLStore, run_id: str, key: str | None = None, since: int | None = None
+) -> list[TextRecord]:
+    limits.check_text("read_texts: run id", run_id)
+    if key is not None:
+        limits.check_text("read_texts: key", key)
+    if since is not None:
+        limits.check_int("read_texts: since", since)
+    q = sa.select(texts).where(texts.c.run_id == run_id)
+    if key is not None:
+        q = q.where(texts.c.key == key)
+    if since is not None:
+        q = q.where(texts.c.step > since)
+    q = q.order_by(texts.c.step, texts.c.id)
+
+    def tx(conn: Connection) -> list[TextRecord]:
+        require_run(conn, run_id)
+        return [TextRecord(r.key, int(r.step), float(r.wall_time), r.text) for r in conn.execute(q)]
+
+    return store._read(tx)
+
+
+def write_histograms(store: SQLStore, run_id: str, records: Sequence[HistogramRecord]) -> None:
+    limits.check_text("write_histograms: run id", run_id)
+    values = [histogram_row(run_id, r) for r in records]
+
+    def tx(conn: Connection) -> None:
+        require_run(conn, run_id)
+        if values:
+            conn.execute(sa.insert(histograms), values)
+
+    store._write(tx)
+
+
+def read_histograms(store: SQLStore, run_id: str, key: str | None = None) -> list[HistogramRecord]:
+    limits.check_text("read_histograms: run id", run_id)
+    if key is not None:
+        limits.check_text("read_histograms: key", key)
+    q = sa.select(histograms).where(histograms.c.run_id == run_id)
+    if key is not None:
+        q = q.where(histograms.c.key == key)
+    q = q.order_by(histograms.c.key, histograms.c.step, histograms.c.id)
+
+    def tx(conn: Connection) -> list[HistogramRecord]:
+        require_run(conn, run_id)
+        return [histogram_record(r) for r in conn.execute(q)]
+
+    return store._read(tx)
+
+
+def add_artifact(store: SQLStore, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
+    limits.check_text("add_artifact: run id", run_id)
+    row = artifact_row(run_id, artifact)
+
+    def tx(conn: Connection) -> int:
+        require_run(conn, run_id)
+        res = conn.execute(sa.insert(artifacts), row)
+        return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    artifact.id = store._write(tx)
+    return artifact
+
+
+def list_artifacts(store: SQLStore, run_id: str) -> list[ArtifactRecord]:
+    limits.check_text("list_artifacts: run id", run_id)
+    q = sa.select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.id)
+
+    def tx(conn: Connection) -> list[ArtifactRecord]:
+        require_run(conn, run_id)
+        return [artifact_record(r) for r in conn.execute(q)]
+
+    return store._read(tx)
+
+
+# run values and events ----------------------------------------------------------------------
+def write_run_values(store: SQLStore, run_id: str, namespace: str, values: dict[str, Any]) -> None:
+    check_namespace(namespace)
+    keys = list(values)
+    found = [
+        {"run_id": run_id, "namespace": namespace, "key": k, "value": dumps_json(spell_all(v))}
+        for k, v in values.items()
+        if v is not None
+    ]
+    t = run_values
+
+    def tx(conn: Connection) -> None:
+        require_run(conn, run_id)
+        for i in range(0, len(keys), 500):  # replace: delete then insert, on both engines
+            part = keys[i : i + 500]
+            where = (t.c.run_id == run_id) & (t.c.namespace == namespace)
+            conn.execute(sa.delete(t).where(where & t.c.key.in_(part)))
+        if found:
+            conn.execute(sa.insert(t), found)
+
+    store._write(tx)
+
+
+def read_run_values(store: SQLStore, run_id: str, namespace: str) -> dict[str, Any]:
+    check_namespace(namespace)
+    t = run_values
+    q = sa.select(t.c.key, t.c.value).where(t.c.run_id == run_id, t.c.namespace == namespace)
+
+    def tx(conn: Connection) -> dict[str, Any]:
+        require_run(conn, run_id)
+        return {k: orjson.loads(v) for k, v in conn.execute(q.order_by(t.c.key))}
+
+    return store._read(tx)
+
+
+def add_events(store: SQLStore, run_id: str, events: Sequence[EventRecord]) -> None:
+    for e in events:
+        check_event(e)
+    values = [
+        {
+            "run_id": run_id,
+            "kind": e.kind,
+            "level": e.level,
+            "title": e.title,
+            "text": e.text,
+            "step": e.step,
+            "wall_time": float(e.wall_time),
+        }
+        for e in events
+    ]
+
+    def tx(conn: Connection) -> None:
+        require_run(conn, run_id)
+        if values:
+            conn.execute(sa.insert(run_events), values)
+
+    store._write(tx)
+
+
+def read_events(store: SQLStore, run_id: str) -> list[EventRecord]:
+    t = run_events
+    q = sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)
+
+    def tx(conn: Connection) -> list[EventRecord]:
+        require_run(conn, run_id)
+        return [
+            EventRecord(
+                kind=r.kind,
+                title=r.title,
+                text=r.text,
+                level=r.level,
+                wall_time=float(r.wall_time),
+                step=None if r.step is None else int(r.step),
+                id=int(r.id),
+            )
+            for r in conn.execute(q)
+        ]
+
+    return store._read(tx)
