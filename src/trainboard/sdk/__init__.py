@@ -1,6 +1,8 @@
 """The SDK: what a training loop calls (`init`, `log`, `finish`) and the threads behind it.
 
 run.py      the Run object: validate, timestamp, journal (no I/O in the caller)
+attached.py texts, histograms and artifacts: checked, stepped and queued in the caller
+finish.py   how a run ends (finish(), a with block, exit hooks), in one order
 start.py    init(): arguments, the store, the journal and writer, resume, start-up hooks
 writer.py   the background writer thread: when to write, heartbeats, retries, closing
 pending.py  what the writer holds for the store: queues, batches, the dead-letter file

@@ -1,8 +1,12 @@
-"""The Run object and `init()`.
+"""The Run object: what a training loop holds, its state and the hot path.
 
 `Run.log()` is on the training loop's hot path: it validates, timestamps and appends to the
 writer's queue, and that is all (no I/O, no store access, no device sync: tensors are read by
 the writer thread). Everything that touches the store happens in `writer.Writer`.
+
+What changes for other reasons lives beside it, each reached through a method here:
+init() and resume in start.py, texts/histograms/artifacts in attached.py, the end of a run
+in finish.py, the methods only wandb scripts call in wandb_methods.py.
 
 A run made on a torchrun rank other than 0 is *disabled*: its methods check their input
 exactly like an enabled run (so a bug shows on every rank) but store nothing.
@@ -17,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from trainboard import config as settings
 from trainboard.errors import UsageError
 from trainboard.limits import STEP_MAX
 from trainboard.roles import definition
-from trainboard.sdk import context, hooks
+from trainboard.sdk import attached, hooks
+from trainboard.sdk.finish import FINISH_TIMEOUT, end
 from trainboard.sdk.validate import (
     as_config,
     bad_value,
@@ -29,9 +33,10 @@ from trainboard.sdk.validate import (
     check_item,
     check_key,
     check_step,
-    check_text,
+    check_total_steps,
     check_values,
 )
+from trainboard.sdk.wandb_methods import WandbMethods
 
 if TYPE_CHECKING:
     from trainboard.sdk.system import SystemSampler
@@ -40,13 +45,10 @@ if TYPE_CHECKING:
     from trainboard.sdk.wandb_media import Artifact
     from trainboard.sdk.writer import Writer
     from trainboard.store.journal import Kind
-    from trainboard.store.records import HistogramRecord, RunRecord
-
-_END_STATUSES = ("finished", "failed", "killed", "pruned")  # what a run may end as by itself
-_FINISH_TIMEOUT = 4.5  # finish() returns within 5 s; the journal keeps what is not written
+    from trainboard.store.records import RunRecord
 
 
-class Run:
+class Run(WandbMethods):
     """One training run. Make it with `trainboard.init()`."""
 
     def __init__(
@@ -103,10 +105,7 @@ class Run:
     def total_steps(self, value: int | None) -> None:
         """The planned number of steps, when it is known only after init() (a framework that
         works it out at fit start) or changes (a schedule extended)."""
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value <= 0
-        ):
-            raise UsageError(f"Run.total_steps must be a positive int or None, got {value!r}")
+        check_total_steps(value)
         self._check_open("Run.total_steps")
         self._record.total_steps = value
         self._update(total_steps=value)
@@ -229,36 +228,14 @@ class Run:
                 "trainboard.init()"
             )
 
-    def _at(self, where: str, step: int | None) -> int:
-        """Step of a text/histogram/artifact: given, else the run's current step."""
-        if step is None:
-            return max(self._step, 0)
-        return check_step(where, step)
-
-    # other kinds of data ----------------------------------------------------------------
+    # other kinds of data (attached.py) --------------------------------------------------
     def log_text(self, key: str, text: str, step: int | None = None) -> None:
         """Record a text sample (e.g. generated text) at `step` (default: the current step)."""
-        from trainboard.store.records import TextRecord
-
-        check_key("log_text()", key)
-        if not isinstance(text, str):
-            raise TypeError(f"log_text(): {key!r} must be a str, got {type(text).__name__}")
-        check_text("log_text()", f"the text of {key!r}", text)
-        at = self._at("log_text()", step)
-        self._check_open("log_text()")
-        if self._writer is not None:
-            self._writer.enqueue_text(TextRecord(key, at, time.time(), text))
+        attached.log_text(self, key, text, step)
 
     def log_histogram(self, key: str, values: Any, step: int | None = None) -> None:
         """Record a 64-bin histogram of `values` (list, numpy array or torch tensor)."""
-        from trainboard.sdk.histogram import histogram
-
-        check_key("log_histogram()", key)
-        at = self._at("log_histogram()", step)
-        self._check_open("log_histogram()")
-        record = histogram(key, values, at, time.time())
-        if self._writer is not None:
-            self._writer.enqueue_histogram(record)
+        attached.log_histogram(self, key, values, step)
 
     def log_artifact(
         self,
@@ -279,8 +256,6 @@ class Run:
         reference (a 15 GB checkpoint stays where it is; the API does not serve it).
         A wandb `Artifact` (its files, kind = its type) is taken too and returned; `type=`
         is wandb's name for `kind`, `aliases` and `tags` are accepted and ignored."""
-        from trainboard.sdk.artifacts import keep
-
         if type is not None:
             kind = type
         if hasattr(path, "files") and hasattr(path, "type"):
@@ -288,26 +263,7 @@ class Run:
 
             return log_artifact(self, path, name)  # type: ignore[arg-type]
         path = os.fspath(path)  # type: ignore[arg-type]
-        if not isinstance(kind, str) or not kind:
-            raise ValueError(f"log_artifact(): kind must be a non-empty str, got {kind!r}")
-        at = self._at("log_artifact()", step)
-        self._check_open("log_artifact()")
-        if self._writer is None:
-            if not os.path.exists(path):
-                raise UsageError(f"log_artifact(): no file or folder at {str(path)!r}")
-            return None
-        record = keep(
-            path,
-            artifacts_dir=settings.artifacts_dir(self._store_url),
-            run_id=self.id,
-            kind=kind,
-            step=at if step is not None else (self._step if self._step >= 0 else None),
-            name=name,
-            wall_time=time.time(),
-            copy=copy,
-        )
-        self._writer.enqueue_artifact(record)
-        return record.path
+        return attached.log_artifact(self, path, kind, step, name, copy)
 
     def define_metric(
         self,
@@ -342,68 +298,6 @@ class Run:
         """Store a definition ("min", "max", a role, "role:goal") for `name`."""
         self._record.goals = {**self._record.goals, name: goal}  # type: ignore[dict-item]
         self._update(goals=dict(self._record.goals))
-
-    def _log_histogram_record(self, record: HistogramRecord) -> None:
-        """A histogram already binned (wandb.Histogram(np_histogram=...))."""
-        self._check_open("log()")
-        if self._writer is not None:
-            self._writer.enqueue_histogram(record)
-
-    # the wandb surface (trainboard.sdk.wandb_compat) ------------------------------------------
-    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-        """Keep an alert (level INFO, WARN or ERROR) as a run event, shown on the Run page."""
-        from trainboard.sdk.wandb_compat import alert
-
-        alert(self, title, text, level, wait_duration)
-
-    def save(self, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
-        """Keep files matching `glob_str` as artifacts (kind "file")."""
-        from trainboard.sdk.wandb_compat import save
-
-        return save(self, glob_str, base_path, policy)
-
-    def watch(
-        self,
-        models: Any,
-        criterion: Any = None,
-        log: str | None = "gradients",
-        log_freq: int = 1000,
-        idx: int | None = None,
-        log_graph: bool = False,
-    ) -> None:
-        """Log weight and/or gradient histograms and the grad norm of torch models every
-        `log_freq` steps (see trainboard.sdk.wandb_watch)."""
-        from trainboard.sdk.wandb_watch import watch
-
-        watch(self, models, log=log, log_freq=log_freq)
-
-    def unwatch(self, models: Any = None) -> None:
-        from trainboard.sdk.wandb_watch import unwatch
-
-        unwatch(self, models)
-
-    @property
-    def dir(self) -> str:
-        """Where this run's files are kept (its artifact folder)."""
-        from trainboard.sdk.wandb_compat import artifact_dir_of
-
-        return str(artifact_dir_of(self))
-
-    @property
-    def entity(self) -> str | None:
-        return None
-
-    @property
-    def group(self) -> str | None:
-        return next((t[6:] for t in self._record.tags if t.startswith("group:")), None)
-
-    @property
-    def disabled(self) -> bool:
-        return self._noop
-
-    @property
-    def notes(self) -> str | None:
-        return self._record.notes
 
     def update_config(self, values: Mapping[str, Any]) -> None:
         """Merge `values` into the run's config."""
@@ -444,40 +338,11 @@ class Run:
             from trainboard.sdk.wandb_compat import status_of_exit_code
 
             status, notes = status_of_exit_code(exit_code)
-        self._end(status, notes, timeout=_FINISH_TIMEOUT)
+        self._end(status, notes, timeout=FINISH_TIMEOUT)
 
     def _end(self, status: str, notes: str | None, timeout: float) -> None:
-        if self._finished:
-            return
-        if status not in _END_STATUSES:
-            raise ValueError(
-                f"finish(): status must be one of {', '.join(_END_STATUSES)}, got {status!r}"
-            )
-        extras = ("_pending_saves", "_watches")
-        if status != "killed" and (
-            self._compat is not None or any(k in self.__dict__ for k in extras)
-        ):
-            from trainboard.sdk.wandb_compat import at_finish
-
-            at_finish(self)  # watch()'s last grad norm, save() globs, define_metric(summary=)
-        self._finished = True
-        context.clear_current(self)
-        hooks.forget(self)
-        if self._system is not None:
-            self._system.stop()
-        writer, self._writer = self._writer, None
-        self._journal = None
-        if writer is not None:
-            fields: dict[str, Any] = {"status": status, "finished_at": time.time()}
-            if notes is not None:  # an exception's text may hold what no store keeps
-                fields["notes"] = (
-                    notes.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
-                )
-            writer.close(fields, timeout)
-        if status == "killed":
-            self.interrupted = True  # extras (figures) skip work a shutdown must not wait on
-        for extra in self._extras:
-            extra.close()
+        """Every way a run ends comes here (sdk/hooks.py too); see finish.py."""
+        end(self, status, notes, timeout)
 
     def save_figures(self, every: int = 100, folder: str | os.PathLike[str] | None = None) -> None:
         """Rewrite the run's charts and JSON history in `folder` every `every` steps and at
@@ -498,7 +363,7 @@ class Run:
         tb: TracebackType | None,
     ) -> None:
         status, notes = hooks.outcome(exc)
-        self._end(status, notes, timeout=_FINISH_TIMEOUT)
+        self._end(status, notes, timeout=FINISH_TIMEOUT)
 
 
 __all__ = ["Run"]

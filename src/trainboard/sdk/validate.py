@@ -12,6 +12,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from trainboard.errors import UsageError
 from trainboard.limits import key_problem, step_problem, text_problem, unicode_problem
 
 
@@ -148,6 +149,12 @@ def check_step(where: str, step: object) -> int:
     if problem is not None:
         raise ValueError(f"{where}: step {problem}")
     return value
+
+
+def check_total_steps(value: object) -> None:
+    """Run.total_steps: the planned number of steps, a positive int, or None (unknown)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise UsageError(f"Run.total_steps must be a positive int or None, got {value!r}")
 
 
 def jsonable(value: Any, where: str = "config") -> Any:

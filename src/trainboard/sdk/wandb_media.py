@@ -84,7 +84,9 @@ class Histogram(_Media):
             count=int(sum(self.histogram)),
             sum=total,  # the bin centres weighted: the best estimate counts and edges allow
         )
-        run._log_histogram_record(record)
+        from trainboard.sdk.attached import log_histogram_record
+
+        log_histogram_record(run, record)
 
 
 class Html(_Media):

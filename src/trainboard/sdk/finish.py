@@ -1,0 +1,57 @@
+"""How a run ends, whichever way it ends: `finish()`, a `with` block, or sdk/hooks.py (exit,
+an uncaught exception, a signal).
+
+Ending is a fixed order that changes apart from logging: the wandb surface's last values
+(watch()'s grad norm, save() globs, define_metric(summary=)), then the run stops being
+current, its sampler stops, its writer writes everything and then the final status, and only
+then are the extras (figures, the progress line) closed, so they draw the last step.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from trainboard.sdk import context, hooks
+
+if TYPE_CHECKING:
+    from trainboard.sdk.run import Run
+
+END_STATUSES = ("finished", "failed", "killed", "pruned")  # what a run may end as by itself
+FINISH_TIMEOUT = 4.5  # finish() returns within 5 s; the journal keeps what is not written
+
+
+def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
+    if run._finished:
+        return
+    if status not in END_STATUSES:
+        raise ValueError(
+            f"finish(): status must be one of {', '.join(END_STATUSES)}, got {status!r}"
+        )
+    extras = ("_pending_saves", "_watches")
+    if status != "killed" and (run._compat is not None or any(k in run.__dict__ for k in extras)):
+        from trainboard.sdk.wandb_compat import at_finish
+
+        at_finish(run)  # watch()'s last grad norm, save() globs, define_metric(summary=)
+    run._finished = True
+    context.clear_current(run)
+    hooks.forget(run)
+    if run._system is not None:
+        run._system.stop()
+    writer, run._writer = run._writer, None
+    run._journal = None
+    if writer is not None:
+        writer.close(_final_fields(status, notes), timeout)
+    if status == "killed":
+        run.interrupted = True  # extras (figures) skip work a shutdown must not wait on
+    for extra in run._extras:
+        extra.close()
+
+
+def _final_fields(status: str, notes: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"status": status, "finished_at": time.time()}
+    if notes is not None:  # an exception's text may hold what no store keeps
+        fields["notes"] = (
+            notes.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+        )
+    return fields

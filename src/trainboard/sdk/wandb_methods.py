@@ -1,0 +1,76 @@
+"""The methods and properties a wandb script calls on its run that trainboard's own surface
+has no use for (`alert`, `save`, `watch`, `dir`, `entity`...).
+
+`Run` takes them from this base class, so they change with wandb's API and not with
+trainboard's; each hands over to trainboard.sdk.wandb_compat or wandb_watch, imported when
+first called (a plain trainboard script never loads them).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trainboard.store.records import RunRecord
+
+
+class WandbMethods:
+    """The wandb-only part of `trainboard.sdk.run.Run`."""
+
+    _record: RunRecord
+    _noop: bool
+
+    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+        """Keep an alert (level INFO, WARN or ERROR) as a run event, shown on the Run page."""
+        from trainboard.sdk.wandb_compat import alert
+
+        alert(self, title, text, level, wait_duration)
+
+    def save(self, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
+        """Keep files matching `glob_str` as artifacts (kind "file")."""
+        from trainboard.sdk.wandb_compat import save
+
+        return save(self, glob_str, base_path, policy)
+
+    def watch(
+        self,
+        models: Any,
+        criterion: Any = None,
+        log: str | None = "gradients",
+        log_freq: int = 1000,
+        idx: int | None = None,
+        log_graph: bool = False,
+    ) -> None:
+        """Log weight and/or gradient histograms and the grad norm of torch models every
+        `log_freq` steps (see trainboard.sdk.wandb_watch)."""
+        from trainboard.sdk.wandb_watch import watch
+
+        watch(self, models, log=log, log_freq=log_freq)
+
+    def unwatch(self, models: Any = None) -> None:
+        from trainboard.sdk.wandb_watch import unwatch
+
+        unwatch(self, models)
+
+    @property
+    def dir(self) -> str:
+        """Where this run's files are kept (its artifact folder)."""
+        from trainboard.sdk.wandb_compat import artifact_dir_of
+
+        return str(artifact_dir_of(self))
+
+    @property
+    def entity(self) -> str | None:
+        return None
+
+    @property
+    def group(self) -> str | None:
+        return next((t[6:] for t in self._record.tags if t.startswith("group:")), None)
+
+    @property
+    def disabled(self) -> bool:
+        return self._noop
+
+    @property
+    def notes(self) -> str | None:
+        return self._record.notes
