@@ -25,6 +25,8 @@ _CLIENT = """
 import json, os, sys, time, trainboard
 steps = int(sys.argv[1])
 run = trainboard.init(project="bench", name=f"client-{os.getpid()}")
+print("ready", flush=True)
+sys.stdin.readline()  # every client starts logging together: start-up is not ingest
 payload = [{"loss": 1.0 / (i + 1), "lr": 1e-4, "gn": 0.5, "tok": i * 8.0} for i in range(4096)]
 log, clock, worst = run.log, time.perf_counter, 0.0
 began = time.time()
@@ -63,12 +65,19 @@ def ingest8(d: Path, quick: bool) -> dict[str, Any]:
             subprocess.Popen(
                 [sys.executable, "-c", _CLIENT, str(steps)],
                 env=dict(env, TRAINBOARD_HOME=str(d / f"client{k}")),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=open(d / f"client{k}.log", "wb"),
                 text=True,
             )
             for k in range(clients)
         ]
+        for p in procs:  # imported trainboard and made its run
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
         outs = [json.loads(p.communicate(timeout=1200)[0].strip().splitlines()[-1]) for p in procs]
         # from the first log() of any client to the last finish(): process start-up not counted
         seconds = max(o["ended"] for o in outs) - min(o["began"] for o in outs)

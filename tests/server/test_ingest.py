@@ -3,13 +3,17 @@ good ones or the runs list."""
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any
 
 import httpx
+import numpy as np
 import orjson
 
 from trainboard.store.base import Store
+from trainboard.store.records import PointBatch
+from trainboard.store.wire import points_op
 
 RUN = {"id": "r1", "project": "p", "name": "one", "created_at": 1.0}
 
@@ -103,3 +107,51 @@ def test_the_wire_knows_every_run_field() -> None:
     from trainboard.store.wire import RUN_FIELDS, RunIn
 
     assert set(RunIn.model_fields) == set(RUN_FIELDS)
+
+
+def _b64(values: list[Any], dtype: str) -> str:
+    return base64.b64encode(np.asarray(values, dtype=dtype).tobytes()).decode()
+
+
+def test_packed_points_travel_bit_exact_and_each_bad_group_is_refused_alone(
+    api: httpx.Client, db: Store
+) -> None:
+    """The SDK's form: keys logged together share one steps and times column, every column the
+    base64 of little-endian int64/float64 bytes; a NaN payload comes through bit for bit."""
+    payload_nan = np.frombuffer(np.uint64(0x7FF8_0000_DEAD_BEEF).tobytes(), dtype="<f8")[0]
+    batches = {
+        "loss": PointBatch(np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]), np.array([2.5, payload_nan, -np.inf])),
+        "lr": PointBatch(np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]), np.array([1e-4, 1e-4, 5e-5])),
+        "eval/loss": PointBatch(np.array([2]), np.array([3.5]), np.array([0.75])),
+    }  # fmt: skip
+    op = orjson.loads(points_op("r1", batches))
+    assert [sorted(g["values"]) for g in op["packed"]] == [["loss", "lr"], ["eval/loss"]]
+
+    def group(steps: str, times: str, **values: str) -> dict[str, Any]:
+        return {"op": "points", "run": "r1", "packed": [{"steps": steps, "times": times, "values": values}]}  # fmt: skip
+
+    one = _b64([5], "<i8")
+    t1 = _b64([1.0], "<f8")
+    ops = [
+        {"op": "create_run", "run": RUN},
+        op,
+        group("not base64!", t1, bad=_b64([1.0], "<f8")),
+        group(_b64([-1], "<i8"), t1, bad=_b64([1.0], "<f8")),
+        group(one, _b64([math.inf], "<f8"), bad=_b64([1.0], "<f8")),
+        group(one, t1, bad=_b64([1.0, 2.0], "<f8")),  # two values for one step
+        group(one, t1, bad="AAAA"),  # 3 bytes: not a float64
+        group(one, t1, **{"k\x00": _b64([1.0], "<f8")}),
+        group(_b64([6], "<i8"), t1, good=_b64([4.5], "<f8")),
+    ]
+    out = _post(api, ops)
+    assert {e["seq"] for e in out["errors"]} == set(range(2, 8)), out["errors"]
+    messages = " | ".join(e["message"] for e in out["errors"])
+    for said in ("not base64", ">= 0", "finite", "2 values for 1 steps", "not 8 per point", "NUL"):
+        assert said in messages
+    loss = db.read_series("r1", "loss")
+    assert loss.steps.tolist() == [0, 1, 2] and loss.times.tolist() == [1.0, 2.0, 3.0]
+    assert loss.values.tobytes() == batches["loss"].values.tobytes()  # the NaN payload too
+    assert db.read_series("r1", "lr").values.tolist() == [1e-4, 1e-4, 5e-5]
+    assert db.read_series("r1", "eval/loss").steps.tolist() == [2]
+    assert db.read_series("r1", "good").values.tolist() == [4.5]
+    assert "bad" not in db.metric_keys("r1")

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import orjson
 import pytest
 
 import trainboard
@@ -17,6 +18,8 @@ from trainboard.errors import RunNotFoundError
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import HistogramRecord, PointBatch, RunRecord, TextRecord
 from trainboard.store.remote import RemoteStore
+from trainboard.store.spool import read_spool
+from trainboard.store.wire import PointsOp, parse_op
 
 
 def _until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
@@ -104,7 +107,12 @@ def test_sdk_keeps_every_point_exactly_once_across_a_server_outage(
     spool = client_home / "spool"
 
     def spooled() -> bool:  # the points logged during the outage wait on disk too
-        return any(b",199]," in p.read_bytes() for p in spool.glob("*.spool"))
+        for path in spool.glob("*.spool"):
+            for raw in read_spool(path)[1]:
+                op = parse_op(orjson.loads(raw))
+                if isinstance(op, PointsOp) and 199 in op.point_batches()["train/loss"].steps:
+                    return True
+        return False
 
     _until(spooled, what="the outage's points in the spool")
 

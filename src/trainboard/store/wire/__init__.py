@@ -1,0 +1,113 @@
+"""The remote wire protocol, in one place: how RemoteStore encodes each write as an op
+(`encode`), how the ingest route checks it (`ops`, `points`) and applies it (`apply_op`).
+
+A batch is `{"client": ID, "seq": N, "ops": [...]}` (op i has sequence number N + i). Ops:
+
+    {"op": "create_run", "run": {RunRecord fields but summary}}
+    {"op": "update_run", "run": ID, "fields": {field: value}}      fields: WIRE_UPDATABLE
+    {"op": "points", "run": ID, "packed": {key: {"steps": B64, "times": B64, "values": B64}}}
+    {"op": "texts", "run": ID, "rows": [{key, step, wall_time, text}]}
+    {"op": "histograms", "run": ID, "rows": [{key, step, wall_time, edges, counts, min, max,
+                                             count, sum}]}
+    {"op": "artifact", "run": ID, "artifact": {name, kind, step, path, size, wall_time, id}}
+    {"op": "run_values", "run": ID, "namespace": "summary"|"import", "values": {key: JSON}}
+    {"op": "events", "run": ID, "rows": [{kind, title, text, level, wall_time, step, id}]}
+
+Points travel packed: each column is the base64 of its little-endian int64 (steps) or float64
+(times, values) bytes, so NaN and ±inf are bit-exact and neither side prints or parses a number
+(encode.points_op says why that matters). Two JSON forms are still read: `"columns": {key:
+{"steps": [...], "times": [...], "values": [...]}}` with NaN/±inf spelled "NaN", "Infinity",
+"-Infinity" (trainboard.jsonvalues), for hand-written clients and the spools of the previous
+release, and the row form `"batches": {key: [[step, time, value], ...]}` of earlier ones.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from trainboard.errors import RunNotFoundError
+from trainboard.jsonvalues import SPELLINGS, parse
+from trainboard.store.base import Store
+from trainboard.store.records import (
+    ArtifactRecord,
+    EventRecord,
+    RunRecord,
+    TextRecord,
+)
+from trainboard.store.wire.encode import (
+    RUN_FIELDS,
+    artifact_op,
+    create_run_op,
+    events_op,
+    histograms_op,
+    points_op,
+    run_values_op,
+    texts_op,
+    update_run_op,
+)
+from trainboard.store.wire.ops import (
+    WIRE_UPDATABLE,
+    AnyOp,
+    CreateRunOp,
+    EventsOp,
+    HistogramsOp,
+    PointsOp,
+    RunIn,
+    RunValuesOp,
+    TextsOp,
+    UpdateRunOp,
+    parse_op,
+)
+
+__all__ = [
+    "RUN_FIELDS",
+    "WIRE_UPDATABLE",
+    "AnyOp",
+    "RunIn",
+    "apply_op",
+    "artifact_op",
+    "create_run_op",
+    "events_op",
+    "histograms_op",
+    "PointsOp",
+    "parse_op",
+    "points_op",
+    "read_number",
+    "run_values_op",
+    "texts_op",
+    "update_run_op",
+]
+
+
+def apply_op(store: Store, raw: Any) -> None:
+    """Check one op and apply it to the store; a malformed op raises UsageError."""
+    op = parse_op(raw)
+    if isinstance(op, CreateRunOp):
+        run = RunRecord(**op.run.model_dump())
+        try:
+            store.get_run(run.id)
+        except RunNotFoundError:
+            store.create_run(run)
+        # else: a retried create_run; the run exists already
+    elif isinstance(op, UpdateRunOp):
+        store.update_run(op.run, **op.fields)
+    elif isinstance(op, PointsOp):
+        store.write_points(op.run, op.point_batches())
+    elif isinstance(op, TextsOp):
+        store.write_texts(op.run, [TextRecord(**r.model_dump()) for r in op.rows])
+    elif isinstance(op, HistogramsOp):
+        store.write_histograms(op.run, [r.record() for r in op.rows])
+    elif isinstance(op, RunValuesOp):
+        store.write_run_values(op.run, op.namespace, op.values)
+    elif isinstance(op, EventsOp):
+        store.add_events(op.run, [EventRecord(**e.model_dump()) for e in op.rows])
+    else:
+        store.add_artifact(op.run, ArtifactRecord(**op.artifact.model_dump()))
+
+
+def read_number(v: Any) -> float:
+    """A number from a JSON answer: a float, a NaN/Infinity spelling, or null (NaN)."""
+    if isinstance(v, str) and v in SPELLINGS:
+        return parse(v)
+    return math.nan if v is None else float(v)
