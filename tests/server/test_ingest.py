@@ -119,16 +119,18 @@ def test_packed_points_travel_bit_exact_and_each_bad_group_is_refused_alone(
     """The SDK's form: keys logged together share one steps and times column, every column the
     base64 of little-endian int64/float64 bytes; a NaN payload comes through bit for bit."""
     payload_nan = np.frombuffer(np.uint64(0x7FF8_0000_DEAD_BEEF).tobytes(), dtype="<f8")[0]
+    steps, times = np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0])
     batches = {
-        "loss": PointBatch(np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]), np.array([2.5, payload_nan, -np.inf])),
-        "lr": PointBatch(np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]), np.array([1e-4, 1e-4, 5e-5])),
+        "loss": PointBatch(steps, times, np.array([2.5, payload_nan, -np.inf])),
+        "lr": PointBatch(steps.copy(), times.copy(), np.array([1e-4, 1e-4, 5e-5])),
         "eval/loss": PointBatch(np.array([2]), np.array([3.5]), np.array([0.75])),
-    }  # fmt: skip
+    }
     op = orjson.loads(points_op("r1", batches))
     assert [sorted(g["values"]) for g in op["packed"]] == [["loss", "lr"], ["eval/loss"]]
 
     def group(steps: str, times: str, **values: str) -> dict[str, Any]:
-        return {"op": "points", "run": "r1", "packed": [{"steps": steps, "times": times, "values": values}]}  # fmt: skip
+        packed = [{"steps": steps, "times": times, "values": values}]
+        return {"op": "points", "run": "r1", "packed": packed}
 
     one = _b64([5], "<i8")
     t1 = _b64([1.0], "<f8")
