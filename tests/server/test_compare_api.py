@@ -14,6 +14,8 @@ import pytest
 
 from trainboard.analysis.compare import compare
 from trainboard.errors import UsageError
+from trainboard.server.routes.compare import CompareSeriesOut
+from trainboard.server.schemas import ComparedRunOut, CompareOut
 from trainboard.store.base import Store
 from trainboard.store.records import PointBatch, RunRecord
 from trainboard.store.remote import RemoteStore
@@ -53,6 +55,24 @@ def test_compare_json_is_the_cli_json(api: httpx.Client, db: Store) -> None:
     # threshold adjustable: at 40 % run-2 is no longer warned
     j = api.get("/api/v1/compare", params={"runs": "aaaaaaaaaaaa,bbbbbbbbbbbb", "threshold": 40})
     assert j.json()["runs"][1]["warning"] is False
+
+
+def test_compare_json_is_the_documented_model(api: httpx.Client, db: Store) -> None:
+    """The UI's Compare types are generated from these models: every field a compared run
+    carries is in ComparedRunOut (one added on one side only fails here), and a pruned
+    Optuna trial compares like any run."""
+    seed(db)
+    db.create_run(RunRecord(id="dddddddddddd", project="p", name="trial-4", model="m",
+                            status="pruned", created_at=4000.0, finished_at=4050.0))  # fmt: skip
+    db.write_points("dddddddddddd", {"eval/loss": PointBatch.of([1], [4001.0], [1.5])})
+    ids = "aaaaaaaaaaaa,bbbbbbbbbbbb,cccccccccccc,dddddddddddd"
+    j = api.get("/api/v1/compare", params={"runs": ids}).json()
+    CompareOut.model_validate(j)
+    for run in j["runs"]:
+        assert set(run) == set(ComparedRunOut.model_fields)
+    assert {r["id"]: r["status"] for r in j["runs"]}["dddddddddddd"] == "pruned"
+    series = api.get("/api/v1/compare/series", params={"runs": ids, "key": "eval/loss"})
+    CompareSeriesOut.model_validate(series.json())
 
 
 def test_compare_errors_share_the_shape(api: httpx.Client, db: Store) -> None:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from trainboard.store.records import Status
+
 Num = float | Literal["NaN", "Infinity", "-Infinity"]
 
 
@@ -65,7 +67,7 @@ class RunOut(BaseModel):
     name: str
     project: str
     model: str | None
-    status: Literal["running", "finished", "failed", "killed", "crashed", "pruned"]
+    status: Status
     archived: bool
     chosen: bool = Field(description="a person marked it as the run they chose")
     tags: list[str]
@@ -148,7 +150,7 @@ class ComparedRunOut(BaseModel):
     name: str
     project: str
     model: str | None
-    status: Literal["running", "finished", "failed", "killed", "crashed"]
+    status: Status
     archived: bool
     chosen: bool = Field(description="a person marked it as the one they chose")
     created_at: float

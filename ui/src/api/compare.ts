@@ -1,94 +1,10 @@
-/** GET /api/v1/compare (issue #4): the comparison the CLI prints with `compare --json`. */
+/**
+ * GET /api/v1/compare (issue #4): the comparison the CLI prints with `compare --json`. Its
+ * shapes (CompareOut, ComparedRunOut, ...) are the server's, from the generated schema.
+ */
 import { withToken } from "../lib/token";
 import { API, getJson, query } from "./client";
-import type { Num, RoleOut, RunStatus, SeriesOut, XAxis } from "./types";
-
-export interface ComparedRunOut {
-  id: string;
-  name: string;
-  project: string;
-  model: string | null;
-  status: RunStatus;
-  archived: boolean;
-  chosen: boolean;
-  created_at: number;
-  index: number;
-  rank: number | null;
-  best_value: Num | null;
-  best_step: number | null;
-  best_epoch: Num | null;
-  best_at: string;
-  delta_pct: Num | null;
-  duration_s: Num | null;
-  steps_per_s: Num | null;
-  tokens_per_s: Num | null;
-  tokens: Num | null;
-  trophy: boolean;
-  warning: boolean;
-  /** A running run: "so far, at step N of M"; null once it ended. */
-  so_far: string | null;
-  /** False while the run is running: it is archived or deleted only once it ended. */
-  can_archive: boolean;
-  /** Why it cannot be archived or deleted yet. */
-  archive_note: string | null;
-  /** Each table field as text, formatted by the server (the CLI and reports read the same). */
-  text: Record<string, string>;
-}
-
-export interface CompareRowOut {
-  key: string;
-  label: string;
-  goal: "min" | "max" | null;
-  best: string[];
-}
-
-export interface AssociationOut {
-  key: string;
-  kind: string;
-  n: number;
-  text: string;
-}
-
-export interface TrendPointOut {
-  id: string;
-  name: string;
-  created_at: number;
-  value: Num | null;
-  best_so_far: Num | null;
-  new_best: boolean;
-}
-
-export interface TrendOut {
-  model: string | null;
-  metric: string | null;
-  verdict: string;
-  change_pct: Num | null;
-  text: string;
-  points: TrendPointOut[];
-}
-
-export interface CompareOut {
-  metric: string | null;
-  goal: "min" | "max";
-  best: string | null;
-  threshold_pct: number;
-  runs: ComparedRunOut[];
-  rows: CompareRowOut[];
-  recommendation: { run: string | null; reasons: string[]; text: string };
-  config_diff: {
-    params: Record<string, Record<string, unknown>>;
-    same: number;
-    associations: AssociationOut[];
-    note: string | null;
-  };
-  models: (string | null)[];
-  keys: string[];
-  /** What each key is (trainboard.roles, with the runs' define_metric() choices). */
-  roles: Record<string, RoleOut>;
-  /** The runs' train loss, shown beside the deciding metric. */
-  train_loss_key: string | null;
-  trends: TrendOut[];
-}
+import type { CompareOut, CompareSeriesOut, XAxis } from "./types";
 
 export interface CompareQuery {
   runs: string[];
@@ -105,12 +21,6 @@ export function getCompare(q: CompareQuery, signal?: AbortSignal): Promise<Compa
 }
 
 /** GET /api/v1/compare/series: every run's curve of one key (null: the run never logged it). */
-export interface CompareSeriesOut {
-  key: string;
-  x: XAxis;
-  series: Record<string, SeriesOut | null>;
-}
-
 export interface CompareSeriesQuery {
   runs: string[];
   key: string;

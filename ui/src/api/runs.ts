@@ -2,15 +2,22 @@
 import { withToken } from "../lib/token";
 import { API, getJson, postJson, query } from "./client";
 import type {
+  ArchivedOut,
   ArtifactOut,
+  ArtifactsOut,
   CardOut,
+  ChosenOut,
+  DeletedOut,
   HistogramOut,
+  HistogramsOut,
   RunDetailOut,
   RunsOut,
   RunsQuery,
   RunsTableOut,
   SeriesResponse,
   TextOut,
+  TextsOut,
+  UnarchivedOut,
   XAxis,
 } from "./types";
 
@@ -71,36 +78,40 @@ export function getSeries(
   );
 }
 
-export async function getTexts(id: string, since?: number): Promise<TextOut[]> {
-  const r = await getJson<{ texts: TextOut[] }>(`/runs/${enc(id)}/texts${query({ since })}`);
+export async function getTexts(
+  id: string,
+  since?: number,
+  signal?: AbortSignal,
+): Promise<TextOut[]> {
+  const r = await getJson<TextsOut>(`/runs/${enc(id)}/texts${query({ since })}`, signal);
   return r.texts;
 }
 
-export async function getHistograms(id: string): Promise<HistogramOut[]> {
-  const r = await getJson<{ histograms: HistogramOut[] }>(`/runs/${enc(id)}/histograms`);
+export async function getHistograms(id: string, signal?: AbortSignal): Promise<HistogramOut[]> {
+  const r = await getJson<HistogramsOut>(`/runs/${enc(id)}/histograms`, signal);
   return r.histograms;
 }
 
-export async function getArtifacts(id: string): Promise<ArtifactOut[]> {
-  const r = await getJson<{ artifacts: ArtifactOut[] }>(`/runs/${enc(id)}/artifacts`);
+export async function getArtifacts(id: string, signal?: AbortSignal): Promise<ArtifactOut[]> {
+  const r = await getJson<ArtifactsOut>(`/runs/${enc(id)}/artifacts`, signal);
   return r.artifacts;
 }
 
-export function archiveRuns(ids: string[]): Promise<{ archived: number }> {
+export function archiveRuns(ids: string[]): Promise<ArchivedOut> {
   return postJson("/runs/archive", { ids });
 }
 
 /** Mark runs as chosen (or, with chosen=false, take the choice back). */
-export function chooseRuns(ids: string[], chosen = true): Promise<{ chosen: number }> {
+export function chooseRuns(ids: string[], chosen = true): Promise<ChosenOut> {
   return postJson("/runs/choose", { ids, chosen });
 }
 
-export function unarchiveRuns(ids: string[]): Promise<{ unarchived: number }> {
+export function unarchiveRuns(ids: string[]): Promise<UnarchivedOut> {
   return postJson("/runs/unarchive", { ids });
 }
 
 /** Delete is irreversible: only call this after the person confirmed in a dialog. */
-export function deleteRuns(ids: string[]): Promise<{ deleted: number }> {
+export function deleteRuns(ids: string[]): Promise<DeletedOut> {
   return postJson("/runs/delete", { ids, confirm: true });
 }
 

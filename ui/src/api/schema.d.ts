@@ -730,7 +730,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "finished" | "failed" | "killed" | "crashed";
+            status: "running" | "finished" | "failed" | "killed" | "crashed" | "pruned";
             /** Steps Per S */
             steps_per_s: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Stopped Improving */

@@ -1,11 +1,11 @@
 /**
  * The JSON shapes of the v1 HTTP API (docs/api.md), generated: `schema.d.ts` comes from the
  * server's OpenAPI schema (openapi-typescript, run by `make ui`; the suite fails when it
- * drifts from the server). This file names them for the pages and keeps the few UI-only
- * shapes (query parameters, the SSE payload). Numbers that may be NaN or ±inf travel as
+ * drifts from the server). This file names them for the pages and keeps the one shape the
+ * schema cannot describe (the SSE payload). Numbers that may be NaN or ±inf travel as
  * strings ("NaN", "Infinity", "-Infinity").
  */
-import type { components } from "./schema";
+import type { components, paths } from "./schema";
 
 type S = components["schemas"];
 
@@ -44,8 +44,22 @@ export type ApiErrorBody = S["ErrorOut"];
 export type SweepParamOut = S["SweepParamOut"];
 export type SweepRunOut = S["SweepRunOut"];
 export type SweepOut = S["SweepOut"];
+export type TextsOut = S["TextsOut"];
+export type HistogramsOut = S["HistogramsOut"];
+export type ArtifactsOut = S["ArtifactsOut"];
+export type ArchivedOut = S["ArchivedOut"];
+export type UnarchivedOut = S["UnarchivedOut"];
+export type DeletedOut = S["DeletedOut"];
+export type ChosenOut = S["ChosenOut"];
+export type ComparedRunOut = S["ComparedRunOut"];
+export type CompareRowOut = S["CompareRowOut"];
+export type AssociationOut = S["AssociationOut"];
+export type TrendPointOut = S["TrendPointOut"];
+export type TrendOut = S["TrendOut"];
+export type CompareOut = S["CompareOut"];
+export type CompareSeriesOut = S["CompareSeriesOut"];
 
-export type XAxis = "step" | "time" | "tokens";
+export type XAxis = SeriesResponse["x"];
 
 export interface PointsEvent {
   run: string;
@@ -53,17 +67,5 @@ export interface PointsEvent {
   keys: string[];
 }
 
-export interface RunsQuery {
-  project?: string;
-  model?: string;
-  status?: string;
-  tag?: string;
-  search?: string;
-  archived?: "false" | "true" | "all";
-  limit?: number;
-  offset?: number;
-  /** "created" (default): newest first; "model": by model, newest first within one. */
-  sort?: "created" | "model";
-  /** "row": leave out each run's config and summary (half the bytes of a page). */
-  fields?: "all" | "row";
-}
+/** GET /runs's query parameters. */
+export type RunsQuery = NonNullable<paths["/api/v1/runs"]["get"]["parameters"]["query"]>;

@@ -1,10 +1,13 @@
 /**
  * One shared EventSource on /api/v1/events for the whole app: pages subscribe to `runs` and
  * `points` and get parsed payloads. The browser reconnects on its own after a drop; `onOpen`
- * lets a page catch up on what it missed while the stream was down.
+ * lets a page catch up on what it missed while the stream was down. `useLive` is how a page
+ * says which of them make it refetch.
  */
+import { useEffect, useRef } from "preact/hooks";
 import { links } from "../api/runs";
 import type { PointsEvent } from "../api/types";
+import { coalesce } from "./schedule";
 
 export type EventName = "runs" | "points";
 type Handler = (data: unknown) => void;
@@ -64,4 +67,47 @@ export function asPointsEvent(data: unknown): PointsEvent | null {
     last_step: typeof d.last_step === "number" ? d.last_step : -1,
     keys: Array.isArray(d.keys) ? d.keys.filter((k): k is string => typeof k === "string") : [],
   };
+}
+
+/** Which live events make a page refetch, and how often at most. */
+export interface Live {
+  /** The events that may change what is shown; "reconnect": the stream came back after a
+   * drop and may have missed some. */
+  on: (EventName | "reconnect")[];
+  /** At most one refresh per this many ms, however many events arrive (a busy run sends
+   * several a second), and never two at once. */
+  everyMs: number;
+  /** Which of those events matter (the points of a run the page shows); default: all. */
+  match?: (name: EventName, data: unknown) => boolean;
+}
+
+/** Call `refresh` on the live events `live` names, coalesced; resubscribes when `deps`
+ * change. Nothing without `live`. */
+export function useLive(
+  refresh: () => Promise<unknown> | void,
+  live: Live | undefined,
+  deps: unknown[],
+): void {
+  const liveRef = useRef(live);
+  liveRef.current = live;
+  const on = live ? live.on.join(",") : "";
+  useEffect(() => {
+    const spec = liveRef.current;
+    if (!spec) return;
+    const run = coalesce(async () => {
+      await refresh();
+    }, spec.everyMs);
+    const offs = spec.on.map((name) =>
+      name === "reconnect"
+        ? onReconnect(run)
+        : subscribe(name, (data) => {
+            const match = liveRef.current?.match;
+            if (!match || match(name, data)) run();
+          }),
+    );
+    return () => {
+      run.cancel();
+      for (const off of offs) off();
+    };
+  }, [on, live?.everyMs, ...deps]);
 }

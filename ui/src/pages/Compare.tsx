@@ -9,13 +9,12 @@
  * running is compared "so far, at step N of M" (the server's words), is never flagged worse, and
  * is left out of archive and delete until it ends; the buttons say why.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { type CompareQuery, compareLinks, getCompare } from "../api/compare";
 import { archiveRuns, chooseRuns, deleteRuns } from "../api/runs";
 import { BackLink } from "../components/BackLink";
 import { ConfirmDialog } from "../components/ConfirmDialog";
-import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
-import { coalesce } from "../lib/schedule";
+import { type Live, asPointsEvent, useLive } from "../lib/events";
 import { type Location, navigate } from "../lib/router";
 import { CompareTexts } from "../components/CompareTexts";
 import { errorText, useApi } from "../lib/useApi";
@@ -53,27 +52,23 @@ export function ComparePage({ loc }: { loc: Location }) {
   const [confirmDelete, setConfirmDelete] = useState<string[] | null>(null);
   const [tick, setTick] = useState(0); // bumped by live events: refetch what is shown
 
-  useEffect(() => {
-    if (q.runs.length === 0) return;
-    const selected = new Set(q.runs);
-    const refresh = coalesce(async () => setTick((t) => t + 1), 1000);
-    const offPoints = subscribe("points", (d) => {
-      const ev = asPointsEvent(d);
-      if (ev && selected.has(ev.run)) refresh();
-    });
-    const offRuns = subscribe("runs", (d) => {
-      const ids = (d as { ids?: unknown } | null)?.ids;
-      if (!Array.isArray(ids) || ids.length === 0 || ids.some((i) => selected.has(i as string)))
-        refresh();
-    });
-    const offReconnect = onReconnect(refresh);
-    return () => {
-      refresh.cancel();
-      offPoints();
-      offRuns();
-      offReconnect();
-    };
-  }, [key]);
+  // Live: new points of a compared run, a status change of one, a reconnect.
+  const selected = new Set(q.runs);
+  const live: Live | undefined = q.runs.length
+    ? {
+        on: ["points", "runs", "reconnect"],
+        everyMs: 1000,
+        match: (name, d) => {
+          if (name === "points") {
+            const ev = asPointsEvent(d);
+            return !!ev && selected.has(ev.run);
+          }
+          const ids = (d as { ids?: unknown } | null)?.ids;
+          return !Array.isArray(ids) || ids.length === 0 || ids.some((i) => selected.has(i as string));
+        },
+      }
+    : undefined;
+  useLive(() => setTick((t) => t + 1), live, [key]);
 
   const { data, error, setError } = useApi(
     q.runs.length ? (signal) => getCompare(q, signal) : null,

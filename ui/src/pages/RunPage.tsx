@@ -1,52 +1,36 @@
 /**
  * The Run page: progress card, health verdict, charts (uPlot), text samples, histograms, config,
  * summary and artifacts. Live: on a `points` event for this run it fetches `series?since=` for
- * only the new points and appends them, and refetches the run detail (progress, health).
+ * only the new points and appends them, and refetches the run detail (progress, health); a
+ * `runs` change or a reconnect does the same for every key held.
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import {
-  getArtifacts,
-  getCard,
-  getHistograms,
-  getRun,
-  getSeries,
-  getTexts,
-  links,
-} from "../api/runs";
-import type {
-  ArtifactOut,
-  CardOut,
-  HistogramOut,
-  RoleOut,
-  RunDetailOut,
-  TextOut,
-  XAxis,
-} from "../api/types";
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import { getCard, getRun, links } from "../api/runs";
+import type { RoleOut, XAxis } from "../api/types";
 import { LossAccuracyCard } from "../charts/LossAccuracy";
 import { groupCharts, matchesFilter } from "../charts/groups";
 import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
 import { ProgressCard } from "../components/ProgressCard";
 import { RunExtras } from "../components/RunExtras";
-import { asPointsEvent, onReconnect, subscribe } from "../lib/events";
+import { type EventName, type Live, asPointsEvent } from "../lib/events";
 import { runColor } from "../lib/colors";
 import { datetime } from "../lib/format";
-import { coalesce } from "../lib/schedule";
 import { numParam, rangeParam, rangeText, setParams, useParams } from "../lib/urlState";
-import { mergeSeries, sinceFor, type SeriesMap } from "./runSeries";
+import { useApi } from "../lib/useApi";
+import { type HeldSeries, type SeriesMap, loadSeries } from "./runSeries";
 import { Artifacts } from "./run/Artifacts";
 import { ChartCard } from "./run/ChartCard";
 import { ConfigSummary } from "./run/ConfigSummary";
 import { Histograms } from "./run/Histograms";
 import { Texts } from "./run/Texts";
-import { errorText } from "../lib/useApi";
+import { type Extras, loadExtras } from "./run/extras";
 
-const MAX_POINTS = 2000;
+const LIVE_ON: Live["on"] = ["points", "runs", "reconnect"];
+const NO_KEYS: string[] = [];
+const NO_SERIES: SeriesMap = new Map();
 
 export function RunPage({ id }: { id: string }) {
-  const [detail, setDetail] = useState<RunDetailOut | null>(null);
-  const [card, setCard] = useState<CardOut | null>(null);
-  const [error, setError] = useState<string | null>(null);
   // View settings live in the URL (a reload or a shared link shows the same view).
   const params = useParams();
   const xParam = params.get("x");
@@ -60,140 +44,48 @@ export function RunPage({ id }: { id: string }) {
   const setSmoothing = (v: number) => setParams({ smooth: v > 0 ? v : null });
   const setFilter = (v: string) => setParams({ filter: v });
   const onZoom = (r: [number, number] | null) => setParams({ zoom: rangeText(r) });
-  const [texts, setTexts] = useState<TextOut[]>([]);
-  const [hists, setHists] = useState<HistogramOut[]>([]);
-  const [artifacts, setArtifacts] = useState<ArtifactOut[]>([]);
-  const [keyList, setKeyList] = useState<string[]>([]);
-  const [, setTick] = useState(0);
 
-  const series = useRef<SeriesMap>(new Map());
+  // Keys a `points` event named since the last series load; each key's data version.
+  const changed = useRef<Set<string>>(new Set());
   const keyVersion = useRef<Map<string, number>>(new Map());
-  const gen = useRef(0);
-  const pending = useRef<Set<string>>(new Set());
-  const xRef = useRef(xAxis);
-  xRef.current = xAxis;
+  const thisRun = (name: EventName, data: unknown) =>
+    name !== "points" || asPointsEvent(data)?.run === id;
 
-  const touch = (keys: string[]) => {
-    for (const k of keys) keyVersion.current.set(k, (keyVersion.current.get(k) ?? 0) + 1);
-    setKeyList([...series.current.keys()].sort());
-    setTick((t) => t + 1);
-  };
+  const got = useApi(
+    (signal) => Promise.all([getRun(id, signal), getCard(id, signal).catch(() => null)]),
+    [id],
+    { on: LIVE_ON, everyMs: 20, match: thisRun },
+  );
+  // Whole series on open and on another x axis (x values differ per axis); then only new points.
+  const series = useApi<HeldSeries>(
+    (signal, prev) => {
+      const keys = [...changed.current];
+      changed.current.clear();
+      return loadSeries(id, xAxis, prev, keys, keyVersion.current, signal);
+    },
+    [id, xAxis],
+    {
+      on: LIVE_ON,
+      everyMs: 20,
+      match: (name, data) => {
+        if (name !== "points") return true;
+        const ev = asPointsEvent(data);
+        if (!ev || ev.run !== id) return false;
+        for (const k of ev.keys) changed.current.add(k);
+        return true;
+      },
+    },
+  );
+  const extras = useApi<Extras>((signal, prev) => loadExtras(id, prev, signal), [id], {
+    on: LIVE_ON,
+    everyMs: 2000,
+    match: thisRun,
+  });
 
-  const loadDetail = async () => {
-    try {
-      const [d, c] = await Promise.all([getRun(id), getCard(id).catch(() => null)]);
-      setDetail(d);
-      setCard(c);
-      setError(null);
-    } catch (e) {
-      setError(errorText(e));
-    }
-  };
-
-  const texts_ = useRef<TextOut[]>([]);
-  const histsAt = useRef(0);
-
-  /** Texts are fetched incrementally (since the last step held, one step back so a key logged
-   * at that step in a later flush is not missed); histograms, which have no `since`, at most
-   * every 10 s while live; artifacts (a short list) each time. */
-  const loadExtras = async (live = false) => {
-    const held = texts_.current;
-    const since = live && held.length ? Math.max(...held.map((t) => t.step)) - 1 : undefined;
-    const wantHists = !live || Date.now() - histsAt.current > 10_000;
-    const [t, h, a] = await Promise.all([
-      getTexts(id, since),
-      wantHists ? getHistograms(id) : Promise.resolve(null),
-      getArtifacts(id),
-    ]);
-    if (since === undefined) texts_.current = t;
-    else {
-      const seen = new Set(held.map((x) => `${x.key}\u0000${x.step}\u0000${x.wall_time}`));
-      const fresh = t.filter((x) => !seen.has(`${x.key}\u0000${x.step}\u0000${x.wall_time}`));
-      if (fresh.length) texts_.current = [...held, ...fresh];
-    }
-    setTexts(texts_.current);
-    if (h) {
-      histsAt.current = Date.now();
-      setHists(h);
-    }
-    setArtifacts(a);
-  };
-
-  // Full load: on open and whenever the x axis changes (x values differ per axis).
-  useEffect(() => {
-    const g = ++gen.current;
-    series.current = new Map();
-    // keyVersion is never reset: versions only grow, so every chart sees the reloaded data.
-    void loadDetail();
-    getSeries(id, { x: xAxis, maxPoints: MAX_POINTS })
-      .then((r) => {
-        if (g !== gen.current) return;
-        touch(mergeSeries(series.current, r, false));
-      })
-      .catch((e) => setError(errorText(e)));
-  }, [id, xAxis]);
-
-  useEffect(() => {
-    texts_.current = [];
-    loadExtras().catch((e) => console.warn("trainboard: texts/histograms/artifacts", e));
-  }, [id]);
-
-  // Live updates.
-  useEffect(() => {
-    const incremental = coalesce(async () => {
-      const g = gen.current;
-      const map = series.current;
-      const evKeys = [...pending.current];
-      pending.current.clear();
-      const known = evKeys.length ? evKeys.filter((k) => map.has(k)) : [...map.keys()];
-      const fresh = evKeys.filter((k) => !map.has(k));
-      const x = xRef.current;
-      const jobs: Promise<unknown>[] = [loadDetail()];
-      if (known.length) {
-        const since = sinceFor(map, known);
-        jobs.push(
-          getSeries(id, { keys: known, x, maxPoints: MAX_POINTS, since: since ?? undefined }).then(
-            (r) => {
-              if (g === gen.current) touch(mergeSeries(map, r, true));
-            },
-          ),
-        );
-      }
-      if (fresh.length || (!evKeys.length && !map.size)) {
-        jobs.push(
-          getSeries(id, { keys: fresh.length ? fresh : undefined, x, maxPoints: MAX_POINTS }).then(
-            (r) => {
-              if (g === gen.current) touch(mergeSeries(map, r, true));
-            },
-          ),
-        );
-      }
-      await Promise.all(jobs);
-    }, 20);
-    const extras = coalesce(() => loadExtras(true), 2000);
-    const offPoints = subscribe("points", (data) => {
-      const ev = asPointsEvent(data);
-      if (!ev || ev.run !== id) return;
-      for (const k of ev.keys) pending.current.add(k);
-      incremental();
-      extras();
-    });
-    const offRuns = subscribe("runs", () => {
-      incremental();
-      extras();
-    });
-    const offReconnect = onReconnect(() => {
-      incremental();
-      extras();
-    });
-    return () => {
-      incremental.cancel();
-      extras.cancel();
-      offPoints();
-      offRuns();
-      offReconnect();
-    };
-  }, [id]);
+  const detail = got.data?.[0] ?? null;
+  const card = got.data?.[1] ?? null;
+  const error = got.error ?? series.error;
+  const keyList = series.data?.keys ?? NO_KEYS;
 
   useEffect(() => {
     if (detail) document.title = `${detail.run.name} · trainboard`;
@@ -340,7 +232,7 @@ export function RunPage({ id }: { id: string }) {
               key={s.id}
               runId={run.id}
               spec={s}
-              data={series.current}
+              data={series.data?.map ?? NO_SERIES}
               version={s.keys.reduce((a, k) => a + (keyVersion.current.get(k) ?? 0), 0)}
               xAxis={xAxis}
               smoothing={smoothing}
@@ -359,14 +251,14 @@ export function RunPage({ id }: { id: string }) {
         </div>
       </section>
 
-      <Texts texts={texts} />
-      <Histograms hists={hists} />
+      <Texts texts={extras.data?.texts ?? []} />
+      <Histograms hists={extras.data?.hists ?? []} />
 
       <ConfigSummary run={run} />
 
       <RunExtras summary={detail.run_summary ?? {}} events={detail.events ?? []} />
 
-      <Artifacts runId={run.id} artifacts={artifacts} />
+      <Artifacts runId={run.id} artifacts={extras.data?.artifacts ?? []} />
     </div>
   );
 }

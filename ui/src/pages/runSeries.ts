@@ -2,9 +2,13 @@
  * The Run page's in-memory series: one x/y array per key plus the last step held, so a live
  * `points` event fetches only `series?since=<last step>` and appends (never whole histories).
  */
-import type { SeriesResponse } from "../api/types";
+import { getSeries } from "../api/runs";
+import type { SeriesResponse, XAxis } from "../api/types";
 import type { XY } from "../charts/LineChart";
 import { num } from "../lib/format";
+
+/** Points per key a chart is drawn from (the API downsamples, keeping spikes). */
+export const MAX_POINTS = 2000;
 
 export interface KeyData extends XY {
   lastStep: number;
@@ -57,4 +61,48 @@ export function sinceFor(map: SeriesMap, keys: string[]): number | null {
     since = Math.min(since, d.lastStep);
   }
   return Number.isFinite(since) ? since : null;
+}
+
+/** What the Run page holds for one run and x axis. */
+export interface HeldSeries {
+  map: SeriesMap;
+  /** Every key held, sorted: a new array whenever a load changed anything. */
+  keys: string[];
+}
+
+/**
+ * The first load on an x axis (`prev` null) fetches every key; a live one only what is new:
+ * `since=` for the `changed` keys already held (none named: every key held), whole series for
+ * those first seen. Each touched key's version goes up in `versions`; versions only grow, so a
+ * chart sees a reload on another axis as a change too.
+ */
+export async function loadSeries(
+  id: string,
+  x: XAxis,
+  prev: HeldSeries | null,
+  changed: string[],
+  versions: Map<string, number>,
+  signal: AbortSignal,
+): Promise<HeldSeries> {
+  const map: SeriesMap = prev ? prev.map : new Map();
+  const asks: Promise<SeriesResponse>[] = [];
+  if (!prev) asks.push(getSeries(id, { x, maxPoints: MAX_POINTS }, signal));
+  else {
+    const known = changed.length ? changed.filter((k) => map.has(k)) : [...map.keys()];
+    const fresh = changed.filter((k) => !map.has(k));
+    if (known.length) {
+      const since = sinceFor(map, known) ?? undefined;
+      asks.push(getSeries(id, { keys: known, x, maxPoints: MAX_POINTS, since }, signal));
+    }
+    if (fresh.length || (!changed.length && !map.size)) {
+      const keys = fresh.length ? fresh : undefined;
+      asks.push(getSeries(id, { keys, x, maxPoints: MAX_POINTS }, signal));
+    }
+  }
+  if (prev && !asks.length) return prev;
+  const answers = await Promise.all(asks);
+  for (const r of answers) {
+    for (const k of mergeSeries(map, r, prev !== null)) versions.set(k, (versions.get(k) ?? 0) + 1);
+  }
+  return { map, keys: [...map.keys()].sort() };
 }

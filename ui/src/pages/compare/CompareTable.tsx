@@ -1,5 +1,5 @@
 /** The side-by-side table: a column per run, the best value of each row highlighted. */
-import { type CompareOut } from "../../api/compare";
+import type { CompareOut } from "../../api/types";
 import { RunLabel } from "./RunLabel";
 
 export function CompareTable({ data }: { data: CompareOut }) {

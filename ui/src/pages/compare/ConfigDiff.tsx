@@ -1,5 +1,5 @@
 /** The config values that differ between the compared runs. */
-import { type CompareOut } from "../../api/compare";
+import type { CompareOut } from "../../api/types";
 import { RunName } from "../../components/RunName";
 import { configValue } from "../../lib/format";
 

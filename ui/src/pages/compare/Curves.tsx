@@ -1,7 +1,7 @@
 /** Overlaid curves: charts shown, x axis and smoothing in the URL; one GET /compare/series per chart. */
 import { useMemo } from "preact/hooks";
-import { type CompareOut, getCompareSeries } from "../../api/compare";
-import type { XAxis } from "../../api/types";
+import { getCompareSeries } from "../../api/compare";
+import type { CompareOut, XAxis } from "../../api/types";
 import { CompareChart, type RunCurve } from "../../charts/CompareChart";
 import { num } from "../../lib/format";
 import { runColor } from "../../lib/colors";

@@ -1,5 +1,5 @@
 /** The Compare recommendation: which run to keep and why, and the actions (choose, archive, delete). */
-import { type CompareOut } from "../../api/compare";
+import type { CompareOut } from "../../api/types";
 import { RunLabel } from "./RunLabel";
 
 export function Recommendation(p: {

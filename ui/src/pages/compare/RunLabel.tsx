@@ -1,5 +1,5 @@
 /** A compared run's name in its colour, linked to its page, with its marks (trophy, warning, chosen, archived). */
-import { type CompareOut } from "../../api/compare";
+import type { CompareOut } from "../../api/types";
 import { RunName } from "../../components/RunName";
 import { Trophy } from "../../components/Trophy";
 import { href, linkClick } from "../../lib/router";

@@ -1,5 +1,5 @@
 /** Training speed of each run as bars. */
-import { type CompareOut } from "../../api/compare";
+import type { CompareOut } from "../../api/types";
 import { RunName } from "../../components/RunName";
 import { num } from "../../lib/format";
 import { runColor } from "../../lib/colors";

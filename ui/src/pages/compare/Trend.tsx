@@ -1,5 +1,5 @@
 /** Whether the runs of each model are improving over time. */
-import { type CompareOut } from "../../api/compare";
+import type { CompareOut } from "../../api/types";
 import { general, num } from "../../lib/format";
 
 export function Trend({ data }: { data: CompareOut }) {
