@@ -138,10 +138,14 @@ class EventHub:
     # polling --------------------------------------------------------------------------
     async def _poll_forever(self) -> None:
         warned = False
+        listened = False  # was a page listening at the last poll?
         while True:
             try:
-                for event, data in await asyncio.to_thread(self.poll):
-                    self._broadcast(encode(event, data))
+                events = await asyncio.to_thread(self.poll)
+                if listened:  # else what changed while no one listened is news to no one
+                    for event, data in events:
+                        self._broadcast(encode(event, data))
+                listened = bool(self._subscribers)
                 warned = False
             except Exception:  # the store may be briefly unavailable; keep polling
                 if not warned:
