@@ -7,7 +7,7 @@ but the answer was lost) does not apply them twice. Points are idempotent on the
 (the store keeps one point per step, the later write wins), which covers a retry that reaches a
 restarted server.
 
-Op shapes, their checks and how each is applied live in store/wire.py (shared with the
+Op shapes, their checks and how each is applied live in store/wire/ (shared with the
 client, RemoteStore). A malformed op is refused on its own (reported in `errors`), the rest of
 the batch is applied. Only `application/json` bodies are read (415 otherwise): a cross-site
 `no-cors` POST can only send text/plain, form or multipart bodies.
@@ -38,7 +38,7 @@ ingest_router = api_router(tags=["ingest"])
 class IngestIn(BaseModel):
     client: str
     seq: int
-    ops: list[Any]  # each op is checked on its own (store/wire.py)
+    ops: list[Any]  # each op is checked on its own (store/wire/)
 
 
 class IdentityOut(BaseModel):

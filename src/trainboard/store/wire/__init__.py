@@ -60,7 +60,12 @@ from trainboard.store.wire.ops import (
     parse_op,
 )
 
+API = "/api/v1"
+"""Where the JSON API lives on a trainboard server (the server mounts it there, RemoteStore
+calls it there)."""
+
 __all__ = [
+    "API",
     "RUN_FIELDS",
     "WIRE_UPDATABLE",
     "AnyOp",
