@@ -23,6 +23,7 @@ from trainboard import roles
 from trainboard.analysis import format as fmt
 from trainboard.analysis import rates
 from trainboard.analysis.status import effective_status
+from trainboard.jsonvalues import spell
 from trainboard.store.base import Store
 from trainboard.store.records import MetricSummary, RunRecord, Status
 
@@ -65,7 +66,7 @@ class Progress:
         return fmt.millions(self.tokens)
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {k: _json_num(v) for k, v in self.__dict__.items()}
+        d: dict[str, Any] = {k: spell(v) for k, v in self.__dict__.items()}
         d["tokens"] = _json_tokens(self.tokens)
         d["elapsed_text"] = self.elapsed_text
         d["eta_text"] = self.eta_text
@@ -73,12 +74,6 @@ class Progress:
         d["steps_per_s_text"] = fmt.rate(self.steps_per_s)
         d["tokens_per_s_text"] = fmt.rate(self.tokens_per_s)
         return d
-
-
-def _json_num(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    return v
 
 
 # --- which metric is which (asked of trainboard.roles; kept here as named helpers) -----------
@@ -333,16 +328,16 @@ class SummaryProgress:
             "step": step,
             "total_steps": total,
             "percent": _percent(step, total),
-            "elapsed_s": elapsed if elapsed - elapsed == 0.0 else _json_num(elapsed),
+            "elapsed_s": elapsed if elapsed - elapsed == 0.0 else spell(elapsed),
             "eta_s": eta,
             "steps_per_s": steps_per_s,
             "tokens_per_s": tokens_per_s,
             "tokens": _json_tokens(tokens),
             "batches": _batches(summary, kr.batches, step),
-            "loss": loss if loss is None or loss - loss == 0.0 else _json_num(loss),
+            "loss": loss if loss is None or loss - loss == 0.0 else spell(loss),
             "loss_key": lk,
-            "grad_norm": grad if grad is None or grad - grad == 0.0 else _json_num(grad),
-            "epoch": epoch if epoch is None or epoch - epoch == 0.0 else _json_num(epoch),
+            "grad_norm": grad if grad is None or grad - grad == 0.0 else spell(grad),
+            "epoch": epoch if epoch is None or epoch - epoch == 0.0 else spell(epoch),
             "status": status,
             "elapsed_text": self._text("elapsed", elapsed, fmt.duration),
             "eta_text": self._text("eta", eta, fmt.eta),
@@ -356,7 +351,7 @@ def _json_tokens(tokens: float | None) -> Any:
     """A token count as Progress.to_json spells it: an int when whole."""
     if tokens is not None and math.isfinite(tokens):
         return int(tokens) if tokens == int(tokens) else tokens
-    return _json_num(tokens)
+    return spell(tokens)
 
 
 def _elapsed(run: RunRecord, status: Status, now: float) -> float:
