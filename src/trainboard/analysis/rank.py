@@ -108,15 +108,6 @@ class RunRank:
     goal: Goal | None = None
 
 
-def _group_metric(members: Sequence[RunRecord]) -> str | None:
-    keys: set[str] = set()
-    defined: dict[str, str] = {}
-    for r in members:
-        keys.update(r.summary)
-        defined.update(r.goals)
-    return deciding_metric(keys, defined)
-
-
 def _group_best(
     candidates: Sequence[RunRecord], values: Mapping[str, float | None], goal: Goal
 ) -> tuple[float | None, str | None]:

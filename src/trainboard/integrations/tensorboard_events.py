@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +48,6 @@ def _crc_fn() -> Any:
         return crc32c
 
 
-def _masked(crc: int) -> int:
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
-
-
 @dataclass
 class Damage:
     """Where a file stops being readable, and why (a torn tail or a failed checksum)."""
@@ -61,57 +56,14 @@ class Damage:
     reason: str
 
 
-def read_records(
-    path: str, offset: int = 0, chunk: int = 1 << 22
-) -> Iterator[tuple[int, bytes] | Damage]:
-    """(offset after the record, record data) for each complete record from `offset`; then,
-    if the file does not end on a record boundary, one Damage (an incomplete last record is
-    "torn": in a file still being written it is simply not finished yet)."""
-    crc = _crc_fn()
-    header, crc_at = _HEADER.unpack_from, _CRC.unpack_from
-    with open(path, "rb") as f:
-        f.seek(offset)
-        buf = f.read(chunk)
-        pos = 0
-        base = offset
-        while True:
-            if len(buf) - pos < 12:
-                more = f.read(chunk)
-                if not more:
-                    break
-                buf, base, pos = buf[pos:] + more, base + pos, 0
-                continue
-            length, hcrc = header(buf, pos)
-            c = crc(buf[pos : pos + 8])
-            if (((c >> 15) | (c << 17)) + _MASK_DELTA) & 0xFFFFFFFF != hcrc:
-                yield Damage(base + pos, "a record header fails its checksum")
-                return
-            end = pos + 12 + length + 4
-            while len(buf) < end:
-                more = f.read(max(chunk, end - len(buf)))
-                if not more:
-                    break
-                buf += more
-            if len(buf) < end:
-                break
-            data = buf[pos + 12 : pos + 12 + length]
-            c = crc(data)
-            if (((c >> 15) | (c << 17)) + _MASK_DELTA) & 0xFFFFFFFF != crc_at(buf, end - 4)[0]:
-                yield Damage(base + pos, "a record fails its checksum")
-                return
-            pos = end
-            yield base + pos, data
-        if pos < len(buf):
-            yield Damage(base + pos, "the last record is incomplete (torn or still being written)")
-
-
 def read_batch(
     path: str, offset: int, max_bytes: int = 4 << 20
 ) -> tuple[list[bytes], int, Damage | None]:
     """(records, offset after the last one, Damage or None): the complete records from
     `offset`, about `max_bytes` of them at most (then the caller asks again from the offset
-    returned). The checks and the Damage are read_records'; a batch loop is cheaper than a
-    generator when there are millions of records."""
+    returned). A record whose checksum fails, or a file that ends inside a record ("torn": in a
+    file still being written it is simply not finished yet), ends the batch with a Damage. A
+    batch loop, not a generator: there can be millions of records."""
     crc = _crc_fn()
     header, crc_at = _HEADER.unpack_from, _CRC.unpack_from
     with open(path, "rb") as f:
