@@ -157,3 +157,17 @@ def test_packed_points_travel_bit_exact_and_each_bad_group_is_refused_alone(
     assert db.read_series("r1", "eval/loss").steps.tolist() == [2]
     assert db.read_series("r1", "good").values.tolist() == [4.5]
     assert "bad" not in db.metric_keys("r1")
+
+
+def test_the_server_lists_the_points_forms_it_reads_and_reads_each(
+    api: httpx.Client, db: Store
+) -> None:
+    r = api.get("/api/v1/ingest/identity")
+    assert r.status_code == 200 and r.json()["points"] == ["packed", "columns", "batches"]
+    batches = {"loss": PointBatch(np.array([0, 1]), np.array([1.0, 2.0]), np.array([0.5, np.nan]))}
+    packed, columns = points_op("r1", batches), points_op("r1", batches, packed=False)
+    assert b'"packed"' in packed and b'"columns"' in columns and b'"NaN"' in columns
+    out = _post(api, [{"op": "create_run", "run": RUN}, orjson.loads(columns)])
+    assert out["errors"] == []
+    s = db.read_series("r1", "loss")
+    assert s.steps.tolist() == [0, 1] and s.values[0] == 0.5 and math.isnan(s.values[1])

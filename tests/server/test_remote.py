@@ -3,6 +3,8 @@ nothing (and doubles nothing) when that server is killed and comes back."""
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -149,3 +151,55 @@ def test_a_dead_writers_spool_is_sent_by_the_next_store(server: Any, client_home
     finally:
         second.close()
     assert list(spool.glob("*.spool")) == []
+
+
+class _OlderServer(http.server.BaseHTTPRequestHandler):
+    """A server of the previous release, as far as ingest goes: its identity lists no points
+    forms, and it takes whatever it is sent (the ops are kept to look at)."""
+
+    ops: list[Any] = []
+
+    def do_GET(self) -> None:
+        self._answer({"id": "older-server"})
+
+    def do_POST(self) -> None:
+        body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _OlderServer.ops += body["ops"]
+        last = body["seq"] + len(body["ops"]) - 1
+        self._answer({"applied": len(body["ops"]), "skipped": 0, "last_seq": last, "errors": []})
+
+    def _answer(self, obj: Any) -> None:
+        data = orjson.dumps(obj)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_points_are_packed_only_for_a_server_that_reads_packed(
+    server: Any, client_home: Path
+) -> None:
+    batch = {"loss": PointBatch(np.array([1, 2]), np.array([1.0, 2.0]), np.array([0.5, 0.25]))}
+    older = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OlderServer)
+    threading.Thread(target=older.serve_forever, daemon=True).start()
+    try:
+        store = RemoteStore(f"http://127.0.0.1:{older.server_address[1]}")
+        store.write_points("r1", batch)
+        assert store.flush(timeout=10)
+        store.close()
+    finally:
+        older.shutdown()
+    assert [sorted(op) for op in _OlderServer.ops] == [["columns", "op", "run"]]
+    assert _OlderServer.ops[0]["columns"]["loss"]["values"] == [0.5, 0.25]
+
+    current = RemoteStore(server.url)
+    try:
+        current.create_run(RunRecord(id="r1", project="p", name="n"))
+        current.write_points("r1", batch)
+        assert current._packed and current.read_series("r1", "loss").values.tolist() == [0.5, 0.25]
+    finally:
+        current.close()

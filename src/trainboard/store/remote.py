@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +64,21 @@ def _run_record(d: dict[str, Any]) -> RunRecord:
     return run
 
 
-def server_identity(http: httpx.Client) -> str | None:
-    """The server's id (the same for every spelling of its URL), or None if it is down."""
+@dataclass(frozen=True)
+class ServerInfo:
+    id: str
+    points: tuple[str, ...]  # the points forms it reads (store/wire POINT_FORMS)
+
+
+def server_identity(http: httpx.Client) -> ServerInfo | None:
+    """The server's id (the same for every spelling of its URL) and the points forms it
+    reads, or None if it is down."""
     try:
         r = http.get("/ingest/identity", timeout=min(2.0, http.timeout.read or 2.0))
-        return str(r.json()["id"]) if r.status_code == 200 else None
+        if r.status_code != 200:
+            return None
+        body = r.json()
+        return ServerInfo(str(body["id"]), tuple(body.get("points") or ("columns",)))
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
 
@@ -94,7 +105,10 @@ class RemoteStore(Store):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url + API, headers=headers, timeout=timeout)
         self.client_id = uuid.uuid4().hex
-        self.server_id = server_identity(self._http)
+        info = server_identity(self._http)
+        self.server_id = info.id if info else None
+        # packed points only to a server known to read them: one that is down now may be older
+        self._packed = info is not None and "packed" in info.points
         self._outbox = Outbox(
             self._http,
             self.url,
@@ -200,7 +214,7 @@ class RemoteStore(Store):
 
     # metrics ----------------------------------------------------------------------------
     def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
-        self._enqueue(wire.points_op(run_id, batches))
+        self._enqueue(wire.points_op(run_id, batches, packed=self._packed))
 
     def read_series(
         self,

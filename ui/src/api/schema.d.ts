@@ -891,6 +891,11 @@ export interface components {
         IdentityOut: {
             /** Id */
             id: string;
+            /**
+             * Points
+             * @description The forms of the points op this server reads (store/wire): a client sends `packed` only to a server that lists it
+             */
+            points: string[];
         };
         /** IdsIn */
         IdsIn: {

@@ -23,14 +23,14 @@ import orjson
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.server.deps import api_router
 from trainboard.server.jsonio import json_response
 from trainboard.store.base import Store
-from trainboard.store.wire import apply_op
+from trainboard.store.wire import POINT_FORMS, apply_op
 
 ingest_router = api_router(tags=["ingest"])
 
@@ -43,6 +43,10 @@ class IngestIn(BaseModel):
 
 class IdentityOut(BaseModel):
     id: str
+    points: list[str] = Field(
+        description="The forms of the points op this server reads (store/wire): a client "
+        "sends `packed` only to a server that lists it"
+    )
 
 
 class IngestErrorOut(BaseModel):
@@ -140,4 +144,4 @@ def identity(request: Request) -> IdentityOut:
     """This server's id: a hash of its store, the same whatever URL a client spelled
     (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/spool.py)."""
     store: Store = request.app.state.store
-    return IdentityOut(id=hashlib.sha256(store.url.encode()).hexdigest()[:24])
+    return IdentityOut(id=hashlib.sha256(store.url.encode()).hexdigest()[:24], points=POINT_FORMS)

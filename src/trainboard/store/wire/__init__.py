@@ -60,12 +60,18 @@ from trainboard.store.wire.ops import (
     parse_op,
 )
 
+POINT_FORMS = ["packed", "columns", "batches"]
+"""The forms of the points op this code reads, newest first; a server lists them at
+GET /ingest/identity, and a client sends `packed` only where it is listed (an older server
+reads `columns`), so a client upgraded before its server still gets its points in."""
+
 API = "/api/v1"
 """Where the JSON API lives on a trainboard server (the server mounts it there, RemoteStore
 calls it there)."""
 
 __all__ = [
     "API",
+    "POINT_FORMS",
     "RUN_FIELDS",
     "WIRE_UPDATABLE",
     "AnyOp",

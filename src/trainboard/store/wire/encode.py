@@ -31,12 +31,15 @@ def _ends(a: np.ndarray[Any, Any]) -> tuple[Any, ...]:
     return (len(a), a[0].item(), a[-1].item()) if len(a) else (0,)
 
 
-def points_op(run_id: str, batches: dict[str, PointBatch]) -> bytes:
+def points_op(run_id: str, batches: dict[str, PointBatch], *, packed: bool = True) -> bytes:
     """Points packed: keys logged at the same steps and times (one log() of a dict) form a
     group that sends its steps and times once, and every column is the base64 of its
     little-endian int64/float64 bytes. Why not JSON numbers: printing and parsing three numbers
     a point cost ~2 µs of CPU on each side, which kept a server well under 1M points/s; this
-    costs tens of ns, and NaN/±inf travel bit-exact without spellings."""
+    costs tens of ns, and NaN/±inf travel bit-exact without spellings. `packed=False` writes
+    the JSON columns an older server reads."""
+    if not packed:
+        return _columns_op(run_id, batches)
     groups: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], dict[str, Any]]] = []
     by_shape: dict[tuple[Any, ...], list[int]] = {}
     for key, b in batches.items():
@@ -51,7 +54,7 @@ def points_op(run_id: str, batches: dict[str, PointBatch]) -> bytes:
         else:
             by_shape[shape].append(len(groups))
             groups.append((steps, times, {key: b.values}))
-    packed = [
+    groups_out = [
         {
             "steps": _b64(steps, "<i8"),
             "times": _b64(times, "<f8"),
@@ -59,7 +62,19 @@ def points_op(run_id: str, batches: dict[str, PointBatch]) -> bytes:
         }
         for steps, times, values in groups
     ]
-    return orjson.dumps({"op": "points", "run": run_id, "packed": packed})
+    return orjson.dumps({"op": "points", "run": run_id, "packed": groups_out})
+
+
+def _columns_op(run_id: str, batches: dict[str, PointBatch]) -> bytes:
+    columns = {
+        key: {
+            "steps": np.asarray(b.steps, dtype=np.int64).tolist(),
+            "times": spell_all(np.asarray(b.times, dtype=np.float64).tolist()),
+            "values": spell_all(np.asarray(b.values, dtype=np.float64).tolist()),
+        }
+        for key, b in batches.items()
+    }
+    return orjson.dumps({"op": "points", "run": run_id, "columns": columns})
 
 
 def create_run_op(run: RunRecord) -> bytes:

@@ -12,9 +12,7 @@ import numpy as np
 
 from trainboard.errors import UsageError
 from trainboard.jsonvalues import parse
-from trainboard.store.records import (
-    PointBatch,
-)
+from trainboard.store.records import PointBatch
 
 
 def packed_group(steps: str, times: str, values: dict[str, str]) -> dict[str, PointBatch]:
