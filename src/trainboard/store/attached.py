@@ -8,8 +8,8 @@ TensorBoard's histograms) and change with them, not with runs, points or retries
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -39,18 +39,35 @@ from trainboard.store.schema import artifacts, histograms, run_events, run_value
 if TYPE_CHECKING:
     from trainboard.store.sql import SQLStore
 
+T = TypeVar("T")
+
 
 # texts, histograms, artifacts ---------------------------------------------------------------
-def write_texts(store: SQLStore, run_id: str, records: Sequence[TextRecord]) -> None:
-    limits.check_text("write_texts: run id", run_id)
-    values = [text_row(run_id, r) for r in records]
+def _append(store: SQLStore, run_id: str, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` into `table` in one write, once the run is found (RunNotFoundError
+    otherwise, rows or none)."""
 
     def tx(conn: Connection) -> None:
         require_run(conn, run_id)
-        if values:
-            conn.execute(sa.insert(texts), values)
+        if rows:
+            conn.execute(sa.insert(table), rows)
 
     store._write(tx)
+
+
+def _select(store: SQLStore, run_id: str, q: sa.Select[Any], make: Callable[[Any], T]) -> list[T]:
+    """`make` of each row `q` reads, in one read, once the run is found."""
+
+    def tx(conn: Connection) -> list[T]:
+        require_run(conn, run_id)
+        return [make(r) for r in conn.execute(q)]
+
+    return store._read(tx)
+
+
+def write_texts(store: SQLStore, run_id: str, records: Sequence[TextRecord]) -> None:
+    limits.check_text("write_texts: run id", run_id)
+    _append(store, run_id, texts, [text_row(run_id, r) for r in records])
 
 
 def read_texts(
@@ -67,24 +84,14 @@ def read_texts(
     if since is not None:
         q = q.where(texts.c.step > since)
     q = q.order_by(texts.c.step, texts.c.id)
-
-    def tx(conn: Connection) -> list[TextRecord]:
-        require_run(conn, run_id)
-        return [TextRecord(r.key, int(r.step), float(r.wall_time), r.text) for r in conn.execute(q)]
-
-    return store._read(tx)
+    return _select(
+        store, run_id, q, lambda r: TextRecord(r.key, int(r.step), float(r.wall_time), r.text)
+    )
 
 
 def write_histograms(store: SQLStore, run_id: str, records: Sequence[HistogramRecord]) -> None:
     limits.check_text("write_histograms: run id", run_id)
-    values = [histogram_row(run_id, r) for r in records]
-
-    def tx(conn: Connection) -> None:
-        require_run(conn, run_id)
-        if values:
-            conn.execute(sa.insert(histograms), values)
-
-    store._write(tx)
+    _append(store, run_id, histograms, [histogram_row(run_id, r) for r in records])
 
 
 def read_histograms(store: SQLStore, run_id: str, key: str | None = None) -> list[HistogramRecord]:
@@ -95,12 +102,7 @@ def read_histograms(store: SQLStore, run_id: str, key: str | None = None) -> lis
     if key is not None:
         q = q.where(histograms.c.key == key)
     q = q.order_by(histograms.c.key, histograms.c.step, histograms.c.id)
-
-    def tx(conn: Connection) -> list[HistogramRecord]:
-        require_run(conn, run_id)
-        return [histogram_record(r) for r in conn.execute(q)]
-
-    return store._read(tx)
+    return _select(store, run_id, q, histogram_record)
 
 
 def add_artifact(store: SQLStore, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
@@ -119,12 +121,7 @@ def add_artifact(store: SQLStore, run_id: str, artifact: ArtifactRecord) -> Arti
 def list_artifacts(store: SQLStore, run_id: str) -> list[ArtifactRecord]:
     limits.check_text("list_artifacts: run id", run_id)
     q = sa.select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.id)
-
-    def tx(conn: Connection) -> list[ArtifactRecord]:
-        require_run(conn, run_id)
-        return [artifact_record(r) for r in conn.execute(q)]
-
-    return store._read(tx)
+    return _select(store, run_id, q, artifact_record)
 
 
 # run values and events ----------------------------------------------------------------------
@@ -177,32 +174,22 @@ def add_events(store: SQLStore, run_id: str, events: Sequence[EventRecord]) -> N
         }
         for e in events
     ]
-
-    def tx(conn: Connection) -> None:
-        require_run(conn, run_id)
-        if values:
-            conn.execute(sa.insert(run_events), values)
-
-    store._write(tx)
+    _append(store, run_id, run_events, values)
 
 
 def read_events(store: SQLStore, run_id: str) -> list[EventRecord]:
     t = run_events
     q = sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)
+    return _select(store, run_id, q, _event_record)
 
-    def tx(conn: Connection) -> list[EventRecord]:
-        require_run(conn, run_id)
-        return [
-            EventRecord(
-                kind=r.kind,
-                title=r.title,
-                text=r.text,
-                level=r.level,
-                wall_time=float(r.wall_time),
-                step=None if r.step is None else int(r.step),
-                id=int(r.id),
-            )
-            for r in conn.execute(q)
-        ]
 
-    return store._read(tx)
+def _event_record(r: Any) -> EventRecord:
+    return EventRecord(
+        kind=r.kind,
+        title=r.title,
+        text=r.text,
+        level=r.level,
+        wall_time=float(r.wall_time),
+        step=None if r.step is None else int(r.step),
+        id=int(r.id),
+    )
