@@ -2,9 +2,9 @@
 
 Why a poller and not a push from the writer: writers are other processes (the SDK in a training
 script, several ranks, remote clients through ingest), and the store is the only place they all
-meet. Every ~200 ms (once a second while no page listens) the poller makes two cheap queries
-(the run count, and the running runs with their summaries), marks running runs whose process
-died as crashed (analysis.status.reconcile), and compares what it read with what it saw last:
+meet. Every ~200 ms the poller makes two cheap queries (the run count, and the running runs with
+their summaries), marks running runs whose process died as crashed (analysis.status.reconcile),
+and compares what it read with what it saw last:
 
 - `points` `{"run", "last_step", "keys"}` for a run whose metrics got new points (a page then
   fetches `series?since=` for only those);
@@ -30,10 +30,6 @@ from trainboard.store.records import RunRecord
 log = logging.getLogger("trainboard.server")
 
 PING_S = 15.0
-IDLE_S = 1.0
-"""Seconds between polls while no page listens: crashed runs are still marked (their
-heartbeat is ~30 s stale by then anyway), but a busy ingest server is not read 5 times a
-second for nobody."""
 _QUEUE_MAX = 1000
 
 
@@ -63,14 +59,12 @@ class EventHub:
         self._subscribers: set[asyncio.Queue[bytes | None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None
         self._running: dict[str, _Seen] = {}
         self._count: int | None = None
 
     # lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._poll_forever(), name="trainboard-sse-poller")
 
     async def stop(self) -> None:
@@ -115,8 +109,6 @@ class EventHub:
         """One client's event stream; ends when the client goes or the app stops."""
         q: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_MAX)
         self._subscribers.add(q)
-        if self._wake is not None:
-            self._wake.set()  # poll at the page's pace from now on
         try:
             yield b"retry: 1000\n\n"
             while True:
@@ -138,29 +130,16 @@ class EventHub:
     # polling --------------------------------------------------------------------------
     async def _poll_forever(self) -> None:
         warned = False
-        listened = False  # was a page listening at the last poll?
         while True:
             try:
-                events = await asyncio.to_thread(self.poll)
-                if listened:  # else what changed while no one listened is news to no one
-                    for event, data in events:
-                        self._broadcast(encode(event, data))
-                listened = bool(self._subscribers)
+                for event, data in await asyncio.to_thread(self.poll):
+                    self._broadcast(encode(event, data))
                 warned = False
             except Exception:  # the store may be briefly unavailable; keep polling
                 if not warned:
                     log.exception("live updates: polling the store failed; retrying")
                     warned = True
-            await self._pause()
-
-    async def _pause(self) -> None:
-        """`interval` while a page listens, IDLE_S otherwise (a new page ends the wait)."""
-        if self._subscribers or self._wake is None:
             await asyncio.sleep(self.interval)
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), IDLE_S)
-        self._wake.clear()
 
     def poll(self) -> list[tuple[str, object]]:
         """Compare the store with the last poll; return the events to send."""

@@ -1,8 +1,9 @@
 /**
  * One shared EventSource on /api/v1/events for the whole app: pages subscribe to `runs` and
- * `points` and get parsed payloads. The browser reconnects on its own after a drop; `onOpen`
- * lets a page catch up on what it missed while the stream was down. `useLive` is how a page
- * says which of them make it refetch.
+ * `points` and get parsed payloads. The browser reconnects on its own after a drop; `onReconnect`
+ * lets a page catch up on what it missed while no stream was open: before the first open too,
+ * since a page fetches before it listens and a change can land in between. `useLive` is how a
+ * page says which of them make it refetch.
  */
 import { useEffect, useRef } from "preact/hooks";
 import { links } from "../api/runs";
@@ -15,15 +16,13 @@ type Handler = (data: unknown) => void;
 const handlers: Record<EventName, Set<Handler>> = { runs: new Set(), points: new Set() };
 const openHandlers = new Set<() => void>();
 let source: EventSource | null = null;
-let opened = false;
 
 function ensure(): void {
   if (source || typeof EventSource === "undefined") return;
   source = new EventSource(links.events());
   source.onopen = () => {
-    // The first open is the page's own load; later ones are reconnects that may have missed events.
-    if (opened) for (const h of openHandlers) h();
-    opened = true;
+    // Every open, the first included: what changed while nothing listened is caught up.
+    for (const h of openHandlers) h();
     document.documentElement.dataset.live = "1";
   };
   source.onerror = () => {
@@ -71,8 +70,8 @@ export function asPointsEvent(data: unknown): PointsEvent | null {
 
 /** Which live events make a page refetch, and how often at most. */
 export interface Live {
-  /** The events that may change what is shown; "reconnect": the stream came back after a
-   * drop and may have missed some. */
+  /** The events that may change what is shown; "reconnect": the stream opened (first or
+   * again after a drop) and may have missed some. */
   on: (EventName | "reconnect")[];
   /** At most one refresh per this many ms, however many events arrive (a busy run sends
    * several a second), and never two at once. */
