@@ -61,6 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between plain progress lines when progress is forced off a terminal.",
     ),
     Setting("TRAINBOARD_ALL_RANKS", "", "Set to 1 to log from every torchrun rank, not rank 0."),
+    Setting(
+        "TRAINBOARD_QUIET",
+        "",
+        "Set to 1 so init() does not print the line naming the run and where to see it.",
+    ),
 )
 
 
@@ -137,6 +142,10 @@ def progress_interval() -> float:
 
 def all_ranks() -> bool:
     return _get("TRAINBOARD_ALL_RANKS").lower() in {"1", "true", "yes"}
+
+
+def quiet() -> bool:
+    return _get("TRAINBOARD_QUIET").lower() in {"1", "true", "yes"}
 
 
 def artifacts_dir(url: str | None = None) -> Path:

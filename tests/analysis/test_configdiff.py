@@ -43,6 +43,17 @@ def test_only_differing_params() -> None:
     assert d.associations == [] and d.note is None
 
 
+def test_null_and_missing_are_the_same() -> None:
+    runs = [
+        run("a", {"lr": 1e-3, "hub_token": None, "optim": {"wd": None}}),
+        run("b", {"lr": 1e-3}),
+        run("c", {"lr": 1e-3, "hub_token": None, "push": None}),
+    ]
+    d = config_diff(runs)
+    assert d.params == {}
+    assert d.same == 4  # lr, hub_token, optim.wd, push: set in none of the runs
+
+
 def test_associations_need_five_runs() -> None:
     runs = [run(x, {"lr": i}) for i, x in enumerate("abcd")]
     d = config_diff(runs, {"a": 4.0, "b": 3.0, "c": 2.0, "d": 1.0}, "eval/loss", "min")

@@ -135,7 +135,10 @@ def test_not_a_terminal_off_by_default_plain_lines_when_forced(
     quiet = subprocess.run([sys.executable, str(script), sqlite_url, "none"], env=_env(),
                            capture_output=True, text=True, timeout=120)  # fmt: skip
     assert quiet.returncode == 0
-    assert "━" not in quiet.stderr and "pty " not in quiet.stderr
+    assert "━" not in quiet.stderr
+    assert [ln for ln in quiet.stderr.splitlines() if "pty" in ln] == [
+        ln for ln in quiet.stderr.splitlines() if ln.startswith("trainboard: run pty (id ")
+    ]  # only init()'s line names the run: no progress lines
     forced = subprocess.run([sys.executable, str(script), sqlite_url, "on"], env=_env(),
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert forced.returncode == 0

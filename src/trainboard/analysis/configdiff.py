@@ -100,7 +100,11 @@ class Association:
 
 @dataclass
 class ConfigDiff:
-    """`params`: key -> {run id: value (None when the run lacks the key)}, differing keys only."""
+    """`params`: key -> {run id: value (None when the run lacks the key)}, differing keys only.
+
+    A key that is null in some runs and missing in the others is the same in all of them:
+    configs written by different code (an HF run's 161 TrainingArguments, most of them null)
+    leave out what another sets to null, and neither says more than "not set"."""
 
     params: dict[str, dict[str, Any]]
     same: int  # how many keys are identical in every run
@@ -186,10 +190,8 @@ def config_diff(
     params: dict[str, dict[str, Any]] = {}
     same = 0
     for key in keys:
-        vals = {rid: cfg.get(key) for rid, cfg in flat.items()}
-        present = [key in cfg for cfg in flat.values()]
-        distinct = {repr(v) for v in vals.values()}
-        if all(present) and len(distinct) == 1:
+        vals = {rid: cfg.get(key) for rid, cfg in flat.items()}  # missing reads as None
+        if len({repr(v) for v in vals.values()}) == 1:
             same += 1
         else:
             params[key] = vals

@@ -122,7 +122,8 @@ def init(
     its own run, "<name>-rank<r>". `figures=N` rewrites the run's charts in `figures_dir`
     every N steps (`Run.save_figures`). `progress` shows a live progress line on stderr
     (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
-    see sdk/console.py)."""
+    see sdk/console.py). init() prints one line on stderr naming the run and where to see it
+    (sdk/announce.py; TRAINBOARD_QUIET=1 silences it)."""
     from trainboard.store.records import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
@@ -162,6 +163,9 @@ def init(
     else:
         run = _start(record, url, remote, create=True, resume_fields=None)
     context.set_current(run)
+    from trainboard.sdk.announce import announce
+
+    announce(run.name, run.id, run.project, url, remote, resumed=resume is not None)
     hooks.install(run)
     _start_system(run)
     if figures:
