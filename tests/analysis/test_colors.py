@@ -1,13 +1,17 @@
-"""A run's colour from its id, the same as the web UI's runColor (ui/src/lib/colors.ts)."""
+"""Run colours: one palette file for Python and the web UI, and one rule that gives the runs of
+a view distinct colours while each keeps its id's first choice where it can."""
 
 from __future__ import annotations
 
-import re
+import json
+import random
 from pathlib import Path
 
-from trainboard.analysis.colors import PALETTE, fnv1a, run_color
+from trainboard.analysis import colors
+from trainboard.analysis.colors import PALETTE, assign_colors, fnv1a, run_color
 
-UI_COLORS = Path(__file__).parents[2] / "ui" / "src" / "lib" / "colors.ts"
+ROOT = Path(__file__).parents[2]
+UI_COLORS = ROOT / "ui" / "src" / "lib" / "colors.ts"
 
 
 def test_hash_matches_the_typescript_function() -> None:
@@ -16,11 +20,51 @@ def test_hash_matches_the_typescript_function() -> None:
     assert fnv1a("0123456789ab") == 759979345
     assert fnv1a("run-1") == 1016944636
     assert fnv1a("é€x") == 3306760128  # UTF-16 code units, as charCodeAt reads them
-    assert run_color("aaaa00000001") == PALETTE[6]
+    assert run_color("aaaa00000001") == PALETTE[2963558406 % 20]
     assert run_color("ff00ff00ff00") == PALETTE[1]
 
 
-def test_palette_is_the_ui_palette() -> None:
-    text = UI_COLORS.read_text()
-    block = text[text.index("PALETTE") : text.index("] as const")]
-    assert tuple(re.findall(r'"(#[0-9a-f]{6})"', block)) == PALETTE
+def test_one_palette_file_for_python_and_the_ui() -> None:
+    data = json.loads(colors.PALETTE_FILE.read_text())
+    assert tuple(data["runs"]) == PALETTE and len(set(PALETTE)) == 20
+    assert data["status"] == colors.STATUS_COLOURS
+    # the UI reads the same file and keeps no list of its own
+    ts = UI_COLORS.read_text()
+    assert 'import palette from "../../../src/trainboard/analysis/palette.json";' in ts
+    assert "#" not in ts.split("const SPLIT_COLOURS")[0].split("palette.json")[1]
+
+
+def test_notebook_uses_the_same_status_colours() -> None:
+    from trainboard.notebook import render
+
+    assert render.STATUS_COLOURS is colors.STATUS_COLOURS
+
+
+def test_twenty_runs_get_twenty_colours() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        ids = [f"{rng.getrandbits(48):012x}" for _ in range(20)]
+        got = assign_colors(ids)
+        assert len(set(got.values())) == 20, ids
+
+
+def test_a_run_keeps_its_first_choice_unless_taken() -> None:
+    # run00000000, run0000001c and run00000022 hash to the same colour
+    a, b, c = "run00000000", "run0000001c", "run00000022"
+    assert run_color(a) == run_color(b) == run_color(c)
+    got = assign_colors([c, b, a])
+    assert got[a] == run_color(a)  # first in sorted order keeps its choice
+    i = PALETTE.index(run_color(a))
+    assert got[b] == PALETTE[(i + 1) % 20] and got[c] == PALETTE[(i + 2) % 20]
+    # alone, or beside a run that does not collide, a run has its first choice
+    assert assign_colors([c]) == {c: run_color(c)}
+    # the order runs are listed in does not matter
+    assert assign_colors([a, b, c]) == got
+
+
+def test_past_twenty_runs_colours_repeat() -> None:
+    ids = [f"r{i:03d}" for i in range(30)]
+    got = assign_colors(ids)
+    first = sorted(ids)[:20]
+    assert len({got[i] for i in first}) == 20
+    assert set(got.values()) == set(PALETTE)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from figure_support import TB_NAMES, make_run
 
-from trainboard.analysis.colors import run_color
+from trainboard.analysis.colors import assign_colors, run_color
 from trainboard.analysis.smoothing import moving_average
 from trainboard.errors import UsageError
 from trainboard.report import figure
@@ -92,14 +92,16 @@ def test_roles_find_the_tensorboard_guide_names(db: Store) -> None:
 
 
 def test_several_runs_overlay_each_in_its_own_colour(db: Store) -> None:
-    a = make_run(db, "aaaa00000001", "lr3e-4", seed=1)
-    b = make_run(db, "0123456789ab", "lr1e-3", seed=2)
+    # the two ids hash to the same first-choice colour: the second in id order moves on
+    a = make_run(db, "run00000000", "lr3e-4", seed=1)
+    b = make_run(db, "run0000001c", "lr1e-3", seed=2)
+    assert run_color(a.id) == run_color(b.id)
     fig = figure([a.id, b.id], db)
     loss = panel(fig, "Loss")
     by_label = {ln.get_label(): ln.get_color() for ln in drawn(loss)}
     assert by_label["lr3e-4 · train/loss"] == run_color(a.id)
-    assert by_label["lr1e-3 · val/loss"] == run_color(b.id)
-    assert run_color(a.id) != run_color(b.id)
+    assert by_label["lr1e-3 · val/loss"] == assign_colors([a.id, b.id])[b.id]
+    assert by_label["lr1e-3 · val/loss"] != by_label["lr3e-4 · train/loss"]
     assert fig.get_suptitle() == "2 runs: lr3e-4, lr1e-3"
 
 

@@ -1,29 +1,46 @@
-"""A run's colour, derived from its id: the same on every page, figure and report.
+"""Run, status and verdict colours: decided once, in `palette.json`, for Python and the web UI.
 
-Why from the id: a colour chosen by position in a selection changes between comparisons
-(lr3e-5 orange in one, blue in the next). Hashing the id gives a run one colour for life.
+Why a JSON file: the figures and reports (Python) and the web UI (TypeScript) must draw a run
+in the same colour, and two hand-kept lists drifted apart. `palette.json` beside this module
+is the only list; `ui/src/lib/colors.ts` imports the same file when the UI is built.
 
-The palette and the hash are the web UI's (`ui/src/lib/colors.ts`: `PALETTE`, `runColor`):
-32-bit FNV-1a over the id's UTF-16 code units, modulo the palette's length. A test pins the
-values the TypeScript function gives, so the two cannot drift apart.
+The rule, the same in both languages (`assign_colors` here, `assignColors` there):
+
+- a run's first choice is `runs[fnv1a(id) % 20]`, from its id, so it keeps its colour from
+  view to view where it can (lr3e-5 is orange on every page that shows it);
+- within one view (a page, a figure, a report) no two runs share a colour, up to 20 runs: the
+  ids are taken in sorted order, and a run whose choice another already holds moves on to the
+  next free colour. Sorting makes the result depend only on which runs are shown, never on
+  the order they are listed in. Past 20 runs colours repeat, from the first choice again.
+
+The hash is 32-bit FNV-1a over the id's UTF-16 code units (what JavaScript's charCodeAt reads).
 """
 
 from __future__ import annotations
 
-__all__ = ["PALETTE", "fnv1a", "run_color", "run_colors"]
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
-PALETTE: tuple[str, ...] = (
-    "#1f6fd1",  # blue
-    "#e8710a",  # orange
-    "#1a9c5b",  # green
-    "#d93025",  # red
-    "#8e44ad",  # purple
-    "#0b9db3",  # teal
-    "#b5651d",  # brown
-    "#d6336c",  # pink
-    "#5f6b7a",  # slate
-    "#a08c00",  # olive
-)
+__all__ = [
+    "PALETTE",
+    "STATUS_COLOURS",
+    "UNKNOWN_COLOUR",
+    "VERDICT_COLOURS",
+    "assign_colors",
+    "fnv1a",
+    "run_color",
+    "run_colors",
+]
+
+PALETTE_FILE = Path(__file__).with_name("palette.json")
+_DATA: dict[str, Any] = json.loads(PALETTE_FILE.read_text(encoding="utf-8"))
+
+PALETTE: tuple[str, ...] = tuple(_DATA["runs"])
+STATUS_COLOURS: dict[str, str] = dict(_DATA["status"])
+VERDICT_COLOURS: dict[str, str] = dict(_DATA["verdict"])
+UNKNOWN_COLOUR: str = _DATA["unknown"]
 
 _FNV_OFFSET = 2166136261
 _FNV_PRIME = 16777619
@@ -40,11 +57,26 @@ def fnv1a(text: str) -> int:
 
 
 def run_color(run_id: str) -> str:
-    """The run's colour as "#rrggbb"."""
+    """The run's first-choice colour as "#rrggbb": what it has when shown alone."""
     return PALETTE[fnv1a(run_id) % len(PALETTE)]
 
 
+def assign_colors(run_ids: Iterable[str]) -> dict[str, str]:
+    """The colour of each run shown together in one view: distinct up to len(PALETTE) runs."""
+    n = len(PALETTE)
+    taken: set[int] = set()
+    out: dict[str, str] = {}
+    for rid in sorted(set(run_ids)):
+        if len(taken) == n:  # every colour used: start over from first choices
+            taken.clear()
+        slot = fnv1a(rid) % n
+        while slot in taken:
+            slot = (slot + 1) % n
+        taken.add(slot)
+        out[rid] = PALETTE[slot]
+    return out
+
+
 def run_colors(run_ids: list[str]) -> dict[str, str]:
-    """Colours of several runs, each its own run_color (two runs may share one when their ids
-    hash alike; a figure tells them apart by name in the legend)."""
-    return {r: run_color(r) for r in run_ids}
+    """Colours of the runs of one figure or report: `assign_colors`, kept under its old name."""
+    return assign_colors(run_ids)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from trainboard import roles
 from trainboard.analysis import format as fmt
+from trainboard.analysis.colors import STATUS_COLOURS, UNKNOWN_COLOUR
 
 if TYPE_CHECKING:
     from trainboard.analysis.card import Card
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["card_html", "comparison_html", "curves_svg", "run_html"]
 
-STATUS_COLOURS = {
-    "running": "#1f6fd1",
-    "finished": "#1a7f46",
-    "failed": "#c5221f",
-    "crashed": "#c25e00",
-    "killed": "#5f6b7a",
-    "pruned": "#7a5c99",
-}
 TRAIN_COLOUR, EVAL_COLOUR = "#1f6fd1", "#d9480f"
 _BOX = (
     "font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:13px;color:#1b1f24;"
@@ -75,7 +68,7 @@ def card_html(p: Progress, record: RunRecord, card: Card | None = None) -> str:
     """The progress card: name and status, the bar, step/total and %, elapsed and ETA,
     steps/s, tokens/s and tokens, the current loss (unknown parts left out), and the fuller
     card's GPU, loss trend, checkpoint marks and cost when the run has them."""
-    colour = STATUS_COLOURS.get(p.status, "#5f6b7a")
+    colour = STATUS_COLOURS.get(p.status, UNKNOWN_COLOUR)
     pct = p.percent if p.percent is not None else 0.0
     step = fmt.integer(p.step) if p.step is not None else "0"
     where = f"step {step} / {fmt.integer(p.total_steps)}" if p.total_steps else f"step {step}"
@@ -225,7 +218,7 @@ def comparison_html(c: Comparison) -> str:
         mark = "🏆 " if r.trophy else ""
         value = fmt.number(r.best_value) if r.best_value is not None else "—"
         delta = "best" if r.rank == 1 else (fmt.percent(r.delta_pct) if r.delta_pct else "—")
-        colour = STATUS_COLOURS.get(r.status, "#5f6b7a")
+        colour = STATUS_COLOURS.get(r.status, UNKNOWN_COLOUR)
         rows.append(
             f"<tr><td>{r.rank or '—'}</td><td>{mark}{_e(r.name)}</td>"
             f'<td style="color:{colour}">{_e(r.status)}</td><td>{value}</td>'

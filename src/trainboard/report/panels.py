@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from trainboard.analysis.colors import run_color
+from trainboard.analysis.colors import assign_colors, run_color
 from trainboard.analysis.smoothing import moving_average
 from trainboard.report.roles import FigureKeys, figure_keys, is_eval
 from trainboard.store.base import Store
@@ -309,7 +309,19 @@ def build_panels(
             p = _speed_panel(cache, runs, keys)
         if p.lines:
             out.append(p)
+    _recolour(out, runs)
     return out
+
+
+def _recolour(panels: list[Panel], runs: Sequence[RunRecord]) -> None:
+    """One figure is one view: its runs get distinct colours (`assign_colors`), each its
+    first choice from its id unless a run beside it holds that one."""
+    colours = assign_colors(r.id for r in runs)
+    for p in panels:
+        for ln in p.lines:
+            ln.color = colours[ln.run.id]
+        for m in p.marks:
+            m.color = colours[m.run.id]
 
 
 def _one(key: str | None) -> tuple[str, ...]:

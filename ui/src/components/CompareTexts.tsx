@@ -8,7 +8,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { getTexts } from "../api/runs";
 import type { TextOut } from "../api/types";
-import { runColor } from "../lib/colors";
+import { useRunColours } from "../lib/colors";
 import { int } from "../lib/format";
 
 const RUNS_SHOWN = 6;
@@ -26,6 +26,7 @@ export function defaultStep(byRun: TextOut[][], key: string): number | null {
 }
 
 export function CompareTexts({ runs }: { runs: RunRef[] }) {
+  const colorOf = useRunColours();
   const shown = runs.slice(0, RUNS_SHOWN);
   const ids = shown.map((r) => r.id).join(",");
   const [texts, setTexts] = useState<TextOut[][] | null>(null);
@@ -95,7 +96,7 @@ export function CompareTexts({ runs }: { runs: RunRef[] }) {
           return (
             <div class="text-key" key={r.id} data-text-run={r.id}>
               <div class="text-step">
-                <span class="swatch" style={{ background: runColor(r.id) }} /> <bdi>{r.name}</bdi>
+                <span class="swatch" style={{ background: colorOf(r.id) }} /> <bdi>{r.name}</bdi>
               </div>
               {t ? (
                 <pre class="text-body">{t.text}</pre>

@@ -1,10 +1,10 @@
 /** The health verdict from the analysis layer: the verdict, and for each finding what it saw and what to try. */
 import type { HealthOut } from "../api/types";
-import { VERDICT_COLOURS } from "../lib/colors";
+import { VERDICT_COLOURS, UNKNOWN_COLOUR } from "../lib/colors";
 
 export function HealthCard({ health }: { health: HealthOut | null }) {
   if (!health) return null;
-  const c = VERDICT_COLOURS[health.verdict] ?? "#5f6b7a";
+  const c = VERDICT_COLOURS[health.verdict] ?? UNKNOWN_COLOUR;
   return (
     <section class="card health" aria-label="health" style={{ borderLeftColor: c }}>
       <div class="health-head">

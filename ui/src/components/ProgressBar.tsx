@@ -1,6 +1,6 @@
 /** A thin progress bar with its percentage as text; indeterminate when total steps are unknown. */
 import { percent } from "../lib/format";
-import { STATUS_COLOURS } from "../lib/colors";
+import { STATUS_COLOURS, UNKNOWN_COLOUR } from "../lib/colors";
 
 export function ProgressBar({
   pct,
@@ -27,7 +27,7 @@ export function ProgressBar({
       >
         <div
           class="pbar-fill"
-          style={{ width: `${w}%`, background: STATUS_COLOURS[status] ?? "#5f6b7a" }}
+          style={{ width: `${w}%`, background: STATUS_COLOURS[status] ?? UNKNOWN_COLOUR }}
         />
         {marks.map((m) => (
           <span

@@ -3,7 +3,7 @@
  * and isolated (<bdi>) so a right-to-left override inside a name never reorders the text beside
  * it. Every page draws run names through this one component.
  */
-import { runColor } from "../lib/colors";
+import { useRunColours } from "../lib/colors";
 
 export function RunName({
   name,
@@ -17,10 +17,11 @@ export function RunName({
   swatch?: boolean;
   class?: string;
 }) {
+  const colorOf = useRunColours();
   return (
     <>
       {swatch && id ? (
-        <span class="swatch" style={{ background: runColor(id) }} aria-hidden="true" />
+        <span class="swatch" style={{ background: colorOf(id) }} aria-hidden="true" />
       ) : null}
       <bdi class={`name-clip ${cls}`.trim()} title={name}>
         {name}

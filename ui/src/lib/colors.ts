@@ -1,21 +1,20 @@
 /**
  * Consistent colours: a metric or a run gets the same colour on every chart and page (a stable
  * hash into one palette). Train/validation/test splits of one metric get fixed distinct colours
- * so "train/loss" and "eval/loss" never collide on the loss chart.
+ * so "train/loss" and "eval/loss" never collide on the loss chart. Runs shown together on one
+ * page get distinct colours (assignColors, provided to the page's components by RunColours).
  */
+import { createContext } from "preact";
+import { useContext, useMemo } from "preact/hooks";
+import palette from "../../../src/trainboard/analysis/palette.json";
 
-export const PALETTE = [
-  "#1f6fd1", // blue
-  "#e8710a", // orange
-  "#1a9c5b", // green
-  "#d93025", // red
-  "#8e44ad", // purple
-  "#0b9db3", // teal
-  "#b5651d", // brown
-  "#d6336c", // pink
-  "#5f6b7a", // slate
-  "#a08c00", // olive
-] as const;
+
+// The one list of colours, shared with Python (trainboard.analysis.colors reads the same file).
+// typed as it is: at least the three colours the split colours below name
+export const PALETTE = palette.runs as unknown as readonly [string, string, string, ...string[]];
+export const STATUS_COLOURS: Readonly<Record<string, string>> = palette.status;
+export const VERDICT_COLOURS: Readonly<Record<string, string>> = palette.verdict;
+export const UNKNOWN_COLOUR: string = palette.unknown;
 
 function hash(s: string): number {
   let h = 2166136261;
@@ -43,21 +42,38 @@ export function metricColor(key: string): string {
   return PALETTE[hash(key) % PALETTE.length] ?? PALETTE[0];
 }
 
+/** A run's first-choice colour, from its id: what it has when shown alone. */
 export function runColor(id: string): string {
-  return PALETTE[hash(id) % PALETTE.length] ?? PALETTE[0];
+  return PALETTE[hash(id) % PALETTE.length] ?? UNKNOWN_COLOUR;
 }
 
-export const STATUS_COLOURS: Record<string, string> = {
-  running: "#1f6fd1",
-  finished: "#1a7f46",
-  failed: "#c5221f",
-  crashed: "#c25e00",
-  killed: "#5f6b7a",
-  pruned: "#7a5c99",
-};
+/**
+ * The colours of the runs shown together in one view (a page): no two share one, up to
+ * PALETTE.length runs. The same rule as trainboard.analysis.colors.assign_colors: ids in sorted
+ * order, each takes its first choice or moves on to the next free colour; past the palette's
+ * length colours repeat from the first choice again.
+ */
+export function assignColors(ids: Iterable<string>): Map<string, string> {
+  const n = PALETTE.length;
+  const taken = new Set<number>();
+  const out = new Map<string, string>();
+  // code-unit order, as Python's sorted() orders these ids (ASCII)
+  const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const id of sorted) {
+    if (taken.size === n) taken.clear();
+    let slot = hash(id) % n;
+    while (taken.has(slot)) slot = (slot + 1) % n;
+    taken.add(slot);
+    out.set(id, PALETTE[slot] ?? UNKNOWN_COLOUR);
+  }
+  return out;
+}
 
-export const VERDICT_COLOURS: Record<string, string> = {
-  healthy: "#1a7f46",
-  warning: "#b06000",
-  critical: "#c5221f",
-};
+/** The colours of the runs the current page shows; a page provides it around its content. */
+export const RunColours = createContext<Map<string, string>>(new Map());
+
+/** Each run's colour on this page: its assigned one, or its first choice when the page has none. */
+export function useRunColours(): (id: string) => string {
+  const assigned = useContext(RunColours);
+  return useMemo(() => (id: string) => assigned.get(id) ?? runColor(id), [assigned]);
+}

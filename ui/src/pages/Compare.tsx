@@ -9,11 +9,12 @@
  * running is compared "so far, at step N of M" (the server's words), is never flagged worse, and
  * is left out of archive and delete until it ends; the buttons say why.
  */
-import { useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { type CompareQuery, compareLinks, getCompare } from "../api/compare";
 import { archiveRuns, chooseRuns, deleteRuns } from "../api/runs";
 import { BackLink } from "../components/BackLink";
 import { ConfirmDialog } from "../components/ConfirmDialog";
+import { RunColours, assignColors } from "../lib/colors";
 import { type Live, asPointsEvent, useLive } from "../lib/events";
 import { type Location, navigate } from "../lib/router";
 import { CompareTexts } from "../components/CompareTexts";
@@ -51,6 +52,8 @@ export function ComparePage({ loc }: { loc: Location }) {
   const [reload, setReload] = useState(0);
   const [confirmDelete, setConfirmDelete] = useState<string[] | null>(null);
   const [tick, setTick] = useState(0); // bumped by live events: refetch what is shown
+  // one page, one view: the compared runs get distinct colours
+  const colours = useMemo(() => assignColors(q.runs), [q.runs.join(",")]);
 
   // Live: new points of a compared run, a status change of one, a reconnect.
   const selected = new Set(q.runs);
@@ -118,104 +121,106 @@ export function ComparePage({ loc }: { loc: Location }) {
     );
 
   return (
-    <div class="page compare-page">
-      <p class="back">
-        <BackLink />
-      </p>
-      <div class="toolbar">
-        <h1>Compare {q.runs.length} runs</h1>
+    <RunColours.Provider value={colours}>
+      <div class="page compare-page">
+        <p class="back">
+          <BackLink />
+        </p>
+        <div class="toolbar">
+          <h1>Compare {q.runs.length} runs</h1>
+          {data && (
+            <>
+              <label class="toggle">
+                deciding metric
+                <select
+                  aria-label="deciding metric"
+                  value={data.metric ?? ""}
+                  onChange={(e) => update({ metric: (e.target as HTMLSelectElement).value || null })}
+                >
+                  {data.keys
+                    .filter((k) => data.roles[k]?.role !== "system")
+                    .map((k) => (
+                      <option key={k} value={k}>
+                        {k}
+                      </option>
+                    ))}
+                </select>
+                <span class="muted">({data.goal === "min" ? "lower" : "higher"} is better)</span>
+              </label>
+              <label class="toggle">
+                warn above
+                <input
+                  type="number"
+                  min={0}
+                  step={5}
+                  aria-label="warning threshold"
+                  class="threshold"
+                  value={data.threshold_pct}
+                  onChange={(e) => {
+                    const v = Number((e.target as HTMLInputElement).value);
+                    if (Number.isFinite(v) && v >= 0) update({ threshold: v });
+                  }}
+                />
+                % worse
+              </label>
+              <span class="grow" />
+              <span class="exports">
+                export:
+                <a href={compareLinks.csv(q)} download="comparison.csv">CSV</a>
+                <a href={compareLinks.json(q)} download="comparison.json">JSON</a>
+                <a href={compareLinks.md(q)} download="comparison.md">Markdown</a>
+              </span>
+            </>
+          )}
+        </div>
+        {error && (
+          <div class="error" role="alert">
+            {error}
+          </div>
+        )}
+        {notice && <div class="notice" data-testid="compare-notice">{notice}</div>}
+        {!data && !error && <p class="empty">Loading the comparison…</p>}
         {data && (
           <>
-            <label class="toggle">
-              deciding metric
-              <select
-                aria-label="deciding metric"
-                value={data.metric ?? ""}
-                onChange={(e) => update({ metric: (e.target as HTMLSelectElement).value || null })}
-              >
-                {data.keys
-                  .filter((k) => data.roles[k]?.role !== "system")
-                  .map((k) => (
-                    <option key={k} value={k}>
-                      {k}
-                    </option>
-                  ))}
-              </select>
-              <span class="muted">({data.goal === "min" ? "lower" : "higher"} is better)</span>
-            </label>
-            <label class="toggle">
-              warn above
-              <input
-                type="number"
-                min={0}
-                step={5}
-                aria-label="warning threshold"
-                class="threshold"
-                value={data.threshold_pct}
-                onChange={(e) => {
-                  const v = Number((e.target as HTMLInputElement).value);
-                  if (Number.isFinite(v) && v >= 0) update({ threshold: v });
-                }}
-              />
-              % worse
-            </label>
-            <span class="grow" />
-            <span class="exports">
-              export:
-              <a href={compareLinks.csv(q)} download="comparison.csv">CSV</a>
-              <a href={compareLinks.json(q)} download="comparison.json">JSON</a>
-              <a href={compareLinks.md(q)} download="comparison.md">Markdown</a>
-            </span>
+            <Recommendation
+              data={data}
+              onArchive={(ids) => void act("archive", ids)}
+              onChoose={(id, chosen) => void choose(id, chosen)}
+              onDelete={(ids) => setConfirmDelete(ids)}
+            />
+            <CompareTable data={data} />
+            <Curves data={data} tick={tick} />
+            <div class="two-col">
+              <SpeedBars data={data} />
+              <Trend data={data} />
+            </div>
+            <ConfigDiff data={data} />
+            <CompareTexts runs={data.runs} />
           </>
         )}
+        {confirmDelete && (
+          <ConfirmDialog
+            title={`Delete ${confirmDelete.length} run${confirmDelete.length === 1 ? "" : "s"}?`}
+            confirmLabel="Delete"
+            danger
+            onCancel={() => setConfirmDelete(null)}
+            onConfirm={() => {
+              const ids = confirmDelete;
+              setConfirmDelete(null);
+              void act("delete", ids);
+            }}
+          >
+            <p>
+              This deletes{" "}
+              {(data?.runs ?? [])
+                .filter((r) => confirmDelete.includes(r.id))
+                .map((r) => r.name)
+                .join(", ")}{" "}
+              and all their metrics. It cannot be undone.
+            </p>
+          </ConfirmDialog>
+        )}
       </div>
-      {error && (
-        <div class="error" role="alert">
-          {error}
-        </div>
-      )}
-      {notice && <div class="notice" data-testid="compare-notice">{notice}</div>}
-      {!data && !error && <p class="empty">Loading the comparison…</p>}
-      {data && (
-        <>
-          <Recommendation
-            data={data}
-            onArchive={(ids) => void act("archive", ids)}
-            onChoose={(id, chosen) => void choose(id, chosen)}
-            onDelete={(ids) => setConfirmDelete(ids)}
-          />
-          <CompareTable data={data} />
-          <Curves data={data} tick={tick} />
-          <div class="two-col">
-            <SpeedBars data={data} />
-            <Trend data={data} />
-          </div>
-          <ConfigDiff data={data} />
-          <CompareTexts runs={data.runs} />
-        </>
-      )}
-      {confirmDelete && (
-        <ConfirmDialog
-          title={`Delete ${confirmDelete.length} run${confirmDelete.length === 1 ? "" : "s"}?`}
-          confirmLabel="Delete"
-          danger
-          onCancel={() => setConfirmDelete(null)}
-          onConfirm={() => {
-            const ids = confirmDelete;
-            setConfirmDelete(null);
-            void act("delete", ids);
-          }}
-        >
-          <p>
-            This deletes{" "}
-            {(data?.runs ?? [])
-              .filter((r) => confirmDelete.includes(r.id))
-              .map((r) => r.name)
-              .join(", ")}{" "}
-            and all their metrics. It cannot be undone.
-          </p>
-        </ConfirmDialog>
-      )}
-    </div>
+    </RunColours.Provider>
   );
 }

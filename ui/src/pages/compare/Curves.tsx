@@ -4,7 +4,7 @@ import { getCompareSeries } from "../../api/compare";
 import type { CompareOut, XAxis } from "../../api/types";
 import { CompareChart, type RunCurve } from "../../charts/CompareChart";
 import { num } from "../../lib/format";
-import { runColor } from "../../lib/colors";
+import { useRunColours } from "../../lib/colors";
 import { numParam, setParams, useParams } from "../../lib/urlState";
 import { useApi } from "../../lib/useApi";
 
@@ -100,6 +100,7 @@ function CurveCard(p: {
   onRemove: () => void;
 }) {
   const { data, metric } = p;
+  const colorOf = useRunColours();
   const ids = data.runs.map((r) => r.id);
 
   const { data: resp, error } = useApi(
@@ -129,9 +130,9 @@ function CurveCard(p: {
         const y = ys[i];
         return y !== null && y !== undefined && !Number.isFinite(y);
       });
-      return { id: r.id, name: r.name, color: runColor(r.id), x: xv, y: ys, best, bad };
+      return { id: r.id, name: r.name, color: colorOf(r.id), x: xv, y: ys, best, bad };
     });
-  }, [resp, data]);
+  }, [resp, data, colorOf]);
 
   const shownX = resp?.x ?? p.x;
   return (

@@ -3,13 +3,14 @@ import type { CompareOut } from "../../api/types";
 import { RunName } from "../../components/RunName";
 import { Trophy } from "../../components/Trophy";
 import { href, linkClick } from "../../lib/router";
-import { runColor } from "../../lib/colors";
+import { useRunColours } from "../../lib/colors";
 
 export function RunLabel({ run }: { run: CompareOut["runs"][number] }) {
+  const colorOf = useRunColours();
   const url = `/runs/${encodeURIComponent(run.id)}`;
   return (
     <span class="run-name">
-      <span class="swatch" style={{ background: runColor(run.id) }} />
+      <span class="swatch" style={{ background: colorOf(run.id) }} />
       <a href={href(url)} onClick={linkClick(url)}>
         <RunName name={run.name} />
       </a>

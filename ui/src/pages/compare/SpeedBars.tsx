@@ -2,9 +2,10 @@
 import type { CompareOut } from "../../api/types";
 import { RunName } from "../../components/RunName";
 import { num } from "../../lib/format";
-import { runColor } from "../../lib/colors";
+import { useRunColours } from "../../lib/colors";
 
 export function SpeedBars({ data }: { data: CompareOut }) {
+  const colorOf = useRunColours();
   const useTokens = data.runs.some((r) => num(r.tokens_per_s) !== null);
   const field = useTokens ? "tokens_per_s" : "steps_per_s";
   const vals = data.runs.map((r) => num(r[field]) ?? 0);
@@ -29,7 +30,7 @@ export function SpeedBars({ data }: { data: CompareOut }) {
               class="bar-fill"
               style={{
                 width: `${max > 0 ? (100 * (vals[i] ?? 0)) / max : 0}%`,
-                background: runColor(r.id),
+                background: colorOf(r.id),
               }}
             />
           </span>

@@ -7,6 +7,7 @@ import { useMemo } from "preact/hooks";
 import type { RunOut, RunsTableOut } from "../../api/types";
 import { ProgressBar } from "../../components/ProgressBar";
 import { RunName } from "../../components/RunName";
+import { RunColours, assignColors } from "../../lib/colors";
 import { StatusBadge } from "../../components/StatusBadge";
 import { Trophy } from "../../components/Trophy";
 import { configValue, datetime, fixed, general } from "../../lib/format";
@@ -178,65 +179,69 @@ export function RunsTable({
 }) {
   const groups = useMemo(() => groupRuns(runs, f.group), [runs, f.group]);
   const cols = (f.group ? 9 : 10) + f.cols.length;
+  // the runs on this page of the list are one view: distinct colours
+  const colours = useMemo(() => assignColors(runs.map((r) => r.id)), [runs]);
   return (
-    <div class="table-scroll">
-      <table class="runs">
-        <thead>
-          <tr>
-            <th class="c-check">
-              <input
-                type="checkbox"
-                aria-label="select all on this page"
-                checked={allOnPage}
-                onChange={toggleAll}
-              />
-            </th>
-            <SortHeader f={f} column="name" label="name" onSort={onSort} />
-            {f.group ? null : <SortHeader f={f} column="model" label="model" onSort={onSort} />}
-            <SortHeader f={f} column="status" label="status" onSort={onSort} />
-            <th>progress</th>
-            <th class="num">loss</th>
-            <th class="num">best value</th>
-            <th>vs best</th>
-            <SortHeader f={f} column="duration" label="duration" num onSort={onSort} />
-            <SortHeader f={f} column="created" label="created" num onSort={onSort} />
-            {f.cols.map((c) => (
-              <SortHeader
-                key={c}
-                f={f}
-                column={c}
-                label={columnLabel(c)}
-                num
-                onSort={onSort}
-                onRemove={() => onRemoveColumn(c)}
-              />
-            ))}
-          </tr>
-        </thead>
-        {groups.map(([model, rs]) => (
-          <tbody key={model} class="group" data-model={model}>
-            {f.group ? (
-              <tr class="group-head">
-                <td colSpan={cols}>
-                  <span class="group-model">{model || "(no model)"}</span>
-                  <span class="muted num"> · {rs.length} run{rs.length === 1 ? "" : "s"}</span>
-                </td>
-              </tr>
-            ) : null}
-            {rs.map((r) => (
-              <RunRow
-                key={r.id}
-                r={r}
-                selected={selected.has(r.id)}
-                toggle={toggle}
-                showModel={!f.group}
-                cols={f.cols}
-                cells={cells}
-              />
-            ))}
-          </tbody>
-        ))}
-      </table>
-    </div>
+    <RunColours.Provider value={colours}>
+      <div class="table-scroll">
+        <table class="runs">
+          <thead>
+            <tr>
+              <th class="c-check">
+                <input
+                  type="checkbox"
+                  aria-label="select all on this page"
+                  checked={allOnPage}
+                  onChange={toggleAll}
+                />
+              </th>
+              <SortHeader f={f} column="name" label="name" onSort={onSort} />
+              {f.group ? null : <SortHeader f={f} column="model" label="model" onSort={onSort} />}
+              <SortHeader f={f} column="status" label="status" onSort={onSort} />
+              <th>progress</th>
+              <th class="num">loss</th>
+              <th class="num">best value</th>
+              <th>vs best</th>
+              <SortHeader f={f} column="duration" label="duration" num onSort={onSort} />
+              <SortHeader f={f} column="created" label="created" num onSort={onSort} />
+              {f.cols.map((c) => (
+                <SortHeader
+                  key={c}
+                  f={f}
+                  column={c}
+                  label={columnLabel(c)}
+                  num
+                  onSort={onSort}
+                  onRemove={() => onRemoveColumn(c)}
+                />
+              ))}
+            </tr>
+          </thead>
+          {groups.map(([model, rs]) => (
+            <tbody key={model} class="group" data-model={model}>
+              {f.group ? (
+                <tr class="group-head">
+                  <td colSpan={cols}>
+                    <span class="group-model">{model || "(no model)"}</span>
+                    <span class="muted num"> · {rs.length} run{rs.length === 1 ? "" : "s"}</span>
+                  </td>
+                </tr>
+              ) : null}
+              {rs.map((r) => (
+                <RunRow
+                  key={r.id}
+                  r={r}
+                  selected={selected.has(r.id)}
+                  toggle={toggle}
+                  showModel={!f.group}
+                  cols={f.cols}
+                  cells={cells}
+                />
+              ))}
+            </tbody>
+          ))}
+        </table>
+      </div>
+    </RunColours.Provider>
   );
 }

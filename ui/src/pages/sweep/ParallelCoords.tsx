@@ -3,7 +3,7 @@
  * run a line through its values, coloured by status; the best trial drawn last, thick and green.
  */
 import type { SweepOut } from "../../api/types";
-import { STATUS_COLOURS } from "../../lib/colors";
+import { STATUS_COLOURS, UNKNOWN_COLOUR } from "../../lib/colors";
 import { num } from "../../lib/format";
 import { type Axis, objectiveAxis, paramAxis } from "./scale";
 
@@ -51,7 +51,7 @@ export function ParallelCoords({ sweep }: { sweep: SweepOut }) {
           }
           return (
             <path data-run-id={r.id} class={best ? "line best" : "line"} d={segs.join("")}
-              fill="none" stroke={best ? "#1a7f46" : (STATUS_COLOURS[r.status] ?? "#5f6b7a")}
+              fill="none" stroke={best ? "#1a7f46" : (STATUS_COLOURS[r.status] ?? UNKNOWN_COLOUR)}
               stroke-width={best ? 3 : 1.2} stroke-opacity={best ? 1 : 0.55}>
               <title>{`${r.name} (${r.status})`}</title>
             </path>

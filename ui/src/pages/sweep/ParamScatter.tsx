@@ -3,7 +3,7 @@
  * the best trial ringed. Log-scaled parameters (a learning rate) on a log axis.
  */
 import type { SweepOut, SweepParamOut } from "../../api/types";
-import { STATUS_COLOURS } from "../../lib/colors";
+import { STATUS_COLOURS, UNKNOWN_COLOUR } from "../../lib/colors";
 import { num } from "../../lib/format";
 import { objectiveAxis, paramAxis } from "./scale";
 
@@ -52,7 +52,7 @@ export function ParamScatter({ sweep, param }: { sweep: SweepOut; param: SweepPa
           return (
             <g data-run-id={r.id} class={best ? "dot best" : "dot"}>
               <circle cx={px(tx)} cy={py(ty)} r={4}
-                fill={STATUS_COLOURS[r.status] ?? "#5f6b7a"} fill-opacity={0.8}>
+                fill={STATUS_COLOURS[r.status] ?? UNKNOWN_COLOUR} fill-opacity={0.8}>
                 <title>{`${r.name} (${r.status}): ${param.name}=${String(r.params[param.name])}`}</title>
               </circle>
               {best ? (
