@@ -2,7 +2,7 @@
 
 - sigkill: a training process logs 4 scalars every millisecond into SQLite and is killed with
   SIGKILL; every point whose log() returned must be stored once the next process opens the
-  store (it writes the dead run's journal in: store/recovery.py).
+  store (it writes the dead run's journal in: journal/recovery.py).
 - outage: a training process logs to a remote server (TRAINBOARD_URL) that is stopped for a
   while (60 s; 5 s with --quick) and started again on the same port; nothing may be lost.
 - faults: log() as fast as the caller can while the SQLite store is locked by another process,

@@ -28,6 +28,7 @@ RANKS: dict[str, int] = {
     "gcpause": 0,
     "roles": 0,
     "store": 1,
+    "journal": 1,
     "analysis": 2,
     "exporting": 2,
     "report": 3,

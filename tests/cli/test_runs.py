@@ -142,7 +142,7 @@ def test_archive_and_delete_are_kept_in_the_audit_log(
     """What the CLI archives or deletes is recorded as the dashboard's actions are (#12)."""
     import getpass
 
-    from trainboard.store.tokens import audit_log
+    from trainboard.store.sql.tokens import audit_log
 
     make_run(cli_store, "ffff00000001", "other")
     assert invoke("archive", "known").exit_code == 0

@@ -18,7 +18,7 @@ from trainboard.server.routes.compare import CompareSeriesOut
 from trainboard.server.schemas import ComparedRunOut, CompareOut
 from trainboard.store.base import Store
 from trainboard.store.records import PointBatch, RunRecord
-from trainboard.store.remote import RemoteStore
+from trainboard.store.remote.store import RemoteStore
 
 
 def add(db: Store, rid: str, name: str, losses: list[float], created: float) -> None:

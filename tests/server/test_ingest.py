@@ -13,7 +13,7 @@ import orjson
 
 from trainboard.store.base import Store
 from trainboard.store.records import PointBatch
-from trainboard.store.wire import points_op
+from trainboard.store.remote.wire import points_op
 
 RUN = {"id": "r1", "project": "p", "name": "one", "created_at": 1.0}
 
@@ -104,7 +104,7 @@ def test_points_are_checked_per_op_and_nan_travels_as_its_spelling(
 
 def test_the_wire_knows_every_run_field() -> None:
     """A field added to RunRecord must be added to the wire's RunIn, or remote runs are refused."""
-    from trainboard.store.wire import RUN_FIELDS, RunIn
+    from trainboard.store.remote.wire import RUN_FIELDS, RunIn
 
     assert set(RunIn.model_fields) == set(RUN_FIELDS)
 

@@ -19,9 +19,9 @@ import trainboard
 from trainboard.errors import RunNotFoundError
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import HistogramRecord, PointBatch, RunRecord, TextRecord
-from trainboard.store.remote import RemoteStore
-from trainboard.store.spool import read_spool
-from trainboard.store.wire import PointsOp, parse_op
+from trainboard.store.remote.spool import read_spool
+from trainboard.store.remote.store import RemoteStore
+from trainboard.store.remote.wire import PointsOp, parse_op
 
 
 def _until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:

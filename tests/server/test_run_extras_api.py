@@ -13,7 +13,7 @@ import pytest
 
 from trainboard.store.base import Store
 from trainboard.store.records import EventRecord, RunRecord
-from trainboard.store.remote import RemoteStore
+from trainboard.store.remote.store import RemoteStore
 
 
 def test_run_detail_carries_run_summary_and_events(api: httpx.Client, db: Store) -> None:

@@ -15,7 +15,7 @@ from trainboard.analysis.compare import rank_in_groups
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import PointBatch, RunRecord
-from trainboard.store.remote import RemoteStore
+from trainboard.store.remote.store import RemoteStore
 
 
 def _add(db: Store, rid: str, model: str | None, at: float, evals: list[float]) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from trainboard.errors import TrainboardWarning
 from trainboard.store.records import PointBatch, RunRecord
-from trainboard.store.remote import RemoteStore
+from trainboard.store.remote.store import RemoteStore
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from trainboard.store import open_store, tokens
+from trainboard.store import open_store
 from trainboard.store.base import Store
 from trainboard.store.records import ArtifactRecord, PointBatch, RunRecord
+from trainboard.store.sql import tokens
 
 A, B = "a1b2c3d4e5f6", "0f0e0d0c0b0a"
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trainboard.errors import StoreError
-from trainboard.store import chunks
+from trainboard.store.codec import chunks
 
 
 def bits(a: np.ndarray) -> list[int]:

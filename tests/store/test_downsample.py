@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainboard.store.downsample import bucket_edges, bucket_indices, step_order
+from trainboard.store.codec.downsample import bucket_edges, bucket_indices, step_order
 
 
 def reference(x: list[float], values: list[float], max_points: int) -> list[int]:

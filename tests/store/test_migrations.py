@@ -21,18 +21,18 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from trainboard.errors import StoreError
-from trainboard.store import chunks as codec
 from trainboard.store import open_store
 from trainboard.store.base import Store
-from trainboard.store.migrate import (
+from trainboard.store.codec import chunks as codec
+from trainboard.store.sql.migrate import (
     HEAD_REVISION,
     MIGRATIONS_DIR,
     current_revision,
     known_revisions,
     upgrade,
 )
-from trainboard.store.postgres import driver_url
-from trainboard.store.schema import metadata
+from trainboard.store.sql.postgres import driver_url
+from trainboard.store.sql.schema import metadata
 
 OLD = Path(__file__).with_name("old_stores")
 sys.path.insert(0, str(OLD))
@@ -204,7 +204,7 @@ def _write_at_revision(url: str, revision: str) -> None:
                     conn.execute(sa.insert(t["chunks"]), _chunk_row(run["id"], key, s, us, v))
                     row = _summary_row(run["id"], key, s, us, v)
                     if has_packed:
-                        from trainboard.store.rows import packed as _packed
+                        from trainboard.store.sql.rows import packed as _packed
 
                         row["packed"] = _packed(row)
                     conn.execute(sa.insert(t["summaries"]), row)

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from trainboard.errors import UsageError
 from trainboard.store import PointBatch, RunRecord, Store
-from trainboard.store.append import CHUNK_POINTS
-from trainboard.store.schema import chunks
-from trainboard.store.sql import SQLStore
+from trainboard.store.sql.append import CHUNK_POINTS
+from trainboard.store.sql.schema import chunks
+from trainboard.store.sql.store import SQLStore
 
 T0 = 1_700_000_000.0
 RID = "aaaaaaaaaaaa"

@@ -17,7 +17,7 @@ from trainboard.store import (
     Store,
     TextRecord,
 )
-from trainboard.store.append import CHUNK_POINTS
+from trainboard.store.sql.append import CHUNK_POINTS
 
 T0 = 1_700_000_000.0
 
@@ -459,7 +459,7 @@ def test_artifacts_round_trip(store: Store) -> None:
 def test_small_appends_pack_into_full_chunks(store: Store) -> None:
     import sqlalchemy as sa
 
-    from trainboard.store.schema import chunks
+    from trainboard.store.sql.schema import chunks
 
     make_run(store)
     n, per = 2 * CHUNK_POINTS + 3000, 100  # small flushes, like the SDK's

@@ -116,8 +116,8 @@ def record_action(store: Store, action: str, runs: Sequence[RunRecord]) -> None:
     own record on the server, so nothing is written here for it."""
     import getpass
 
-    from trainboard.store import tokens
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql import tokens
+    from trainboard.store.sql.store import SQLStore
 
     if isinstance(store, SQLStore) and runs:
         try:

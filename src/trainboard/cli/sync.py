@@ -74,8 +74,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Send the spools and journals that remote runs left on this host."""
         from trainboard import config
-        from trainboard.store.recovery import recover_orphans
-        from trainboard.store.remote import RemoteStore
+        from trainboard.journal.recovery import recover_orphans
+        from trainboard.store.remote.store import RemoteStore
 
         found = left_on_host(config.home())
         if url:

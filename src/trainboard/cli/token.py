@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from trainboard.cli._common import console, handles_errors, open_cli_store
-from trainboard.store import tokens
+from trainboard.store.sql import tokens
 
 SCOPE_HELP = "read: see runs; write: also log (remote SDK); admin: also archive and delete."
 

@@ -31,7 +31,7 @@ from trainboard.analysis.colors import assign_colors, run_color
 from trainboard.analysis.smoothing import moving_average
 from trainboard.report.roles import FigureKeys, figure_keys, is_eval
 from trainboard.store.base import Store
-from trainboard.store.downsample import bucket_indices
+from trainboard.store.codec.downsample import bucket_indices
 from trainboard.store.records import RunRecord
 
 __all__ = [

@@ -3,7 +3,7 @@
 Each is checked in the caller, given its step (the one asked for, else the run's current
 one) and queued for the writer, like `log()`; unlike it, none is on the hot path, so the
 binning (sdk/histogram.py) and the copy (sdk/artifacts.py) run here, in the caller. They
-change with what such a record holds (store/attached.py keeps them), not with how scalars
+change with what such a record holds (store/sql/attached.py keeps them), not with how scalars
 are logged (sdk/run.py).
 """
 

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainboard.journal.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
 from trainboard.sdk.validate import as_float
-from trainboard.store.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
 
 if TYPE_CHECKING:
+    from trainboard.journal.files import Columns, Journal
     from trainboard.store.base import Store
-    from trainboard.store.journal import Columns, Journal
     from trainboard.store.records import ArtifactRecord, HistogramRecord, PointBatch, TextRecord
 
 _READS_PER_WRITE = 64  # journal reads per wake-up...

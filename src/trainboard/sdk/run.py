@@ -39,12 +39,12 @@ from trainboard.sdk.validate import (
 from trainboard.sdk.wandb_methods import WandbMethods
 
 if TYPE_CHECKING:
+    from trainboard.journal.files import Kind
     from trainboard.sdk.system import SystemSampler
     from trainboard.sdk.wandb_compat import MetricDefs
     from trainboard.sdk.wandb_config import Config, Summary
     from trainboard.sdk.wandb_media import Artifact
     from trainboard.sdk.writer import Writer
-    from trainboard.store.journal import Kind
     from trainboard.store.records import RunRecord
 
 

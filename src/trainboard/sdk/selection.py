@@ -46,8 +46,8 @@ def open_selected(url: str, remote: str, token: str | None = None) -> Store:
     """The store a run writes to: a remote server when TRAINBOARD_URL is set, else a URL.
     `token` (default TRAINBOARD_TOKEN) is sent to a remote server."""
     if remote:
-        from trainboard.store.recovery import recover_orphans
-        from trainboard.store.remote import RemoteStore  # type: ignore[import-not-found,unused-ignore]
+        from trainboard.journal.recovery import recover_orphans
+        from trainboard.store.remote.store import RemoteStore  # type: ignore[import-not-found,unused-ignore]
 
         store: Store = RemoteStore(remote, token)
         recover_orphans(store, remote)

@@ -25,8 +25,8 @@ from trainboard.sdk.selection import open_selected, select_store
 from trainboard.sdk.validate import as_config, check_name, check_text
 
 if TYPE_CHECKING:
+    from trainboard.journal.files import Journal
     from trainboard.store.base import Store
-    from trainboard.store.journal import Journal
     from trainboard.store.records import RunRecord
 
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
@@ -60,7 +60,7 @@ def _journal(record: RunRecord, url: str) -> Journal | None:
     in-memory store, or where no journal can be made (warned once)."""
     if url.startswith("sqlite:///") and url[len("sqlite:///") :] in ("", ":memory:"):
         return None
-    from trainboard.store.journal import Journal, journal_dir
+    from trainboard.journal.files import Journal, journal_dir
 
     try:
         header = {k: v for k, v in record.__dict__.items() if k != "summary"}

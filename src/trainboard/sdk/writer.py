@@ -1,6 +1,6 @@
 """The background writer: the only thread of a run that touches the store.
 
-`log()` puts points into the run's journal (store/journal.py: a memory-mapped file, so a
+`log()` puts points into the run's journal (journal/files.py: a memory-mapped file, so a
 killed process loses none of them). This thread wakes every flush interval (or when asked),
 reads what the journal holds since last time, writes it with `store.write_points`, and then
 lets the journal forget it; it also writes texts, histograms, artifacts and run updates that
@@ -9,7 +9,7 @@ arrive through the named `enqueue_*` methods, and beats the run's heartbeat.
 What is queued and taken, how batches are built and what the store refuses for good are
 sdk/pending.py; this module is the thread: when to write, retrying, closing.
 
-Faults never reach the training thread (store/recovery.py says which is which):
+Faults never reach the training thread (journal/recovery.py says which is which):
 
 - transient (store down, locked, disk full): retried with backoff; the points wait on disk
   in the journal, not in memory, so `log()` never waits;
@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import TrainboardWarning, UsageError
+from trainboard.journal.recovery import fault_kind
 from trainboard.sdk.pending import Pending
-from trainboard.store.recovery import fault_kind
 
 if TYPE_CHECKING:
+    from trainboard.journal.files import Journal
     from trainboard.store.base import Store
-    from trainboard.store.journal import Journal
     from trainboard.store.records import ArtifactRecord, HistogramRecord, RunRecord, TextRecord
 
 MAX_MEMORY_POINTS = 1_000_000  # points kept in memory while the journal cannot grow (~100 MB)

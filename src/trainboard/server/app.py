@@ -41,7 +41,8 @@ from trainboard.server.routes.table import table_router
 from trainboard.server.routes.texts import texts_router
 from trainboard.server.security import Gate, GateConfig
 from trainboard.server.sse import EventHub
-from trainboard.store import open_store, tokens
+from trainboard.store import open_store
+from trainboard.store.sql import tokens
 
 
 def create_app(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from trainboard.server.params import reject_unknown_query
 from trainboard.server.schemas import ERRORS
 from trainboard.store.base import Store
-from trainboard.store.wire import API as API  # the pages and the UI have every other path
+from trainboard.store.remote.wire import API as API  # the pages and the UI have every other path
 
 
 def get_store(request: Request) -> Store:

@@ -39,8 +39,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trainboard.errors import AuthError, ForbiddenError, TrainboardError
 from trainboard.server.deps import API
 from trainboard.server.errors import error_response
-from trainboard.store import tokens
 from trainboard.store.base import Store
+from trainboard.store.sql import tokens
 
 COOKIE = "trainboard_token"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})

@@ -6,10 +6,10 @@ engine imports its way back round to itself. Engines are imported only when a UR
 
     sqlite:///path            SQLiteStore (the default, under TRAINBOARD_HOME)
     postgresql://...          PostgresStore (also postgres://, postgresql+psycopg://)
-    http://... / https://...  RemoteStore: a trainboard server's API (store/remote.py)
+    http://... / https://...  RemoteStore: a trainboard server's API (store/remote/store.py)
 
 Opening a SQL store runs its migrations and writes in the journals of training processes that
-died (store/recovery.py).
+died (journal/recovery.py).
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ REMOTE = ("http://", "https://")
 
 def open_store(url: str | None = None) -> Store:
     """Open the store at `url` (default: config.store_url())."""
-    from trainboard.store.recovery import recover_orphans
+    from trainboard.journal.recovery import recover_orphans
 
     url = url or config.store_url()
     store: Store
     if url.startswith(SQLITE):
-        from trainboard.store.sqlite import SQLiteStore
+        from trainboard.store.sql.sqlite import SQLiteStore
 
         store = SQLiteStore(url)
     elif url.startswith(POSTGRES):
-        from trainboard.store.postgres import PostgresStore
+        from trainboard.store.sql.postgres import PostgresStore
 
         store = PostgresStore(url)
     elif url.startswith(REMOTE):
-        from trainboard.store.remote import RemoteStore
+        from trainboard.store.remote.store import RemoteStore
 
         return RemoteStore(url)
     else:

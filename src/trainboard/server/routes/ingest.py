@@ -1,4 +1,4 @@
-"""Ingest: the remote SDK's writes (store/remote.py) arrive here as batches of ops.
+"""Ingest: the remote SDK's writes (store/remote/store.py) arrive here as batches of ops.
 
 A batch is `{"client": ID, "seq": N, "ops": [...]}`: op i has sequence number N + i, and each
 client sends its ops in order. The server remembers the last sequence number it applied per
@@ -7,7 +7,7 @@ but the answer was lost) does not apply them twice. Points are idempotent on the
 (the store keeps one point per step, the later write wins), which covers a retry that reaches a
 restarted server.
 
-Op shapes, their checks and how each is applied live in store/wire/ (shared with the
+Op shapes, their checks and how each is applied live in store/remote/wire/ (shared with the
 client, RemoteStore). A malformed op is refused on its own (reported in `errors`), the rest of
 the batch is applied. Only `application/json` bodies are read (415 otherwise): a cross-site
 `no-cors` POST can only send text/plain, form or multipart bodies.
@@ -30,7 +30,7 @@ from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.server.deps import api_router
 from trainboard.server.jsonio import json_response
 from trainboard.store.base import Store
-from trainboard.store.wire import POINT_FORMS, apply_op
+from trainboard.store.remote.wire import POINT_FORMS, apply_op
 
 ingest_router = api_router(tags=["ingest"])
 
@@ -38,7 +38,7 @@ ingest_router = api_router(tags=["ingest"])
 class IngestIn(BaseModel):
     client: str
     seq: int
-    ops: list[Any]  # each op is checked on its own (store/wire/)
+    ops: list[Any]  # each op is checked on its own (store/remote/wire/)
 
 
 class IdentityOut(BaseModel):
@@ -142,6 +142,6 @@ async def ingest(request: Request) -> Response:
 @ingest_router.get("/ingest/identity", response_model=IdentityOut)
 def identity(request: Request) -> IdentityOut:
     """This server's id: a hash of its store, the same whatever URL a client spelled
-    (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/spool.py)."""
+    (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/remote/spool.py)."""
     store: Store = request.app.state.store
     return IdentityOut(id=hashlib.sha256(store.url.encode()).hexdigest()[:24], points=POINT_FORMS)

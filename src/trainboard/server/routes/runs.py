@@ -16,10 +16,10 @@ from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.routes.runextras import EventOut
 from trainboard.server.runview import run_detail_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
-from trainboard.store import tokens
 from trainboard.store.queries import RunQuery, RunSort
 from trainboard.store.records import Status
-from trainboard.store.sql import SQLStore
+from trainboard.store.sql import tokens
+from trainboard.store.sql.store import SQLStore
 
 runs_router = api_router(tags=["runs"])
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import zstandard
 from alembic import op
 
-from trainboard.store import chunks as codec
+from trainboard.store.codec import chunks as codec
 
 revision: str = "0005"
 down_revision: str | None = "0004"

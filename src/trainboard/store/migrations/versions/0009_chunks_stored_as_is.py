@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
 
-A chunk is already compressed by trainboard (store/chunks.py), so PostgreSQL's own TOAST
+A chunk is already compressed by trainboard (store/codec/chunks.py), so PostgreSQL's own TOAST
 compression (pglz) of every chunk written found nothing to gain and cost most of the database's
 time on the ingest path: with STORAGE EXTERNAL, 8 remote clients' points reached the disk in
 about a quarter of the time. Only new and rewritten chunks are affected; old ones read as

@@ -1,7 +1,7 @@
 """The remote store's outbox: every write, as an op, spooled on disk and sent in order by one
-thread (store/remote.py says why writes are queued rather than sent in the caller).
+thread (store/remote/store.py says why writes are queued rather than sent in the caller).
 
-1. Each op is appended to a spool file under TRAINBOARD_HOME/spool/ (store/spool.py: one per
+1. Each op is appended to a spool file under TRAINBOARD_HOME/spool/ (store/remote/spool.py: one per
    store, flock-ed while it lives, keyed by the server's identity), so even a killed training
    process leaves its unsent ops on disk.
 2. It is queued in memory and sent in order in batches, retried with backoff until the server
@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from trainboard.errors import StoreError, TrainboardWarning
-from trainboard.store.spool import Spool, set_aside, take_orphans
+from trainboard.store.remote.spool import Spool, set_aside, take_orphans
 
 BATCH_OPS = 500  # ops per POST...
 BATCH_BYTES = 8 << 20  # ...and bytes per POST, whichever comes first

@@ -14,14 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainboard.errors import RunNotFoundError
-from trainboard.store import append, downsample, limits
+from trainboard.store import limits
+from trainboard.store.codec import downsample
 from trainboard.store.queries import SeriesQuery
 from trainboard.store.records import PointBatch, Series
-from trainboard.store.runreads import require_run
-from trainboard.store.schema import summaries
+from trainboard.store.sql import append
+from trainboard.store.sql.runreads import require_run
+from trainboard.store.sql.schema import summaries
 
 if TYPE_CHECKING:
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql.store import SQLStore
 
 
 def write_points(store: SQLStore, run_id: str, batches: dict[str, PointBatch]) -> None:

@@ -28,9 +28,9 @@ import numpy as np
 import orjson
 
 from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning, UsageError
+from trainboard.journal.files import HEADER, Columns, _sqlite_file, _url_id, journal_dir, parse
 from trainboard.jsonvalues import spell
 from trainboard.store.base import Store
-from trainboard.store.journal import HEADER, Columns, _sqlite_file, _url_id, journal_dir, parse
 from trainboard.store.records import PointBatch, RunRecord
 
 FaultKind = Literal["transient", "deleted", "permanent"]

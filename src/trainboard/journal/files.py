@@ -5,7 +5,7 @@ killed with SIGKILL (or by the OOM killer) would lose whatever waited in memory.
 `log()` writes each call into a memory-mapped file; once it returns, the bytes are in the
 kernel's page cache, which outlives the process. The run's writer thread reads the journal
 into the store and then forgets what the store has; the next trainboard process that opens
-the store (`store.recovery`) writes the journals of dead processes and marks their runs
+the store (`journal.recovery`) writes the journals of dead processes and marks their runs
 crashed. The journal is also where points wait while the store is down, so an outage costs
 disk, not memory. Power loss or a kernel crash can still lose what the kernel had not
 written back; that is out of scope (as it is for SQLite with synchronous=NORMAL).

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from trainboard.errors import UsageError
-from trainboard.store.sql import SQLStore
+from trainboard.store.sql.store import SQLStore
 
 MIGRATION_LOCK = 0x74_62_6D_67  # "tbmg": one advisory lock id for schema migrations
 _TRANSIENT_CODES = frozenset({"40001", "40P01", "55P03"})

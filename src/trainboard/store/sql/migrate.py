@@ -27,9 +27,10 @@ from sqlalchemy.exc import DBAPIError
 from trainboard.errors import StoreError
 
 if TYPE_CHECKING:
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql.store import SQLStore
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+"""Alembic's folder, store/migrations/ (where every revision has always been written)."""
 
 HEAD_REVISION = "0009"
 """The newest revision in migrations/versions (a test keeps the two equal)."""

@@ -25,7 +25,7 @@ from trainboard.store.records import (
     check_event,
     check_namespace,
 )
-from trainboard.store.rows import (
+from trainboard.store.sql.rows import (
     artifact_record,
     artifact_row,
     dumps_json,
@@ -33,11 +33,11 @@ from trainboard.store.rows import (
     histogram_row,
     text_row,
 )
-from trainboard.store.runreads import require_run
-from trainboard.store.schema import artifacts, histograms, run_events, run_values, texts
+from trainboard.store.sql.runreads import require_run
+from trainboard.store.sql.schema import artifacts, histograms, run_events, run_values, texts
 
 if TYPE_CHECKING:
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql.store import SQLStore
 
 T = TypeVar("T")
 

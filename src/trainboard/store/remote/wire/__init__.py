@@ -35,7 +35,7 @@ from trainboard.store.records import (
     RunRecord,
     TextRecord,
 )
-from trainboard.store.wire.encode import (
+from trainboard.store.remote.wire.encode import (
     RUN_FIELDS,
     artifact_op,
     create_run_op,
@@ -46,7 +46,7 @@ from trainboard.store.wire.encode import (
     texts_op,
     update_run_op,
 )
-from trainboard.store.wire.ops import (
+from trainboard.store.remote.wire.ops import (
     WIRE_UPDATABLE,
     AnyOp,
     CreateRunOp,

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainboard.roles import can_decide
-from trainboard.store import rows, runreads
 from trainboard.store.queries import GroupLeaders, RunQuery
 from trainboard.store.records import RunRecord
-from trainboard.store.schema import runs, summaries
+from trainboard.store.sql import rows, runreads
+from trainboard.store.sql.schema import runs, summaries
 
 if TYPE_CHECKING:
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql.store import SQLStore
 
 SUMMARY_KEYS = sa.select(summaries.c.key).distinct()
 

@@ -17,13 +17,14 @@ from sqlalchemy.engine import Connection
 
 from trainboard import gcpause
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.store import limits, rows
+from trainboard.store import limits
 from trainboard.store.queries import RUN_SORTS, RunQuery
 from trainboard.store.records import RunRecord
-from trainboard.store.schema import runs, summaries
+from trainboard.store.sql import rows
+from trainboard.store.sql.schema import runs, summaries
 
 if TYPE_CHECKING:
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql.store import SQLStore
 
 
 def get_run(store: SQLStore, run_id: str) -> RunRecord:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from trainboard.errors import StoreError, UsageError
-from trainboard.store.sql import SQLStore
+from trainboard.store.sql.store import SQLStore
 
 BUSY_TIMEOUT_MS = 30_000
 _BEGIN = "tb_begin"

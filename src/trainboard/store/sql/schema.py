@@ -136,7 +136,7 @@ artifacts = Table(
     Index("ix_artifacts_run", "run_id"),
 )
 
-# API tokens of a team server: only a SHA-256 of each token is kept (store/tokens.py).
+# API tokens of a team server: only a SHA-256 of each token is kept (store/sql/tokens.py).
 tokens = Table(
     "tokens",
     metadata,

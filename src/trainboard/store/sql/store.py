@@ -28,7 +28,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trainboard.errors import StoreError
-from trainboard.store import attached, forksafe, leaders, migrate, points, runreads, runwrites
 from trainboard.store.base import Store
 from trainboard.store.queries import GroupLeaders, RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
@@ -41,6 +40,7 @@ from trainboard.store.records import (
     Status,
     TextRecord,
 )
+from trainboard.store.sql import attached, forksafe, leaders, migrate, points, runreads, runwrites
 
 T = TypeVar("T")
 
@@ -138,7 +138,7 @@ class SQLStore(Store):
     def group_leaders(
         self, query: RunQuery, models: Iterable[str | None]
     ) -> dict[str | None, GroupLeaders]:
-        """The contract's GroupLeaders from a few aggregate queries (store/leaders.py)."""
+        """The contract's GroupLeaders from a few aggregate queries (store/sql/leaders.py)."""
         return leaders.group_leaders(self, query, models)
 
     def count_runs(self, query: RunQuery | None = None) -> int:

@@ -30,7 +30,7 @@ from trainboard.store.records import (
     RunRecord,
     TextRecord,
 )
-from trainboard.store.schema import runs
+from trainboard.store.sql.schema import runs
 
 JSON_FIELDS = frozenset({"config", "tags", "goals"})
 
@@ -155,7 +155,7 @@ RECORD_ORDER = ("id", "project", "name", "model", "status", "archived", "config"
 
 
 if tuple(f.name for f in dataclasses.fields(RunRecord)) != RECORD_ORDER:
-    raise ImportError("store/sql.py builds RunRecord positionally: update run_record's order")
+    raise ImportError("store/sql/store.py builds RunRecord positionally: update run_record's order")
 
 
 def run_record(row: Sequence[Any]) -> RunRecord:

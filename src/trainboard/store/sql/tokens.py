@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 from trainboard.errors import UsageError
 from trainboard.store import limits
 from trainboard.store.base import Store
-from trainboard.store.schema import audit, tokens
-from trainboard.store.sql import SQLStore
+from trainboard.store.sql.schema import audit, tokens
+from trainboard.store.sql.store import SQLStore
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")

@@ -3,8 +3,8 @@
 Writes become ops (store/wire) POSTed in batches to /api/v1/ingest by one sender thread;
 reads go to the JSON API. Why writes are queued rather than sent in the caller: a training run
 must not stop, or lose points, because the server restarts or the network drops for a minute.
-The outbox (store/outbox.py) keeps every op on disk until the server has it, in order, exactly
-once, with a bounded amount in memory.
+The outbox (store/remote/outbox.py) keeps every op on disk until the server has it, in order,
+exactly once, with a bounded amount in memory.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from trainboard.errors import (
     TrainboardError,
     UsageError,
 )
-from trainboard.store import wire
 from trainboard.store.base import Store
-from trainboard.store.outbox import CLOSE_TIMEOUT, Outbox
 from trainboard.store.queries import RunQuery, XAxis, check_step_range
 from trainboard.store.records import (
     ArtifactRecord,
@@ -42,7 +40,9 @@ from trainboard.store.records import (
     check_event,
     check_namespace,
 )
-from trainboard.store.wire import API, read_number
+from trainboard.store.remote import wire
+from trainboard.store.remote.outbox import CLOSE_TIMEOUT, Outbox
+from trainboard.store.remote.wire import API, read_number
 
 
 def _run_record(d: dict[str, Any]) -> RunRecord:

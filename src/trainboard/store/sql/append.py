@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trainboard.errors import UsageError
-from trainboard.store import chunks as codec
-from trainboard.store import downsample, limits, rows
+from trainboard.store import limits
+from trainboard.store.codec import chunks as codec
+from trainboard.store.codec import downsample
 from trainboard.store.records import PointBatch
-from trainboard.store.schema import chunks as chunks_t
-from trainboard.store.schema import runs, summaries
+from trainboard.store.sql import rows
+from trainboard.store.sql.schema import chunks as chunks_t
+from trainboard.store.sql.schema import runs, summaries
 
 CHUNK_POINTS = 8192
 """Points per chunk: big enough that zstd sees long runs, small enough that rewriting the tail

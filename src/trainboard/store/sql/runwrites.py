@@ -16,13 +16,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.store import limits, rows
+from trainboard.store import limits
 from trainboard.store.records import RunRecord, Status
-from trainboard.store.runreads import require_run, require_runs
-from trainboard.store.schema import PER_RUN_TABLES, runs
+from trainboard.store.sql import rows
+from trainboard.store.sql.runreads import require_run, require_runs
+from trainboard.store.sql.schema import PER_RUN_TABLES, runs
 
 if TYPE_CHECKING:
-    from trainboard.store.sql import SQLStore
+    from trainboard.store.sql.store import SQLStore
 
 
 def create_run(store: SQLStore, run: RunRecord) -> RunRecord:

@@ -28,7 +28,7 @@ from trainboard.store.records import (
     HistogramRecord,
     PointBatch,
 )
-from trainboard.store.wire.points import json_batch, packed_group, rows_batch
+from trainboard.store.remote.wire.points import json_batch, packed_group, rows_batch
 
 WIRE_UPDATABLE = UPDATABLE - {"archived", "chosen"}
 """Fields an update_run op may set: the store's list, less `archived` and `chosen`, which are
