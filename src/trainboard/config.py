@@ -45,7 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TRAINBOARD_MAX_CONNECTIONS",
         "1000",
-        "Open connections (and requests) the server serves at once; more get a 503.",
+        "Open connections the server keeps; a new one closes the longest idle one, and gets a "
+        "503 only when all are busy.",
     ),
     Setting("TRAINBOARD_FLUSH_INTERVAL", "0.5", "Seconds between background writer flushes."),
     Setting("TRAINBOARD_HEARTBEAT_INTERVAL", "5", "Seconds between a running run's heartbeats."),

@@ -242,7 +242,17 @@ def test_bodies_over_the_limit_are_413(tmp_path: Path, env: pytest.MonkeyPatch) 
         srv.stop()
 
 
-def test_silent_connections_are_closed_and_the_cap_recovers(
+def _closed_by_server(s: socket.socket) -> bool:
+    """True once the server closed `s` (an end of file, or a reset when it closed with our
+    half-sent request unread)."""
+    s.settimeout(20)
+    try:
+        return s.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_silent_connections_are_closed_and_make_room_for_a_fresh_client(
     tmp_path: Path, env: pytest.MonkeyPatch
 ) -> None:
     env.setenv("TRAINBOARD_HEADER_TIMEOUT", "1")
@@ -255,13 +265,66 @@ def test_silent_connections_are_closed_and_the_cap_recovers(
             s.sendall(b"GET /api/v1/runs HTTP/1.1\r\nHo")
             idle.append(s)
         with srv.client() as c:
-            assert c.get("/api/v1/runs").status_code == 503  # the cap holds
+            assert c.get("/api/v1/runs").status_code == 200  # the oldest idle one made room
             for s in idle:  # the server closes each one whose headers never finished
-                s.settimeout(20)
-                assert s.recv(1024) == b""
-            _poll(lambda: c.get("/api/v1/runs").status_code == 200, what="the server to accept")
+                assert _closed_by_server(s)
+            assert c.get("/api/v1/runs").status_code == 200
     finally:
         for s in idle:
+            s.close()
+        srv.stop()
+
+
+def test_1100_held_idle_sockets_do_not_starve_a_fresh_client(
+    tmp_path: Path, env: pytest.MonkeyPatch
+) -> None:
+    """The default cap (1,000) and 1,100 held sockets, half of them silent, half sending half
+    a header, all within their header deadline: a fresh client's requests are all answered
+    (#23; before, every one got a 503 until the deadline closed the held ones)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    env.setenv("TRAINBOARD_HEADER_TIMEOUT", "120")
+    srv = ServerProcess(tmp_path / "held").start()
+    held: list[socket.socket] = []
+    try:
+        for i in range(1100):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            if i % 2:
+                s.sendall(b"GET /api/v1/runs HTTP/1.1\r\nHo")
+            held.append(s)
+        with srv.client() as c:
+            codes = [c.get("/api/v1/runs").status_code for _ in range(20)]
+        assert codes == [200] * 20
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()
+
+
+def test_the_cap_holds_when_every_connection_is_busy(
+    tmp_path: Path, env: pytest.MonkeyPatch
+) -> None:
+    """Connections serving a request (here, open event streams) are never closed for a
+    newcomer: with all of them busy, a new request gets the 503."""
+    env.setenv("TRAINBOARD_MAX_CONNECTIONS", "3")
+    srv = ServerProcess(tmp_path / "busy").start()
+    streams: list[socket.socket] = []
+    try:
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            s.settimeout(20)
+            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "the stream opened"
+            streams.append(s)
+        with httpx.Client(base_url=srv.url, timeout=20) as c:
+            assert c.get("/api/v1/runs").status_code == 503
+        streams.pop().close()
+        with httpx.Client(base_url=srv.url, timeout=20) as c:
+            _poll(lambda: c.get("/api/v1/runs").status_code == 200, what="a free slot")
+    finally:
+        for s in streams:
             s.close()
         srv.stop()
 

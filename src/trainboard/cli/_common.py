@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from trainboard.cli._safe import SafeConsole, escape_json_controls
 from trainboard.errors import RunNotFoundError, TrainboardError, UsageError
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
@@ -29,15 +30,16 @@ EXIT_USAGE = 2  # bad arguments (click uses 2 as well)
 def console() -> Console:
     """A console on the current stdout (CliRunner swaps sys.stdout per invocation). Piped
     output gets 160 columns rather than rich's 80, so tables stay one row per run. Markup is
-    off: run names like "[red]x" are user text and print as written (style with Text)."""
-    c = Console(file=sys.stdout, highlight=False, markup=False)
+    off: run names like "[red]x" are user text and print as written (style with Text).
+    Control characters in what it prints are escaped (cli/_safe.py)."""
+    c = SafeConsole(file=sys.stdout, highlight=False, markup=False)
     if not c.is_terminal and "COLUMNS" not in os.environ:
-        c = Console(file=sys.stdout, highlight=False, markup=False, width=160)
+        c = SafeConsole(file=sys.stdout, highlight=False, markup=False, width=160)
     return c
 
 
 def err_console() -> Console:
-    return Console(file=sys.stderr, highlight=False, markup=False, soft_wrap=True)
+    return SafeConsole(file=sys.stderr, highlight=False, markup=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_NOT_FOUND) -> typer.Exit:
@@ -131,5 +133,6 @@ def write_json(obj: Any) -> None:
     """JSON on stdout (NaN/inf already turned into strings by the caller)."""
     import orjson
 
-    sys.stdout.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode() + "\n")
+    text = orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode()
+    sys.stdout.write(escape_json_controls(text) + "\n")
     sys.stdout.flush()

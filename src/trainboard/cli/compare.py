@@ -25,6 +25,7 @@ from trainboard.cli._common import (
     record_action,
     resolve_runs,
 )
+from trainboard.cli._safe import escape_controls, escape_json_controls
 from trainboard.errors import UsageError
 from trainboard.report import FORMATS, render
 from trainboard.report.table import Table as ComparisonTable
@@ -133,6 +134,7 @@ def register(app: typer.Typer) -> None:
             print_comparison(c)
             return
         text = render(c, fmt)
+        text = escape_json_controls(text) if fmt == "json" else escape_controls(text)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 

@@ -4,8 +4,10 @@
     %trainboard                       # start (once per kernel) and embed at 127.0.0.1:<port>
     %trainboard --port 8766 --height 900 --store sqlite:///runs.db
 
-The server is the same app `trainboard ui` serves, run by uvicorn in a daemon thread of the
-kernel, bound to loopback only (so it needs no token). One server per (store, port) is kept
+The server is the one `trainboard ui` serves, built by the same factory
+(server.app.build_server: Host and Origin checks, body limit, header deadline, connection cap),
+run by uvicorn in a daemon thread of the kernel, bound to loopback only (so it needs no
+token; a DNS-rebinding page is refused by the Host check). One server per (store, port) is kept
 for the kernel's life; running the magic again embeds the running one. The output is an
 iframe (static HTML: a reopened notebook shows the frame, which loads while a server runs).
 """
@@ -38,10 +40,8 @@ def _free_port() -> int:
 def start_dashboard(port: int = 0, store: str | None = None) -> str:
     """Serve the dashboard on 127.0.0.1 from a daemon thread (port 0: a free one) and return
     its URL once it answers; a server already started for the same store and port is reused."""
-    import uvicorn
-
     from trainboard.sdk.selection import select_store
-    from trainboard.server.app import create_app
+    from trainboard.server.app import build_server
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise UsageError(f"%trainboard: --port must be an int from 0 to 65535, got {port!r}")
@@ -51,10 +51,7 @@ def start_dashboard(port: int = 0, store: str | None = None) -> str:
                 return str(url)
         url_store, _ = select_store(store, "%trainboard")
         chosen = port or _free_port()
-        app = create_app(url_store)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=HOST, port=chosen, log_level="warning", lifespan="on")
-        )
+        server = build_server(HOST, chosen, url_store)
         # uvicorn installs no signal handlers off the main thread: the kernel keeps its own
         thread = threading.Thread(target=server.run, name="trainboard-dashboard", daemon=True)
         thread.start()

@@ -1,4 +1,6 @@
-"""The server: `create_app()` builds the FastAPI app, `serve()` runs it under uvicorn.
+"""The server: `create_app()` builds the FastAPI app, `build_server()` puts it behind the
+one front door every served dashboard uses (`trainboard ui`, the team server, the notebook's
+`%trainboard`), `serve()` runs that until interrupted.
 
 The app holds one store (opened here, closed by the lifespan), one live-update poller
 (server/sse.py) and the ingest log of the remote SDK's sequence numbers. Routes live one
@@ -16,6 +18,7 @@ import threading
 import webbrowser
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -23,7 +26,7 @@ from trainboard import config
 from trainboard.errors import StoreError, UsageError
 from trainboard.server.deps import API
 from trainboard.server.errors import install_error_handlers
-from trainboard.server.limits import limited_protocol
+from trainboard.server.limits import limited_protocol, raise_fd_limit
 from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.card import card_router
@@ -43,6 +46,9 @@ from trainboard.server.security import Gate, GateConfig
 from trainboard.server.sse import EventHub
 from trainboard.store import open_store
 from trainboard.store.sql import tokens
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def create_app(
@@ -135,6 +141,32 @@ def _has_tokens(store_url: str | None) -> bool:
         return False
 
 
+def build_server(
+    host: str, port: int, store_url: str | None = None, token: str | None = None
+) -> uvicorn.Server:
+    """The one way a dashboard is served, with one set of protections: the Host check on
+    loopback (DNS rebinding), the Origin check, the body limit and the token gate
+    (server/security.py), the header deadline and the connection cap that closes the longest
+    idle connection for a new one (server/limits.py)."""
+    import uvicorn
+
+    app = create_app(store_url, token, host)
+    cap = config.max_connections()
+    raise_fd_limit(cap + 64)
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+            http=limited_protocol(config.header_timeout(), cap),
+            limit_concurrency=cap + 1,  # the protocol keeps at most `cap` open
+        )
+    )
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -144,8 +176,6 @@ def serve(
 ) -> None:
     """Serve the dashboard until interrupted. Refuses a non-loopback host without a token:
     anyone who can reach the port could otherwise read and delete every run."""
-    import uvicorn
-
     token = token or config.token() or None
     if not is_loopback(host) and not token and not _has_tokens(store_url):
         raise UsageError(
@@ -153,20 +183,11 @@ def serve(
             "token: pass --token TOKEN or set TRAINBOARD_TOKEN, or create scoped tokens with "
             "`trainboard token create` (or use --host 127.0.0.1)"
         )
-    app = create_app(store_url, token, host)
+    server = build_server(host, port, store_url, token)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-            http=limited_protocol(config.header_timeout()),
-            limit_concurrency=config.max_connections(),
-        )
-    )
+    app = server.config.app
+    assert isinstance(app, FastAPI)
     store = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", app.state.store.url)
     print(f"trainboard: dashboard at {url}  (store: {store}; Ctrl+C stops)")
     sys.stdout.flush()
