@@ -86,8 +86,16 @@ class ConfirmationRequiredError(UsageError):
 
 
 class StoreError(TrainboardError):
+    """The store failed a read or write. `transient`: the same call may succeed later (the
+    store is down, locked or full), so a writer keeps the data and retries; False when the
+    store refused the data for good (each engine decides which: store/sql/dialect.py)."""
+
     status = 503
     code = "store_unavailable"
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class MissingExtraError(TrainboardError, ImportError):

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
-from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning, UsageError
+from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning
 from trainboard.journal.files import HEADER, Columns, _sqlite_file, _url_id, journal_dir, parse
 from trainboard.jsonvalues import spell
 from trainboard.store.base import Store
@@ -37,24 +37,16 @@ FaultKind = Literal["transient", "deleted", "permanent"]
 
 
 def fault_kind(exc: BaseException) -> FaultKind:
-    """Classify an exception raised by a store write (see the module docstring)."""
+    """Classify an exception raised by a store write (see the module docstring). Which store
+    errors are transient is each engine's rule, carried by `StoreError.transient` (the SQL
+    engines decide it in store/sql/dialect.py); this only adds what no store decides."""
     if isinstance(exc, RunNotFoundError):
         return "deleted"
-    if isinstance(exc, UsageError | TypeError | UnicodeError):
-        return "permanent"
-    cause: BaseException | None = exc
-    while cause is not None:
-        name = type(cause).__name__
-        if name in ("OperationalError", "InterfaceError", "TimeoutError") or isinstance(
-            cause, OSError | ConnectionError
-        ):
-            return "transient"
-        if name in ("IntegrityError", "DataError", "ProgrammingError", "NotSupportedError"):
-            return "permanent"
-        if isinstance(cause, ValueError) and not isinstance(cause, StoreError):
-            return "permanent"  # e.g. psycopg refusing a NUL in a string
-        cause = cause.__cause__
-    return "transient"  # unknown: keep the data and retry rather than set it aside
+    if isinstance(exc, StoreError):
+        return "transient" if exc.transient else "permanent"
+    if isinstance(exc, ValueError | TypeError | UnicodeError):
+        return "permanent"  # a UsageError, or a driver refusing a value (psycopg and NUL)
+    return "transient"  # unknown (OSError, a lost connection): keep the data and retry
 
 
 def deadletter_path(url: str) -> Path:

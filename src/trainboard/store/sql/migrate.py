@@ -1,4 +1,4 @@
-"""Schema revisions: what a store's revision is, and bringing it to head on open.
+"""`Migrations`: what a store's schema revision is, and bringing it to head on open.
 
 Why here and not in the engine: every SQL engine opens the same way. A store already at head
 opens with one lookup of its revision and without importing Alembic (which costs more than
@@ -18,16 +18,13 @@ change is a new revision (tests/store/test_migrations.py upgrades a store made a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from trainboard.errors import StoreError
-
-if TYPE_CHECKING:
-    from trainboard.store.sql.store import SQLStore
+from trainboard.store.sql.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 """Alembic's folder, store/migrations/ (where every revision has always been written)."""
@@ -88,24 +85,32 @@ def _check_upgradable(conn: Connection, where: str) -> str | None:
     return rev
 
 
-def bring_to_head(store: SQLStore) -> None:
-    """Bring the store's schema to head; cheap when it already is (one revision lookup)."""
-    if store._read(current_revision) == HEAD_REVISION:
-        return
-    where = f"the store at {store._safe_url()}"
+class Migrations:
+    """The schema of one Database: its revision, and the upgrade to head under the dialect's
+    migration lock."""
 
-    def run(conn: Connection) -> None:
-        store._lock_migrations(conn)
-        if current_revision(conn) == HEAD_REVISION:
-            return  # another process migrated while we waited for the lock
-        rev = _check_upgradable(conn, where)
-        try:
-            upgrade(conn)
-        except Exception as e:
-            if rev is None or isinstance(e, DBAPIError) and store._is_transient(e):
-                raise
-            raise StoreError(
-                f"could not upgrade {where} from schema revision {rev!r} to {HEAD_REVISION!r}: {e}"
-            ) from e
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    store._write(run)
+    def bring_to_head(self) -> None:
+        """Bring the store's schema to head; cheap when it already is (one revision lookup)."""
+        if self.db.read(current_revision) == HEAD_REVISION:
+            return
+        where = f"the store at {self.db.safe_url}"
+
+        def run(conn: Connection) -> None:
+            self.db.dialect.lock_migrations(conn)
+            if current_revision(conn) == HEAD_REVISION:
+                return  # another process migrated while we waited for the lock
+            rev = _check_upgradable(conn, where)
+            try:
+                upgrade(conn)
+            except Exception as e:
+                if rev is None or isinstance(e, DBAPIError) and self.db.dialect.fault(e) == "busy":
+                    raise
+                raise StoreError(
+                    f"could not upgrade {where} from schema revision {rev!r} to "
+                    f"{HEAD_REVISION!r}: {e}"
+                ) from e
+
+        self.db.write(run)

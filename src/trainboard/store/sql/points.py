@@ -1,14 +1,12 @@
-"""A run's metric points in SQL: the transactions of write_points, read_series and
-metric_keys around append.py (the write plan, the chunk reads) and downsample.py.
+"""`Points`: a run's metric points in SQL, the transactions of write_points, read_series and
+metric_keys around append.py (the write plan, the chunk reads) and codec/downsample.py.
 
-Why apart from SQLStore: this is the ingest and chart path that the benchmarks time; what one
-write or read transaction does for points changes with the chunk format and the downsampling,
-not with the runs table or how a transaction is retried.
+Why its own object over a `Database`: this is the ingest and chart path that the benchmarks
+time; what one write or read transaction does for points changes with the chunk format and
+the downsampling, not with the runs table or how a transaction is retried.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,72 +17,78 @@ from trainboard.store.codec import downsample
 from trainboard.store.queries import SeriesQuery
 from trainboard.store.records import PointBatch, Series
 from trainboard.store.sql import append
-from trainboard.store.sql.runreads import require_run
+from trainboard.store.sql.db import Database
+from trainboard.store.sql.runs import require_run
 from trainboard.store.sql.schema import summaries
 
-if TYPE_CHECKING:
-    from trainboard.store.sql.store import SQLStore
 
+class Points:
+    """Metric points over a Database: append batches, read a series, list a run's keys."""
 
-def write_points(store: SQLStore, run_id: str, batches: dict[str, PointBatch]) -> None:
-    limits.check_text("write_points: run id", run_id)
-    prepared = {key: append.Prepared(key, b) for key, b in batches.items()}
-    prepared = {k: p for k, p in prepared.items() if p.steps.shape[0]}
-    if not prepared:
-        store._read(lambda conn: require_run(conn, run_id))
-        return
-    top = max(int(p.steps[-1]) for p in prepared.values())
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def tx(conn: Connection) -> None:
-        if conn.execute(append.BUMP_LAST_STEP, {"b_id": run_id, "top": top}).rowcount == 0:
-            raise RunNotFoundError(run_id)
-        params = {"b_run": run_id, "b_keys": list(prepared)}
-        old = {r.key: r for r in conn.execute(append.SUMMARIES_OF_KEYS, params)}
-        plan = append.WritePlan()
-        for key, p in prepared.items():
-            append.plan_append(conn, plan, run_id, key, p, old.get(key), store._blob_cursor_args)
-        plan.flush(conn)
+    def write(self, run_id: str, batches: dict[str, PointBatch]) -> None:
+        limits.check_text("write_points: run id", run_id)
+        prepared = {key: append.Prepared(key, b) for key, b in batches.items()}
+        prepared = {k: p for k, p in prepared.items() if p.steps.shape[0]}
+        if not prepared:
+            self.db.read(lambda conn: require_run(conn, run_id))
+            return
+        top = max(int(p.steps[-1]) for p in prepared.values())
 
-    store._write(tx)
+        def tx(conn: Connection) -> None:
+            if conn.execute(append.BUMP_LAST_STEP, {"b_id": run_id, "top": top}).rowcount == 0:
+                raise RunNotFoundError(run_id)
+            params = {"b_run": run_id, "b_keys": list(prepared)}
+            old = {r.key: r for r in conn.execute(append.SUMMARIES_OF_KEYS, params)}
+            plan = append.WritePlan()
+            for key, p in prepared.items():
+                append.plan_append(
+                    conn, plan, run_id, key, p, old.get(key), self.db.dialect.blob_cursor_args
+                )
+            plan.flush(conn)
 
+        self.db.write(tx)
 
-def read_series(store: SQLStore, run_id: str, key: str, q: SeriesQuery) -> Series:
-    """`q` is checked by SeriesQuery itself before this runs."""
-    limits.check_text("read_series: run id", run_id)
-    limits.check_text("read_series: key", key)
+    def read_series(self, run_id: str, key: str, q: SeriesQuery) -> Series:
+        """`q` is checked by SeriesQuery itself before this runs."""
+        limits.check_text("read_series: run id", run_id)
+        limits.check_text("read_series: key", key)
 
-    def tx(
-        conn: Connection,
-    ) -> tuple[int, tuple[append.Int64s, append.Int64s, append.Float64s]]:
-        total = conn.execute(
-            sa.select(summaries.c.count).where(summaries.c.run_id == run_id, summaries.c.key == key)
-        ).scalar_one_or_none()
-        if total is None:
-            require_run(conn, run_id)
-            total = 0
-        return int(total), append.load(
-            conn, run_id, key, q.since, q.start, q.end, store._blob_cursor_args
-        )
+        def tx(
+            conn: Connection,
+        ) -> tuple[int, tuple[append.Int64s, append.Int64s, append.Float64s]]:
+            total = conn.execute(
+                sa.select(summaries.c.count).where(
+                    summaries.c.run_id == run_id, summaries.c.key == key
+                )
+            ).scalar_one_or_none()
+            if total is None:
+                require_run(conn, run_id)
+                total = 0
+            return int(total), append.load(
+                conn, run_id, key, q.since, q.start, q.end, self.db.dialect.blob_cursor_args
+            )
 
-    total, (steps, times_us, values) = store._read(tx)
-    downsampled = False
-    if q.max_points is not None and steps.shape[0] > q.max_points:
-        xs = steps if q.x == "step" else times_us
-        idx = downsample.bucket_indices(xs, values, q.max_points)
-        steps, times_us, values = steps[idx], times_us[idx], values[idx]
-        downsampled = True
-    times = times_us / 1e6
-    return Series(key, steps, times, values, total=total, downsampled=downsampled)
+        total, (steps, times_us, values) = self.db.read(tx)
+        downsampled = False
+        if q.max_points is not None and steps.shape[0] > q.max_points:
+            xs = steps if q.x == "step" else times_us
+            idx = downsample.bucket_indices(xs, values, q.max_points)
+            steps, times_us, values = steps[idx], times_us[idx], values[idx]
+            downsampled = True
+        times = times_us / 1e6
+        return Series(key, steps, times, values, total=total, downsampled=downsampled)
 
+    def keys(self, run_id: str) -> list[str]:
+        limits.check_text("metric_keys: run id", run_id)
 
-def metric_keys(store: SQLStore, run_id: str) -> list[str]:
-    limits.check_text("metric_keys: run id", run_id)
+        def tx(conn: Connection) -> list[str]:
+            q = sa.select(summaries.c.key).where(summaries.c.run_id == run_id)
+            keys = list(conn.execute(q.order_by(summaries.c.key)).scalars())
+            if not keys:
+                require_run(conn, run_id)
+            return keys
 
-    def tx(conn: Connection) -> list[str]:
-        q = sa.select(summaries.c.key).where(summaries.c.run_id == run_id)
-        keys = list(conn.execute(q.order_by(summaries.c.key)).scalars())
-        if not keys:
-            require_run(conn, run_id)
-        return keys
-
-    return store._read(tx)
+        return self.db.read(tx)

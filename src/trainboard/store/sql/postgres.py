@@ -2,7 +2,7 @@
 
 A `postgresql://` URL is opened with the psycopg 3 driver (`postgresql+psycopg://`). First
 opens from several processes are serialised by an advisory lock held for the migration
-transaction; serialization failures and deadlocks are retried by SQLStore.
+transaction; serialization failures and deadlocks are busy, retried by the Database.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from trainboard.errors import UsageError
+from trainboard.store.sql.db import Database
+from trainboard.store.sql.dialect import Dialect
 from trainboard.store.sql.store import SQLStore
 
 MIGRATION_LOCK = 0x74_62_6D_67  # "tbmg": one advisory lock id for schema migrations
-_TRANSIENT_CODES = frozenset({"40001", "40P01", "55P03"})
+_BUSY_CODES = frozenset({"40001", "40P01", "55P03"})
 
 
 def driver_url(url: str) -> str:
@@ -28,15 +30,27 @@ def driver_url(url: str) -> str:
     raise UsageError(f"PostgreSQL store URL must start with postgresql://, got {url!r}")
 
 
-class PostgresStore(SQLStore):
-    _blob_cursor_args: ClassVar[dict[str, Any]] = {"binary": True}
+class PostgresDialect(Dialect):
+    """PostgreSQL: binary blobs, an advisory migration lock, serialization failures,
+    deadlocks and lock timeouts are busy, and names compared byte by byte with COLLATE "C"."""
 
-    def __init__(self, url: str) -> None:
-        engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
-        super().__init__(url, engine)
+    name = "postgresql"
+    blob_cursor_args: ClassVar[dict[str, Any]] = {"binary": True}
 
-    def _lock_migrations(self, conn: Connection) -> None:
+    def lock_migrations(self, conn: Connection) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
 
-    def _is_transient(self, exc: DBAPIError) -> bool:
-        return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_CODES
+    def busy(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "sqlstate", None) in _BUSY_CODES
+
+    def bytewise(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        return column.collate("C")
+
+
+POSTGRES = PostgresDialect()
+
+
+class PostgresStore(SQLStore):
+    def __init__(self, url: str) -> None:
+        engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
+        super().__init__(url, Database(engine, POSTGRES))

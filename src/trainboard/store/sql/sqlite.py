@@ -4,7 +4,7 @@ Why these settings: WAL lets readers (the UI) run beside a writer; synchronous=N
 durable across process crashes (only an OS crash can lose the last commits) and far faster
 than FULL; every write transaction starts with BEGIN IMMEDIATE so two writers queue on the
 busy timeout instead of deadlocking on a lock upgrade; "database is locked" errors that still
-slip through are retried with backoff by SQLStore.
+slip through are busy (`SQLiteDialect.busy`), retried with backoff by the Database.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from trainboard.errors import StoreError, UsageError
+from trainboard.store.sql.db import Database
+from trainboard.store.sql.dialect import Dialect
 from trainboard.store.sql.store import SQLStore
 
 BUSY_TIMEOUT_MS = 30_000
@@ -79,39 +81,54 @@ def _refuse_emptied(path: Path) -> None:
         )
 
 
+class SQLiteDialect(Dialect):
+    """SQLite: BEGIN IMMEDIATE for writes, "locked"/"busy" is busy, Unicode lower()."""
+
+    name = "sqlite"
+
+    def before_write(self, conn: Connection) -> None:
+        conn.info[_BEGIN] = "BEGIN IMMEDIATE"
+
+    def busy(self, exc: DBAPIError) -> bool:
+        msg = str(exc.orig).lower()
+        return "locked" in msg or "busy" in msg
+
+    def lower(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        return sa.func.tb_lower(column, type_=sa.String())
+
+
+SQLITE = SQLiteDialect()
+
+
+def open_engine(url: str) -> tuple[Engine, Path | None]:
+    """The engine of a sqlite:/// URL and its file (None in memory); refuses an emptied file
+    and creates the file's folder."""
+    if not url.startswith("sqlite:///"):
+        raise UsageError(f"SQLite store URL must start with sqlite:///, got {url!r}")
+    path = url[len("sqlite:///") :]
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if path in ("", ":memory:"):
+        kwargs["poolclass"] = StaticPool
+    else:
+        path = str(Path(path).expanduser())  # TRAINBOARD_DB=sqlite:///~/runs.db
+        _refuse_emptied(Path(path))
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"could not open the store at {url}: cannot create its folder "
+                f"{Path(path).parent} ({e.strerror})"
+            ) from e
+    engine = sa.create_engine(f"sqlite:///{path}", **kwargs)
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine, None if path in ("", ":memory:") else Path(path).expanduser()
+
+
 class SQLiteStore(SQLStore):
     """SQLite engine; `url` is sqlite:///relative/path, sqlite:////absolute/path or
     sqlite:///:memory:."""
 
     def __init__(self, url: str) -> None:
-        if not url.startswith("sqlite:///"):
-            raise UsageError(f"SQLite store URL must start with sqlite:///, got {url!r}")
-        path = url[len("sqlite:///") :]
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
-        if path in ("", ":memory:"):
-            kwargs["poolclass"] = StaticPool
-        else:
-            path = str(Path(path).expanduser())  # TRAINBOARD_DB=sqlite:///~/runs.db
-            _refuse_emptied(Path(path))
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise StoreError(
-                    f"could not open the store at {url}: cannot create its folder "
-                    f"{Path(path).parent} ({e.strerror})"
-                ) from e
-        engine = sa.create_engine(f"sqlite:///{path}", **kwargs)
-        event.listen(engine, "connect", _on_connect)
-        event.listen(engine, "begin", _on_begin)
-        self.path = None if path in ("", ":memory:") else Path(path).expanduser()
-        super().__init__(url, engine)
-
-    def _before_write(self, conn: Connection) -> None:
-        conn.info[_BEGIN] = "BEGIN IMMEDIATE"
-
-    def _lower(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-        return sa.func.tb_lower(column, type_=sa.String())
-
-    def _is_transient(self, exc: DBAPIError) -> bool:
-        msg = str(exc.orig).lower()
-        return "locked" in msg or "busy" in msg
+        engine, self.path = open_engine(url)
+        super().__init__(url, Database(engine, SQLITE))

@@ -1,31 +1,28 @@
-"""The Store contract in SQLAlchemy Core, shared by the SQLite and PostgreSQL engines.
+"""`SQLStore`: the Store contract over SQL, composed of one resource object per table group.
 
-Engines differ only in how a connection is opened, how a write transaction begins (SQLite:
-BEGIN IMMEDIATE) and which database errors are transient (retried with backoff); those are
-the hooks of `SQLStore`. Everything else is written once, in this package:
+Engines differ only in how a connection is opened and in their `Dialect` (sqlite.py,
+postgres.py); everything else is written once, in this package, and each part takes only the
+`Database` (db.py: the engine, the dialect and the one retry loop):
 
-- sql.py: SQLStore itself, its engine hooks and the one retry loop of reads and writes;
-- runreads.py: one run, a filtered page of runs, a count (with summaries);
-- runwrites.py: create, update, archive and delete runs;
-- points.py: write_points, read_series and metric_keys;
-- attached.py: texts, histograms, artifacts, run values and events;
-- append.py: the write plan of write_points and the chunk reads;
-- leaders.py: group leaders from aggregate queries;
+- runs.py: `Runs`, one run, a filtered page of runs, a count; create, update, archive, delete;
+- points.py: `Points`, write_points, read_series and metric_keys (append.py: the write plan);
+- attached.py: `Attached`, texts, histograms, artifacts, run values and events;
+- leaders.py: `Leaders`, group leaders from aggregate queries;
+- tokens.py: `Tokens`, API tokens and the audit record;
+- migrate.py: `Migrations`, schema revisions, checked and upgraded on open;
 - rows.py: records <-> rows (limits checked, JSON columns, packed summaries);
-- migrate.py: schema revisions, checked and upgraded on open;
 - forksafe.py: connection pools forgotten in a forked child.
+
+This class only composes them: nothing in this package imports it.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from trainboard.errors import StoreError
 from trainboard.store.base import Store
@@ -40,25 +37,30 @@ from trainboard.store.records import (
     Status,
     TextRecord,
 )
-from trainboard.store.sql import attached, forksafe, leaders, migrate, points, runreads, runwrites
-
-T = TypeVar("T")
-
-RETRY_SECONDS = 120.0
-"""How long a write keeps retrying transient lock errors before giving up with StoreError."""
+from trainboard.store.sql.attached import Attached
+from trainboard.store.sql.db import Database
+from trainboard.store.sql.leaders import Leaders
+from trainboard.store.sql.migrate import Migrations
+from trainboard.store.sql.points import Points
+from trainboard.store.sql.runs import Runs
+from trainboard.store.sql.tokens import Tokens
 
 
 class SQLStore(Store):
-    """A Store over one SQLAlchemy engine. Subclasses open the engine and set the hooks."""
+    """A Store over one Database; sqlite.py and postgres.py open it."""
 
-    def __init__(self, url: str, engine: Engine) -> None:
+    def __init__(self, url: str, db: Database) -> None:
         self.url = url
-        self.engine = engine
-        forksafe.track(engine)
+        self.db = db
+        self.runs = Runs(db)
+        self.points = Points(db)
+        self.attached = Attached(db)
+        self.leaders = Leaders(db, self.runs)
+        self.tokens = Tokens(db)
         try:
-            migrate.bring_to_head(self)
+            Migrations(db).bring_to_head()
         except (DBAPIError, StoreError) as e:
-            engine.dispose()
+            db.close()
             cause = e if isinstance(e, DBAPIError) else e.__cause__
             if not isinstance(cause, DBAPIError):
                 raise
@@ -66,99 +68,47 @@ class SQLStore(Store):
             if "not a database" in str(cause.orig):
                 hint = " (the file is damaged, or is not a trainboard store)"
             raise StoreError(
-                f"could not open the store at {self._safe_url()}: {cause.orig}{hint}"
+                f"could not open the store at {db.safe_url}: {cause.orig}{hint}"
             ) from e
 
-    def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+    @property
+    def engine(self) -> Engine:
+        return self.db.engine
 
-    # transactions ---------------------------------------------------------------------
-    def _write(self, fn: Callable[[Connection], T]) -> T:
-        """Run fn in one write transaction, retrying transient lock errors with backoff."""
-        return self._retry(fn, write=True)
-
-    def _read(self, fn: Callable[[Connection], T]) -> T:
-        """Run fn in one read transaction (a consistent snapshot), retrying transient errors."""
-        return self._retry(fn, write=False)
-
-    def _retry(self, fn: Callable[[Connection], T], *, write: bool) -> T:
-        """The one retry loop of reads and writes: transient errors (locks, serialization
-        failures) back off and retry for RETRY_SECONDS; anything else is a StoreError at
-        once (an IntegrityError of a write stays itself, for create_run to name)."""
-        deadline = time.monotonic() + RETRY_SECONDS
-        delay = 0.005
-        while True:
-            try:
-                with self.engine.connect() as conn:
-                    if write:
-                        self._before_write(conn)
-                    with conn.begin():
-                        return fn(conn)
-            except DBAPIError as e:
-                if not self._is_transient(e) or time.monotonic() > deadline:
-                    if write and isinstance(e, IntegrityError):
-                        raise
-                    what = "write" if write else "read"
-                    raise StoreError(f"store {what} failed ({self._safe_url()}): {e.orig}") from e
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.5)
-
-    # engine hooks ---------------------------------------------------------------------
-    _blob_cursor_args: ClassVar[dict[str, Any]] = {}
-    """DBAPI cursor arguments for reading chunk blobs (PostgreSQL: binary results, half the
-    bytes of hex text and no parsing)."""
-
-    def _before_write(self, conn: Connection) -> None:
-        """Called before a write transaction begins (SQLite asks for BEGIN IMMEDIATE)."""
-
-    def _lock_migrations(self, conn: Connection) -> None:
-        """Serialise concurrent migrations (PostgreSQL takes an advisory lock)."""
-
-    def _is_transient(self, exc: DBAPIError) -> bool:
-        return False
-
-    def _lower(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-        """Unicode lower-casing in SQL, the same as Python's str.lower() (for `search`)."""
-        return sa.func.lower(column)
-
-    def _bytewise(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-        """`column` compared byte by byte (SQLite's default; PostgreSQL sorts by locale)."""
-        return column.collate("C") if self.engine.dialect.name == "postgresql" else column
-
-    # runs (runreads.py, runwrites.py, leaders.py) -------------------------------------
+    # runs (runs.py, leaders.py) -------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
-        return runwrites.create_run(self, run)
+        return self.runs.create(run)
 
     def get_run(self, run_id: str) -> RunRecord:
-        return runreads.get_run(self, run_id)
+        return self.runs.get(run_id)
 
     def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:
-        return runreads.list_runs(self, query)
+        return self.runs.page(query)
 
     def group_leaders(
         self, query: RunQuery, models: Iterable[str | None]
     ) -> dict[str | None, GroupLeaders]:
         """The contract's GroupLeaders from a few aggregate queries (store/sql/leaders.py)."""
-        return leaders.group_leaders(self, query, models)
+        return self.leaders.of_groups(query, models)
 
     def count_runs(self, query: RunQuery | None = None) -> int:
-        return runreads.count_runs(self, query)
+        return self.runs.count(query)
 
     def update_run(self, run_id: str, **fields: Any) -> None:
-        runwrites.update_run(self, run_id, fields)
+        self.runs.update(run_id, fields)
 
     def update_run_if(self, run_id: str, expect_status: Status, **fields: Any) -> bool:
-        return runwrites.update_run_if(self, run_id, expect_status, fields)
+        return self.runs.update_if(run_id, expect_status, fields)
 
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
-        return runwrites.set_archived(self, run_ids, archived)
+        return self.runs.set_archived(run_ids, archived)
 
     def delete_runs(self, run_ids: Iterable[str]) -> int:
-        return runwrites.delete_runs(self, run_ids)
+        return self.runs.delete(run_ids)
 
     # metrics (points.py) --------------------------------------------------------------
     def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
-        points.write_points(self, run_id, batches)
+        self.points.write(run_id, batches)
 
     def read_series(
         self,
@@ -172,47 +122,47 @@ class SQLStore(Store):
         end: int | None = None,
     ) -> Series:
         q = SeriesQuery(max_points, x, since, start, end)
-        return points.read_series(self, run_id, key, q)
+        return self.points.read_series(run_id, key, q)
 
     def metric_keys(self, run_id: str) -> list[str]:
-        return points.metric_keys(self, run_id)
+        return self.points.keys(run_id)
 
     # texts, histograms, artifacts, run values and events (attached.py) ----------------
     def write_texts(self, run_id: str, rows: Sequence[TextRecord]) -> None:
-        attached.write_texts(self, run_id, rows)
+        self.attached.write_texts(run_id, rows)
 
     def read_texts(
         self, run_id: str, key: str | None = None, since: int | None = None
     ) -> list[TextRecord]:
-        return attached.read_texts(self, run_id, key, since)
+        return self.attached.read_texts(run_id, key, since)
 
     def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
-        attached.write_histograms(self, run_id, rows)
+        self.attached.write_histograms(run_id, rows)
 
     def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
-        return attached.read_histograms(self, run_id, key)
+        return self.attached.read_histograms(run_id, key)
 
     def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
-        return attached.add_artifact(self, run_id, artifact)
+        return self.attached.add_artifact(run_id, artifact)
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
-        return attached.list_artifacts(self, run_id)
+        return self.attached.list_artifacts(run_id)
 
     def write_run_values(self, run_id: str, namespace: str, values: dict[str, Any]) -> None:
-        attached.write_run_values(self, run_id, namespace, values)
+        self.attached.write_run_values(run_id, namespace, values)
 
     def read_run_values(self, run_id: str, namespace: str) -> dict[str, Any]:
-        return attached.read_run_values(self, run_id, namespace)
+        return self.attached.read_run_values(run_id, namespace)
 
     def add_events(self, run_id: str, rows: Sequence[EventRecord]) -> None:
-        attached.add_events(self, run_id, rows)
+        self.attached.add_events(run_id, rows)
 
     def read_events(self, run_id: str) -> list[EventRecord]:
-        return attached.read_events(self, run_id)
+        return self.attached.read_events(run_id)
 
     # lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.close()
 
 
 __all__ = ["SQLStore"]

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 from trainboard.errors import UsageError
 from trainboard.store import limits
 from trainboard.store.base import Store
+from trainboard.store.sql.db import Database
 from trainboard.store.sql.schema import audit, tokens
-from trainboard.store.sql.store import SQLStore
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
@@ -59,91 +59,121 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _sql(store: Store) -> SQLStore:
-    if not isinstance(store, SQLStore):
+class Tokens:
+    """Tokens and the audit record over a Database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, name: str, scope: str) -> tuple[str, TokenRecord]:
+        """A new token of `scope` named `name`: (the token, shown once; its record)."""
+        limits.check_key("token name", name)
+        if scope not in SCOPES:
+            raise UsageError(f"token scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+        token = PREFIX + secrets.token_urlsafe(32)
+        now = time.time()
+
+        def tx(conn: Connection) -> int:
+            taken = conn.execute(
+                sa.select(tokens.c.id).where(tokens.c.name == name, tokens.c.revoked_at.is_(None))
+            ).first()
+            if taken is not None:
+                raise UsageError(f"a token named {name!r} already exists: revoke it first")
+            row = {"name": name, "scope": scope, "hash": digest(token), "created_at": now}
+            return int(conn.execute(sa.insert(tokens), row).inserted_primary_key[0])  # type: ignore[index]
+
+        token_id = self.db.write(tx)
+        return token, TokenRecord(token_id, name, scope, now)  # type: ignore[arg-type]
+
+    def list_tokens(self, revoked: bool = False) -> list[TokenRecord]:
+        q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at,
+                      tokens.c.revoked_at).order_by(tokens.c.id)  # fmt: skip
+        if not revoked:
+            q = q.where(tokens.c.revoked_at.is_(None))
+        rows = self.db.read(lambda conn: conn.execute(q).all())
+        return [TokenRecord(*r) for r in rows]
+
+    def revoke(self, name: str) -> int:
+        """Revoke the live token named `name`; UsageError when there is none."""
+
+        def tx(conn: Connection) -> int:
+            res = conn.execute(
+                sa.update(tokens)
+                .where(tokens.c.name == name, tokens.c.revoked_at.is_(None))
+                .values(revoked_at=time.time())
+            )
+            if res.rowcount == 0:
+                raise UsageError(f"no live token named {name!r} (see `trainboard token list`)")
+            return int(res.rowcount)
+
+        return int(self.db.write(tx))
+
+    def lookup(self, token: str) -> TokenRecord | None:
+        """The live token record whose hash matches `token`, or None."""
+        q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at).where(
+            tokens.c.hash == digest(token), tokens.c.revoked_at.is_(None)
+        )
+        row = self.db.read(lambda conn: conn.execute(q).first())
+        return None if row is None else TokenRecord(*row)
+
+    def any_live(self) -> bool:
+        """True when the store holds at least one token that is not revoked."""
+        q = sa.select(tokens.c.id).where(tokens.c.revoked_at.is_(None)).limit(1)
+        return bool(self.db.read(lambda conn: conn.execute(q).first()) is not None)
+
+    def record(self, action: str, run_ids: list[str], actor: str) -> None:
+        """Keep who did `action` (delete, archive, unarchive) to which runs, and when."""
+        row = {"at": time.time(), "action": action, "run_ids": orjson.dumps(run_ids).decode(),
+               "actor": actor}  # fmt: skip
+        self.db.write(lambda conn: conn.execute(sa.insert(audit), row))
+
+    def audit_log(self) -> list[AuditRecord]:
+        q = sa.select(audit.c.at, audit.c.action, audit.c.run_ids, audit.c.actor).order_by(
+            audit.c.id
+        )
+        rows = self.db.read(lambda conn: conn.execute(q).all())
+        return [AuditRecord(float(a), str(b), orjson.loads(c), str(d)) for a, b, c, d in rows]
+
+
+def _tokens(store: Store) -> Tokens:
+    tokens_of = getattr(store, "tokens", None)
+    if not isinstance(tokens_of, Tokens):
         raise UsageError(
             f"tokens live in a SQLite or PostgreSQL store, not in {store.url!r}: run "
             "`trainboard token` where TRAINBOARD_DB names the server's store"
         )
-    return store
+    return tokens_of
 
 
+# the functions the server and the CLI call, on any store (UsageError unless it is SQL) -------
 def create(store: Store, name: str, scope: str) -> tuple[str, TokenRecord]:
     """A new token of `scope` named `name`: (the token, shown once; its record)."""
-    sql = _sql(store)
-    limits.check_key("token name", name)
-    if scope not in SCOPES:
-        raise UsageError(f"token scope must be one of {', '.join(SCOPES)}, got {scope!r}")
-    token = PREFIX + secrets.token_urlsafe(32)
-    now = time.time()
-
-    def tx(conn: Connection) -> int:
-        taken = conn.execute(
-            sa.select(tokens.c.id).where(tokens.c.name == name, tokens.c.revoked_at.is_(None))
-        ).first()
-        if taken is not None:
-            raise UsageError(f"a token named {name!r} already exists: revoke it first")
-        row = {"name": name, "scope": scope, "hash": digest(token), "created_at": now}
-        return int(conn.execute(sa.insert(tokens), row).inserted_primary_key[0])  # type: ignore[index]
-
-    token_id = sql._write(tx)
-    return token, TokenRecord(token_id, name, scope, now)  # type: ignore[arg-type]
+    return _tokens(store).create(name, scope)
 
 
 def list_tokens(store: Store, revoked: bool = False) -> list[TokenRecord]:
-    sql = _sql(store)
-    q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at,
-                  tokens.c.revoked_at).order_by(tokens.c.id)  # fmt: skip
-    if not revoked:
-        q = q.where(tokens.c.revoked_at.is_(None))
-    rows = sql._read(lambda conn: conn.execute(q).all())
-    return [TokenRecord(*r) for r in rows]
+    return _tokens(store).list_tokens(revoked)
 
 
 def revoke(store: Store, name: str) -> int:
     """Revoke the live token named `name`; UsageError when there is none."""
-    sql = _sql(store)
-
-    def tx(conn: Connection) -> int:
-        res = conn.execute(
-            sa.update(tokens)
-            .where(tokens.c.name == name, tokens.c.revoked_at.is_(None))
-            .values(revoked_at=time.time())
-        )
-        if res.rowcount == 0:
-            raise UsageError(f"no live token named {name!r} (see `trainboard token list`)")
-        return int(res.rowcount)
-
-    return int(sql._write(tx))
+    return _tokens(store).revoke(name)
 
 
 def lookup(store: Store, token: str) -> TokenRecord | None:
     """The live token record whose hash matches `token`, or None."""
-    sql = _sql(store)
-    q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at).where(
-        tokens.c.hash == digest(token), tokens.c.revoked_at.is_(None)
-    )
-    row = sql._read(lambda conn: conn.execute(q).first())
-    return None if row is None else TokenRecord(*row)
+    return _tokens(store).lookup(token)
 
 
 def any_live(store: Store) -> bool:
     """True when the store holds at least one token that is not revoked."""
-    sql = _sql(store)
-    q = sa.select(tokens.c.id).where(tokens.c.revoked_at.is_(None)).limit(1)
-    return bool(sql._read(lambda conn: conn.execute(q).first()) is not None)
+    return _tokens(store).any_live()
 
 
 def record(store: Store, action: str, run_ids: list[str], actor: str) -> None:
     """Keep who did `action` (delete, archive, unarchive) to which runs, and when."""
-    sql = _sql(store)
-    row = {"at": time.time(), "action": action, "run_ids": orjson.dumps(run_ids).decode(),
-           "actor": actor}  # fmt: skip
-    sql._write(lambda conn: conn.execute(sa.insert(audit), row))
+    _tokens(store).record(action, run_ids, actor)
 
 
 def audit_log(store: Store) -> list[AuditRecord]:
-    sql = _sql(store)
-    q = sa.select(audit.c.at, audit.c.action, audit.c.run_ids, audit.c.actor).order_by(audit.c.id)
-    rows = sql._read(lambda conn: conn.execute(q).all())
-    return [AuditRecord(float(a), str(b), orjson.loads(c), str(d)) for a, b, c, d in rows]
+    return _tokens(store).audit_log()

@@ -1,0 +1,234 @@
+"""`Runs`: the runs table in SQL. Reads: one run, a filtered and sorted page of them, or their
+count, each with its metric summaries. Writes: create, update (plain or only while a status
+holds), archive and delete, each one write transaction.
+
+Why one object over a `Database`: the runs list is the Runs page's hot read (10,000 runs with
+summaries in 200 ms); its filters, its order and how summaries are fetched change for speed
+or for a new filter, never with how a transaction is retried. leaders.py aggregates over the
+same `filters` and `order`, and every other resource asks `require_run` whether its run exists
+(a function of the connection: it runs inside their transactions). What a write checks and
+touches (the runs row, every per-run table on delete) changes with the schema; the values
+themselves are checked by rows.update_values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from trainboard import gcpause
+from trainboard.errors import RunNotFoundError, StoreError, UsageError
+from trainboard.store import limits
+from trainboard.store.queries import RUN_SORTS, RunQuery
+from trainboard.store.records import RunRecord, Status
+from trainboard.store.sql import rows
+from trainboard.store.sql.db import Database
+from trainboard.store.sql.schema import PER_RUN_TABLES, runs, summaries
+
+
+class Runs:
+    """The runs table over a Database: reads and writes of runs and their summaries."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # reads ------------------------------------------------------------------------------
+    def get(self, run_id: str) -> RunRecord:
+        limits.check_text("get_run: run id", run_id)
+
+        def tx(conn: Connection) -> RunRecord:
+            row = conn.execute(sa.select(*rows.RUN_COLS).where(runs.c.id == run_id)).first()
+            if row is None:
+                raise RunNotFoundError(run_id)
+            rec = rows.run_record(row)
+            q = sa.select(summaries.c.key, summaries.c.packed)
+            found = conn.execute(q.where(summaries.c.run_id == run_id)).all()
+            records = rows.summary_records([r[1] for r in found])
+            rec.summary = {r[0]: m for r, m in zip(found, records, strict=True)}
+            return rec
+
+        return self.db.read(tx)
+
+    def filters(self, query: RunQuery) -> list[sa.ColumnElement[bool]]:
+        """WHERE of page, count and the group leaders (limits checked first)."""
+        for name in ("project", "model", "tag", "search"):
+            if getattr(query, name) is not None:
+                limits.check_text(f"list_runs: {name}", getattr(query, name))
+        w: list[sa.ColumnElement[bool]] = []
+        if query.project is not None:
+            w.append(runs.c.project == query.project)
+        if query.model is not None:
+            w.append(runs.c.model == query.model)
+        if query.status is not None:
+            rows.check_status(query.status)
+            w.append(runs.c.status == query.status)
+        if query.archived is not None:
+            w.append(runs.c.archived == bool(query.archived))
+        if query.tag is not None:
+            pattern = "%" + rows.escape_like(orjson.dumps(query.tag).decode()) + "%"
+            w.append(runs.c.tags.like(pattern, escape="\\"))
+        if query.search:
+            pattern = "%" + rows.escape_like(query.search.lower()) + "%"
+            w.append(self.db.dialect.lower(runs.c.name).like(pattern, escape="\\"))
+        return w
+
+    def order(self, query: RunQuery) -> list[sa.ColumnElement[Any]]:
+        """ORDER BY of page: newest first, or by model first (runs without one last, in
+        byte order on both engines) so that a page holds a model's runs together."""
+        newest: list[sa.ColumnElement[Any]] = [runs.c.created_at.desc(), runs.c.id.desc()]
+        if query.sort == "created":
+            return newest
+        if query.sort == "model":
+            return [runs.c.model.is_(None), self.db.dialect.bytewise(runs.c.model), *newest]
+        raise UsageError(f"sort must be one of {', '.join(RUN_SORTS)}, got {query.sort!r}")
+
+    def page(self, query: RunQuery | None = None) -> list[RunRecord]:
+        query = query or RunQuery()
+        where = self.filters(query)
+        if query.limit is not None and query.limit < 0 or query.offset < 0:
+            raise UsageError(f"limit and offset must be >= 0, got {query.limit}, {query.offset}")
+        if query.limit is not None:
+            limits.check_int("list_runs: limit", query.limit)
+        limits.check_int("list_runs: offset", query.offset)
+        q = sa.select(*rows.RUN_COLS).where(*where).order_by(*self.order(query))
+        if query.limit is not None:
+            q = q.limit(query.limit)
+        if query.offset:
+            q = q.offset(query.offset)
+
+        def tx(conn: Connection) -> list[RunRecord]:
+            with gcpause.paused():
+                return build(conn)
+
+        def build(conn: Connection) -> list[RunRecord]:
+            records = [rows.run_record(r) for r in rows.fetch_all(conn, q)]
+            if not records:
+                return records
+            by_id = {r.id: r.summary for r in records}
+            found = summary_rows(conn, [*by_id])
+            for (rid, key, _), m in zip(
+                found, rows.summary_records([r[2] for r in found]), strict=True
+            ):
+                summary = by_id.get(rid)
+                if summary is not None:  # another run's row (a whole-table read)
+                    summary[key] = m
+            return records
+
+        return self.db.read(tx)
+
+    def count(self, query: RunQuery | None = None) -> int:
+        where = self.filters(query or RunQuery())
+        q = sa.select(sa.func.count()).select_from(runs).where(*where)
+        return self.db.read(lambda conn: int(conn.execute(q).scalar_one()))
+
+    # writes -----------------------------------------------------------------------------
+    def create(self, run: RunRecord) -> RunRecord:
+        row = rows.run_row(run)
+
+        def tx(conn: Connection) -> None:
+            exists = conn.execute(sa.select(runs.c.id).where(runs.c.id == run.id)).first()
+            if exists is not None:
+                raise UsageError(f"create_run: a run with id {run.id!r} already exists")
+            conn.execute(sa.insert(runs), row)
+
+        try:
+            self.db.write(tx)
+        except StoreError as e:
+            if isinstance(e.__cause__, IntegrityError):  # created by another process meanwhile
+                raise UsageError(f"create_run: a run with id {run.id!r} already exists") from e
+            raise
+        return run
+
+    def update(self, run_id: str, fields: dict[str, Any]) -> None:
+        limits.check_text("update_run: run id", run_id)
+        values = rows.update_values(fields)
+
+        def tx(conn: Connection) -> None:
+            if not values:
+                require_run(conn, run_id)
+                return
+            res = conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
+            if res.rowcount == 0:
+                raise RunNotFoundError(run_id)
+
+        self.db.write(tx)
+
+    def update_if(self, run_id: str, expect_status: Status, fields: dict[str, Any]) -> bool:
+        limits.check_text("update_run_if: run id", run_id)
+        rows.check_status(expect_status)
+        values = rows.update_values(fields)
+
+        def tx(conn: Connection) -> bool:
+            if not values:
+                raise UsageError("update_run_if: name at least one field to set")
+            stmt = sa.update(runs).where(runs.c.id == run_id, runs.c.status == expect_status)
+            if conn.execute(stmt.values(**values)).rowcount == 1:
+                return True
+            require_run(conn, run_id)
+            return False
+
+        return self.db.write(tx)
+
+    def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
+        ids = [limits.check_text("set_archived: run id", i) for i in dict.fromkeys(run_ids)]
+
+        def tx(conn: Connection) -> int:
+            require_runs(conn, ids)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                stmt = sa.update(runs).where(runs.c.id.in_(part))
+                conn.execute(stmt.values(archived=bool(archived)))
+            return len(ids)
+
+        return self.db.write(tx)
+
+    def delete(self, run_ids: Iterable[str]) -> int:
+        ids = [limits.check_text("delete_runs: run id", i) for i in dict.fromkeys(run_ids)]
+
+        def tx(conn: Connection) -> int:
+            require_runs(conn, ids)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                for table in PER_RUN_TABLES:
+                    conn.execute(sa.delete(table).where(table.c.run_id.in_(part)))
+                conn.execute(sa.delete(runs).where(runs.c.id.in_(part)))
+            return len(ids)
+
+        return self.db.write(tx)
+
+
+def summary_rows(conn: Connection, ids: list[str]) -> list[tuple[Any, ...]]:
+    """(run_id, key, packed) of the runs `ids`, and perhaps of others. When the runs are
+    most of the table (a list of everything), one plain scan of summaries is the cheapest
+    read (an IN over 10,000 ids costs twice as much); else the ids go in batches."""
+    cols = (summaries.c.run_id, summaries.c.key, summaries.c.packed)
+    if len(ids) > 500:
+        n_runs = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
+        if 2 * len(ids) >= int(n_runs):
+            return rows.fetch_all(conn, sa.select(*cols))
+    found: list[tuple[Any, ...]] = []
+    for i in range(0, len(ids), 900):
+        found += rows.fetch_all(
+            conn, sa.select(*cols).where(summaries.c.run_id.in_(ids[i : i + 900]))
+        )
+    return found
+
+
+def require_run(conn: Connection, run_id: str) -> None:
+    if conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+        raise RunNotFoundError(run_id)
+
+
+def require_runs(conn: Connection, ids: list[str]) -> None:
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        found.update(conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(part))).scalars())
+    for run_id in ids:
+        if run_id not in found:
+            raise RunNotFoundError(run_id)
