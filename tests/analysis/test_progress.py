@@ -243,3 +243,23 @@ def test_a_finished_job_reads_its_steps_over_its_time() -> None:
     p = compute_progress(run, fast_end, now=T0 + 9999)
     assert p.to_json()["elapsed_text"] == "10m 6s"
     assert f"{p.steps_per_s:.2f}" == "1.65"
+
+
+def test_a_finished_run_that_counted_from_zero_reads_its_real_end() -> None:
+    """Lightning logs a 340-step fit's last point at step 339: finished, it did all 340."""
+    from trainboard.analysis.progress import SummaryProgress
+
+    done = _run(status="finished", total_steps=340, last_step=339, created_at=T0,
+                finished_at=T0 + 34, summary={"loss": _summ(0.9, 339)})  # fmt: skip
+    p = compute_progress(done, now=T0 + 99)
+    assert (p.step, p.total_steps, p.percent) == (340, 340, 100.0)
+    j = SummaryProgress(T0 + 99).json(done, "finished")
+    assert (j["step"], j["percent"]) == (340, 100.0)
+    # still running at 339, or stopped early at 200: what it is
+    running = _run(status="running", total_steps=340, last_step=339, created_at=T0,
+                   heartbeat_at=T0 + 34, summary={"loss": _summ(0.9, 339)})  # fmt: skip
+    assert compute_progress(running, now=T0 + 34).step == 339
+    early = _run(status="finished", total_steps=340, last_step=200, created_at=T0,
+                 finished_at=T0 + 34, summary={"loss": _summ(0.9, 200)})  # fmt: skip
+    p = compute_progress(early, now=T0 + 99)
+    assert (p.step, round(p.percent or 0, 1)) == (200, 58.8)

@@ -143,7 +143,15 @@ def test_trainer_run_has_config_progress_eval_loss_checkpoints_and_verdict(
     evals = _series(run.id, "eval_loss")
     assert [s for s, _ in evals] == [10, 20, 30]
     assert evals[-1][1] < evals[0][1]
-    assert {"train_runtime", "train_loss"} <= set(run.summary)
+    # what the Trainer logs once, at the end, is the run's summary, not one-point series
+    with open_store() as s:
+        own = s.read_run_values(run.id, "summary")
+    once = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",
+            "total_flos"}  # fmt: skip
+    assert set(own) == once and not once & set(run.summary)
+    assert own["train_runtime"] > 0 and own["train_loss"] == pytest.approx(
+        sum(v for _, v in loss) / len(loss), rel=0.3
+    )
     # progress and health from the one analysis layer
     assert prog.step == 30 and prog.total_steps == 30 and prog.percent == 100.0
     assert prog.status == "finished" and prog.eta_s == 0.0

@@ -52,6 +52,10 @@ class Regression(L.LightningModule):  # type: ignore[misc]
         x, y = batch
         self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
 
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        self.log("test_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
     def configure_optimizers(self) -> Any:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
 
@@ -116,7 +120,8 @@ def test_fit_is_a_run_with_hparams_progress_roles_and_the_best_checkpoint(
     assert run.summary["val_loss"].last < run.summary["val_loss"].max
     # the roles vocabulary reads Lightning's names: the per-step loss is the train loss
     assert prog.loss_key == "train_loss_step" and prog.total_steps == 30
-    assert prog.step == 29 and prog.status == "finished"
+    # its last point is at step 29 (counted from 0): finished, it did all 30 steps
+    assert (prog.step, prog.percent, prog.status) == (30, 100.0, "finished")
     # the best checkpoint by reference, at the step it was saved
     ckpt = trainer.checkpoint_callback
     [best] = arts
@@ -130,6 +135,13 @@ def test_fit_is_a_run_with_hparams_progress_roles_and_the_best_checkpoint(
         count = len(s.list_runs(RunQuery()))
     assert again.status == "finished" and count == 1
     assert again.summary["val_loss"].last_time > run.summary["val_loss"].last_time
+    # trainer.test() logs one value per metric for the whole run: the run's summary
+    trainer.test(trainer.lightning_module, _loader(64, 4))
+    with open_store() as s:
+        tested = s.get_run(run.id)
+        own = s.read_run_values(run.id, "summary")
+    assert set(own) == {"test_loss"} and 0 <= own["test_loss"] < 1.0
+    assert "test_loss" not in tested.summary and tested.status == "finished"
 
 
 def test_a_failed_fit_is_failed_with_the_error_and_its_best_checkpoint(

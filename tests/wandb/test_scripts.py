@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trainboard.store import open_store
@@ -47,14 +49,16 @@ def test_nanogpt_style_script_with_import_wandb(tb_home: str) -> None:
         run = s.get_run(rid)
         assert (run.project, run.name, run.status) == ("owt", "gpt2-tiny", "finished")
         assert run.config["learning_rate"] == 6e-4 and run.config["max_iters"] == 40
-        assert _steps(s, rid, "val/loss") == [0, 1, 2, 3, 4]  # one row per log() call
+        # `iter` is the script's step counter, so it is the run's step; max_iters its total
+        assert _steps(s, rid, "val/loss") == [0, 10, 20, 30, 40]
         assert _values(s, rid, "iter") == [0.0, 10.0, 20.0, 30.0, 40.0]
+        assert (run.last_step, run.total_steps) == (40, 40)
         hists = s.read_histograms(rid)
         keys = {h.key for h in hists}
         assert {"parameters/0.weight", "gradients/0.weight", "gradients/2.bias"} <= keys
         # watch(log_freq=10): the 10th, 20th... training forward passes log, at the run's
-        # step then (iterations 9, 19, 29, 39: the log() rows of iterations 0, 10, 20, 30)
-        assert sorted({h.step for h in hists if h.key == "gradients/0.weight"}) == [0, 1, 2, 3]
+        # step then (iterations 9, 19, 29, 39: the steps the iterations 0, 10, 20, 30 logged)
+        assert sorted({h.step for h in hists if h.key == "gradients/0.weight"}) == [0, 10, 20, 30]
         norms = s.read_series(rid, "gradients/grad_norm")
         assert len(norms) == 4 and all(v > 0 for v in norms.values.tolist())
 
@@ -81,6 +85,55 @@ def test_argparse_script_config_update_summary_and_exit_code(tb_home: str) -> No
         assert (bad.status, bad.notes) == ("failed", "exit code 3")
 
 
+def test_nanogpt_progress_follows_its_iter_and_max_iters(tb_home: str, tmp_path: Path) -> None:
+    """nanoGPT logs every eval_interval iterations with `iter` in the dict and keeps
+    `max_iters` in its config: the run reads "step 20 / 40", its rates and ETA are per
+    iteration, and plot's step time is an iteration's, not the gap between two logs."""
+    from trainboard.analysis.progress import progress_for
+    from trainboard.report.panels import build_panels
+
+    pause = tmp_path / "go"
+    env = dict(os.environ, TRAINBOARD_HOME=tb_home, TRAINBOARD_SYSTEM_INTERVAL="0",
+               NANOGPT_ITER_SECONDS="0.12", NANOGPT_PAUSE_FILE=str(pause))  # fmt: skip
+    for k in ("TRAINBOARD_DB", "TRAINBOARD_URL"):
+        env.pop(k, None)
+    cmd = [sys.executable, "-m", "trainboard.wandb_run", str(SCRIPTS / "nanogpt_style.py")]
+    child = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        with open_store() as s:
+            deadline = time.monotonic() + 120
+            while child.poll() is None and time.monotonic() < deadline:
+                runs = s.list_runs()
+                if runs and runs[0].last_step == 20:
+                    break
+                time.sleep(0.05)
+            run = s.list_runs()[0]
+            now = time.time()
+            p = progress_for(s, run, now=now)
+            clock = s.read_series(run.id, "train/loss")
+            per_iter = (clock.times[-1] - clock.times[0]) / 20  # the real seconds per iteration
+            assert (p.step, p.total_steps, p.percent, p.status) == (20, 40, 50.0, "running")
+            assert p.steps_per_s is not None and p.eta_s is not None
+            assert 0.7 < p.steps_per_s * per_iter < 1.4  # per iteration, not per log() call
+            assert 0.5 < p.eta_s / (20 * per_iter) < 2.0  # 20 iterations to go
+    finally:
+        pause.touch()
+        out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, out + err
+    with open_store() as s:
+        run = s.get_run(_id(out))
+        p = progress_for(s, run)
+        assert (p.step, p.total_steps, p.percent, p.eta_s) == (40, 40, 100.0, 0.0)
+        assert p.steps_per_s == pytest.approx(40 / p.elapsed_s)
+        (speed,) = [q for q in build_panels(s, [run], only=["speed"])]
+        (line,) = speed.lines
+        assert line.key == "step time (s)"
+        gaps = np.diff(s.read_series(run.id, "train/loss").times)
+        assert line.values.max() < gaps.min() / 5  # an iteration's time, not the 10-iter gap
+
+
 def test_eval_loop_with_commit_false_shares_the_step(tb_home: str) -> None:
     rid = _id(_run(tb_home, str(SCRIPTS / "eval_commit_false.py")))
     with open_store() as s:
@@ -95,9 +148,24 @@ def test_define_metric_with_step_metric_summary_and_goal(tb_home: str) -> None:
     with open_store() as s:
         run = s.get_run(rid)
         assert _steps(s, rid, "train/loss") == [8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96]
-        # the clocks themselves stay on wandb's own row counter
-        assert _steps(s, rid, "train/global_step") == [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13]
-        assert _steps(s, rid, "epoch") == [4, 9, 14]
+        # the declared step metric counts up with every call: it is the run's step, and a
+        # call without it (the epoch's) stays at its last value
+        assert _steps(s, rid, "train/global_step") == [
+            8,
+            16,
+            24,
+            32,
+            40,
+            48,
+            56,
+            64,
+            72,
+            80,
+            88,
+            96,
+        ]
+        assert _steps(s, rid, "epoch") == [32, 64, 96]
+        assert run.last_step == 96
         assert _steps(s, rid, "val/loss") == [0, 1, 2]  # against the epoch
         assert run.goals == {"val/acc": "max", "val/loss": "min"}
         summary = s.read_run_values(rid, "summary")

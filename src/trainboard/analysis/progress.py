@@ -220,6 +220,17 @@ def _step(run: RunRecord) -> int | None:
     return max(steps) if steps else None
 
 
+def _at_end(step: int | None, total: int | None, status: Status) -> int | None:
+    """A finished run's step: its total when the last step logged is the last of the total.
+
+    Steps counted from 0 end at total − 1: Lightning logs a 340-step fit's last point at step
+    339, so a finished run read "339/340, 99.7%". A finished run that reached total − 1 did
+    all its steps; one that stopped earlier (early stopping) keeps its real last step."""
+    if status == "finished" and total and step == total - 1:
+        return total
+    return step
+
+
 def _percent(step: int | None, total: int | None) -> float | None:
     if total and step is not None:
         pct = 100.0 * step / total
@@ -262,8 +273,8 @@ def _assemble(
 ) -> Progress:
     """The Progress; an ended run's rates are its whole-run averages (given ones ignored)."""
     summary = run.summary
-    step = _step(run)
     total = run.total_steps
+    step = _at_end(_step(run), total, status)
     kr = key_roles(run)
     lk = kr.loss
     elapsed = _elapsed(run, status, now)
@@ -311,8 +322,8 @@ class SummaryProgress:
         summary = run.summary
         kr = key_roles(run)
         lk = kr.loss
-        step = _step(run)
         total = run.total_steps
+        step = _at_end(_step(run), total, status)
         elapsed = _elapsed(run, status, self.now)
         if status == "running":
             ck = lk if lk is not None else clock_key(summary, run.goals)

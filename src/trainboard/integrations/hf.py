@@ -12,10 +12,12 @@ What lands in the run:
 - total steps: `state.max_steps`;
 - metrics under the Trainer's own names, at `state.global_step`: `loss`, `grad_norm`,
   `learning_rate`, `epoch`, `num_input_tokens_seen` (with `include_num_input_tokens_seen`),
-  `eval_*`, and the end-of-training `train_runtime`, `train_loss`...; the one roles vocabulary
-  (trainboard.roles) says what each name is, so nothing here keeps a list of them (only
-  `loss` is defined as the train loss: the end-of-training mean `train_loss` would otherwise
-  be read as the train loss curve);
+  `eval_*`; the one roles vocabulary (trainboard.roles) says what each name is, so nothing
+  here keeps a list of them (only `loss` is defined as the train loss: the end-of-training
+  mean `train_loss` would otherwise be read as the train loss curve);
+- the run's summary: what the Trainer logs once when training ends (`END_OF_TRAINING`:
+  `train_runtime`, `train_samples_per_second`, `train_steps_per_second`, `train_loss`,
+  `total_flos`), as wandb's own callback keeps them;
 - text: a `str` value in the logs (a generation callback calling `trainer.log`), or
   `callback.log_text(key, text)`;
 - checkpoints: each `checkpoint-N` folder the Trainer saves, as an artifact of kind
@@ -62,6 +64,15 @@ if TYPE_CHECKING:
 __all__ = ["TrainboardCallback"]
 
 REPORT_TO_NAME = "trainboard"
+END_OF_TRAINING = (
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "train_loss",
+    "total_flos",
+)
+"""What the Trainer logs once, when training ends (the names transformers' own WandbCallback
+puts in wandb's run summary): they go to the run's summary, not drawn as one-point series."""
 
 
 class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc]
@@ -208,6 +219,9 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
         run = self._open(args, state, model)
         self._step = state.global_step
         numbers = {k: v for k, v in logs.items() if is_number(v)}
+        once = {k: numbers.pop(k) for k in END_OF_TRAINING if k in numbers}
+        if once:  # one value for the whole run: its summary, not a one-point series
+            run.summary.update(once)
         if numbers:
             run.log(numbers, step=state.global_step)
         for k, v in logs.items():

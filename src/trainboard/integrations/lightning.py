@@ -10,6 +10,8 @@ What lands in the run:
 - metrics under Lightning's own names (`train_loss_step`, `train_loss_epoch`, `val_loss`,
   `epoch`, `lr-AdamW`...) at the step Lightning gives; the one roles vocabulary
   (trainboard.roles) says what each name is;
+- the run's summary: what `trainer.test()` logs (`test_loss`, `test_acc`...), one value each
+  for the whole run, not one-point series;
 - the best checkpoint of each `ModelCheckpoint` (its `best_model_path`), as an artifact of kind
   "best_checkpoint" at the step it was saved, recorded by reference unless
   `copy_checkpoints=True`;
@@ -20,9 +22,9 @@ What lands in the run:
 `experiment` is the `trainboard.Run` (log texts or histograms through it); `name` is the
 project and `version` the run id, so a ModelCheckpoint without a dirpath saves under
 `<default_root_dir>/<project>/<run id>/checkpoints`. Only global rank 0 writes; the others get
-Lightning's dummy experiment. A `trainer.test()` after the fit re-opens the same run for its
-metrics and finishes it again. `import lightning` takes seconds, so `import trainboard` never
-imports this module.
+Lightning's dummy experiment. A `trainer.validate()` or `trainer.test()` after the fit re-opens
+the same run for its metrics and finishes it again. `import lightning` takes seconds, so
+`import trainboard` never imports this module.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         self._checkpoints: list[ModelCheckpoint] = []
         self._saved_at: dict[str, int] = {}  # checkpoint path -> global step when saved
         self._kept: set[str] = set()  # best checkpoints already recorded
+        self._stage: str | None = None  # the trainer's fit/validate/test, once log_graph said
 
     # --- identity ---------------------------------------------------------------------------
     @property
@@ -139,6 +142,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         """Called once at the start of every fit/validate/test with the LightningModule: the
         moment the trainer (and so the fit's total steps) can be read."""
         trainer = getattr(model, "_trainer", None)
+        self._stage = getattr(getattr(trainer, "state", None), "fn", None)
         total = _total_steps(trainer) if self._total_steps is None else self._total_steps
         run = self._open()
         if total is not None and run.total_steps != total:
@@ -147,7 +151,9 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
     @rank_zero_only  # type: ignore[untyped-decorator]
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         numbers = {k: v for k, v in metrics.items() if is_number(v)}
-        if numbers:
+        if numbers and self._stage == "test":  # once, after the fit: the run's summary
+            self._open().summary.update({k: v for k, v in numbers.items() if k != "epoch"})
+        elif numbers:
             self._open().log(numbers, step=step)
 
     def save(self) -> None:

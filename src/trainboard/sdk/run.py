@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from trainboard.errors import UsageError
 from trainboard.limits import STEP_MAX
 from trainboard.roles import definition
-from trainboard.sdk import attached, hooks
+from trainboard.roles.steps import total_steps_from_config
+from trainboard.sdk import attached, hooks, stepcount
 from trainboard.sdk.finish import FINISH_TIMEOUT, end
 from trainboard.sdk.validate import (
     as_config,
@@ -74,6 +75,8 @@ class Run(WandbMethods):
         self._hold = False  # log(commit=False): the next log() without a step stays on this one
         self._compat: MetricDefs | None = None  # wandb-style define_metric() definitions
         self._noop = False  # init(mode="disabled"): accept anything, store nothing
+        self._counter: str | None = None  # the logged key that is the step (sdk/stepcount.py)
+        self._counters = stepcount.STEP_COUNTERS  # the keys that may be: iter, global_step...
         self.interrupted = False  # set when SIGINT arrived; the run then ends as killed
 
     # identity ---------------------------------------------------------------------------
@@ -153,7 +156,8 @@ class Run(WandbMethods):
         self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None
     ) -> None:
         """Record metrics at `step` (default: the previous step + 1, or the same step after a
-        `commit=False` call, as in wandb).
+        `commit=False` call, as in wandb; or the script's own step counter when it logs one,
+        `iter` or `global_step` for example: see sdk/stepcount.py).
 
         Values are numbers (float, int, bool, numpy scalars, 0-d tensors); NaN and ±inf are
         legal. wandb data types (trainboard.Histogram, Html, Table...) and nested dicts are
@@ -177,18 +181,32 @@ class Run(WandbMethods):
             if self._noop:
                 return None
             slow = check_item("log()", k, v) or slow
-        if step is None:
-            step = self._step if self._hold else self._step + 1
+        auto = step is None
+        if auto:  # the script's own counter when it has one (stepcount.py), else previous + 1
+            c = self._counter
+            if c is not None and c in data:
+                step = data[c]
+                if type(step) is not int or step <= self._step or step > STEP_MAX:
+                    step = self._counted(c, step)
+            elif c:
+                step = self._step
+            else:
+                step = self._step if self._hold else self._step + 1
         elif type(step) is not int or step < 0 or step > STEP_MAX:
             step = check_step("log()", step)
-        self._hold = commit is False
         j = self._journal
         if j is None or slow:
+            if auto and self._counter is None:
+                step = self._discover(data, step)
+            self._hold = commit is False
             self._log_slow(data, step)
             return
+        self._hold = commit is False
         kind = j.kinds.get(tuple(data))
         if kind is None:
             kind = self._kind(data)
+            if auto and self._counter is None:
+                step = self._discover(data, step)
         try:
             j.append(kind, step, time.time(), data.values())
         except (OverflowError, struct.error, TypeError):
@@ -199,6 +217,22 @@ class Run(WandbMethods):
             return
         self._step = step
         self._summary.update(data)
+
+    def _counted(self, key: str, value: Any) -> int:
+        """The step for a counter value that is not a plain int above the last step."""
+        step = stepcount.next_value(key, value, self._step, self._hold)
+        if step is None:
+            self._counter = stepcount.OFF
+            return self._step if self._hold else self._step + 1
+        return step
+
+    def _discover(self, data: dict[str, Any], step: int) -> int:
+        """A new key set without step=: is one of its keys the script's step counter?"""
+        found = stepcount.discover(self._counters, data, self._step)
+        if found is None:
+            return step
+        self._counter, value = found
+        return value
 
     def _kind(self, data: dict[str, Any]) -> Kind:
         """The journal's record kind for this set of keys (the keys checked once, here)."""
@@ -300,11 +334,17 @@ class Run(WandbMethods):
         self._update(goals=dict(self._record.goals))
 
     def update_config(self, values: Mapping[str, Any]) -> None:
-        """Merge `values` into the run's config."""
+        """Merge `values` into the run's config (a run with no total steps takes them from
+        it: `max_iters`, `max_steps`..., roles/steps.py)."""
         merged = {**self._record.config, **as_config(values)}
         self._check_open("update_config()")
         self._record.config = merged
-        self._update(config=dict(merged))
+        total = None if self._record.total_steps else total_steps_from_config(merged)
+        if total is None:
+            self._update(config=dict(merged))
+        else:
+            self._record.total_steps = total
+            self._update(config=dict(merged), total_steps=total)
 
     def _update(self, **fields: Any) -> None:
         if self._writer is not None:

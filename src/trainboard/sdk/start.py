@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from trainboard import config as settings
 from trainboard.errors import UsageError
 from trainboard.keys import is_system
+from trainboard.roles.steps import total_steps_from_config
 from trainboard.sdk import context, hooks
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.rank import process_rank
@@ -122,7 +123,8 @@ def init(
     its own run, "<name>-rank<r>". `figures=N` rewrites the run's charts in `figures_dir`
     every N steps (`Run.save_figures`). `progress` shows a live progress line on stderr
     (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
-    see sdk/console.py). init() prints one line on stderr naming the run and where to see it
+    see sdk/console.py). Without `total_steps`, the config's `max_iters`, `max_steps`... give
+    it (roles/steps.py). init() prints one line on stderr naming the run and where to see it
     (sdk/announce.py; TRAINBOARD_QUIET=1 silences it)."""
     from trainboard.store.records import RunRecord
 
@@ -139,6 +141,8 @@ def init(
         name = f"{name or default_name(run_id)}-rank{rank}"
         cfg["rank"] = rank
     url, remote = select_store(store)
+    if total_steps is None:  # an unmodified script's max_iters, max_steps...
+        total_steps = total_steps_from_config(cfg)
     record = RunRecord(
         id=run_id,
         project=project or "default",

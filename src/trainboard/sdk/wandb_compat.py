@@ -136,6 +136,9 @@ def define_metric(
     if step_metric is not None:
         defs.step_metric[name] = step_metric
         defs._resolved.clear()
+        from trainboard.sdk.stepcount import declare
+
+        run._counters = declare(run._counters, step_metric)  # its values may be the run's step
     if kinds:
         defs.summary[name] = kinds
     if hidden:
@@ -206,9 +209,9 @@ def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | N
         else:
             check_item("log()", k, v)
             numbers[k] = v
-    if step is None:
-        step = run._step if run._hold else run._step + 1
     run.log(numbers, step=step, commit=commit)
+    if step is None:  # where log() put them: previous + 1, or the script's step counter
+        step = run._step
     for k, v in media:
         v._trainboard_log(run, k, step)
 

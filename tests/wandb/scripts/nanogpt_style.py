@@ -1,8 +1,13 @@
 """Shaped like karpathy/nanoGPT's train.py: globals as config, `import wandb`, a log every
 eval_interval without a step, wandb.watch on the real model. Run with
-`python -m trainboard.wandb_run nanogpt_style.py`."""
+`python -m trainboard.wandb_run nanogpt_style.py`.
+
+Two knobs for the tests, outside the config: NANOGPT_ITER_SECONDS, how long an iteration takes
+(a real one takes ~100 ms), and NANOGPT_PAUSE_FILE, which makes the script wait at the middle
+iteration (after its log) until that file exists, so a test can read the running run."""
 
 import math
+import os
 import time
 
 import torch
@@ -20,6 +25,8 @@ config_keys = [
     if not k.startswith("_") and isinstance(v, (int, float, bool, str))
 ]
 config = {k: globals()[k] for k in config_keys}
+iter_seconds = float(os.environ.get("NANOGPT_ITER_SECONDS", "0"))
+pause_file = os.environ.get("NANOGPT_PAUSE_FILE")
 
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
@@ -46,8 +53,11 @@ for iter_num in range(max_iters + 1):
         wandb.log(
             {"iter": iter_num, "train/loss": val * 1.05, "val/loss": val, "lr": lr, "mfu": 12.5}
         )
+        while pause_file and iter_num == max_iters // 2 and not os.path.exists(pause_file):
+            time.sleep(0.05)
     loss = torch.nn.functional.mse_loss(model(x), y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+    time.sleep(iter_seconds)
 print("run", wandb.run.id, wandb.run.name)
