@@ -10,13 +10,18 @@ Each limit exists because one engine would refuse (or silently change) the value
   encode a lone surrogate);
 - keys, names, projects, models and tags are at most `MAX_KEY_BYTES` bytes of UTF-8 (they
   are indexed, and a PostgreSQL btree entry holds at most ~2.7 kB);
-- values are float64: an int too large for one (10**400) cannot be stored.
+- values are float64: an int too large for one (10**400) cannot be stored;
+- a config or summary value is nested at most `MAX_JSON_DEPTH` levels (orjson writes at most
+  254, and a self-referencing dict never ends).
 """
 
 from __future__ import annotations
 
 MAX_KEY_BYTES = 1024
 """Longest metric/text/histogram key, run name, project, model or tag, in UTF-8 bytes."""
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of dicts and lists in a config or summary value (the top level is 1)."""
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

@@ -42,6 +42,11 @@ def fault_kind(exc: BaseException) -> FaultKind:
     engines decide it in store/sql/dialect.py); this only adds what no store decides."""
     if isinstance(exc, RunNotFoundError):
         return "deleted"
+    cause: BaseException | None = exc
+    while cause is not None:  # also wrapped (SQLAlchemy's StatementError around orjson's)
+        if isinstance(cause, TypeError | UnicodeError | RecursionError):
+            return "permanent"
+        cause = cause.__cause__
     if isinstance(exc, StoreError):
         return "transient" if exc.transient else "permanent"
     if isinstance(exc, ValueError | TypeError | UnicodeError):
@@ -61,7 +66,8 @@ def deadletter_path(url: str) -> Path:
 
 
 def set_aside(url: str, run_id: str, what: str, rows: Any, error: BaseException) -> Path:
-    """Append refused data to the dead-letter file as one JSON line; return the file."""
+    """Append refused data to the dead-letter file as one JSON line; return the file. Rows
+    that JSON cannot hold (nested too deep for the encoder) are kept as their repr()."""
     path = deadletter_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = {
@@ -71,8 +77,12 @@ def set_aside(url: str, run_id: str, what: str, rows: Any, error: BaseException)
         "at": time.time(),
         "rows": rows,
     }
+    try:
+        data = orjson.dumps(line, default=str)
+    except TypeError:
+        data = orjson.dumps({**line, "rows": repr(rows)})
     with open(path, "ab") as f:
-        f.write(orjson.dumps(line, default=str) + b"\n")
+        f.write(data + b"\n")
     return path
 
 

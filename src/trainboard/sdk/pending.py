@@ -164,10 +164,27 @@ class Pending:
         if self.final is not None:
             self.updates.update(self.final)
         if self.updates:
-            self._each(
-                [self.updates], lambda rows: store.update_run(run_id, **rows[0]), "run fields"
-            )
-            self.updates = {}
+            updates, self.updates = self.updates, {}
+            try:
+                store.update_run(run_id, **updates)
+            except Exception as exc:
+                if fault_kind(exc) != "permanent":
+                    self.updates = {**updates, **self.updates}
+                    raise
+                # field by field: a config the store refuses never holds back the heartbeat
+                # or the final status
+                left = dict(updates)
+                for name, value in updates.items():
+                    try:
+                        self._each(
+                            [{name: value}],
+                            lambda rows: store.update_run(run_id, **rows[0]),
+                            f"run field {name}",
+                        )
+                    except Exception:
+                        self.updates = {**left, **self.updates}
+                        raise
+                    del left[name]
 
     def _each(self, rows: list[Any], write: Callable[[list[Any]], object], what: str) -> None:
         """write(rows); on a permanent fault row by row, setting aside the rows refused."""

@@ -336,7 +336,7 @@ class Run(WandbMethods):
     def update_config(self, values: Mapping[str, Any]) -> None:
         """Merge `values` into the run's config (a run with no total steps takes them from
         it: `max_iters`, `max_steps`..., roles/steps.py)."""
-        merged = {**self._record.config, **as_config(values)}
+        merged = {**self._record.config, **as_config(values, "update_config()")}
         self._check_open("update_config()")
         self._record.config = merged
         total = None if self._record.total_steps else total_steps_from_config(merged)

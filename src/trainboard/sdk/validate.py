@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainboard.errors import UsageError
-from trainboard.limits import key_problem, step_problem, text_problem, unicode_problem
+from trainboard.limits import (
+    MAX_JSON_DEPTH,
+    key_problem,
+    step_problem,
+    text_problem,
+    unicode_problem,
+)
 
 
 def _type_name(value: object) -> str:
@@ -60,6 +66,11 @@ def check_key(where: str, key: object) -> str:
     if problem is not None:
         raise ValueError(f"{where}: key {_short(key)} {problem}")
     return key
+
+
+def _path(where: str) -> str:
+    """Where in a config a value is, cut to 120 characters (the key it is under kept)."""
+    return where if len(where) <= 120 else where[:100] + "..." + where[-17:]
 
 
 def _short(s: str) -> str:
@@ -157,53 +168,68 @@ def check_total_steps(value: object) -> None:
         raise UsageError(f"Run.total_steps must be a positive int or None, got {value!r}")
 
 
-def jsonable(value: Any, where: str = "config") -> Any:
+def jsonable(value: Any, where: str = "config", call: str = "init()", depth: int = 1) -> Any:
     """A config value the store can keep as JSON: containers recursed, numpy scalars unboxed,
     anything else (paths, dtypes, classes) kept as its str(). Strings no store can keep (NUL,
-    lone surrogates) raise, naming where in the config they are."""
+    lone surrogates) and nesting deeper than MAX_JSON_DEPTH raise, naming where in the config
+    they are (`call` is the method the value came through)."""
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, int):
         if not -(2**63) <= value < 2**64:
-            raise ValueError(f"init(): {where} = {_digits(value)} does not fit in 64 bits")
+            raise ValueError(f"{call}: {where} = {_digits(value)} does not fit in 64 bits")
         return value
     if isinstance(value, str):
-        return _json_text(where, value)
+        return _json_text(where, value, call)
+    if isinstance(value, Mapping | list | tuple | set | frozenset) and depth > MAX_JSON_DEPTH:
+        raise ValueError(
+            f"{call}: {_path(where)} is nested more than {MAX_JSON_DEPTH} levels deep "
+            f"(trainboard.limits.MAX_JSON_DEPTH); no store can keep it: flatten it or store "
+            "it as a string"
+        )
     if isinstance(value, Mapping):
         return {
-            _json_text(f"{where} key", str(k)): jsonable(v, f"{where}[{str(k)!r}]")
+            _json_text(f"{where} key", str(k), call): jsonable(
+                v, f"{where}[{str(k)!r}]", call, depth + 1
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [jsonable(v, f"{where}[{i}]", call, depth + 1) for i, v in enumerate(value)]
     if (type(value).__module__ or "").startswith("numpy") and hasattr(value, "item"):
         try:
-            return jsonable(value.item(), where)
+            return jsonable(value.item(), where, call, depth)
         except (TypeError, ValueError):
             pass
-    return _json_text(where, str(value))
+    return _json_text(where, str(value), call)
 
 
-def _json_text(where: str, value: str) -> str:
+def _json_text(where: str, value: str, call: str = "init()") -> str:
     problem = unicode_problem(value)
     if problem is not None:
-        raise ValueError(f"init(): {where} {_short(value)} {problem}")
+        raise ValueError(f"{call}: {where} {_short(value)} {problem}")
     return value
 
 
-def as_config(config: object) -> dict[str, Any]:
+def as_config(config: object, call: str = "init()") -> dict[str, Any]:
     """init(config=...): a dict, an argparse.Namespace, a dataclass or anything with vars()."""
     if config is None:
         return {}
     if isinstance(config, Mapping):
-        return jsonable(dict(config))  # type: ignore[no-any-return]
+        return jsonable(dict(config), "config", call)  # type: ignore[no-any-return]
     import dataclasses
 
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return as_config(dataclasses.asdict(config))
+        try:
+            fields = dataclasses.asdict(config)
+        except RecursionError:
+            raise ValueError(
+                f"{call}: config is nested more than {MAX_JSON_DEPTH} levels deep"
+            ) from None
+        return as_config(fields, call)
     if hasattr(config, "__dict__"):
-        return as_config(vars(config))
+        return as_config(vars(config), call)
     raise TypeError(
-        f"init(): config must be a dict (or a dataclass / argparse.Namespace), "
+        f"{call}: config must be a dict (or a dataclass / argparse.Namespace), "
         f"got {_type_name(config)}"
     )

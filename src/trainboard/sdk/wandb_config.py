@@ -50,7 +50,7 @@ class Config(_RunDict):
 
     def update(self, d: Any = None, allow_val_change: bool | None = None, **kw: Any) -> None:  # type: ignore[override]
         """Merge a dict, an argparse Namespace or a dataclass (and keyword values)."""
-        values = {**as_config(d), **as_config(kw)}
+        values = {**as_config(d, "config.update()"), **as_config(kw, "config.update()")}
         super().update(values)
         run: Run | None = self.__dict__.get("_run")
         if run is not None and values and not run.finished:
@@ -85,21 +85,22 @@ class Summary(_RunDict):
         for k in values:
             if not isinstance(k, str) or not k:
                 raise TypeError(f"summary: keys must be non-empty strings, got {k!r}")
-        clean = {k: summary_value(v) for k, v in values.items()}
+        clean = {k: summary_value(v, k) for k, v in values.items()}
         super().update(clean)
         run: Run | None = self.__dict__.get("_run")
         if run is not None:
             set_summary(run, clean)
 
 
-def summary_value(v: Any) -> Any:
-    """A summary value the store can keep: numbers (tensors too) as float, else JSON."""
+def summary_value(v: Any, key: str = "value") -> Any:
+    """A summary value the store can keep: numbers (tensors too) as float, else JSON (depth
+    and strings checked, naming the key)."""
     if isinstance(v, bool) or v is None:
         return v
     if is_number(v):
         f = as_float(v)
         return int(f) if isinstance(v, int) else f
-    return jsonable(v)
+    return jsonable(v, f"summary[{key!r}]", "summary")
 
 
 def set_summary(run: Run, values: dict[str, Any]) -> None:
