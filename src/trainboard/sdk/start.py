@@ -43,17 +43,24 @@ def _open_now(url: str, remote: str) -> Store | None:
     try:
         return open_selected(url, remote)
     except Exception as e:
-        if (
-            not remote
-            and url.startswith("postgres")
-            and type(e.__cause__).__name__ == "OperationalError"
-        ):
+        if not remote and url.startswith("postgres") and _server_unreachable(e):
             return None
         if isinstance(e, StoreError | UsageError):
             raise
         raise StoreError(
             f"init(): cannot open the store at {remote or url}: {type(e).__name__}: {e}"
         ) from e
+
+
+def _server_unreachable(exc: BaseException) -> bool:
+    """The driver could not reach the server (an OperationalError anywhere in the chain the
+    store wrapped it in), as opposed to a store that is there and refuses."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if type(cause).__name__ == "OperationalError":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _journal(record: RunRecord, url: str) -> Journal | None:
