@@ -1,5 +1,5 @@
 """What no store can hold is refused with a UsageError that names the field, on both engines,
-and leaves the store working (store/limits.py)."""
+and leaves the store working (limits.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from trainboard.errors import UsageError
+from trainboard.limits import MAX_KEY_BYTES
 from trainboard.store import (
     ArtifactRecord,
     HistogramRecord,
@@ -16,7 +17,6 @@ from trainboard.store import (
     Store,
     TextRecord,
 )
-from trainboard.store.limits import MAX_KEY_BYTES
 
 T0 = 1_700_000_000.0
 RID = "aaaaaaaaaaaa"

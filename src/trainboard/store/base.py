@@ -35,7 +35,7 @@ Step ranges
 Limits
     What no engine can hold is refused with a UsageError naming the field, before anything
     is written: NUL characters and lone surrogates in strings, keys over MAX_KEY_BYTES,
-    steps and other integers outside int64. The rules live in store/limits.py, which the SDK
+    steps and other integers outside int64. The rules live in limits.py, which the SDK
     imports to refuse the same values at the log() call.
 
 Concurrency

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from trainboard.errors import UsageError
-from trainboard.store.limits import check_int
+from trainboard.limits import check_int
 from trainboard.store.records import RunRecord, Status
 
 XAxis = Literal["step", "time"]

@@ -16,8 +16,8 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from trainboard import limits
 from trainboard.errors import UsageError
-from trainboard.store import limits
 from trainboard.store.codec import chunks as codec
 from trainboard.store.codec import downsample
 from trainboard.store.records import PointBatch

@@ -16,8 +16,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainboard import limits
 from trainboard.jsonvalues import spell_all
-from trainboard.store import limits
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,

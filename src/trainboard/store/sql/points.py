@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainboard import limits
 from trainboard.errors import RunNotFoundError
-from trainboard.store import limits
 from trainboard.store.codec import downsample
 from trainboard.store.queries import SeriesQuery
 from trainboard.store.records import PointBatch, Series

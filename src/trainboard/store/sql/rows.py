@@ -1,7 +1,7 @@
 """Records <-> rows: how the store's dataclasses are spelled as SQL rows, for both engines.
 
 Why a module of its own: every read and write of SQLStore converts the same way, and the
-conversions carry the rules no engine may break (store/limits.py's checks, NaN as NULL in
+conversions carry the rules no engine may break (limits.py's checks, NaN as NULL in
 float columns, JSON text for config, tags and goals) and the fast paths that listing 10,000
 runs needs (RunRecords built positionally, summaries unpacked in bulk from `packed`).
 """
@@ -19,8 +19,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from trainboard import limits
 from trainboard.errors import UsageError
-from trainboard.store import limits
 from trainboard.store.records import (
     STATUSES,
     UPDATABLE,
@@ -50,7 +50,7 @@ INT_FIELDS = {"total_steps": 64, "pid": 32, "last_step": 64}
 
 
 def check_run_fields(where: str, fields: dict[str, Any]) -> None:
-    """Refuse run column values no engine can store (see store/limits.py)."""
+    """Refuse run column values no engine can store (see limits.py)."""
     for k, v in fields.items():
         if v is None:
             continue

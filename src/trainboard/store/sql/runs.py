@@ -21,9 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from trainboard import gcpause
+from trainboard import gcpause, limits
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
-from trainboard.store import limits
 from trainboard.store.queries import RUN_SORTS, RunQuery
 from trainboard.store.records import RunRecord, Status
 from trainboard.store.sql import rows

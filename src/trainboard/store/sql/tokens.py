@@ -22,8 +22,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainboard import limits
 from trainboard.errors import UsageError
-from trainboard.store import limits
 from trainboard.store.base import Store
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.schema import audit, tokens
