@@ -34,7 +34,7 @@ RANKS: dict[str, int] = {
     "report": 3,
     "sdk": 4,
     "server": 5,
-    "api": 6,
+    "read": 6,
     "integrations": 6,
     "tensorboard": 6,
     "notebook": 6,

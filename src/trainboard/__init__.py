@@ -54,7 +54,7 @@ if typing.TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from trainboard.api import Api
+    from trainboard.read import Api
 
 __version__ = "0.1.0"
 
@@ -100,7 +100,7 @@ __all__ = [
 
 # Names imported on first use, so `import trainboard` stays light (Api pulls in numpy and the
 # store): {name: module that defines it}.
-_LAZY = {"Api": "trainboard.api"}
+_LAZY = {"Api": "trainboard.read"}
 
 
 def current_run() -> Run | None:

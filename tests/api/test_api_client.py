@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 import trainboard
 from trainboard.analysis.compare import compare
-from trainboard.api import Runs, StoredRun
 from trainboard.cli import app
 from trainboard.errors import NotFoundError, RunNotFoundError, StoreError, UsageError
+from trainboard.read import Runs, StoredRun
 from trainboard.store import open_store
 from trainboard.store.base import Store
 from trainboard.store.records import (

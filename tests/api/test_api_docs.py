@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trainboard.api import Api, Runs, StoredRun
+from trainboard.read import Api, Runs, StoredRun
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "python_api.md"
 

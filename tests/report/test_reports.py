@@ -12,7 +12,7 @@ import pytest
 from trainboard.analysis.compare import RunFacts, build_comparison
 from trainboard.errors import UsageError
 from trainboard.report import format_for_path, render
-from trainboard.report.table import comparison_table
+from trainboard.report.cells import comparison_table
 from trainboard.store.records import MetricSummary, RunRecord
 
 HOSTILE = "<img src=x onerror=alert(1)>|pipe"

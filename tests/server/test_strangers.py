@@ -1,4 +1,4 @@
-"""The server trusts no stranger (server/security.py, server/limits.py), against a real
+"""The server trusts no stranger (server/security.py, server/connections.py), against a real
 uvicorn: Host and Origin checks, scoped tokens with an audit of who deleted, body limits,
 header deadlines and the connection cap."""
 

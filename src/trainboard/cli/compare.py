@@ -28,8 +28,8 @@ from trainboard.cli._common import (
 from trainboard.cli._safe import escape_controls, escape_json_controls
 from trainboard.errors import UsageError
 from trainboard.report import FORMATS, render
-from trainboard.report.table import Table as ComparisonTable
-from trainboard.report.table import comparison_table
+from trainboard.report.cells import Table as ComparisonTable
+from trainboard.report.cells import comparison_table
 from trainboard.store.queries import RunQuery
 
 RUNS = typer.Argument(..., metavar="RUN...", help="Run ids, id prefixes or names.")

@@ -149,7 +149,7 @@ def show(runs: Any, *, store: str | None = None, metric: str | None = None) -> A
     from IPython.display import HTML
 
     from trainboard.analysis.compare import compare
-    from trainboard.api import Api
+    from trainboard.read import Api
 
     items = [runs] if isinstance(runs, str) or not isinstance(runs, Iterable) else list(runs)
     with Api(store) as api:

@@ -38,7 +38,7 @@ def render(
     path relative to the report (a PNG beside it), for HTML an inline <svg> element. CSV and
     JSON carry no pictures."""
     if fmt == "csv":
-        from trainboard.report.table import comparison_csv
+        from trainboard.report.cells import comparison_csv
 
         return comparison_csv(c)
     if fmt == "json":

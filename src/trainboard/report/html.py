@@ -14,8 +14,8 @@ from typing import Any
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import Comparison
-from trainboard.report.table import comparison_table
-from trainboard.report.table import differ_text as _differ
+from trainboard.report.cells import comparison_table
+from trainboard.report.cells import differ_text as _differ
 
 __all__ = ["comparison_html"]
 

@@ -70,7 +70,7 @@ from trainboard.roles.match import (
     roles_of,
     words,
 )
-from trainboard.roles.table import (
+from trainboard.roles.vocabulary import (
     DECIDING_ROLES,
     GOALS,
     ROLE_TEXT,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from trainboard.roles.match import MetricRole, parse_definition, role_of, split_of, words
-from trainboard.roles.table import DECIDING_ROLES, NEUTRAL, Role, Split
+from trainboard.roles.vocabulary import DECIDING_ROLES, NEUTRAL, Role, Split
 
 
 def _plainness(key: str, r: MetricRole) -> tuple[int, int, int, int, int, str]:

@@ -1,7 +1,7 @@
 """Matching a key's words against the vocabulary: what one key is, and what a run defined.
 
 This changes when recognition does (a name read wrongly, a new rule for splits or speeds);
-the words themselves are data in trainboard.roles.table.
+the words themselves are data in trainboard.roles.vocabulary.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from trainboard.roles.table import (
+from trainboard.roles.vocabulary import (
     COUNTER_KEYS,
     EVAL_WORDS,
     GOAL_ALIASES,

@@ -20,9 +20,9 @@ from trainboard.keys import is_system
 from trainboard.roles.steps import total_steps_from_config
 from trainboard.sdk import context, hooks
 from trainboard.sdk.names import default_name, new_run_id
-from trainboard.sdk.rank import process_rank
 from trainboard.sdk.run import Run
 from trainboard.sdk.selection import open_selected, select_store
+from trainboard.sdk.torchrun import process_rank
 from trainboard.sdk.validate import as_config, check_name, check_text
 
 if TYPE_CHECKING:

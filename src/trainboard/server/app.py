@@ -24,9 +24,9 @@ from fastapi import FastAPI
 
 from trainboard import config
 from trainboard.errors import StoreError, UsageError
+from trainboard.server.connections import limited_protocol, raise_fd_limit
 from trainboard.server.deps import API
 from trainboard.server.errors import install_error_handlers
-from trainboard.server.limits import limited_protocol, raise_fd_limit
 from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.card import card_router
@@ -38,9 +38,9 @@ from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
 from trainboard.server.routes.runextras import runextras_router
 from trainboard.server.routes.runs import runs_router
+from trainboard.server.routes.runs_table import table_router
 from trainboard.server.routes.series import series_router
 from trainboard.server.routes.sweep import sweep_router
-from trainboard.server.routes.table import table_router
 from trainboard.server.routes.texts import texts_router
 from trainboard.server.security import Gate, GateConfig
 from trainboard.server.sse import EventHub
@@ -147,7 +147,7 @@ def build_server(
     """The one way a dashboard is served, with one set of protections: the Host check on
     loopback (DNS rebinding), the Origin check, the body limit and the token gate
     (server/security.py), the header deadline and the connection cap that closes the longest
-    idle connection for a new one (server/limits.py)."""
+    idle connection for a new one (server/connections.py)."""
     import uvicorn
 
     app = create_app(store_url, token, host)

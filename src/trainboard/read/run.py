@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from trainboard.api.history import (
+from trainboard.errors import UsageError
+from trainboard.read.history import (
     HistoryFormat,
     HistoryX,
     as_frame,
@@ -20,7 +21,6 @@ from trainboard.api.history import (
     require_pandas,
     wanted_keys,
 )
-from trainboard.errors import UsageError
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -12,11 +12,11 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from trainboard.api.filters import config_value
 from trainboard.errors import NotFoundError
+from trainboard.read.filters import config_value
 
 if TYPE_CHECKING:
-    from trainboard.api.run import StoredRun
+    from trainboard.read.run import StoredRun
     from trainboard.store.records import Goal, RunRecord
 
 

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainboard.api.filters import RunFilter, check_config_filters
-from trainboard.api.run import StoredRun
-from trainboard.api.runs import PAGE_SIZE, Runs
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
+from trainboard.read.filters import RunFilter, check_config_filters
+from trainboard.read.run import StoredRun
+from trainboard.read.runs import PAGE_SIZE, Runs
 
 if TYPE_CHECKING:
     from trainboard.store.base import Store

@@ -6,7 +6,7 @@ filters by project, model, status, name search, archived and one tag; the rest o
 and the config filters are checked here, page by page, so a query with them reads every run
 the store-side filters match (still a page at a time).
 
-Ranking (`best`) goes through `trainboard.api.ranking`, the Compare page's own order.
+Ranking (`best`) goes through `trainboard.read.ranking`, the Compare page's own order.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from trainboard.api.filters import RunFilter
-from trainboard.api.run import StoredRun
 from trainboard.errors import UsageError
+from trainboard.read.filters import RunFilter
+from trainboard.read.run import StoredRun
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,7 +130,7 @@ class Runs(Sequence["StoredRun"]):
     def best(self, metric: str | None = None) -> StoredRun:
         """The best run by `metric` (default: eval loss, else train loss), ranked as the
         Compare page ranks: best value by the metric's goal, ties to the earlier run."""
-        from trainboard.api.ranking import best_id
+        from trainboard.read.ranking import best_id
 
         return self._wrap(
             self._store.get_run(best_id(self.records, metric, self._where.describe()))
@@ -145,8 +145,8 @@ class Runs(Sequence["StoredRun"]):
         cell is the run's `value` of it: "best" (by its goal, as ranking reads it), "last",
         "min" or "max". Default columns: every config value as config.<name>, then every
         metric as summary.<name>. Needs `pip install 'trainboard[pandas]'`."""
-        from trainboard.api.history import require_pandas
-        from trainboard.api.ranking import summary_table
+        from trainboard.read.history import require_pandas
+        from trainboard.read.ranking import summary_table
 
         pd = require_pandas("summary_frame()")
         if value not in _VALUES:

@@ -13,8 +13,8 @@ numbers come from trainboard.analysis, so they equal the web page's and the HTTP
 docs/python_api.md documents every method.
 """
 
-from trainboard.api.client import Api
-from trainboard.api.run import StoredRun
-from trainboard.api.runs import Runs
+from trainboard.read.client import Api
+from trainboard.read.run import StoredRun
+from trainboard.read.runs import Runs
 
 __all__ = ["Api", "Runs", "StoredRun"]
