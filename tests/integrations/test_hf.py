@@ -282,3 +282,33 @@ def test_example_script_records_a_run(tb_home: str) -> None:
         20,
     )
     assert run.summary["eval_loss"].count == 2
+
+
+def test_tensorboard_report_imports_with_the_trainers_config(tb_home: str, tmp_path: Path) -> None:
+    """report_to="tensorboard" writes the Trainer's `args` and `model_config` as texts; the
+    import makes them the run's config, shaped as a run logged with report_to="trainboard"."""
+    import subprocess
+    import sys
+
+    args = _args(tmp_path / "out", max_steps=12, eval_steps=6, save_strategy="no",
+                 report_to="tensorboard")  # fmt: skip
+    _trainer(args, []).train()
+    logs = tmp_path / "out" / "runs"  # the Trainer's default: output_dir/runs/<date>_<host>
+    cmd = [sys.executable, "-m", "trainboard", "import", "tensorboard", str(logs)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open_store() as s:
+        [run] = s.list_runs(RunQuery())
+        texts = {t.key for t in s.read_texts(run.id)}
+        own = s.read_run_values(run.id, "summary")
+    # the end-of-training values are the summary, under the names report_to="trainboard" gives
+    once = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",
+            "total_flos"}  # fmt: skip
+    assert set(own) == once and own["train_runtime"] > 0
+    assert not {k for k in run.summary if k.removeprefix("train/") in once}
+    assert {"train/loss", "eval/loss"} <= set(run.summary)
+    assert run.config["learning_rate"] == 3e-3 and run.config["max_steps"] == 12
+    assert run.config["run_name"] == "tiny-gpt2" and run.config["eval_steps"] == 6
+    assert run.config["model"]["n_layer"] == 2 and run.config["model"]["n_embd"] == 32
+    assert run.total_steps == 12  # from the config's max_steps
+    assert {"args/text_summary", "model_config/text_summary"} <= texts  # still texts too

@@ -55,6 +55,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.hf", "hf", "transformers") from e
 
+from trainboard.integrations.hf_names import END_OF_TRAINING
 from trainboard.sdk.start import init
 from trainboard.sdk.validate import is_number
 
@@ -64,15 +65,6 @@ if TYPE_CHECKING:
 __all__ = ["TrainboardCallback"]
 
 REPORT_TO_NAME = "trainboard"
-END_OF_TRAINING = (
-    "train_runtime",
-    "train_samples_per_second",
-    "train_steps_per_second",
-    "train_loss",
-    "total_flos",
-)
-"""What the Trainer logs once, when training ends (the names transformers' own WandbCallback
-puts in wandb's run summary): they go to the run's summary, not drawn as one-point series."""
 
 
 class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc]

@@ -5,8 +5,10 @@ named by its path under LOGDIR ("." is named after LOGDIR), with a run id derive
 folder's absolute path, so importing the same folder again finds the same run. The byte offset
 up to which each event file was read is kept with the run (run values, namespace "import"):
 a second import adds nothing, and a file that grew brings in only its new records. Steps and
-wall times are the ones in the file. A file damaged in the middle, or cut off at the end,
-imports up to the damage with one warning (tensorboard_events.Damage).
+wall times are the ones in the file. The run's config is the HParams plugin's hyperparameters
+and the Hugging Face Trainer's `args` and `model_config` texts (tensorboard_config.py); its
+total steps come from that config (`max_steps`...). A file damaged in the middle, or cut off
+at the end, imports up to the damage with one warning (tensorboard_events.Damage).
 
 `follow()` keeps reading: every `interval` seconds it imports what the files gained (new
 points reach the store, and so the dashboard, within about one interval) and makes new run
@@ -28,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from trainboard.errors import ImportFormatError, RunNotFoundError, TrainboardWarning
+from trainboard.integrations.hf_names import END_OF_TRAINING
+from trainboard.integrations.tensorboard_config import config_from_texts
 from trainboard.integrations.tensorboard_events import (
     Parsed,
     event_files,
@@ -35,6 +39,7 @@ from trainboard.integrations.tensorboard_events import (
     read_batch,
     run_folders,
 )
+from trainboard.roles.steps import total_steps_from_config
 from trainboard.store.base import Store
 from trainboard.store.records import HistogramRecord, PointBatch, RunRecord, TextRecord
 
@@ -171,6 +176,7 @@ def _store(
     """Parse `records` and write them, then remember `offset` for `file_name`."""
     got = Parsed()
     parse(records, got)
+    found = {**config_from_texts(got.texts), **got.hparams}
     if result.created:
         when = got.first_time or time.time()
         store.create_run(
@@ -179,7 +185,8 @@ def _store(
                 project=project,
                 name=result.name,
                 status="running",
-                config=dict(got.hparams),
+                config=found,
+                total_steps=total_steps_from_config(found),
                 created_at=when,
                 heartbeat_at=when,
                 notes=f"imported from TensorBoard logs in {result.folder}",
@@ -187,9 +194,14 @@ def _store(
         )
         result.created = False
         result.grew = True
-    elif got.hparams:
-        config = store.get_run(result.run_id).config
-        store.update_run(result.run_id, config={**config, **got.hparams})
+    elif found:
+        old = store.get_run(result.run_id)
+        config = {**old.config, **found}
+        total = old.total_steps or total_steps_from_config(config)
+        store.update_run(result.run_id, config=config, total_steps=total)
+    once = _once(got)
+    if once:
+        store.write_run_values(result.run_id, "summary", once)
     batches = {}
     for tag in {*got.scalars, *got.arrays}:
         parts = [(c[0], c[1], c[2]) for c in got.arrays.get(tag, [])]
@@ -219,6 +231,23 @@ def _store(
         result.left_out[k] = result.left_out.get(k, 0) + n
     if on_bytes is not None:
         on_bytes(nbytes)
+
+
+_ONCE_TAGS = {f"train/{name}": name for name in END_OF_TRAINING}
+
+
+def _once(got: Parsed) -> dict[str, float]:
+    """Take the Hugging Face Trainer's end-of-training values ("train/train_runtime"...) out
+    of the points: they are the run's summary, under the names a run logged directly has."""
+    out: dict[str, float] = {}
+    for tag, name in _ONCE_TAGS.items():
+        rows = got.scalars.pop(tag, None)
+        parts = got.arrays.pop(tag, None)
+        if parts:
+            out[name] = float(parts[-1][2][-1])
+        if rows:
+            out[name] = rows[-1][2]
+    return out
 
 
 def _histogram(
