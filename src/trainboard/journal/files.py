@@ -57,7 +57,35 @@ Columns = dict[str, list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], A
 
 
 def _url_id(url: str) -> str:
-    return hashlib.sha1(url.encode()).hexdigest()[:16]
+    return hashlib.sha1(store_key(url).encode()).hexdigest()[:16]
+
+
+def legacy_journal_dir(url: str) -> Path:
+    """Where journals of `url` were kept before store_key (the URL hashed as spelled)."""
+    from trainboard import config
+
+    return config.home() / "journals" / hashlib.sha1(url.encode()).hexdigest()[:16]
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def store_key(url: str) -> str:
+    """One name for one PostgreSQL database however its URL is spelled: the driver
+    (postgres://, postgresql+psycopg://), the password, the default port 5432 and which
+    loopback name is used do not matter. `…@127.0.0.1:5432/db` and `…@localhost/db` are the
+    same store to the journals, the dead-letter file and recovery. Other URLs as they are."""
+    if not url.startswith(("postgresql://", "postgresql+", "postgres://")):
+        return url
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url("postgresql://" + url.split("://", 1)[1])
+    except Exception:  # not a URL sqlalchemy reads: the store will say so when opened
+        return url
+    host = (u.host or "localhost").lower()
+    host = "localhost" if host in _LOOPBACK else host
+    return f"postgresql://{u.username or ''}@{host}:{u.port or 5432}/{u.database or ''}"
 
 
 def _sqlite_file(url: str) -> str | None:

@@ -28,7 +28,15 @@ import numpy as np
 import orjson
 
 from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning
-from trainboard.journal.files import HEADER, Columns, _sqlite_file, _url_id, journal_dir, parse
+from trainboard.journal.files import (
+    HEADER,
+    Columns,
+    _sqlite_file,
+    _url_id,
+    journal_dir,
+    legacy_journal_dir,
+    parse,
+)
 from trainboard.jsonvalues import spell
 from trainboard.store.base import Store
 from trainboard.store.records import PointBatch, RunRecord
@@ -143,7 +151,12 @@ def recover_orphans(store: Store, url: str, folder: Path | None = None) -> list[
     them the final status finish() left); return the ids of the runs recovered. Journals of
     live processes (their lock is held) are left alone. `folder`: the journals (default: those
     of runs that wrote to `url`)."""
-    folder = folder or journal_dir(url)
+    if folder is None:
+        found = recover_orphans(store, url, journal_dir(url))
+        legacy = legacy_journal_dir(url)
+        if legacy != journal_dir(url) and not _sqlite_file(url):
+            found += recover_orphans(store, url, legacy)  # journals of an older trainboard
+        return found
     if not folder.is_dir():
         return []
     done: list[str] = []

@@ -11,6 +11,11 @@ and compares what it read with what it saw last:
 - `runs` `{"ids"}` when runs appeared, disappeared, or changed status or flags.
 
 The SDK flushes every 0.5 s, so a log() call reaches an open page well within a second.
+
+Every RECOVER_SECONDS the poller also writes the journals that killed processes on this host
+left (journal/recovery.py), so a running dashboard recovers a SIGKILLed run's last points
+and marks it crashed by itself, without waiting for some other trainboard process to open
+the store.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from trainboard.analysis.status import reconcile
+from trainboard.journal.recovery import recover_orphans
 from trainboard.server.jsonio import dumps
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
@@ -31,6 +38,10 @@ log = logging.getLogger("trainboard.server")
 
 PING_S = 15.0
 _QUEUE_MAX = 1000
+
+
+RECOVER_SECONDS = 1.0
+"""How often the poller looks for journals of dead processes (a glob of one folder)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class EventHub:
     def __init__(self, store: Store, interval: float = 0.2) -> None:
         self.store = store
         self.interval = interval
+        self._next_recovery = 0.0
         self._subscribers: set[asyncio.Queue[bytes | None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -143,6 +155,9 @@ class EventHub:
 
     def poll(self) -> list[tuple[str, object]]:
         """Compare the store with the last poll; return the events to send."""
+        if time.monotonic() >= self._next_recovery:
+            self._next_recovery = time.monotonic() + RECOVER_SECONDS
+            recover_orphans(self.store, self.store.url)
         count = self.store.count_runs(RunQuery(archived=None))
         running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
         reconcile(self.store, running.values())  # a dead process's run becomes crashed, once
