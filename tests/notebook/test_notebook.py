@@ -74,9 +74,12 @@ def test_a_notebook_shows_runs_live_show_and_the_dashboard(tb_home: str, tmp_pat
     nbformat.write(nb, saved)
     nb = nbformat.read(saved, as_version=4)  # what a person sees on reopening it
 
-    # the training cell: one display, updated in place, left in the run's final state
+    # the training cell: init()'s one line (the run's id and where to see it), then one
+    # display, updated in place, left in the run's final state
     [card] = _html(nb.cells[0])
-    assert len(nb.cells[0]["outputs"]) == 1
+    line, _display = nb.cells[0]["outputs"]
+    assert line["name"] == "stderr" and line["text"].count("\n") == 1
+    assert line["text"].startswith("trainboard: run nb-run (id ")
     assert 'data-status="finished"' in card and "<b>nb-run</b>" in card
     assert "step 60 / 60" in card and "100.0%" in card and "ETA 0s" in card
     stats = re.search(r'class="trainboard-stats"[^>]*>(.*?)</div>', card)
