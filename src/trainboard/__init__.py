@@ -33,19 +33,16 @@ from trainboard.errors import (
     UsageError,
 )
 from trainboard.sdk.context import current_run as _current_run
+from trainboard.sdk.media import Audio, Image, Table, Video
 from trainboard.sdk.run import Run
 from trainboard.sdk.wandb_compat import AlertLevel, Settings
 from trainboard.sdk.wandb_media import (
     Artifact,
-    Audio,
     Histogram,
     Html,
-    Image,
     Molecule,
     Object3D,
     Plotly,
-    Table,
-    Video,
 )
 from trainboard.wandb_init import init
 from trainboard.wandb_init import install_config_module as _install_config_module

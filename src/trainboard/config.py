@@ -67,6 +67,16 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Set to 1 so init() does not print the line naming the run and where to see it.",
     ),
+    Setting(
+        "TRAINBOARD_MEDIA_MAX_MB",
+        "32",
+        "Largest media item (image, audio, video, table) log() takes, in MB as logged.",
+    ),
+    Setting(
+        "TRAINBOARD_MEDIA_BUDGET_MB",
+        "4096",
+        "Media one run may log from one process, in MB as logged; past it log() raises.",
+    ),
 )
 
 
@@ -155,3 +165,11 @@ def artifacts_dir(url: str | None = None) -> Path:
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite:///")).expanduser().parent / "artifacts"
     return home() / "artifacts"
+
+
+def media_max_bytes() -> int:
+    return int(float(_get("TRAINBOARD_MEDIA_MAX_MB")) * 1024 * 1024)
+
+
+def media_budget_bytes() -> int:
+    return int(float(_get("TRAINBOARD_MEDIA_BUDGET_MB")) * 1024 * 1024)

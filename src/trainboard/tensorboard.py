@@ -16,7 +16,12 @@ The signatures are `torch.utils.tensorboard.SummaryWriter`'s. What maps to what:
     add_text(tag, text, global_step)                a text sample
     add_hparams(hparams, metrics)                   hparams merged into the run's config, the
                                                     metrics logged as points
-    add_image, add_figure, add_graph, add_audio...  not stored (a warning, once per kind);
+    add_image(tag, img, step, dataformats="CHW")    an image (media, lossless PNG)
+    add_images(tag, imgs, step, dataformats="NCHW") the images of a batch under one key
+    add_figure(tag, figure, step, close=True)       a matplotlib figure as an image
+    add_audio(tag, snd, step, sample_rate=44100)    a sound (every sample kept)
+    add_video(tag, vid, step, fps=4)                a video (N x T x C x H x W: the first)
+    add_graph, add_embedding, add_mesh...           not stored (a warning, once per kind);
                                                     written to the TensorBoard files if asked
     flush(), close(), the context manager           flush / finish the run (failed when the
                                                     `with` block raised)
@@ -171,6 +176,94 @@ class SummaryWriter:
                 hparam_dict, metric_dict, hparam_domain_discrete, run_name, global_step
             )
 
+    # media --------------------------------------------------------------------------------
+    def add_image(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str = "CHW",
+    ) -> None:
+        from trainboard.sdk.media import Image
+
+        pixels = _layout(img_tensor, dataformats, "HWC")
+        self.run.log({tag: Image(pixels)}, step=self._step(global_step))
+        if self._tb is not None:
+            self._tb.add_image(tag, img_tensor, global_step, walltime, dataformats)
+
+    def add_images(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str = "NCHW",
+    ) -> None:
+        from trainboard.sdk.media import Image
+
+        batch = _layout(img_tensor, dataformats, "NHWC")
+        self.run.log({tag: [Image(b) for b in batch]}, step=self._step(global_step))
+        if self._tb is not None:
+            self._tb.add_images(tag, img_tensor, global_step, walltime, dataformats)
+
+    def add_figure(
+        self,
+        tag: str,
+        figure: Any,
+        global_step: int | None = None,
+        close: bool = True,
+        walltime: float | None = None,
+    ) -> None:
+        from trainboard.sdk.media import Image
+
+        figures = figure if isinstance(figure, list) else [figure]
+        images = [Image(f) for f in figures]  # drawn now, before torch's writer closes them
+        self.run.log(
+            {tag: images if isinstance(figure, list) else images[0]}, step=self._step(global_step)
+        )
+        if self._tb is not None:
+            self._tb.add_figure(tag, figure, global_step, close, walltime)
+        elif close:
+            import matplotlib.pyplot as plt
+
+            for f in figures:
+                plt.close(f)
+
+    def add_audio(
+        self,
+        tag: str,
+        snd_tensor: Any,
+        global_step: int | None = None,
+        sample_rate: int = 44100,
+        walltime: float | None = None,
+    ) -> None:
+        from trainboard.sdk.media import Audio
+
+        samples = _numpy(snd_tensor)
+        if samples.ndim == 2 and samples.shape[0] == 1:
+            samples = samples[0]  # torch's (1, L)
+        self.run.log({tag: Audio(samples, sample_rate=sample_rate)}, step=self._step(global_step))
+        if self._tb is not None:
+            self._tb.add_audio(tag, snd_tensor, global_step, sample_rate, walltime)
+
+    def add_video(
+        self,
+        tag: str,
+        vid_tensor: Any,
+        global_step: int | None = None,
+        fps: int | float = 4,
+        walltime: float | None = None,
+    ) -> None:
+        from trainboard.sdk.media import Video
+
+        frames = _numpy(vid_tensor)
+        if frames.ndim == 5:
+            frames = frames[0]  # torch's N x T x C x H x W: the first video
+        self.run.log({tag: Video(frames, fps=fps)}, step=self._step(global_step))
+        if self._tb is not None:
+            self._tb.add_video(tag, vid_tensor, global_step, fps, walltime)
+
     # what it does not keep -------------------------------------------------------------------
     def _not_stored(self, kind: str, *args: Any, **kwargs: Any) -> None:
         if kind not in self._warned:
@@ -185,7 +278,7 @@ class SummaryWriter:
             getattr(self._tb, kind)(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("add_"):  # add_image, add_figure, add_graph, add_audio, ...
+        if name.startswith("add_"):  # add_graph, add_embedding, add_mesh, ...
             return lambda *args, **kwargs: self._not_stored(name, *args, **kwargs)
         raise AttributeError(f"SummaryWriter has no attribute {name!r}")
 
@@ -215,3 +308,24 @@ class SummaryWriter:
 
 
 __all__ = ["SummaryWriter"]
+
+
+def _numpy(x: Any) -> Any:
+    import numpy as np
+
+    if (type(x).__module__ or "").startswith("torch"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _layout(x: Any, have: str, want: str) -> Any:
+    """`x` with its axes named by `have` ("CHW", "HW", "NCHW"...) put in `want`'s order."""
+    a = _numpy(x)
+    have = have.upper()
+    if a.ndim != len(have):
+        raise ValueError(f"dataformats={have!r} needs a {len(have)}-d array, got shape {a.shape}")
+    if "C" not in have:
+        a, have = a[..., None], have + "C"
+    if "N" in want and "N" not in have:
+        a, have = a[None], "N" + have
+    return a.transpose([have.index(c) for c in want])

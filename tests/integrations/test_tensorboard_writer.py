@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
 from trainboard.errors import TrainboardWarning
@@ -29,14 +30,28 @@ def test_a_torch_style_loop_records_into_trainboard(tb_home: str, tmp_path: Path
         writer.add_histogram("weights", np.arange(100, dtype=np.float32), 19)
         writer.add_text("sample", "hello", 19)
         writer.add_hparams({"lr": 0.1, "layers": 2}, {"hparam/acc": 0.75})
-        with pytest.warns(TrainboardWarning, match=r"add_image\(\): not stored by trainboard"):
-            writer.add_image("img", np.zeros((3, 4, 4)), 19)
-        writer.add_image("img", np.zeros((3, 4, 4)), 20)  # warned once
+        img = np.random.default_rng(0).random((3, 4, 5)).astype(np.float32)
+        writer.add_image("img", img, 19)
+        writer.add_image("img", img.transpose(1, 2, 0), 20, dataformats="HWC")
+        writer.add_images("batch", np.stack([img, img]), 19)
+        writer.add_audio("snd", torch.zeros(1, 800), 19, sample_rate=8000)
+        writer.add_video("vid", torch.zeros(1, 2, 3, 4, 4), 19)
+        with pytest.warns(TrainboardWarning, match=r"add_mesh\(\): not stored by trainboard"):
+            writer.add_mesh("mesh", torch.zeros(1, 3, 3), global_step=19)
         writer.flush()
         run_id = writer.run.id
     with open_store() as s:
         run = s.get_run(run_id)
         assert (run.name, run.project, run.status) == (log_dir, "tensorboard", "finished")
+        kinds = {(k.key, k.kind, k.count) for k in s.media_keys(run_id)}
+        assert kinds == {
+            ("img", "image", 2),
+            ("batch", "image", 2),
+            ("snd", "audio", 1),
+            ("vid", "video", 1),
+        }
+        a, b = (s.read_blob(r.digest)[1] for r in s.read_media(run_id, "img"))
+        assert a == b  # CHW and HWC of the same pixels: the same PNG
         assert run.config == {"lr": 0.1, "layers": 2}
         assert s.read_series(run_id, "Loss/train").steps.tolist() == list(range(20))
         assert s.read_series(run_id, "lr/group1").values.tolist() == [0.01] * 20

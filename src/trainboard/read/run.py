@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from trainboard.analysis.health import Health
     from trainboard.analysis.progress import Progress
+    from trainboard.read.media import MediaItem
     from trainboard.store.base import Store
     from trainboard.store.records import (
         ArtifactRecord,
@@ -226,6 +227,20 @@ class StoredRun:
     def histograms(self, key: str | None = None) -> list[HistogramRecord]:
         """Logged histograms (key, step, edges, counts, min, max, count, sum)."""
         return self._store.read_histograms(self.id, key)
+
+    def media(self, key: str | None = None) -> list[MediaItem]:
+        """Logged images, sounds, videos and tables (of `key`), by key, step and index: each
+        with its step, caption, kind and bytes (`.data`, `.numpy()`, `.pil()`)."""
+        from trainboard.read.media import media_items
+
+        return media_items(self._store, self.id, key)
+
+    def table(self, key: str, step: int | None = None) -> pd.DataFrame:
+        """The Table logged as `key` at `step` (the last at or before it; default: the
+        last) as a DataFrame; media cells are MediaItems."""
+        from trainboard.read.media import table_frame
+
+        return table_frame(self._store, self.id, key, step)
 
     def artifacts(self) -> list[ArtifactRecord]:
         """Files kept with the run (name, kind, step, path relative to the artifact folder,

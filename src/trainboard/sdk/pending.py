@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.journal.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
+from trainboard.sdk.medialog import QueuedMedia, Written, encode_all
 from trainboard.sdk.validate import as_float
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class Pending:
         self.hists_q: deque[HistogramRecord] = deque()
         self.artifacts_q: deque[ArtifactRecord] = deque()
         self.calls_q: deque[tuple[str, tuple[Any, ...]]] = deque()
+        self.media_q: deque[QueuedMedia] = deque()
         self.written = 0  # points the store has (writer thread)
 
         # Writer-side buffers: taken from the queues but not yet in the store.
@@ -63,12 +65,16 @@ class Pending:
         self._hists: list[HistogramRecord] = []
         self._artifacts: list[ArtifactRecord] = []
         self._calls: list[tuple[str, tuple[Any, ...]]] = []
+        self._media: list[QueuedMedia] = []  # taken, not encoded yet
+        self._media_ready: list[Written] = []  # encoded, not written yet
+        self._media_sent: set[str] = set()  # digests this run has written
         self.final: dict[str, Any] | None = None  # the run's last fields, written last
 
     @property
     def unsent(self) -> int:
         """Texts, histograms and artifacts taken but not written (they have no journal)."""
-        return len(self._texts) + len(self._hists) + len(self._artifacts)
+        media = len(self._media) + sum(len(b.records) for b in self._media_ready)
+        return len(self._texts) + len(self._hists) + len(self._artifacts) + media
 
     def drain(self) -> None:
         """Take what the queues hold: points into the journal (else memory), records into
@@ -97,6 +103,8 @@ class Pending:
             self._artifacts.append(self.artifacts_q.popleft())
         while self.calls_q:
             self._calls.append(self.calls_q.popleft())
+        while self.media_q:
+            self._media.append(self.media_q.popleft())
 
     def _remember(self, step: int, wall: float, values: dict[str, float]) -> None:
         for key, value in values.items():
@@ -151,6 +159,8 @@ class Pending:
         if self._hists:
             self._each(self._hists, lambda rows: store.write_histograms(run_id, rows), "histograms")
             self._hists = []
+        if self._media or self._media_ready:
+            self._write_media(store)
         while self._artifacts:
             self._each(
                 self._artifacts[:1], lambda rows: store.add_artifact(run_id, rows[0]), "an artifact"
@@ -186,6 +196,34 @@ class Pending:
                         raise
                     del left[name]
 
+    def _write_media(self, store: Store) -> None:
+        """Encode what was taken (once), then write it batch by batch; a batch the store
+        refuses for good is set aside without its bytes (their keys, steps and digests)."""
+        if self._media:
+            self._media_ready += encode_all(self._media, self._media_sent, self._media_failed)
+            self._media = []
+        while self._media_ready:
+            batch = self._media_ready[0]
+            try:
+                store.write_media(self._run_id, batch.records, batch.blobs)
+            except Exception as exc:
+                if fault_kind(exc) != "permanent":
+                    raise
+                rows = [
+                    {"key": r.key, "step": r.step, "kind": r.kind, "digest": r.digest}
+                    for r in batch.records
+                ]
+                self._on_aside(set_aside(self._url, self._run_id, "media", rows, exc), "media")
+            else:
+                self._media_sent.update(batch.blobs)
+            self._media_ready.pop(0)
+
+    def _media_failed(self, item: QueuedMedia, exc: BaseException) -> None:
+        """An item that could not be encoded: left out, reported like a refused write."""
+        row = {"key": item.key, "step": item.step, "kind": item.value.kind}
+        what = f"the {item.value.kind} {item.key!r}"
+        self._on_aside(set_aside(self._url, self._run_id, what, [row], exc), what)
+
     def _each(self, rows: list[Any], write: Callable[[list[Any]], object], what: str) -> None:
         """write(rows); on a permanent fault row by row, setting aside the rows refused."""
         try:
@@ -211,6 +249,8 @@ class Pending:
         self._texts.clear()
         self._hists.clear()
         self._artifacts.clear()
+        self._media.clear()
+        self._media_ready.clear()
 
     def discard_journal(self) -> None:
         """Read the journal to its end and forget it: a deleted run's points are dropped."""

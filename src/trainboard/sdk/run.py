@@ -160,9 +160,11 @@ class Run(WandbMethods):
         `iter` or `global_step` for example: see sdk/stepcount.py).
 
         Values are numbers (float, int, bool, numpy scalars, 0-d tensors); NaN and ±inf are
-        legal. wandb data types (trainboard.Histogram, Html, Table...) and nested dicts are
-        taken too. A bad key or value raises and nothing of the call is recorded. Once log()
-        returns, the points are in the run's journal: a killed process loses none of them."""
+        legal. Media (trainboard.Image, Audio, Video, Table, or a list of them), wandb data
+        types (trainboard.Histogram, Html...) and nested dicts are taken too. A bad key or
+        value raises and nothing of the call is recorded (a media item over its cap raises
+        after the rest is recorded, see sdk/medialog.py). Once log() returns, the points are
+        in the run's journal: a killed process loses none of them."""
         if type(data) is not dict:
             data = check_data(data)
         if self._compat is not None:
@@ -174,7 +176,11 @@ class Run(WandbMethods):
             t = type(v)
             if (t is float or t is int) and type(k) is str and k:
                 continue
-            if isinstance(v, Mapping) or getattr(t, "_trainboard_media", False):
+            if (
+                isinstance(v, Mapping)
+                or getattr(t, "_trainboard_media", False)
+                or (t is list and v and getattr(type(v[0]), "_trainboard_media", False))
+            ):
                 from trainboard.sdk.wandb_compat import log_mixed
 
                 return log_mixed(self, data, step, commit)

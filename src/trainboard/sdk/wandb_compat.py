@@ -204,7 +204,7 @@ def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | N
     numbers: dict[str, Any] = {}
     media: list[tuple[str, Any]] = []
     for k, v in flat.items():
-        if getattr(type(v), "_trainboard_media", False):
+        if getattr(type(v), "_trainboard_media", False) or _media_list(v):
             media.append((k, v))
         else:
             check_item("log()", k, v)
@@ -212,8 +212,26 @@ def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | N
     run.log(numbers, step=step, commit=commit)
     if step is None:  # where log() put them: previous + 1, or the script's step counter
         step = run._step
-    for k, v in media:
-        v._trainboard_log(run, k, step)
+    refused: UsageError | None = None
+    for k, v in media:  # one key refused (over a media cap) loses none of the others
+        try:
+            if isinstance(v, list | tuple):
+                from trainboard.sdk.medialog import log_media
+
+                log_media(run, k, step, list(v))
+            else:
+                v._trainboard_log(run, k, step)
+        except UsageError as e:
+            refused = refused or e
+    if refused is not None:
+        raise refused
+
+
+def _media_list(v: Any) -> bool:
+    """A list of trainboard media values (several images under one key at one step)."""
+    from trainboard.sdk.media import Media
+
+    return isinstance(v, list | tuple) and bool(v) and all(isinstance(x, Media) for x in v)
 
 
 # alerts, files, artifacts, the end -----------------------------------------------------------

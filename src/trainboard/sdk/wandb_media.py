@@ -4,8 +4,9 @@ A value of one of these classes inside `log()` is kept the way trainboard can ke
 
     Histogram   a histogram (from a sequence, or the counts and edges of np_histogram)
     Html        a text sample (the markup as text: the UI never renders it as HTML)
-    Table       a text sample (a Markdown table of its columns and rows)
-    Image, Video, Audio, Object3D, Molecule, Plotly
+    Image, Audio, Video, Table
+                media (trainboard.sdk.media: the same classes as trainboard.Image...)
+    Object3D, Molecule, Plotly
                 not stored: the first one of each kind in a run warns once, naming the key
 
 Each class says what to do through `_trainboard_log(run, key, step)`, which `Run.log()` calls
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from trainboard.errors import TrainboardWarning, UsageError
+from trainboard.sdk.media import Audio, Image, Table, Video
 
 Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
 
@@ -107,65 +109,6 @@ class Html(_Media):
         run.log_text(key, self.html, step=step)
 
 
-class Table(_Media):
-    """`wandb.Table(columns=None, data=None, dataframe=None)` with `add_data(*row)`."""
-
-    def __init__(
-        self,
-        columns: Sequence[str] | None = None,
-        data: Sequence[Sequence[Any]] | None = None,
-        rows: Sequence[Sequence[Any]] | None = None,
-        dataframe: Any = None,
-        **_ignored: Any,
-    ) -> None:
-        if dataframe is not None:
-            columns = [str(c) for c in dataframe.columns]
-            data = dataframe.values.tolist()
-        self.data: list[list[Any]] = [list(r) for r in (data if data is not None else rows or [])]
-        width = max((len(r) for r in self.data), default=0)
-        self.columns = list(columns) if columns else [f"col{i}" for i in range(width)]
-
-    def add_data(self, *row: Any) -> None:
-        if len(row) != len(self.columns):
-            raise ValueError(
-                f"Table.add_data(): expected {len(self.columns)} values (columns "
-                f"{self.columns}), got {len(row)}"
-            )
-        self.data.append(list(row))
-
-    def add_column(self, name: str, data: Sequence[Any]) -> None:
-        if self.data and len(data) != len(self.data):
-            raise ValueError(
-                f"Table.add_column(): {name!r} needs {len(self.data)} values, got {len(data)}"
-            )
-        self.columns.append(name)
-        if not self.data:
-            self.data = [[v] for v in data]
-        else:
-            for row, v in zip(self.data, data, strict=True):
-                row.append(v)
-
-    def get_column(self, name: str) -> list[Any]:
-        i = self.columns.index(name)
-        return [r[i] for r in self.data]
-
-    def markdown(self) -> str:
-        """The table as Markdown text (cells with | or newlines escaped)."""
-
-        def cell(v: Any) -> str:
-            if isinstance(v, _Media):
-                return f"<{type(v).__name__}>"
-            return str(v).replace("|", "\\|").replace("\n", " ")
-
-        lines = ["| " + " | ".join(cell(c) for c in self.columns) + " |"]
-        lines.append("|" + "---|" * len(self.columns))
-        lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in self.data]
-        return "\n".join(lines)
-
-    def _trainboard_log(self, run: Run, key: str, step: int) -> None:
-        run.log_text(key, self.markdown(), step=step)
-
-
 class _NotStored(_Media):
     """A media kind trainboard cannot show: accepted, left out, one warning per run and kind."""
 
@@ -184,18 +127,6 @@ class _NotStored(_Media):
                 TrainboardWarning,
                 stacklevel=4,
             )
-
-
-class Image(_NotStored):
-    """`wandb.Image(data_or_path, mode=None, caption=None, ...)`: not stored (warns once)."""
-
-
-class Video(_NotStored):
-    """`wandb.Video(...)`: not stored (warns once)."""
-
-
-class Audio(_NotStored):
-    """`wandb.Audio(...)`: not stored (warns once)."""
 
 
 class Object3D(_NotStored):

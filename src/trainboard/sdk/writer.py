@@ -41,6 +41,7 @@ from trainboard.sdk.pending import Pending
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
+    from trainboard.sdk.medialog import QueuedMedia
     from trainboard.store.base import Store
     from trainboard.store.records import ArtifactRecord, HistogramRecord, RunRecord, TextRecord
 
@@ -130,6 +131,10 @@ class Writer:
     def enqueue_artifact(self, record: ArtifactRecord) -> None:
         self._pending.artifacts_q.append(record)
 
+    def enqueue_media(self, item: QueuedMedia) -> None:
+        """A media value (sdk/medialog.py): encoded and written by this thread."""
+        self._pending.media_q.append(item)
+
     def enqueue_call(self, method: str, args: tuple[Any, ...]) -> None:
         """A store call `store.<method>(run_id, *args)` made in order after the records
         queued before it (the wandb surface's run summary values and alert events)."""
@@ -178,7 +183,7 @@ class Writer:
             f"trainboard: finish() gave up on run {self._run.id} after {timeout:g}s "
             f"(last error: {self.last_error}); its unwritten points and final status are kept "
             f"{where}"
-            + (f"; {unsent} texts/histograms/artifacts in memory are not" if unsent else "")
+            + (f"; {unsent} texts/histograms/artifacts/media in memory are not" if unsent else "")
         )
         return False
 

@@ -36,6 +36,7 @@ from trainboard.server.routes.events import events_router
 from trainboard.server.routes.exports import exports_router
 from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
+from trainboard.server.routes.media import media_router
 from trainboard.server.routes.runextras import runextras_router
 from trainboard.server.routes.runs import runs_router
 from trainboard.server.routes.runs_table import table_router
@@ -92,6 +93,7 @@ def create_app(
         series_router,
         texts_router,
         histograms_router,
+        media_router,
         artifacts_router,
         exports_router,
         events_router,

@@ -46,9 +46,10 @@ Concurrency
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
 from trainboard.store.queries import GroupLeaders, RunQuery, XAxis, leaders_of
 from trainboard.store.records import (
     ArtifactRecord,
@@ -122,7 +123,8 @@ class Store(ABC):
 
     @abstractmethod
     def delete_runs(self, run_ids: Iterable[str]) -> int:
-        """Delete runs and everything of theirs (points, texts, histograms, artifact rows)."""
+        """Delete runs and everything of theirs (points, texts, histograms, artifact rows,
+        media items, and the media bytes no other run uses)."""
 
     # metrics --------------------------------------------------------------------------
     @abstractmethod
@@ -185,6 +187,31 @@ class Store(ABC):
     @abstractmethod
     def read_events(self, run_id: str) -> list[EventRecord]:
         """The run's events, oldest first; raise RunNotFoundError."""
+
+    # media (images, audio, video, tables; store/mediarecords.py) -----------------------
+    @abstractmethod
+    def write_media(
+        self, run_id: str, items: Sequence[MediaRecord], blobs: Mapping[str, Blob]
+    ) -> None:
+        """Add media items with the bytes of their digests (`blobs`: digest -> Blob). Bytes
+        the store has already (any run's) need not be sent and are never stored twice; a
+        digest neither sent nor stored is a UsageError, as is a blob whose bytes have
+        another SHA-256."""
+
+    @abstractmethod
+    def read_media(
+        self, run_id: str, key: str | None = None, step: int | None = None
+    ) -> list[MediaRecord]:
+        """Items by key, step and index; with `step` (and a key), only the items of the last
+        step at or before it (else the key's first step)."""
+
+    @abstractmethod
+    def media_keys(self, run_id: str) -> list[MediaKey]:
+        """Each media key of the run: kind, item count, steps."""
+
+    @abstractmethod
+    def read_blob(self, digest: str) -> tuple[str, bytes]:
+        """(mime type, bytes) stored under `digest`; NotFoundError when none are."""
 
     # lifecycle --------------------------------------------------------------------------
     @abstractmethod

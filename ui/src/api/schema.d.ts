@@ -47,6 +47,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/compare/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Compare Media */
+        get: operations["get_compare_media_api_v1_compare_media_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/compare/series": {
         parameters: {
             query?: never;
@@ -118,6 +135,23 @@ export interface paths {
          *     (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/spool.py).
          */
         get: operations["identity_api_v1_ingest_identity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Media Bytes */
+        get: operations["media_bytes_api_v1_media__digest__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -360,6 +394,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Media Keys */
+        get: operations["media_keys_api_v1_runs__run_id__media_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/media/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Media Items */
+        get: operations["media_items_api_v1_runs__run_id__media_items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/series": {
         parameters: {
             query?: never;
@@ -589,6 +657,22 @@ export interface components {
         ChosenOut: {
             /** Chosen */
             chosen: number;
+        };
+        /** CompareMediaOut */
+        CompareMediaOut: {
+            /** Key */
+            key: string;
+            /** Runs */
+            runs: components["schemas"]["CompareMediaRunOut"][];
+        };
+        /** CompareMediaRunOut */
+        CompareMediaRunOut: {
+            /** Items */
+            items: components["schemas"]["MediaItemOut"][];
+            /** Run Id */
+            run_id: string;
+            /** Step */
+            step: number | null;
         };
         /**
          * CompareOut
@@ -924,6 +1008,60 @@ export interface components {
             last_seq: number;
             /** Skipped */
             skipped: number;
+        };
+        /** MediaItemOut */
+        MediaItemOut: {
+            /** Caption */
+            caption: string | null;
+            /** Digest */
+            digest: string;
+            /** Height */
+            height: number | null;
+            /** Index */
+            index: number;
+            /** Key */
+            key: string;
+            /** Kind */
+            kind: string;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            } | null;
+            /** Mime */
+            mime: string;
+            /** Size */
+            size: number;
+            /** Step */
+            step: number;
+            /** Url */
+            url: string;
+            /** Uses */
+            uses: string[];
+            /** Wall Time */
+            wall_time: number;
+            /** Width */
+            width: number | null;
+        };
+        /** MediaItemsOut */
+        MediaItemsOut: {
+            /** Items */
+            items: components["schemas"]["MediaItemOut"][];
+        };
+        /** MediaKeyOut */
+        MediaKeyOut: {
+            /** Count */
+            count: number;
+            /** Key */
+            key: string;
+            /** Kind */
+            kind: string;
+            /** Steps */
+            steps: number[];
+        };
+        /** MediaKeysOut */
+        MediaKeysOut: {
+            /** Keys */
+            keys: components["schemas"]["MediaKeyOut"][];
         };
         /** MetricSummaryOut */
         MetricSummaryOut: {
@@ -1485,6 +1623,69 @@ export interface operations {
             };
         };
     };
+    get_compare_media_api_v1_compare_media_get: {
+        parameters: {
+            query: {
+                /** @description comma-separated run ids, in selection order */
+                runs: string;
+                /** @description the media key */
+                key: string;
+                /** @description default: each run's last step */
+                step?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompareMediaOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_compare_series_api_v1_compare_series_get: {
         parameters: {
             query: {
@@ -1704,6 +1905,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    media_bytes_api_v1_media__digest__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2442,6 +2701,127 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistogramsOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    media_keys_api_v1_runs__run_id__media_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaKeysOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    media_items_api_v1_runs__run_id__media_items_get: {
+        parameters: {
+            query?: {
+                /** @description one media key (default: all) */
+                key?: string | null;
+                /** @description the items of the last step at or before this one (needs key) */
+                step?: number | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaItemsOut"];
                 };
             };
             /** @description bad request (names the parameter) */

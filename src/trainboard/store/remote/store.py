@@ -10,8 +10,9 @@ exactly once, with a bounded amount in memory.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,20 @@ import orjson
 
 from trainboard import config
 from trainboard.errors import (
+    NotFoundError,
     RunNotFoundError,
     StoreError,
     TrainboardError,
     UsageError,
 )
 from trainboard.store.base import Store
+from trainboard.store.mediarecords import (
+    Blob,
+    MediaKey,
+    MediaRecord,
+    check_digest,
+    check_media,
+)
 from trainboard.store.queries import RunQuery, XAxis, check_step_range
 from trainboard.store.records import (
     ArtifactRecord,
@@ -297,6 +306,38 @@ class RemoteStore(Store):
 
     def read_events(self, run_id: str) -> list[EventRecord]:
         return [EventRecord(**e) for e in self._get(f"/runs/{run_id}/events")["events"]]
+
+    # media --------------------------------------------------------------------------------
+    def write_media(
+        self, run_id: str, items: Sequence[MediaRecord], blobs: Mapping[str, Blob]
+    ) -> None:
+        """Queued through the outbox with the bytes, like every write: an outage loses none."""
+        for r in items:
+            check_media(r)
+        self._enqueue(wire.media_op(run_id, list(items), blobs))
+
+    def read_media(
+        self, run_id: str, key: str | None = None, step: int | None = None
+    ) -> list[MediaRecord]:
+        body = self._get(f"/runs/{run_id}/media/items", key=key, step=step)
+        fields = {f.name for f in dataclass_fields(MediaRecord)}
+        return [MediaRecord(**{k: v for k, v in m.items() if k in fields}) for m in body["items"]]
+
+    def media_keys(self, run_id: str) -> list[MediaKey]:
+        return [MediaKey(**k) for k in self._get(f"/runs/{run_id}/media")["keys"]]
+
+    def read_blob(self, digest: str) -> tuple[str, bytes]:
+        check_digest("read_blob: digest", digest)
+        self.flush(timeout=self._http.timeout.read or 30.0)
+        try:
+            r = self._http.get(f"/media/{digest}")
+        except httpx.HTTPError as e:
+            raise StoreError(f"cannot reach the trainboard server at {self.url}: {e}") from None
+        if r.status_code == 404:
+            raise NotFoundError(f"no media stored as {digest[:16]}...")
+        if r.status_code >= 400:
+            raise StoreError(f"{self.url}{API}/media/{digest}: HTTP {r.status_code}")
+        return r.headers.get("content-type", "application/octet-stream"), r.content
 
     # lifecycle ------------------------------------------------------------------------------
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:

@@ -27,14 +27,16 @@ from trainboard.store.queries import RUN_SORTS, RunQuery
 from trainboard.store.records import RunRecord, Status
 from trainboard.store.sql import rows
 from trainboard.store.sql.db import Database
+from trainboard.store.sql.media import Media
 from trainboard.store.sql.schema import PER_RUN_TABLES, runs, summaries
 
 
 class Runs:
     """The runs table over a Database: reads and writes of runs and their summaries."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, media: Media | None = None) -> None:
         self.db = db
+        self.media = media  # deleting runs deletes the media bytes no other run uses
 
     # reads ------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
@@ -176,21 +178,32 @@ class Runs:
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
         ids = [limits.check_text("set_archived: run id", i) for i in dict.fromkeys(run_ids)]
 
+        orphans: list[str] = []
+
         def tx(conn: Connection) -> int:
             require_runs(conn, ids)
+            if self.media is not None:  # before the media_uses rows go
+                orphans[:] = self.media.forget_runs(conn, ids)
             for i in range(0, len(ids), 500):
                 part = ids[i : i + 500]
                 stmt = sa.update(runs).where(runs.c.id.in_(part))
                 conn.execute(stmt.values(archived=bool(archived)))
             return len(ids)
 
-        return self.db.write(tx)
+        n = self.db.write(tx)
+        if self.media is not None:
+            self.media.sweep(orphans)
+        return n
 
     def delete(self, run_ids: Iterable[str]) -> int:
         ids = [limits.check_text("delete_runs: run id", i) for i in dict.fromkeys(run_ids)]
 
+        orphans: list[str] = []
+
         def tx(conn: Connection) -> int:
             require_runs(conn, ids)
+            if self.media is not None:  # before the media_uses rows go
+                orphans[:] = self.media.forget_runs(conn, ids)
             for i in range(0, len(ids), 500):
                 part = ids[i : i + 500]
                 for table in PER_RUN_TABLES:

@@ -187,4 +187,57 @@ run_events = Table(
     Index("ix_run_events_run", "run_id", "id"),
 )
 
-PER_RUN_TABLES = (chunks, summaries, texts, histograms, artifacts, run_values, run_events)
+# Media (images, audio, video, tables): one row per item logged, naming its bytes by digest
+# (the SHA-256 of the bytes, hex). store/sql/media.py keeps them.
+media = Table(
+    "media",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("key", String(), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("idx", Integer, nullable=False),  # its place among the items of one (key, step)
+    Column("kind", String(16), nullable=False),  # image | audio | video | table
+    Column("digest", String(64), nullable=False),
+    Column("mime", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("wall_time", F64, nullable=False),
+    Column("caption", Text),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("meta", Text),  # JSON: a table's columns, an audio's sample rate
+    Index("ix_media_run_key_step", "run_id", "key", "step"),
+)
+
+# Every digest a run uses (its items', and the media cells of its tables): what deleting a
+# run checks before it deletes bytes another run may share.
+media_uses = Table(
+    "media_uses",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Index("ix_media_uses_digest", "digest"),
+)
+
+# The bytes, stored once per digest. `data` holds them on PostgreSQL (and an in-memory
+# SQLite store); a SQLite file keeps them in files beside itself and `data` is NULL.
+media_blobs = Table(
+    "media_blobs",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("mime", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary),
+)
+
+PER_RUN_TABLES = (
+    chunks,
+    summaries,
+    texts,
+    histograms,
+    artifacts,
+    run_values,
+    run_events,
+    media,
+    media_uses,
+)

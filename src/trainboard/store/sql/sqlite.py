@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from trainboard.errors import StoreError, UsageError
+from trainboard.store.sql.blobs import FileBlobs
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.dialect import Dialect
 from trainboard.store.sql.store import SQLStore
@@ -131,4 +132,7 @@ class SQLiteStore(SQLStore):
 
     def __init__(self, url: str) -> None:
         engine, self.path = open_engine(url)
-        super().__init__(url, Database(engine, SQLITE))
+        files = None
+        if self.path is not None:  # media bytes in files beside the store file
+            files = FileBlobs(self.path.with_name(self.path.name + ".media"))
+        super().__init__(url, Database(engine, SQLITE), files)

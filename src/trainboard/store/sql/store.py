@@ -7,6 +7,7 @@ postgres.py); everything else is written once, in this package, and each part ta
 - runs.py: `Runs`, one run, a filtered page of runs, a count; create, update, archive, delete;
 - points.py: `Points`, write_points, read_series and metric_keys (append.py: the write plan);
 - attached.py: `Attached`, texts, histograms, artifacts, run values and events;
+- media.py: `Media`, media items and their bytes (blobs.py: the files beside a SQLite store);
 - leaders.py: `Leaders`, group leaders from aggregate queries;
 - tokens.py: `Tokens`, API tokens and the audit record;
 - migrate.py: `Migrations`, schema revisions, checked and upgraded on open;
@@ -18,7 +19,7 @@ This class only composes them: nothing in this package imports it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -26,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from trainboard.errors import StoreError
 from trainboard.store.base import Store
+from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
 from trainboard.store.queries import GroupLeaders, RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
     ArtifactRecord,
@@ -38,8 +40,10 @@ from trainboard.store.records import (
     TextRecord,
 )
 from trainboard.store.sql.attached import Attached
+from trainboard.store.sql.blobs import FileBlobs
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.leaders import Leaders
+from trainboard.store.sql.media import Media
 from trainboard.store.sql.migrate import Migrations
 from trainboard.store.sql.points import Points
 from trainboard.store.sql.runs import Runs
@@ -49,10 +53,12 @@ from trainboard.store.sql.tokens import Tokens
 class SQLStore(Store):
     """A Store over one Database; sqlite.py and postgres.py open it."""
 
-    def __init__(self, url: str, db: Database) -> None:
+    def __init__(self, url: str, db: Database, media_files: FileBlobs | None = None) -> None:
         self.url = url
         self.db = db
-        self.runs = Runs(db)
+        self.media_files = media_files  # None: media bytes live in the database
+        self.media = Media(db, media_files)
+        self.runs = Runs(db, self.media)
         self.points = Points(db)
         self.attached = Attached(db)
         self.leaders = Leaders(db, self.runs)
@@ -161,6 +167,23 @@ class SQLStore(Store):
         return self.attached.read_events(run_id)
 
     # lifecycle ------------------------------------------------------------------------
+    # media (media.py) -----------------------------------------------------------------
+    def write_media(
+        self, run_id: str, items: Sequence[MediaRecord], blobs: Mapping[str, Blob]
+    ) -> None:
+        self.media.write(run_id, items, blobs)
+
+    def read_media(
+        self, run_id: str, key: str | None = None, step: int | None = None
+    ) -> list[MediaRecord]:
+        return self.media.read(run_id, key, step)
+
+    def media_keys(self, run_id: str) -> list[MediaKey]:
+        return self.media.keys(run_id)
+
+    def read_blob(self, digest: str) -> tuple[str, bytes]:
+        return self.media.blob(digest)
+
     def close(self) -> None:
         self.db.close()
 

@@ -12,6 +12,7 @@ A batch is `{"client": ID, "seq": N, "ops": [...]}` (op i has sequence number N 
     {"op": "artifact", "run": ID, "artifact": {name, kind, step, path, size, wall_time, id}}
     {"op": "run_values", "run": ID, "namespace": "summary"|"import", "values": {key: JSON}}
     {"op": "events", "run": ID, "rows": [{kind, title, text, level, wall_time, step, id}]}
+    {"op": "media", "run": ID, "items": [...], "blobs": {digest: {mime, data}}}  (wire/media.py)
 
 Points travel packed: each column is the base64 of its little-endian int64 (steps) or float64
 (times, values) bytes, so NaN and ±inf are bit-exact and neither side prints or parses a number
@@ -46,6 +47,7 @@ from trainboard.store.remote.wire.encode import (
     texts_op,
     update_run_op,
 )
+from trainboard.store.remote.wire.media import MediaOp, media_op
 from trainboard.store.remote.wire.ops import (
     WIRE_UPDATABLE,
     AnyOp,
@@ -81,6 +83,7 @@ __all__ = [
     "create_run_op",
     "events_op",
     "histograms_op",
+    "media_op",
     "PointsOp",
     "parse_op",
     "points_op",
@@ -111,6 +114,8 @@ def apply_op(store: Store, raw: Any) -> None:
         store.write_histograms(op.run, [r.record() for r in op.rows])
     elif isinstance(op, RunValuesOp):
         store.write_run_values(op.run, op.namespace, op.values)
+    elif isinstance(op, MediaOp):
+        store.write_media(op.run, op.records(), op.blob_map())
     elif isinstance(op, EventsOp):
         store.add_events(op.run, [EventRecord(**e.model_dump()) for e in op.rows])
     else:

@@ -28,6 +28,7 @@ from trainboard.store.records import (
     HistogramRecord,
     PointBatch,
 )
+from trainboard.store.remote.wire.media import MediaOp
 from trainboard.store.remote.wire.points import json_batch, packed_group, rows_batch
 
 WIRE_UPDATABLE = UPDATABLE - {"archived", "chosen"}
@@ -283,7 +284,8 @@ class EventsOp(_Op):
 
 
 AnyOp = (
-    CreateRunOp
+    MediaOp
+    | CreateRunOp
     | UpdateRunOp
     | PointsOp
     | TextsOp
