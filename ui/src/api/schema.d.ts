@@ -132,7 +132,7 @@ export interface paths {
         /**
          * Identity
          * @description This server's id: a hash of its store, the same whatever URL a client spelled
-         *     (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/spool.py).
+         *     (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/remote/spool.py).
          */
         get: operations["identity_api_v1_ingest_identity_get"];
         put?: never;

@@ -18,6 +18,7 @@ import { RunColours, assignColors } from "../lib/colors";
 import { type Live, asPointsEvent, useLive } from "../lib/events";
 import { type Location, navigate } from "../lib/router";
 import { CompareTexts } from "../components/CompareTexts";
+import { CompareMedia } from "../components/media/CompareMedia";
 import { errorText, useApi } from "../lib/useApi";
 import { CompareTable } from "./compare/CompareTable";
 import { ConfigDiff } from "./compare/ConfigDiff";
@@ -196,6 +197,7 @@ export function ComparePage({ loc }: { loc: Location }) {
             </div>
             <ConfigDiff data={data} />
             <CompareTexts runs={data.runs} />
+            <CompareMedia runs={data.runs} />
           </>
         )}
         {confirmDelete && (

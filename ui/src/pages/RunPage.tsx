@@ -1,5 +1,5 @@
 /**
- * The Run page: progress card, health verdict, charts (uPlot), text samples, histograms, config,
+ * The Run page: progress card, health verdict, charts (uPlot), media, text samples, histograms, config,
  * summary and artifacts. Live: on a `points` event for this run it fetches `series?since=` for
  * only the new points and appends them, and refetches the run detail (progress, health); a
  * `runs` change or a reconnect does the same for every key held.
@@ -11,6 +11,7 @@ import { LossAccuracyCard } from "../charts/LossAccuracy";
 import { groupCharts, matchesFilter } from "../charts/groups";
 import { BackLink } from "../components/BackLink";
 import { HealthCard } from "../components/HealthCard";
+import { MediaPanels } from "../components/media/MediaPanels";
 import { ProgressCard } from "../components/ProgressCard";
 import { RunExtras } from "../components/RunExtras";
 import { type EventName, type Live, asPointsEvent } from "../lib/events";
@@ -251,6 +252,7 @@ export function RunPage({ id }: { id: string }) {
         </div>
       </section>
 
+      <MediaPanels runId={run.id} />
       <Texts texts={extras.data?.texts ?? []} />
       <Histograms hists={extras.data?.hists ?? []} />
 
