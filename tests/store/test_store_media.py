@@ -84,6 +84,8 @@ def test_deleting_a_run_deletes_the_bytes_no_other_run_uses(store: Store) -> Non
     files = store.media_files if isinstance(store, SQLStore) else None
     if files is not None:
         assert files.path(own.digest).read_bytes() == b"only a's"
+    store.set_archived([a], True)  # archiving keeps everything
+    assert store.read_blob(own.digest) == ("image/png", b"only a's")
     store.delete_runs([a])
     assert store.read_blob(shared.digest) == ("image/png", b"shared")  # b still uses it
     for gone in (own.digest, table.digest):

@@ -178,22 +178,15 @@ class Runs:
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
         ids = [limits.check_text("set_archived: run id", i) for i in dict.fromkeys(run_ids)]
 
-        orphans: list[str] = []
-
         def tx(conn: Connection) -> int:
             require_runs(conn, ids)
-            if self.media is not None:  # before the media_uses rows go
-                orphans[:] = self.media.forget_runs(conn, ids)
             for i in range(0, len(ids), 500):
                 part = ids[i : i + 500]
                 stmt = sa.update(runs).where(runs.c.id.in_(part))
                 conn.execute(stmt.values(archived=bool(archived)))
             return len(ids)
 
-        n = self.db.write(tx)
-        if self.media is not None:
-            self.media.sweep(orphans)
-        return n
+        return self.db.write(tx)
 
     def delete(self, run_ids: Iterable[str]) -> int:
         ids = [limits.check_text("delete_runs: run id", i) for i in dict.fromkeys(run_ids)]
@@ -211,7 +204,10 @@ class Runs:
                 conn.execute(sa.delete(runs).where(runs.c.id.in_(part)))
             return len(ids)
 
-        return self.db.write(tx)
+        n = self.db.write(tx)
+        if self.media is not None:
+            self.media.sweep(orphans)
+        return n
 
 
 def summary_rows(conn: Connection, ids: list[str]) -> list[tuple[Any, ...]]:
