@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from trainboard.errors import UsageError
+from trainboard.errors import MissingExtraError, UsageError
 from trainboard.jsonvalues import parse
 from trainboard.store.mediarecords import MediaRecord
 
@@ -45,13 +45,15 @@ class MediaItem:
 
     def pil(self) -> Any:
         """An image (or a GIF video's first frame) as a PIL image."""
-        from trainboard.sdk.mediaencode import pil
-
         if not self.record.mime.startswith("image/"):
             raise UsageError(
                 f"{self.record.key!r} at step {self.step} is {self.mime}, not an image"
             )
-        return pil().open(io.BytesIO(self.data))
+        try:
+            from PIL import Image
+        except ImportError:
+            raise MissingExtraError("MediaItem.pil()", "media", "pillow") from None
+        return Image.open(io.BytesIO(self.data))
 
     def numpy(self) -> Any:
         """Pixels (H x W or H x W x C) of an image; samples (n x channels) of a WAV sound."""
