@@ -149,20 +149,29 @@ def find_spikes(steps: Array, values: Array) -> list[int]:
     s, v = _finite(steps, values)
     n = len(v)
     out: list[int] = []
+    if n <= SPIKE_WINDOW:
+        return out
+    # every trailing window's median and spread at once (one numpy call, not one per point)
+    windows = np.lib.stride_tricks.sliding_window_view(v, SPIKE_WINDOW)[: n - SPIKE_WINDOW]
+    meds = np.median(windows, axis=1)
+    spreads = 1.4826 * np.median(np.abs(windows - meds[:, None]), axis=1)
+    limits = meds + np.maximum(SPIKE_SPREAD * spreads, SPIKE_MIN_JUMP * np.abs(meds))
+    above = v[SPIKE_WINDOW:] > limits  # above[j]: point SPIKE_WINDOW + j is a candidate
     i = SPIKE_WINDOW
     while i < n:
-        past = v[i - SPIKE_WINDOW : i]
-        med = float(np.median(past))
-        spread = 1.4826 * float(np.median(np.abs(past - med)))
-        limit = med + max(SPIKE_SPREAD * spread, SPIKE_MIN_JUMP * abs(med))
-        if v[i] > limit:
-            back = med + max(3 * spread, 0.5 * SPIKE_MIN_JUMP * abs(med))
-            after = v[i + 1 : i + 1 + SPIKE_RECOVER]
-            rec = np.nonzero(after <= back)[0]
-            if rec.size:
-                out.append(i)
-                i += int(rec[0]) + 1 + SPIKE_WINDOW // 5
-                continue
+        nxt = np.flatnonzero(above[i - SPIKE_WINDOW :])
+        if not nxt.size:
+            break
+        i += int(nxt[0])
+        med = float(meds[i - SPIKE_WINDOW])
+        spread = float(spreads[i - SPIKE_WINDOW])
+        back = med + max(3 * spread, 0.5 * SPIKE_MIN_JUMP * abs(med))
+        after = v[i + 1 : i + 1 + SPIKE_RECOVER]
+        rec = np.nonzero(after <= back)[0]
+        if rec.size:
+            out.append(i)
+            i += int(rec[0]) + 1 + SPIKE_WINDOW // 5
+            continue
         i += 1
     return out
 

@@ -24,7 +24,9 @@ Downsampling
     maximum value (in x order), so spikes survive; the exact last point is always included.
     Non-finite values are always kept as their own points so a NaN is never averaged away.
     With `since=S` only points with step > S come back (incremental fetches), undownsampled
-    unless more than `max_points` arrived.
+    unless more than `max_points` arrived. SQL engines may answer a long range (a million
+    points or more, at least a chunk per bucket) from per-chunk extremes: a bucket is then the
+    chunks whose first point falls in it (store/sql/tiers.py); the rules above still hold.
 
 Step ranges
     `read_series(start=A, end=B)` returns only points with A <= step <= B (either bound may be

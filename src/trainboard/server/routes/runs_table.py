@@ -13,6 +13,7 @@ GET /runs does.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
@@ -29,6 +30,8 @@ from trainboard.server.schemas import RunOut
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import RunRecord, Status
+from trainboard.store.sql import tablesort
+from trainboard.store.sql.store import SQLStore
 
 table_router = api_router(tags=["runs"])
 
@@ -141,6 +144,24 @@ def runs_table(
     )  # fmt: skip
     for c in [sort, *wanted]:
         check_column(c)
+    if isinstance(store, SQLStore):  # sorted and cut in SQL (store/sql/tablesort.py)
+        with gcpause.paused():
+            page_q = replace(query, limit=limit, offset=offset)
+            page = tablesort.sorted_page(store.runs, page_q, sort, desc, group)
+            total = len(page) + offset if len(page) < limit and page else store.count_runs(query)
+            peers = store.group_leaders(query, {r.model for r in page}) if page else None
+            out = runs_json(page, peers, row=True)
+            now = time.time()
+            cells = {r.id: {c: spell(cell(r, c, now)) for c in wanted} for r in page}
+            config_cols, metric_cols = tablesort.offered_columns(store.runs, query)
+            body = {
+                "total": total,
+                "runs": out,
+                "cells": cells,
+                "config_columns": config_cols[:_MAX_OFFERED],
+                "metric_columns": metric_cols[:_MAX_OFFERED],
+            }
+        return Response(dumps(body), media_type="application/json")
     with gcpause.paused():
         everything = store.list_runs(query)
         now = time.time()

@@ -21,7 +21,7 @@ from trainboard.errors import UsageError
 from trainboard.store.codec import chunks as codec
 from trainboard.store.codec import downsample
 from trainboard.store.records import PointBatch
-from trainboard.store.sql import rows
+from trainboard.store.sql import rows, tiers
 from trainboard.store.sql.schema import chunks as chunks_t
 from trainboard.store.sql.schema import runs, summaries
 
@@ -142,6 +142,7 @@ def chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
         "value_min": None if mm is None else float(v[mm[0]]),
         "value_max": None if mm is None else float(v[mm[1]]),
         "data": codec.encode(s, t, v),
+        **tiers.chunk_stats(s, t, v),
     }
 
 

@@ -16,7 +16,7 @@ from trainboard.errors import RunNotFoundError
 from trainboard.store.codec import downsample
 from trainboard.store.queries import SeriesQuery
 from trainboard.store.records import PointBatch, Series
-from trainboard.store.sql import append
+from trainboard.store.sql import append, tiers
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.runs import require_run
 from trainboard.store.sql.schema import summaries
@@ -56,9 +56,11 @@ class Points:
         limits.check_text("read_series: run id", run_id)
         limits.check_text("read_series: key", key)
 
+        cursor_args = self.db.dialect.blob_cursor_args
+
         def tx(
             conn: Connection,
-        ) -> tuple[int, tuple[append.Int64s, append.Int64s, append.Float64s]]:
+        ) -> tuple[int, tuple[append.Int64s, append.Int64s, append.Float64s], bool]:
             total = conn.execute(
                 sa.select(summaries.c.count).where(
                     summaries.c.run_id == run_id, summaries.c.key == key
@@ -67,12 +69,17 @@ class Points:
             if total is None:
                 require_run(conn, run_id)
                 total = 0
-            return int(total), append.load(
-                conn, run_id, key, q.since, q.start, q.end, self.db.dialect.blob_cursor_args
-            )
+            if q.max_points is not None and total >= tiers.MIN_POINTS:
+                args = (q.max_points, q.x, q.since, q.start, q.end, cursor_args)
+                got = tiers.read_downsampled(conn, run_id, key, *args)
+                if got is not None:  # from chunk rows: a long series never decoded whole
+                    return int(total), got, True
+            cols = append.load(conn, run_id, key, q.since, q.start, q.end, cursor_args)
+            return int(total), cols, False
 
-        total, (steps, times_us, values) = self.db.read(tx)
-        downsampled = False
+        total, (steps, times_us, values), downsampled = self.db.read(tx)
+        if downsampled:
+            return Series(key, steps, times_us / 1e6, values, total=total, downsampled=True)
         if q.max_points is not None and steps.shape[0] > q.max_points:
             xs = steps if q.x == "step" else times_us
             idx = downsample.bucket_indices(xs, values, q.max_points)

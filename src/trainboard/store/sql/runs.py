@@ -122,6 +122,28 @@ class Runs:
 
         return self.db.read(tx)
 
+    def by_ids(self, ids: list[str]) -> list[RunRecord]:
+        """The runs `ids` in that order, with their summaries; ids that do not exist are left
+        out (a page whose order the database worked out, store/sql/tablesort.py)."""
+
+        def tx(conn: Connection) -> list[RunRecord]:
+            records: list[RunRecord] = []
+            for i in range(0, len(ids), 900):
+                q = sa.select(*rows.RUN_COLS).where(runs.c.id.in_(ids[i : i + 900]))
+                records += [rows.run_record(r) for r in rows.fetch_all(conn, q)]
+            by_id = {r.id: r.summary for r in records}
+            found = summary_rows(conn, [*by_id])
+            for (rid, key, _), m in zip(
+                found, rows.summary_records([r[2] for r in found]), strict=True
+            ):
+                summary = by_id.get(rid)
+                if summary is not None:
+                    summary[key] = m
+            return records
+
+        found = {r.id: r for r in self.db.read(tx)}
+        return [found[i] for i in ids if i in found]
+
     def count(self, query: RunQuery | None = None) -> int:
         where = self.filters(query or RunQuery())
         q = sa.select(sa.func.count()).select_from(runs).where(*where)

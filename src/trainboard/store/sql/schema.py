@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -50,7 +51,27 @@ runs = Table(
     Column("chosen", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_runs_created_at", "created_at", "id"),
     Index("ix_runs_project", "project"),
+    # 0010 (#24): a model's runs newest first; the live poller's running runs; the few runs
+    # with define_metric() goals
+    Index("ix_runs_model_created", "model", "created_at", "id"),
+    Index(
+        "ix_runs_running",
+        "status",
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
+    Index(
+        "ix_runs_with_goals",
+        "created_at",
+        "id",
+        sqlite_where=text("goals != '{}'"),
+        postgresql_where=text("goals != '{}'"),
+    ),
 )
+
+PG_ONLY_INDEXES = {"runs": frozenset({"ix_runs_name_trgm"})}
+"""Indexes 0010 makes on PostgreSQL only, where pg_trgm can be created: a trigram index on
+lower(name) for name search."""
 
 # One row per (run, key, seq): up to CHUNK_POINTS points as one chunks.encode() blob.
 chunks = Table(
@@ -67,6 +88,19 @@ chunks = Table(
     Column("value_min", F64),  # over finite values; NULL when none is finite
     Column("value_max", F64),
     Column("data", LargeBinary, nullable=False),
+    # 0010 (#24): where value_min and value_max are, and whether every value is finite and
+    # steps strictly increase: a long series downsampled from these rows (store/tiers.py)
+    Column("min_step", BigInteger),
+    Column("min_time", F64),
+    Column("max_step", BigInteger),
+    Column("max_time", F64),
+    Column("plain", Boolean),
+    # every column but `data`: the rows tiers.py reads, without reading the blobs
+    Index(
+        "ix_chunks_extremes",
+        *("run_id", "key", "seq", "n", "step_min", "step_max", "time_min", "time_max"),
+        *("value_min", "value_max", "min_step", "min_time", "max_step", "max_time", "plain"),
+    ),
 )
 
 # One row per (run, key), updated in the same transaction as each write_points.
@@ -90,6 +124,10 @@ summaries = Table(
     Column("tail_seq", Integer, nullable=False),
     Column("tail_n", Integer, nullable=False),
     Column("packed", LargeBinary, nullable=False),  # the same summary as one record, see sql.py
+    # 0010 (#24): a group's extremes of a key, and the table sorted by a metric, by index
+    Index("ix_summaries_key_min", "key", "min", "run_id"),
+    Index("ix_summaries_key_max", "key", "max", "run_id"),
+    Index("ix_summaries_key_last", "key", "last", "run_id"),
 )
 
 texts = Table(

@@ -1,0 +1,404 @@
+"""A team's whole history (issue #24): build a big store, then time every page against it.
+
+    python -m bench.scale seed --url URL --runs N --points P [--big-runs K --big-points Q]
+    python -m bench.scale measure --url URL [--json FILE]
+
+`seed` writes through the store's public contract (create_run, write_points), so what it
+builds is what the SDK would have built: N runs (20 projects, 5 models, real-looking configs,
+tags and statuses) sharing P points in total, and K big runs of Q points each on top. It adds
+to what the store holds, so a store can be grown in stages (10 k runs, then 100 k). Runs are
+written by `--workers` processes (default: 1 on SQLite, which has one writer anyway, 3 on
+PostgreSQL, where each transaction waits on a round trip).
+
+`measure` starts the real server (uvicorn) on the store and times, as medians, what each page
+asks for: the Runs page's first page (newest, by name, by a summary metric, by a config value;
+with filters by project, status, tag, config value, name search), the count, the Run page and
+one downsampled series of the biggest run (with the server's memory over idle), Compare of 50
+runs with curves, the Sweep page of a project, `Api().runs()` and `Api().run(prefix)`, and the
+idle server's CPU. It prints one JSON object, then the same as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench.common import server
+from trainboard.store import open_store
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import PointBatch, RunRecord
+
+PROJECTS = tuple(f"team-{i:02d}" for i in range(20))
+MODELS = ("llama-7b", "gpt2-small", "bert-base", "t5-base", "vit-b16")
+OPTIMIZERS = ("adamw", "sgd", "lion", "adafactor")
+DATASETS = ("c4", "wiki103", "openwebtext", "imagenet-1k")
+TAGS = ("baseline", "ablation", "sweep", "prod", "debug", "long")
+STATUS_WEIGHTS = (
+    ("finished", 0.85), ("failed", 0.05), ("crashed", 0.04), ("pruned", 0.03),
+    ("killed", 0.02), ("running", 0.01),
+)  # fmt: skip
+SMALL_KEYS = ("train/loss", "eval/loss", "eval/accuracy", "lr")
+BIG_KEY = "train/loss"
+BIG_BATCH = 1_000_000  # points per write_points call of a big run
+YEAR = 365 * 86400.0
+
+
+# seeding ----------------------------------------------------------------------------------
+def _run(rng: np.random.Generator, now: float, i: int, big: bool) -> RunRecord:
+    """One real-looking run: its project, model, config, tags and status drawn by `rng`."""
+    model = MODELS[int(rng.integers(len(MODELS)))]
+    opt = OPTIMIZERS[int(rng.integers(len(OPTIMIZERS)))]
+    lr = float(10 ** rng.uniform(-5, -2))
+    seed = int(rng.integers(1000))
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    status = "finished" if big else statuses[int(rng.choice(len(statuses), p=weights))]
+    created = now - float(rng.uniform(0, YEAR))
+    tags = sorted({TAGS[int(t)] for t in rng.integers(len(TAGS), size=int(rng.integers(3)))})
+    config = {
+        "lr": lr,
+        "batch_size": int(2 ** rng.integers(4, 11)),
+        "optimizer": opt,
+        "seed": seed,
+        "warmup_steps": int(rng.integers(0, 5000)),
+        "dropout": round(float(rng.uniform(0, 0.3)), 3),
+        "dataset": DATASETS[int(rng.integers(len(DATASETS)))],
+        "model": {"layers": int(rng.integers(2, 48)), "hidden": int(2 ** rng.integers(8, 13))},
+    }
+    return RunRecord(
+        id=os.urandom(6).hex(),
+        project=PROJECTS[int(rng.integers(len(PROJECTS)))],
+        name=f"{model}-{opt}-lr{lr:.1e}-s{seed}-{i}",
+        model=model,
+        status=status,  # type: ignore[arg-type]
+        config=config,
+        tags=tags,
+        created_at=created,
+        finished_at=None if status == "running" else created + float(rng.uniform(60, 86400)),
+        heartbeat_at=created + 30,
+        host="node-" + str(int(rng.integers(64))),
+    )
+
+
+def _small_batches(rng: np.random.Generator, n: int, t0: float) -> dict[str, PointBatch]:
+    """About n points over the run's keys (most to train/loss), a decaying noisy loss."""
+    per = {"train/loss": max(1, n - 3 * (n // 8)), "eval/loss": n // 8, "eval/accuracy": n // 8}
+    per["lr"] = n // 8
+    level = float(rng.uniform(0.2, 1.5))
+    out: dict[str, PointBatch] = {}
+    for key, m in per.items():
+        if m <= 0:
+            continue
+        steps = np.arange(m, dtype=np.int64) * (8 if key != "train/loss" else 1)
+        frac = steps / max(1, int(steps[-1]))
+        noise = rng.normal(0, 0.02, m)
+        if key == "eval/accuracy":
+            vals = np.clip(0.5 + 0.45 * frac / (1 + level) + noise, 0, 1)
+        elif key == "lr":
+            vals = 3e-4 * 0.5 * (1 + np.cos(np.pi * frac))
+        else:
+            vals = level + 2.0 * np.exp(-4 * frac) + noise + (0.05 if key == "eval/loss" else 0)
+        out[key] = PointBatch(steps, t0 + steps * 0.5, vals.astype(np.float64))
+    return out
+
+
+def _big_batch(start: int, n: int, t0: float, level: float) -> PointBatch:
+    steps = np.arange(start, start + n, dtype=np.int64)
+    rng = np.random.default_rng(start)
+    vals = level + 2.0 * np.exp(-steps / 2e7) + rng.normal(0, 0.02, n)
+    return PointBatch(steps, t0 + steps * 0.01, vals)
+
+
+def _seed_part(url: str, first: int, runs: int, points: int, seed: int) -> tuple[int, int]:
+    """Worker: `runs` small runs sharing `points` points; returns (runs, points) written."""
+    rng = np.random.default_rng(seed)
+    now = time.time()
+    written = 0
+    with open_store(url) as store:
+        for j in range(runs):
+            run = _run(rng, now, first + j, big=False)
+            store.create_run(run)
+            n = points // runs + (1 if j < points % runs else 0)
+            if n:
+                batches = _small_batches(rng, n, run.created_at)
+                store.write_points(run.id, batches)
+                written += sum(len(b.steps) for b in batches.values())
+    return runs, written
+
+
+def _seed_big(url: str, first: int, points: int, seed: int) -> int:
+    rng = np.random.default_rng(seed)
+    with open_store(url) as store:
+        run = _run(rng, time.time(), first, big=True)
+        run.name = f"big-{run.name}"
+        run.total_steps = points
+        store.create_run(run)
+        level = float(rng.uniform(0.2, 1.0))
+        for start in range(0, points, BIG_BATCH):
+            n = min(BIG_BATCH, points - start)
+            store.write_points(run.id, {BIG_KEY: _big_batch(start, n, run.created_at, level)})
+        for key, b in _small_batches(rng, 1000, run.created_at).items():
+            if key != BIG_KEY:
+                store.write_points(run.id, {key: b})
+    return points
+
+
+def seed(args: argparse.Namespace) -> dict[str, Any]:
+    url = args.url
+    with open_store(url) as store:
+        before = store.count_runs(RunQuery(archived=None))
+    workers = args.workers or (1 if url.startswith("sqlite") else 3)
+    salt = int.from_bytes(os.urandom(4), "little")
+    t0 = time.perf_counter()
+    parts = []
+    per = math.ceil(args.runs / workers) if args.runs else 0
+    for w in range(workers):
+        n = min(per, args.runs - w * per)
+        if n > 0:
+            share = args.points * n // max(1, args.runs)
+            parts.append((url, before + w * per, n, share, salt + w))
+    if len(parts) == 1:
+        done = [_seed_part(*parts[0])]
+    elif parts:
+        with multiprocessing.get_context("spawn").Pool(len(parts)) as pool:
+            done = pool.starmap(_seed_part, parts)
+    else:
+        done = []
+    small_s = time.perf_counter() - t0
+    runs_written = sum(d[0] for d in done)
+    small_points = sum(d[1] for d in done)
+    t1 = time.perf_counter()
+    big_points = 0
+    for k in range(args.big_runs):
+        big_points += _seed_big(url, before + runs_written + k, args.big_points, salt + 1000 + k)
+    big_s = time.perf_counter() - t1
+    out = {
+        "url": _safe(url),
+        "runs_before": before,
+        "runs_written": runs_written + args.big_runs,
+        "small_points": small_points,
+        "small_seconds": round(small_s, 2),
+        "runs_per_s": round(runs_written / small_s, 1) if small_s else None,
+        "small_points_per_s": round(small_points / small_s) if small_s else None,
+        "big_points": big_points,
+        "big_seconds": round(big_s, 2),
+        "big_points_per_s": round(big_points / big_s) if big_s and big_points else None,
+        "workers": workers,
+    }
+    print(json.dumps(out))
+    return out
+
+
+def _safe(url: str) -> str:
+    """The url without a password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+# measuring --------------------------------------------------------------------------------
+def _median_ms(fn: Callable[[], Any], reps: int) -> float:
+    fn()  # warm (connection pool, page cache)
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    ms = round(statistics.median(times) * 1000, 1)
+    print(f"  {ms} ms", file=sys.stderr, flush=True)  # progress: a slow store takes minutes
+    return ms
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pid(port: int) -> int:
+    """The uvicorn process listening on `port` (a child of this one)."""
+    me = os.getpid()
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            stat = (p / "stat").read_text()
+            cmd = (p / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == me and str(port).encode() in cmd:
+            return int(p.name)
+    raise RuntimeError("server process not found")
+
+
+ROWS: tuple[tuple[str, str, float], ...] = (
+    ("runs_newest_ms", "Runs page first page, newest, API (/runs, rows)", 100),
+    ("runs_summaries_ms", "Runs page first page with summaries, API (/runs)", 100),
+    ("runs_by_name_ms", "Runs table sorted by name, API (/table)", 100),
+    ("runs_by_metric_ms", "Runs table sorted by a summary metric, API (/table)", 100),
+    ("runs_by_config_ms", "Runs table sorted by a config value, API (/table)", 100),
+    ("runs_project_ms", "Runs page filtered by project, API", 100),
+    ("runs_status_ms", "Runs page filtered by status, API", 100),
+    ("runs_tag_ms", "Runs page filtered by tag, API", 100),
+    ("runs_search_ms", "Runs page, name search, API", 100),
+    ("count_ms", "count of runs, API (/runs?limit=1)", 100),
+    ("run_page_ms", "Run page of the biggest run, API", 300),
+    ("run_page_rss_mb", "server memory over idle after the Run page (MB)", 300),
+    ("series_ds_ms", "one series of the biggest run downsampled to 2,000", 100),
+    ("compare50_ms", "Compare 50 runs with curves, API", 500),
+    ("sweep_ms", "Sweep page of a project, API", 1000),
+    ("api_runs_config_ms", "Api().runs(config=…) first page", 100),
+    ("api_run_prefix_ms", "Api().run(id prefix)", 100),
+    ("idle_cpu_pct", "idle server CPU, no page open (% of a core)", 2),
+)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from trainboard.api import Api
+
+    url = args.url
+    reps = args.reps
+    with open_store(url) as store:
+        total = store.count_runs(RunQuery(archived=None))
+        biggest = max(
+            store.list_runs(RunQuery(search="big-", archived=None))
+            or store.list_runs(RunQuery(limit=1)),
+            key=lambda r: r.summary[BIG_KEY].count if BIG_KEY in r.summary else 0,
+        )
+        some = store.list_runs(RunQuery(limit=50))
+    big_points = biggest.summary[BIG_KEY].count if BIG_KEY in biggest.summary else 0
+    out: dict[str, Any] = {"runs": total, "biggest_run_points": big_points}
+    log_path = Path(tempfile.mkdtemp(prefix="tb-scale-")) / "server.log"
+    with server(url, log_path) as base:
+        port = int(base.rsplit(":", 1)[1])
+        pid = _server_pid(port)
+        client = httpx.Client(base_url=base + "/api/v1", timeout=600)
+
+        def get(path: str, **params: Any) -> Callable[[], Any]:
+            def call() -> Any:
+                r = client.get(path, params=params)
+                r.raise_for_status()
+                return r
+
+            return call
+
+        page = {"limit": 200, "fields": "row"}
+        out["runs_newest_ms"] = _median_ms(get("/runs", **page), reps)
+        out["runs_summaries_ms"] = _median_ms(get("/runs", limit=200), reps)
+        out["runs_by_name_ms"] = _median_ms(get("/table", limit=200, sort="name", desc=False), reps)
+        out["runs_by_metric_ms"] = _median_ms(
+            get("/table", limit=200, sort="metric.eval/loss", desc=False), reps
+        )
+        out["runs_by_config_ms"] = _median_ms(
+            get("/table", limit=200, sort="config.lr", desc=True, columns="config.lr"), reps
+        )
+        out["runs_project_ms"] = _median_ms(get("/runs", project=PROJECTS[3], **page), reps)
+        out["runs_status_ms"] = _median_ms(get("/runs", status="failed", **page), reps)
+        out["runs_tag_ms"] = _median_ms(get("/runs", tag="ablation", **page), reps)
+        out["runs_search_ms"] = _median_ms(get("/runs", search="lion-lr3", **page), reps)
+        out["count_ms"] = _median_ms(get("/runs", limit=1, fields="row"), reps)
+        idle_rss = _rss_mb(pid)
+        out["run_page_ms"] = _median_ms(get(f"/runs/{biggest.id}"), max(3, reps // 3))
+        out["run_page_rss_mb"] = round(_rss_mb(pid) - idle_rss, 1)
+        out["series_ds_ms"] = _median_ms(
+            get(f"/runs/{biggest.id}/series", keys=BIG_KEY, max_points=2000), reps
+        )
+        ids = ",".join([biggest.id, *[r.id for r in some[:49]]])
+        out["compare50_ms"] = _median_ms(
+            lambda: (
+                get("/compare", runs=ids)(),
+                get("/compare/series", runs=ids, key="train/loss", max_points=1000)(),
+            ),
+            max(3, reps // 3),
+        )
+        out["sweep_ms"] = _median_ms(get("/sweep", project=PROJECTS[5]), max(3, reps // 3))
+        cpu0 = _cpu_s(pid)
+        time.sleep(args.idle_seconds)
+        out["idle_cpu_pct"] = round(100 * (_cpu_s(pid) - cpu0) / args.idle_seconds, 2)
+        client.close()
+    with Api(url) as api:
+        out["api_runs_config_ms"] = _median_ms(
+            lambda: api.runs(config={"optimizer": "lion"}, page_size=100)[:100], reps
+        )
+        prefix = some[7].id[:8]
+        out["api_run_prefix_ms"] = _median_ms(lambda: api.run(prefix), reps)
+    out["machine"] = f"{os.cpu_count()} cores, {_mem_gib():.1f} GiB"
+    out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out["url"] = _safe(url)
+    print(json.dumps(out))
+    print(markdown(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    return out
+
+
+def _mem_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 2**20
+    return math.nan
+
+
+def markdown(m: dict[str, Any]) -> str:
+    """The measured figures as the issue's table: what, target, figure, pass."""
+    head = (
+        f"{m['runs']:,} runs, biggest run {m['biggest_run_points']:,} points ({m['url']}, "
+        f"{m['machine']}, {m['date']})\n\n| what | target | measured | pass |\n|---|---|---|---|"
+    )
+    lines = [head]
+    for key, what, target in ROWS:
+        if key not in m:
+            continue
+        v = m[key]
+        unit = "" if key.endswith(("_mb", "_pct")) else " ms"
+        ok = "pass" if v <= target else "FAIL"
+        lines.append(f"| {what} | ≤ {target:g}{unit} | {v:g}{unit} | {ok} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("seed", help="add runs and points to a store")
+    s.add_argument("--url", required=True)
+    s.add_argument("--runs", type=int, required=True)
+    s.add_argument("--points", type=int, required=True, help="total over the --runs runs")
+    s.add_argument("--big-runs", type=int, default=0)
+    s.add_argument("--big-points", type=int, default=0, help="points of each big run")
+    s.add_argument("--workers", type=int, default=0)
+    m = sub.add_parser("measure", help="time every page against a store")
+    m.add_argument("--url", required=True)
+    m.add_argument("--reps", type=int, default=9)
+    m.add_argument("--idle-seconds", type=float, default=10.0)
+    m.add_argument("--json", help="also write the figures to this file")
+    args = p.parse_args(argv)
+    if args.cmd == "seed":
+        if args.runs < 0 or args.points < 0 or args.big_runs < 0 or args.big_points < 0:
+            p.error("counts must be >= 0")
+        seed(args)
+    else:
+        measure(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The runs table sorted by any column in SQL: a page of a sorted list, never the list.
+
+Why: GET /table sorted every matching run in Python (100,000 runs read, their configs and
+summaries parsed, for a page of 200). Here the database orders the runs and cuts the page;
+only the page's runs are read whole. The order is the table's (server/routes/runs_table.py):
+
+- values of a column are numbers (booleans count as 0 and 1) or text (compared
+  case-insensitively); numbers come before text ascending, after it descending; runs without
+  a value (no such key, NaN, a list or an object) come last either way;
+- equal values keep the list's order: newest first;
+- `group`: model groups first (in name order, runs without a model last), the order within.
+
+Columns: `name`, `project`, `model`, `status`, `created`, `duration`, `metric.<key>` (the
+best value by the key's goal: the summary's min for a loss, max for an accuracy, last when
+the goal is unknown; a run whose define_metric() says otherwise is ordered by its own goal)
+and `config.<dotted path>` (nested objects by dot; a key that itself holds a dot is found
+too when it is the whole path or its first part).
+
+Text is compared lower-cased (str.lower(), as name search does) where Python's table used
+str.casefold(): the two differ only for a few letters such as "ß".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trainboard import roles
+from trainboard.store.queries import RunQuery
+from trainboard.store.records import RunRecord
+from trainboard.store.sql import rows
+from trainboard.store.sql.runs import Runs
+from trainboard.store.sql.schema import runs, summaries
+
+NUMBER, TEXT, MISSING = 0, 1, 2
+
+EMPTY_PATH: sa.ColumnElement[Any] = sa.literal_column("'{}'::text[]")
+"""PostgreSQL's #>> path of a whole JSON value: the value as text."""
+
+OFFERED_FROM = 2000
+"""The config and metric columns offered are those of the newest this many matching runs."""
+
+
+def _config_keys(store: Runs, path: str) -> tuple[Any, Any, Any]:
+    """(group, number, text) of config value `path` (dotted: nested objects)."""
+    parts = path.split(".")
+    candidates = [parts] if len(parts) == 1 else [parts, [path], [parts[0], ".".join(parts[1:])]]
+    if store.db.engine.dialect.name == "postgresql":
+        doc = sa.cast(runs.c.config, sa.dialects.postgresql.JSONB)
+        vals = [
+            doc.op("#>")(sa.cast(sa.literal(c), sa.dialects.postgresql.ARRAY(sa.Text)))
+            for c in candidates
+        ]
+        val = sa.func.coalesce(*vals) if len(vals) > 1 else vals[0]
+        kind = sa.func.jsonb_typeof(val)
+        number = sa.case(
+            (kind == "number", sa.cast(val.op("#>>")(EMPTY_PATH), sa.Float(53))),
+            (
+                kind == "boolean",
+                sa.case((val.op("#>>")(EMPTY_PATH) == "true", 1.0), else_=0.0),
+            ),
+        )
+        text = sa.case((kind == "string", store.db.dialect.lower(val.op("#>>")(EMPTY_PATH))))
+    else:
+
+        def jpath(c: list[str]) -> str:
+            return "$" + "".join("." + orjson.dumps(p).decode() for p in c)
+
+        types: list[Any] = [sa.func.json_type(runs.c.config, jpath(c)) for c in candidates]
+        svals: list[Any] = [sa.func.json_extract(runs.c.config, jpath(c)) for c in candidates]
+        kind = sa.func.coalesce(*types) if len(types) > 1 else types[0]
+        val = sa.func.coalesce(*svals) if len(svals) > 1 else svals[0]
+        number = sa.case((kind.in_(("integer", "real", "true", "false")), val))
+        text = sa.case((kind == "text", store.db.dialect.lower(val)))
+    group = sa.case(
+        (kind.in_(("integer", "real", "true", "false", "number", "boolean")), NUMBER),
+        (kind.in_(("text", "string")), TEXT),
+        else_=MISSING,
+    )
+    return group, number, text
+
+
+def _metric_value(conn: Connection, key: str, where: list[Any]) -> Any:
+    """The summary column a run is ordered by for metric `key`, by its goal."""
+    pick = {"min": summaries.c.min, "max": summaries.c.max, None: summaries.c.last}
+    default = roles.goal_of(key, {})
+    goals_q = sa.select(runs.c.id, runs.c.goals).where(
+        *where, runs.c.goals != sa.literal_column("'{}'")
+    )
+    own: dict[Any, list[str]] = {}
+    for rid, goals in rows.fetch_all(conn, goals_q):
+        goal = roles.goal_of(key, orjson.loads(goals))
+        if goal != default:
+            own.setdefault(goal, []).append(rid)
+    if not own:
+        return pick[default]
+    return sa.case(
+        *[(runs.c.id.in_(ids), pick[goal]) for goal, ids in own.items()], else_=pick[default]
+    )
+
+
+def sorted_page(
+    store: Runs, query: RunQuery, column: str, desc: bool, group: bool
+) -> list[RunRecord]:
+    """The runs of `query`'s page (its limit and offset) in the table's order by `column`,
+    with their summaries."""
+    where = store.filters(query)
+    newest = [runs.c.created_at.desc(), runs.c.id.desc()]
+
+    def tx(conn: Connection) -> list[str]:
+        source: Any = runs
+        if column.startswith("metric."):
+            key = column.removeprefix("metric.")
+            value = _metric_value(conn, key, where)
+            source = runs.outerjoin(
+                summaries, sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key == key)
+            )
+            keys: tuple[Any, Any, Any] = (
+                sa.case((value.is_(None), MISSING), else_=NUMBER),
+                value,
+                None,
+            )
+        elif column.startswith("config."):
+            keys = _config_keys(store, column.removeprefix("config."))
+        elif column == "created":
+            keys = (sa.literal(NUMBER), runs.c.created_at, None)
+        elif column == "duration":
+            end = sa.func.coalesce(runs.c.finished_at, runs.c.heartbeat_at, time.time())
+            keys = (sa.literal(NUMBER), end - runs.c.created_at, None)
+        else:
+            col = getattr(runs.c, column)
+            keys = (
+                sa.case((col.is_(None), MISSING), else_=TEXT),
+                None,
+                store.db.dialect.lower(col),
+            )
+        group_key, number, text = keys
+        present_first = sa.case((group_key == MISSING, 1), else_=0)
+        order: list[Any] = []
+        if group:
+            order += [runs.c.model.is_(None), store.db.dialect.bytewise(runs.c.model)]
+        order.append(present_first)
+        for k in (group_key, number, None if text is None else store.db.dialect.bytewise(text)):
+            if k is not None and not isinstance(k, sa.BindParameter):
+                order.append(k.desc() if desc else k.asc())
+        q = sa.select(runs.c.id).select_from(source).where(*where).order_by(*order, *newest)
+        if query.limit is not None:
+            q = q.limit(query.limit)
+        if query.offset:
+            q = q.offset(query.offset)
+        return [r[0] for r in rows.fetch_all(conn, q)]
+
+    ids = store.db.read(tx)
+    if not ids:
+        return []
+    return store.by_ids(ids)
+
+
+def offered_columns(store: Runs, query: RunQuery) -> tuple[list[str], list[str]]:
+    """(config columns, metric columns) of the newest OFFERED_FROM matching runs, sorted."""
+    sample = RunQuery(**{**query.__dict__, "limit": OFFERED_FROM, "offset": 0, "sort": "created"})
+    where = store.filters(sample)
+
+    def tx(conn: Connection) -> tuple[list[str], list[str]]:
+        newest = (
+            sa.select(runs.c.id, runs.c.config)
+            .where(*where)
+            .order_by(runs.c.created_at.desc(), runs.c.id.desc())
+            .limit(OFFERED_FROM)
+        )
+        found = rows.fetch_all(conn, newest)
+        config: set[str] = set()
+        for _, text in found:
+            config.update(flat_keys(orjson.loads(text) if text else {}))
+        ids = [r[0] for r in found]
+        metrics: set[str] = set()
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            q = sa.select(summaries.c.key).where(summaries.c.run_id.in_(part)).distinct()
+            metrics.update(r[0] for r in rows.fetch_all(conn, q))
+        return sorted(config), sorted(metrics)
+
+    return store.db.read(tx)
+
+
+def flat_keys(config: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted names of a config's values (not of its objects or lists)."""
+    out: list[str] = []
+    for k, v in config.items():
+        if isinstance(v, dict):
+            out += flat_keys(v, f"{prefix}{k}.")
+        elif not isinstance(v, list):
+            out.append(f"{prefix}{k}")
+    return out
