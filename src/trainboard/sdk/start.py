@@ -121,6 +121,7 @@ def init(
     figures_dir: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
     run_id: str | None = None,
+    fork: bool = False,
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
@@ -169,8 +170,10 @@ def init(
         run._enabled = False
         context.set_current(run)
         return run
+    if fork and resume is None:
+        raise UsageError("init(): fork=True starts a new attempt of resume=RUN_ID; name the run")
     if resume is not None:
-        run = _resume(resume, record, url, remote, name, tags, total_steps)
+        run = _resume(resume, record, url, remote, name, tags, total_steps, fork=fork)
     else:
         run = _start(record, url, remote, create=True, resume_fields=None)
     context.set_current(run)
@@ -239,8 +242,11 @@ def _resume(
     name: str | None,
     tags: Sequence[str] | None,
     total_steps: int | None,
+    *,
+    fork: bool = False,
 ) -> Run:
-    """Re-open a stored run: running again, config merged, step counter continued."""
+    """Re-open a stored run: running again, config merged, step counter continued. A run
+    another live process still writes is refused; with `fork`, a new run starts from it."""
     if not isinstance(run_id, str) or not run_id:
         raise UsageError(f"init(): resume must be a run id, got {run_id!r}")
     opened = _open_now(url, remote)
@@ -250,6 +256,9 @@ def _resume(
         raise StoreError(f"init(resume={run_id!r}): the store at {url} is not reachable")
     with opened as s:
         old = s.get_run(run_id)  # RunNotFoundError for an unknown id
+    if fork:
+        return _fork(old, fresh, url, remote, name, tags, total_steps)
+    _refuse_second_writer(old, fresh)
     old.config = {**old.config, **fresh.config}
     old.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))
     old.name = name or old.name
@@ -280,6 +289,45 @@ def _resume(
         last_step=old.last_step,
         summary=summary,
     )
+
+
+def _refuse_second_writer(old: RunRecord, fresh: RunRecord) -> None:
+    """One writer per run: a run whose process is alive (on this host: its pid; elsewhere:
+    a heartbeat within TRAINBOARD_HEARTBEAT_TIMEOUT) is not resumed by another."""
+    from trainboard.analysis.status import effective_status
+
+    if old.status != "running" or (old.host, old.pid) == (fresh.host, fresh.pid):
+        return
+    if effective_status(old) != "running":
+        return  # its process died: resuming it is what resume is for
+    beat = old.heartbeat_at or old.created_at
+    raise UsageError(
+        f"init(resume={old.id!r}): run {old.name!r} is still being written by process "
+        f"{old.pid} on {old.host} (last heartbeat {max(0.0, time.time() - beat):.0f} s ago); "
+        "two writers would overwrite each other's points. Wait for it to end, or pass "
+        "fork=True to start a new run from it"
+    )
+
+
+def _fork(
+    old: RunRecord,
+    fresh: RunRecord,
+    url: str,
+    remote: str,
+    name: str | None,
+    tags: Sequence[str] | None,
+    total_steps: int | None,
+) -> Run:
+    """A new run (new id) from `old`: its config (with this call's on top), name, tags, model
+    and step counter; `notes` say where it came from."""
+    fresh.project = old.project
+    fresh.model = fresh.model or old.model
+    fresh.config = {**old.config, **fresh.config}
+    fresh.name = name or f"{old.name}-fork-{fresh.id[:4]}"
+    fresh.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))
+    fresh.total_steps = total_steps or old.total_steps
+    fresh.notes = fresh.notes or f"forked from run {old.id}"
+    return _start(fresh, url, remote, create=True, resume_fields=None, last_step=old.last_step)
 
 
 def _start_system(run: Run) -> None:
