@@ -51,7 +51,7 @@ runs = Table(
     Column("chosen", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_runs_created_at", "created_at", "id"),
     Index("ix_runs_project", "project"),
-    # 0010 (#24): a model's runs newest first; the live poller's running runs; the few runs
+    # 0011 (#24): a model's runs newest first; the live poller's running runs; the few runs
     # with define_metric() goals
     Index("ix_runs_model_created", "model", "created_at", "id"),
     Index(
@@ -70,7 +70,7 @@ runs = Table(
 )
 
 PG_ONLY_INDEXES = {"runs": frozenset({"ix_runs_name_trgm"})}
-"""Indexes 0010 makes on PostgreSQL only, where pg_trgm can be created: a trigram index on
+"""Indexes 0011 makes on PostgreSQL only, where pg_trgm can be created: a trigram index on
 lower(name) for name search."""
 
 # One row per (run, key, seq): up to CHUNK_POINTS points as one chunks.encode() blob.
@@ -88,7 +88,7 @@ chunks = Table(
     Column("value_min", F64),  # over finite values; NULL when none is finite
     Column("value_max", F64),
     Column("data", LargeBinary, nullable=False),
-    # 0010 (#24): where value_min and value_max are, and whether every value is finite and
+    # 0011 (#24): where value_min and value_max are, and whether every value is finite and
     # steps strictly increase: a long series downsampled from these rows (store/tiers.py)
     Column("min_step", BigInteger),
     Column("min_time", F64),
@@ -124,7 +124,7 @@ summaries = Table(
     Column("tail_seq", Integer, nullable=False),
     Column("tail_n", Integer, nullable=False),
     Column("packed", LargeBinary, nullable=False),  # the same summary as one record, see sql.py
-    # 0010 (#24): a group's extremes of a key, and the table sorted by a metric, by index
+    # 0011 (#24): a group's extremes of a key, and the table sorted by a metric, by index
     Index("ix_summaries_key_min", "key", "min", "run_id"),
     Index("ix_summaries_key_max", "key", "max", "run_id"),
     Index("ix_summaries_key_last", "key", "last", "run_id"),

@@ -3,7 +3,7 @@
 Why: a chart of a 100 M-point series asks for 2,000 points. Decoding every chunk to find each
 bucket's minimum and maximum costs about 44 bytes a point at peak (4.4 GB for 100 M points)
 and seconds of CPU. Every chunk row already keeps its minimum and maximum finite value; since
-revision 0010 it also keeps where they are (step and wall time) and whether the chunk is
+revision 0011 it also keeps where they are (step and wall time) and whether the chunk is
 "plain" (every value finite, steps strictly increasing). When a range spans at least as many
 chunks as the chart has buckets, a bucket is the chunks whose first x falls in it, and its
 minimum and maximum are read off those rows. Only the chunks that must be looked inside are
@@ -56,7 +56,7 @@ META_COLS = (
 def chunk_stats(
     s: downsample.Int64s, t: downsample.Int64s, v: downsample.Float64s
 ) -> dict[str, Any]:
-    """The columns 0010 added to a chunk row: where its extremes are, and whether it is plain."""
+    """The columns 0011 added to a chunk row: where its extremes are, and whether it is plain."""
     finite = np.isfinite(v)
     plain = bool(finite.all()) and bool(np.all(s[1:] > s[:-1]))
     if not bool(finite.any()):
@@ -86,7 +86,7 @@ def read_downsampled(
 ) -> Columns | None:
     """At most about `max_points` points of the range from chunk rows (see the module
     docstring), or None when this series must be decoded instead (too few chunks or points,
-    chunks that overlap in x, chunks written before 0010 and never filled)."""
+    chunks that overlap in x, chunks written before 0011 and never filled)."""
     nb = max(1, (max_points - 1) // 2)
     q = sa.select(*META_COLS).where(chunks_t.c.run_id == run_id, chunks_t.c.key == key)
     lo_step = (
@@ -105,7 +105,7 @@ def read_downsampled(
         return None
     m = np.array([[np.nan if v is None else float(v) for v in r] for r in meta], dtype=np.float64)
     if bool(np.isnan(m[:, 12]).any()):
-        return None  # chunks written before 0010 and never filled in
+        return None  # chunks written before 0011 and never filled in
     plain = m[:, 12] == 1.0  # a chunk with no finite value is never plain
     steps_lo, steps_hi = m[:, 2], m[:, 3]
     if not bool(np.all(steps_lo[1:] > steps_hi[:-1])):

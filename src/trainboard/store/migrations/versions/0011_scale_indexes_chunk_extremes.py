@@ -1,8 +1,8 @@
 """A store of 100,000 runs and 1,000,000,000 points: chunk extremes with their place, and the
 indexes the Runs page, ranking and the live poller need (#24).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07
 
 - chunks.min_step/min_time/max_step/max_time: where the chunk's minimum and maximum finite
@@ -31,8 +31,8 @@ from alembic import op
 
 from trainboard.store.codec import chunks as codec
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | None = None
 depends_on: str | None = None
 
