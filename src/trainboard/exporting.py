@@ -194,7 +194,9 @@ def _json_pieces(store: Store, run: RunRecord, keys: list[str]) -> Iterator[byte
         {"key": t.key, "step": t.step, "wall_time": t.wall_time, "text": t.text}
         for t in store.read_texts(run.id)
     ]
-    yield b'\n},\n"texts": ' + orjson.dumps(texts, option=orjson.OPT_INDENT_2) + b"}\n"
+    media = [{**r.__dict__, "url": f"/api/v1/media/{r.digest}"} for r in store.read_media(run.id)]
+    yield b'\n},\n"texts": ' + orjson.dumps(texts, option=orjson.OPT_INDENT_2)
+    yield b',\n"media": ' + orjson.dumps(spell_all(media), option=orjson.OPT_INDENT_2) + b"}\n"
 
 
 def export_json_bytes(store: Store, run_id: str) -> bytes:

@@ -1,5 +1,7 @@
-"""`trainboard export RUN --format csv|json [-o FILE]`: every stored point of a run, written
-piece by piece as trainboard.exporting streams it (memory stays flat for any run length)."""
+"""`trainboard export RUN --format csv|json [-o FILE] [--media DIR]`: every stored point of a
+run, written piece by piece as trainboard.exporting streams it (memory stays flat for any run
+length); with `--media DIR` its images, audio, video and tables as files with a JSON index
+(trainboard.mediaexport)."""
 
 from __future__ import annotations
 
@@ -34,10 +36,25 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write here, not stdout.")
         ] = None,
+        media: Annotated[
+            Path | None,
+            typer.Option(
+                "--media",
+                help="Write the run's media (images, audio, video, tables) as files in this "
+                "folder, with index.json; the metrics then go only to --output.",
+            ),
+        ] = None,
     ) -> None:  # fmt: skip
         """Export a run's metrics (NaN/inf written as "NaN", "Infinity", "-Infinity")."""
         with open_cli_store() as store:
             run = resolve_run(store, run_ref)
+            if media is not None:
+                from trainboard.mediaexport import export_media
+
+                items = export_media(store, run.id, media)
+                err_console().print(f"wrote {len(items)} media items of {run.name} to {media}")
+                if output is None:
+                    return
             pieces = iter_json(store, run.id) if fmt is Format.json else iter_csv(store, run.id)
             if output is None:
                 out = sys.stdout.buffer
