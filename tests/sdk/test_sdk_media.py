@@ -181,3 +181,17 @@ def test_lossy_formats_only_when_asked(tb_home: str) -> None:
     run.finish()
     assert _items(run.id, "j")[0][0].mime == "image/jpeg"
     assert _items(run.id, "p")[0][0].mime == "image/png"
+
+
+def test_finish_waits_for_media_that_are_still_being_written(
+    tb_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trainboard.sdk import finish
+
+    monkeypatch.setattr(finish, "FINISH_TIMEOUT", 0.01)  # far less than encoding them takes
+    run = trainboard.init(project="media", name="slow")
+    rng = np.random.default_rng(0)
+    for step in range(40):
+        run.log({"noise": trainboard.Image(rng.integers(0, 256, (128, 128, 3), np.uint8))}, step)
+    run._end("finished", None, timeout=finish.FINISH_TIMEOUT)
+    assert len(_items(run.id, "noise")) == 40  # none left in memory

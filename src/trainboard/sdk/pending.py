@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 _READS_PER_WRITE = 64  # journal reads per wake-up...
 _READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
+MEDIA_CHUNK = 32  # media items encoded before a write
 
 
 class Pending:
@@ -55,6 +56,7 @@ class Pending:
         self.artifacts_q: deque[ArtifactRecord] = deque()
         self.calls_q: deque[tuple[str, tuple[Any, ...]]] = deque()
         self.media_q: deque[QueuedMedia] = deque()
+        self.media_written = 0  # media items written (or set aside) so far
         self.written = 0  # points the store has (writer thread)
 
         # Writer-side buffers: taken from the queues but not yet in the store.
@@ -197,12 +199,14 @@ class Pending:
                     del left[name]
 
     def _write_media(self, store: Store) -> None:
-        """Encode what was taken (once), then write it batch by batch; a batch the store
-        refuses for good is set aside without its bytes (their keys, steps and digests)."""
-        if self._media:
-            self._media_ready += encode_all(self._media, self._media_sent, self._media_failed)
-            self._media = []
-        while self._media_ready:
+        """Encode what was taken (once, MEDIA_CHUNK items at a time, so a long queue is
+        written as it is encoded), then write it batch by batch; a batch the store refuses
+        for good is set aside without its bytes (their keys, steps and digests)."""
+        while self._media or self._media_ready:
+            if not self._media_ready:
+                chunk, self._media = self._media[:MEDIA_CHUNK], self._media[MEDIA_CHUNK:]
+                self._media_ready = encode_all(chunk, self._media_sent, self._media_failed)
+                continue
             batch = self._media_ready[0]
             try:
                 store.write_media(self._run_id, batch.records, batch.blobs)
@@ -216,7 +220,14 @@ class Pending:
                 self._on_aside(set_aside(self._url, self._run_id, "media", rows, exc), "media")
             else:
                 self._media_sent.update(batch.blobs)
+            self.media_written += len(batch.records)
             self._media_ready.pop(0)
+
+    @property
+    def media_pending(self) -> int:
+        """Media logged and not written yet (queued, taken or encoded)."""
+        ready = sum(len(b.records) for b in self._media_ready)
+        return len(self.media_q) + len(self._media) + ready
 
     def _media_failed(self, item: QueuedMedia, exc: BaseException) -> None:
         """An item that could not be encoded: left out, reported like a refused write."""
