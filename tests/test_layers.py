@@ -31,6 +31,7 @@ RANKS: dict[str, int] = {
     "journal": 1,
     "analysis": 2,
     "exporting": 2,
+    "mediaexport": 2,
     "report": 3,
     "sdk": 4,
     "server": 5,
