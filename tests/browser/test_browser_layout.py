@@ -5,6 +5,7 @@ test-artifacts/layout_*.png for a person to look at."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -101,4 +102,67 @@ def test_every_page_fits_the_window(
     finally:
         ctx.close()
     assert not errors, errors
+    assert not too_wide, "\n".join(too_wide)
+
+
+UNBROKEN = "Qwen2.5_7B_Instruct_sft_lr3e5_bs32_warmup500_cosine_seed1234_a_very_long_run_name"
+
+
+def test_phone_width_with_long_unbroken_names_histograms_and_a_sweep(
+    server: Server, chromium: Browser, tmp_path: Path
+) -> None:
+    """What made pages wider than a phone (#18): a run name with no place to break it on
+    Compare, histogram cards with long keys on the Run page, the Sweep page's parallel
+    coordinates. document.scrollWidth is measured at 390 px on each."""
+    ids = []
+    for i, name in enumerate([UNBROKEN, UNBROKEN + "_2", "short"]):
+        run = trainboard.init(
+            project="unbroken-sweep", name=name, group="sweep-unbroken",
+            config={"learning_rate_for_the_whole_model": 1e-4 * (i + 1), "momentum": 0.1 * i},
+        )  # fmt: skip
+        for s in range(1, 31):
+            run.log({"train/loss": 2.0 / s + i / 10, "eval/loss": 2.2 / s + i / 10}, step=s)
+        for key in ("model/transformer/h/11/mlp/c_proj/weight_gradients_histogram", "weights/b"):
+            run.log_histogram(key, [math.sin(k * (i + 1)) for k in range(300)], step=30)
+        run.summary["objective"] = 1.0 / (i + 1)
+        run.finish()
+        ids.append(run.id)
+    wait_until(lambda: server.api("/runs").json()["total"] == 3, what="3 runs stored")
+    ctx = chromium.new_context(viewport={"width": 390, "height": 844})
+    pg = ctx.new_page()
+    too_wide: list[str] = []
+    try:
+        pg.goto(f"{server.url}/compare?runs={','.join(ids)}")
+        expect(pg.get_by_test_id("compare-table")).to_be_visible()
+        expect(pg.locator(".compare-chart canvas").first).to_be_visible()
+        too_wide += _overflow(pg, "compare")
+        pg.screenshot(path=str(ARTIFACTS / "layout_unbroken_compare_390.png"), full_page=True)
+        pg.goto(f"{server.url}/runs/{ids[0]}")
+        expect(pg.locator(".chart canvas").first).to_be_visible()
+        expect(pg.get_by_text("weight_gradients_histogram").first).to_be_visible()
+        too_wide += _overflow(pg, "run")
+        pg.screenshot(path=str(ARTIFACTS / "layout_unbroken_run_390.png"), full_page=True)
+        pg.goto(f"{server.url}/sweep?ids={','.join(ids)}&metric=eval/loss")
+        coords = pg.get_by_test_id("sweep-parallel")
+        expect(coords).to_be_visible()
+        too_wide += _overflow(pg, "sweep")
+        # the parallel coordinates are whole: scrolled inside their box, never cut off
+        box = coords.evaluate(
+            "e => { const s = e.querySelector('svg').getBoundingClientRect();"
+            " return [e.scrollWidth, e.clientWidth, s.width, getComputedStyle(e).overflowX]; }"
+        )
+        assert box[0] <= box[1] or box[3] in ("auto", "scroll"), box
+        # and no axis name or tick runs off the drawing (a long parameter name was cut)
+        cut = coords.evaluate(
+            "e => { const s = e.querySelector('svg'); const w = s.viewBox.baseVal.width;"
+            " return [...s.querySelectorAll('text')].map(t => [t.textContent, t.getBBox()])"
+            ".filter(([, b]) => b.x < 0 || b.x + b.width > w).map(([n]) => n); }"
+        )
+        assert cut == [], cut
+        expect(coords.locator("text.axis-name").first).to_have_text(
+            re.compile("^learning_rate_for_t…")
+        )
+        pg.screenshot(path=str(ARTIFACTS / "layout_unbroken_sweep_390.png"), full_page=True)
+    finally:
+        ctx.close()
     assert not too_wide, "\n".join(too_wide)

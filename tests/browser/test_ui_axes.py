@@ -1,6 +1,6 @@
 """Axis text reads like a person wrote it (ui/src/charts/axes.ts, compiled by the UI's own
 TypeScript and run by node): SI suffixes, plain decimals, exponents only for tiny numbers,
-durations as h/m/s, and ticks with just enough digits to differ."""
+durations as h/m/s, and ticks with just enough digits to be exact."""
 
 from __future__ import annotations
 
@@ -45,6 +45,15 @@ def test_si_ticks_and_numbers(axes: Path) -> None:
     ]  # fmt: skip
     # neighbours that would read alike at 2 digits get more
     assert _js(axes, "m.siTicks([1001000, 1002000, 1003000])") == ["1.001M", "1.002M", "1.003M"]
+
+
+def test_ticks_are_exact(axes: Path) -> None:
+    # distinct at 2 digits ("13", "18") is not enough: each label reads as its value
+    assert _js(axes, "m.siTicks([10, 12.5, 15, 17.5, 20])") == ["10", "12.5", "15", "17.5", "20"]
+    assert _js(axes, "m.siTicks([1250000, 1500000, 1750000])") == ["1.25M", "1.5M", "1.75M"]
+    assert _js(axes, "m.siTicks([0.125, 0.25, 0.375])") == ["0.125", "0.25", "0.375"]
+    # float noise in a tick is not a digit to show
+    assert _js(axes, "m.siTicks([0.1, 0.2, 0.30000000000000004])") == ["0.1", "0.2", "0.3"]
 
 
 def test_durations(axes: Path) -> None:

@@ -25,11 +25,28 @@ export function si(v: number | null | undefined, digits = 4): string {
   return String(+v.toPrecision(digits));
 }
 
-/** Labels for a set of ticks: the fewest digits (from 2) that keep every label distinct. */
+/** The number a label of si() stands for ("1.5M" is 1500000). */
+export function siValue(label: string): number {
+  const last = label.slice(-1);
+  const scale = SI.find(([, suffix]) => suffix === last)?.[0];
+  return scale === undefined ? Number(label) : Number(label.slice(0, -1)) * scale;
+}
+
+/**
+ * Labels for a set of ticks: the fewest digits (from 2) that keep every label distinct and
+ * exact, each reading as the value it marks (12.5 is "12.5", never "13"). Exact means within
+ * a millionth of the gap between ticks, so float noise (0.30000000000000004) does not count.
+ */
 export function siTicks(vs: number[]): string[] {
-  for (let digits = 2; digits <= 10; digits++) {
+  const finite = vs.filter((v) => v !== null && v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  let gap = Infinity;
+  for (let i = 1; i < finite.length; i++) gap = Math.min(gap, (finite[i] as number) - (finite[i - 1] as number));
+  if (!Number.isFinite(gap) || gap <= 0) gap = Math.abs(finite[0] ?? 1) || 1;
+  const tol = gap * 1e-6;
+  for (let digits = 2; digits <= 12; digits++) {
     const out = vs.map((v) => (v === null || v === undefined ? "" : si(v, digits)));
-    if (new Set(out).size === out.length) return out;
+    const exact = vs.every((v, i) => v === null || v === undefined || !Number.isFinite(v) || Math.abs(siValue(out[i] as string) - v) <= tol);
+    if (exact && new Set(out).size === out.length) return out;
   }
   return vs.map((v) => String(v));
 }

@@ -11,7 +11,12 @@ const H = 260;
 const T = 24;
 const B = 30;
 const GAP = 150;
-const PAD = 60;
+const PAD = 80;
+const NAME_CHARS = 20; // an axis name longer than this is cut with "…" (full name on hover)
+
+function shortName(name: string): string {
+  return name.length > NAME_CHARS ? `${name.slice(0, NAME_CHARS - 1)}…` : name;
+}
 
 export function ParallelCoords({ sweep }: { sweep: SweepOut }) {
   const axes: { name: string; axis: Axis; value: (r: SweepOut["runs"][number]) => unknown }[] =
@@ -61,7 +66,8 @@ export function ParallelCoords({ sweep }: { sweep: SweepOut }) {
           <g class="axis">
             <line x1={ax(i)} x2={ax(i)} y1={T} y2={T + h} />
             <text x={ax(i)} y={T - 8} text-anchor="middle" class="axis-name">
-              {a.name}
+              {shortName(a.name)}
+              <title>{a.name}</title>
             </text>
             {a.axis.ticks.map((t) => (
               <text x={ax(i) + 4} y={py(t.at) + 4} class="tick">
