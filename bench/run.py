@@ -400,6 +400,14 @@ ROWS = [
         ("tb_truth.truth", "false_alarms"),
         ok=lambda v: v == 0,
     ),
+    Row(
+        "truth suite: health-verdict changes per hour on healthy runs, replayed as they train",
+        "≤ 1",
+        "pts",
+        "lower",
+        ("tb_truth.truth", "verdict_changes_per_hour_healthy"),
+        ok=lambda v: v <= 1,
+    ),
     *[
         Row(
             f"ETA error after {pct}% of a run, {kind} (worst of 3)",

@@ -5,6 +5,9 @@ steady run, within 20% with eval pauses.)
 The runs are bench/truth_runs.py's: each check of issue #7 (and the older ones) injected into
 a realistic run under at least two naming families, and healthy runs (noisy, slow warm-up,
 heavy eval pauses, heavy checkpoint pauses) under every family, finished and still running.
+The healthy shapes are also replayed as they train, the verdict asked every few steps as an
+open page would: how often it changes per hour (DESIGN.md: at most 1), with the hysteresis
+of analysis/hysteresis.py and without it.
 They are written into a real SQLite store and judged by `health_for` and `progress_for`, the
 functions the API and the CLI call.
 
@@ -19,7 +22,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.truth_runs import ETA_FRACTIONS, ETA_SHAPES, FAMILIES, Case, cases, healthy
+from bench.truth_runs import (
+    ETA_FRACTIONS,
+    ETA_SHAPES,
+    FAMILIES,
+    HEALTHY,
+    Case,
+    cases,
+    healthy,
+)
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import progress_for
 from trainboard.store import open_store
@@ -86,12 +97,65 @@ def eta_errors(store: Store) -> dict[str, dict[float, list[float]]]:
     return out
 
 
+ASK_EVERY = 10  # steps between two looks at a replayed run (a page refreshing as it trains)
+
+
+def verdict_flips(
+    store: Store,
+    steady: bool = True,
+    family: str = "trainboard",
+    ask_every: int = ASK_EVERY,
+    shapes: tuple[str, ...] = tuple(HEALTHY),
+) -> dict[str, Any]:
+    """Each healthy shape replayed as it trains: its points written in step order and the
+    verdict asked every ASK_EVERY steps at the clock of the newest point, as an open page
+    would. Counts how often the verdict changes (healthy/warning/critical) and what it said;
+    the rate is per hour of the runs' own time."""
+    flips = 0
+    hours = 0.0
+    seen: dict[str, int] = {}
+    for j, name in enumerate(shapes):
+        shape = HEALTHY[name]
+        case = Case(f"replay-{name}", family, None, healthy(shape), shape.steps, "running")
+        keyed = {k: cols for k, cols in case.keyed().items()}
+        rid = f"f{int(steady)}{ask_every:04x}{j:06x}"
+        first = min(float(t[0]) for _, t, _ in keyed.values())
+        store.create_run(
+            RunRecord(rid, "truth", case.name, created_at=first - 30.0, total_steps=shape.steps)
+        )
+        last_verdict = None
+        done = 0
+        for upto in range(ask_every, shape.steps + 1, ask_every):
+            batch = {}
+            for k, (s, t, v) in keyed.items():
+                pick = (s > done) & (s <= upto)
+                if pick.any():
+                    batch[k] = PointBatch.of(s[pick], t[pick], v[pick])
+            store.write_points(rid, batch)
+            done = upto
+            run = store.get_run(rid)
+            now = max(float(t[s <= upto][-1]) for s, t, _ in keyed.values() if (s <= upto).any())
+            h = health_for(store, run, now=now, steady=steady)
+            if h.verdict != "healthy":
+                for f in h.findings:
+                    seen[f.check] = seen.get(f.check, 0) + 1
+            if last_verdict is not None and h.verdict != last_verdict:
+                flips += 1
+            last_verdict = h.verdict
+        loss_t = case.series["loss"][1]
+        hours += (float(loss_t[-1]) - float(loss_t[0])) / 3600
+    return {"flips": flips, "hours": round(hours, 3), "per_hour": flips / hours, "found": seen}
+
+
 def truth(d: Path, quick: bool) -> dict[str, Any]:
     d.mkdir(parents=True, exist_ok=True)
     store = open_store(f"sqlite:///{d / 'truth.db'}")
     t0 = time.perf_counter()
     judged = verdicts(store)
     etas = eta_errors(store)
+    ask = 25 if quick else ASK_EVERY
+    flips = verdict_flips(store, ask_every=ask)
+    before = verdict_flips(store, steady=False, ask_every=ask)
     store.close()
     faults = [j for j in judged if j["fault"] is not None]
     missed = [j["case"] for j in faults if j["fault"] not in j["found"]]
@@ -106,6 +170,13 @@ def truth(d: Path, quick: bool) -> dict[str, Any]:
         "false_alarms": len(alarms),
         "alarms": alarms,
         "families": sorted(FAMILIES),
+        "verdict_asked_every_steps": ask,
+        "verdict_changes_per_hour_healthy": round(flips["per_hour"], 2),
+        "verdict_changes_healthy": flips["flips"],
+        "verdict_changes_hours": flips["hours"],
+        "verdict_changes_findings": flips["found"],
+        "verdict_changes_per_hour_without_hysteresis": round(before["per_hour"], 2),
+        "verdict_changes_without_hysteresis_findings": before["found"],
         "seconds": round(time.perf_counter() - t0, 1),
     }
     for kind, per in etas.items():

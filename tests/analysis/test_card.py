@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trainboard.analysis.card import PRICE_ENV, card_for, price_per_hour
+from trainboard.analysis.card import PRICE_ENV, card_for, card_texts, price_per_hour
 from trainboard.analysis.progress import progress_for
 from trainboard.store import open_store
 from trainboard.store.base import Store
@@ -75,3 +75,29 @@ def test_flat_and_worsening_and_no_price(store: Store, monkeypatch: pytest.Monke
     store.delete_runs([run.id])
     worse = _run(store, [1.0 + s / 50 for s in range(100)])
     assert card_for(store, worse, progress_for(store, worse)).trend == "worsening"
+
+
+def test_a_diverging_run_is_never_improving(store: Store) -> None:
+    # 0.46 falling to 0.4, then diverging to 5 and easing off to 3.8: the newest fifth is
+    # below the fifth before it, yet the run exploded; the card says so, as health does
+    losses = [0.46 - 0.001 * s for s in range(60)]
+    losses += [0.4 + 0.25 * s for s in range(20)]
+    losses += [5.0 - 0.06 * s for s in range(20)]
+    run = _run(store, losses)
+    card = card_for(store, run, progress_for(store, run))
+    assert card.verdict == "critical"
+    assert card.verdict_text == "critical: loss exploding"
+    assert card.trend == "worsening"
+    assert card.trend_text.startswith("critical: train/loss rose to")
+    assert card_texts(card)[0] == ("health", "critical: loss exploding")
+    assert ("loss trend", "↑ worsening") in card_texts(card)
+
+
+def test_a_loss_that_is_not_falling_is_flat(store: Store) -> None:
+    # the newest fifth (1.975) is 2.7% below the fifth before (2.03), but the loss has not
+    # fallen 2% from where it started (2.0): "not falling", so not "improving"
+    losses = [2.0] * 60 + [2.03] * 20 + [1.975] * 20
+    run = _run(store, losses)
+    card = card_for(store, run, progress_for(store, run))
+    assert card.verdict == "warning" and "loss not falling" in card.verdict_text
+    assert card.trend == "flat"

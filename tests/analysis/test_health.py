@@ -156,6 +156,27 @@ def test_throughput_drop() -> None:
     assert check_throughput(T0 + t, y2) is None
 
 
+def test_a_checkpoint_pause_is_not_a_throughput_drop() -> None:
+    # a step (1000 tokens) every 0.5 s, and a 90 s checkpoint save just before the end: the
+    # last 20% of the time is mostly the pause, but the run is not slower
+    steps = np.arange(1, 401)
+    t = steps * 0.5 + np.where(steps >= 380, 90.0, 0.0)
+    assert check_throughput(T0 + t, steps * 1000.0) is None
+    # the same pause and steps that really take twice as long after it: found
+    slow = t + np.where(steps >= 380, (steps - 380) * 0.5, 0.0)
+    f = check_throughput(T0 + slow, steps * 1000.0)
+    assert f is not None and f.saw.startswith("tokens/s fell 50.0%")
+
+
+def test_clipped_words_say_how_often() -> None:
+    g = np.array([1.0] * 52 + [0.4] * 48)
+    f = check_grad_clipped(g, clip=1.0)
+    assert f is not None and "on 52.0% of the last 100 points" in f.saw
+    assert f.try_.startswith("updates are rescaled on 52.0% of steps,")
+    f = check_grad_clipped(np.array([1.0] * 97 + [0.4] * 3), clip=1.0)
+    assert f is not None and f.try_.startswith("updates are rescaled on nearly every step,")
+
+
 def test_stalled() -> None:
     times = T0 + np.arange(50) * 2.0  # a step every 2 s, last at T0 + 98
     f = check_stalled(times, now=T0 + 98 + 300, status="running", last_step=49)

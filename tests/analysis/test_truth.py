@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.tb_truth import eta_errors, verdicts  # noqa: E402
+from bench.tb_truth import eta_errors, verdict_flips, verdicts  # noqa: E402
 from bench.truth_runs import FAULTS  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
 
@@ -35,3 +35,12 @@ def test_eta_within_ten_percent_steady_and_twenty_with_eval_pauses(tmp_path: Pat
         assert max(e) < 0.10, (frac, e)
     for frac, e in errs["eval pauses"].items():
         assert max(e) < 0.20, (frac, e)
+
+
+def test_healthy_runs_keep_their_verdict_while_they_train(tmp_path: Path) -> None:
+    # the shapes with long eval and checkpoint pauses flipped to "throughput dropped" after
+    # each pause; replayed as they train, their verdict now stays put
+    with open_store(f"sqlite:///{tmp_path / 'flips.db'}") as store:
+        got = verdict_flips(store, ask_every=50, shapes=("eval_pauses", "ckpt_pauses"))
+    assert got["flips"] == 0, got
+    assert got["hours"] > 0.5

@@ -5,6 +5,10 @@
   the memory of the fullest one, as last logged.
 - A loss trend: the train loss's median over the newest fifth of its points against the fifth
   before it; "improving" or "worsening" past 1 %, "flat" within. The numbers go in a tooltip.
+  The card tells one story with the health verdict (which it carries, for views that show no
+  health panel): when health finds the loss exploding or NaN the trend is "worsening", when
+  it finds the loss not falling the trend is "flat", whatever the last two fifths say. A
+  diverging run that eases off a peak is not "improving".
 - Checkpoint marks: the run's checkpoint artifacts, placed on the progress bar by step.
 - An estimated cost: hours × a price per hour, so far and at the ETA. The price comes from the
   run's config (`price_per_hour`, `cost_per_hour` or `gpu_price_per_hour`, at any depth) or the
@@ -26,6 +30,7 @@ import numpy as np
 
 from trainboard import roles
 from trainboard.analysis import format as fmt
+from trainboard.analysis.health import Health, health_for
 from trainboard.analysis.progress import Progress
 from trainboard.jsonvalues import spell_all
 from trainboard.store.base import Store
@@ -57,6 +62,8 @@ class Card:
     trend: Trend | None = None
     trend_key: str | None = None
     trend_text: str = ""  # the tooltip: both medians, the change, the window
+    verdict: str | None = None  # the health verdict (analysis.health), told with the trend
+    verdict_text: str = ""  # its summary line
     checkpoints: list[Checkpoint] = field(default_factory=list)
     price_per_hour: float | None = None
     cost_so_far: float | None = None
@@ -163,6 +170,24 @@ def _money(v: float | None) -> str:
     return f"{v:,.2f}" if v < 1000 else f"{v:,.0f}"
 
 
+# a health finding about the loss decides the trend: the card never says "improving" beside it
+LOSS_FINDING_TREND: dict[str, Trend] = {
+    "loss_nan": "worsening",
+    "loss_exploding": "worsening",
+    "loss_not_falling": "flat",
+}
+
+
+def _agree(card: Card, health: Health) -> None:
+    card.verdict, card.verdict_text = health.verdict, health.summary
+    for f in health.findings:
+        trend = LOSS_FINDING_TREND.get(f.check)
+        if trend is not None and card.trend_key is not None:
+            card.trend = trend
+            card.trend_text = f"{f.severity}: {f.saw}"
+            return
+
+
 TREND_TEXT = {"improving": "↓ improving", "flat": "→ flat", "worsening": "↑ worsening"}
 
 
@@ -170,6 +195,8 @@ def card_texts(card: Card) -> list[tuple[str, str]]:
     """(label, text) for each part of the card the run has, as `watch` and the notebook show
     them (the Run page gets the same numbers as JSON): one wording for every view."""
     cells: list[tuple[str, str]] = []
+    if card.verdict_text:
+        cells.append(("health", card.verdict_text))
     if card.gpu_util_pct is not None or card.gpu_mem_gb is not None:
         mem = "—" if card.gpu_mem_gb is None else f"{card.gpu_mem_gb:.1f} GB"
         if card.gpu_mem_pct is not None:
@@ -185,11 +212,15 @@ def card_texts(card: Card) -> list[tuple[str, str]]:
     return cells
 
 
-def card_for(store: Store, run: RunRecord, progress: Progress) -> Card:
-    """The card of a stored run, beside its `progress` (trainboard.analysis.progress)."""
+def card_for(
+    store: Store, run: RunRecord, progress: Progress, health: Health | None = None
+) -> Card:
+    """The card of a stored run, beside its `progress` (trainboard.analysis.progress) and its
+    `health` (read here when not given)."""
     card = Card()
     _gpu(card, run)
     _trend(card, store, run)
+    _agree(card, health if health is not None else health_for(store, run))
     _checkpoints(card, store, run, progress.total_steps or run.total_steps)
     _cost(card, run, progress)
     return card

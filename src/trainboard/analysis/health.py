@@ -19,8 +19,10 @@ The gradient and speed checks live in `analysis.train_checks`; "clipped" needs e
 a clip value in the config, or a plateau at a common clip value (not a constant 0.5).
 
 `assess` runs them all and makes the verdict (critical > warning > healthy); `health_for`
-reads the series it needs from a store (downsampled, or a tail) and calls `assess`. The API's
-HealthOut (docs/api.md) is `Health.to_json()`.
+reads the series it needs from a store (downsampled, or a tail) and judges them with
+hysteresis (`analysis.hysteresis`): a warning shows once it has held over several recent
+states of the run, and goes once it has been gone as long, so the verdict does not flicker.
+The API's HealthOut (docs/api.md) is `Health.to_json()`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from trainboard import roles
 from trainboard.analysis import checks
 from trainboard.analysis import format as fmt
 from trainboard.analysis.findings import Finding, Severity
+from trainboard.analysis.hysteresis import steady_findings
 from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
 from trainboard.analysis.train_checks import (
@@ -95,8 +98,10 @@ __all__ = [
     "check_stalled",
     "check_throughput",
     "clip_from_config",
+    "findings_of",
     "health_for",
     "infer_clip",
+    "verdict_of",
 ]
 
 
@@ -255,11 +260,13 @@ class HealthInputs:
     """The arrays `assess` reads; any may be missing (a run that logs no grad norm)."""
 
     loss: tuple[Array, Array] | None = None  # steps, values
+    loss_times: Array | None = None  # wall times of the loss points (to replay the run)
     loss_key: str = "loss"
     val: tuple[Array, Array] | None = None
     val_key: str = "val/loss"
     epoch: float | None = None  # the run's current epoch, when logged
     grad: Array | None = None  # recent grad norm values
+    grad_steps: Array | None = None  # their steps
     grad_key: str = "grad_norm"
     clip: float | None = None
     throughput: tuple[Array, Array] | None = None  # times, cumulative count
@@ -280,6 +287,12 @@ class HealthInputs:
 
 
 def assess(x: HealthInputs) -> Health:
+    """The verdict on `x` as it is now, every finding as found (no hysteresis)."""
+    return verdict_of(findings_of(x), x)
+
+
+def findings_of(x: HealthInputs) -> list[Finding]:
+    """Every check run once on `x`: what each found."""
     findings: list[Finding | None] = []
     if x.loss is not None:
         findings.append(check_loss_nan(*x.loss, key=x.loss_key))
@@ -303,8 +316,12 @@ def assess(x: HealthInputs) -> Health:
         findings.append(check_throughput(*x.throughput, unit=x.throughput_unit))
     if x.step_times is not None:
         findings.append(check_stalled(x.step_times, x.now, x.status, x.last_step))
-    found = [f for f in findings if f is not None]
-    found.sort(key=lambda f: f.severity != "critical")
+    return [f for f in findings if f is not None]
+
+
+def verdict_of(findings: list[Finding], x: HealthInputs) -> Health:
+    """The verdict (critical > warning > healthy) and its one-line summary."""
+    found = sorted(findings, key=lambda f: f.severity != "critical")
     if not found:
         return Health("healthy", [], _healthy_summary(x))
     verdict: Verdict = "critical" if found[0].severity == "critical" else "warning"
@@ -324,10 +341,14 @@ def _healthy_summary(x: HealthInputs) -> str:
     return f"healthy: loss falling ({fmt.number(start)} → {fmt.number(recent)}), no anomalies"
 
 
-def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health:
+def health_for(
+    store: Store, run: RunRecord, now: float | None = None, *, steady: bool = True
+) -> Health:
     """Read what the checks need — downsampled whole-run series for trends and for NaN/inf
     (the store keeps every non-finite point through downsampling), tails for the grad norm
-    and the step clock — and assess. Which key is which comes from trainboard.roles."""
+    and the step clock — and assess. Which key is which comes from trainboard.roles.
+    `steady=False` judges without hysteresis (every finding as found now): the truth suite's
+    measure of what hysteresis saves."""
     import time
 
     now = time.time() if now is None else now
@@ -349,7 +370,9 @@ def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health
 
     lk = kr.loss
     if lk is not None:
-        x.loss, x.loss_key = whole(lk), lk
+        ls = store.read_series(run.id, lk, max_points=1000)
+        cache[lk] = (ls.steps, ls.values)
+        x.loss, x.loss_key, x.loss_times = whole(lk), lk, ls.times
         vk = kr.eval_loss
         if vk is not None:
             x.val, x.val_key = whole(vk), vk
@@ -357,7 +380,7 @@ def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health
     if gk is not None:
         g = read_tail(store, run, gk, 1000)
         if g is not None:
-            x.grad, x.grad_key = g[2], gk
+            x.grad, x.grad_steps, x.grad_key = g[2], g[0], gk
             x.clip = clip_from_config(run.config)
         x.grad_series = whole(gk)
     lrk = roles.learning_rate_key(keys, run.goals)
@@ -377,7 +400,7 @@ def health_for(store: Store, run: RunRecord, now: float | None = None) -> Health
     elif ck is not None:
         sc = store.read_series(run.id, ck, max_points=1000)
         x.throughput, x.throughput_unit = (sc.times, sc.steps), "steps"
-    return assess(x)
+    return verdict_of(steady_findings(x, findings_of) if steady else findings_of(x), x)
 
 
 def _scan_nonfinite(

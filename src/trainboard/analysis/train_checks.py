@@ -7,6 +7,7 @@ them; health.py's docstring says what each one flags.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,9 @@ from trainboard.store.records import Status
 Array = npt.ArrayLike
 
 CLIPPED_FRACTION = 0.5  # grad norm at the clip value on more than half the steps
+NEARLY_EVERY = 0.95  # "nearly every step" means at least this fraction
 THROUGHPUT_DROP = 1 / 3  # recent throughput below 2/3 of earlier
+PAUSE_FACTOR = 10.0  # an interval this many times the median one is a pause (eval, checkpoint)
 STALL_FACTOR = 10.0  # no step for 10x the usual interval...
 STALL_MIN_S = 60.0  # ...and at least a minute
 MIN_POINTS = 20  # trend checks need this many points
@@ -91,9 +94,18 @@ def check_grad_clipped(
         "warning",
         f"{key} at or above the clip value {fmt.number(clip, 3)} ({source}) on {_pct(frac)} of "
         f"the last {len(v):,} points (median {fmt.number(float(np.median(v)), 3)})",
-        "updates are rescaled nearly every step, so the learning rate is not what you set: "
+        f"updates are rescaled {_how_often(frac)}, so the learning rate is not what you set: "
         "lower the learning rate, lengthen warm-up, or raise the clip value",
     )
+
+
+def _how_often(frac: float) -> str:
+    """Words that say what the fraction says: 52 % is "on 52% of steps", not "nearly every"."""
+    if frac >= NEARLY_EVERY:
+        return "on nearly every step"
+    if frac >= 0.75:
+        return f"on most steps ({_pct(frac)})"
+    return f"on {_pct(frac)} of steps"
 
 
 # --- speed ---------------------------------------------------------------------------------
@@ -101,7 +113,10 @@ def check_grad_clipped(
 
 def check_throughput(times: Array, cumulative: Array, unit: str = "tokens") -> Finding | None:
     """`cumulative` counts (tokens, or steps) against wall time; compares the rate over the
-    last 20% of the time span with the rate from 10% to 60% (skipping warm-up)."""
+    last 20% of the time span with the rate from 10% to 60% (skipping warm-up). Pauses (an
+    interval over PAUSE_FACTOR times the median one: an eval, a checkpoint save) are left out
+    of both: a run that just saved a checkpoint is not slower, and counting the pause made a
+    healthy run's verdict flip to "throughput dropped" after each one."""
     t, y = _arr(times), _arr(cumulative)
     ok = np.isfinite(t) & np.isfinite(y)
     t, y = t[ok], y[ok]
@@ -113,9 +128,16 @@ def check_throughput(times: Array, cumulative: Array, unit: str = "tokens") -> F
     if span <= 0:
         return None
 
+    dt, dy = np.diff(t), np.diff(y)
+    moving = dt[dt > 0]
+    pause = PAUSE_FACTOR * float(np.median(moving)) if moving.size else math.inf
+
     def rate(a: float, b: float) -> float:
         ta, tb = t[0] + a * span, t[0] + b * span
-        return float((np.interp(tb, t, y) - np.interp(ta, t, y)) / (tb - ta))
+        inside = (t[1:] > ta) & (t[:-1] < tb) & (dt > 0) & (dt <= pause)
+        if inside.sum() < 3:
+            return float((np.interp(tb, t, y) - np.interp(ta, t, y)) / (tb - ta))
+        return float(dy[inside].sum() / dt[inside].sum())
 
     earlier, recent = rate(0.1, 0.6), rate(0.8, 1.0)
     if earlier <= 0 or recent >= (1 - THROUGHPUT_DROP) * earlier:

@@ -629,6 +629,10 @@ export interface components {
             trend_key: string | null;
             /** Trend Text */
             trend_text: string;
+            /** Verdict */
+            verdict: ("healthy" | "warning" | "critical") | null;
+            /** Verdict Text */
+            verdict_text: string;
         };
         /** CheckpointOut */
         CheckpointOut: {

@@ -1,5 +1,6 @@
-"""A run's fuller progress card (trainboard.analysis.card): GPU, loss trend, checkpoint marks
-and estimated cost, beside the progress of GET /runs/{id}."""
+"""A run's fuller progress card (trainboard.analysis.card): GPU, loss trend (told with the
+health verdict it carries), checkpoint marks and estimated cost, beside the progress of
+GET /runs/{id}."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class CardOut(BaseModel):
     trend: Literal["improving", "flat", "worsening"] | None
     trend_key: str | None
     trend_text: str
+    verdict: Literal["healthy", "warning", "critical"] | None
+    verdict_text: str
     checkpoints: list[CheckpointOut]
     price_per_hour: float | None
     cost_so_far: float | None
