@@ -274,7 +274,7 @@ ROWS: tuple[tuple[str, str, float], ...] = (
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    from trainboard.api import Api
+    from trainboard import Api
 
     url = args.url
     reps = args.reps

@@ -123,3 +123,29 @@ def test_a_remote_store_lists_sorted_by_model_and_ranks_pages_with_its_leaders(
         assert ranked["0" * 12].best_run == "000000000002" and ranked["0" * 12].delta_pct == 100.0
     finally:
         remote.close()
+
+
+def test_keyset_pages_and_id_prefix_through_the_api_and_a_remote_store(
+    server: Any, db: Store, api: httpx.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path / "client"))
+    now = time.time() - 1000
+    for i in range(5):
+        _add(db, f"{i:012x}", "m", now + i, [1.0 + i])
+    first = api.get("/api/v1/runs", params={"limit": 2}).json()
+    last = first["runs"][-1]
+    cursor = f"{last['created_at']!r},{last['id']}"
+    second = api.get("/api/v1/runs", params={"limit": 2, "after": cursor}).json()
+    assert [r["id"][-1] for r in first["runs"] + second["runs"]] == ["4", "3", "2", "1"]
+    assert second["total"] == 5  # every matching run, not those after the cursor
+    bad = api.get("/api/v1/runs", params={"after": "yesterday"})
+    assert bad.status_code == 400 and "after" in bad.json()["error"]["message"]
+    remote = RemoteStore(server.url)
+    try:
+        page = remote.list_runs(RunQuery(limit=2, after=(last["created_at"], last["id"])))
+        assert [r.id[-1] for r in page] == ["2", "1"]
+        assert [r.id for r in remote.list_runs(RunQuery(id_prefix="0000000000"))] == [
+            f"{i:012x}" for i in range(4, -1, -1)
+        ]
+    finally:
+        remote.close()

@@ -139,14 +139,17 @@ class Api:
         found = [
             r for r in self.store.list_runs(RunQuery(search=ref, archived=None)) if r.name == ref
         ]
+        matched = len(found)
         if not found and len(ref) < 12 and set(ref.lower()) <= _HEX:
-            found = [r for r in self.runs(archived=None).records() if r.id.startswith(ref.lower())]
-        if len(found) == 1:
+            by_prefix = RunQuery(id_prefix=ref.lower(), archived=None, limit=6)
+            found = self.store.list_runs(by_prefix)  # an index range, not every run
+            matched = len(found) if len(found) < 6 else self.store.count_runs(by_prefix)
+        if matched == 1:
             return self._wrap(found[0])
         if found:
             shown = ", ".join(f"{r.id} ({r.name})" for r in found[:5])
-            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-            raise UsageError(f"{ref!r} matches {len(found)} runs: {shown}{more}; give the id")
+            more = f" and {matched - 5} more" if matched > 5 else ""
+            raise UsageError(f"{ref!r} matches {matched} runs: {shown}{more}; give the id")
         raise self._not_found(ref)
 
     def _not_found(self, ref: str) -> RunNotFoundError:

@@ -56,20 +56,21 @@ class Runs(Sequence["StoredRun"]):
 
     # reading ----------------------------------------------------------------------------
     def records(self) -> Iterator[RunRecord]:
-        """The matching runs' store records, page by page (a run seen twice, because runs
-        created meanwhile shifted the pages, comes once)."""
+        """The matching runs' store records, page by page, newest first (keyset pages: a run
+        created meanwhile never shifts them)."""
         store = self._store
         seen: set[str] = set()
-        offset = 0
-        while True:
-            page = store.list_runs(replace(self._where.query, limit=self._page_size, offset=offset))
+        after: tuple[float, str] | None = None
+        while True:  # keyset pages: each one index seek after the last run seen
+            q = replace(self._where.query, limit=self._page_size, offset=0, after=after)
+            page = store.list_runs(q)
             for r in page:
                 if r.id not in seen and self._where.accepts(r):
                     seen.add(r.id)
                     yield r
             if len(page) < self._page_size:
                 return
-            offset += len(page)
+            after = (page[-1].created_at, page[-1].id)
 
     def __iter__(self) -> Iterator[StoredRun]:
         for r in self.records():

@@ -115,6 +115,7 @@ class Store(ABC):
             tag=query.tag,
             search=query.search,
             archived=query.archived,
+            id_prefix=query.id_prefix,
         )
         groups = leaders_of(r for r in self.list_runs(every) if r.model in wanted)
         return {m: g for m, g in groups.items() if m in wanted}

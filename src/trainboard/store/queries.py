@@ -37,6 +37,11 @@ class RunQuery:
     # "created": newest first; "model": by model (runs without one last), newest first within
     # a model, so a page holds a model's runs together
     sort: RunSort = "created"
+    id_prefix: str | None = None  # runs whose id starts with this (Api().run("a1b2"))
+    # keyset paging (sort "created" only): the runs after this (created_at, id) in the list's
+    # order, so the next page costs one index seek, however deep, and no run is skipped or
+    # repeated when runs are created meanwhile
+    after: tuple[float, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -1984,6 +1984,9 @@ export interface operations {
                 offset?: number;
                 sort?: "created" | "model";
                 fields?: "all" | "row";
+                id_prefix?: string | null;
+                /** @description keyset paging: CREATED_AT,ID of the last run seen */
+                after?: string | null;
             };
             header?: never;
             path?: never;

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -10,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from trainboard import gcpause
-from trainboard.errors import ConfirmationRequiredError
+from trainboard.errors import ConfirmationRequiredError, UsageError
 from trainboard.server.deps import StoreDep, actor, api_router
 from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.routes.runextras import EventOut
@@ -62,6 +64,20 @@ class DeletedOut(BaseModel):
 _ARCHIVED = {"false": False, "true": True, "all": None}
 
 
+def _cursor(after: str | None) -> tuple[float, str] | None:
+    """`after=CREATED_AT,ID` as RunQuery.after; a 400 naming it when it is not that."""
+    if not after:
+        return None
+    created, _, rid = after.partition(",")
+    try:
+        at = float(created)
+    except ValueError:
+        at = math.nan
+    if not rid or not math.isfinite(at):
+        raise UsageError(f"after must be CREATED_AT,ID of a run (from a page), got {after!r}")
+    return at, rid
+
+
 @runs_router.get("/runs", response_class=Response, responses={200: {"model": RunsOut}})
 def list_runs(
     store: StoreDep,
@@ -75,6 +91,10 @@ def list_runs(
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: RunSort = "created",
     fields: Literal["all", "row"] = "all",
+    id_prefix: str | None = None,
+    after: Annotated[
+        str | None, Query(description="keyset paging: CREATED_AT,ID of the last run seen")
+    ] = None,
 ) -> Response:
     """Runs newest first (or by model, then newest first), with progress and their standing
     in their model group among every run that matches the filters, not only this page."""
@@ -88,14 +108,17 @@ def list_runs(
         limit=limit,
         offset=offset,
         sort=sort,
+        id_prefix=id_prefix or None,
+        after=_cursor(after),
     )
     with gcpause.paused():
         runs = store.list_runs(query)
-        short_page = len(runs) < limit and (runs or offset == 0)  # the last page: no count
-        total = len(runs) + offset if short_page else store.count_runs(query)
+        every = replace(query, after=None)  # what the count and the ranking are over
+        short_page = len(runs) < limit and (runs or offset == 0) and after is None
+        total = len(runs) + offset if short_page else store.count_runs(every)
         peers = None
         if len(runs) < total:  # a page of the list: rank against the rest of each group too
-            peers = store.group_leaders(query, {r.model for r in runs})
+            peers = store.group_leaders(every, {r.model for r in runs})
         out = runs_json(runs, peers, row=fields == "row")
         content = dumps({"total": total, "runs": out})
     return Response(content, media_type="application/json")

@@ -188,6 +188,8 @@ class RemoteStore(Store):
             "search": q.search,
             "archived": archived,
             "sort": q.sort,
+            "id_prefix": q.id_prefix,
+            "after": None if q.after is None else f"{q.after[0]!r},{q.after[1]}",
         }
 
     def list_runs(self, query: RunQuery | None = None) -> list[RunRecord]:

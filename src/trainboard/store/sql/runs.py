@@ -76,6 +76,21 @@ class Runs:
         if query.search:
             pattern = "%" + rows.escape_like(query.search.lower()) + "%"
             w.append(self.db.dialect.lower(runs.c.name).like(pattern, escape="\\"))
+        if query.id_prefix:
+            p = limits.check_text("list_runs: id_prefix", query.id_prefix)
+            # a range the primary key answers, and LIKE for the exact rule
+            w += [runs.c.id >= p, runs.c.id < p[:-1] + chr(ord(p[-1]) + 1)]
+            w.append(runs.c.id.like(rows.escape_like(p) + "%", escape="\\"))
+        if query.after is not None:
+            if query.sort != "created":
+                raise UsageError(
+                    f"list_runs: after= pages the newest-first list only, not {query.sort!r}"
+                )
+            created, rid = query.after
+            w.append(
+                sa.tuple_(runs.c.created_at, runs.c.id)
+                < sa.tuple_(sa.literal(float(created)), sa.literal(str(rid)))
+            )
         return w
 
     def order(self, query: RunQuery) -> list[sa.ColumnElement[Any]]:
