@@ -2,9 +2,10 @@
 
 Why a poller and not a push from the writer: writers are other processes (the SDK in a training
 script, several ranks, remote clients through ingest), and the store is the only place they all
-meet. Every ~200 ms the poller makes two cheap queries (the run count, and the running runs with
-their summaries), marks running runs whose process died as crashed (analysis.status.reconcile),
-and compares what it read with what it saw last:
+meet. Every ~200 ms the poller makes two cheap queries (the newest run, and the running runs
+with their summaries, by a partial index), counts every run every COUNT_SECONDS, marks
+running runs whose process died as crashed (analysis.status.reconcile), and compares what
+it read with what it saw last:
 
 - `points` `{"run", "last_step", "keys"}` for a run whose metrics got new points (a page then
   fetches `series?since=` for only those);
@@ -41,6 +42,11 @@ _QUEUE_MAX = 1000
 
 
 RECOVER_SECONDS = 1.0
+
+COUNT_SECONDS = 2.0
+"""How often the poller counts every run (deleted runs from other processes). In between it
+reads only the newest run, one index seek, so an idle server with 100,000 runs stays idle;
+runs created or deleted through this server are announced at once by the routes."""
 """How often the poller looks for journals of dead processes (a glob of one folder)."""
 
 
@@ -73,6 +79,8 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._running: dict[str, _Seen] = {}
         self._count: int | None = None
+        self._newest: tuple[float, str] | None = None
+        self._next_count = 0.0
 
     # lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -158,7 +166,15 @@ class EventHub:
         if time.monotonic() >= self._next_recovery:
             self._next_recovery = time.monotonic() + RECOVER_SECONDS
             recover_orphans(self.store, self.store.url)
-        count = self.store.count_runs(RunQuery(archived=None))
+        newest = [
+            (r.created_at, r.id) for r in self.store.list_runs(RunQuery(archived=None, limit=1))
+        ]
+        top = newest[0] if newest else None
+        count = self._count
+        if count is None or top != self._newest or time.monotonic() >= self._next_count:
+            self._next_count = time.monotonic() + COUNT_SECONDS
+            count = self.store.count_runs(RunQuery(archived=None))
+        self._newest = top
         running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
         reconcile(self.store, running.values())  # a dead process's run becomes crashed, once
         events: list[tuple[str, object]] = []

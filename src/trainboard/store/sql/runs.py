@@ -66,8 +66,9 @@ class Runs:
         if query.model is not None:
             w.append(runs.c.model == query.model)
         if query.status is not None:
-            rows.check_status(query.status)
-            w.append(runs.c.status == query.status)
+            rows.check_status(query.status)  # one of STATUSES: safe as a literal, which lets
+            # SQLite use the partial index ix_runs_running (the live poller's query)
+            w.append(runs.c.status == sa.literal_column(f"'{query.status}'"))
         if query.archived is not None:
             w.append(runs.c.archived == bool(query.archived))
         if query.tag is not None:
