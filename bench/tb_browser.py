@@ -61,7 +61,7 @@ def _browser() -> Iterator[Any]:
 def log_to_pixels(d: Path, quick: bool) -> dict[str, Any]:
     os.environ["TRAINBOARD_SYSTEM_INTERVAL"] = "0"
     import trainboard
-    from trainboard import config
+    from trainboard import settings
 
     url = f"sqlite:///{d / 'live.db'}"
     open_store(url).close()  # migrate before the server and the SDK both open it
@@ -99,7 +99,7 @@ def log_to_pixels(d: Path, quick: bool) -> dict[str, Any]:
         "pixels_median_ms": statistics.median(ms),
         "pixels_max_ms": ms[-1],
         "pixels_trials": trials,
-        "flush_interval_s": config.flush_interval(),
+        "flush_interval_s": settings.flush_interval(),
     }
 
 

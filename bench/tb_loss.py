@@ -92,7 +92,7 @@ def _stored_steps(url: str, run_id: str) -> set[int]:
 
 
 def sigkill(d: Path, quick: bool) -> dict[str, Any]:
-    from trainboard import config
+    from trainboard import settings
 
     trials = 2 if quick else 5
     lost_total = 0
@@ -118,7 +118,7 @@ def sigkill(d: Path, quick: bool) -> dict[str, Any]:
         "kill_trials": trials,
         "kill_lost_points": lost_total * 4,
         "kill_oldest_lost_s": worst_age,
-        "flush_interval_s": config.flush_interval(),
+        "flush_interval_s": settings.flush_interval(),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trainboard.config import SETTINGS
+from trainboard.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +30,24 @@ def test_readme_documents_every_cli_command() -> None:
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     for name in commands:
         assert f"`trainboard {name}" in readme, f"README.md does not document `trainboard {name}`"
+
+
+def test_init_signature_in_docs_is_the_code_and_help() -> None:
+    """docs/sdk.md shows init()'s signature; it must be the one the code (and help()) has,
+    every parameter explicit: none hidden in **kwargs."""
+    import inspect
+    import re
+
+    import trainboard
+
+    sig = inspect.signature(trainboard.init)
+    assert all(p.kind is not p.VAR_KEYWORD for p in sig.parameters.values())
+    parts: list[str] = []
+    for p in sig.parameters.values():
+        if p.kind is p.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    page = (ROOT / "docs" / "sdk.md").read_text()
+    block = re.search(r"```\n(init\(.*?\))\n```", page, re.S)
+    assert block is not None, "docs/sdk.md has no init(...) block"
+    assert "".join(block.group(1).split()) == "init(" + ",".join(parts) + ")"

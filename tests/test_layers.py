@@ -21,7 +21,7 @@ PKG = SRC / "trainboard"
 # Rank of each top-level part: a module may import parts of its own rank or lower.
 RANKS: dict[str, int] = {
     "errors": 0,
-    "config": 0,
+    "settings": 0,
     "jsonvalues": 0,
     "keys": 0,
     "limits": 0,
@@ -218,3 +218,17 @@ def test_the_checker_sees_hidden_cycles_and_upward_imports(tmp_path: pathlib.Pat
         ("trainboard.sdk.run", "trainboard"),
         ("trainboard.sdk.run", "trainboard.cli"),
     }
+
+
+def test_no_private_names_of_a_run_or_a_store_outside_their_class() -> None:
+    """Helpers take `run.state` (sdk/state.py) and a store's `Database` (store/sql/db.py);
+    nothing reaches into `run._…` or `store._…` from outside the class that owns them."""
+    import re
+
+    private = re.compile(r"\b(run|store|sql)\._[a-z]")
+    found = []
+    for path in sorted(PKG.rglob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if private.search(line):
+                found.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
+    assert found == []

@@ -44,8 +44,8 @@ from trainboard.sdk.wandb_media import (
     Object3D,
     Plotly,
 )
+from trainboard.wandb_init import CurrentConfig as _CurrentConfig
 from trainboard.wandb_init import init
-from trainboard.wandb_init import install_config_module as _install_config_module
 
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -223,7 +223,7 @@ _WANDB_EXTRAS = (
 
 
 def __getattr__(name: str) -> Any:
-    """Names imported on first use (_LAZY), and `trainboard.run`, `.config`, `.summary`: the
+    """Names imported on first use (_LAZY), and `trainboard.run`, `.summary`: the
     current run's, as wandb's module has them
     (a run or None; before init(), a config that goes nowhere and an empty summary). Other
     wandb module names (setup, require, teardown...) come from trainboard.wandb."""
@@ -235,10 +235,6 @@ def __getattr__(name: str) -> Any:
         return value
     if name == "run":
         return _current_run()
-    if name == "config":  # only reached before the settings module has been imported
-        import trainboard.config as settings
-
-        return settings
     if name == "summary":
         run = _current_run()
         return run.summary if run is not None else {}
@@ -249,7 +245,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'trainboard' has no attribute {name!r}")
 
 
-_install_config_module()  # trainboard.config doubles as wandb's `config` (ConfigModule)
+config = _CurrentConfig()
+"""wandb's `config`: the current run's config, whichever run is current when it is used."""
 
 
 def _notebook_display(run: Run) -> Any:

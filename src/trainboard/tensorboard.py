@@ -130,11 +130,11 @@ class SummaryWriter:
 
         for k, v in values.items():  # at the wall time given, beside log()'s own clock
             check_item("add_scalar()", k, v)
-        self.run._check_open("add_scalar()")
-        self.run._summary.update(values)
-        w = self.run._writer
-        if w is not None:
-            w.enqueue_points(step, float(walltime), dict(values))
+        st = self.run.state
+        st.check_open("add_scalar()")
+        st.summary.update(values)
+        if st.writer is not None:
+            st.writer.enqueue_points(step, float(walltime), dict(values))
 
     def add_histogram(
         self,

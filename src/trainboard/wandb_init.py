@@ -3,8 +3,9 @@
 trainboard's own arguments keep their meaning and their positions (project, name, model,
 config, total_steps, tags, resume). wandb's map onto them:
 
-    entity, dir, settings, save_code, magic, anonymous, force, monitor_gym,
-    tensorboard, sync_tensorboard, allow_val_change, resume_from, fork_from   accepted, ignored
+    entity, dir, settings, save_code, magic, anonymous, force, monitor_gym, tensorboard,
+    sync_tensorboard, allow_val_change, resume_from, fork_from, name_prefix, tags_prefix
+                accepted, ignored
     id          the run id (a resumed or new run gets exactly this id)
     resume      "allow"/"auto"/True: continue run `id` if it exists, else start it;
                 "must": it has to exist; "never"/False/None: start anew;
@@ -17,7 +18,7 @@ config, total_steps, tags, resume). wandb's map onto them:
 
 from __future__ import annotations
 
-import types
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,14 +30,6 @@ from trainboard.sdk.start import init as _tb_init
 from trainboard.sdk.validate import as_config
 from trainboard.sdk.wandb_config import Config
 
-WANDB_IGNORED = frozenset(
-    {
-        "entity", "dir", "settings", "save_code", "magic", "anonymous", "force", "monitor_gym",
-        "tensorboard", "sync_tensorboard", "allow_val_change", "resume_from", "fork_from",
-        "config_exclude_keys", "config_include_keys", "name_prefix", "tags_prefix",
-    }
-)  # fmt: skip
-"""wandb.init arguments that mean nothing here (accepted and ignored)."""
 _MODES = ("online", "offline", "disabled", "shared", "dryrun", "run")
 _RESUME_WORDS = ("allow", "auto", "must", "never")
 
@@ -53,22 +46,41 @@ def init(
     notes: str | None = None,
     store: str | None = None,
     all_ranks: bool | None = None,
-    entity: str | None = None,
+    figures: int | None = None,
+    figures_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
     id: str | None = None,
     group: str | None = None,
     job_type: str | None = None,
     mode: str | None = None,
     reinit: bool | str | None = None,
-    dir: str | None = None,
-    settings: Any = None,
     config_exclude_keys: Sequence[str] | None = None,
     config_include_keys: Sequence[str] | None = None,
-    **kwargs: Any,
+    entity: Any = None,
+    dir: Any = None,
+    settings: Any = None,
+    save_code: Any = None,
+    magic: Any = None,
+    anonymous: Any = None,
+    force: Any = None,
+    monitor_gym: Any = None,
+    tensorboard: Any = None,
+    sync_tensorboard: Any = None,
+    allow_val_change: Any = None,
+    resume_from: Any = None,
+    fork_from: Any = None,
+    name_prefix: Any = None,
+    tags_prefix: Any = None,
 ) -> Run:
-    """Start (or continue) a run and make it the current run; see the module docstring for
-    the wandb arguments. `store` overrides the store URL; under torchrun only rank 0 records
-    unless `all_ranks=True`."""
-    rest = {k: v for k, v in kwargs.items() if k not in WANDB_IGNORED}  # trainboard's own
+    """Start (or continue) a run and make it the current run.
+
+    `store` overrides the store URL (default: TRAINBOARD_URL, else TRAINBOARD_DB, else the
+    SQLite file under TRAINBOARD_HOME); under torchrun only rank 0 records unless
+    `all_ranks=True`. `figures=N` rewrites the run's charts in `figures_dir` every N steps;
+    `progress` shows a live progress line on stderr (default: on a terminal). `notes` is
+    kept with the run. The wandb arguments (`id`, `resume`, `group`, `job_type`, `mode`,
+    `reinit`, `config_exclude_keys`, `config_include_keys`) are mapped as the module
+    docstring says; `entity`, `dir`, `settings` and the rest are accepted and ignored."""
     if mode is not None and mode not in _MODES:
         raise UsageError(f"init(): mode must be one of {', '.join(_MODES)}, got {mode!r}")
     _check_init(project, name, model, total_steps, tags)
@@ -102,7 +114,9 @@ def init(
         store=store,
         all_ranks=all_ranks,
         run_id=run_id,
-        **rest,  # figures, progress...: init() raises TypeError for a name it does not know
+        figures=figures,
+        figures_dir=figures_dir,
+        progress=progress,
     )
 
 
@@ -165,8 +179,8 @@ def _disabled(
         notes=notes,
     )
     run = Run(record, store_url="", writer=None)
-    run._enabled = False
-    run._noop = True
+    run.state.enabled = False
+    run.state.noop = True
     context.set_current(run)
     return run
 
@@ -181,15 +195,14 @@ def _current_config() -> Config:
     return run.config if run is not None else detached_config()
 
 
-class ConfigModule(types.ModuleType):
-    """The class of the `trainboard.config` settings module, so that `trainboard.config` is
-    also wandb's `config` (`import trainboard as wandb; wandb.config.lr`).
+class CurrentConfig:
+    """`trainboard.config` / `wandb.config`: the current run's config (before init(), one that
+    goes nowhere), whichever run is current when it is used, so `from trainboard import config`
+    at the top of a script keeps working after init(). Attributes and items read and write
+    it; `update()`, `keys()`, `items()`, `get()`, `in`, `len()` and iteration work on it.
+    Settings are `trainboard.settings`, a module of their own."""
 
-    The package attribute `config` is that submodule (`from trainboard import config` must
-    keep meaning the settings), so instead of a second object the module itself answers what
-    it does not define from the current run's config: attributes and items read and write it,
-    `update()`, `keys()`, `items()`, `get()`, `in`, `len()` and iteration work on it. A
-    config key named like a setting function (`home`, `token`...) is read by item only."""
+    __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -197,15 +210,13 @@ class ConfigModule(types.ModuleType):
         try:
             return _current_config()[name]
         except KeyError:
-            raise AttributeError(
-                f"trainboard.config has no setting and the current run's config no key {name!r}"
-            ) from None
+            raise AttributeError(f"the current run's config has no key {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_") or name in self.__dict__:
-            super().__setattr__(name, value)
-        else:
-            _current_config().update({name: value})
+        _current_config().update({name: value})
+
+    def __repr__(self) -> str:
+        return repr(_current_config())
 
     def __getitem__(self, key: str) -> Any:
         return _current_config()[key]
@@ -245,14 +256,3 @@ class ConfigModule(types.ModuleType):
 
     def as_dict(self) -> dict[str, Any]:
         return dict(_current_config())
-
-
-def install_config_module() -> None:
-    """Give the settings module the ConfigModule class (see there)."""
-    import sys
-
-    import trainboard.config as settings_module
-
-    if not isinstance(settings_module, ConfigModule):
-        settings_module.__class__ = ConfigModule
-    sys.modules.setdefault("trainboard.config", settings_module)

@@ -348,7 +348,7 @@ def test_texts_histograms_and_artifacts(sweep: str, tmp_path: Path) -> None:
         assert (h.edges, h.counts, h.count) == ([0.0, 1.0, 2.0], [3.0, 4.0], 7)
         (a,) = run.artifacts()
         assert (a.name, a.kind, a.step) == ("ckpt", "checkpoint", 5)
-        assert run.artifact_path(a) == trainboard.config.artifacts_dir(sweep) / "a" / "ckpt.pt"
+        assert run.artifact_path(a) == trainboard.settings.artifacts_dir(sweep) / "a" / "ckpt.pt"
 
 
 def test_nan_points_and_summaries_come_back(sweep: str) -> None:

@@ -7,7 +7,7 @@ from browser_support import Server, wait_until
 from playwright.sync_api import Page, expect
 
 import trainboard
-from trainboard import config
+from trainboard import settings
 from trainboard.store import open_store
 from trainboard.store.records import PointBatch, RunRecord
 
@@ -140,7 +140,7 @@ def test_search_and_status_filters(server: Server, ui: Page) -> None:
 
 @pytest.mark.slow
 def test_ten_thousand_runs_are_paged_not_rendered_at_once(server: Server, ui: Page) -> None:
-    store = open_store(config.store_url())
+    store = open_store(settings.store_url())
     try:
         for i in range(10_000):
             store.create_run(
@@ -174,7 +174,7 @@ def test_ten_thousand_runs_are_paged_not_rendered_at_once(server: Server, ui: Pa
 
 
 def test_grouped_pages_hold_whole_groups_ranked_across_pages(server: Server, ui: Page) -> None:
-    store = open_store(config.store_url())
+    store = open_store(settings.store_url())
     try:  # 150 runs of a-model and 100 of b-model, interleaved; each model's oldest run is best
         for i in range(250):
             rid, model = f"r{i:05d}", ("a-model" if i % 5 < 3 else "b-model")

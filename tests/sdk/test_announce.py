@@ -52,7 +52,7 @@ def test_quiet_setting_silences_it(sqlite_url: str, value: str) -> None:
 
 
 def test_default_store_server_and_password(tb_home: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trainboard import config as settings
+    from trainboard import settings
 
     default = settings.store_url()
     assert announcement("a", "x1", "p", default, "") == (

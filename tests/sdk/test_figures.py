@@ -26,7 +26,7 @@ def test_figures_every_n_steps_and_at_the_end(sqlite_url: str, tmp_path: Path) -
     out = tmp_path / "figs"
     run = trainboard.init(project="p", name="fig", store=sqlite_url, figures=10,
                           figures_dir=out)  # fmt: skip
-    saver = run._extras[0]
+    saver = run.state.extras[0]
     for i in range(12):
         run.log({"train/loss": 3.0 - i * 0.01, "lr": 1e-3, "tokens": 512.0 * (i + 1)}, step=i)
     run.log({"val/loss": 2.9, "val/accuracy": 0.4}, step=10)
@@ -53,7 +53,7 @@ def test_a_reader_never_sees_half_a_picture(sqlite_url: str, tmp_path: Path) -> 
     out = tmp_path / "figs"
     run = trainboard.init(project="p", name="atomic", store=sqlite_url)
     run.save_figures(every=5, folder=out)
-    saver = run._extras[0]
+    saver = run.state.extras[0]
     seen: list[bytes] = []
     stop = threading.Event()
 
@@ -88,7 +88,7 @@ def test_bad_every_raises_at_the_call(sqlite_url: str, tmp_path: Path) -> None:
             run.save_figures(every=0, folder=tmp_path)
         with pytest.raises(UsageError, match="every must be a positive number of steps, got 'x'"):
             run.save_figures(every="x", folder=tmp_path)  # type: ignore[arg-type]
-        assert run._extras == []
+        assert run.state.extras == []
     finally:
         run.finish()
 
@@ -97,7 +97,7 @@ def test_a_killed_run_does_not_wait_for_a_last_picture(sqlite_url: str, tmp_path
     out = tmp_path / "figs"
     run = trainboard.init(project="p", name="killed", store=sqlite_url, figures=1000,
                           figures_dir=out)  # fmt: skip
-    saver = run._extras[0]
+    saver = run.state.extras[0]
     for i in range(10):
         run.log({"train/loss": 1.0}, step=i)
     run.finish(status="killed")

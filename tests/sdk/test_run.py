@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import trainboard
-from trainboard import config
+from trainboard import settings
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.store import open_store
 
@@ -70,7 +70,7 @@ def test_round_trip_of_every_kind_of_data(tb_home: str, tmp_path: Path) -> None:
         [art] = s.list_artifacts(run.id)
     assert (art.name, art.kind, art.step, art.size) == ("step_2000.pt", "checkpoint", 2000, 1234)
     assert art.path == rel == f"{run.id}/step_2000.pt"
-    kept = config.artifacts_dir(config.store_url()) / art.path
+    kept = settings.artifacts_dir(settings.store_url()) / art.path
     assert kept.read_bytes() == b"w" * 1234
 
 
@@ -283,7 +283,7 @@ def test_artifacts_never_overwrite_each_other_and_folders_are_kept(
         f"{run.id}/latest-step2.pt",
         f"{run.id}/latest-2.pt",
     ]
-    root = config.artifacts_dir(config.store_url())
+    root = settings.artifacts_dir(settings.store_url())
     assert (root / first).read_bytes() == b"1" and (root / second).read_bytes() == b"22"
     with open_store() as s:
         sizes = {a.path: a.size for a in s.list_artifacts(run.id)}
@@ -308,7 +308,7 @@ def test_artifact_by_reference_records_the_absolute_path_and_copies_nothing(
         100,
         folder.resolve().as_posix(),
     )
-    assert not (config.artifacts_dir(config.store_url()) / run.id).exists()
+    assert not (settings.artifacts_dir(settings.store_url()) / run.id).exists()
 
 
 def test_total_steps_can_be_set_after_init(tb_home: str) -> None:

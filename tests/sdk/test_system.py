@@ -43,6 +43,6 @@ def test_system_metrics_are_logged_as_metrics_of_the_run(
 def test_interval_zero_disables_sampling(tb_home: str) -> None:
     with trainboard.init(project="p") as run:  # tb_home sets TRAINBOARD_SYSTEM_INTERVAL=0
         run.log({"loss": 1.0})
-        assert run._system is None
+        assert run.state.system is None
     with open_store() as s:
         assert s.metric_keys(run.id) == ["loss"]

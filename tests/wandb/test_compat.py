@@ -26,9 +26,9 @@ def test_module_run_config_summary_follow_the_current_run(tb_home: str) -> None:
     wandb.log({"loss": 1.5})
     wandb.summary["best"] = 0.25
     assert run.summary == {"loss": 1.5, "best": 0.25} and run.summary.best == 0.25
-    from trainboard import config as settings  # still the settings module
+    from trainboard import config, settings  # wandb's config; the settings are a module apart
 
-    assert settings.store_url().startswith("sqlite:///")
+    assert config["lr"] == 0.2 and config.seed == 3 and settings.store_url().startswith("sqlite:")
     wandb.finish()
     assert wandb.run is None
     with open_store() as s:

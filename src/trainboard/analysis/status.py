@@ -17,7 +17,7 @@ import socket
 import time
 from collections.abc import Iterable
 
-from trainboard import config
+from trainboard import settings
 from trainboard.store.base import Store
 from trainboard.store.records import RunRecord, Status
 
@@ -52,7 +52,7 @@ def effective_status(
     beat = run.heartbeat_at if run.heartbeat_at is not None else run.created_at
     if run.host == hostname and run.pid is not None and _process_gone(run.pid, beat):
         return "crashed"
-    if now - beat > config.heartbeat_timeout():
+    if now - beat > settings.heartbeat_timeout():
         return "crashed"
     return "running"
 

@@ -73,11 +73,11 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for a server."),
     ) -> None:
         """Send the spools and journals that remote runs left on this host."""
-        from trainboard import config
+        from trainboard import settings
         from trainboard.journal.recovery import recover_orphans
         from trainboard.store.remote.store import RemoteStore
 
-        found = left_on_host(config.home())
+        found = left_on_host(settings.home())
         if url:
             found = {url: [p for paths in found.values() for p in paths]} if found else {}
         if not found:

@@ -160,7 +160,7 @@ def follow_jsonl(
     on_pass: Callable[[FollowState, int], None] | None = None,
 ) -> FollowState:
     """Follow `path` until `stop()`; return the final state (see the module docstring)."""
-    from trainboard import config as settings
+    from trainboard import settings
 
     timeout = settings.heartbeat_timeout() if heartbeat_timeout is None else heartbeat_timeout
     p = Path(path)

@@ -318,7 +318,7 @@ def follow(
     on_pass: Callable[[list[RunImport]], None] | None = None,
 ) -> None:
     """Keep importing what `logdir` gains until `stop()` (see the module docstring)."""
-    from trainboard import config as settings
+    from trainboard import settings
 
     timeout = settings.heartbeat_timeout() if heartbeat_timeout is None else heartbeat_timeout
     if not os.path.isdir(logdir):

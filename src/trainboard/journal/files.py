@@ -102,9 +102,9 @@ def journal_dir(url: str) -> Path:
     path = _sqlite_file(url)
     if path is not None:
         return Path(path + ".journals")
-    from trainboard import config
+    from trainboard import settings
 
-    return config.home() / "journals" / _url_id(url)
+    return settings.home() / "journals" / _url_id(url)
 
 
 @dataclass

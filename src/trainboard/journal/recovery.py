@@ -68,9 +68,9 @@ def deadletter_path(url: str) -> Path:
     path = _sqlite_file(url)
     if path is not None:
         return Path(path + ".deadletter.jsonl")
-    from trainboard import config
+    from trainboard import settings
 
-    return config.home() / "deadletter" / f"{_url_id(url)}.jsonl"
+    return settings.home() / "deadletter" / f"{_url_id(url)}.jsonl"
 
 
 def set_aside(url: str, run_id: str, what: str, rows: Any, error: BaseException) -> Path:

@@ -50,7 +50,7 @@ class Api:
     `with trainboard.Api() as api:`)."""
 
     def __init__(self, store: str | None = None, *, token: str | None = None) -> None:
-        from trainboard import config
+        from trainboard import settings
         from trainboard.sdk.selection import open_selected, select_store
 
         if isinstance(store, str) and store.startswith(("http://", "https://")):
@@ -61,7 +61,7 @@ class Api:
             _check_local(url)
         self.url = remote or url
         self.store: Store = open_selected(url, remote, token)
-        self._artifacts_dir = None if remote else config.artifacts_dir(url)
+        self._artifacts_dir = None if remote else settings.artifacts_dir(url)
 
     def __repr__(self) -> str:
         return f"<trainboard.Api {self.url}>"

@@ -17,7 +17,7 @@ import sys
 from typing import TextIO
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from trainboard import config as settings
+from trainboard import settings
 
 UI_ADDRESS = "http://127.0.0.1:8765"  # `trainboard ui`'s default address (cli/ui.py)
 

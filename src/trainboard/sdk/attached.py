@@ -13,23 +13,23 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from trainboard import config as settings
+from trainboard import settings
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import check_key, check_step, check_text
 
 if TYPE_CHECKING:
-    from trainboard.sdk.run import Run
+    from trainboard.sdk.state import RunState
     from trainboard.store.records import HistogramRecord
 
 
-def _at(run: Run, where: str, step: int | None) -> int:
+def _at(run: RunState, where: str, step: int | None) -> int:
     """Step of a text/histogram/artifact: given, else the run's current step."""
     if step is None:
-        return max(run._step, 0)
+        return max(run.step, 0)
     return check_step(where, step)
 
 
-def log_text(run: Run, key: str, text: str, step: int | None) -> None:
+def log_text(run: RunState, key: str, text: str, step: int | None) -> None:
     from trainboard.store.records import TextRecord
 
     check_key("log_text()", key)
@@ -37,31 +37,31 @@ def log_text(run: Run, key: str, text: str, step: int | None) -> None:
         raise TypeError(f"log_text(): {key!r} must be a str, got {type(text).__name__}")
     check_text("log_text()", f"the text of {key!r}", text)
     at = _at(run, "log_text()", step)
-    run._check_open("log_text()")
-    if run._writer is not None:
-        run._writer.enqueue_text(TextRecord(key, at, time.time(), text))
+    run.check_open("log_text()")
+    if run.writer is not None:
+        run.writer.enqueue_text(TextRecord(key, at, time.time(), text))
 
 
-def log_histogram(run: Run, key: str, values: Any, step: int | None) -> None:
+def log_histogram(run: RunState, key: str, values: Any, step: int | None) -> None:
     from trainboard.sdk.histogram import histogram
 
     check_key("log_histogram()", key)
     at = _at(run, "log_histogram()", step)
-    run._check_open("log_histogram()")
+    run.check_open("log_histogram()")
     record = histogram(key, values, at, time.time())
-    if run._writer is not None:
-        run._writer.enqueue_histogram(record)
+    if run.writer is not None:
+        run.writer.enqueue_histogram(record)
 
 
-def log_histogram_record(run: Run, record: HistogramRecord) -> None:
+def log_histogram_record(run: RunState, record: HistogramRecord) -> None:
     """A histogram already binned (wandb.Histogram(np_histogram=...))."""
-    run._check_open("log()")
-    if run._writer is not None:
-        run._writer.enqueue_histogram(record)
+    run.check_open("log()")
+    if run.writer is not None:
+        run.writer.enqueue_histogram(record)
 
 
 def log_artifact(
-    run: Run, path: str, kind: str, step: int | None, name: str | None, copy: bool
+    run: RunState, path: str, kind: str, step: int | None, name: str | None, copy: bool
 ) -> str | None:
     """The copy's path relative to the artifact folder, None on a disabled rank."""
     from trainboard.sdk.artifacts import keep
@@ -69,20 +69,20 @@ def log_artifact(
     if not isinstance(kind, str) or not kind:
         raise ValueError(f"log_artifact(): kind must be a non-empty str, got {kind!r}")
     at = _at(run, "log_artifact()", step)
-    run._check_open("log_artifact()")
-    if run._writer is None:
+    run.check_open("log_artifact()")
+    if run.writer is None:
         if not os.path.exists(path):
             raise UsageError(f"log_artifact(): no file or folder at {str(path)!r}")
         return None
     record = keep(
         path,
         artifacts_dir=settings.artifacts_dir(run.store_url),
-        run_id=run.id,
+        run_id=run.record.id,
         kind=kind,
-        step=at if step is not None else (run._step if run._step >= 0 else None),
+        step=at if step is not None else run.current_step(),
         name=name,
         wall_time=time.time(),
         copy=copy,
     )
-    run._writer.enqueue_artifact(record)
+    run.writer.enqueue_artifact(record)
     return record.path

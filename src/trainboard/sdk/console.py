@@ -24,7 +24,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
-from trainboard import config as settings
+from trainboard import settings
 from trainboard.analysis import format as fmt
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainboard import config as settings
+from trainboard import settings
 from trainboard.errors import TrainboardWarning, UsageError
 
 if TYPE_CHECKING:

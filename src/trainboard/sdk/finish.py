@@ -22,29 +22,30 @@ FINISH_TIMEOUT = 4.5  # finish() returns within 5 s; the journal keeps what is n
 
 
 def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
-    if run._finished:
+    """Every way a run ends comes here (Run.finish, Run.__exit__, sdk/hooks.py)."""
+    st = run.state
+    if st.finished:
         return
     if status not in END_STATUSES:
         raise ValueError(
             f"finish(): status must be one of {', '.join(END_STATUSES)}, got {status!r}"
         )
-    extras = ("_pending_saves", "_watches")
-    if status != "killed" and (run._compat is not None or any(k in run.__dict__ for k in extras)):
+    if status != "killed" and st.wandb is not None:
         from trainboard.sdk.wandb_compat import at_finish
 
         at_finish(run)  # watch()'s last grad norm, save() globs, define_metric(summary=)
-    run._finished = True
+    st.finished = True
     context.clear_current(run)
     hooks.forget(run)
-    if run._system is not None:
-        run._system.stop()
-    writer, run._writer = run._writer, None
-    run._journal = None
+    if st.system is not None:
+        st.system.stop()
+    writer, st.writer = st.writer, None
+    st.journal = None
     if writer is not None:
         writer.close(_final_fields(status, notes), timeout)
     if status == "killed":
         run.interrupted = True  # extras (figures) skip work a shutdown must not wait on
-    for extra in run._extras:
+    for extra in st.extras:
         extra.close()
 
 

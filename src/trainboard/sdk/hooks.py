@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ _SIGNAL_TIMEOUT = 4.5  # SIGTERM: well within the ~30 s schedulers allow before 
 _SIGINT_FLUSH_TIMEOUT = 2.0  # a person pressed Ctrl-C: do not keep them waiting
 
 _active: list[Run] = []
+_enders: dict[int, Callable[[Run, str, str | None, float], None]] = {}
+"""How each active run ends (finish.end, handed over by install: finish imports this module)."""
 _installed_pid: int | None = None
 _signals_installed = False
 _previous_excepthook: Any = None
@@ -51,15 +54,16 @@ def outcome(exc: BaseException | None) -> tuple[str, str | None]:
 
 def _mine() -> list[Run]:
     pid = os.getpid()
-    return [r for r in _active if r._pid == pid and not r.finished]
+    return [r for r in _active if r.state.pid == pid and not r.finished]
 
 
 def _end_all(status: str, notes: str | None, timeout: float) -> None:
     for run in _mine():
+        end = _enders[id(run)]
         if status == "finished" and run.interrupted:
-            run._end("killed", "SIGINT", timeout)
+            end(run, "killed", "SIGINT", timeout)
         else:
-            run._end(status, notes, timeout)
+            end(run, status, notes, timeout)
 
 
 def _at_exit() -> None:
@@ -93,11 +97,12 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         os.kill(os.getpid(), signum)
 
 
-def install(run: Run) -> None:
+def install(run: Run, end: Callable[[Run, str, str | None, float], None]) -> None:
     """Track `run` for the exit hooks; install the hooks once per process (the signal
     handlers on the first init() made in the main thread)."""
     global _installed_pid, _previous_excepthook, _signals_installed
     _active.append(run)
+    _enders[id(run)] = end
     if _installed_pid is None:
         _installed_pid = os.getpid()
         atexit.register(_at_exit)
@@ -120,3 +125,4 @@ def install(run: Run) -> None:
 def forget(run: Run) -> None:
     if run in _active:
         _active.remove(run)
+    _enders.pop(id(run), None)

@@ -8,6 +8,9 @@ What changes for other reasons lives beside it, each reached through a method he
 init() and resume in start.py, texts/histograms/artifacts in attached.py, the end of a run
 in finish.py, the methods only wandb scripts call in wandb_methods.py.
 
+What the run holds is one `RunState` (state.py), `run.state`: the helpers above take it, not
+the Run, and nothing outside this class touches the Run's private names.
+
 A run made on a torchrun rank other than 0 is *disabled*: its methods check their input
 exactly like an enabled run (so a bug shows on every rank) but store nothing.
 """
@@ -21,12 +24,12 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from trainboard.errors import UsageError
 from trainboard.limits import STEP_MAX
 from trainboard.roles import definition
 from trainboard.roles.steps import total_steps_from_config
 from trainboard.sdk import attached, hooks, stepcount
 from trainboard.sdk.finish import FINISH_TIMEOUT, end
+from trainboard.sdk.state import RunState
 from trainboard.sdk.validate import (
     as_config,
     bad_value,
@@ -41,8 +44,6 @@ from trainboard.sdk.wandb_methods import WandbMethods
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Kind
-    from trainboard.sdk.system import SystemSampler
-    from trainboard.sdk.wandb_compat import MetricDefs
     from trainboard.sdk.wandb_config import Config, Summary
     from trainboard.sdk.wandb_media import Artifact
     from trainboard.sdk.writer import Writer
@@ -61,57 +62,42 @@ class Run(WandbMethods):
         last_step: int | None = None,
         summary: Mapping[str, float] | None = None,
     ) -> None:
-        self._record = record
-        self._store_url = store_url
-        self._writer = writer
-        self._journal = writer.journal if writer is not None else None
-        self._enabled = writer is not None
-        self._step = -1 if last_step is None else last_step
-        self._summary: dict[str, Any] = dict(summary or {})
-        self._finished = False
-        self._pid = os.getpid()
-        self._system: SystemSampler | None = None
-        self._extras: list[Any] = []  # figures / progress line: closed after the last write
-        self._hold = False  # log(commit=False): the next log() without a step stays on this one
-        self._compat: MetricDefs | None = None  # wandb-style define_metric() definitions
-        self._noop = False  # init(mode="disabled"): accept anything, store nothing
-        self._counter: str | None = None  # the logged key that is the step (sdk/stepcount.py)
-        self._counters = stepcount.STEP_COUNTERS  # the keys that may be: iter, global_step...
+        self.state = RunState(record, store_url, writer, last_step, dict(summary or {}))
         self.interrupted = False  # set when SIGINT arrived; the run then ends as killed
 
     # identity ---------------------------------------------------------------------------
     @property
     def id(self) -> str:
-        return self._record.id
+        return self.state.record.id
 
     @property
     def name(self) -> str:
-        return self._record.name
+        return self.state.record.name
 
     @property
     def project(self) -> str:
-        return self._record.project
+        return self.state.record.project
 
     @property
     def model(self) -> str | None:
-        return self._record.model
+        return self.state.record.model
 
     @property
     def tags(self) -> list[str]:
-        return list(self._record.tags)
+        return list(self.state.record.tags)
 
     @property
     def total_steps(self) -> int | None:
-        return self._record.total_steps
+        return self.state.record.total_steps
 
     @total_steps.setter
     def total_steps(self, value: int | None) -> None:
         """The planned number of steps, when it is known only after init() (a framework that
         works it out at fit start) or changes (a schedule extended)."""
         check_total_steps(value)
-        self._check_open("Run.total_steps")
-        self._record.total_steps = value
-        self._update(total_steps=value)
+        self.state.check_open("Run.total_steps")
+        self.state.record.total_steps = value
+        self.state.update(total_steps=value)
 
     @property
     def config(self) -> Config:
@@ -119,12 +105,12 @@ class Run(WandbMethods):
         `config.update(args)`) go to the stored config, as in wandb."""
         from trainboard.sdk.wandb_config import Config
 
-        return Config(self, self._record.config)
+        return Config(self, self.state.record.config)
 
     @property
     def step(self) -> int:
         """The last step logged (-1 before the first log())."""
-        return self._step
+        return self.state.step
 
     @property
     def summary(self) -> Summary:
@@ -137,18 +123,19 @@ class Run(WandbMethods):
     @property
     def enabled(self) -> bool:
         """False on a torchrun rank that does not record."""
-        return self._enabled
+        return self.state.enabled
 
     @property
     def finished(self) -> bool:
-        return self._finished
+        return self.state.finished
 
     @property
     def store_url(self) -> str:
-        return self._store_url
+        return self.state.store_url
 
     def __repr__(self) -> str:
-        state = "finished" if self._finished else ("running" if self._enabled else "disabled")
+        s = self.state
+        state = "finished" if s.finished else ("running" if s.enabled else "disabled")
         return f"<Run {self.id} {self.name!r} project={self.project!r} {state}>"
 
     # the hot path -----------------------------------------------------------------------
@@ -167,7 +154,8 @@ class Run(WandbMethods):
         in the run's journal: a killed process loses none of them."""
         if type(data) is not dict:
             data = check_data(data)
-        if self._compat is not None:
+        st = self.state
+        if st.wandb is not None:
             from trainboard.sdk.wandb_compat import route
 
             data = route(self, data, step)
@@ -184,98 +172,91 @@ class Run(WandbMethods):
                 from trainboard.sdk.wandb_compat import log_mixed
 
                 return log_mixed(self, data, step, commit)
-            if self._noop:
+            if st.noop:
                 return None
             slow = check_item("log()", k, v) or slow
         auto = step is None
         if auto:  # the script's own counter when it has one (stepcount.py), else previous + 1
-            c = self._counter
+            c = st.counter
             if c is not None and c in data:
                 step = data[c]
-                if type(step) is not int or step <= self._step or step > STEP_MAX:
+                if type(step) is not int or step <= st.step or step > STEP_MAX:
                     step = self._counted(c, step)
             elif c:
-                step = self._step
+                step = st.step
             else:
-                step = self._step if self._hold else self._step + 1
+                step = st.step if st.hold else st.step + 1
         elif type(step) is not int or step < 0 or step > STEP_MAX:
             step = check_step("log()", step)
-        j = self._journal
+        j = st.journal
         if j is None or slow:
-            if auto and self._counter is None:
+            if auto and st.counter is None:
                 step = self._discover(data, step)
-            self._hold = commit is False
+            st.hold = commit is False
             self._log_slow(data, step)
             return
-        self._hold = commit is False
+        st.hold = commit is False
         kind = j.kinds.get(tuple(data))
         if kind is None:
             kind = self._kind(data)
-            if auto and self._counter is None:
+            if auto and st.counter is None:
                 step = self._discover(data, step)
         try:
             j.append(kind, step, time.time(), data.values())
         except (OverflowError, struct.error, TypeError):
             raise bad_value("log()", data) from None
         except OSError as e:  # no room for the journal: the writer keeps them in memory
-            self._writer.journal_failed(e)  # type: ignore[union-attr]
+            st.writer.journal_failed(e)  # type: ignore[union-attr]
             self._log_slow(data, step)
             return
-        self._step = step
-        self._summary.update(data)
+        st.step = step
+        st.summary.update(data)
 
     def _counted(self, key: str, value: Any) -> int:
         """The step for a counter value that is not a plain int above the last step."""
-        step = stepcount.next_value(key, value, self._step, self._hold)
+        step = stepcount.next_value(key, value, self.state.step, self.state.hold)
         if step is None:
-            self._counter = stepcount.OFF
-            return self._step if self._hold else self._step + 1
+            self.state.counter = stepcount.OFF
+            return self.state.step if self.state.hold else self.state.step + 1
         return step
 
     def _discover(self, data: dict[str, Any], step: int) -> int:
         """A new key set without step=: is one of its keys the script's step counter?"""
-        found = stepcount.discover(self._counters, data, self._step)
+        found = stepcount.discover(self.state.counters, data, self.state.step)
         if found is None:
             return step
-        self._counter, value = found
+        self.state.counter, value = found
         return value
 
     def _kind(self, data: dict[str, Any]) -> Kind:
         """The journal's record kind for this set of keys (the keys checked once, here)."""
         for key in data:
             check_key("log()", key)
-        assert self._journal is not None
-        return self._journal.add_kind(tuple(data))
+        assert self.state.journal is not None
+        return self.state.journal.add_kind(tuple(data))
 
     def _log_slow(self, data: dict[str, Any], step: int) -> None:
         """log() of tensors (read by the writer thread), or without a journal."""
         for key in data:
             check_key("log()", key)
-        w = self._writer
+        w = self.state.writer
         if w is None:
-            self._check_open("log()")
+            self.state.check_open("log()")
         else:
             values = dict(data)
             check_values("log()", values)
             w.enqueue_points(step, time.time(), values)
-        self._step = step
-        self._summary.update(data)
-
-    def _check_open(self, where: str) -> None:
-        if self._finished:
-            raise UsageError(
-                f"{where}: run {self.id} ({self.name}) is finished; start another with "
-                "trainboard.init()"
-            )
+        self.state.step = step
+        self.state.summary.update(data)
 
     # other kinds of data (attached.py) --------------------------------------------------
     def log_text(self, key: str, text: str, step: int | None = None) -> None:
         """Record a text sample (e.g. generated text) at `step` (default: the current step)."""
-        attached.log_text(self, key, text, step)
+        attached.log_text(self.state, key, text, step)
 
     def log_histogram(self, key: str, values: Any, step: int | None = None) -> None:
         """Record a 64-bin histogram of `values` (list, numpy array or torch tensor)."""
-        attached.log_histogram(self, key, values, step)
+        attached.log_histogram(self.state, key, values, step)
 
     def log_artifact(
         self,
@@ -303,7 +284,7 @@ class Run(WandbMethods):
 
             return log_artifact(self, path, name)  # type: ignore[arg-type]
         path = os.fspath(path)  # type: ignore[arg-type]
-        return attached.log_artifact(self, path, kind, step, name, copy)
+        return attached.log_artifact(self.state, path, kind, step, name, copy)
 
     def define_metric(
         self,
@@ -330,44 +311,29 @@ class Run(WandbMethods):
 
             define_metric(self, name, step_metric, step_sync, hidden, summary, goal, role)
             return
-        self._check_open("define_metric()")
+        self.state.check_open("define_metric()")
         if goal is not None or role is not None:  # define_metric(name) alone only names it
-            self._define_goal(name, definition(role, goal, "define_metric()"))
-
-    def _define_goal(self, name: str, goal: str) -> None:
-        """Store a definition ("min", "max", a role, "role:goal") for `name`."""
-        self._record.goals = {**self._record.goals, name: goal}  # type: ignore[dict-item]
-        self._update(goals=dict(self._record.goals))
+            self.state.define_goal(name, definition(role, goal, "define_metric()"))
 
     def update_config(self, values: Mapping[str, Any]) -> None:
         """Merge `values` into the run's config (a run with no total steps takes them from
         it: `max_iters`, `max_steps`..., roles/steps.py)."""
-        merged = {**self._record.config, **as_config(values, "update_config()")}
-        self._check_open("update_config()")
-        self._record.config = merged
-        total = None if self._record.total_steps else total_steps_from_config(merged)
+        merged = {**self.state.record.config, **as_config(values, "update_config()")}
+        self.state.check_open("update_config()")
+        self.state.record.config = merged
+        total = None if self.state.record.total_steps else total_steps_from_config(merged)
         if total is None:
-            self._update(config=dict(merged))
+            self.state.update(config=dict(merged))
         else:
-            self._record.total_steps = total
-            self._update(config=dict(merged), total_steps=total)
-
-    def _update(self, **fields: Any) -> None:
-        if self._writer is not None:
-            self._writer.enqueue_update(fields)
-
-    def _log_system(self, values: dict[str, float]) -> None:
-        """System metrics, at the run's current step, through the same writer."""
-        w = self._writer
-        if w is not None and values:
-            w.enqueue_points(max(self._step, 0), time.time(), values)
+            self.state.record.total_steps = total
+            self.state.update(config=dict(merged), total_steps=total)
 
     # the end ----------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything logged so far is in the store (True) or `timeout` passed."""
-        if self._writer is None:
-            return not self._enabled or self._finished
-        return self._writer.flush(timeout)
+        if self.state.writer is None:
+            return not self.state.enabled or self.state.finished
+        return self.state.writer.flush(timeout)
 
     def finish(
         self,
@@ -384,11 +350,7 @@ class Run(WandbMethods):
             from trainboard.sdk.wandb_compat import status_of_exit_code
 
             status, notes = status_of_exit_code(exit_code)
-        self._end(status, notes, timeout=FINISH_TIMEOUT)
-
-    def _end(self, status: str, notes: str | None, timeout: float) -> None:
-        """Every way a run ends comes here (sdk/hooks.py too); see finish.py."""
-        end(self, status, notes, timeout)
+        end(self, status, notes, timeout=FINISH_TIMEOUT)
 
     def save_figures(self, every: int = 100, folder: str | os.PathLike[str] | None = None) -> None:
         """Rewrite the run's charts and JSON history in `folder` every `every` steps and at
@@ -397,7 +359,7 @@ class Run(WandbMethods):
 
         saver = start_figures(self, every, folder)
         if saver is not None:
-            self._extras.append(saver)
+            self.state.extras.append(saver)
 
     def __enter__(self) -> Run:
         return self
@@ -409,7 +371,7 @@ class Run(WandbMethods):
         tb: TracebackType | None,
     ) -> None:
         status, notes = hooks.outcome(exc)
-        self._end(status, notes, timeout=FINISH_TIMEOUT)
+        end(self, status, notes, timeout=FINISH_TIMEOUT)
 
 
 __all__ = ["Run"]

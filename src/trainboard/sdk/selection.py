@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from trainboard import config as settings
+from trainboard import settings
 from trainboard.errors import UsageError
 
 if TYPE_CHECKING:

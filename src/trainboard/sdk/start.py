@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from trainboard import config as settings
+from trainboard import settings
 from trainboard.errors import UsageError
 from trainboard.keys import is_system
 from trainboard.roles.steps import total_steps_from_config
 from trainboard.sdk import context, hooks
+from trainboard.sdk.finish import end
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.run import Run
 from trainboard.sdk.selection import open_selected, select_store
@@ -167,7 +168,7 @@ def init(
     )
     if rank not in (None, 0) and not every_rank:
         run = Run(record, store_url=url, writer=None)
-        run._enabled = False
+        run.state.enabled = False
         context.set_current(run)
         return run
     if fork and resume is None:
@@ -180,7 +181,7 @@ def init(
     from trainboard.sdk.announce import announce
 
     announce(run.name, run.id, run.project, url, remote, resumed=resume is not None)
-    hooks.install(run)
+    hooks.install(run, end)
     _start_system(run)
     if figures:
         run.save_figures(figures, figures_dir)
@@ -188,11 +189,11 @@ def init(
 
     line = start_progress(run, progress)
     if line is not None:
-        run._extras.append(line)
+        run.state.extras.append(line)
     for hook in INIT_HOOKS:
         extra = hook(run)
         if extra is not None:
-            run._extras.append(extra)
+            run.state.extras.append(extra)
     return run
 
 
@@ -335,8 +336,8 @@ def _start_system(run: Run) -> None:
     if interval > 0:
         from trainboard.sdk.system import SystemSampler
 
-        run._system = SystemSampler(run._log_system, interval)
-        run._system.start()
+        sampler = run.state.system = SystemSampler(run.state.log_system, interval)
+        sampler.start()
 
 
 __all__ = ["INIT_HOOKS", "init"]

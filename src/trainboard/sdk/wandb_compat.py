@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import as_float, check_item, is_number
-from trainboard.sdk.wandb_config import put_points, set_summary, store_call
+from trainboard.sdk.wandb_config import set_summary, store_call
 
 if TYPE_CHECKING:
+    from trainboard.sdk.state import WandbState
     from trainboard.sdk.wandb_media import Artifact
 
 Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
@@ -81,19 +82,16 @@ class MetricDefs:
             return
         self._defined.add(key)
         p = self._match(self.goal, key)
-        if p is not None and p != key and key not in run._record.goals:  # exact names win
-            _define_goal(run, key, self.goal[p])
+        if p is not None and p != key and key not in run.state.record.goals:  # exact names win
+            run.state.define_goal(key, self.goal[p])
 
 
 def _defs(run: Run) -> MetricDefs:
-    defs: MetricDefs | None = run._compat
+    state: WandbState = run.state.wandb_state()
+    defs = state.defs
     if defs is None:
-        defs = run._compat = MetricDefs()
+        defs = state.defs = MetricDefs()
     return defs
-
-
-def _define_goal(run: Run, key: str, goal: str) -> None:
-    run._define_goal(key, goal)
 
 
 def define_metric(
@@ -131,14 +129,15 @@ def define_metric(
         from trainboard.roles import definition
 
         checked_goal = definition(role, None if goal is None else _GOALS[str(goal).lower()])
-    run._check_open("define_metric()")
+    run.state.check_open("define_metric()")
     defs = _defs(run)
     if step_metric is not None:
         defs.step_metric[name] = step_metric
         defs._resolved.clear()
         from trainboard.sdk.stepcount import declare
 
-        run._counters = declare(run._counters, step_metric)  # its values may be the run's step
+        st = run.state  # the values of the step metric may be the run's step
+        st.counters = declare(st.counters, step_metric)
     if kinds:
         defs.summary[name] = kinds
     if hidden:
@@ -148,12 +147,13 @@ def define_metric(
             defs.goal[name] = checked_goal
             defs._defined.clear()
         else:
-            _define_goal(run, name, checked_goal)
+            run.state.define_goal(name, checked_goal)
 
 
 def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
     """Store the keys that have a step metric at its value; return the rest for log()."""
-    defs = run._compat
+    st = run.state
+    defs = st.wandb.defs if st.wandb is not None else None
     if defs is None:
         return data
     if defs.goal:
@@ -167,7 +167,7 @@ def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
         sm = defs.step_metric_of(key) if isinstance(key, str) else None
         at = None
         if sm is not None and is_number(value):
-            sv = data.get(sm, run._summary.get(sm))
+            sv = data.get(sm, st.summary.get(sm))
             if sv is not None and is_number(sv):
                 f = as_float(sv)
                 if f == f and f >= 0 and f == int(f):
@@ -178,7 +178,7 @@ def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
             check_item("log()", key, value)
             moved.setdefault(at, {})[key] = value
     for at, values in moved.items():
-        put_points(run, at, values)
+        st.put_points(at, values)
     return rest
 
 
@@ -193,7 +193,8 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
     """log() of a dict holding nested dicts or wandb data types (see trainboard.sdk.wandb_media)."""
-    if run._noop:
+    st = run.state
+    if st.noop:
         return
     flat: dict[str, Any] = {}
     for k, v in data.items():
@@ -211,7 +212,7 @@ def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | N
             numbers[k] = v
     run.log(numbers, step=step, commit=commit)
     if step is None:  # where log() put them: previous + 1, or the script's step counter
-        step = run._step
+        step = run.state.step
     refused: UsageError | None = None
     for k, v in media:  # one key refused (over a media cap) loses none of the others
         try:
@@ -261,9 +262,9 @@ def alert(
     lv = {"INFO": "info", "WARN": "warn", "WARNING": "warn", "ERROR": "error"}.get(str(raw).upper())
     if lv is None:
         raise UsageError(f"alert(): level must be INFO, WARN or ERROR, got {level!r}")
-    run._check_open("alert()")
+    run.state.check_open("alert()")
     now = time.time()
-    last: dict[str, float] = run.__dict__.setdefault("_alerted", {})
+    last = run.state.wandb_state().alerted
     if wait_duration is not None:  # wandb: no second alert with this title within the wait
         seconds = (
             wait_duration.total_seconds()
@@ -273,7 +274,7 @@ def alert(
         if now - last.get(title, -1e18) < seconds:
             return
     last[title] = now
-    step = run._step if run._step >= 0 else None
+    step = run.state.current_step()
     store_call(run, "add_events", [EventRecord("alert", title, text, lv, now, step)])
 
 
@@ -285,8 +286,7 @@ def save(run: Run, glob_str: str, base_path: str | None = None, policy: str = "l
     found = globlib.glob(os.fspath(glob_str), recursive=True)
     paths = sorted(p for p in found if os.path.isfile(p))
     if policy == "end" or not paths:
-        pending: list[tuple[str, str | None]] = run.__dict__.setdefault("_pending_saves", [])
-        pending.append((os.path.abspath(glob_str), base_path))
+        run.state.wandb_state().pending_saves.append((os.path.abspath(glob_str), base_path))
         if policy == "end":
             return []
     kept = []
@@ -308,11 +308,12 @@ def log_artifact(run: Run, artifact: Artifact, name: str | None = None) -> Artif
 
 def _summaries_at_end(run: Run) -> dict[str, Any]:
     """define_metric(summary=...) values, from what the store holds for the run."""
-    defs = run._compat
-    if defs is None or not defs.summary or run._writer is None:
+    st = run.state
+    defs = st.wandb.defs if st.wandb is not None else None
+    if defs is None or not defs.summary or st.writer is None:
         return {}
     run.flush(timeout=30.0)
-    store = run._writer._store
+    store = st.writer.store
     if store is None:
         return {}
     stored = store.get_run(run.id)
@@ -346,13 +347,15 @@ def _summaries_at_end(run: Run) -> dict[str, Any]:
 def at_finish(run: Run) -> None:
     """Before the run ends: watch()'s last grad norm, pending save() globs,
     define_metric(summary=) values."""
-    if "_watches" in run.__dict__:
+    state = run.state.wandb_state()
+    if state.watches:
         from trainboard.sdk.wandb_watch import unwatch
 
         unwatch(run)
-    for pattern, base in run.__dict__.pop("_pending_saves", []):
+    pending, state.pending_saves = state.pending_saves, []
+    for pattern, base in pending:
         save(run, pattern, base, policy="now")
-        run.__dict__.pop("_pending_saves", None)  # files still missing are not waited for
+        state.pending_saves = []  # files still missing are not waited for
     try:
         values = _summaries_at_end(run)
     except Exception as e:  # the run must still end
@@ -384,6 +387,6 @@ class Settings(dict[str, Any]):
 
 
 def artifact_dir_of(run: Run) -> Path:
-    from trainboard import config as settings
+    from trainboard import settings
 
     return Path(settings.artifacts_dir(run.store_url)) / str(run.id)

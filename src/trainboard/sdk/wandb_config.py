@@ -7,7 +7,6 @@ summary to the run's "summary" values (through the writer thread, in order with 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,7 +104,7 @@ def summary_value(v: Any, key: str = "value") -> Any:
 
 def set_summary(run: Run, values: dict[str, Any]) -> None:
     """Remember `values` as the run's own summary and queue them for the store."""
-    own: dict[str, Any] = run.__dict__.setdefault("_own_summary", {})
+    own = run.state.wandb_state().own_summary
     for k, v in values.items():
         if v is None:
             own.pop(k, None)
@@ -116,20 +115,14 @@ def set_summary(run: Run, values: dict[str, Any]) -> None:
 
 def store_call(run: Run, method: str, *args: Any) -> None:
     """Queue a store call for the run's writer thread, in order with everything logged."""
-    w = run._writer
+    w = run.state.writer
     if w is not None:
         w.enqueue_call(method, args)
 
 
 def summary_of(run: Run) -> Summary:
-    values: dict[str, Any] = {k: as_float(v) for k, v in run._summary.items()}
-    values.update(run.__dict__.get("_own_summary", {}))
+    st = run.state
+    values: dict[str, Any] = {k: as_float(v) for k, v in st.summary.items()}
+    if st.wandb is not None:
+        values.update(st.wandb.own_summary)
     return Summary(run, values)
-
-
-def put_points(run: Run, step: int, values: dict[str, Any]) -> None:
-    """Queue checked values at `step` without moving the run's step counter."""
-    run._summary.update(values)
-    w = run._writer
-    if w is not None:
-        w.enqueue_points(step, time.time(), values)

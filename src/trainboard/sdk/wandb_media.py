@@ -88,7 +88,7 @@ class Histogram(_Media):
         )
         from trainboard.sdk.attached import log_histogram_record
 
-        log_histogram_record(run, record)
+        log_histogram_record(run.state, record)
 
 
 class Html(_Media):
@@ -117,7 +117,7 @@ class _NotStored(_Media):
         self.caption = kwargs.get("caption")
 
     def _trainboard_log(self, run: Run, key: str, step: int) -> None:
-        warned: set[str] = run.__dict__.setdefault("_media_warned", set())
+        warned = run.state.wandb_state().media_warned
         kind = type(self).__name__
         if kind not in warned:
             warned.add(kind)

@@ -74,10 +74,8 @@ class _Watch:
     def flush_norm(self) -> None:
         """Log the grad norm of the last logging backward, if one ran."""
         if self.seen and not self.run.finished:
-            from trainboard.sdk.wandb_config import put_points
-
             # beside the loop's own log() calls: its step counting is left as it is
-            put_points(self.run, self.step, {GRAD_NORM_KEY: math.sqrt(self.sq_norm)})
+            self.run.state.put_points(self.step, {GRAD_NORM_KEY: math.sqrt(self.sq_norm)})
         self.sq_norm, self.seen = 0.0, 0
 
     def remove(self) -> None:
@@ -96,7 +94,7 @@ def watch(run: Run, models: Any, log: str | None = "gradients", log_freq: int = 
     for m in many:
         if not (hasattr(m, "register_forward_pre_hook") and hasattr(m, "named_parameters")):
             raise UsageError(f"watch(): expected a torch.nn.Module, got {type(m).__name__}")
-    watches: list[_Watch] = run.__dict__.setdefault("_watches", [])
+    watches = run.state.wandb_state().watches
     if log is None:
         return
     for i, m in enumerate(many):
@@ -108,10 +106,11 @@ def unwatch(run: Run, models: Any = None) -> None:
     """Stop watching `models` (all watched models when None)."""
     many = None if models is None else (models if isinstance(models, list | tuple) else [models])
     keep = []
-    for w in run.__dict__.get("_watches", []):
+    state = run.state.wandb_state()
+    for w in state.watches:
         if many is None or any(w.model is m for m in many):
             w.flush_norm()
             w.remove()
         else:
             keep.append(w)
-    run.__dict__["_watches"] = keep
+    state.watches = keep

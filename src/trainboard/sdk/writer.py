@@ -142,6 +142,11 @@ class Writer:
         queued before it (the wandb surface's run summary values and alert events)."""
         self._pending.calls_q.append((method, args))
 
+    @property
+    def store(self) -> Store | None:
+        """The store this writer has opened (None until its first write)."""
+        return self._store
+
     def journal_failed(self, exc: OSError) -> None:
         """log() could not grow the journal (a full disk): points go through memory now."""
         self._warn_once(

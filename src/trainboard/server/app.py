@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from trainboard import config
+from trainboard import settings
 from trainboard.errors import StoreError, UsageError
 from trainboard.server.connections import limited_protocol, raise_fd_limit
 from trainboard.server.deps import API
@@ -59,9 +59,9 @@ def create_app(
     (or TRAINBOARD_TOKEN), or scoped tokens in the store, every API call and page needs one.
     `host` is the address served (serve() passes it): on loopback, requests must name a
     loopback host (server/security.py)."""
-    url = store_url or config.store_url()
+    url = store_url or settings.store_url()
     store = open_store(url)
-    token = token if token is not None else (config.token() or None)
+    token = token if token is not None else (settings.token() or None)
     events = EventHub(store)
 
     @asynccontextmanager
@@ -85,7 +85,7 @@ def create_app(
     app.state.store = store
     app.state.events = events
     app.state.ingest_log = IngestLog()
-    app.state.artifacts_dir = config.artifacts_dir(url)
+    app.state.artifacts_dir = settings.artifacts_dir(url)
     install_error_handlers(app)
     for router in (
         runs_router,
@@ -106,13 +106,13 @@ def create_app(
     ):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
-    allowed_hosts = config.allowed_hosts()
+    allowed_hosts = settings.allowed_hosts()
     gate = GateConfig(
         admin_token=token or None,
         check_host=bool(host is not None and is_loopback(host) or allowed_hosts),
         allowed_hosts=allowed_hosts,
-        allowed_origins=config.allowed_origins(),
-        max_body=config.max_body_bytes(),
+        allowed_origins=settings.allowed_origins(),
+        max_body=settings.max_body_bytes(),
     )
     app.add_middleware(Gate, store=store, config=gate)
     return app
@@ -153,7 +153,7 @@ def build_server(
     import uvicorn
 
     app = create_app(store_url, token, host)
-    cap = config.max_connections()
+    cap = settings.max_connections()
     raise_fd_limit(cap + 64)
     return uvicorn.Server(
         uvicorn.Config(
@@ -163,7 +163,7 @@ def build_server(
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=1,
-            http=limited_protocol(config.header_timeout(), cap),
+            http=limited_protocol(settings.header_timeout(), cap),
             limit_concurrency=cap + 1,  # the protocol keeps at most `cap` open
         )
     )
@@ -178,7 +178,7 @@ def serve(
 ) -> None:
     """Serve the dashboard until interrupted. Refuses a non-loopback host without a token:
     anyone who can reach the port could otherwise read and delete every run."""
-    token = token or config.token() or None
+    token = token or settings.token() or None
     if not is_loopback(host) and not token and not _has_tokens(store_url):
         raise UsageError(
             f"refusing to listen on {host}, which is reachable from other machines, without a "

@@ -14,7 +14,7 @@ died (journal/recovery.py).
 
 from __future__ import annotations
 
-from trainboard import config
+from trainboard import settings
 from trainboard.errors import UsageError
 from trainboard.store.base import Store
 
@@ -24,10 +24,10 @@ REMOTE = ("http://", "https://")
 
 
 def open_store(url: str | None = None) -> Store:
-    """Open the store at `url` (default: config.store_url())."""
+    """Open the store at `url` (default: settings.store_url())."""
     from trainboard.journal.recovery import recover_orphans
 
-    url = url or config.store_url()
+    url = url or settings.store_url()
     store: Store
     if url.startswith(SQLITE):
         from trainboard.store.sql.sqlite import SQLiteStore

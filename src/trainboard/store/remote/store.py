@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 import orjson
 
-from trainboard import config
+from trainboard import settings
 from trainboard.errors import (
     NotFoundError,
     RunNotFoundError,
@@ -110,7 +110,7 @@ class RemoteStore(Store):
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"TRAINBOARD_URL must start with http:// or https://, got {url!r}")
         self.url = url.rstrip("/")
-        token = token or config.token() or None
+        token = token or settings.token() or None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url + API, headers=headers, timeout=timeout)
         self.client_id = uuid.uuid4().hex
@@ -121,7 +121,7 @@ class RemoteStore(Store):
         self._outbox = Outbox(
             self._http,
             self.url,
-            spool_dir or (config.home() / "spool"),
+            spool_dir or (settings.home() / "spool"),
             self.client_id,
             self.server_id,
             adopt or self._same_server,

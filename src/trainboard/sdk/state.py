@@ -1,0 +1,134 @@
+"""`RunState`: everything a run knows while it runs, in one object that the SDK's helpers take.
+
+Why apart from `Run`: `Run` is the public face (log(), finish(), the properties); what it
+holds (its record, step, summary, writer, journal, extras) is read and changed by the helpers
+beside it: attached values, finish, start, the system sampler, the TensorBoard writer and the
+wandb surface. They take this state, with public names, instead of reaching into the Run's
+private attributes. What the wandb surface keeps per run is one `WandbState` here, made on
+first use, instead of keys dropped into the Run's __dict__.
+
+`Run.log()` reads this object's slots on the hot path (one attribute load per call more than
+plain instance attributes; bench/RESULTS.md has the measurement).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from trainboard.errors import UsageError
+from trainboard.sdk import stepcount
+
+if TYPE_CHECKING:
+    from trainboard.journal.files import Journal
+    from trainboard.sdk.system import SystemSampler
+    from trainboard.sdk.wandb_compat import MetricDefs
+    from trainboard.sdk.writer import Writer
+    from trainboard.store.records import RunRecord
+
+
+class WandbState:
+    """What the wandb surface keeps for one run: define_metric() definitions, alerts sent,
+    save() globs still to look for, the summary set by hand, data types warned about once,
+    and watch()'s hooks."""
+
+    __slots__ = ("alerted", "defs", "media_warned", "own_summary", "pending_saves", "watches")
+
+    def __init__(self) -> None:
+        self.defs: MetricDefs | None = None
+        self.alerted: dict[str, float] = {}
+        self.pending_saves: list[tuple[str, str | None]] = []
+        self.own_summary: dict[str, Any] = {}
+        self.media_warned: set[str] = set()
+        self.watches: list[Any] = []
+
+
+class RunState:
+    """One run's state: its record and position, and where its data goes."""
+
+    __slots__ = (
+        "counter",
+        "counters",
+        "enabled",
+        "extras",
+        "finished",
+        "hold",
+        "journal",
+        "noop",
+        "pid",
+        "record",
+        "step",
+        "store_url",
+        "summary",
+        "system",
+        "wandb",
+        "writer",
+    )
+
+    def __init__(
+        self,
+        record: RunRecord,
+        store_url: str,
+        writer: Writer | None,
+        last_step: int | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> None:
+        self.record = record
+        self.store_url = store_url
+        self.writer = writer
+        self.journal: Journal | None = writer.journal if writer is not None else None
+        self.enabled = writer is not None
+        self.step = -1 if last_step is None else last_step
+        self.summary: dict[str, Any] = dict(summary or {})
+        self.finished = False
+        self.pid = os.getpid()
+        self.system: SystemSampler | None = None
+        self.extras: list[Any] = []  # figures / progress line: closed after the last write
+        self.hold = False  # log(commit=False): the next log() without a step stays on this one
+        self.noop = False  # init(mode="disabled"): accept anything, store nothing
+        self.wandb: WandbState | None = None  # made by the first wandb-only call
+        self.counter: str | None = None  # the logged key that is the step (sdk/stepcount.py)
+        self.counters = stepcount.STEP_COUNTERS  # the keys that may be: iter, global_step...
+
+    def wandb_state(self) -> WandbState:
+        """The run's wandb state, made on first use."""
+        if self.wandb is None:
+            self.wandb = WandbState()
+        return self.wandb
+
+    def check_open(self, where: str) -> None:
+        """UsageError naming `where` once the run is finished."""
+        if self.finished:
+            r = self.record
+            raise UsageError(
+                f"{where}: run {r.id} ({r.name}) is finished; start another with trainboard.init()"
+            )
+
+    def update(self, **fields: Any) -> None:
+        """Queue new values of the run's own fields (config, goals, total_steps) for the store."""
+        if self.writer is not None:
+            self.writer.enqueue_update(fields)
+
+    def define_goal(self, name: str, goal: str) -> None:
+        """Store a definition ("min", "max", a role, "role:goal") for `name`."""
+        self.record.goals = {**self.record.goals, name: goal}  # type: ignore[dict-item]
+        self.update(goals=dict(self.record.goals))
+
+    def put_points(self, step: int, values: dict[str, Any]) -> None:
+        """Queue checked values at `step` without moving the run's step counter (system
+        metrics, wandb's step_metric)."""
+        self.summary.update(values)
+        w = self.writer
+        if w is not None:
+            w.enqueue_points(step, time.time(), values)
+
+    def log_system(self, values: dict[str, float]) -> None:
+        """System metrics, at the run's current step, through the same writer."""
+        w = self.writer
+        if w is not None and values:
+            w.enqueue_points(max(self.step, 0), time.time(), values)
+
+    def current_step(self) -> int | None:
+        """The last step logged, None before the first."""
+        return self.step if self.step >= 0 else None
