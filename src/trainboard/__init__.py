@@ -70,6 +70,7 @@ __all__ = [
     "Table",
     "Video",
     "alert",
+    "config",
     "login",
     "save",
     "unwatch",

@@ -70,13 +70,13 @@ def test_a_config_the_store_refuses_never_holds_back_the_status(tb_home: str) ->
     final status are written, and the writer stops retrying it."""
     run = trainboard.init(project="p", config={"lr": 0.1})
     run.log({"loss": 1.0}, step=1)
-    writer = run._writer
+    writer = run.state.writer
     assert writer is not None
     with pytest.raises(TypeError):
         orjson.dumps(_deep(300))  # what the store's JSON encoder says
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run._update(config=_deep(300))
+        run.state.update(config=_deep(300))
         run.log({"loss": 0.5}, step=2)
         started = time.monotonic()
         run.finish()

@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trainboard.store.records import RunRecord
+    from trainboard.sdk.state import RunState
 
 
 class WandbMethods:
     """The wandb-only part of `trainboard.sdk.run.Run`."""
 
-    _record: RunRecord
-    _noop: bool
+    state: RunState
 
     def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
         """Keep an alert (level INFO, WARN or ERROR) as a run event, shown on the Run page."""
@@ -65,12 +64,12 @@ class WandbMethods:
 
     @property
     def group(self) -> str | None:
-        return next((t[6:] for t in self._record.tags if t.startswith("group:")), None)
+        return next((t[6:] for t in self.state.record.tags if t.startswith("group:")), None)
 
     @property
     def disabled(self) -> bool:
-        return self._noop
+        return self.state.noop
 
     @property
     def notes(self) -> str | None:
-        return self._record.notes
+        return self.state.record.notes
