@@ -89,7 +89,7 @@ def log_figures(d: Path, quick: bool) -> dict[str, Any]:
         )  # fmt: skip
         out[f"log_us_{label}"], out[f"steps_per_s_{label}"] = _train(run, seconds, payloads)
         if figures:
-            out["figure_sets_during"] = run._extras[0].renders
+            out["figure_sets_during"] = run.state.extras[0].renders
         run.finish()
     return out
 
