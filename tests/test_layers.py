@@ -232,3 +232,14 @@ def test_no_private_names_of_a_run_or_a_store_outside_their_class() -> None:
             if private.search(line):
                 found.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
     assert found == []
+
+
+def test_the_package_reads_settings_not_wandbs_config() -> None:
+    """`trainboard.config` is wandb's config (the current run's); a module that wants a
+    setting imports `trainboard.settings`. `from trainboard import config` inside the package
+    would type-check (the config answers any attribute) and fail when it runs."""
+    import re
+
+    wrong = re.compile(r"^\s*(from trainboard import config\b|import trainboard\.config\b)", re.M)
+    found = [str(p.relative_to(SRC)) for p in PKG.rglob("*.py") if wrong.search(p.read_text())]
+    assert found == []

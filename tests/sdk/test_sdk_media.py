@@ -193,5 +193,5 @@ def test_finish_waits_for_media_that_are_still_being_written(
     rng = np.random.default_rng(0)
     for step in range(40):
         run.log({"noise": trainboard.Image(rng.integers(0, 256, (128, 128, 3), np.uint8))}, step)
-    run._end("finished", None, timeout=finish.FINISH_TIMEOUT)
+    finish.end(run, "finished", None, timeout=finish.FINISH_TIMEOUT)
     assert len(_items(run.id, "noise")) == 40  # none left in memory

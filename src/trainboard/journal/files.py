@@ -62,9 +62,9 @@ def _url_id(url: str) -> str:
 
 def legacy_journal_dir(url: str) -> Path:
     """Where journals of `url` were kept before store_key (the URL hashed as spelled)."""
-    from trainboard import config
+    from trainboard import settings
 
-    return config.home() / "journals" / hashlib.sha1(url.encode()).hexdigest()[:16]
+    return settings.home() / "journals" / hashlib.sha1(url.encode()).hexdigest()[:16]
 
 
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")

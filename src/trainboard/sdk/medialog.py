@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trainboard import config as settings
+from trainboard import settings
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import check_key
 
@@ -54,7 +54,8 @@ def log_media(run: Any, key: str, step: int, items: Sequence[Media]) -> None:
     for item in items:
         if item.caption is not None:
             check_text(f"log(): the caption of {key!r}", item.caption)
-    run._check_open("log()")
+    st = run.state
+    st.check_open("log()")
     cap = settings.media_max_bytes()
     size = 0
     for item in items:
@@ -65,7 +66,7 @@ def log_media(run: Any, key: str, step: int, items: Sequence[Media]) -> None:
                 "item (TRAINBOARD_MEDIA_MAX_MB); log a smaller one, or raise the cap"
             )
         size += n
-    used = run.__dict__.get("_media_bytes", 0)
+    used = st.media_bytes
     budget = settings.media_budget_bytes()
     if used + size > budget:
         raise UsageError(
@@ -73,10 +74,10 @@ def log_media(run: Any, key: str, step: int, items: Sequence[Media]) -> None:
             f"of {_mb(budget)} (TRAINBOARD_MEDIA_BUDGET_MB); log media less often, or raise "
             "the budget"
         )
-    writer = run._writer
+    writer = st.writer
     if writer is None:
         return
-    run.__dict__["_media_bytes"] = used + size
+    st.media_bytes = used + size
     now = time.time()
     for i, item in enumerate(items):
         snapshot = getattr(item, "snapshot", None)  # a Table: its rows as they are now

@@ -55,6 +55,7 @@ class RunState:
         "finished",
         "hold",
         "journal",
+        "media_bytes",
         "noop",
         "pid",
         "record",
@@ -88,6 +89,7 @@ class RunState:
         self.hold = False  # log(commit=False): the next log() without a step stays on this one
         self.noop = False  # init(mode="disabled"): accept anything, store nothing
         self.wandb: WandbState | None = None  # made by the first wandb-only call
+        self.media_bytes = 0  # the media this run has queued, against its budget (medialog.py)
         self.counter: str | None = None  # the logged key that is the step (sdk/stepcount.py)
         self.counters = stepcount.STEP_COUNTERS  # the keys that may be: iter, global_step...
 
