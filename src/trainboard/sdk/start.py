@@ -42,7 +42,7 @@ def _open_now(url: str, remote: str) -> Store | None:
     from trainboard.errors import StoreError
 
     try:
-        return open_selected(url, remote)
+        store = open_selected(url, remote)
     except Exception as e:
         if not remote and url.startswith("postgres") and _server_unreachable(e):
             return None
@@ -51,6 +51,14 @@ def _open_now(url: str, remote: str) -> Store | None:
         raise StoreError(
             f"init(): cannot open the store at {remote or url}: {type(e).__name__}: {e}"
         ) from e
+    check_write = getattr(store, "check_write", None)  # a remote server: is the token good?
+    if check_write is not None:
+        try:
+            check_write()
+        except BaseException:
+            store.close()
+            raise
+    return store
 
 
 def _server_unreachable(exc: BaseException) -> bool:

@@ -27,6 +27,7 @@ from trainboard.errors import StoreError, UsageError
 from trainboard.server.connections import limited_protocol, raise_fd_limit
 from trainboard.server.deps import API
 from trainboard.server.errors import install_error_handlers
+from trainboard.server.ownership import Owners
 from trainboard.server.pages import pages_router
 from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.card import card_router
@@ -86,6 +87,7 @@ def create_app(
     app.state.events = events
     app.state.ingest_log = IngestLog()
     app.state.artifacts_dir = settings.artifacts_dir(url)
+    app.state.owners = Owners(store)
     install_error_handlers(app)
     for router in (
         runs_router,

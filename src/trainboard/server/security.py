@@ -18,8 +18,10 @@ In order, for every HTTP request:
    a page load with a valid `?token=` sets. Scopes: `read` sees everything, `write` also
    ingests (the remote SDK), `admin` also archives and deletes; the server's own token is
    admin. Whoever made a request is in `request.state.actor` (the token's name), which the
-   archive and delete routes record. A token revoked in the store stops working within
-   CACHE_SECONDS on every server process that shares the store.
+   archive and delete routes record, and its scope in `request.state.actor_scope` (ingest
+   checks run ownership with both, server/ownership.py). Each request looks its token up in
+   the store (one indexed query), so a revoked token is refused at its next request on every
+   server process that shares the store.
 
 Without any token, a loopback server lets everyone on this machine do everything (as
 Jupyter without a token would); steps 1-3 are what keeps web pages out.
@@ -124,7 +126,6 @@ class Gate:
         self.config = config
         self._admin = config.admin_token.encode() if config.admin_token else None
         self._any_live: tuple[float, bool] = (0.0, False)
-        self._known: dict[str, tuple[float, tokens.TokenRecord | None]] = {}
 
     # the checks ---------------------------------------------------------------------------
     def _check_host(self, scope: Scope) -> None:
@@ -169,20 +170,14 @@ class Gate:
             return "admin", "admin"
         if not token.startswith(tokens.PREFIX):
             return None
-        now = time.monotonic()
-        hit = self._known.get(token)
-        if hit is None or now - hit[0] > CACHE_SECONDS:
-            if len(self._known) > 1000:
-                self._known.clear()
-            hit = (now, tokens.lookup(self.store, token))
-            self._known[token] = hit
-        rec = hit[1]
+        rec = tokens.lookup(self.store, token)  # each request: a revoked token stops at once
         return None if rec is None else (rec.name, rec.scope)
 
-    def _authorize(self, scope: Scope) -> tuple[str, str | None]:
-        """(actor name, a query token to set as the cookie); AuthError/ForbiddenError."""
+    def _authorize(self, scope: Scope) -> tuple[str, str, str | None]:
+        """(actor name, its scope, a query token to set as the cookie);
+        AuthError/ForbiddenError."""
         if not self._tokens_on():
-            return "local", None
+            return "local", "admin", None
         offered, from_query = _offered(scope)
         who = next((w for w in map(self._identify, offered) if w is not None), None)
         if who is None:
@@ -198,7 +193,7 @@ class Gate:
                 f"needs scope {needed!r}"
             )
         cookie = from_query if from_query is not None and self._identify(from_query) else None
-        return name, cookie
+        return name, granted, cookie
 
     def _check_length(self, scope: Scope) -> None:
         length = _header(scope, b"content-length")
@@ -215,7 +210,7 @@ class Gate:
             self._check_host(scope)
             self._check_origin(scope)
             self._check_length(scope)
-            actor, cookie = self._authorize(scope)
+            actor, granted, cookie = self._authorize(scope)
         except TrainboardError as e:
             await self._refuse(e.status, e.code, e.message, scope, receive, send)
             return
@@ -223,6 +218,7 @@ class Gate:
             await self._refuse(413, "too_large", str(e.detail), scope, receive, send)
             return
         scope.setdefault("state", {})["actor"] = actor
+        scope["state"]["actor_scope"] = granted
         started = False
 
         async def counted_receive() -> Message:

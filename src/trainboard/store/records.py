@@ -186,9 +186,14 @@ VALUE_NAMESPACES = ("summary", "import")
 "import" an importer's resume points."""
 
 
+OWNER_NAMESPACE = "owner"
+"""run_values namespace the server keeps a run's owner in (the token that created it); the
+server writes it itself, it is not among the namespaces the API and the ingest ops take."""
+
+
 def check_namespace(namespace: str) -> None:
     """The engines' shared check of a run_values namespace."""
-    if namespace not in VALUE_NAMESPACES:
+    if namespace not in VALUE_NAMESPACES and namespace != OWNER_NAMESPACE:
         raise UsageError(
             f"run values: namespace must be one of {', '.join(VALUE_NAMESPACES)}, got {namespace!r}"
         )

@@ -122,6 +122,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ingest/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check
+         * @description Whether the request's token may log here (it needs scope `write`, as every ingest
+         *     does): `init()` asks this at once, so a wrong or read-only token fails there with a
+         *     clear error rather than later in the background. Changes nothing.
+         */
+        post: operations["check_api_v1_ingest_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingest/identity": {
         parameters: {
             query?: never;
@@ -633,6 +655,13 @@ export interface components {
             verdict: ("healthy" | "warning" | "critical") | null;
             /** Verdict Text */
             verdict_text: string;
+        };
+        /** CheckOut */
+        CheckOut: {
+            /** Actor */
+            actor: string;
+            /** Scope */
+            scope: string;
         };
         /** CheckpointOut */
         CheckpointOut: {
@@ -1863,6 +1892,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    check_api_v1_ingest_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };

@@ -26,11 +26,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from trainboard.errors import RunNotFoundError, UsageError
-from trainboard.server.deps import api_router
+from trainboard.errors import ForbiddenError, RunNotFoundError, UsageError
+from trainboard.server.deps import actor, api_router
 from trainboard.server.jsonio import json_response
+from trainboard.server.ownership import Owners, Who
 from trainboard.store.base import Store
-from trainboard.store.remote.wire import POINT_FORMS, apply_op
+from trainboard.store.remote.wire import POINT_FORMS, apply_parsed, op_run_id, parse_op
 
 ingest_router = api_router(tags=["ingest"])
 
@@ -81,7 +82,9 @@ class IngestLog:
                 lock = self._locks[client] = threading.Lock()
             return lock
 
-    def apply(self, store: Store, body: IngestIn) -> dict[str, Any]:
+    def apply(
+        self, store: Store, body: IngestIn, who: Who, owners: Owners | None = None
+    ) -> dict[str, Any]:
         applied = skipped = 0
         errors: list[dict[str, Any]] = []
         with self._lock(body.client):
@@ -92,8 +95,14 @@ class IngestLog:
                     skipped += 1
                     continue
                 try:
-                    apply_op(store, op)
-                except (UsageError, RunNotFoundError) as e:  # permanent: report, move on
+                    parsed = parse_op(op)
+                    creates = owners.check(parsed, who) if owners is not None else False
+                    apply_parsed(store, parsed)
+                    if owners is not None:
+                        if creates:
+                            owners.claim(op_run_id(parsed), who)
+                        owners.audit(parsed, who)
+                except (UsageError, RunNotFoundError, ForbiddenError) as e:  # permanent
                     errors.append({"seq": seq, "code": e.code, "message": e.message})
                 last = self._last[body.client] = seq  # transient errors raise before this
                 applied += 1
@@ -107,8 +116,13 @@ def _read_body(data: bytes) -> IngestIn:
         raise UsageError(f"ingest body must be {{client, seq, ops: [...]}} as JSON: {e}") from None
 
 
-def _ingest(store: Store, log: IngestLog, data: bytes) -> dict[str, Any]:
-    return log.apply(store, _read_body(data))
+def _ingest(store: Store, log: IngestLog, data: bytes, who: Who, owners: Owners) -> dict[str, Any]:
+    return log.apply(store, _read_body(data), who, owners)
+
+
+def who_sent(request: Request) -> Who:
+    """The token (name and scope) the gate let the request in with (server/security.py)."""
+    return Who(actor(request), str(getattr(request.state, "actor_scope", "admin")))
 
 
 @ingest_router.post(
@@ -135,8 +149,25 @@ async def ingest(request: Request) -> Response:
     store: Store = request.app.state.store
     data = await request.body()
     # parsed off the event loop too: a batch is megabytes, and other requests must not wait
-    result = await run_in_threadpool(_ingest, store, request.app.state.ingest_log, data)
+    result = await run_in_threadpool(
+        _ingest, store, request.app.state.ingest_log, data, who_sent(request),
+        request.app.state.owners,
+    )  # fmt: skip
     return json_response(result)
+
+
+class CheckOut(BaseModel):
+    actor: str
+    scope: str
+
+
+@ingest_router.post("/ingest/check", response_model=CheckOut)
+def check(request: Request) -> CheckOut:
+    """Whether the request's token may log here (it needs scope `write`, as every ingest
+    does): `init()` asks this at once, so a wrong or read-only token fails there with a
+    clear error rather than later in the background. Changes nothing."""
+    who = who_sent(request)
+    return CheckOut(actor=who.actor, scope=who.scope)
 
 
 @ingest_router.get("/ingest/identity", response_model=IdentityOut)

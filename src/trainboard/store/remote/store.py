@@ -127,6 +127,28 @@ class RemoteStore(Store):
             adopt or self._same_server,
         )
 
+    def check_write(self) -> None:
+        """Ask the server at once whether this client's token may log there (POST
+        /ingest/check needs what every ingest needs); a refusal raises AuthError or
+        ForbiddenError naming the server and what is wrong. A server that cannot be reached
+        now is not a refusal: the ops wait in the spool."""
+        from trainboard.errors import AuthError, ForbiddenError
+
+        try:
+            r = self._http.post("/ingest/check", timeout=min(5.0, self._http.timeout.read or 5.0))
+        except httpx.HTTPError:
+            return
+        if r.status_code in (401, 403):
+            try:
+                why = str(r.json()["error"]["message"])
+            except (ValueError, KeyError, TypeError):
+                why = r.text[:200]
+            cls = AuthError if r.status_code == 401 else ForbiddenError
+            raise cls(
+                f"init(): the server at {self.url} refuses to take this run's points "
+                f"(TRAINBOARD_TOKEN needs scope write there): {why}"
+            )
+
     def _same_server(self, header: dict[str, Any]) -> bool:
         theirs = header.get("server")
         if theirs and self.server_id:

@@ -79,6 +79,8 @@ __all__ = [
     "AnyOp",
     "RunIn",
     "apply_op",
+    "apply_parsed",
+    "op_run_id",
     "artifact_op",
     "create_run_op",
     "events_op",
@@ -96,7 +98,16 @@ __all__ = [
 
 def apply_op(store: Store, raw: Any) -> None:
     """Check one op and apply it to the store; a malformed op raises UsageError."""
-    op = parse_op(raw)
+    apply_parsed(store, parse_op(raw))
+
+
+def op_run_id(op: AnyOp) -> str:
+    """The id of the run an op writes to."""
+    return op.run.id if isinstance(op, CreateRunOp) else op.run
+
+
+def apply_parsed(store: Store, op: AnyOp) -> None:
+    """Apply an op parse_op checked."""
     if isinstance(op, CreateRunOp):
         run = RunRecord(**op.run.model_dump())
         try:
