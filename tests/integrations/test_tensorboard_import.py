@@ -194,3 +194,35 @@ def test_batched_decoding_agrees_with_tensorboard_on_odd_steps_and_tags(
         assert len(got) == 120
         assert sorted((s, v) for s, _, v in got) == sorted((s, v) for s, _, v in want[tag])
         assert _same(got, want[tag])
+
+
+def test_images_and_audio_come_in_as_media_bytes_as_written(store: Store, tmp_path: Path) -> None:
+    import io
+
+    import torch
+    from PIL import Image as PILImage
+
+    logdir = tmp_path / "media"
+    w = SummaryWriter(str(logdir / "exp"))
+    pixels = (np.arange(3 * 4 * 5) * 4 % 256).astype(np.uint8).reshape(3, 4, 5)  # C H W
+    for step in (0, 10):
+        w.add_image("samples", pixels, step)
+    w.add_images("batch", np.stack([pixels, 255 - pixels]), 10)
+    w.add_audio("speech", torch.zeros(1, 800), 10, sample_rate=8000)
+    w.close()
+    [r] = import_logdir(store, str(logdir))
+    assert r.media == 4 and not r.left_out
+    kinds = {(k.key, k.kind, k.count, tuple(k.steps)) for k in store.media_keys(r.run_id)}
+    assert kinds == {
+        ("samples", "image", 2, (0, 10)),
+        ("batch", "image", 1, (10,)),  # torch writes a batch as one grid image
+        ("speech", "audio", 1, (10,)),
+    }
+    first = store.read_media(r.run_id, "samples")[0]
+    assert (first.mime, first.width, first.height) == ("image/png", 5, 4)
+    got = np.asarray(PILImage.open(io.BytesIO(store.read_blob(first.digest)[1])))
+    assert np.array_equal(got, pixels.transpose(1, 2, 0))  # the pixels torch wrote
+    (sound,) = store.read_media(r.run_id, "speech")
+    assert sound.mime == "audio/wav" and store.read_blob(sound.digest)[1][:4] == b"RIFF"
+    [again] = import_logdir(store, str(logdir))
+    assert again.media == 0  # a re-import adds nothing

@@ -56,10 +56,28 @@ class RunImport:
     points: int = 0
     histograms: int = 0
     texts: int = 0
+    media: int = 0
     created: bool = False
     grew: bool = False
     torn: bool = False  # a file ends in an incomplete record
     left_out: dict[str, int] = field(default_factory=dict)
+
+
+def write_media(
+    store: Store, run_id: str, items: list[tuple[str, int, float, str, int, bytes, str | None]]
+) -> None:
+    """Images and sounds as media items, their bytes as written (the type from the bytes)."""
+    from trainboard.sdk.mediaencode import image_size, sniff
+    from trainboard.store.mediarecords import Blob, MediaRecord, digest_of
+
+    records, blobs = [], {}
+    for tag, step, wall, kind, index, data, caption in items:
+        mime = sniff(data) or ("image/png" if kind == "image" else "audio/wav")
+        w, h = image_size(data) if kind == "image" else (None, None)
+        d = digest_of(data)
+        records.append(MediaRecord(tag, step, kind, d, mime, len(data), wall, index, caption, w, h))
+        blobs[d] = Blob(mime, data)
+    store.write_media(run_id, records, blobs)
 
 
 def run_id_for(folder: str) -> str:
@@ -220,12 +238,15 @@ def _store(
         store.write_histograms(result.run_id, [_histogram(*h) for h in got.histograms])
     if got.texts:
         store.write_texts(result.run_id, [TextRecord(*t) for t in got.texts])
+    if got.media:
+        write_media(store, result.run_id, got.media)
     store.write_run_values(result.run_id, "import", {file_name: {"offset": offset}})
     if got.last_time is not None:
         store.update_run(result.run_id, heartbeat_at=time.time())
     result.points += got.points
     result.histograms += len(got.histograms)
     result.texts += len(got.texts)
+    result.media += len(got.media)
     result.grew = result.grew or bool(got.events)
     for k, n in got.left_out.items():
         result.left_out[k] = result.left_out.get(k, 0) + n

@@ -16,6 +16,8 @@ Values by plugin:
     scalars      a point (tag, step, wall time, value)
     histograms   a histogram (the bucket edges and counts as written)
     text         a text sample (a string tensor; several strings joined by newlines)
+    images       media images: each encoded image (PNG, JPEG...) as written, bytes unchanged
+    audio        media audio: each encoded sound (torch writes WAV), with its label as caption
     hparams      the HParams plugin's session start (hyperparameters -> config) and
                  experiment (its metric tags)
     anything else (images, audio, graphs, PR curves...) is counted and left out
@@ -106,6 +108,8 @@ class Parsed:
     arrays: dict[str, list[tuple[Any, Any, Any]]] = field(default_factory=dict)  # numpy columns
     histograms: list[tuple[str, int, float, list[float], list[float]]] = field(default_factory=list)
     texts: list[tuple[str, int, float, str]] = field(default_factory=list)
+    # (tag, step, wall time, kind, index, encoded bytes, caption)
+    media: list[tuple[str, int, float, str, int, bytes, str | None]] = field(default_factory=list)
     hparams: dict[str, Any] = field(default_factory=dict)
     hparam_metrics: list[str] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)  # plugin -> values
@@ -200,6 +204,16 @@ def _parse_each(records: list[bytes], out: Parsed) -> None:
                 out.texts.append((value.tag, step, wall, "\n".join(items)))
             elif plugin == "hparams":
                 _hparams(value.metadata.plugin_data.content, out)
+            elif plugin == "images":  # [width, height, encoded image, encoded image...]
+                arr = tensor_util.make_ndarray(value.tensor).reshape(-1).tolist()
+                for i, data in enumerate(arr[2:]):
+                    out.media.append((value.tag, step, wall, "image", i, bytes(data), None))
+            elif plugin == "audio":  # rows of [encoded sound, label]
+                arr = tensor_util.make_ndarray(value.tensor)
+                for i, row in enumerate(arr.reshape(-1, arr.shape[-1] if arr.ndim > 1 else 1)):
+                    label = row[1].decode("utf-8", "replace") if len(row) > 1 else ""
+                    item = (value.tag, step, wall, "audio", i, bytes(row[0]), label or None)
+                    out.media.append(item)
             else:
                 name = plugin or ("image" if value.HasField("image") else "other")
                 out.left_out[name] = out.left_out.get(name, 0) + 1
