@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 _READS_PER_WRITE = 64  # journal reads per wake-up...
 _READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
-MEDIA_CHUNK = 32  # media items encoded before a write
+MEDIA_CHUNK = 8  # media items encoded before a write
 
 
 class Pending:
@@ -56,7 +56,7 @@ class Pending:
         self.artifacts_q: deque[ArtifactRecord] = deque()
         self.calls_q: deque[tuple[str, tuple[Any, ...]]] = deque()
         self.media_q: deque[QueuedMedia] = deque()
-        self.media_written = 0  # media items written (or set aside) so far
+        self.media_progress = 0  # media chunks encoded and batches written so far
         self.written = 0  # points the store has (writer thread)
 
         # Writer-side buffers: taken from the queues but not yet in the store.
@@ -75,8 +75,7 @@ class Pending:
     @property
     def unsent(self) -> int:
         """Texts, histograms and artifacts taken but not written (they have no journal)."""
-        media = len(self._media) + sum(len(b.records) for b in self._media_ready)
-        return len(self._texts) + len(self._hists) + len(self._artifacts) + media
+        return len(self._texts) + len(self._hists) + len(self._artifacts) + self.media_pending
 
     def drain(self) -> None:
         """Take what the queues hold: points into the journal (else memory), records into
@@ -206,6 +205,7 @@ class Pending:
             if not self._media_ready:
                 chunk, self._media = self._media[:MEDIA_CHUNK], self._media[MEDIA_CHUNK:]
                 self._media_ready = encode_all(chunk, self._media_sent, self._media_failed)
+                self.media_progress += 1
                 continue
             batch = self._media_ready[0]
             try:
@@ -220,7 +220,7 @@ class Pending:
                 self._on_aside(set_aside(self._url, self._run_id, "media", rows, exc), "media")
             else:
                 self._media_sent.update(batch.blobs)
-            self.media_written += len(batch.records)
+            self.media_progress += 1
             self._media_ready.pop(0)
 
     @property

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from trainboard.store.records import ArtifactRecord, HistogramRecord, RunRecord, TextRecord
 
 MAX_MEMORY_POINTS = 1_000_000  # points kept in memory while the journal cannot grow (~100 MB)
-MEDIA_PROGRESS_S = 5.0  # finish() waits on while each such span writes some media...
+MEDIA_PROGRESS_S = 10.0  # finish() waits on while each such span encodes or writes media...
 MEDIA_WAIT_MAX = 600.0  # ...up to this long
 _BACKOFF_FIRST = 0.05
 _BACKOFF_MAX = 5.0
@@ -197,14 +197,14 @@ class Writer:
 
     def _wait_for_media(self) -> None:
         """Media are not journalled: while some are still being written and each
-        MEDIA_PROGRESS_S writes more of them, finish() waits for them (up to MEDIA_WAIT_MAX)
-        rather than leave them in memory."""
+        MEDIA_PROGRESS_S encodes or writes more of them, finish() waits for them (up to
+        MEDIA_WAIT_MAX) rather than leave them in memory."""
         pending = self._pending
         end = time.monotonic() + MEDIA_WAIT_MAX
         while self._thread.is_alive() and pending.media_pending and time.monotonic() < end:
-            before = pending.media_written
+            before = pending.media_progress
             self._thread.join(MEDIA_PROGRESS_S)
-            if pending.media_written == before:
+            if pending.media_progress == before:
                 return  # no progress (the store is down): give up as for points
 
     # writer thread ----------------------------------------------------------------------

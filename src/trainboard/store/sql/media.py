@@ -196,24 +196,31 @@ class Media:
         return self.db.read(tx)
 
     def keys(self, run_id: str) -> list[MediaKey]:
-        """Each media key of the run with its kind, item count and steps (sorted)."""
+        """Each media key of the run with its kind, item count and steps (sorted). One row
+        per key: its steps come joined in one string and are split with numpy, so a key of
+        10,000 images costs one row, not 10,000."""
+        import numpy as np
+
         limits.check_text("media_keys: run id", run_id)
         t = media
-        q = (
-            sa.select(t.c.key, t.c.kind, t.c.step, sa.func.count())
-            .where(t.c.run_id == run_id)
-            .group_by(t.c.key, t.c.kind, t.c.step)
-            .order_by(t.c.key, t.c.step)
-        )
 
         def tx(conn: Connection) -> list[MediaKey]:
             _require_run(conn, run_id)
-            keys: dict[str, tuple[str, int, list[int]]] = {}
-            for key, kind, step, n in conn.execute(q):
-                kind0, count, steps = keys.get(key, (kind, 0, []))
-                steps.append(int(step))
-                keys[key] = (kind0, count + int(n), steps)
-            return [MediaKey(k, kind, n, steps) for k, (kind, n, steps) in keys.items()]
+            if conn.dialect.name == "postgresql":
+                joined = sa.func.string_agg(sa.cast(t.c.step, sa.Text), ",")
+            else:
+                joined = sa.func.group_concat(t.c.step, ",")
+            q = (
+                sa.select(t.c.key, sa.func.min(t.c.kind), sa.func.count(), joined)
+                .where(t.c.run_id == run_id)
+                .group_by(t.c.key)
+                .order_by(t.c.key)
+            )
+            out = []
+            for key, kind, n, steps in conn.execute(q):
+                arr = np.unique(np.array(str(steps).split(","), dtype=np.int64))
+                out.append(MediaKey(key, kind, int(n), arr.tolist()))
+            return out
 
         return self.db.read(tx)
 
