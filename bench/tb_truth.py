@@ -11,8 +11,13 @@ of analysis/hysteresis.py and without it.
 They are written into a real SQLite store and judged by `health_for` and `progress_for`, the
 functions the API and the CLI call.
 
+bench/truth_compare.py adds the comparisons: the same runs logged the way each tool logs them
+(trainboard, Hugging Face, Lightning, the TensorBoard guides, nanoGPT), alone and mixed, must
+give the true winner in Compare, `best_run` and the Runs list (`comparisons_agree_fraction`,
+target 1.0).
+
 Run as `python -m bench.tb_truth truth --dir DIR [--quick]`; prints one JSON line. The unit
-test tests/analysis/test_truth.py runs the same `verdicts` and `eta_errors`.
+test tests/analysis/test_truth.py runs the same `verdicts`, `eta_errors` and `comparisons`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.truth_compare import agreement, comparisons
 from bench.truth_runs import (
     ETA_FRACTIONS,
     ETA_SHAPES,
@@ -156,6 +162,7 @@ def truth(d: Path, quick: bool) -> dict[str, Any]:
     ask = 25 if quick else ASK_EVERY
     flips = verdict_flips(store, ask_every=ask)
     before = verdict_flips(store, steady=False, ask_every=ask)
+    compared = agreement(comparisons(store, 3 if quick else 12))
     store.close()
     faults = [j for j in judged if j["fault"] is not None]
     missed = [j["case"] for j in faults if j["fault"] not in j["found"]]
@@ -178,6 +185,7 @@ def truth(d: Path, quick: bool) -> dict[str, Any]:
         "verdict_changes_per_hour_without_hysteresis": round(before["per_hour"], 2),
         "verdict_changes_without_hysteresis_findings": before["found"],
         "seconds": round(time.perf_counter() - t0, 1),
+        **compared,
     }
     for kind, per in etas.items():
         slug = kind.replace(" ", "_")

@@ -210,6 +210,7 @@ def test_no_metric_anywhere_and_unknown_metric() -> None:
         build_comparison(runs, {}, metric="eval/loss")
     assert str(e.value) == (
         "compare: metric 'eval/loss' is not logged by any of the runs (logged: lr)"
+        "; a role works too: eval_loss, perplexity, quality, train_loss"
     )
     with pytest.raises(UsageError, match="expected at least one run id, got none"):
         build_comparison([], {})

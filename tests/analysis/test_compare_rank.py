@@ -81,7 +81,7 @@ def test_rank_groups_by_model_and_marks_best() -> None:
         run("b2", "b", train__loss=summ(1.1)),
     ]
     r = rank_in_groups(runs)
-    assert r["a1"] == RunRank(True, 0.0, "eval/loss", 2.0, "a1", "min")
+    assert r["a1"] == RunRank(True, 0.0, "eval/loss", 2.0, "a1", "min", "eval loss")
     assert r["a2"].group_best is False and math.isclose(r["a2"].delta_pct or 0, 25.0)
     assert math.isclose(r["a3"].delta_pct or 0, 50.0)
     assert r["b1"].group_best and r["b1"].metric == "train/loss"
@@ -113,7 +113,9 @@ def test_rank_run_without_metric_and_nan() -> None:
     ]
     r = rank_in_groups(runs)
     assert r["g1"].group_best and r["g1"].metric == "eval/loss"
-    assert r["g2"] == RunRank(False, None, "eval/loss", None, "g1", "min")
+    assert r["g2"] == RunRank(
+        False, None, None, None, "g1", "min", "eval loss", "no eval loss logged"
+    )  # it has no eval loss, and says so
     assert r["g3"].group_best is False and r["g3"].delta_pct is None
 
 
@@ -126,7 +128,7 @@ def test_rank_all_nan_has_no_best() -> None:
 
 def test_rank_single_run_and_no_metric() -> None:
     assert rank_in_groups([run("s", loss=summ(3.0))])["s"] == RunRank(
-        True, 0.0, "loss", 3.0, "s", "min"
+        True, 0.0, "loss", 3.0, "s", "min", "loss"
     )
     assert rank_in_groups([run("q", lr=summ(0.1))])["q"] == RunRank(False, None, None, None)
 

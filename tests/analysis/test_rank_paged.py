@@ -9,11 +9,17 @@ import random
 import pytest
 
 from trainboard.analysis.compare import rank_in_groups
+from trainboard.analysis.rank import Group, group_peers
 from trainboard.store.base import Store
-from trainboard.store.queries import RunQuery, leaders_of
+from trainboard.store.queries import GroupLeaders, RunQuery, leaders_of
 from trainboard.store.records import MetricSummary, PointBatch, RunRecord
 
 T0 = 1_700_000_000.0
+
+
+def by_group(leaders: dict[str | None, GroupLeaders]) -> dict[Group, GroupLeaders]:
+    """Leaders by model as ranking groups: every run here is of project "p"."""
+    return {(m, None) if m is not None else (None, "p"): g for m, g in leaders.items()}
 
 
 def _summ(lo: float, hi: float) -> MetricSummary:
@@ -28,11 +34,13 @@ def _random_runs(seed: int, n: int) -> list[RunRecord]:
     runs = []
     for i in range(n):
         summary = {}
-        for key in ("eval/loss", "train/loss", "acc", "Val_Loss"):
+        # "Val_Aux_Loss" is an eval loss of its own measure (one key per measure and run: a
+        # run with two keys for one measure is ranked on its plainest, which peers need not hold)
+        for key in ("eval/loss", "train/loss", "acc", "Val_Aux_Loss"):
             if rng.random() < 0.6:
                 lo = rng.choice([0.5, 1.0, 1.5, 2.0, 0.0, math.nan])  # ties, zero, NaN
                 summary[key] = _summ(lo, lo if math.isnan(lo) else lo + rng.choice([0, 1]))
-        goals = {"Val_Loss": "max"} if rng.random() < 0.1 else {}
+        goals = {"Val_Aux_Loss": "max"} if rng.random() < 0.1 else {}
         runs.append(
             RunRecord(
                 id=f"{i:012x}", project="p", name=f"r{i}",
@@ -49,7 +57,7 @@ def _random_runs(seed: int, n: int) -> list[RunRecord]:
 def test_a_page_with_peers_ranks_as_the_whole_list(seed: int, page: int) -> None:
     runs = _random_runs(seed, 25)
     whole = rank_in_groups(runs)
-    peers = leaders_of(runs)
+    peers = by_group(leaders_of(runs))
     for at in range(0, len(runs), page):
         part = runs[at : at + page]
         ranked = rank_in_groups(part, peers=peers)
@@ -62,7 +70,7 @@ def test_without_peers_a_page_ranks_only_within_itself() -> None:
     a = RunRecord("a" * 12, "p", "a", model="m", created_at=T0, summary={"loss": _summ(1, 2)})
     b = RunRecord("b" * 12, "p", "b", model="m", created_at=T0 + 1, summary={"loss": _summ(2, 3)})
     assert rank_in_groups([b])[b.id].group_best  # the bug a page alone has
-    ranked = rank_in_groups([b], peers=leaders_of([b, a]))[b.id]
+    ranked = rank_in_groups([b], peers=by_group(leaders_of([b, a])))[b.id]
     assert not ranked.group_best and ranked.best_run == a.id and ranked.delta_pct == 100.0
 
 
@@ -80,7 +88,7 @@ def test_three_runs_paged_one_per_page_rank_as_unpaged_from_the_store(store: Sto
     for offset in range(3):
         query = RunQuery(limit=1, offset=offset)
         page = store.list_runs(query)
-        ranked = rank_in_groups(page, peers=store.group_leaders(query, {"m"}))
+        ranked = rank_in_groups(page, peers=group_peers(store, query, page))
         assert ranked[page[0].id] == whole[page[0].id]
     assert whole["000000000001"].metric == "eval/loss"
     assert whole["000000000000"].delta_pct == pytest.approx(100 * 0.3 / 0.9)

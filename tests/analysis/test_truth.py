@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.tb_truth import eta_errors, verdict_flips, verdicts  # noqa: E402
+from bench.truth_compare import agreement, comparisons  # noqa: E402
 from bench.truth_runs import FAULTS  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
 
@@ -44,3 +45,15 @@ def test_healthy_runs_keep_their_verdict_while_they_train(tmp_path: Path) -> Non
         got = verdict_flips(store, ask_every=50, shapes=("eval_pauses", "ckpt_pauses"))
     assert got["flips"] == 0, got
     assert got["hours"] > 0.5
+
+
+def test_compare_picks_the_true_winner_whatever_each_tool_named_it(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'compare.db'}") as store:
+        rows = comparisons(store, experiments=1)
+    a = agreement(rows)
+    assert a["comparisons"] >= 140 and {r["by"] for r in rows} == {
+        "compare", "best_run", "runs_list"
+    }  # fmt: skip
+    assert a["comparisons_wrong"] == [] and a["comparisons_agree_fraction"] == 1.0
+    assert a["runs_list_unranked"] == 0
+    assert {r["naming"] for r in rows} >= {"hf", "lightning", "tensorboard", "nanogpt", "mixed0"}

@@ -126,7 +126,7 @@ def test_trainer_run_has_config_progress_eval_loss_checkpoints_and_verdict(
         "finished",
         ["tiny"],
     )
-    assert run.model is None  # built from a config: no _name_or_path
+    assert run.model == "gpt2"  # built from a config: no _name_or_path, named by model_type
     assert run.total_steps == 30 and run.last_step == 30
     assert run.config["learning_rate"] == 3e-3 and run.config["max_steps"] == 30
     assert run.config["model"]["n_layer"] == 2 and run.config["model"]["n_embd"] == 32

@@ -82,7 +82,7 @@ def test_a_study_with_a_pruner_is_one_project_of_runs_with_pruned_and_failed_tri
         assert (run.project, run.tags) == ("gd-sweep", ["gd-sweep"])
         assert run.status == expect[t.state.name], (n, t.state, run.status)
         assert run.config == t.params
-        assert run.goals == {"val_mse": "quality:min"}
+        assert run.goals == {"val_mse": "quality:min:last"}
         with open_store() as s:
             got = s.read_series(run.id, "val_mse") if "val_mse" in run.summary else None
         reported = dict(sorted(t.intermediate_values.items()))
@@ -118,10 +118,43 @@ def test_callback_alone_records_trials_when_they_end(tb_home: str) -> None:
         run = runs[f"trial-{t.number}"]
         assert (run.project, run.tags, run.status) == ("sweeps", ["mo", "plain"], "finished")
         assert run.config == t.params
-        assert run.goals == {"err": "quality:min", "acc": "quality:max"}
+        assert run.goals == {"err": "quality:min:last", "acc": "quality:max:last"}
         assert [run.summary["err"].last, run.summary["acc"].last] == t.values
     with pytest.raises(ValueError, match="metric_name has 1 names, but the study has 2"):
         TrainboardCallback(metric_name=["x"])(study, study.trials[0])
+
+
+def test_a_trial_is_judged_by_its_objective_not_its_best_report(tb_home: str) -> None:
+    """Trial 0 reports 0.9625 on the way but returns 0.935; trial 1 reports and returns 0.94.
+    The study's best is trial 1, and so are best_run, Compare and the Runs list's values."""
+    from trainboard.analysis.compare import compare, rank_in_groups
+
+    study = optuna.create_study(study_name="acc", direction="maximize")
+    tb = TrainboardCallback(metric_name="accuracy")
+    paths = {0: ([0.90, 0.9625, 0.95], 0.935), 1: ([0.91, 0.93, 0.94], 0.94)}
+
+    def objective(trial: Any) -> float:
+        reports, final = paths[trial.number]
+        for step, v in enumerate(reports):
+            trial.report(v, step)
+        return final
+
+    study.optimize(objective, n_trials=2, callbacks=[tb])
+    assert study.best_trial.number == 1
+    api = trainboard.Api()
+    best = api.best_run(project="acc")
+    assert best.name == "trial-1"
+    with open_store() as s:
+        runs = s.list_runs(RunQuery(project="acc"))
+        c = compare(s, [tb.run_ids[0], tb.run_ids[1]])
+        series = s.read_series(tb.run_ids[0], "accuracy").values.tolist()
+    assert c.best == tb.run_ids[1] and c.metric == "accuracy" and c.goal == "max"
+    assert [r.best_value for r in c.runs] == [0.94, 0.935]
+    ranks = rank_in_groups(runs)
+    assert ranks[tb.run_ids[0]].best_value == 0.935 and not ranks[tb.run_ids[0]].group_best
+    assert ranks[tb.run_ids[1]].group_best
+    # the reports stay the series (the objective is logged at the last report's step)
+    assert series[:2] == [0.90, 0.9625] and series[-1] == 0.935
 
 
 def test_example_script_records_a_study(tb_home: str) -> None:

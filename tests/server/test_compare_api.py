@@ -85,6 +85,7 @@ def test_compare_errors_share_the_shape(api: httpx.Client, db: Store) -> None:
     r = api.get("/api/v1/compare", params={"runs": "aaaaaaaaaaaa", "metric": "acc"})
     assert r.status_code == 400 and r.json()["error"]["message"] == (
         "compare: metric 'acc' is not logged by any of the runs (logged: eval/loss)"
+        "; a role works too: eval_loss, perplexity, quality, train_loss"
     )
     r = api.get("/api/v1/compare", params={"runs": " , "})
     assert r.status_code == 400 and "expected comma-separated run ids" in r.text

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from trainboard.analysis.compare import rank_in_groups
+from trainboard.analysis.rank import group_peers
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import PointBatch, RunRecord
@@ -119,7 +120,7 @@ def test_a_remote_store_lists_sorted_by_model_and_ranks_pages_with_its_leaders(
             ("y", "0"),
         ]
         page = remote.list_runs(RunQuery(sort="model", limit=1, offset=3))
-        ranked = rank_in_groups(page, peers=remote.group_leaders(RunQuery(), {"y"}))
+        ranked = rank_in_groups(page, peers=group_peers(remote, RunQuery(), page))
         assert ranked["0" * 12].best_run == "000000000002" and ranked["0" * 12].delta_pct == 100.0
     finally:
         remote.close()

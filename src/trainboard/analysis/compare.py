@@ -20,13 +20,20 @@ from trainboard import roles
 from trainboard.analysis.configdiff import ConfigDiff, config_diff, flatten_config
 from trainboard.analysis.facts import RunFacts, best_step, gather_all, gather_facts
 from trainboard.analysis.rank import (
+    Group,
     RunRank,
     best_value,
+    choose_measure,
     deciding_metric,
     delta_pct,
+    group_of,
+    group_text,
+    measure_name,
     metric_goal,
+    no_key_text,
     rank_in_groups,
     rank_key,
+    run_key,
     runs_worse_than,
 )
 from trainboard.analysis.recommend import Recommendation, recommend
@@ -43,6 +50,7 @@ from trainboard.analysis.trend import Trend, improvement_trend
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
 from trainboard.roles import MetricRole
+from trainboard.roles.measure import Measure, measure_of, value_kind
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import Goal, RunRecord
@@ -60,6 +68,7 @@ __all__ = [
     "best_value",
     "build_comparison",
     "cell_text",
+    "choose_measure",
     "choose_metric",
     "compare",
     "deciding_metric",
@@ -87,7 +96,12 @@ _LOSSES = ("train_loss", "eval_loss")
 
 @dataclass
 class Comparison:
-    """The result of `compare`: the issue #4 contract (`to_json`) and what the table shows."""
+    """The result of `compare`: the issue #4 contract (`to_json`) and what the table shows.
+
+    `metric` is the measure the runs are compared on, by its id ("eval_loss",
+    "eval_accuracy", or a key that is its own measure); `metric_text` how it reads ("eval
+    loss"); each run's `key` is the key it logged for it. `measures` are the measures the
+    runs can be compared on (the deciding metric's choices)."""
 
     metric: str | None
     goal: Goal
@@ -100,8 +114,10 @@ class Comparison:
     models: list[str | None]
     keys: list[str] = field(default_factory=list)  # every metric the runs logged
     roles: dict[str, MetricRole] = field(default_factory=dict)  # what each key is
-    train_loss_key: str | None = None  # the runs' train loss (the curves' second chart)
-    trends: list[tuple[str | None, Trend]] = field(default_factory=list)
+    train_loss_key: str | None = None  # the train loss measure (the curves' second chart)
+    trends: list[tuple[Group, Trend]] = field(default_factory=list)  # (group, its trend)
+    metric_text: str | None = None
+    measures: list[tuple[str, str]] = field(default_factory=list)  # (id, text)
 
     def run(self, run_id: str) -> ComparedRun:
         for r in self.runs:
@@ -113,6 +129,7 @@ class Comparison:
         """JSON-safe (NaN and ±inf as the strings the API uses everywhere)."""
         d = {
             "metric": self.metric,
+            "metric_text": self.metric_text,
             "goal": self.goal,
             "best": self.best,
             "threshold_pct": self.threshold_pct,
@@ -122,9 +139,12 @@ class Comparison:
             "config_diff": self.config_diff.to_json(),
             "models": self.models,
             "keys": self.keys,
+            "measures": [{"id": i, "text": t} for i, t in self.measures],
             "roles": {k: r.to_json() for k, r in self.roles.items()},
             "train_loss_key": self.train_loss_key,
-            "trends": [{"model": m, **t.to_json()} for m, t in self.trends],
+            "trends": [
+                {"model": g[0], "group": group_text(g), **t.to_json()} for g, t in self.trends
+            ],
         }
         return spell_all(d)  # type: ignore[no-any-return]
 
@@ -149,26 +169,37 @@ def default_metric(keys: Iterable[str], goals: Mapping[str, str] | None = None) 
 
 
 def total_epochs(run: RunRecord) -> float | None:
-    """From the config (num_epochs, epochs, ... at any depth), else the last epoch logged."""
+    """The epochs the run was set to train for (num_epochs, epochs, ... at any depth in the
+    config), else the last epoch logged. When the config also caps the steps (`max_steps`
+    above 0, which overrides the epochs in the Hugging Face Trainer and can in Lightning), the
+    epochs actually run: the last epoch logged, when one was."""
     flat = flatten_config(run.config)
+    key = roles.epoch_key(run.summary, run.goals)
+    s = run.summary.get(key) if key is not None else None
+    ran = float(s.max) if s is not None and math.isfinite(s.max) and s.max > 0 else None
+    capped = any(
+        (k == "max_steps" or k.endswith(".max_steps"))
+        and isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and v > 0
+        for k, v in flat.items()
+    )
+    if capped and ran is not None:
+        return round(ran, 2)
     for name in _EPOCH_CONFIG_KEYS:
         for k, v in flat.items():
             if (k == name or k.endswith("." + name)) and not isinstance(v, bool):
                 if isinstance(v, int | float) and math.isfinite(v) and v > 0:
                     return float(v)
-    key = roles.epoch_key(run.summary, run.goals)
-    s = run.summary.get(key) if key is not None else None
-    if s is not None and math.isfinite(s.max) and s.max > 0:
-        return float(math.ceil(s.max))
-    return None
+    return float(math.ceil(ran)) if ran is not None else None
 
 
-def final_perplexity(run: RunRecord, metric: str | None) -> float | None:
-    """exp(the metric's final value) when the metric is a loss, else a logged perplexity
-    (the eval one first)."""
-    is_loss = metric is not None and roles.role_of(metric, run.goals).role in _LOSSES
-    if metric is not None and is_loss and metric in run.summary:
-        last = run.summary[metric].last
+def final_perplexity(run: RunRecord, key: str | None) -> float | None:
+    """exp(the run's deciding key's final value) when that key is a loss, else a logged
+    perplexity (the eval one first)."""
+    is_loss = key is not None and roles.role_of(key, run.goals).role in _LOSSES
+    if key is not None and is_loss and key in run.summary:
+        last = run.summary[key].last
         try:
             return math.exp(last)
         except OverflowError:
@@ -179,10 +210,13 @@ def final_perplexity(run: RunRecord, metric: str | None) -> float | None:
     return None if ppl is None else float(run.summary[ppl].last)
 
 
-def _raw_best(run: RunRecord, metric: str | None, goal: Goal) -> float | None:
-    if metric is None or metric not in run.summary:
+def _raw_best(run: RunRecord, key: str | None, goal: Goal) -> float | None:
+    """The run's value of `key` as the table shows it (NaN included, unlike `best_value`)."""
+    if key is None or key not in run.summary:
         return None
-    s = run.summary[metric]
+    s = run.summary[key]
+    if value_kind(key, run.goals) == "last":
+        return float(s.last)
     return float(s.min if goal == "min" else s.max)
 
 
@@ -206,37 +240,64 @@ def _definitions(runs: Sequence[RunRecord]) -> dict[str, str]:
 
 
 def choose_metric(runs: Sequence[RunRecord], metric: str | None = None) -> tuple[str | None, Goal]:
-    """The deciding metric of a comparison and its goal: `metric` when given (it must be
-    logged by one of the runs: UsageError naming those logged), else `default_metric` over
-    every key they logged. Reads summaries only."""
-    goals = _definitions(runs)
-    keys = {k for r in runs for k in r.summary}
-    if metric is None:
-        metric = default_metric(keys, goals)
-    elif metric not in keys:
-        logged = ", ".join(sorted(keys)) or "none"
-        raise UsageError(
-            f"compare: metric {metric!r} is not logged by any of the runs (logged: {logged})"
-        )
-    return metric, metric_goal(metric, goals) if metric else "min"
+    """The measure of a comparison, by its id, and its goal (`choose_measure`: `metric`, a key
+    or a role, stands for its measure; UsageError naming the keys logged when it is neither).
+    Reads summaries only."""
+    m = _measure(runs, metric)
+    return (m.id, _goal(runs, m)) if m is not None else (None, "min")
+
+
+def _measure(runs: Sequence[RunRecord], metric: str | Measure | None) -> Measure | None:
+    if isinstance(metric, Measure):
+        return metric
+    try:
+        return choose_measure(runs, metric)
+    except UsageError as e:
+        raise UsageError(f"compare: {e}") from None
+
+
+def _goal(runs: Sequence[RunRecord], m: Measure) -> Goal:
+    return m.goal(sorted({k for r in runs for k in r.summary}), _definitions(runs))
+
+
+def _metric_id(measure: Measure | None, used: Iterable[str | None]) -> str | None:
+    """The comparison's `metric`: the one key every run with a value used, else the measure's
+    id (which `--metric` and /compare/series take back)."""
+    if measure is None:
+        return None
+    keys = {k for k in used if k is not None}
+    return keys.pop() if len(keys) == 1 else measure.id
+
+
+def _measures(keys: Iterable[str], goals: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The measures the runs' keys can decide on, the deciding roles' first."""
+    out: dict[str, str] = {}
+    for k in sorted(keys):
+        if roles.can_decide(k, goals):
+            m = measure_of(k, goals)
+            out.setdefault(m.id, m.text)
+    return sorted(out.items())
 
 
 def build_comparison(
     runs: Sequence[RunRecord],
     facts: Mapping[str, RunFacts],
-    metric: str | None = None,
+    metric: str | Measure | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
 ) -> Comparison:
-    """The comparison of `runs` (in selection order) on `metric` (default: `default_metric`
-    over every key they logged). Pure: `facts` carries what was read from the store."""
+    """The comparison of `runs` (in selection order) on `metric` (a key or a role standing for
+    its measure; default: the deciding measure over every key they logged), each run on its
+    own key for it. Pure: `facts` carries what was read from the store."""
     if not runs:
         raise UsageError("compare: expected at least one run id, got none")
     if not math.isfinite(threshold_pct) or threshold_pct < 0:
         raise UsageError(f"compare: threshold must be a percentage >= 0, got {threshold_pct!r}")
     goals = _definitions(runs)
     keys = {k for r in runs for k in r.summary}
-    metric, goal = choose_metric(runs, metric)
-    values = {r.id: best_value(r, metric, goal) if metric else None for r in runs}
+    measure = _measure(runs, metric)
+    goal = _goal(runs, measure) if measure is not None else "min"
+    own = {r.id: run_key(r, measure) for r in runs}
+    values = {r.id: best_value(r, k, goal) if (k := own[r.id]) else None for r in runs}
     order = sorted(
         range(len(runs)),
         key=lambda i: rank_key(values[runs[i].id], goal, runs[i].created_at, runs[i].id),
@@ -248,9 +309,10 @@ def build_comparison(
         r = runs[i]
         f = facts.get(r.id) or RunFacts(status=r.status)
         v = values[r.id]
-        step = best_step(r, metric, goal) if metric and metric in r.summary else None
+        key = own[r.id]
+        step = best_step(r, key, goal) if key else None
         epochs = total_epochs(r)
-        m = r.summary.get(metric) if metric else None
+        m = r.summary.get(key) if key else None
         d = delta_pct(v, best, goal)
         tl = train_loss_key(r.summary, r.goals)
         running = f.status == "running"
@@ -266,7 +328,7 @@ def build_comparison(
                 created_at=r.created_at,
                 index=i,
                 rank=rank if v is not None else None,
-                best_value=_raw_best(r, metric, goal),
+                best_value=_raw_best(r, key, goal),
                 best_step=step,
                 best_epoch=f.epoch_at_best,
                 total_epochs=epochs,
@@ -276,7 +338,7 @@ def build_comparison(
                 stopped_improving=(step < m.last_step) if m and step is not None else None,
                 delta_pct=d,
                 final_train_loss=float(r.summary[tl].last) if tl else None,
-                final_perplexity=final_perplexity(r, metric),
+                final_perplexity=final_perplexity(r, key),
                 duration_s=f.duration_s,
                 steps_per_s=f.steps_per_s,
                 tokens_per_s=f.tokens_per_s,
@@ -287,18 +349,27 @@ def build_comparison(
                 so_far=_so_far(r) if running else None,
                 can_archive=not running,
                 archive_note=_STILL_RUNNING if running else None,
+                key=key,
+                note=no_key_text(r, measure) if measure is not None and key is None else None,
             )  # fmt: skip
         )
-    rec = recommend(compared, metric, goal, threshold_pct)
+    text = measure_name(measure, own.values()) if measure is not None else None
+    rec = recommend(compared, text, goal, threshold_pct)
     # parameter effects rest on runs that ended: a running run's value is not its result
     ended = {c.id: (None if c.running else values[c.id]) for c in compared}
-    diff = config_diff(runs, ended, metric or "metric", goal)
+    diff = config_diff(runs, ended, text or "metric", goal)
     models = list(dict.fromkeys(r.model for r in runs))
+    tl_key = train_loss_key(keys, goals)
+    tl_measure = measure_of(tl_key, goals) if tl_key else None
+    tl_used = [run_key(r, tl_measure) for r in runs]
     return Comparison(
-        metric=metric, goal=goal, best=winner.id if winner else None,
-        threshold_pct=threshold_pct, runs=compared, rows=table_rows(compared, metric, goal),
+        metric=_metric_id(measure, own.values()), goal=goal, best=winner.id if winner else None,
+        threshold_pct=threshold_pct, runs=compared,
+        rows=table_rows(compared, text, goal, mixed=len({k for k in own.values() if k}) > 1),
         recommendation=rec, config_diff=diff, models=models, keys=sorted(keys),
-        roles=roles.roles_of(sorted(keys), goals), train_loss_key=train_loss_key(keys, goals),
+        roles=roles.roles_of(sorted(keys), goals),
+        train_loss_key=_metric_id(tl_measure, tl_used),
+        metric_text=text, measures=_measures(keys, goals),
     )  # fmt: skip
 
 
@@ -317,20 +388,25 @@ def compare(
 ) -> Comparison:
     """Compare stored runs (issue #4): the one entry point behind the API, CLI and reports.
 
-    Unknown ids raise RunNotFoundError naming the first one; `trends` adds the improvement
-    trend of each model group in the selection over all its runs (archived ones included:
+    `metric` is a key or a role (see `build_comparison`). Unknown ids raise RunNotFoundError
+    naming the first one; `trends` adds the improvement trend of each group in the selection
+    (a model, or the project of runs without one) over all its runs (archived ones included:
     archiving the losers must not make the history look better)."""
     ids = _unique(run_ids)
     runs = [store.get_run(i) for i in ids]
-    decided, goal = choose_metric(runs, metric) if runs else (metric, "min")
-    facts = gather_all(store, runs, decided, goal, now)
-    result = build_comparison(runs, facts, decided, threshold_pct)
-    if trends and decided is not None:
-        for model in result.models:
-            group = (
-                store.list_runs(RunQuery(model=model, archived=None))
-                if model is not None
-                else [r for r in runs if r.model is None]
+    measure = _measure(runs, metric) if runs else None
+    goal = _goal(runs, measure) if measure is not None else "min"
+    keys = {r.id: run_key(r, measure) for r in runs}
+    facts = gather_all(store, runs, keys, goal, now)
+    result = build_comparison(runs, facts, measure, threshold_pct)
+    if trends and measure is not None:
+        for group in dict.fromkeys(group_of(r) for r in runs):
+            model, project = group
+            q = (
+                RunQuery(model=model, archived=None)
+                if model
+                else RunQuery(project=project, archived=None)
             )
-            result.trends.append((model, improvement_trend(group, decided)))
+            members = [r for r in store.list_runs(q) if group_of(r) == group]
+            result.trends.append((group, improvement_trend(members, measure)))
     return result

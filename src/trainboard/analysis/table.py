@@ -68,6 +68,8 @@ class ComparedRun:
     so_far: str | None = None  # a running run: "so far, at step 140 of 2,000"
     can_archive: bool = True  # False while running: archive or delete once it ended
     archive_note: str | None = None  # why it cannot be archived yet
+    key: str | None = None  # the run's own key for the measure compared on
+    note: str | None = None  # why the run has no value: "no eval loss logged (logged: ...)"
 
     @property
     def running(self) -> bool:
@@ -92,7 +94,7 @@ def delta_text(run: ComparedRun) -> str:
 
 # How each table field reads, in the terminal, the reports and the web page alike.
 CELL_FORMATS: dict[str, Callable[[ComparedRun], str]] = {
-    "best_value": lambda r: fmt.number(r.best_value),
+    "best_value": lambda r: fmt.number(r.best_value) if r.note is None else "none",
     "delta_pct": delta_text,
     "best_at": lambda r: r.best_at,
     "final_train_loss": lambda r: fmt.number(r.final_train_loss),
@@ -103,6 +105,7 @@ CELL_FORMATS: dict[str, Callable[[ComparedRun], str]] = {
     "tokens": lambda r: fmt.millions(r.tokens),
     "gpu_util": lambda r: fmt.percent(r.gpu_util),
     "status": lambda r: r.status,
+    "key": lambda r: r.key if r.key is not None else (r.note or fmt.UNKNOWN),
 }
 
 
@@ -125,7 +128,10 @@ class Row:
 
 
 def epoch_text(e: float) -> str:
-    return str(int(e)) if float(e).is_integer() else f"{e:.1f}"
+    """ "3", "3.5", "0.35" (two digits below one epoch, where a tenth is a large share)."""
+    if float(e).is_integer():
+        return str(int(e))
+    return f"{e:.2f}".rstrip("0") if abs(e) < 1 else f"{e:.1f}"
 
 
 def best_at_text(
@@ -160,9 +166,14 @@ def _row_best(runs: Sequence[ComparedRun], key: str, goal: Goal | None) -> tuple
     return () if len(best) > 1 and len(best) == len(finite) else best
 
 
-def table_rows(runs: Sequence[ComparedRun], metric: str | None, goal: Goal) -> list[Row]:
+def table_rows(
+    runs: Sequence[ComparedRun], metric: str | None, goal: Goal, *, mixed: bool = False
+) -> list[Row]:
+    """The rows; `metric` is how the measure reads ("eval loss", or the one key every run
+    used). With `mixed` (the runs used different keys for it) a "key" row names each run's."""
     specs: list[tuple[str, str, Goal | None]] = [
         ("best_value", f"best {metric}" if metric else "best value", goal),
+        ("key", "key", None),
         ("delta_pct", "vs best", None),
         ("best_at", "best at", None),
         ("final_train_loss", "final train loss", "min"),
@@ -178,6 +189,8 @@ def table_rows(runs: Sequence[ComparedRun], metric: str | None, goal: Goal) -> l
     for key, label, g in specs:
         if key == "gpu_util" and all(r.gpu_util is None for r in runs):
             continue  # shown only when logged
+        if key == "key" and not mixed and all(r.note is None for r in runs):
+            continue  # the label names the one key every run used
         best = _row_best(runs, key, g)
         if key == "best_value":  # ties all highlighted; the trophy still goes to one run
             best = tuple(r.id for r in runs if r.rank is not None and r.delta_pct == 0.0)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from trainboard.analysis import format as fmt
-from trainboard.analysis.rank import best_value, deciding_metric, delta_pct, metric_goal
+from trainboard.analysis.rank import best_value, choose_measure, delta_pct, measure_name
+from trainboard.roles.measure import Measure
 from trainboard.store.records import Goal, RunRecord
 
 __all__ = ["FLAT_PCT", "Trend", "TrendPoint", "improvement_trend"]
@@ -48,29 +49,35 @@ class Trend:
         return d
 
 
-def improvement_trend(runs: Sequence[RunRecord], metric: str | None = None) -> Trend:
-    """The trend of `metric` (default: the deciding metric) over `runs` in creation order."""
+def improvement_trend(runs: Sequence[RunRecord], metric: str | Measure | None = None) -> Trend:
+    """The trend of `metric` (a key or a role standing for its measure; default: the deciding
+    measure) over `runs` in creation order, each run on its own key for it."""
     ordered = sorted(runs, key=lambda r: (r.created_at, r.id))
     goals: dict[str, str] = {}
     for r in ordered:
         goals.update(r.goals)
-    if metric is None:
-        metric = deciding_metric({k for r in ordered for k in r.summary}, goals)
-    goal = metric_goal(metric, goals) if metric else "min"
-    trend = Trend(metric=metric, goal=goal)
-    if metric is None:
+    measure = metric if isinstance(metric, Measure) else choose_measure(ordered, metric)
+    goal = (
+        measure.goal(sorted({k for r in ordered for k in r.summary}), goals) if measure else "min"
+    )
+    trend = Trend(metric=measure.text if measure else None, goal=goal)
+    if measure is None:
         trend.text = "no loss metric logged: nothing to follow"
         return trend
+    own = {r.id: measure.key_in(r.summary, goals) for r in ordered}
+    name = measure_name(measure, own.values())
+    trend.metric = name
     best: float | None = None
     for r in ordered:
-        v = best_value(r, metric, goal)
+        key = own[r.id]
+        v = best_value(r, key, goal) if key is not None else None
         new = v is not None and (best is None or (v < best if goal == "min" else v > best))
         if new:
             best = v
         trend.points.append(TrendPoint(r.id, r.name, r.created_at, v, best, new))
     values = [p.value for p in trend.points if p.value is not None]
     if len(values) < 3:
-        trend.text = f"{len(values)} runs with {metric}: at least 3 are needed for a trend"
+        trend.text = f"{len(values)} runs with {name}: at least 3 are needed for a trend"
         return trend
     half = len(values) // 2
     pick = min if goal == "min" else max
@@ -80,7 +87,7 @@ def improvement_trend(runs: Sequence[RunRecord], metric: str | None = None) -> T
     trend.change_pct = change
     word = "lowest" if goal == "min" else "highest"
     numbers = (
-        f"{word} {metric} of the last {len(values) - half} runs {fmt.number(late)} vs "
+        f"{word} {name} of the last {len(values) - half} runs {fmt.number(late)} vs "
         f"{fmt.number(early)} for the first {half}"
     )  # the same digits as the comparison table
     if change is None or abs(change) <= FLAT_PCT:

@@ -18,6 +18,7 @@ from trainboard.analysis.compare import (
     compare,
     runs_worse_than,
 )
+from trainboard.analysis.rank import group_text
 from trainboard.cli._common import (
     console,
     handles_errors,
@@ -34,7 +35,11 @@ from trainboard.store.queries import RunQuery
 
 RUNS = typer.Argument(..., metavar="RUN...", help="Run ids, id prefixes or names.")
 METRIC = typer.Option(
-    None, "--metric", "-m", help="Deciding metric (default: eval loss, else train loss)."
+    None,
+    "--metric",
+    "-m",
+    help="Deciding metric: a key or a role (eval_loss, train_loss, eval_accuracy, quality...); "
+    "each run is compared on its own key for it (default: eval loss, else train loss).",
 )
 THRESHOLD = typer.Option(
     DEFAULT_THRESHOLD_PCT, "--threshold", "-t", help="Warn on runs more than this % worse."
@@ -109,8 +114,8 @@ def print_comparison(c: Comparison) -> None:
         out.print(Text(f"  {a.text}"))
     if diff.note and len(c.runs) > 1:
         out.print(Text(f"  {diff.note}", style="dim"))
-    for model, trend in c.trends:
-        out.print(Text(f"trend ({model or 'no model'}): {trend.text}", style="dim"))
+    for group, trend in c.trends:
+        out.print(Text(f"trend ({group_text(group)}): {trend.text}", style="dim"))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,8 @@ or, once this module is imported, `TrainingArguments(report_to="trainboard")`.
 What lands in the run:
 - config: the `TrainingArguments` (as `to_dict()` gives them, tokens masked) with the model's
   config under `model` and its parameter count under `model_num_parameters`;
-- model: `model.config._name_or_path` (the hub id or path it was loaded from), unless given;
+- model: `model.config._name_or_path` (the hub id or path it was loaded from), else its
+  `model_type` ("gpt2") for a model built from a config, unless given;
 - total steps: `state.max_steps`;
 - metrics under the Trainer's own names, at `state.global_step`: `loss`, `grad_norm`,
   `learning_rate`, `epoch`, `num_input_tokens_seen` (with `include_num_input_tokens_seen`),
@@ -264,11 +265,15 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
 
 
 def _model_name(model: Any) -> str | None:
-    """`model.config._name_or_path` ("Qwen/Qwen2.5-7B-Instruct", a local path), or None for a
-    model built from a config."""
+    """`model.config._name_or_path` ("Qwen/Qwen2.5-7B-Instruct", a local path), else, for a
+    model built from a config, its architecture (`model_type`: "gpt2", "llama"), so its runs
+    are grouped and ranked with that architecture's, not with every run that has no model."""
     cfg = getattr(model, "config", None)
-    name = getattr(cfg, "_name_or_path", None)
-    return name if isinstance(name, str) and name else None
+    for attr in ("_name_or_path", "model_type"):
+        name = getattr(cfg, attr, None)
+        if isinstance(name, str) and name:
+            return name
+    return None
 
 
 def _config(args: TrainingArguments, model: Any) -> dict[str, Any]:

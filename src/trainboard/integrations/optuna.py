@@ -14,8 +14,9 @@ Each trial's run:
 - series: the values the objective passed to `trial.report(value, step)` (Optuna keeps them as
   `trial.intermediate_values`), under `metric_name` ("value" by default), then the final value
   at the last reported step (step 0 when nothing was reported); a multi-objective study logs
-  `metric_name_0`, `metric_name_1`... The key is defined with the study's direction, so
-  ranking and the sweep view know which way is better;
+  `metric_name_0`, `metric_name_1`... The key is defined with the study's direction and
+  with its final value as the result (`summary="last"`), so ranking, `best_run`, the Runs
+  list and the sweep view judge a trial by its objective, not by its best report;
 - status: COMPLETE → finished, PRUNED → pruned (stopped early by the pruner: a run status of its
   own, shown as such everywhere), FAIL → failed (the exception's text as notes, when the
   objective was wrapped with `track`).
@@ -118,7 +119,7 @@ class TrainboardCallback:
             run.update_config(trial.params)
         names = self._names(study)
         for name, direction in zip(names, study.directions, strict=True):
-            run.define_metric(name, role="quality", goal=_goal(direction))
+            run.define_metric(name, role="quality", goal=_goal(direction), summary="last")
         steps = sorted(trial.intermediate_values)
         for step in steps:
             run.log({names[0]: trial.intermediate_values[step]}, step=step)

@@ -73,7 +73,7 @@ def differ_text(n_diff: int, n_same: int) -> str:
 CSV_FIELDS = (
     "rank", "id", "name", "model", "status", "best_value", "delta_pct", "best_step",
     "best_epoch", "total_epochs", "final_train_loss", "final_perplexity", "duration_s",
-    "steps_per_s", "tokens_per_s", "tokens", "gpu_util", "trophy", "warning",
+    "steps_per_s", "tokens_per_s", "tokens", "gpu_util", "trophy", "warning", "key",
 )  # fmt: skip
 
 

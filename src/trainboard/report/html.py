@@ -14,6 +14,7 @@ from typing import Any
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import Comparison
+from trainboard.analysis.rank import group_text
 from trainboard.report.cells import comparison_table
 from trainboard.report.cells import differ_text as _differ
 
@@ -110,8 +111,8 @@ def comparison_html(
     )
     if c.trends:
         parts.append("<h2>Improvement trend</h2><ul>")
-        for model, trend in c.trends:
-            parts.append(f"<li><strong>{_e(model or 'no model')}</strong>: {_e(trend.text)}</li>")
+        for group, trend in c.trends:
+            parts.append(f"<li><strong>{_e(group_text(group))}</strong>: {_e(trend.text)}</li>")
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -12,6 +12,7 @@ from typing import Any
 
 from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import Comparison
+from trainboard.analysis.rank import group_text
 from trainboard.report.cells import comparison_table
 from trainboard.report.cells import differ_text as _differ
 
@@ -97,7 +98,7 @@ def comparison_markdown(
 
     if c.trends:
         lines += ["## Improvement trend", ""]
-        for model, trend in c.trends:
-            lines.append(f"- **{md_escape(model or 'no model')}**: {md_escape(trend.text)}")
+        for group, trend in c.trends:
+            lines.append(f"- **{md_escape(group_text(group))}**: {md_escape(trend.text)}")
         lines.append("")
     return "\n".join(lines)

@@ -8,6 +8,8 @@ the only one. It imports nothing else from trainboard, so every layer can import
     table.py   the vocabulary as data: roles, their text and sections, each family's words
     match.py   what one key is (`role_of`), and a run's own definitions
     choose.py  which key plays a role among several (`pick`), and which decides "best"
+    measure.py what runs are compared on whatever each tool named it (`Measure`), and each
+               run's own key for it
 
 Roles (`ROLES`, with a one-line meaning each in `ROLE_TEXT`):
 
@@ -70,6 +72,13 @@ from trainboard.roles.match import (
     roles_of,
     words,
 )
+from trainboard.roles.measure import (
+    Measure,
+    deciding_measure,
+    measure_of,
+    parse_metric,
+    value_kind,
+)
 from trainboard.roles.vocabulary import (
     DECIDING_ROLES,
     GOALS,
@@ -90,6 +99,7 @@ __all__ = [
     "SECTIONS",
     "SECTION_ORDER",
     "Goal",
+    "Measure",
     "MetricRole",
     "Role",
     "Split",
@@ -97,6 +107,7 @@ __all__ = [
     "can_decide",
     "deciding_metric",
     "defined_roles",
+    "deciding_measure",
     "definition",
     "epoch_key",
     "eval_loss_key",
@@ -105,11 +116,14 @@ __all__ = [
     "is_system",
     "keys_with",
     "learning_rate_key",
+    "measure_of",
     "parse_definition",
+    "parse_metric",
     "pick",
     "role_of",
     "roles_of",
     "tokens_key",
     "train_loss_key",
+    "value_kind",
     "words",
 ]

@@ -139,8 +139,8 @@ def _infer(key: str) -> tuple[Role, Goal | None, Split | None]:
         return "throughput", speed, split
     if s & TOKEN_WORDS:
         return "tokens", None, split
-    if ws[-1] in ("epoch", "epochs") or ws == ("epoch",):
-        return "epoch", None, split
+    if ws[-1] in ("epoch", "epochs") and not s & (QUALITY_MAX | QUALITY_MIN):
+        return "epoch", None, split  # Lightning's "val_acc_epoch" is an accuracy
     if "exact" in s and "match" in s:
         return "quality", "max", split
     for w in reversed(ws):
@@ -168,10 +168,16 @@ def parse_definition(value: object) -> tuple[Role | None, Goal | None]:
 
 
 def definition(
-    role: str | None = None, goal: str | None = None, where: str = "define_metric()"
+    role: str | None = None,
+    goal: str | None = None,
+    where: str = "define_metric()",
+    *,
+    last: bool = False,
 ) -> str:
-    """The stored definition for a role and/or goal; raises ValueError naming the choices when
-    either is not one of them, or when both are None."""
+    """The stored definition for a role and/or goal ("quality:max"), with ":last" when the
+    key's result is its final value rather than its best (`define_metric(summary="last")`,
+    an Optuna trial's objective); raises ValueError naming the choices when either is not one
+    of them, or when nothing is given."""
     parts: list[str] = []
     if role is not None:
         if role not in ROLES:
@@ -182,6 +188,8 @@ def definition(
         if g is None:
             raise ValueError(f"{where}: goal must be 'min' or 'max', got {goal!r}")
         parts.append(g)
+    if last:
+        parts.append("last")
     if not parts:
         raise ValueError(f"{where}: give a role, a goal or both")
     return ":".join(parts)

@@ -8,7 +8,9 @@ second run class:
 - `MetricDefs`: `define_metric(name, step_metric=, summary=, goal=, hidden=)` with glob names.
   A metric with a step metric is stored at the step metric's value (so "val/*" against
   "epoch" is a curve over epochs, and HF's `train/global_step` becomes the step); `summary=`
-  is computed when the run finishes; `goal=` becomes the run's definition for the key.
+  is computed when the run finishes, and `summary="last"` alone also says the key's result
+  is its final value (ranking reads that, not its best); `goal=` becomes the run's
+  definition for the key.
 - `log_mixed`: nested dicts (flattened with "/") and wandb data types inside `log()`.
 - `alert`, `save`, artifacts, and the end of the run (`finish(exit_code=)`).
 
@@ -120,7 +122,8 @@ def define_metric(
                 f"(comma-separated), got {summary!r}"
             )
     checked_goal = None
-    if goal is not None or role is not None:
+    last = kinds == ("last",)  # the run's result is its final value, not its best
+    if goal is not None or role is not None or last:
         if goal is not None and str(goal).lower() not in _GOALS:
             raise UsageError(
                 f"define_metric(): goal must be 'minimize' or 'maximize' (or 'min'/'max'), "
@@ -128,7 +131,9 @@ def define_metric(
             )
         from trainboard.roles import definition
 
-        checked_goal = definition(role, None if goal is None else _GOALS[str(goal).lower()])
+        checked_goal = definition(
+            role, None if goal is None else _GOALS[str(goal).lower()], last=last
+        )
     run.state.check_open("define_metric()")
     defs = _defs(run)
     if step_metric is not None:

@@ -16,9 +16,10 @@ from trainboard.analysis import format as fmt
 from trainboard.analysis.compare import RunRank, rank_in_groups
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import SummaryProgress, progress_for
+from trainboard.analysis.rank import Group, group_peers
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell, spell_all
-from trainboard.roles import role_of, roles_of
+from trainboard.roles import roles_of
 from trainboard.store.base import Store
 from trainboard.store.queries import GroupLeaders, RunQuery
 from trainboard.store.records import MetricSummary, RunRecord
@@ -58,12 +59,10 @@ def detail_progress(store: Store, run: RunRecord, now: float) -> dict[str, Any]:
     return progress_for(store, run, now).to_json()
 
 
-def best_label(metric: str | None, goals: Mapping[str, str]) -> str | None:
-    """What the list's "best" value is: "eval loss" only for an eval loss; otherwise the
-    metric's own name ("train/loss", "eval/accuracy"), so a train loss never reads as one."""
-    if metric is None:
-        return None
-    return "eval loss" if role_of(metric, goals).role == "eval_loss" else metric
+def best_label(rank: RunRank) -> str | None:
+    """What the list's "best" value is: the measure the run's group is ranked on ("eval loss",
+    "train loss", "eval accuracy"), whatever the run's own key for it is called."""
+    return rank.measure
 
 
 _ROLES_JSON: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], dict[str, Any]] = {}
@@ -82,6 +81,14 @@ def roles_json(run: RunRecord) -> dict[str, Any]:
         out = {k: r.to_json() for k, r in roles_of(run.summary, run.goals).items()}
         _ROLES_JSON[sig] = out
     return out
+
+
+def _best_text(rank: RunRank) -> str:
+    """The run's value, "none" when it logged no key for its group's measure (`best_note`
+    says why), "—" when its group has no measure."""
+    if rank.metric is not None:
+        return fmt.number(rank.best_value)
+    return "none" if rank.note is not None else fmt.UNKNOWN
 
 
 def run_json(
@@ -127,8 +134,9 @@ def run_json(
         "current_loss": progress["loss"],
         "best_eval_loss": spell(rank.best_value),
         "eval_key": rank.metric,
-        "best_label": best_label(rank.metric, run.goals),
-        "best_text": fmt.number(rank.best_value) if rank.metric is not None else fmt.UNKNOWN,
+        "best_label": best_label(rank),
+        "best_text": _best_text(rank),
+        "best_note": rank.note,
         "delta_text": fmt.delta_pct(rank.delta_pct)
         + (" so far" if status == "running" and rank.delta_pct is not None else ""),
         "group_best": rank.group_best,
@@ -143,12 +151,12 @@ def run_json(
 
 def runs_json(
     runs: Sequence[RunRecord],
-    peers: Mapping[str | None, GroupLeaders] | None = None,
+    peers: Mapping[Group, GroupLeaders] | None = None,
     *,
     row: bool = False,
 ) -> list[dict[str, Any]]:
     """Many runs, ranked within their model groups: against each other, or, with `peers`
-    (Store.group_leaders), against every run of the list the page was cut from."""
+    (analysis.rank.group_peers), against every run of the list the page was cut from."""
     ranks = rank_in_groups(runs, peers=peers)
     now = time.time()
     host = socket.gethostname()
@@ -161,12 +169,11 @@ def runs_json(
 
 def run_detail_json(store: Store, run: RunRecord, now: float | None = None) -> dict[str, Any]:
     """`RunDetailOut` (GET /runs/{id}, and trainboard.Api's `run.to_json()`): the run ranked
-    within the model group the Runs page shows it in, with its progress, health and keys."""
+    within the group the Runs page shows it in (its model, else its project), with its
+    progress, health and keys."""
     now = time.time() if now is None else now
-    peers = None
-    if run.model is not None:
-        peers = store.group_leaders(RunQuery(model=run.model), [run.model])
-    rank = rank_in_groups([run], peers=peers).get(run.id)
+    query = RunQuery(model=run.model) if run.model is not None else RunQuery(project=run.project)
+    rank = rank_in_groups([run], peers=group_peers(store, query, [run])).get(run.id)
     return {
         "run": run_json(run, rank, now, detail_progress(store, run, now)),
         "health": health_json(store, run, now),

@@ -92,14 +92,19 @@ class RunOut(BaseModel):
     progress: ProgressOut | None
     current_loss: Num | None
     best_eval_loss: Num | None = Field(
-        description="the run's best value of its group's deciding metric (eval_key); an eval "
-        "loss only when best_label says so"
+        description="the run's value of its group's measure (best_label), from its own key "
+        "for it (eval_key); an eval loss only when best_label says so"
     )
-    eval_key: str | None
+    eval_key: str | None = Field(description="the run's own key for its group's measure")
     best_label: str | None = Field(
-        description='"eval loss" when the deciding metric is one, else the metric\'s name'
+        description='the measure the run\'s group is ranked on: "eval loss", "train loss", '
+        '"eval accuracy"'
     )
-    best_text: str = Field(description="best_eval_loss as text")
+    best_text: str = Field(description='best_eval_loss as text; "none" when best_note says why')
+    best_note: str | None = Field(
+        default=None,
+        description='why the run has no value: "no eval loss logged (logged: loss, lr)"',
+    )
     delta_text: str = Field(
         description='delta_to_best_pct as text: "+35.2%", "+12.0% so far" while running, "—"'
     )
@@ -177,6 +182,8 @@ class ComparedRunOut(BaseModel):
     so_far: str | None = Field(description='a running run: "so far, at step N of M"')
     can_archive: bool = Field(description="false while running")
     archive_note: str | None = Field(description="why it cannot be archived or deleted yet")
+    key: str | None = Field(description="the run's own key for the measure compared on")
+    note: str | None = Field(description="why the run has no value (it logged no key for it)")
     text: dict[str, str] = Field(description="each table field as the server formats it")
 
 
@@ -221,6 +228,7 @@ class TrendPointOut(BaseModel):
 
 class TrendOut(BaseModel):
     model: str | None
+    group: str = Field(description='the model, or "<project> (no model)"')
     metric: str | None
     goal: Literal["min", "max"]
     points: list[TrendPointOut]
@@ -229,10 +237,19 @@ class TrendOut(BaseModel):
     text: str
 
 
+class MeasureOut(BaseModel):
+    id: str = Field(description='what --metric takes: "eval_loss", "eval_accuracy"')
+    text: str
+
+
 class CompareOut(BaseModel):
     """The comparison (`trainboard compare --json`), computed by trainboard.analysis.compare."""
 
-    metric: str | None
+    metric: str | None = Field(
+        description='the measure compared on, by its id: "eval_loss", "eval_accuracy", or a '
+        "key that is its own measure"
+    )
+    metric_text: str | None = Field(description='how the measure reads: "eval loss"')
     goal: Literal["min", "max"]
     best: str | None
     threshold_pct: float
@@ -242,6 +259,7 @@ class CompareOut(BaseModel):
     config_diff: ConfigDiffOut
     models: list[str | None]
     keys: list[str]
+    measures: list[MeasureOut] = Field(description="the measures the runs can be compared on")
     roles: dict[str, RoleOut]
-    train_loss_key: str | None
+    train_loss_key: str | None = Field(description="the train loss measure's id")
     trends: list[TrendOut]

@@ -722,8 +722,21 @@ export interface components {
             goal: "min" | "max";
             /** Keys */
             keys: string[];
-            /** Metric */
+            /**
+             * Measures
+             * @description the measures the runs can be compared on
+             */
+            measures: components["schemas"]["MeasureOut"][];
+            /**
+             * Metric
+             * @description the measure compared on, by its id: "eval_loss", "eval_accuracy", or a key that is its own measure
+             */
             metric: string | null;
+            /**
+             * Metric Text
+             * @description how the measure reads: "eval loss"
+             */
+            metric_text: string | null;
             /** Models */
             models: (string | null)[];
             recommendation: components["schemas"]["RecommendationOut"];
@@ -740,7 +753,10 @@ export interface components {
             runs: components["schemas"]["ComparedRunOut"][];
             /** Threshold Pct */
             threshold_pct: number;
-            /** Train Loss Key */
+            /**
+             * Train Loss Key
+             * @description the train loss measure's id
+             */
             train_loss_key: string | null;
             /** Trends */
             trends: components["schemas"]["TrendOut"][];
@@ -758,11 +774,16 @@ export interface components {
         };
         /**
          * CompareSeriesOut
-         * @description One key's curve per run, in selection order; null for a run that never logged it.
+         * @description One measure's curve per run, in selection order; null for a run that logged no key for
+         *     it. `keys` names each run's own key (the one asked for where the run logged it).
          */
         CompareSeriesOut: {
             /** Key */
             key: string;
+            /** Keys */
+            keys: {
+                [key: string]: string | null;
+            };
             /** Series */
             series: {
                 [key: string]: components["schemas"]["SeriesColumnsOut"] | null;
@@ -825,12 +846,22 @@ export interface components {
              * @description position in the selection: the run's colour everywhere
              */
             index: number;
+            /**
+             * Key
+             * @description the run's own key for the measure compared on
+             */
+            key: string | null;
             /** Last Step */
             last_step: number | null;
             /** Model */
             model: string | null;
             /** Name */
             name: string;
+            /**
+             * Note
+             * @description why the run has no value (it logged no key for it)
+             */
+            note: string | null;
             /** Project */
             project: string;
             /**
@@ -1042,6 +1073,16 @@ export interface components {
             /** Skipped */
             skipped: number;
         };
+        /** MeasureOut */
+        MeasureOut: {
+            /**
+             * Id
+             * @description what --metric takes: "eval_loss", "eval_accuracy"
+             */
+            id: string;
+            /** Text */
+            text: string;
+        };
         /** MediaItemOut */
         MediaItemOut: {
             /** Caption */
@@ -1230,17 +1271,22 @@ export interface components {
             archived: boolean;
             /**
              * Best Eval Loss
-             * @description the run's best value of its group's deciding metric (eval_key); an eval loss only when best_label says so
+             * @description the run's value of its group's measure (best_label), from its own key for it (eval_key); an eval loss only when best_label says so
              */
             best_eval_loss: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /**
              * Best Label
-             * @description "eval loss" when the deciding metric is one, else the metric's name
+             * @description the measure the run's group is ranked on: "eval loss", "train loss", "eval accuracy"
              */
             best_label: string | null;
             /**
+             * Best Note
+             * @description why the run has no value: "no eval loss logged (logged: loss, lr)"
+             */
+            best_note?: string | null;
+            /**
              * Best Text
-             * @description best_eval_loss as text
+             * @description best_eval_loss as text; "none" when best_note says why
              */
             best_text: string;
             /**
@@ -1268,7 +1314,10 @@ export interface components {
             delta_to_best_pct: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Duration S */
             duration_s: number | null;
-            /** Eval Key */
+            /**
+             * Eval Key
+             * @description the run's own key for its group's measure
+             */
             eval_key: string | null;
             /** Finished At */
             finished_at: number | null;
@@ -1474,6 +1523,11 @@ export interface components {
              * @enum {string}
              */
             goal: "min" | "max";
+            /**
+             * Group
+             * @description the model, or "<project> (no model)"
+             */
+            group: string;
             /** Metric */
             metric: string | null;
             /** Model */
@@ -1535,7 +1589,7 @@ export interface operations {
             query: {
                 /** @description comma-separated run ids, in selection order */
                 runs: string;
-                /** @description deciding metric (default: eval loss, else train loss) */
+                /** @description deciding metric: a key or a role (eval_loss, train_loss, eval_accuracy, quality...), each run on its own key for it (default: eval loss, else train loss) */
                 metric?: string | null;
                 /** @description warn on runs more than this percent worse than the best */
                 threshold?: number;
@@ -1598,7 +1652,7 @@ export interface operations {
             query: {
                 /** @description comma-separated run ids, in selection order */
                 runs: string;
-                /** @description deciding metric (default: eval loss, else train loss) */
+                /** @description deciding metric: a key or a role (eval_loss, train_loss, eval_accuracy, quality...), each run on its own key for it (default: eval loss, else train loss) */
                 metric?: string | null;
                 /** @description warn on runs more than this percent worse than the best */
                 threshold?: number;

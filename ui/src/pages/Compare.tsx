@@ -138,13 +138,22 @@ export function ComparePage({ loc }: { loc: Location }) {
                   value={data.metric ?? ""}
                   onChange={(e) => update({ metric: (e.target as HTMLSelectElement).value || null })}
                 >
-                  {data.keys
-                    .filter((k) => data.roles[k]?.role !== "system")
-                    .map((k) => (
-                      <option key={k} value={k}>
-                        {k}
+                  <optgroup label="meaning (each run's own key)">
+                    {data.measures.map((m) => (
+                      <option key={`m:${m.id}`} value={m.id}>
+                        {m.text}
                       </option>
                     ))}
+                  </optgroup>
+                  <optgroup label="key">
+                    {data.keys
+                      .filter((k) => data.roles[k]?.role !== "system" && !data.measures.some((m) => m.id === k))
+                      .map((k) => (
+                        <option key={k} value={k}>
+                          {k}
+                        </option>
+                      ))}
+                  </optgroup>
                 </select>
                 <span class="muted">({data.goal === "min" ? "lower" : "higher"} is better)</span>
               </label>

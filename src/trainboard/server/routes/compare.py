@@ -1,7 +1,8 @@
 """Compare: which run won (issue #4). The JSON is `Comparison.to_json()`, the same object
 `trainboard compare --json` prints; the exports are `trainboard.report.render` of it.
 `/compare/series` gives the Compare page every run's curve of one key in one request (50 runs
-would otherwise be 50 requests per chart), read through the series routes' own path."""
+would otherwise be 50 requests per chart), read through the series routes' own path; a key
+some runs lack, or a measure's id ("eval_loss"), is each run's own key for that measure."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT, Comparison, compare
 from trainboard.errors import NotFoundError, UsageError
 from trainboard.report import render
+from trainboard.roles import parse_metric
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
@@ -24,7 +26,11 @@ from trainboard.store.records import RunRecord
 compare_router = api_router(tags=["compare"])
 RunsParam = Annotated[str, Query(description="comma-separated run ids, in selection order")]
 MetricParam = Annotated[
-    str | None, Query(description="deciding metric (default: eval loss, else train loss)")
+    str | None,
+    Query(
+        description="deciding metric: a key or a role (eval_loss, train_loss, eval_accuracy, "
+        "quality...), each run on its own key for it (default: eval loss, else train loss)"
+    ),
 ]
 ThresholdParam = Annotated[
     float, Query(ge=0, description="warn on runs more than this percent worse than the best")
@@ -32,11 +38,13 @@ ThresholdParam = Annotated[
 
 
 class CompareSeriesOut(BaseModel):
-    """One key's curve per run, in selection order; null for a run that never logged it."""
+    """One measure's curve per run, in selection order; null for a run that logged no key for
+    it. `keys` names each run's own key (the one asked for where the run logged it)."""
 
     key: str
     x: Literal["step", "time", "tokens"]
     series: dict[str, SeriesColumnsOut | None]
+    keys: dict[str, str | None]
 
 
 def _ids(runs: str) -> list[str]:
@@ -74,18 +82,24 @@ def get_compare_series(
     """Every run's downsampled series of `key` in one response (the Compare page's charts),
     with the same columns and x mapping as /runs/{id}/series."""
     records = [store.get_run(i) for i in _ids(runs)]  # an unknown id is a 404 naming it
+    goals: dict[str, str] = {}
+    for r in records:
+        goals.update(r.goals)
+    measure = parse_metric(key, [r.summary for r in records], goals)
+    own = {r.id: measure.key_in(r.summary, r.goals) if measure else None for r in records}
 
     def one(run: RunRecord) -> dict[str, Any] | None:
-        if key not in run.summary:
+        mine = own[run.id]
+        if mine is None:
             return None
         tokens = token_axis(store, run) if x == "tokens" else None
-        return key_columns(store, run.id, key, max_points=max_points, x=x, tokens=tokens)
+        return key_columns(store, run.id, mine, max_points=max_points, x=x, tokens=tokens)
 
     # one after another: threads measured no faster here (the reads hold the GIL enough)
     out = {r.id: one(r) for r in records}
     if all(v is None for v in out.values()):
         raise NotFoundError(f"none of the runs {', '.join(out)} has a metric {key!r}")
-    return json_response({"key": key, "x": x, "series": out})
+    return json_response({"key": key, "x": x, "series": out, "keys": own})
 
 
 def _download(body: str, media: str, name: str) -> Response:

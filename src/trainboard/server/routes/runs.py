@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from trainboard import gcpause
+from trainboard.analysis.rank import group_peers
 from trainboard.errors import ConfirmationRequiredError, UsageError
 from trainboard.server.deps import StoreDep, actor, api_router
 from trainboard.server.jsonio import dumps, json_response
@@ -118,7 +119,7 @@ def list_runs(
         total = len(runs) + offset if short_page else store.count_runs(every)
         peers = None
         if len(runs) < total:  # a page of the list: rank against the rest of each group too
-            peers = store.group_leaders(every, {r.model for r in runs})
+            peers = group_peers(store, every, runs)
         out = runs_json(runs, peers, row=fields == "row")
         content = dumps({"total": total, "runs": out})
     return Response(content, media_type="application/json")

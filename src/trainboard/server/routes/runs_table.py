@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard import gcpause, roles
+from trainboard.analysis.rank import group_peers
 from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
 from trainboard.server.deps import api_router, get_store
@@ -167,7 +168,7 @@ def runs_table(
         now = time.time()
         ordered = sort_runs(everything, sort, desc, group)
         page = ordered[offset : offset + limit]
-        peers = store.group_leaders(query, {r.model for r in page}) if page else None
+        peers = group_peers(store, query, page) if page else None
         out = runs_json(page, peers, row=True)
         cells = {r.id: {c: spell(cell(r, c, now)) for c in wanted} for r in page}
         config_cols = sorted({k for r in everything for k in _flat(r.config)})[:_MAX_OFFERED]

@@ -1,4 +1,4 @@
-/** Whether the runs of each model are improving over time. */
+/** Whether the runs of each group (a model, or the project of runs without one) are improving. */
 import type { CompareOut } from "../../api/types";
 import { general, num } from "../../lib/format";
 
@@ -8,9 +8,9 @@ export function Trend({ data }: { data: CompareOut }) {
       <h2>Improvement trend</h2>
       {data.trends.length === 0 && <p class="muted">No trend: no deciding metric.</p>}
       {data.trends.map((t) => (
-        <div key={t.model ?? ""}>
+        <div key={t.group}>
           <p>
-            <strong>{t.model ?? "no model"}</strong>: <span class={`verdict v-${t.verdict.replace(/ /g, "-")}`}>{t.text}</span>
+            <strong>{t.group}</strong>: <span class={`verdict v-${t.verdict.replace(/ /g, "-")}`}>{t.text}</span>
           </p>
           <TrendLine points={t.points} metric={t.metric} />
         </div>

@@ -59,8 +59,7 @@ function SortHeader({
 }
 
 function deltaText(r: RunOut): string {
-  const metric = (r.eval_key ?? "loss").replace(/[/_]/g, " ");
-  return `${r.delta_text} ${metric}`;
+  return `${r.delta_text} ${r.best_label ?? "loss"}`;
 }
 
 function RunRow({
@@ -114,9 +113,10 @@ function RunRow({
         <ProgressBar pct={r.progress?.percent} status={r.progress?.status ?? r.status} />
       </td>
       <td class="num">{fixed(r.current_loss, 4)}</td>
-      <td class="num c-bestval">
+      <td class="num c-bestval" title={r.best_note ?? (r.eval_key ? `from ${r.eval_key}` : undefined)}>
         {r.best_text}
-        {r.best_label ? <span class="muted best-label"> {r.best_label}</span> : null}
+        {r.best_label && !r.best_note ? <span class="muted best-label"> {r.best_label}</span> : null}
+        {r.best_note ? <span class="muted best-note"> ({r.best_note})</span> : null}
       </td>
       <td class="c-best">
         {r.group_best ? (
@@ -144,11 +144,12 @@ function RunRow({
   );
 }
 
-/** Runs split by model when grouped (one group, "", when not), in the order the API sent. */
+/** Runs split by model when grouped (one group, "", when not), in the order the API sent;
+ * runs without a model are grouped by project, as the server ranks them. */
 function groupRuns(runs: RunOut[], byModel: boolean): [string, RunOut[]][] {
   const m = new Map<string, RunOut[]>();
   for (const r of runs) {
-    const k = byModel ? (r.model ?? "") : "";
+    const k = byModel ? (r.model ?? `${r.project} (no model)`) : "";
     const list = m.get(k) ?? [];
     list.push(r);
     m.set(k, list);
