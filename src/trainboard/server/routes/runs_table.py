@@ -150,7 +150,7 @@ def runs_table(
             page_q = replace(query, limit=limit, offset=offset)
             page = tablesort.sorted_page(store.runs, page_q, sort, desc, group)
             total = len(page) + offset if len(page) < limit and page else store.count_runs(query)
-            peers = store.group_leaders(query, {r.model for r in page}) if page else None
+            peers = group_peers(store, query, page) if page else None
             out = runs_json(page, peers, row=True)
             now = time.time()
             cells = {r.id: {c: spell(cell(r, c, now)) for c in wanted} for r in page}
