@@ -506,4 +506,5 @@ def test_a_run_that_returns_to_running_clears_finished_at(store: Store) -> None:
     store.update_run("aaaaaaaaaaaa", status="killed", finished_at=T0 + 90)
     store.update_run("aaaaaaaaaaaa", status="running", heartbeat_at=T0 + 95)
     got = store.get_run("aaaaaaaaaaaa")
-    assert (got.status, got.finished_at, got.heartbeat_at) == ("running", None, T0 + 95)
+    assert (got.status, got.finished_at) == ("running", None)
+    assert got.heartbeat_at is not None and abs(got.heartbeat_at - store.now()) < 60  # stamped

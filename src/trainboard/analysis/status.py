@@ -8,6 +8,11 @@ its way out, so "crashed" is derived by whoever reads the run:
   so crashed as well;
 - anywhere, a heartbeat older than TRAINBOARD_HEARTBEAT_TIMEOUT means crashed.
 
+Liveness is on the store's clock: the store stamps each heartbeat with the time it received
+it (a training host's clock may be hours off), and `reconcile()` judges them against
+`store.now()`, so a skewed host can turn neither a live run into a crashed one nor a killed
+run into a running one.
+
 `reconcile()` writes "crashed" back for such runs; the CLI and the server call it.
 """
 
@@ -24,8 +29,9 @@ from trainboard.store.records import RunRecord, Status
 _CLOCK_SLACK = 2.0  # seconds between a process's start time and the heartbeat it writes
 
 
-def _process_gone(pid: int, heartbeat_at: float) -> bool:
-    """True when no process of this run still has `pid`."""
+def _process_gone(pid: int, heartbeat_at: float, skew: float = 0.0) -> bool:
+    """True when no process of this run still has `pid` (`skew`: this machine's clock minus
+    the clock `heartbeat_at` is on)."""
     import psutil
 
     if not psutil.pid_exists(pid):
@@ -34,7 +40,8 @@ def _process_gone(pid: int, heartbeat_at: float) -> bool:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return True
-        return bool(proc.create_time() > heartbeat_at + _CLOCK_SLACK)  # pid reused since
+        started = proc.create_time() - skew  # on the heartbeat's clock
+        return bool(started > heartbeat_at + _CLOCK_SLACK)  # pid reused since
     except psutil.NoSuchProcess:
         return True
     except psutil.Error:
@@ -44,13 +51,15 @@ def _process_gone(pid: int, heartbeat_at: float) -> bool:
 def effective_status(
     run: RunRecord, now: float | None = None, hostname: str | None = None
 ) -> Status:
-    """The status to show: the stored one, except a running run that died is crashed."""
+    """The status to show: the stored one, except a running run that died is crashed.
+    `now`: the store's clock (store.now()); this machine's by default."""
     if run.status != "running":
         return run.status
-    now = time.time() if now is None else now
+    here = time.time()
+    now = here if now is None else now
     hostname = socket.gethostname() if hostname is None else hostname
     beat = run.heartbeat_at if run.heartbeat_at is not None else run.created_at
-    if run.host == hostname and run.pid is not None and _process_gone(run.pid, beat):
+    if run.host == hostname and run.pid is not None and _process_gone(run.pid, beat, here - now):
         return "crashed"
     if now - beat > settings.heartbeat_timeout():
         return "crashed"
@@ -73,7 +82,7 @@ def reconcile(store: Store, runs: Iterable[RunRecord]) -> list[RunRecord]:
     store writes "crashed" only where the stored status is still "running"; a run that ended
     meanwhile keeps its own status, and its record is refreshed from the store instead."""
     changed = []
-    now = time.time()
+    now = store.now()
     host = socket.gethostname()
     for run in runs:
         if run.status == "running" and effective_status(run, now, host) == "crashed":

@@ -217,6 +217,13 @@ class Store(ABC):
         """(mime type, bytes) stored under `digest`; NotFoundError when none are."""
 
     # lifecycle --------------------------------------------------------------------------
+    def now(self) -> float:
+        """The store's clock (seconds since the epoch). Heartbeats are stamped with the time
+        the store received them, so liveness is judged against this, not a host's clock."""
+        import time
+
+        return time.time()
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -17,6 +17,7 @@ It also owns the one rule per engine of what a failed statement means (`fault`):
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar, Literal
 
 import sqlalchemy as sa
@@ -60,6 +61,11 @@ class Dialect:
         if isinstance(exc, REFUSED):
             return "refused"
         return "unavailable"  # unknown: keep the data and retry rather than set it aside
+
+    def now(self, conn: Connection) -> float:
+        """The store's clock, in seconds since the epoch: what heartbeats are stamped with
+        and judged by. SQLite's file is on this machine, so its clock is this machine's."""
+        return time.time()
 
     def lower(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
         """Unicode lower-casing in SQL, the same as Python's str.lower() (for `search`)."""

@@ -40,6 +40,12 @@ class PostgresDialect(Dialect):
     def lock_migrations(self, conn: Connection) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
 
+    def now(self, conn: Connection) -> float:
+        """The database server's clock, shared by every host that writes to it."""
+        return float(
+            conn.execute(sa.text("SELECT extract(epoch from clock_timestamp())")).scalar_one()
+        )
+
     def busy(self, exc: DBAPIError) -> bool:
         return getattr(exc.orig, "sqlstate", None) in _BUSY_CODES
 

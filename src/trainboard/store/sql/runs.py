@@ -166,6 +166,12 @@ class Runs:
         return self.db.read(lambda conn: int(conn.execute(q).scalar_one()))
 
     # writes -----------------------------------------------------------------------------
+    # _live_heartbeat: a heartbeat of a live run (heartbeat_at set together with status
+    # "running", as the SDK's writer and resume send it) is stored as the time the store got
+    # it, on the store's clock (Dialect.now): a training host whose clock is an hour off can
+    # then turn neither a live run into a crashed one nor a killed one into a running one.
+    # Other heartbeat_at values (an importer's event times, a final status) are kept.
+
     def create(self, run: RunRecord) -> RunRecord:
         row = rows.run_row(run)
 
@@ -173,6 +179,8 @@ class Runs:
             exists = conn.execute(sa.select(runs.c.id).where(runs.c.id == run.id)).first()
             if exists is not None:
                 raise UsageError(f"create_run: a run with id {run.id!r} already exists")
+            if row.get("heartbeat_at") is not None and row.get("status") == "running":
+                row["heartbeat_at"] = self.db.dialect.now(conn)  # see _live_heartbeat
             conn.execute(sa.insert(runs), row)
 
         try:
@@ -191,6 +199,8 @@ class Runs:
             if not values:
                 require_run(conn, run_id)
                 return
+            if values.get("heartbeat_at") is not None and values.get("status") == "running":
+                values["heartbeat_at"] = self.db.dialect.now(conn)  # see _live_heartbeat
             res = conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
             if res.rowcount == 0:
                 raise RunNotFoundError(run_id)

@@ -184,6 +184,9 @@ class SQLStore(Store):
     def read_blob(self, digest: str) -> tuple[str, bytes]:
         return self.media.blob(digest)
 
+    def now(self) -> float:
+        return float(self.db.read(self.db.dialect.now))
+
     def close(self) -> None:
         self.db.close()
 
