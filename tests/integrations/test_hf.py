@@ -312,3 +312,25 @@ def test_tensorboard_report_imports_with_the_trainers_config(tb_home: str, tmp_p
     assert run.config["model"]["n_layer"] == 2 and run.config["model"]["n_embd"] == 32
     assert run.total_steps == 12  # from the config's max_steps
     assert {"args/text_summary", "model_config/text_summary"} <= texts  # still texts too
+
+
+def test_sample_table_hook_at_each_evaluation(tb_home: str, tmp_path: Path) -> None:
+    import trainboard
+
+    seen: list[int] = []
+
+    def samples(model: Any, state: TrainerState, **kw: Any) -> trainboard.Table:
+        seen.append(state.global_step)
+        assert model is not None
+        table = trainboard.Table(columns=["prompt", "completion"])
+        table.add_data("0 1 2", f"3 at {state.global_step}")
+        return table
+
+    cb = TrainboardCallback(samples=samples)
+    args = _args(tmp_path / "out", save_strategy="no", max_steps=20)
+    _trainer(args, [cb]).train()
+    assert seen == [10, 20]
+    run = trainboard.Api().run(cb.run_id)
+    assert [(m.step, m.kind) for m in run.media("eval/samples")] == [(10, "table"), (20, "table")]
+    assert run.table("eval/samples")["completion"].tolist() == ["3 at 20"]
+    assert run.table("eval/samples", step=10)["completion"].tolist() == ["3 at 10"]

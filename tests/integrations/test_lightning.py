@@ -14,6 +14,7 @@ L = pytest.importorskip("lightning")
 
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint  # noqa: E402
 
+import trainboard  # noqa: E402
 from trainboard.analysis.progress import progress_for  # noqa: E402
 from trainboard.integrations.lightning import TrainboardLogger  # noqa: E402
 from trainboard.sdk.run import Run  # noqa: E402
@@ -193,3 +194,31 @@ def test_example_script_records_a_run(tb_home: str) -> None:
     assert (run.name, run.status, run.total_steps) == ("lit-regression", "finished", 50)
     assert run.config == {"lr": 0.05, "hidden": 16} and run.summary["val_loss"].count == 2
     assert [a.kind for a in arts] == ["best_checkpoint"]
+
+
+class WithSamples(Regression):
+    """Logs an image, a sound and a table of predictions at each validation."""
+
+    def on_validation_epoch_end(self) -> None:
+        step = self.global_step
+        pixels = torch.full((3, 4, 4), step / 30.0)
+        self.logger.log_image("val/images", [pixels], step=step, caption=[f"at {step}"])
+        self.logger.log_audio("val/sound", [torch.zeros(800)], step=step, sample_rate=[8000])
+        x = torch.tensor([[0.0], [1.0]])
+        pred = self.net(x).detach().reshape(-1).tolist()
+        rows = [[f"x={v[0]:g}", p] for v, p in zip(x.tolist(), pred, strict=True)]
+        self.logger.log_table("val/predictions", columns=["input", "pred"], data=rows, step=step)
+
+
+def test_log_image_audio_and_table_from_a_lightning_module(tb_home: str, tmp_path: Path) -> None:
+    logger = TrainboardLogger(project="lit", name="media")
+    _trainer(tmp_path, logger).fit(WithSamples(), _loader(256, 1), _loader(64, 2))
+    api = trainboard.Api()
+    run = api.run(logger.experiment.id)
+    images = run.media("val/images")
+    assert len(images) >= 2 and all(m.caption == f"at {m.step}" for m in images)
+    assert images[-1].numpy().shape == (4, 4, 3)
+    assert [m.kind for m in run.media("val/sound")][-1] == "audio"
+    table = run.table("val/predictions")
+    assert table["input"].tolist() == ["x=0", "x=1"]
+    assert abs(table["pred"][1] - 2.0) < 1.0  # y = 3x - 1, roughly learned

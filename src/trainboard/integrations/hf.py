@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import MissingExtraError, RunNotFoundError, TrainboardWarning, UsageError
@@ -86,6 +86,8 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
         store: str | None = None,
         copy_checkpoints: bool = False,
         log_checkpoints: bool = True,
+        samples: Callable[..., Any] | None = None,
+        samples_key: str = "eval/samples",
     ) -> None:
         self.project = project
         self.name = name
@@ -95,6 +97,8 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
         self.store = store
         self.copy_checkpoints = copy_checkpoints
         self.log_checkpoints = log_checkpoints
+        self.samples = samples  # called at each evaluation: a trainboard.Table (or None)
+        self.samples_key = samples_key
         self.run_id: str | None = None  # saved in checkpoints, so a resumed fit finds its run
         self._run: Run | None = None
         self._training = False
@@ -223,6 +227,22 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
         if not self._training:
             self._close()  # trainer.evaluate() outside train(): record it and end the run again
 
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """The sample-table hook: `samples(model=, state=, args=, **kwargs)` (e.g. the model's
+        answers to a fixed set of prompts) is logged as `samples_key` at the global step."""
+        if self.samples is None or not state.is_world_process_zero:
+            return
+        table = self.samples(model=model, state=state, args=args, **kwargs)
+        if table is not None:
+            self._open(args, state, model).log({self.samples_key: table}, step=state.global_step)
+
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
@@ -262,6 +282,17 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
                 "TrainboardCallback.log_text(): no open run; call it during trainer.train()"
             )
         self._run.log_text(key, text, step=self._step if step is None else step)
+
+    def log_media(self, key: str, value: Any, step: int | None = None) -> None:
+        """Record a trainboard.Image/Audio/Video/Table (or a list of them) at `step` (default:
+        the Trainer's current global step). A no-op off the main process, like every event."""
+        if self._main is False:
+            return
+        if self._run is None:
+            raise UsageError(
+                "TrainboardCallback.log_media(): no open run; call it during trainer.train()"
+            )
+        self._run.log({key: value}, step=self._step if step is None else step)
 
 
 def _model_name(model: Any) -> str | None:

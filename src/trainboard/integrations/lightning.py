@@ -156,6 +156,57 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         elif numbers:
             self._open().log(numbers, step=step)
 
+    @rank_zero_only  # type: ignore[untyped-decorator]
+    def log_image(
+        self,
+        key: str,
+        images: list[Any],
+        step: int | None = None,
+        caption: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """WandbLogger's `log_image`: images (arrays, tensors, PIL images, paths) as media."""
+        from trainboard.sdk.media import Image
+
+        caps: list[str | None] = list(caption) if caption else [None] * len(images)
+        items = [Image(i, caption=c) for i, c in zip(images, caps, strict=True)]
+        self._open().log({key: items}, step=step)
+
+    @rank_zero_only  # type: ignore[untyped-decorator]
+    def log_audio(
+        self,
+        key: str,
+        audios: list[Any],
+        step: int | None = None,
+        sample_rate: list[int] | None = None,
+        caption: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """WandbLogger's `log_audio`: sounds (samples with their rates, or files) as media."""
+        from trainboard.sdk.media import Audio
+
+        rates: list[int | None] = list(sample_rate) if sample_rate else [None] * len(audios)
+        caps: list[str | None] = list(caption) if caption else [None] * len(audios)
+        items = [
+            Audio(a, sample_rate=r, caption=c) for a, r, c in zip(audios, rates, caps, strict=True)
+        ]
+        self._open().log({key: items}, step=step)
+
+    @rank_zero_only  # type: ignore[untyped-decorator]
+    def log_table(
+        self,
+        key: str,
+        columns: list[str] | None = None,
+        data: list[list[Any]] | None = None,
+        dataframe: Any = None,
+        step: int | None = None,
+    ) -> None:
+        """WandbLogger's `log_table`: a sample table (text, numbers, media cells)."""
+        from trainboard.sdk.media import Table
+
+        table = Table(columns=columns, data=data, dataframe=dataframe)
+        self._open().log({key: table}, step=step)
+
     def save(self) -> None:
         """Nothing to do: Lightning calls this after every log_metrics, and the run's
         background writer already writes at least twice a second."""
