@@ -18,6 +18,7 @@ import orjson
 import typer
 
 from trainboard.cli._common import console, err_console, handles_errors
+from trainboard.store.url import StoreURL
 
 
 def _free(path: Path) -> bool:
@@ -52,7 +53,7 @@ def left_on_host(home: Path) -> dict[str, list[Path]]:
             found.setdefault(_header_url(spool), []).append(spool)
     for keys in sorted((home / "journals").glob("*/*.keys")):
         url = _header_url(keys)
-        if url.startswith(("http://", "https://")) and _free(keys):
+        if StoreURL.is_remote(url) and _free(keys):
             found.setdefault(url, [])
             if keys.parent not in found[url]:
                 found[url].append(keys.parent)

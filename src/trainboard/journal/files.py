@@ -75,7 +75,9 @@ def store_key(url: str) -> str:
     (postgres://, postgresql+psycopg://), the password, the default port 5432 and which
     loopback name is used do not matter. `…@127.0.0.1:5432/db` and `…@localhost/db` are the
     same store to the journals, the dead-letter file and recovery. Other URLs as they are."""
-    if not url.startswith(("postgresql://", "postgresql+", "postgres://")):
+    from trainboard.store.url import StoreURL
+
+    if not StoreURL.is_sql(url) or StoreURL.parse(url).engine != "postgresql":
         return url
     from sqlalchemy.engine import make_url
 
@@ -90,10 +92,12 @@ def store_key(url: str) -> str:
 
 def _sqlite_file(url: str) -> str | None:
     """The file path of a sqlite:/// URL on disk (None for in-memory or other engines)."""
-    if not url.startswith("sqlite:///"):
+    from trainboard.store.url import StoreURL
+
+    if not StoreURL.is_sql(url):
         return None
-    path = url[len("sqlite:///") :]
-    return None if path in ("", ":memory:") else str(Path(path).expanduser())
+    path = StoreURL.parse(url).sqlite_path
+    return None if path is None else str(path)
 
 
 def journal_dir(url: str) -> Path:

@@ -11,7 +11,6 @@ what it shows is the store as of each read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
@@ -29,13 +28,13 @@ _HEX = frozenset("0123456789abcdef")
 def _check_local(url: str) -> None:
     """A SQLite file that does not exist is an error, not a new empty store: reading must
     not create files, and a mistyped path should say so rather than list no runs."""
-    if not url.startswith("sqlite:///"):
-        return
-    path = url.removeprefix("sqlite:///")
-    if path in ("", ":memory:") or Path(path).expanduser().exists():
+    from trainboard.store.url import StoreURL
+
+    path = StoreURL.parse(url).sqlite_path if StoreURL.is_sql(url) else None
+    if path is None or path.exists():
         return
     raise StoreError(
-        f"no trainboard store at {Path(path).expanduser()}: nothing has been logged there "
+        f"no trainboard store at {path}: nothing has been logged there "
         "(Api() reads TRAINBOARD_URL, else TRAINBOARD_DB, else TRAINBOARD_HOME/trainboard.db; "
         "or pass store=)"
     )
@@ -52,8 +51,9 @@ class Api:
     def __init__(self, store: str | None = None, *, token: str | None = None) -> None:
         from trainboard import settings
         from trainboard.sdk.selection import open_selected, select_store
+        from trainboard.store.url import StoreURL
 
-        if isinstance(store, str) and store.startswith(("http://", "https://")):
+        if isinstance(store, str) and StoreURL.is_remote(store):
             url, remote = "", store
         else:
             url, remote = select_store(store, "Api()")

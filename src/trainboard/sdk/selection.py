@@ -15,16 +15,15 @@ if TYPE_CHECKING:
     from trainboard.store.base import Store
 
 
-_STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
-
-
 def _store_url(store: str, where: str = "init()") -> str:
     """init(store=...): a store URL, or a plain path taken as a SQLite file."""
+    from trainboard.store.url import StoreURL  # not at import: it loads the store
+
     if not isinstance(store, str) or not store:
         raise UsageError(f"{where}: store must be a store URL or a file path, got {store!r}")
     if "://" not in store:
         return f"sqlite:///{os.path.abspath(os.path.expanduser(store))}"
-    if not store.startswith(_STORE_SCHEMES):
+    if not StoreURL.is_sql(store):
         raise UsageError(
             f"{where}: store must start with sqlite:/// or postgresql://, got {store!r}"
         )
@@ -35,9 +34,11 @@ def select_store(store: str | None, where: str = "init()") -> tuple[str, str]:
     """The one store selection (DESIGN.md), shared by init() and trainboard.Api: `store` when
     given, else TRAINBOARD_URL (a remote server) > TRAINBOARD_DB > the SQLite file under
     TRAINBOARD_HOME. Returns (store URL, remote server URL or ""); open it with `open_selected`."""
+    from trainboard.store.url import StoreURL  # not at import: it loads the store
+
     remote = "" if store else settings.remote_url()
     url = _store_url(store, where) if store else settings.store_url()
-    if remote and not remote.startswith(("http://", "https://")):
+    if remote and not StoreURL.is_remote(remote):
         raise UsageError(f"TRAINBOARD_URL must be an http:// or https:// URL, got {remote!r}")
     return url, remote
 

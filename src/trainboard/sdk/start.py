@@ -40,11 +40,17 @@ def _open_now(url: str, remote: str) -> Store | None:
     down is not that: the run starts, its points wait in the journal (None is returned and
     the writer keeps trying)."""
     from trainboard.errors import StoreError
+    from trainboard.store.url import StoreURL  # not at import: it loads the store
 
     try:
         store = open_selected(url, remote)
     except Exception as e:
-        if not remote and url.startswith("postgres") and _server_unreachable(e):
+        if (
+            not remote
+            and StoreURL.is_sql(url)
+            and _server_unreachable(e)
+            and (StoreURL.parse(url).engine == "postgresql")
+        ):
             return None
         if isinstance(e, StoreError | UsageError):
             raise
@@ -75,7 +81,9 @@ def _server_unreachable(exc: BaseException) -> bool:
 def _journal(record: RunRecord, url: str) -> Journal | None:
     """The run's journal beside the store; None (points then wait in memory) for an
     in-memory store, or where no journal can be made (warned once)."""
-    if url.startswith("sqlite:///") and url[len("sqlite:///") :] in ("", ":memory:"):
+    from trainboard.store.url import StoreURL  # not at import: it loads the store
+
+    if StoreURL.is_sql(url) and StoreURL.parse(url).in_memory:
         return None
     from trainboard.journal.files import Journal, journal_dir
 

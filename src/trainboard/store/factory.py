@@ -1,4 +1,4 @@
-"""`open_store(url)`: the one place that knows which store URL schemes exist.
+"""`open_store(url)`: the engine a store URL names (store/url.py parses it), opened.
 
 Why not in base.py: the contract module imports no engine (base describes, the engines
 implement, this factory chooses), so importing the contract never drags in SQLAlchemy and no
@@ -15,12 +15,8 @@ died (journal/recovery.py).
 from __future__ import annotations
 
 from trainboard import settings
-from trainboard.errors import UsageError
 from trainboard.store.base import Store
-
-SQLITE = ("sqlite:///",)
-POSTGRES = ("postgresql://", "postgresql+psycopg://", "postgres://")
-REMOTE = ("http://", "https://")
+from trainboard.store.url import StoreURL
 
 
 def open_store(url: str | None = None) -> Store:
@@ -28,23 +24,19 @@ def open_store(url: str | None = None) -> Store:
     from trainboard.journal.recovery import recover_orphans
 
     url = url or settings.store_url()
+    engine = StoreURL.parse(url).engine
     store: Store
-    if url.startswith(SQLITE):
+    if engine == "sqlite":
         from trainboard.store.sql.sqlite import SQLiteStore
 
         store = SQLiteStore(url)
-    elif url.startswith(POSTGRES):
+    elif engine == "postgresql":
         from trainboard.store.sql.postgres import PostgresStore
 
         store = PostgresStore(url)
-    elif url.startswith(REMOTE):
+    else:
         from trainboard.store.remote.store import RemoteStore
 
         return RemoteStore(url)
-    else:
-        raise UsageError(
-            f"store URL must start with sqlite:///, postgresql:// or http(s)://, got {url!r} "
-            "(set TRAINBOARD_DB, or TRAINBOARD_URL for a remote server)"
-        )
     recover_orphans(store, url)
     return store

@@ -52,6 +52,7 @@ from trainboard.store.records import (
 from trainboard.store.remote import wire
 from trainboard.store.remote.outbox import CLOSE_TIMEOUT, Outbox
 from trainboard.store.remote.wire import API, read_number
+from trainboard.store.url import StoreURL
 
 
 def _run_record(d: dict[str, Any]) -> RunRecord:
@@ -107,7 +108,7 @@ class RemoteStore(Store):
     ) -> None:
         """`adopt` chooses the dead clients' spools this store sends (default: those made for
         this server, by its identity or, failing that, its URL)."""
-        if not url.startswith(("http://", "https://")):
+        if not StoreURL.is_remote(url):
             raise UsageError(f"TRAINBOARD_URL must start with http:// or https://, got {url!r}")
         self.url = url.rstrip("/")
         token = token or settings.token() or None

@@ -17,6 +17,7 @@ from trainboard.errors import UsageError
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.dialect import Dialect
 from trainboard.store.sql.store import SQLStore
+from trainboard.store.url import StoreURL
 
 MIGRATION_LOCK = 0x74_62_6D_67  # "tbmg": one advisory lock id for schema migrations
 _BUSY_CODES = frozenset({"40001", "40P01", "55P03"})
@@ -24,10 +25,10 @@ _BUSY_CODES = frozenset({"40001", "40P01", "55P03"})
 
 def driver_url(url: str) -> str:
     """postgresql:// and postgres:// -> postgresql+psycopg:// (psycopg 3)."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    raise UsageError(f"PostgreSQL store URL must start with postgresql://, got {url!r}")
+    parsed = StoreURL.parse(url) if StoreURL.is_sql(url) else None
+    if parsed is None or parsed.engine != "postgresql":
+        raise UsageError(f"PostgreSQL store URL must start with postgresql://, got {url!r}")
+    return parsed.driver_url()
 
 
 class PostgresDialect(Dialect):

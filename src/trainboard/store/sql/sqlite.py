@@ -26,6 +26,7 @@ from trainboard.store.sql.blobs import FileBlobs
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.dialect import Dialect
 from trainboard.store.sql.store import SQLStore
+from trainboard.store.url import StoreURL
 
 BUSY_TIMEOUT_MS = 30_000
 _BEGIN = "tb_begin"
@@ -104,26 +105,26 @@ SQLITE = SQLiteDialect()
 def open_engine(url: str) -> tuple[Engine, Path | None]:
     """The engine of a sqlite:/// URL and its file (None in memory); refuses an emptied file
     and creates the file's folder."""
-    if not url.startswith("sqlite:///"):
+    parsed = StoreURL.parse(url) if StoreURL.is_sql(url) else None
+    if parsed is None or parsed.engine != "sqlite":
         raise UsageError(f"SQLite store URL must start with sqlite:///, got {url!r}")
-    path = url[len("sqlite:///") :]
+    path = parsed.sqlite_path  # TRAINBOARD_DB=sqlite:///~/runs.db: expanded
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    if path in ("", ":memory:"):
+    if path is None:
         kwargs["poolclass"] = StaticPool
     else:
-        path = str(Path(path).expanduser())  # TRAINBOARD_DB=sqlite:///~/runs.db
-        _refuse_emptied(Path(path))
+        _refuse_emptied(path)
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreError(
                 f"could not open the store at {url}: cannot create its folder "
-                f"{Path(path).parent} ({e.strerror})"
+                f"{path.parent} ({e.strerror})"
             ) from e
-    engine = sa.create_engine(f"sqlite:///{path}", **kwargs)
+    engine = sa.create_engine(parsed.driver_url(), **kwargs)
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
-    return engine, None if path in ("", ":memory:") else Path(path).expanduser()
+    return engine, path
 
 
 class SQLiteStore(SQLStore):
