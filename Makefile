@@ -4,7 +4,7 @@ PIP := .venv/bin/pip
 export TRAINBOARD_TEST_PG ?= postgresql://postgres@127.0.0.1:5432/test
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv ui chromium poppler postgres check test demo bench clean
+.PHONY: venv ui chromium poppler postgres check test test-fast demo bench clean
 
 venv: .venv/.stamp-deps
 .venv/.stamp-deps: requirements.txt pyproject.toml
@@ -37,8 +37,15 @@ check: venv
 	.venv/bin/ruff check src tests bench examples
 	.venv/bin/mypy
 
+# The full suite, every test, in parallel (pytest-xdist: one worker per core; --dist loadgroup
+# keeps a file's `xdist_group` tests on one worker). Tests share no port, file or database name.
 test: venv ui chromium poppler postgres check
-	.venv/bin/pytest -q
+	.venv/bin/pytest -q -n auto --dist loadgroup
+
+# The inner loop: no browser, no subprocess demos or example scripts (markers `browser`, `slow`);
+# PostgreSQL databases are copies of one migrated template (tests/conftest.py).
+test-fast: venv postgres
+	.venv/bin/pytest -q -n auto --dist loadgroup -m "not browser and not slow"
 
 demo: venv ui
 	$(PY) -m trainboard demo

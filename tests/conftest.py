@@ -1,5 +1,14 @@
 """Shared fixtures: one `store_url`/`store` over both engines (a fresh SQLite file, a fresh
-PostgreSQL database on the server named by TRAINBOARD_TEST_PG)."""
+PostgreSQL database on the server named by TRAINBOARD_TEST_PG).
+
+The suite runs in parallel (pytest-xdist, `make test`): every database name is drawn fresh, every
+file lives under the test's own tmp_path, and servers take ports from `loopback.free_port()`.
+PostgreSQL databases are copies of a template migrated once per session (per worker), so a test
+pays for a `CREATE DATABASE ... TEMPLATE`, not for the migrations; `pg_empty_url` is the empty
+database the migration tests start from.
+
+Markers are added here from what a test uses: `postgres` for any test on the PostgreSQL server.
+"""
 
 from __future__ import annotations
 
@@ -37,16 +46,34 @@ def _admin(sql: str) -> None:
         c.execute(sql)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def _database(template: str | None = None) -> Iterator[str]:
+    """A new database (a copy of `template` when given), dropped after the test."""
     name = f"tb_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    base = PG_URL.rsplit("/", 1)[0]
+    _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
-        yield f"{base}/{name}"
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A database migrated to head once per session; `pg_url` copies it."""
+    for url in _database():
+        open_store(url).close()  # migrates; closing leaves no connection (a template needs none)
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the current schema for one test, dropped afterwards."""
+    yield from _database(template=pg_template)
+
+
+@pytest.fixture
+def pg_empty_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no tables): for the tests of migrating one."""
+    yield from _database()
 
 
 @pytest.fixture
@@ -58,6 +85,25 @@ def sqlite_url(tmp_path: os.PathLike[str]) -> str:
 def store_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_store_url(request: pytest.FixtureRequest) -> str:
+    """A store URL on either engine where nothing was ever created (the migrations start here)."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_empty_url"
+    return str(request.getfixturevalue(name))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`postgres` on every test that uses the PostgreSQL server, directly or through a param."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_pg = {"pg_url", "pg_empty_url", "pg_template"} & names or any(
+            params.get(f) == "postgres" for f in ("store_url", "empty_store_url")
+        )
+        if on_pg:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture

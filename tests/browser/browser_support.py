@@ -8,7 +8,6 @@ screenshot in test-artifacts/ so a person can look at what the browser saw.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from loopback import free_port
 from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +44,6 @@ def wait_until(cond: Callable[[], object], timeout: float = 10.0, what: str = "c
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
@@ -64,7 +58,7 @@ class Server:
 
 def start_server(home: str, log: Path, token: str | None = None) -> Server:
     """`python -m trainboard ui --no-browser --port P` over the store under `home`, waited for."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env["TRAINBOARD_HOME"] = home
     env["TRAINBOARD_SYSTEM_INTERVAL"] = "0"

@@ -131,8 +131,11 @@ def test_compare_page_with_50_runs(server: Server, ui: Page) -> None:
     expect(cards).to_have_count(2)  # eval/loss and train/loss
     expect(cards.first.locator(".compare-chart canvas")).to_be_visible()
     expect(cards.nth(1).locator(".compare-chart canvas")).to_be_visible()
+    # fetched once: the loads waited for the live stream, whose first open catches nothing up
+    expect(ui.locator("html")).to_have_attribute("data-live", "1")
     series = [u for u in requests if "/compare/series?" in u]
     assert len(series) == 2, series
+    assert len([u for u in requests if "/api/v1/compare?" in u]) == 1, requests
     assert not [u for u in requests if "/series?" in u and "/runs/" in u], requests
     # no 50-row legend under each chart: the nearest curve is named on hover instead
     expect(cards.first.locator(".u-legend")).to_have_count(0)
@@ -147,6 +150,7 @@ def test_compare_page_with_50_runs(server: Server, ui: Page) -> None:
             break
     expect(readout).to_contain_text("run-")
     expect(readout).to_contain_text(" at ")
+    assert len([u for u in requests if "/compare/series?" in u]) == 2, "a chart fetched again"
     ARTIFACTS.mkdir(exist_ok=True)
     shot(ui, "compare_page_50_runs")
 

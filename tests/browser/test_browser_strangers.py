@@ -5,7 +5,6 @@ servers: the trainboard one and a plain HTTP server on another port playing the 
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,10 +42,8 @@ def stranger(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Quiet)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)  # the OS picks, and holds
+    port = httpd.server_address[1]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{port}", root

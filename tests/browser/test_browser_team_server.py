@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser_support import ROOT, Server, stop_server, wait_until
+from loopback import free_port
 from playwright.sync_api import Page, expect
 
 import trainboard
@@ -20,16 +21,8 @@ import trainboard
 TOKEN = "team-admin-token"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(db_url: str, home: Path, log: Path) -> Server:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, TRAINBOARD_DB=db_url, TRAINBOARD_HOME=str(home),
                TRAINBOARD_SYSTEM_INTERVAL="0")  # fmt: skip
     env.pop("TRAINBOARD_URL", None)

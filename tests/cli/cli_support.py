@@ -4,6 +4,7 @@ whichever conftest.py pytest loaded first)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,14 +29,37 @@ def make_run(store: Store, run_id: str, name: str, **kw: object) -> RunRecord:
 
 
 def python_m(*args: str, env_home: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`python -m trainboard ARGS` in a real child process on the tb_home store."""
+    """`python -m trainboard ARGS` in a real child process on the tb_home store.
+
+    The child leads its own process group, so whatever it starts (the demo's dashboard) is found
+    afterwards: a command that leaves a process behind fails the test, and on a timeout the
+    whole group is killed, never only the child."""
     env = dict(os.environ, TRAINBOARD_HOME=env_home, TRAINBOARD_SYSTEM_INTERVAL="0")
     env.pop("TRAINBOARD_DB", None)
     env.pop("TRAINBOARD_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "trainboard", *args],
-        capture_output=True,
+    cmd = [sys.executable, "-m", "trainboard", *args]
+    with subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
-        timeout=timeout,
-    )
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            kill_group(proc.pid)
+            raise
+    left = kill_group(proc.pid)
+    assert not left, f"`trainboard {' '.join(args)}` left a process behind\n{out}\n{err}"
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def kill_group(pgid: int) -> bool:
+    """SIGKILL every process left in the group `pgid`; True when there was one."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True

@@ -3,8 +3,19 @@ metric, text samples and histograms the demo promises."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
 import pytest
-from cli_support import python_m
+from cli_support import kill_group, python_m
+from loopback import free_port
 
 from trainboard.store import open_store
 from trainboard.store.queries import RunQuery
@@ -37,50 +48,44 @@ def test_demo_twenty_steps(tb_home: str) -> None:
 
 
 def test_demo_keeps_the_dashboard_up_until_ctrl_c(tb_home: str) -> None:
-    """`make demo` at a terminal: after training the dashboard still answers; Ctrl-C ends it."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    """`make demo` at a terminal: after training the dashboard still answers; Ctrl-C ends it.
 
-    from trainboard.demo.dashboard import free_port
-
-    port = free_port(None)
+    The demo leads its own process group and Ctrl-C goes to the whole group, as a terminal
+    sends it; afterwards nothing of the group is left (the dashboard went with the demo)."""
     env = dict(os.environ, TRAINBOARD_HOME=tb_home, TRAINBOARD_SYSTEM_INTERVAL="0")
+    port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-m", "trainboard", "demo", "--steps", "5", "--port", str(port),
          "--keep-serving"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        start_new_session=True,
     )  # fmt: skip
     assert child.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in child.stdout or ()], daemon=True).start()
     seen = ""
     try:
         deadline = time.monotonic() + 240
-        while "press Ctrl-C" not in seen and time.monotonic() < deadline:
-            line = child.stdout.readline()
-            if not line:
-                break
-            seen += line
+        while "press Ctrl-C" not in seen and child.poll() is None:
+            assert time.monotonic() < deadline, f"no 'press Ctrl-C' within 240s:\n{seen}"
+            with contextlib.suppress(queue.Empty):
+                seen += lines.get(timeout=1)
         assert "the dashboard stays up at" in seen, seen
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/runs", timeout=10) as r:
             assert b'"status":"finished"' in r.read()
-        child.send_signal(signal.SIGINT)
-        assert child.wait(timeout=30) == 0
+        os.killpg(child.pid, signal.SIGINT)
+        assert child.wait(timeout=60) == 0
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+        left = kill_group(child.pid)
+        child.wait()
+    assert not left, "the demo left a process (its dashboard) behind"
     with pytest.raises(OSError):  # the dashboard went with it
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/runs", timeout=2)
 
 
 def test_piped_demo_says_the_dashboard_stopped_and_how_to_reopen(tb_home: str) -> None:
     """`make demo | tee log`: only what a person needs, and where the dashboard went."""
-    from trainboard.demo.dashboard import free_port
-
-    port = str(free_port(None))
+    port = str(free_port())
     r = python_m("demo", "--steps", "3", "--port", port, env_home=tb_home, timeout=280)
     assert r.returncode == 0, r.stderr + r.stdout
     out = r.stdout

@@ -7,9 +7,10 @@ import json
 import urllib.request
 
 from cli_support import python_m
+from loopback import free_port
 
 import trainboard
-from trainboard.demo.dashboard import Dashboard, free_port
+from trainboard.demo.dashboard import Dashboard
 
 
 def test_help_lists_every_command(tb_home: str) -> None:
@@ -41,7 +42,7 @@ def test_sdk_run_through_the_real_cli(tb_home: str) -> None:
 
 
 def test_ui_command_serves_the_api(tb_home: str) -> None:
-    dash = Dashboard(free_port(None))
+    dash = Dashboard(free_port())
     dash.start()
     try:
         with urllib.request.urlopen(f"{dash.url}/api/v1/runs", timeout=5) as resp:

@@ -7,7 +7,6 @@ printed when a test fails, and the fixture waits until the API answers before th
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from loopback import free_port
 
 from trainboard.store import open_store
 from trainboard.store.base import Store
@@ -24,12 +24,6 @@ SERVE = (
     "import sys; from trainboard.server.app import serve; "
     "serve(host=sys.argv[1], port=int(sys.argv[2]), token=sys.argv[3] or None)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServerProcess:

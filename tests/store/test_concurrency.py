@@ -78,10 +78,10 @@ OPENER = textwrap.dedent(
 )
 
 
-def test_concurrent_first_opens_migrate_once(store_url: str) -> None:
+def test_concurrent_first_opens_migrate_once(empty_store_url: str) -> None:
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", OPENER, store_url, f"open{i:08d}"],
+            [sys.executable, "-c", OPENER, empty_store_url, f"open{i:08d}"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -91,7 +91,7 @@ def test_concurrent_first_opens_migrate_once(store_url: str) -> None:
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, f"first open failed:\n{out}\n{err}"
-    with open_store(store_url) as store:
+    with open_store(empty_store_url) as store:
         assert store.count_runs() == 4
 
 

@@ -72,9 +72,9 @@ def test_reopen_does_not_import_alembic(sqlite_url: str) -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_empty_database_to_head(store_url: str) -> None:
-    open_store(store_url).close()
-    engine = _engine(store_url)
+def test_empty_database_to_head(empty_store_url: str) -> None:
+    open_store(empty_store_url).close()
+    engine = _engine(empty_store_url)
     try:
         with engine.connect() as conn:
             assert current_revision(conn) == HEAD_REVISION
@@ -250,11 +250,11 @@ def _summary_row(run_id: str, key: str, s: Any, us: Any, v: Any) -> dict[str, An
 
 
 @pytest.mark.parametrize("revision", known_revisions())
-def test_a_store_at_every_revision_upgrades_intact(store_url: str, revision: str) -> None:
-    _write_at_revision(store_url, revision)
-    with open_store(store_url) as store:
+def test_a_store_at_every_revision_upgrades_intact(empty_store_url: str, revision: str) -> None:
+    _write_at_revision(empty_store_url, revision)
+    with open_store(empty_store_url) as store:
         _check_data(store)
-    engine = _engine(store_url)
+    engine = _engine(empty_store_url)
     try:
         with engine.connect() as conn:
             assert current_revision(conn) == HEAD_REVISION
@@ -283,13 +283,13 @@ def test_a_damaged_store_file_is_refused(tmp_path: Path) -> None:
         open_store(f"sqlite:///{db}")
 
 
-def test_another_applications_database_is_refused(store_url: str) -> None:
-    engine = _engine(store_url)
+def test_another_applications_database_is_refused(empty_store_url: str) -> None:
+    engine = _engine(empty_store_url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE orders (id INTEGER)"))
     engine.dispose()
     with pytest.raises(StoreError, match=r"is not a trainboard store: it has tables \(orders\)"):
-        open_store(store_url)
+        open_store(empty_store_url)
 
 
 def test_a_newer_stores_revision_is_refused(store_url: str) -> None:
