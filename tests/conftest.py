@@ -35,6 +35,11 @@ os.environ["TRAINBOARD_HOME"] = tempfile.mkdtemp(prefix="trainboard-tests-")
 os.environ.pop("TRAINBOARD_DB", None)
 os.environ.pop("TRAINBOARD_URL", None)
 os.environ.pop("TRAINBOARD_TOKEN", None)
+# pytest-xdist's workers get COLUMNS=80 and LINES=24 set; output is a pipe there as it is without
+# xdist, so the CLI must size its tables the same way in both.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 PG_URL = os.environ.get("TRAINBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -262,6 +262,7 @@ def test_only_the_main_process_logs(tb_home: str, tmp_path: Path) -> None:
         TrainboardCallback().log_text("samples", "too early")
 
 
+@pytest.mark.slow  # the example script in a child process
 def test_example_script_records_a_run(tb_home: str) -> None:
     import subprocess
     import sys

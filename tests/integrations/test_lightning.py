@@ -176,6 +176,7 @@ def test_an_interrupted_fit_is_killed(tb_home: str, tmp_path: Path) -> None:
     assert (run.status, run.notes) == ("killed", "KeyboardInterrupt")
 
 
+@pytest.mark.slow  # the example script in a child process
 def test_example_script_records_a_run(tb_home: str) -> None:
     import os
     import subprocess

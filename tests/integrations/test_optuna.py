@@ -157,6 +157,7 @@ def test_a_trial_is_judged_by_its_objective_not_its_best_report(tb_home: str) ->
     assert series[:2] == [0.90, 0.9625] and series[-1] == 0.935
 
 
+@pytest.mark.slow  # the example script in a child process
 def test_example_script_records_a_study(tb_home: str) -> None:
     import os
     import subprocess

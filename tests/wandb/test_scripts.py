@@ -16,6 +16,8 @@ import pytest
 from trainboard.store import open_store
 from trainboard.store.base import Store
 
+pytestmark = pytest.mark.slow  # whole wandb scripts in child processes
+
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
