@@ -20,6 +20,8 @@ from loopback import free_port
 from trainboard.store import open_store
 from trainboard.store.queries import RunQuery
 
+pytestmark = pytest.mark.slow  # the demo trains a model in a child process
+
 
 def test_demo_twenty_steps(tb_home: str) -> None:
     r = python_m("demo", "--steps", "20", "--no-ui", env_home=tb_home, timeout=280)

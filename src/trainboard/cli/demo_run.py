@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+from rich.console import Console
 from rich.text import Text
 
 from trainboard.analysis import format as fmt
@@ -64,14 +65,30 @@ def run_demo(
     from trainboard.demo.train import train
 
     try:
-        run_id = train(cfg, project=project, on_start=on_start)
-    finally:
-        training_done.set()
-        if viewer is not None:
-            viewer.join(timeout=10)
+        try:
+            run_id = train(cfg, project=project, on_start=on_start)
+        finally:
+            training_done.set()
+            if viewer is not None:
+                viewer.join(timeout=10)
         if dash is not None and not linger:
             dash.stop()
+        _say_how_it_went(out, run_id, dash, linger)
+        if dash is not None and linger:
+            try:  # the print is inside: a Ctrl-C that lands during it still ends quietly
+                out.print(Text.assemble("the dashboard stays up at ",
+                                        (f"{dash.url}/runs/{run_id}", "bold"),
+                                        "; press Ctrl-C to stop it"))  # fmt: skip
+                dash.wait()
+            except KeyboardInterrupt:
+                pass
+    finally:  # whatever ended the demo (Ctrl-C during training too), the dashboard goes with it
+        if dash is not None:
+            dash.stop()
+    return run_id
 
+
+def _say_how_it_went(out: Console, run_id: str, dash: Dashboard | None, linger: bool) -> None:
     with open_cli_store() as store:
         run = store.get_run(run_id)
     val = run.summary.get("val/loss")
@@ -86,13 +103,3 @@ def run_demo(
     elif dash is None:
         out.print(Text.assemble("look at it: ", ("trainboard ui", "bold"),
                                 f" (then /runs/{run.id}) or trainboard show {run.id}"))  # fmt: skip
-    if dash is not None and linger:
-        out.print(Text.assemble("the dashboard stays up at ", (f"{dash.url}/runs/{run.id}", "bold"),
-                                "; press Ctrl-C to stop it"))  # fmt: skip
-        try:
-            dash.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            dash.stop()
-    return run_id

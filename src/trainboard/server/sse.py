@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -125,10 +126,20 @@ class EventHub:
             q.put_nowait(message)
 
     # subscribing ----------------------------------------------------------------------
-    async def stream(self) -> AsyncIterator[bytes]:
-        """One client's event stream; ends when the client goes or the app stops."""
+    def stream(self) -> AsyncIterator[bytes]:
+        """One client's event stream; ends when the client goes or the app stops.
+
+        The client is subscribed here, before the response's headers go out: a page that saw
+        its stream open has missed no change after that (pages fetch once the stream is open,
+        and catch up only after a reopen). A stream never iterated (its client left at once)
+        is unsubscribed when it is collected."""
         q: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_MAX)
         self._subscribers.add(q)
+        gen = self._drain(q)
+        weakref.finalize(gen, self._subscribers.discard, q)
+        return gen
+
+    async def _drain(self, q: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
         try:
             yield b"retry: 1000\n\n"
             while True:

@@ -1,9 +1,12 @@
 /**
  * One shared EventSource on /api/v1/events for the whole app: pages subscribe to `runs` and
- * `points` and get parsed payloads. The browser reconnects on its own after a drop; `onReconnect`
- * lets a page catch up on what it missed while no stream was open: before the first open too,
- * since a page fetches before it listens and a change can land in between. `useLive` is how a
- * page says which of them make it refetch.
+ * `points` and get parsed payloads. `useLive` is how a page says which of them make it refetch.
+ *
+ * A page fetches its data once: its loads wait for the stream's first open (`streamOpen`; the
+ * server subscribes a client before its headers go out), so every change after a fetch arrives
+ * as an event and nothing needs fetching again. `onReconnect` catches a page up on what it
+ * missed while no stream was open: after a drop, or on a first open that came later than the
+ * wait (then pages had fetched before they listened).
  */
 import { useEffect, useRef } from "preact/hooks";
 import { links } from "../api/runs";
@@ -17,15 +20,46 @@ const handlers: Record<EventName, Set<Handler>> = { runs: new Set(), points: new
 const openHandlers = new Set<() => void>();
 let source: EventSource | null = null;
 
+/** How long a page's first load waits for the stream before it fetches anyway. */
+const OPEN_WAIT_MS = 2000;
+let opens = 0;
+let fetchedUnheard = false; // a load went ahead before the first open: that open catches up
+let releaseLoads: () => void = () => {};
+const loadsMayStart = new Promise<void>((resolve) => {
+  releaseLoads = resolve;
+});
+
+/** Resolves once the stream is open (or failed, or took longer than OPEN_WAIT_MS): a load that
+ * starts after it misses no event. */
+export function streamOpen(): Promise<void> {
+  ensure();
+  return loadsMayStart;
+}
+
+function giveUpWaiting(): void {
+  if (opens === 0) fetchedUnheard = true;
+  releaseLoads();
+}
+
 function ensure(): void {
-  if (source || typeof EventSource === "undefined") return;
+  if (source) return;
+  if (typeof EventSource === "undefined") {
+    releaseLoads();
+    return;
+  }
   source = new EventSource(links.events());
+  setTimeout(giveUpWaiting, OPEN_WAIT_MS);
   source.onopen = () => {
-    // Every open, the first included: what changed while nothing listened is caught up.
-    for (const h of openHandlers) h();
+    opens += 1;
+    const missed = opens > 1 || fetchedUnheard;
+    releaseLoads();
     document.documentElement.dataset.live = "1";
+    document.documentElement.dataset.streamOpens = String(opens);
+    // A reopen, or a first open after pages had fetched: what changed meanwhile is caught up.
+    if (missed) for (const h of openHandlers) h();
   };
   source.onerror = () => {
+    giveUpWaiting();
     document.documentElement.dataset.live = "0";
   };
   for (const name of Object.keys(handlers) as EventName[]) {
@@ -70,8 +104,8 @@ export function asPointsEvent(data: unknown): PointsEvent | null {
 
 /** Which live events make a page refetch, and how often at most. */
 export interface Live {
-  /** The events that may change what is shown; "reconnect": the stream opened (first or
-   * again after a drop) and may have missed some. */
+  /** The events that may change what is shown; "reconnect": the stream opened again after a
+   * drop (or first opened after the page had fetched) and may have missed some. */
   on: (EventName | "reconnect")[];
   /** At most one refresh per this many ms, however many events arrive (a busy run sends
    * several a second), and never two at once. */

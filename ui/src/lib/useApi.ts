@@ -4,10 +4,12 @@
  * (ApiError) or the network's as text for the page to show. Live pages refetch through
  * `refresh` (or the `live` option), which waits for a fetch in flight instead of aborting it:
  * aborting on every event would starve a page whose run logs faster than the API answers.
+ * Every load waits for the live stream to be open (at once, but for the app's first page), so a
+ * page fetches once and the stream brings only what changed after.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import { type Live, useLive } from "./events";
+import { type Live, streamOpen, useLive } from "./events";
 
 /** An error as a person reads it: the API's own message when it sent one. */
 export function errorText(e: unknown): string {
@@ -54,7 +56,8 @@ export function useApi<T>(
     const s = cur.current;
     const fn = loadRef.current;
     if (!fn) return Promise.resolve();
-    const p = fn(ctl.signal, s.prev)
+    const p = streamOpen()
+      .then(() => (ctl.signal.aborted ? Promise.reject(ctl.signal.reason) : fn(ctl.signal, s.prev)))
       .then((d) => {
         if (ctl.signal.aborted) return;
         s.prev = d;
