@@ -267,6 +267,24 @@ def test_history_on_the_token_axis(api: trainboard.Api) -> None:
     assert df.index.name == "tokens" and df.index[0] == 1000.0 and df.index[-1] == 200_000.0
 
 
+def test_reading_runs_loads_no_server(sweep: str) -> None:
+    """A notebook that reads runs, their documents and their history never loads FastAPI (the
+    read API builds run documents with analysis.rundoc, like the server does)."""
+    code = (
+        "import sys, trainboard\n"
+        "run = trainboard.Api().run('lr3e-5')\n"
+        "doc = run.to_json()\n"
+        "run.history(['train/loss'], x='tokens', format='numpy')\n"
+        "print(doc['run']['name'], sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'uvicorn') or m.startswith('trainboard.server')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "lr3e-5 []"
+
+
 def test_history_errors(api: trainboard.Api) -> None:
     run = api.run("lr3e-5")
     with pytest.raises(

@@ -1,17 +1,20 @@
 """trainboard.Api through a real server (uvicorn on loopback): the remote store reads the same
 runs, histories and comparisons as the server's own store, and `run.to_json()` is exactly
-what GET /api/v1/runs/{id} answers."""
+what GET /api/v1/runs/{id} answers, and what `trainboard show --json` prints."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 import trainboard
+from trainboard.cli import app
 from trainboard.errors import UsageError
 from trainboard.store.base import Store
 from trainboard.store.records import PointBatch, RunRecord
@@ -70,6 +73,10 @@ def test_api_reads_a_remote_server_as_its_own_store(
         run = remote.run("r1")
         assert run.to_json() == api.get(f"/api/v1/runs/{run.id}").json()
         assert run.to_json() == local.run("r1").to_json()
+        shown = CliRunner().invoke(app, ["show", "r1", "--json"], env={"TRAINBOARD_URL": ""} | {
+            "TRAINBOARD_DB": server.store_url})  # fmt: skip
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout) == run.to_json()  # `show --json`: the same document
         df = run.history(["train/loss", "eval/loss"])
         mine = local.run("r1").history(["train/loss", "eval/loss"])
         assert df.equals(mine) and len(df) == 3000

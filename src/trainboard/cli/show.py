@@ -13,9 +13,9 @@ from rich.text import Text
 from trainboard.analysis import format as fmt
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import progress_for
+from trainboard.analysis.rundoc import run_document
 from trainboard.cli._common import console, handles_errors, open_cli_store, resolve_run, write_json
 from trainboard.cli._view import health_panel, progress_panel
-from trainboard.jsonvalues import spell_all as json_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -29,25 +29,13 @@ def register(app: typer.Typer) -> None:
         now = time.time()
         with open_cli_store() as store:
             run = resolve_run(store, run_ref)
+            if as_json:  # the same document as GET /api/v1/runs/{id}
+                write_json(run_document(store, run, now))
+                return
             progress = progress_for(store, run, now=now)
             health = health_for(store, run, now=now)
-            keys = store.metric_keys(run.id)
             run_summary = store.read_run_values(run.id, "summary")
             events = store.read_events(run.id)
-        if as_json:
-            doc = json_safe(run.to_json())
-            doc["progress"] = progress.to_json()
-            doc["duration_s"] = progress.elapsed_s
-            write_json(
-                {
-                    "run": doc,
-                    "health": health.to_json(),
-                    "keys": keys,
-                    "run_summary": run_summary,
-                    "events": [json_safe(e.__dict__) for e in events],
-                }
-            )
-            return
         out = console()
         out.print(progress_panel(run, progress))
         out.print(health_panel(health))

@@ -5,7 +5,7 @@ wandb's `run.history()` users expect. Keys logged at different steps (eval every
 leave NaN where a key has no point; `df["eval/loss"].dropna()` gives that key's own points.
 
 The points are the store's (`Store.read_series`, its min/max downsample when `max_points` is
-set); the token axis is the one the series API uses (`token_axis`). Nothing here recomputes
+set); the token axis is the one the series API uses (analysis/tokenaxis.py). Nothing here recomputes
 a value. One key is returned without a join, so reading a long series costs little more than
 the store's read.
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from trainboard.analysis.tokenaxis import TokenAxis, token_axis, tokens_at
 from trainboard.errors import MissingExtraError, NotFoundError, UsageError
 from trainboard.store.base import Store
 from trainboard.store.queries import XAxis
@@ -61,13 +62,13 @@ def wanted_keys(run: RunRecord, keys: str | Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def _x_of(s: Series, x: HistoryX, tokens: tuple[Column, Column] | None) -> Column:
+def _x_of(s: Series, x: HistoryX, tokens: TokenAxis | None) -> Column:
     if x == "step":
         return s.steps
     if x == "wall_time":
         return s.times
     assert tokens is not None
-    return np.interp(s.steps.astype(np.float64), tokens[0], tokens[1])
+    return tokens_at(s.steps, tokens)
 
 
 def _sorted(xs: Column, values: Column) -> tuple[Column, Column]:
@@ -96,8 +97,6 @@ def history_columns(
         raise UsageError(f"history(): max_points must be an int >= 2, got {max_points!r}")
     tokens = None
     if x == "tokens":
-        from trainboard.server.routes.series import token_axis
-
         tokens = token_axis(store, run)
         if tokens is None:
             raise NotFoundError(

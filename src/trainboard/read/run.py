@@ -154,16 +154,11 @@ class StoredRun:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly what GET /api/v1/runs/{id} answers: {"run", "health", "keys"}, NaN and
-        ±inf spelled as strings (the server's own run view builds it)."""
-        import orjson
+        """Exactly what GET /api/v1/runs/{id} answers: {"run", "health", "keys", ...}, NaN and
+        ±inf spelled as strings (one builder for both: trainboard.analysis.rundoc)."""
+        from trainboard.analysis.rundoc import run_document
 
-        from trainboard.server.runview import run_detail_json
-
-        body = run_detail_json(self._store, self._record, time.time())
-        opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-        out: dict[str, Any] = orjson.loads(orjson.dumps(body, option=opts))
-        return out
+        return run_document(self._store, self._record, time.time())
 
     # points ---------------------------------------------------------------------------
     @overload

@@ -13,12 +13,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT, Comparison, compare
+from trainboard.analysis.tokenaxis import token_axis
 from trainboard.errors import NotFoundError, UsageError
 from trainboard.report import render
 from trainboard.roles import parse_metric
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
-from trainboard.server.routes.series import SeriesColumnsOut, key_columns, token_axis
+from trainboard.server.routes.series import SeriesColumnsOut, key_columns
 from trainboard.server.schemas import CompareOut
 from trainboard.store.base import Store
 from trainboard.store.records import RunRecord

@@ -13,11 +13,11 @@ from pydantic import BaseModel, Field
 
 from trainboard import gcpause
 from trainboard.analysis.rank import group_peers
+from trainboard.analysis.rundoc import run_detail_json, runs_json
 from trainboard.errors import ConfirmationRequiredError, UsageError
 from trainboard.server.deps import StoreDep, actor, api_router
 from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.routes.runextras import EventOut
-from trainboard.server.runview import run_detail_json, runs_json
 from trainboard.server.schemas import HealthOut, RunOut
 from trainboard.store.queries import RunQuery, RunSort
 from trainboard.store.records import Status

@@ -22,11 +22,11 @@ from pydantic import BaseModel
 
 from trainboard import gcpause, roles
 from trainboard.analysis.rank import group_peers
+from trainboard.analysis.rundoc import runs_json
 from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps
-from trainboard.server.runview import runs_json
 from trainboard.server.schemas import RunOut
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery

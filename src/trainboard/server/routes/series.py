@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
 from fastapi import Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from trainboard.analysis.progress import key_roles
+from trainboard.analysis.tokenaxis import TokenAxis, token_axis, tokens_at
 from trainboard.errors import NotFoundError
 from trainboard.exporting import iter_series_csv
 from trainboard.server.deps import StoreDep, api_router
@@ -22,8 +20,6 @@ from trainboard.store.queries import XAxis
 from trainboard.store.records import RunRecord, Series
 
 series_router = api_router(tags=["series"])
-
-_TOKENS_RESOLUTION = 20_000  # points of the token count read to place other keys on a token axis
 
 
 class SeriesColumnsOut(BaseModel):
@@ -48,24 +44,6 @@ def _check_keys(run: RunRecord, keys: list[str]) -> None:
         raise NotFoundError(f"run {run.id!r} has no metric {names}")
 
 
-TokenAxis = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
-
-
-def token_axis(store: Store, run: RunRecord) -> TokenAxis | None:
-    """(steps, cumulative tokens) to interpolate other keys' steps on; None if not logged.
-    The token count is the key the progress card counts tokens with (`tokens`,
-    `num_input_tokens_seen`, or whatever define_metric() named), so every naming habit gets
-    the axis."""
-    key = key_roles(run).tokens
-    if key is None:
-        return None
-    s = store.read_series(run.id, key, max_points=_TOKENS_RESOLUTION)
-    ok = np.isfinite(s.values)
-    if not ok.any():
-        return None
-    return s.steps[ok].astype(np.float64), s.values[ok]
-
-
 def _columns(s: Series, x: str, tokens: TokenAxis | None) -> dict[str, Any]:
     if x == "step":
         xs: Any = s.steps
@@ -74,7 +52,7 @@ def _columns(s: Series, x: str, tokens: TokenAxis | None) -> dict[str, Any]:
     elif tokens is None:
         xs = None
     else:
-        xs = np.interp(s.steps.astype(np.float64), tokens[0], tokens[1])
+        xs = tokens_at(s.steps, tokens)
     return {
         "steps": s.steps,
         "times": s.times,

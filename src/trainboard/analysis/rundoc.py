@@ -1,8 +1,11 @@
-"""A stored run as the API shows it (`RunOut` in docs/api.md).
+"""A stored run as a document (`RunOut` and `RunDetailOut` in docs/api.md): the one builder
+behind GET /runs and /runs/{id}, the read API's `StoredRun.to_json()` and `trainboard show
+--json`, so the three never differ.
 
 Every number here comes from trainboard.analysis (progress, ranking, status); this module only
 puts them side by side and spells them for JSON. The runs list builds thousands of these per
-request, so nothing here reads points: summaries only.
+request, so nothing here reads points: summaries only. It imports nothing of the server: a
+notebook reading runs never loads FastAPI.
 """
 
 from __future__ import annotations
@@ -165,6 +168,17 @@ def runs_json(
         run_json(r, ranks.get(r.id), now, summary_progress=progress, host=host, row=row)
         for r in runs
     ]
+
+
+def run_document(store: Store, run: RunRecord, now: float | None = None) -> dict[str, Any]:
+    """`run_detail_json` as plain JSON values, exactly as GET /runs/{id} sends it (numpy
+    values as lists, NaN and ±inf spelled where the API spells them)."""
+    import orjson
+
+    body = run_detail_json(store, run, now)
+    opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    out: dict[str, Any] = orjson.loads(orjson.dumps(body, option=opts))
+    return out
 
 
 def run_detail_json(store: Store, run: RunRecord, now: float | None = None) -> dict[str, Any]:
