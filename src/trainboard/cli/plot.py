@@ -1,4 +1,5 @@
-"""`trainboard plot RUN... -o dashboard.png|pdf|svg`: the six-panel figure of runs, overlaid;
+"""`trainboard plot RUN... -o dashboard.png|pdf|svg [--images KEY]`: the six-panel figure of runs,
+overlaid (with a strip of one key's images under it);
 `--all-charts -o DIR` writes each run's chart set (the files written during training)."""
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def register(app: typer.Typer) -> None:
         ),
         style: str = typer.Option("light", "--style", help="light or dark."),
         title: str | None = typer.Option(None, "--title", help="The figure's title."),
+        images: str | None = typer.Option(
+            None, "--images", help="Add a strip of the images logged as this key under the figure."
+        ),
         all_charts: bool = typer.Option(
             False,
             "--all-charts",
@@ -60,6 +64,10 @@ def register(app: typer.Typer) -> None:
             fig = figure(
                 records, store, smooth=smooth, size=inches, dpi=dpi, style=style, title=title
             )
+            if images is not None:
+                from trainboard.report.mediastrip import add_image_strip
+
+                add_image_strip(fig, store, records, images)
         save_figure(fig, out, style)
         panels = sum(1 for ax in fig.axes if ax.get_title(loc="left"))
         console().print(
