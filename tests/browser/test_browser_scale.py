@@ -1,0 +1,83 @@
+"""The Runs, Compare and Sweep pages over a store of 20,000 runs (#24): what a person sees is
+right (the newest page first, the count of every run, a sort over every run, the last page,
+a comparison and a sweep of runs among thousands). Correctness only: the timings of these
+pages at 10 k and 100 k runs are bench/scale.py's."""
+
+from __future__ import annotations
+
+import re
+
+from browser_support import Server, wait_until
+from playwright.sync_api import Page, expect
+
+from trainboard import settings
+from trainboard.store import open_store
+from trainboard.store.records import PointBatch, RunRecord
+
+RUNS = 20_000
+T0 = 1_700_000_000.0
+
+
+def _seed() -> None:
+    """RUNS runs through the store contract: 20 projects, 5 models; every 10th run has an
+    eval loss (run i: 10 + (i * 7919 % 1000) / 100, so the lowest is a known run)."""
+    with open_store(settings.store_url()) as db:
+        for i in range(RUNS):
+            rid = f"{i:012x}"
+            db.create_run(
+                RunRecord(
+                    id=rid,
+                    project=f"team-{i % 20:02d}",
+                    name=f"run-{i:05d}",
+                    model=f"m{i % 5}",
+                    status="finished",
+                    created_at=T0 + i,
+                    finished_at=T0 + i + 60,
+                    config={"lr": (i % 97) / 1000, "seed": i % 7},
+                )
+            )
+            if i % 10 == 0:
+                loss = 10 + (i * 7919 % 1000) / 100
+                db.write_points(rid, {"eval/loss": PointBatch.of([1], [T0 + i], [loss])})
+
+
+def test_runs_compare_and_sweep_pages_over_20k_runs(server: Server, ui: Page) -> None:
+    _seed()
+    wait_until(lambda: server.api("/runs", limit=1).json()["total"] == RUNS, what="runs stored")
+    rows = ui.locator("tr[data-run-id]")
+
+    def order() -> list[str]:
+        return rows.evaluate_all("rs => rs.map(r => r.dataset.runId)")
+
+    ui.goto(f"{server.url}/?group=0")
+    expect(rows).to_have_count(200)
+    expect(ui.get_by_text("1–200 of 20,000")).to_be_visible()
+    assert order()[:3] == [f"{i:012x}" for i in (RUNS - 1, RUNS - 2, RUNS - 3)]
+
+    # sorted by name over every run, not this page: A to Z starts at the oldest run
+    ui.locator('th[data-column="name"] button.sort').click()
+    wait_until(lambda: order()[:2] == [f"{0:012x}", f"{1:012x}"], what="sorted by name")
+    ui.locator('th[data-column="name"] button.sort').click()
+    wait_until(lambda: order()[0] == f"{RUNS - 1:012x}", what="sorted by name, Z to A")
+
+    # a project's runs: 1,000 of them, filtered in the store
+    ui.get_by_label("project").press_sequentially("team-07")
+    ui.wait_for_url(re.compile(r"project=team-07"))
+    expect(ui.get_by_text("1–200 of 1,000")).to_be_visible()
+    wait_until(lambda: all(int(r, 16) % 20 == 7 for r in order()), what="team-07 only")
+
+    # Compare three runs among 20,000; the best is the one with the lowest eval loss
+    picked = [f"{i:012x}" for i in (0, 10, 20)]  # losses 10.0, 10.9, 10.18
+    ui.goto(f"{server.url}/compare?runs={','.join(picked)}")
+    table = ui.get_by_test_id("compare-table")
+    best_row = table.locator('tr[data-row="best_value"]')
+    expect(best_row.locator("td")).to_have_count(3)
+    expect(best_row.locator(f'td[data-run-id="{picked[0]}"]')).to_contain_text("10.0")
+    expect(best_row.locator("td[data-best]")).to_have_count(1)
+
+    # the sweep of one project (1,000 trials, every one with a loss): its best trial
+    team = range(10, RUNS, 20)
+    best = min(team, key=lambda i: (10 + (i * 7919 % 1000) / 100, i))  # ties: the first
+    ui.goto(f"{server.url}/sweep?project=team-10")
+    expect(ui.get_by_test_id("sweep-summary")).to_contain_text("1000 runs", timeout=60_000)
+    expect(ui.get_by_test_id("sweep-best")).to_contain_text(f"Best trial run-{best:05d}")
