@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from browser_support import Server, wait_until
 from playwright.sync_api import Page, expect
 
@@ -41,6 +42,7 @@ def _seed() -> None:
                 db.write_points(rid, {"eval/loss": PointBatch.of([1], [T0 + i], [loss])})
 
 
+@pytest.mark.slow  # 20,000 runs seeded through the store contract first
 def test_runs_compare_and_sweep_pages_over_20k_runs(server: Server, ui: Page) -> None:
     _seed()
     wait_until(lambda: server.api("/runs", limit=1).json()["total"] == RUNS, what="runs stored")
