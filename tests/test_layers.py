@@ -41,7 +41,6 @@ RANKS: dict[str, int] = {
     "tensorboard": 6,
     "notebook": 6,
     "wandb": 6,
-    "wandb_init": 6,
     "wandb_run": 6,
     "demo": 7,
     "cli": 8,

@@ -35,8 +35,8 @@ from trainboard.errors import (
 from trainboard.sdk.context import current_run as _current_run
 from trainboard.sdk.media import Audio, Image, Table, Video
 from trainboard.sdk.run import Run
-from trainboard.sdk.wandb_compat import AlertLevel, Settings
-from trainboard.sdk.wandb_media import (
+from trainboard.sdk.wandb.compat import AlertLevel, Settings
+from trainboard.sdk.wandb.datatypes import (
     Artifact,
     Histogram,
     Html,
@@ -44,8 +44,8 @@ from trainboard.sdk.wandb_media import (
     Object3D,
     Plotly,
 )
-from trainboard.wandb_init import CurrentConfig as _CurrentConfig
-from trainboard.wandb_init import init
+from trainboard.sdk.wandb.init import CurrentConfig as _CurrentConfig
+from trainboard.sdk.wandb.init import init
 
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping

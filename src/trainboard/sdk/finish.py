@@ -31,7 +31,7 @@ def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
             f"finish(): status must be one of {', '.join(END_STATUSES)}, got {status!r}"
         )
     if status != "killed" and st.wandb is not None:
-        from trainboard.sdk.wandb_compat import at_finish
+        from trainboard.sdk.wandb.compat import at_finish
 
         at_finish(run)  # watch()'s last grad norm, save() globs, define_metric(summary=)
     st.finished = True

@@ -6,7 +6,7 @@ the writer thread). Everything that touches the store happens in `writer.Writer`
 
 What changes for other reasons lives beside it, each reached through a method here:
 init() and resume in start.py, texts/histograms/artifacts in attached.py, the end of a run
-in finish.py, the methods only wandb scripts call in wandb_methods.py.
+in finish.py, the methods only wandb scripts call in wandb/methods.py.
 
 What the run holds is one `RunState` (state.py), `run.state`: the helpers above take it, not
 the Run, and nothing outside this class touches the Run's private names.
@@ -40,12 +40,12 @@ from trainboard.sdk.validate import (
     check_total_steps,
     check_values,
 )
-from trainboard.sdk.wandb_methods import WandbMethods
+from trainboard.sdk.wandb.methods import WandbMethods
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Kind
-    from trainboard.sdk.wandb_config import Config, Summary
-    from trainboard.sdk.wandb_media import Artifact
+    from trainboard.sdk.wandb.config import Config, Summary
+    from trainboard.sdk.wandb.datatypes import Artifact
     from trainboard.sdk.writer import Writer
     from trainboard.store.records import RunRecord
 
@@ -103,7 +103,7 @@ class Run(WandbMethods):
     def config(self) -> Config:
         """The run's config, by item or attribute; writes (`config.lr = 3e-4`,
         `config.update(args)`) go to the stored config, as in wandb."""
-        from trainboard.sdk.wandb_config import Config
+        from trainboard.sdk.wandb.config import Config
 
         return Config(self, self.state.record.config)
 
@@ -116,7 +116,7 @@ class Run(WandbMethods):
     def summary(self) -> Summary:
         """The last value logged per key, overridden by what was set (`summary["best"] = v`,
         stored with the run), as wandb's run.summary."""
-        from trainboard.sdk.wandb_config import summary_of
+        from trainboard.sdk.wandb.config import summary_of
 
         return summary_of(self)
 
@@ -156,7 +156,7 @@ class Run(WandbMethods):
             data = check_data(data)
         st = self.state
         if st.wandb is not None:
-            from trainboard.sdk.wandb_compat import route
+            from trainboard.sdk.wandb.compat import route
 
             data = route(self, data, step)
         slow = False
@@ -169,7 +169,7 @@ class Run(WandbMethods):
                 or getattr(t, "_trainboard_media", False)
                 or (t is list and v and getattr(type(v[0]), "_trainboard_media", False))
             ):
-                from trainboard.sdk.wandb_compat import log_mixed
+                from trainboard.sdk.wandb.compat import log_mixed
 
                 return log_mixed(self, data, step, commit)
             if st.noop:
@@ -280,7 +280,7 @@ class Run(WandbMethods):
         if type is not None:
             kind = type
         if hasattr(path, "files") and hasattr(path, "type"):
-            from trainboard.sdk.wandb_compat import log_artifact
+            from trainboard.sdk.wandb.compat import log_artifact
 
             return log_artifact(self, path, name)  # type: ignore[arg-type]
         path = os.fspath(path)  # type: ignore[arg-type]
@@ -303,11 +303,11 @@ class Run(WandbMethods):
         Otherwise both are inferred from the name; what is given here always wins, is
         stored with the run, and is kept when the run is resumed. wandb's `step_metric`,
         `summary`, `hidden`, "minimize"/"maximize" and glob names ("val/*") are taken too
-        (trainboard.sdk.wandb_compat); `define_metric(name)` alone, as in wandb, only names it."""
+        (trainboard.sdk.wandb.compat); `define_metric(name)` alone, as in wandb, only names it."""
         check_key("define_metric()", name)
         glob = any(c in name for c in "*?[")
         if glob or step_metric is not None or summary is not None or hidden is not None:
-            from trainboard.sdk.wandb_compat import define_metric
+            from trainboard.sdk.wandb.compat import define_metric
 
             define_metric(self, name, step_metric, step_sync, hidden, summary, goal, role)
             return
@@ -347,7 +347,7 @@ class Run(WandbMethods):
         pruned (a hyperparameter-search trial stopped early by its pruner). wandb's
         `exit_code=`: non-zero ends the run as failed."""
         if exit_code is not None:
-            from trainboard.sdk.wandb_compat import status_of_exit_code
+            from trainboard.sdk.wandb.compat import status_of_exit_code
 
             status, notes = status_of_exit_code(exit_code)
         end(self, status, notes, timeout=FINISH_TIMEOUT)

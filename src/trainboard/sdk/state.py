@@ -23,7 +23,7 @@ from trainboard.sdk import stepcount
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
     from trainboard.sdk.system import SystemSampler
-    from trainboard.sdk.wandb_compat import MetricDefs
+    from trainboard.sdk.wandb.compat import MetricDefs
     from trainboard.sdk.writer import Writer
     from trainboard.store.records import RunRecord
 

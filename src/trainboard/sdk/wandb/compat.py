@@ -4,7 +4,7 @@
 ordinary wandb script unchanged, so the differences from plain trainboard live here, not in a
 second run class:
 
-- `run.config` and `run.summary`: see trainboard.sdk.wandb_config.
+- `run.config` and `run.summary`: see trainboard.sdk.wandb.config.
 - `MetricDefs`: `define_metric(name, step_metric=, summary=, goal=, hidden=)` with glob names.
   A metric with a step metric is stored at the step metric's value (so "val/*" against
   "epoch" is a curve over epochs, and HF's `train/global_step` becomes the step); `summary=`
@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import as_float, check_item, is_number
-from trainboard.sdk.wandb_config import set_summary, store_call
+from trainboard.sdk.wandb.config import set_summary, store_call
 
 if TYPE_CHECKING:
     from trainboard.sdk.state import WandbState
-    from trainboard.sdk.wandb_media import Artifact
+    from trainboard.sdk.wandb.datatypes import Artifact
 
 Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
 
@@ -197,7 +197,7 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 
 def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
-    """log() of a dict holding nested dicts or wandb data types (see trainboard.sdk.wandb_media)."""
+    """log() of a dict holding nested dicts or wandb data types (sdk/wandb/datatypes.py)."""
     st = run.state
     if st.noop:
         return
@@ -354,7 +354,7 @@ def at_finish(run: Run) -> None:
     define_metric(summary=) values."""
     state = run.state.wandb_state()
     if state.watches:
-        from trainboard.sdk.wandb_watch import unwatch
+        from trainboard.sdk.wandb.watch import unwatch
 
         unwatch(run)
     pending, state.pending_saves = state.pending_saves, []

@@ -2,7 +2,7 @@
 has no use for (`alert`, `save`, `watch`, `dir`, `entity`...).
 
 `Run` takes them from this base class, so they change with wandb's API and not with
-trainboard's; each hands over to trainboard.sdk.wandb_compat or wandb_watch, imported when
+trainboard's; each hands over to trainboard.sdk.wandb.compat or .watch, imported when
 first called (a plain trainboard script never loads them).
 """
 
@@ -21,13 +21,13 @@ class WandbMethods:
 
     def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
         """Keep an alert (level INFO, WARN or ERROR) as a run event, shown on the Run page."""
-        from trainboard.sdk.wandb_compat import alert
+        from trainboard.sdk.wandb.compat import alert
 
         alert(self, title, text, level, wait_duration)
 
     def save(self, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
         """Keep files matching `glob_str` as artifacts (kind "file")."""
-        from trainboard.sdk.wandb_compat import save
+        from trainboard.sdk.wandb.compat import save
 
         return save(self, glob_str, base_path, policy)
 
@@ -41,20 +41,20 @@ class WandbMethods:
         log_graph: bool = False,
     ) -> None:
         """Log weight and/or gradient histograms and the grad norm of torch models every
-        `log_freq` steps (see trainboard.sdk.wandb_watch)."""
-        from trainboard.sdk.wandb_watch import watch
+        `log_freq` steps (see trainboard.sdk.wandb.watch)."""
+        from trainboard.sdk.wandb.watch import watch
 
         watch(self, models, log=log, log_freq=log_freq)
 
     def unwatch(self, models: Any = None) -> None:
-        from trainboard.sdk.wandb_watch import unwatch
+        from trainboard.sdk.wandb.watch import unwatch
 
         unwatch(self, models)
 
     @property
     def dir(self) -> str:
         """Where this run's files are kept (its artifact folder)."""
-        from trainboard.sdk.wandb_compat import artifact_dir_of
+        from trainboard.sdk.wandb.compat import artifact_dir_of
 
         return str(artifact_dir_of(self))
 

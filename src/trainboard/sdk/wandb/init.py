@@ -28,7 +28,7 @@ from trainboard.sdk.run import Run
 from trainboard.sdk.start import _check_init
 from trainboard.sdk.start import init as _tb_init
 from trainboard.sdk.validate import as_config
-from trainboard.sdk.wandb_config import Config
+from trainboard.sdk.wandb.config import Config
 
 _MODES = ("online", "offline", "disabled", "shared", "dryrun", "run")
 _RESUME_WORDS = ("allow", "auto", "must", "never")
