@@ -7,6 +7,7 @@ import pytest
 from trainboard import roles
 from trainboard.roles import (
     ROLES,
+    SECTION_ORDER,
     MetricRole,
     deciding_metric,
     definition,
@@ -207,7 +208,30 @@ def test_to_json() -> None:
         "text": "eval loss",
         "group": "loss",
         "section": "Loss",
+        "section_rank": 0,
     }
+    assert role_of("sys/cpu").to_json()["section_rank"] == len(SECTION_ORDER) - 1
+
+
+def test_run_keys_are_worked_out_once_and_read_by_progress_and_figures() -> None:
+    from trainboard.analysis.progress import key_roles
+    from trainboard.report.roles import figure_keys
+    from trainboard.roles import run_keys
+    from trainboard.store.records import RunRecord
+
+    keys = ["loss", "eval_loss", "eval_accuracy", "grad_norm", "learning_rate", "epoch",
+            "num_input_tokens_seen", "train_accuracy", "eval_perplexity"]  # fmt: skip
+    k = run_keys(keys)
+    assert (k.train_loss, k.eval_loss, k.grad_norm, k.learning_rate, k.epoch, k.tokens) == (
+        "loss", "eval_loss", "grad_norm", "learning_rate", "epoch", "num_input_tokens_seen"
+    )  # fmt: skip
+    assert k.accuracy == ("eval_accuracy", "train_accuracy")  # eval first
+    assert k.to_json()["accuracy"] == ["eval_accuracy", "train_accuracy"]
+    assert run_keys(keys) is k  # once per set of keys and definitions
+    run = RunRecord("a" * 12, "p", "r", summary=dict.fromkeys(keys))  # type: ignore[arg-type]
+    assert key_roles(run) is k and figure_keys(keys) is k
+    defined = run_keys(["score", "loss"], {"score": "eval_loss"})
+    assert defined.eval_loss == "score"
 
 
 def test_splits_of_one_metric_share_a_chart_group() -> None:

@@ -368,7 +368,7 @@ def health_for(
             cache[key] = (s.steps, s.values)
         return cache[key]
 
-    lk = kr.loss
+    lk = kr.train_loss
     if lk is not None:
         ls = store.read_series(run.id, lk, max_points=1000)
         cache[lk] = (ls.steps, ls.values)
@@ -376,7 +376,7 @@ def health_for(
         vk = kr.eval_loss
         if vk is not None:
             x.val, x.val_key = whole(vk), vk
-    gk = kr.grad
+    gk = kr.grad_norm
     if gk is not None:
         g = read_tail(store, run, gk, 1000)
         if g is not None:

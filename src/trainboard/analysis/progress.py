@@ -24,6 +24,7 @@ from trainboard.analysis import format as fmt
 from trainboard.analysis import rates
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell
+from trainboard.roles import RunKeys
 from trainboard.store.base import Store
 from trainboard.store.records import MetricSummary, RunRecord, Status
 
@@ -107,38 +108,10 @@ def clock_key(
     return max(cands, key=lambda k: (summary[k].last_step, summary[k].count, k))
 
 
-class KeyRoles:
-    """Which key plays each part progress needs, for one set of keys and definitions.
-
-    It depends only on the keys a run logged and its define_metric() choices, and runs of one
-    project log the same keys: `key_roles` works it out once per such set (the runs list
-    asks for 10,000 runs per request)."""
-
-    __slots__ = ("batches", "clock", "epoch", "eval_loss", "grad", "loss", "tokens")
-
-    def __init__(self, names: tuple[str, ...], defined: Mapping[str, str] | None) -> None:
-        self.loss = roles.train_loss_key(names, defined)
-        self.eval_loss = roles.eval_loss_key(names, defined)
-        self.grad = roles.grad_norm_key(names, defined)
-        self.tokens = roles.tokens_key(names, defined)
-        self.epoch = roles.epoch_key(names, defined)
-        self.batches = roles.batches_key(names, defined)
-        self.clock = self.loss  # when None, clock_key works it out from the summaries
-
-
-_KEY_ROLES: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], KeyRoles] = {}
-
-
-def key_roles(run: RunRecord) -> KeyRoles:
-    """KeyRoles of a run's keys and definitions (cached per distinct set)."""
-    names = tuple(run.summary)
-    defined = tuple(run.goals.items())
-    kr = _KEY_ROLES.get((names, defined))
-    if kr is None:
-        if len(_KEY_ROLES) > 4096:
-            _KEY_ROLES.clear()
-        kr = _KEY_ROLES[(names, defined)] = KeyRoles(names, run.goals)
-    return kr
+def key_roles(run: RunRecord) -> RunKeys:
+    """The run's keys by role (trainboard.roles.run_keys: worked out once per set of keys and
+    definitions, the same answer the figures and the UI read)."""
+    return roles.run_keys(run.summary, run.goals)
 
 
 def _last(summary: Mapping[str, MetricSummary], key: str | None) -> float | None:
@@ -188,7 +161,7 @@ def progress_from_summary(run: RunRecord, *, now: float, status: Status | None =
         return _assemble(run, None, None, now, status)
     kr = key_roles(run)
     steps_per_s, tokens_per_s = _summary_rates(
-        run.summary, kr.clock or clock_key(run.summary, run.goals), kr.tokens
+        run.summary, kr.train_loss or clock_key(run.summary, run.goals), kr.tokens
     )
     return _assemble(run, steps_per_s, tokens_per_s, now, status)
 
@@ -276,7 +249,7 @@ def _assemble(
     total = run.total_steps
     step = _at_end(_step(run), total, status)
     kr = key_roles(run)
-    lk = kr.loss
+    lk = kr.train_loss
     elapsed = _elapsed(run, status, now)
     if status != "running":
         steps_per_s, tokens_per_s = rates.whole_run_rates(run, step, elapsed, kr.tokens)
@@ -292,7 +265,7 @@ def _assemble(
         batches=_batches(summary, kr.batches, step),
         loss=_last(summary, lk),
         loss_key=lk,
-        grad_norm=_last(summary, kr.grad),
+        grad_norm=_last(summary, kr.grad_norm),
         epoch=_last(summary, kr.epoch),
         status=status,
     )
@@ -321,7 +294,7 @@ class SummaryProgress:
     def json(self, run: RunRecord, status: Status) -> dict[str, Any]:
         summary = run.summary
         kr = key_roles(run)
-        lk = kr.loss
+        lk = kr.train_loss
         total = run.total_steps
         step = _at_end(_step(run), total, status)
         elapsed = _elapsed(run, status, self.now)
@@ -333,7 +306,7 @@ class SummaryProgress:
         eta = _eta(status, step, total, steps_per_s, self.now)
         tokens = None if kr.tokens is None else summary[kr.tokens].last
         loss = None if lk is None else summary[lk].last
-        grad = None if kr.grad is None else summary[kr.grad].last
+        grad = None if kr.grad_norm is None else summary[kr.grad_norm].last
         epoch = None if kr.epoch is None else summary[kr.epoch].last
         return {
             "step": step,

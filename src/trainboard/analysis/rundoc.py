@@ -22,7 +22,7 @@ from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.rank import Group, group_peers
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell, spell_all
-from trainboard.roles import roles_of
+from trainboard.roles import roles_of, run_keys
 from trainboard.store.base import Store
 from trainboard.store.queries import GroupLeaders, RunQuery
 from trainboard.store.records import MetricSummary, RunRecord
@@ -149,6 +149,7 @@ def run_json(
         out["config"] = _clean_config(run.config)
         out["summary"] = summary_json(run.summary)
         out["roles"] = roles_json(run)
+        out["keys_by_role"] = run_keys(run.summary, run.goals).to_json()
     return out
 
 

@@ -8,6 +8,7 @@ the only one. It imports nothing else from trainboard, so every layer can import
     table.py   the vocabulary as data: roles, their text and sections, each family's words
     match.py   what one key is (`role_of`), and a run's own definitions
     choose.py  which key plays a role among several (`pick`), and which decides "best"
+    keys.py    a run's keys by role, once (`run_keys`): progress, figures and the UI read it
     measure.py what runs are compared on whatever each tool named it (`Measure`), and each
                run's own key for it
 
@@ -63,6 +64,7 @@ from trainboard.roles.choose import (
     tokens_key,
     train_loss_key,
 )
+from trainboard.roles.keys import RunKeys, run_keys
 from trainboard.roles.match import (
     MetricRole,
     definition,
@@ -101,6 +103,7 @@ __all__ = [
     "Goal",
     "Measure",
     "MetricRole",
+    "RunKeys",
     "Role",
     "Split",
     "batches_key",
@@ -122,6 +125,7 @@ __all__ = [
     "pick",
     "role_of",
     "roles_of",
+    "run_keys",
     "tokens_key",
     "train_loss_key",
     "value_kind",

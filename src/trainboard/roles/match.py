@@ -26,6 +26,7 @@ from trainboard.roles.vocabulary import (
     ROLE_TEXT,
     ROLES,
     SEC_WORDS,
+    SECTION_ORDER,
     SECTIONS,
     SPEED_SUBJECTS,
     SYSTEM_FIRST,
@@ -89,6 +90,7 @@ class MetricRole:
             "text": self.text,
             "group": self.group,
             "section": self.section,
+            "section_rank": SECTION_ORDER.index(self.section),
         }
 
 

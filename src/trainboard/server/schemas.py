@@ -60,6 +60,24 @@ class RoleOut(BaseModel):
     text: str = Field(description='the role in words: "eval loss", "grad norm"')
     group: str = Field(description="keys with the same group share a chart")
     section: str = Field(description="the Run page section the chart sits in")
+    section_rank: int = Field(description="the section's place on the Run page, 0 first")
+
+
+class KeysByRoleOut(BaseModel):
+    """A run's keys by role (trainboard.roles.run_keys): the one answer progress, the figures
+    and the UI read; null / empty where the run has none."""
+
+    train_loss: str | None
+    eval_loss: str | None
+    grad_norm: str | None
+    learning_rate: str | None
+    tokens: str | None
+    epoch: str | None
+    batches: str | None
+    perplexity: list[str] = Field(description="train first")
+    accuracy: list[str] = Field(description="quality metrics where higher is better, eval first")
+    step_time: str | None
+    throughput: str | None
 
 
 class RunOut(BaseModel):
@@ -110,6 +128,9 @@ class RunOut(BaseModel):
     )
     roles: dict[str, RoleOut] = Field(
         default_factory=dict, description="every key's role; left out by GET /runs?fields=row"
+    )
+    keys_by_role: KeysByRoleOut | None = Field(
+        default=None, description="the run's keys by role; left out by GET /runs?fields=row"
     )
     group_best: bool
     delta_to_best_pct: Num | None

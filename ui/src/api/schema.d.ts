@@ -1073,6 +1073,41 @@ export interface components {
             /** Skipped */
             skipped: number;
         };
+        /**
+         * KeysByRoleOut
+         * @description A run's keys by role (trainboard.roles.run_keys): the one answer progress, the figures
+         *     and the UI read; null / empty where the run has none.
+         */
+        KeysByRoleOut: {
+            /**
+             * Accuracy
+             * @description quality metrics where higher is better, eval first
+             */
+            accuracy: string[];
+            /** Batches */
+            batches: string | null;
+            /** Epoch */
+            epoch: string | null;
+            /** Eval Loss */
+            eval_loss: string | null;
+            /** Grad Norm */
+            grad_norm: string | null;
+            /** Learning Rate */
+            learning_rate: string | null;
+            /**
+             * Perplexity
+             * @description train first
+             */
+            perplexity: string[];
+            /** Step Time */
+            step_time: string | null;
+            /** Throughput */
+            throughput: string | null;
+            /** Tokens */
+            tokens: string | null;
+            /** Train Loss */
+            train_loss: string | null;
+        };
         /** MeasureOut */
         MeasureOut: {
             /**
@@ -1238,6 +1273,11 @@ export interface components {
              * @description the Run page section the chart sits in
              */
             section: string;
+            /**
+             * Section Rank
+             * @description the section's place on the Run page, 0 first
+             */
+            section_rank: number;
             /** Split */
             split: ("train" | "eval") | null;
             /**
@@ -1336,6 +1376,8 @@ export interface components {
             host: string | null;
             /** Id */
             id: string;
+            /** @description the run's keys by role; left out by GET /runs?fields=row */
+            keys_by_role?: components["schemas"]["KeysByRoleOut"] | null;
             /** Last Step */
             last_step: number | null;
             /** Model */

@@ -27,6 +27,7 @@ export type MetricSummary = S["MetricSummaryOut"];
 export type ProgressOut = S["ProgressOut"];
 export type RunOut = S["RunOut"];
 export type RoleOut = S["RoleOut"];
+export type KeysByRoleOut = S["KeysByRoleOut"];
 export type RunsOut = S["RunsOut"];
 export type RunsTableOut = S["RunsTableOut"];
 export type CheckpointOut = S["CheckpointOut"];

@@ -3,31 +3,24 @@
  * step (the eval loss when the run logs one, else the train loss at or before it). Where the two
  * stop moving together (accuracy flat while the loss still falls) shows at a glance.
  *
- * Which key is which comes from the run's roles (the API's `roles`, decided by the one Python
- * vocabulary): no key names here. Points come by step, whatever the page's x axis.
+ * Which key is which comes from the run's keys by role (the API's `keys_by_role`, decided by
+ * the one Python vocabulary): no key names and no choosing here. Points come by step, whatever the page's x axis.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { getSeries } from "../api/runs";
-import type { RoleOut, SeriesOut } from "../api/types";
+import type { KeysByRoleOut, SeriesOut } from "../api/types";
 import { num } from "../lib/format";
 import { axisSize, si, siTicks } from "./axes";
 import { ChartDownloads } from "./ChartDownloads";
 
-type Roles = Record<string, RoleOut>;
-
-function plainest(keys: string[]): string | null {
-  return keys.sort((a, b) => a.length - b.length || a.localeCompare(b))[0] ?? null;
-}
-
-/** [loss key, accuracy key] the scatter draws, or null when the run lacks either. */
-export function scatterKeys(roles: Roles): [string, string] | null {
-  const keys = Object.keys(roles);
-  const of = (role: string) => keys.filter((k) => roles[k]?.role === role);
-  const quality = of("quality").filter((k) => roles[k]?.goal === "max");
-  const acc = plainest(quality.filter((k) => roles[k]?.split === "eval")) ?? plainest(quality);
-  const loss = plainest(of("eval_loss")) ?? plainest(of("train_loss"));
+/** [loss key, accuracy key] the scatter draws (the run's keys by role, worked out once by the
+ * server: its eval loss, else its train loss, and its first accuracy, the eval one first), or
+ * null when the run lacks either. */
+export function scatterKeys(keys: KeysByRoleOut | null | undefined): [string, string] | null {
+  const loss = keys?.eval_loss ?? keys?.train_loss ?? null;
+  const acc = keys?.accuracy[0] ?? null;
   return acc && loss ? [loss, acc] : null;
 }
 
@@ -44,8 +37,13 @@ export function pairs(loss: SeriesOut, acc: SeriesOut): [number, number, number]
   return out.sort((a, b) => a[0] - b[0]);
 }
 
-export function LossAccuracyCard(p: { runId: string; roles: Roles; version: number; color: string }) {
-  const keys = scatterKeys(p.roles);
+export function LossAccuracyCard(p: {
+  runId: string;
+  keysByRole: KeysByRoleOut | null | undefined;
+  version: number;
+  color: string;
+}) {
+  const keys = scatterKeys(p.keysByRole);
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [points, setPoints] = useState<[number, number, number][]>([]);

@@ -11,25 +11,13 @@ export interface ChartSpec {
   title: string;
   keys: string[];
   section: string;
+  rank: number; // the section's place on the Run page (RoleOut.section_rank)
 }
-
-/** The Run page's section order (trainboard.roles.SECTION_ORDER); unknown sections go last. */
-const ORDER = [
-  "Loss",
-  "Learning rate",
-  "Gradients",
-  "Throughput",
-  "Quality",
-  "Perplexity",
-  "Metrics",
-  "System",
-];
 
 const SPLIT_RANK: Record<string, number> = { train: 0, "": 1, eval: 2 };
 
-function sectionRank(section: string): number {
-  const i = ORDER.indexOf(section);
-  return i < 0 ? ORDER.length : i;
+function sectionRank(rank: number | undefined): number {
+  return rank ?? Number.MAX_SAFE_INTEGER; // the server's section order; unknown sections last
 }
 
 /** Charts for `keys`; a key the server gave no role for gets a chart of its own. */
@@ -46,11 +34,15 @@ export function groupCharts(keys: string[], roles: Record<string, RoleOut> = {})
   for (const [group, ks] of byGroup) {
     ks.sort((a, b) => split(a) - split(b) || a.localeCompare(b));
     const first = ks[0] ?? group;
-    specs.push({ id: group, title: group, keys: ks, section: roles[first]?.section ?? "Metrics" });
+    specs.push({
+      id: group,
+      title: group,
+      keys: ks,
+      section: roles[first]?.section ?? "Metrics",
+      rank: sectionRank(roles[first]?.section_rank),
+    });
   }
-  specs.sort(
-    (a, b) => sectionRank(a.section) - sectionRank(b.section) || a.id.localeCompare(b.id),
-  );
+  specs.sort((a, b) => a.rank - b.rank || a.id.localeCompare(b.id));
   return specs;
 }
 

@@ -245,7 +245,7 @@ export function RunPage({ id }: { id: string }) {
           ))}
           <LossAccuracyCard
             runId={run.id}
-            roles={detail?.run.roles ?? {}}
+            keysByRole={detail?.run.keys_by_role}
             version={Array.from(keyVersion.current.values()).reduce((a, b) => a + b, 0)}
             color={runColor(run.id)}
           />
