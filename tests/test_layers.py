@@ -34,6 +34,7 @@ RANKS: dict[str, int] = {
     "exporting": 2,
     "mediaexport": 2,
     "report": 3,
+    "alerts": 3,
     "sdk": 4,
     "server": 5,
     "read": 6,

@@ -9,7 +9,9 @@
     ├── ForbiddenError                a token or page not allowed to do that (403)
     ├── ConfirmationRequiredError     a destructive action was not confirmed
     ├── StoreError                    the store could not be opened or written
-    └── MissingExtraError(ImportError) an optional integration is not installed
+    ├── MissingExtraError(ImportError) an optional integration is not installed
+    └── RunStopped                    a run asked to stop (`trainboard stop`) with
+                                      init(stop="raise"): raised by its next log()
 
     TrainboardWarning(UserWarning)    a background problem (store unreachable, retrying)
 
@@ -108,6 +110,15 @@ class MissingExtraError(TrainboardError, ImportError):
         super().__init__(
             f"{feature} needs {package}, which is not installed: pip install 'trainboard[{extra}]'"
         )
+
+
+class RunStopped(TrainboardError):
+    """Raised by `log()` once someone asked the run to stop (`trainboard stop`, the Run page's
+    Stop button, `Api().run(id).stop()`) and the run was started with `init(stop="raise")`.
+    Left uncaught, the run ends with status "stopped"."""
+
+    status = 409
+    code = "stopped"
 
 
 class TrainboardWarning(UserWarning):

@@ -61,6 +61,16 @@ SETTINGS: tuple[Setting, ...] = (
         "30",
         "Seconds between plain progress lines when progress is forced off a terminal.",
     ),
+    Setting(
+        "TRAINBOARD_PUBLIC_URL",
+        "",
+        "Address people open the dashboard at (https://tb.example.com); alerts link to runs there.",
+    ),
+    Setting(
+        "TRAINBOARD_CONTROL_INTERVAL",
+        "1",
+        "Seconds between a running run's checks for a stop request and a hang; 0 = off.",
+    ),
     Setting("TRAINBOARD_ALL_RANKS", "", "Set to 1 to log from every torchrun rank, not rank 0."),
     Setting(
         "TRAINBOARD_QUIET",
@@ -149,6 +159,14 @@ def system_interval() -> float:
 
 def progress_interval() -> float:
     return float(_get("TRAINBOARD_PROGRESS_INTERVAL"))
+
+
+def public_url() -> str:
+    return _get("TRAINBOARD_PUBLIC_URL").rstrip("/")
+
+
+def control_interval() -> float:
+    return float(_get("TRAINBOARD_CONTROL_INTERVAL"))
 
 
 def all_ranks() -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -335,3 +337,37 @@ def test_sample_table_hook_at_each_evaluation(tb_home: str, tmp_path: Path) -> N
     assert [(m.step, m.kind) for m in run.media("eval/samples")] == [(10, "table"), (20, "table")]
     assert run.table("eval/samples")["completion"].tolist() == ["3 at 20"]
     assert run.table("eval/samples", step=10)["completion"].tolist() == ["3 at 10"]
+
+
+class StopFromCli(TrainerCallback):  # type: ignore[misc]
+    """Runs `trainboard stop RUN` in a child process, as a person would, once at `step`."""
+
+    def __init__(self, step: int, tb: TrainboardCallback) -> None:
+        self.step, self.tb, self.asked_at = step, tb, None
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    ) -> None:
+        if state.global_step == self.step:
+            cmd = [sys.executable, "-m", "trainboard", "stop", str(self.tb.run_id)]
+            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+            self.asked_at = state.global_step
+
+
+def test_a_trainer_stopped_from_the_cli_saves_and_ends_stopped(
+    tb_home: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_CONTROL_INTERVAL", "0.2")
+    tb = TrainboardCallback()
+    stopper = StopFromCli(5, tb)
+    args = _args(tmp_path, max_steps=3000, eval_strategy="no", save_steps=100_000)
+    trainer = _trainer(args, [tb, stopper])
+    trainer.train()
+    last = trainer.state.global_step
+    assert stopper.asked_at == 5 and 5 < last < 3000
+    assert (tmp_path / f"checkpoint-{last}").is_dir()  # the final save the stop asked for
+    with open_store() as s:
+        run = s.get_run(str(tb.run_id))
+        kinds = [a.kind for a in s.list_artifacts(run.id)]
+    assert run.status == "stopped" and run.last_step == last
+    assert "checkpoint" in kinds

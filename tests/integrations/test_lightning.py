@@ -4,6 +4,8 @@ TrainboardLogger; the stored run is read back as the API and CLI would."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,29 @@ def test_log_image_audio_and_table_from_a_lightning_module(tb_home: str, tmp_pat
     table = run.table("val/predictions")
     assert table["input"].tolist() == ["x=0", "x=1"]
     assert abs(table["pred"][1] - 2.0) < 1.0  # y = 3x - 1, roughly learned
+
+
+class _StopFromCli(L.Callback):  # type: ignore[misc]
+    """Runs `trainboard stop RUN` in a child process, as a person would, once at `step`."""
+
+    def __init__(self, logger: TrainboardLogger, step: int) -> None:
+        self.logger, self.step = logger, step
+
+    def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
+        if trainer.global_step == self.step:
+            cmd = [sys.executable, "-m", "trainboard", "stop", self.logger.experiment.id]
+            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+
+def test_a_fit_stopped_from_the_cli_ends_stopped(
+    tb_home: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_CONTROL_INTERVAL", "0.2")
+    logger = TrainboardLogger(project="lit")
+    trainer = _trainer(tmp_path, logger, max_steps=100_000, val_check_interval=None,
+                       callbacks=[_StopFromCli(logger, 4)], max_epochs=None)  # fmt: skip
+    trainer.fit(Regression(), _loader(320, 1), _loader(64, 2))
+    assert 4 <= trainer.global_step < 100  # within a few batches of the ask
+    with open_store() as s:
+        [run] = s.list_runs(RunQuery())
+    assert run.status == "stopped" and "asked to stop by cli:" in (run.notes or "")

@@ -22,6 +22,7 @@ STATUS_STYLE = {
     "killed": "bold yellow",
     "pruned": "dim",
     "crashed": "bold magenta",
+    "stopped": "bold yellow",
 }
 VERDICT_STYLE = {"healthy": "bold green", "warning": "bold yellow", "critical": "bold red"}
 

@@ -243,6 +243,18 @@ class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc
         if table is not None:
             self._open(args, state, model).log({self.samples_key: table}, step=state.global_step)
 
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        """A stop asked for (`trainboard stop`, the Run page): end training after this step,
+        saving a checkpoint first when the arguments save any; the run ends as "stopped"."""
+        run = self._run
+        if run is not None and run.should_stop and not control.should_training_stop:
+            control.should_training_stop = True
+            strategy = getattr(args.save_strategy, "value", args.save_strategy)
+            if strategy != "no":
+                control.should_save = True
+
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:

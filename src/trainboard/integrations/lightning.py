@@ -39,7 +39,7 @@ from trainboard.errors import MissingExtraError
 try:
     from lightning.fabric.loggers.logger import rank_zero_experiment
     from lightning.fabric.utilities.rank_zero import rank_zero_only
-    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.callbacks import Callback, ModelCheckpoint
     from lightning.pytorch.loggers.logger import Logger
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.lightning", "lightning", "lightning") from e
@@ -145,6 +145,10 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         self._stage = getattr(getattr(trainer, "state", None), "fn", None)
         total = _total_steps(trainer) if self._total_steps is None else self._total_steps
         run = self._open()
+        if trainer is not None and not any(
+            isinstance(c, _StopWhenAsked) for c in trainer.callbacks
+        ):
+            trainer.callbacks.append(_StopWhenAsked(run))  # checked after every batch
         if total is not None and run.total_steps != total:
             self._total_steps = run.total_steps = total
 
@@ -247,6 +251,19 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
             except ValueError:
                 continue  # deleted since it was saved: nothing left to record
             self._kept.add(path)
+
+
+class _StopWhenAsked(Callback):  # type: ignore[misc]
+    """Sets `trainer.should_stop` once the run is asked to stop (`trainboard stop`, the Run
+    page): Lightning ends the fit after the batch, and the run ends as "stopped". The logger
+    adds it itself at fit start, since a logger sees no batch end of its own."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def on_train_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
+        if self.run.should_stop and not trainer.should_stop:
+            trainer.should_stop = True
 
 
 def _rank() -> int:

@@ -148,6 +148,18 @@ class StoredRun:
 
         return health_for(self._store, self._record)
 
+    def stop(self, by: str = "api") -> StoredRun:
+        """Ask this run to stop, as `trainboard stop` does: its training process sees
+        `run.should_stop` within about 2 s and the run ends as "stopped". UsageError when the
+        run is not running."""
+        from trainboard.analysis.control import request_stop
+
+        request_stop(self._store, self.id, by=by)
+        flush = getattr(self._store, "flush", None)  # a server's store: send it now
+        if callable(flush):
+            flush(10.0)
+        return self
+
     def refresh(self) -> StoredRun:
         """Read the run again (a running run's summary, status and steps move on)."""
         self._record = self._store.get_run(self.id)

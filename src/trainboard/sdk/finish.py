@@ -17,7 +17,8 @@ from trainboard.sdk import context, hooks
 if TYPE_CHECKING:
     from trainboard.sdk.run import Run
 
-END_STATUSES = ("finished", "failed", "killed", "pruned")  # what a run may end as by itself
+# what a run may end as by itself ("stopped": it was asked to, and left its loop)
+END_STATUSES = ("finished", "failed", "killed", "pruned", "stopped")
 FINISH_TIMEOUT = 4.5  # finish() returns within 5 s; the journal keeps what is not written
 
 
@@ -30,6 +31,8 @@ def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
         raise ValueError(
             f"finish(): status must be one of {', '.join(END_STATUSES)}, got {status!r}"
         )
+    if status == "finished" and st.stop_by is not None:
+        status, notes = "stopped", notes or f"asked to stop by {st.stop_by}"
     if status != "killed" and st.wandb is not None:
         from trainboard.sdk.wandb.compat import at_finish
 
@@ -45,6 +48,7 @@ def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
         writer.close(_final_fields(status, notes), timeout)
     if status == "killed":
         run.interrupted = True  # extras (figures) skip work a shutdown must not wait on
+    st.outcome = (status, notes)
     for extra in st.extras:
         extra.close()
 

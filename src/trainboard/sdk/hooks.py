@@ -24,6 +24,8 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
+from trainboard.errors import RunStopped
+
 if TYPE_CHECKING:
     from trainboard.sdk.run import Run
 
@@ -48,6 +50,8 @@ def outcome(exc: BaseException | None) -> tuple[str, str | None]:
         return "killed", "KeyboardInterrupt"
     if isinstance(exc, SystemExit) and exc.code in (None, 0):
         return "finished", None
+    if isinstance(exc, RunStopped):
+        return "stopped", str(exc)
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return "failed", text[-4000:]
 

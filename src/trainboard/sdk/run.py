@@ -130,6 +130,47 @@ class Run(WandbMethods):
         return self.state.finished
 
     @property
+    def should_stop(self) -> bool:
+        """True once someone asked this run to stop (`trainboard stop`, the Run page's Stop
+        button, `Api().run(id).stop()`); seen within about a second, by a background thread.
+        A loop that checks it and leaves ends the run as "stopped"."""
+        return self.state.stop_by is not None
+
+    @property
+    def outcome(self) -> tuple[str, str | None] | None:
+        """(status, notes) once the run ended, else None."""
+        return self.state.outcome
+
+    def ask_to_stop(self, by: str = "the script") -> None:
+        """Ask this run to stop, as `trainboard stop` does from outside: `should_stop`
+        becomes True, the HF and Lightning integrations end training, and with
+        `init(stop="raise")` the next `log()` raises RunStopped. The run ends as "stopped"."""
+        st = self.state
+        if st.stop_by is not None:
+            return
+        st.stop_by = by
+        if st.stop_mode == "raise":
+            self.log = self._refuse_log  # type: ignore[method-assign]  # log() itself unchanged
+
+    def _refuse_log(self, *args: Any, **kwargs: Any) -> None:
+        from trainboard.errors import RunStopped
+
+        raise RunStopped(
+            f"run {self.id} ({self.name}) was asked to stop by {self.state.stop_by}; "
+            "catch trainboard.RunStopped to save a checkpoint first"
+        )
+
+    @property
+    def last_values(self) -> dict[str, Any]:
+        """The last value logged per key (a copy), as the training loop gave it."""
+        for _ in range(3):
+            try:
+                return dict(self.state.summary)
+            except RuntimeError:  # changed size while copied from another thread
+                continue
+        return {}
+
+    @property
     def store_url(self) -> str:
         return self.state.store_url
 

@@ -139,6 +139,8 @@ def init(
     progress: bool | None = None,
     run_id: str | None = None,
     fork: bool = False,
+    hang_after: float | None = None,
+    stop: str = "flag",
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
@@ -150,10 +152,14 @@ def init(
     (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
     see sdk/console.py). Without `total_steps`, the config's `max_iters`, `max_steps`... give
     it (roles/steps.py). init() prints one line on stderr naming the run and where to see it
-    (sdk/announce.py; TRAINBOARD_QUIET=1 silences it)."""
+    (sdk/announce.py; TRAINBOARD_QUIET=1 silences it). `hang_after` is how many seconds
+    without a `log()` make a hang alert (default: 10x the median step time, at least 5
+    minutes); `stop="raise"` makes the next `log()` raise RunStopped once someone asks the run
+    to stop (default "flag": only `run.should_stop` turns True). See docs/alerts.md."""
     from trainboard.store.records import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
+    _check_control(hang_after, stop)
     if notes is not None:
         check_text("init()", "notes", notes)
     cfg = as_config(config)
@@ -198,6 +204,8 @@ def init(
 
     announce(run.name, run.id, run.project, url, remote, resumed=resume is not None)
     hooks.install(run, end)
+    run.state.stop_mode = stop
+    _start_sentinel(run, url, remote, hang_after, resumed=resume is not None)
     _start_system(run)
     if figures:
         run.save_figures(figures, figures_dir)
@@ -345,6 +353,34 @@ def _fork(
     fresh.total_steps = total_steps or old.total_steps
     fresh.notes = fresh.notes or f"forked from run {old.id}"
     return _start(fresh, url, remote, create=True, resume_fields=None, last_step=old.last_step)
+
+
+def _check_control(hang_after: float | None, stop: str) -> None:
+    if stop not in ("flag", "raise"):
+        raise UsageError(f'init(): stop must be "flag" or "raise", got {stop!r}')
+    if hang_after is not None and (
+        isinstance(hang_after, bool)
+        or not isinstance(hang_after, (int, float))
+        or not hang_after > 0
+        or hang_after == float("inf")
+    ):
+        raise UsageError(
+            f"init(): hang_after must be a positive number of seconds, got {hang_after!r}"
+        )
+
+
+def _start_sentinel(
+    run: Run, url: str, remote: str, hang_after: float | None, *, resumed: bool
+) -> None:
+    interval = settings.control_interval()
+    if interval > 0:
+        from trainboard.sdk.sentinel import Sentinel
+
+        sentinel = Sentinel(
+            run, lambda: open_selected(url, remote), hang_after=hang_after, interval=interval
+        )
+        run.state.extras.append(sentinel)
+        sentinel.start(resumed)
 
 
 def _start_system(run: Run) -> None:

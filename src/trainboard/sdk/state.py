@@ -57,9 +57,12 @@ class RunState:
         "journal",
         "media_bytes",
         "noop",
+        "outcome",
         "pid",
         "record",
         "step",
+        "stop_by",
+        "stop_mode",
         "store_url",
         "summary",
         "system",
@@ -92,6 +95,9 @@ class RunState:
         self.media_bytes = 0  # the media this run has queued, against its budget (medialog.py)
         self.counter: str | None = None  # the logged key that is the step (sdk/stepcount.py)
         self.counters = stepcount.STEP_COUNTERS  # the keys that may be: iter, global_step...
+        self.stop_mode = "flag"  # init(stop=): "flag" (should_stop) or "raise" (RunStopped)
+        self.stop_by: str | None = None  # who asked the run to stop (sdk/sentinel.py saw it)
+        self.outcome: tuple[str, str | None] | None = None  # (status, notes) once it ended
 
     def wandb_state(self) -> WandbState:
         """The run's wandb state, made on first use."""

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from trainboard import settings
 from trainboard.errors import StoreError, UsageError
+from trainboard.server.alerting import ServerAlerts
 from trainboard.server.connections import limited_protocol, raise_fd_limit
 from trainboard.server.deps import API
 from trainboard.server.errors import install_error_handlers
@@ -33,6 +34,7 @@ from trainboard.server.routes.artifacts import artifacts_router
 from trainboard.server.routes.card import card_router
 from trainboard.server.routes.choose import choose_router
 from trainboard.server.routes.compare import compare_router
+from trainboard.server.routes.control import control_router
 from trainboard.server.routes.events import events_router
 from trainboard.server.routes.exports import exports_router
 from trainboard.server.routes.histograms import histograms_router
@@ -63,7 +65,7 @@ def create_app(
     url = store_url or settings.store_url()
     store = open_store(url)
     token = token if token is not None else (settings.token() or None)
-    events = EventHub(store)
+    events = EventHub(store, alerts=ServerAlerts(store))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -85,7 +87,7 @@ def create_app(
     )
     app.state.store = store
     app.state.events = events
-    app.state.ingest_log = IngestLog()
+    app.state.ingest_log = IngestLog(events.alerts)
     app.state.artifacts_dir = settings.artifacts_dir(url)
     app.state.owners = Owners(store)
     install_error_handlers(app)
@@ -105,6 +107,7 @@ def create_app(
         card_router,
         sweep_router,
         choose_router,
+        control_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
@@ -155,6 +158,10 @@ def build_server(
     import uvicorn
 
     app = create_app(store_url, token, host)
+    alerts: ServerAlerts = app.state.events.alerts
+    if host not in ("0.0.0.0", "::"):  # alerts link to runs at the address served
+        shown = f"[{host}]" if ":" in host else host
+        alerts.base_url = settings.public_url() or f"http://{shown}:{port}"
     cap = settings.max_connections()
     raise_fd_limit(cap + 64)
     return uvicorn.Server(

@@ -62,10 +62,13 @@ class GateConfig:
 
 
 def needed_scope(method: str, path: str) -> tokens.Scope:
-    """read for reads, write for the ingest routes, admin for every other change."""
+    """read for reads, write for the ingest routes and for stopping a run, admin for every
+    other change."""
     if method in SAFE_METHODS:
         return "read"
-    if path.startswith(f"{API}/ingest"):
+    if path.startswith(f"{API}/ingest") or (
+        path.startswith(f"{API}/runs/") and path.endswith("/stop")
+    ):
         return "write"
     return "admin"
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from trainboard.analysis.status import reconcile
 from trainboard.journal.recovery import recover_orphans
+from trainboard.server.alerting import ServerAlerts
 from trainboard.server.jsonio import dumps
 from trainboard.store.base import Store
 from trainboard.store.queries import RunQuery
@@ -71,10 +72,13 @@ def encode(event: str, data: object) -> bytes:
 class EventHub:
     """The poller and the subscribers of one app (started and stopped by its lifespan)."""
 
-    def __init__(self, store: Store, interval: float = 0.2) -> None:
+    def __init__(
+        self, store: Store, interval: float = 0.2, alerts: ServerAlerts | None = None
+    ) -> None:
         self.store = store
         self.interval = interval
         self._next_recovery = 0.0
+        self.alerts = alerts
         self._subscribers: set[asyncio.Queue[bytes | None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -187,7 +191,10 @@ class EventHub:
             count = self.store.count_runs(RunQuery(archived=None))
         self._newest = top
         running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
-        reconcile(self.store, running.values())  # a dead process's run becomes crashed, once
+        crashed = reconcile(self.store, running.values())  # a dead process's run: crashed, once
+        if self.alerts is not None:
+            self.alerts.crashed(crashed)
+            self.alerts.running(r for r in running.values() if r.status == "running")
         events: list[tuple[str, object]] = []
         changed: list[str] = []
         first = self._count is None

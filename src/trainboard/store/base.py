@@ -69,6 +69,9 @@ class Store(ABC):
     """One interface, several engines. See the module docstring for the contract."""
 
     url: str
+    server_delivers: bool = False
+    """True where a server receives what is written and delivers alerts recorded as run
+    events (a team server's client); otherwise whoever records an alert delivers it."""
 
     # runs -----------------------------------------------------------------------------
     @abstractmethod

@@ -19,9 +19,12 @@ import numpy.typing as npt
 from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
 
-# "pruned": a hyperparameter-search trial stopped early on purpose (Optuna's pruner)
-Status = Literal["running", "finished", "failed", "killed", "crashed", "pruned"]
-STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "killed", "crashed", "pruned")
+# "pruned": a hyperparameter-search trial stopped early on purpose (Optuna's pruner);
+# "stopped": a person asked the run to stop (`trainboard stop`, the Run page, Api) and it did
+Status = Literal["running", "finished", "failed", "killed", "crashed", "pruned", "stopped"]
+STATUSES: tuple[Status, ...] = (
+    "running", "finished", "failed", "killed", "crashed", "pruned", "stopped",
+)  # fmt: skip
 Goal = Literal["min", "max"]
 
 
@@ -181,9 +184,10 @@ class EventRecord:
 
 
 EVENT_LEVELS = ("info", "warn", "error")
-VALUE_NAMESPACES = ("summary", "import")
+VALUE_NAMESPACES = ("summary", "import", "control", "alerts")
 """run_values namespaces: "summary" is the run's own summary dict (wandb's run.summary),
-"import" an importer's resume points."""
+"import" an importer's resume points, "control" what people asked of a running run ("stop"),
+"alerts" the alert episodes already fired ("kind#episode": when), so each fires once."""
 
 
 OWNER_NAMESPACE = "owner"

@@ -492,6 +492,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop Run
+         * @description Ask a running run to stop: `run.should_stop` turns True in the training process (HF and
+         *     Lightning end training; `init(stop="raise")` raises at the next log()), and the run ends
+         *     as "stopped". 400 when the run is not running.
+         */
+        post: operations["stop_run_api_v1_runs__run_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/texts": {
         parameters: {
             query?: never;
@@ -518,7 +540,8 @@ export interface paths {
         };
         /**
          * Read Values
-         * @description A run's named values: "summary" (its own summary dict) or "import" (resume points).
+         * @description A run's named values: "summary" (its own summary dict), "import" (resume points),
+         *     "control" (a stop asked for) or "alerts" (the alert episodes fired).
          */
         get: operations["read_values_api_v1_runs__run_id__values__namespace__get"];
         put?: never;
@@ -878,7 +901,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "finished" | "failed" | "killed" | "crashed" | "pruned";
+            status: "running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped";
             /** Steps Per S */
             steps_per_s: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Stopped Improving */
@@ -1402,7 +1425,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "running" | "finished" | "failed" | "killed" | "crashed" | "pruned";
+            status: "running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped";
             /**
              * Summary
              * @description left out by GET /runs?fields=row
@@ -1477,6 +1500,18 @@ export interface components {
              * @enum {string}
              */
             x: "step" | "time" | "tokens";
+        };
+        /** StopOut */
+        StopOut: {
+            /**
+             * Asked
+             * @description True: the run sees the request within about 2 s
+             */
+            asked: boolean;
+            /** By */
+            by: string;
+            /** Id */
+            id: string;
         };
         /** SweepOut */
         SweepOut: {
@@ -2148,7 +2183,7 @@ export interface operations {
             query?: {
                 project?: string | null;
                 model?: string | null;
-                status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned") | null;
+                status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped") | null;
                 tag?: string | null;
                 search?: string | null;
                 archived?: "false" | "true" | "all";
@@ -3169,6 +3204,64 @@ export interface operations {
             };
         };
     };
+    stop_run_api_v1_runs__run_id__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StopOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_texts_api_v1_runs__run_id__texts_get: {
         parameters: {
             query?: {
@@ -3236,7 +3329,7 @@ export interface operations {
             header?: never;
             path: {
                 run_id: string;
-                namespace: "summary" | "import";
+                namespace: "summary" | "import" | "control" | "alerts";
             };
             cookie?: never;
         };
@@ -3359,7 +3452,7 @@ export interface operations {
             query?: {
                 project?: string | null;
                 model?: string | null;
-                status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned") | null;
+                status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped") | null;
                 tag?: string | null;
                 search?: string | null;
                 archived?: "false" | "true" | "all";

@@ -1,5 +1,5 @@
 /** A run's status in its colour (running blue, finished green, failed red, crashed orange,
- * pruned purple: a search trial its pruner stopped early). */
+ * pruned purple: a search trial its pruner stopped early; stopped amber: asked to stop). */
 import { STATUS_COLOURS, UNKNOWN_COLOUR } from "../lib/colors";
 
 export function StatusBadge({ status }: { status: string }) {

@@ -14,6 +14,7 @@ import { HealthCard } from "../components/HealthCard";
 import { MediaPanels } from "../components/media/MediaPanels";
 import { ProgressCard } from "../components/ProgressCard";
 import { RunExtras } from "../components/RunExtras";
+import { StopButton } from "../components/StopButton";
 import { type EventName, type Live, asPointsEvent } from "../lib/events";
 import { runColor } from "../lib/colors";
 import { datetime } from "../lib/format";
@@ -140,6 +141,7 @@ export function RunPage({ id }: { id: string }) {
             </span>
           ))}
           <span class="grow" />
+          {run.status === "running" ? <StopButton runId={run.id} runName={run.name} /> : null}
           <a href={links.exportCsv(run.id)} download>
             export CSV
           </a>

@@ -281,6 +281,11 @@ def alert(
     last[title] = now
     step = run.state.current_step()
     store_call(run, "add_events", [EventRecord("alert", title, text, lv, now, step)])
+    from trainboard.sdk.sentinel import sentinel_of
+
+    sentinel = sentinel_of(run)
+    if sentinel is not None:  # to the alert channels too (docs/alerts.md)
+        sentinel.relay(title, text, lv)
 
 
 def save(run: Run, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:

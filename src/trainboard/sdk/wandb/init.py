@@ -49,6 +49,8 @@ def init(
     figures: int | None = None,
     figures_dir: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    hang_after: float | None = None,
+    stop: str = "flag",
     id: str | None = None,
     group: str | None = None,
     job_type: str | None = None,
@@ -77,7 +79,9 @@ def init(
     `store` overrides the store URL (default: TRAINBOARD_URL, else TRAINBOARD_DB, else the
     SQLite file under TRAINBOARD_HOME); under torchrun only rank 0 records unless
     `all_ranks=True`. `figures=N` rewrites the run's charts in `figures_dir` every N steps;
-    `progress` shows a live progress line on stderr (default: on a terminal). `notes` is
+    `progress` shows a live progress line on stderr (default: on a terminal). `hang_after`
+    is the seconds without a log() that make a hang alert, and `stop="raise"` makes log()
+    raise RunStopped once the run is asked to stop (docs/alerts.md). `notes` is
     kept with the run. The wandb arguments (`id`, `resume`, `group`, `job_type`, `mode`,
     `reinit`, `config_exclude_keys`, `config_include_keys`) are mapped as the module
     docstring says; `entity`, `dir`, `settings` and the rest are accepted and ignored."""
@@ -117,6 +121,8 @@ def init(
         figures=figures,
         figures_dir=figures_dir,
         progress=progress,
+        hang_after=hang_after,
+        stop=stop,
     )
 
 

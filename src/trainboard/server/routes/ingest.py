@@ -27,11 +27,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from trainboard.errors import ForbiddenError, RunNotFoundError, UsageError
+from trainboard.server.alerting import ServerAlerts
 from trainboard.server.deps import actor, api_router
 from trainboard.server.jsonio import json_response
 from trainboard.server.ownership import Owners, Who
 from trainboard.store.base import Store
+from trainboard.store.records import EventRecord
 from trainboard.store.remote.wire import POINT_FORMS, apply_parsed, op_run_id, parse_op
+from trainboard.store.remote.wire.ops import EventsOp
 
 ingest_router = api_router(tags=["ingest"])
 
@@ -70,7 +73,8 @@ class IngestLog:
     different clients write at once (each store write is its own transaction, so a
     PostgreSQL server takes eight clients' batches in parallel instead of queueing them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, alerts: ServerAlerts | None = None) -> None:
+        self._alerts = alerts  # hands on the alerts that clients record (server/alerting.py)
         self._last: dict[str, int] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -98,6 +102,10 @@ class IngestLog:
                     parsed = parse_op(op)
                     creates = owners.check(parsed, who) if owners is not None else False
                     apply_parsed(store, parsed)
+                    if self._alerts is not None and isinstance(parsed, EventsOp):
+                        self._alerts.relay(
+                            parsed.run, [EventRecord(**e.model_dump()) for e in parsed.rows]
+                        )
                     if owners is not None:
                         if creates:
                             owners.claim(op_run_id(parsed), who)

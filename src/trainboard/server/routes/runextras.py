@@ -55,8 +55,9 @@ def read_events(run_id: str, store: Annotated[Store, Depends(get_store)]) -> Res
 )
 def read_values(
     run_id: str,
-    namespace: Literal["summary", "import"],
+    namespace: Literal["summary", "import", "control", "alerts"],
     store: Annotated[Store, Depends(get_store)],
 ) -> Response:
-    """A run's named values: "summary" (its own summary dict) or "import" (resume points)."""
+    """A run's named values: "summary" (its own summary dict), "import" (resume points),
+    "control" (a stop asked for) or "alerts" (the alert episodes fired)."""
     return json_response({"values": store.read_run_values(run_id, namespace)})

@@ -97,6 +97,8 @@ def server_identity(http: httpx.Client) -> ServerInfo | None:
 class RemoteStore(Store):
     """Store interface over a trainboard server's HTTP API (see the module docstring)."""
 
+    server_delivers = True
+
     def __init__(
         self,
         url: str,

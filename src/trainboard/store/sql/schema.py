@@ -225,6 +225,23 @@ run_events = Table(
     Index("ix_run_events_run", "run_id", "id"),
 )
 
+# Where alerts go (store/sql/channels.py). `target` is the webhook URL, ntfy topic URL, email
+# address or "desktop"; `events` the alert kinds it takes (JSON list, empty: the defaults);
+# `rules` the metric thresholds (JSON list of "key op number"); `secret` a bearer token or
+# SMTP login, never printed, exported or sent to a client.
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("project", String()),
+    Column("events", Text, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("secret", Text),
+    Column("created_at", F64, nullable=False),
+)
+
 # Media (images, audio, video, tables): one row per item logged, naming its bytes by digest
 # (the SHA-256 of the bytes, hex). store/sql/media.py keeps them.
 media = Table(

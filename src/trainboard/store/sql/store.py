@@ -41,6 +41,7 @@ from trainboard.store.records import (
 )
 from trainboard.store.sql.attached import Attached
 from trainboard.store.sql.blobs import FileBlobs
+from trainboard.store.sql.channels import Channels
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.leaders import Leaders
 from trainboard.store.sql.media import Media
@@ -63,6 +64,7 @@ class SQLStore(Store):
         self.attached = Attached(db)
         self.leaders = Leaders(db, self.runs)
         self.tokens = Tokens(db)
+        self.channels = Channels(db)
         try:
             Migrations(db).bring_to_head()
         except (DBAPIError, StoreError) as e:
