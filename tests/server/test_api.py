@@ -164,6 +164,36 @@ def test_series_x_tokens_from_a_hugging_face_token_count(api: httpx.Client, db: 
     assert body["series"]["loss"]["x"] == [256.0 * s for s in range(1, 11)]
 
 
+def test_series_x_any_metric_that_never_decreases(api: httpx.Client, db: Store) -> None:
+    """nanoGPT logs every 20 iterations with `iter` in the dict: `iter` (or `epoch`) can be
+    the x axis; a metric that decreases cannot, and the 400 says where it fell (#18)."""
+    now = time.time() - 100
+    db.create_run(RunRecord(id=A, project="nano", name="shakespeare", created_at=now))
+    steps = np.arange(0, 10)
+    times = now + steps * 0.5
+    db.write_points(
+        A,
+        {
+            "loss": PointBatch(steps, times, np.linspace(3.0, 2.0, 10)),
+            "iter": PointBatch(steps, times, steps * 20.0),
+            "epoch": PointBatch(steps[::3], times[::3], steps[::3] / 9),
+        },
+    )
+    body = api.get(f"/api/v1/runs/{A}/series", params={"keys": "loss", "x": "iter"}).json()
+    assert body["x"] == "iter"
+    assert body["series"]["loss"]["x"] == [20.0 * s for s in range(10)]
+    ep = api.get(f"/api/v1/runs/{A}/series", params={"keys": "loss", "x": "epoch"}).json()
+    assert ep["series"]["loss"]["x"][:4] == pytest.approx([0.0, 1 / 9, 2 / 9, 1 / 3])
+    r = api.get(f"/api/v1/runs/{A}/series", params={"keys": "iter", "x": "loss"})
+    assert r.status_code == 400
+    assert "'loss' cannot be the x axis" in r.json()["error"]["message"]
+    assert "decreases at step 1 (from 3 to 2.88889)" in r.json()["error"]["message"]
+    missing = api.get(f"/api/v1/runs/{A}/series", params={"keys": "loss", "x": "samples"})
+    assert missing.status_code == 404 and "'samples'" in missing.json()["error"]["message"]
+    both = api.get("/api/v1/compare/series", params={"runs": A, "key": "loss", "x": "iter"}).json()
+    assert both["x"] == "iter" and both["series"][A]["x"][-1] == 180.0
+
+
 def test_series_of_every_key_and_of_an_unknown_key(api: httpx.Client, seeded: Store) -> None:
     assert set(api.get(f"/api/v1/runs/{A}/series").json()["series"]) == {
         "eval/loss",

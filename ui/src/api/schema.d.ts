@@ -811,11 +811,8 @@ export interface components {
             series: {
                 [key: string]: components["schemas"]["SeriesColumnsOut"] | null;
             };
-            /**
-             * X
-             * @enum {string}
-             */
-            x: "step" | "time" | "tokens";
+            /** X */
+            x: string;
         };
         /**
          * ComparedRunOut
@@ -1495,11 +1492,8 @@ export interface components {
             series: {
                 [key: string]: components["schemas"]["SeriesColumnsOut"];
             };
-            /**
-             * X
-             * @enum {string}
-             */
-            x: "step" | "time" | "tokens";
+            /** X */
+            x: string;
         };
         /** StopOut */
         StopOut: {
@@ -1859,7 +1853,8 @@ export interface operations {
                 key: string;
                 /** @description per run */
                 max_points?: number;
-                x?: "step" | "time" | "tokens";
+                /** @description step, time, tokens, or a metric of the run that never decreases (epoch, iter, samples): each point is placed at that metric's value at its step */
+                x?: string;
             };
             header?: never;
             path?: never;
@@ -3082,7 +3077,8 @@ export interface operations {
                 /** @description comma-separated; omitted = every key */
                 keys?: string | null;
                 max_points?: number | null;
-                x?: "step" | "time" | "tokens";
+                /** @description step, time, tokens, or a metric of the run that never decreases (epoch, iter, samples): each point is placed at that metric's value at its step */
+                x?: string;
                 since?: number | null;
                 /** @description first step (inclusive) */
                 start?: number | null;

@@ -22,6 +22,8 @@ import { numParam, rangeParam, rangeText, setParams, useParams } from "../lib/ur
 import { useApi } from "../lib/useApi";
 import { type HeldSeries, type SeriesMap, loadSeries } from "./runSeries";
 import { Artifacts } from "./run/Artifacts";
+import { XMetricSelect } from "../components/XMetricSelect";
+import { BUILTIN_X, xFromParam } from "../lib/xaxis";
 import { ChartCard } from "./run/ChartCard";
 import { ConfigSummary } from "./run/ConfigSummary";
 import { Histograms } from "./run/Histograms";
@@ -36,7 +38,7 @@ export function RunPage({ id }: { id: string }) {
   // View settings live in the URL (a reload or a shared link shows the same view).
   const params = useParams();
   const xParam = params.get("x");
-  const xAxis: XAxis = xParam === "time" || xParam === "tokens" ? xParam : "step";
+  const xAxis: XAxis = xFromParam(xParam);
   const smoothing = Math.min(0.99, Math.max(0, numParam(params, "smooth", 0)));
   const ma = Math.max(0, Math.round(numParam(params, "ma", 0)));
   const filter = params.get("filter") ?? "";
@@ -204,7 +206,7 @@ export function RunPage({ id }: { id: string }) {
             log y
           </label>
           <span class="seg" role="group" aria-label="x axis">
-            {(["step", "time", "tokens"] as XAxis[]).map((x) => (
+            {BUILTIN_X.map((x) => (
               <button
                 type="button"
                 key={x}
@@ -216,6 +218,7 @@ export function RunPage({ id }: { id: string }) {
               </button>
             ))}
           </span>
+          <XMetricSelect roles={detail.run.roles ?? {}} value={xAxis} onChange={setXAxis} />
           <span class="grow" />
           {zoom ? (
             <button type="button" class="link" onClick={() => onZoom(null)}>

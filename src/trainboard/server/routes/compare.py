@@ -13,13 +13,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from trainboard.analysis.compare import DEFAULT_THRESHOLD_PCT, Comparison, compare
-from trainboard.analysis.tokenaxis import token_axis
+from trainboard.analysis.tokenaxis import x_axis
 from trainboard.errors import NotFoundError, UsageError
 from trainboard.report import render
 from trainboard.roles import parse_metric
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
-from trainboard.server.routes.series import SeriesColumnsOut, key_columns
+from trainboard.server.routes.series import SeriesColumnsOut, XParam, key_columns
 from trainboard.server.schemas import CompareOut
 from trainboard.store.base import Store
 from trainboard.store.records import RunRecord
@@ -43,7 +43,7 @@ class CompareSeriesOut(BaseModel):
     it. `keys` names each run's own key (the one asked for where the run logged it)."""
 
     key: str
-    x: Literal["step", "time", "tokens"]
+    x: str  # "step", "time", "tokens", or the metric the points are placed on
     series: dict[str, SeriesColumnsOut | None]
     keys: dict[str, str | None]
 
@@ -78,7 +78,7 @@ def get_compare_series(
     runs: RunsParam,
     key: Annotated[str, Query(description="the metric to overlay")],
     max_points: Annotated[int, Query(ge=2, le=100_000, description="per run")] = 1000,
-    x: Literal["step", "time", "tokens"] = "step",
+    x: XParam = "step",
 ) -> Response:
     """Every run's downsampled series of `key` in one response (the Compare page's charts),
     with the same columns and x mapping as /runs/{id}/series."""
@@ -93,8 +93,8 @@ def get_compare_series(
         mine = own[run.id]
         if mine is None:
             return None
-        tokens = token_axis(store, run) if x == "tokens" else None
-        return key_columns(store, run.id, mine, max_points=max_points, x=x, tokens=tokens)
+        axis = x_axis(store, run, x)  # None (x null) for a run without that metric
+        return key_columns(store, run.id, mine, max_points=max_points, x=x, axis=axis)
 
     # one after another: threads measured no faster here (the reads hold the GIL enough)
     out = {r.id: one(r) for r in records}

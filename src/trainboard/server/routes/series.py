@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from trainboard.analysis.tokenaxis import TokenAxis, token_axis, tokens_at
+from trainboard.analysis.tokenaxis import TokenAxis, tokens_at, x_axis
 from trainboard.errors import NotFoundError
 from trainboard.exporting import iter_series_csv
 from trainboard.server.deps import StoreDep, api_router
@@ -33,8 +33,16 @@ class SeriesColumnsOut(BaseModel):
 
 class SeriesOut(BaseModel):
     run: str
-    x: Literal["step", "time", "tokens"]
+    x: str  # "step", "time", "tokens", or the metric the points are placed on
     series: dict[str, SeriesColumnsOut]
+
+
+BUILTIN_X = ("step", "time", "tokens")
+X_HELP = (
+    "step, time, tokens, or a metric of the run that never decreases (epoch, iter, samples): "
+    "each point is placed at that metric's value at its step"
+)
+XParam = Annotated[str, Query(description=X_HELP, min_length=1, max_length=512)]
 
 
 def _check_keys(run: RunRecord, keys: list[str]) -> None:
@@ -44,15 +52,15 @@ def _check_keys(run: RunRecord, keys: list[str]) -> None:
         raise NotFoundError(f"run {run.id!r} has no metric {names}")
 
 
-def _columns(s: Series, x: str, tokens: TokenAxis | None) -> dict[str, Any]:
+def _columns(s: Series, x: str, axis: TokenAxis | None) -> dict[str, Any]:
     if x == "step":
         xs: Any = s.steps
     elif x == "time":
         xs = s.times
-    elif tokens is None:
+    elif axis is None:
         xs = None
     else:
-        xs = tokens_at(s.steps, tokens)
+        xs = tokens_at(s.steps, axis)
     return {
         "steps": s.steps,
         "times": s.times,
@@ -69,19 +77,19 @@ def key_columns(
     key: str,
     *,
     max_points: int | None,
-    x: Literal["step", "time", "tokens"],
-    tokens: TokenAxis | None,
+    x: str,
+    axis: TokenAxis | None,
     since: int | None = None,
     start: int | None = None,
     end: int | None = None,
 ) -> dict[str, Any]:
-    """One key's columns as the series routes send them (`tokens` from `token_axis` when x
-    is "tokens"): the one read path behind /runs/{id}/series and /compare/series."""
+    """One key's columns as the series routes send them (`axis` from `x_axis`): the one read
+    path behind /runs/{id}/series and /compare/series."""
     bucket_x: XAxis = "time" if x == "time" else "step"
     s = store.read_series(
         run_id, key, max_points=max_points, x=bucket_x, since=since, start=start, end=end
     )
-    return _columns(s, x, tokens)
+    return _columns(s, x, axis)
 
 
 @series_router.get(
@@ -92,7 +100,7 @@ def read_series(
     store: StoreDep,
     keys: Annotated[str | None, Query(description="comma-separated; omitted = every key")] = None,
     max_points: Annotated[int | None, Query(ge=2, le=10_000_000)] = None,
-    x: Literal["step", "time", "tokens"] = "step",
+    x: XParam = "step",
     since: int | None = None,
     start: Annotated[int | None, Query(description="first step (inclusive)")] = None,
     end: Annotated[int | None, Query(description="last step (inclusive)")] = None,
@@ -103,7 +111,9 @@ def read_series(
     run = store.get_run(run_id)
     wanted = [k for k in keys.split(",") if k] if keys else sorted(run.summary)
     _check_keys(run, wanted)
-    tokens = token_axis(store, run) if x == "tokens" else None
+    if x not in BUILTIN_X:
+        _check_keys(run, [x])
+    axis = x_axis(store, run, x)
     out = {
         key: key_columns(
             store,
@@ -111,7 +121,7 @@ def read_series(
             key,
             max_points=max_points,
             x=x,
-            tokens=tokens,
+            axis=axis,
             since=since,
             start=start,
             end=end,

@@ -5,6 +5,8 @@ import type { CompareOut, XAxis } from "../../api/types";
 import { CompareChart, type RunCurve } from "../../charts/CompareChart";
 import { num } from "../../lib/format";
 import { useRunColours } from "../../lib/colors";
+import { XMetricSelect } from "../../components/XMetricSelect";
+import { BUILTIN_X, xFromParam } from "../../lib/xaxis";
 import { numParam, setParams, useParams } from "../../lib/urlState";
 import { useApi } from "../../lib/useApi";
 
@@ -22,7 +24,7 @@ export function Curves({ data, tick }: { data: CompareOut; tick: number }) {
   const charts = listed === null ? initial : listed.split(",").filter(Boolean);
   const setCharts = (ks: string[]) => setParams({ charts: ks.join(",") || "-" });
   const xp = params.get("x");
-  const x: XAxis = xp === "time" || xp === "tokens" ? xp : "step";
+  const x: XAxis = xFromParam(xp);
   const setX = (v: XAxis) => setParams({ x: v === "step" ? null : v });
   const smoothing = Math.min(0.99, Math.max(0, numParam(params, "smooth", 0)));
   const setSmoothing = (v: number) => setParams({ smooth: v > 0 ? v : null });
@@ -33,12 +35,13 @@ export function Curves({ data, tick }: { data: CompareOut; tick: number }) {
       <div class="toolbar">
         <h2>Curves</h2>
         <span class="seg" role="group" aria-label="x axis">
-          {(["step", "time", "tokens"] as XAxis[]).map((v) => (
+          {BUILTIN_X.map((v) => (
             <button key={v} type="button" class={x === v ? "on" : ""} onClick={() => setX(v)}>
               {v === "time" ? "hours" : v}
             </button>
           ))}
         </span>
+        <XMetricSelect roles={data.roles} value={x} onChange={setX} />
         <label class="toggle">
           smoothing
           <input
