@@ -1,12 +1,14 @@
-"""Remote ingest (#12, DESIGN.md): 8 training processes log through one trainboard server backed
-by PostgreSQL (TRAINBOARD_URL), as fast as their loops go.
+"""Remote ingest (#12, #23, DESIGN.md): 8 or 32 training processes log through one trainboard
+server, or two replicas on the same database, backed by PostgreSQL (TRAINBOARD_URL), as fast as
+their loops go. With two replicas, clients alternate between them.
 
 Measured: points per second the server accepted (from the first log() of any client until the
 last client's finish() returned; the points counted are those the server holds), points lost
 (logged but not stored), and the longest log() call in any client. Needs PostgreSQL
 (TRAINBOARD_TEST_PG names the server; a fresh database is made for the run).
 
-Run as `python -m bench.tb_remote ingest8 --dir DIR [--quick]`; prints one JSON line.
+Run as `python -m bench.tb_remote ingest8|ingest32|ingest8x2|ingest32x2 --dir DIR [--quick]`;
+prints one JSON line.
 """
 
 from __future__ import annotations
@@ -52,19 +54,39 @@ def _fresh_pg() -> str:
 
 
 def ingest8(d: Path, quick: bool) -> dict[str, Any]:
+    return _ingest(d, quick, clients=8, replicas=1)
+
+
+def ingest32(d: Path, quick: bool) -> dict[str, Any]:
+    return _ingest(d, quick, clients=32, replicas=1)
+
+
+def ingest8x2(d: Path, quick: bool) -> dict[str, Any]:
+    return _ingest(d, quick, clients=8, replicas=2)
+
+
+def ingest32x2(d: Path, quick: bool) -> dict[str, Any]:
+    return _ingest(d, quick, clients=32, replicas=2)
+
+
+def _ingest(d: Path, quick: bool, clients: int, replicas: int) -> dict[str, Any]:
+    from contextlib import ExitStack
+
     from trainboard.store import open_store
 
-    clients = 8
     steps = 5_000 if quick else 50_000
     db = _fresh_pg()
     open_store(db).close()
-    with server(db, d / "server.log") as base:
-        env = dict(os.environ, TRAINBOARD_URL=base, TRAINBOARD_SYSTEM_INTERVAL="0")
+    with ExitStack() as stack:
+        bases = [stack.enter_context(server(db, d / f"server{r}.log")) for r in range(replicas)]
+        env = dict(os.environ, TRAINBOARD_SYSTEM_INTERVAL="0")
         env.pop("TRAINBOARD_DB", None)
         procs = [
             subprocess.Popen(
                 [sys.executable, "-c", _CLIENT, str(steps)],
-                env=dict(env, TRAINBOARD_HOME=str(d / f"client{k}")),
+                env=dict(
+                    env, TRAINBOARD_HOME=str(d / f"client{k}"), TRAINBOARD_URL=bases[k % replicas]
+                ),  # fmt: skip
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=open(d / f"client{k}.log", "wb"),
@@ -86,6 +108,7 @@ def ingest8(d: Path, quick: bool) -> dict[str, Any]:
     logged = clients * steps * 4
     return {
         "remote_clients": clients,
+        "remote_replicas": replicas,
         "remote_points": logged,
         "remote_pps": stored / seconds,
         "remote_lost_points": logged - stored,
@@ -94,4 +117,6 @@ def ingest8(d: Path, quick: bool) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    workload_main({"ingest8": ingest8})
+    workload_main(
+        {"ingest8": ingest8, "ingest32": ingest32, "ingest8x2": ingest8x2, "ingest32x2": ingest32x2}
+    )

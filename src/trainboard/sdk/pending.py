@@ -62,6 +62,10 @@ class Pending:
         # Writer-side buffers: taken from the queues but not yet in the store.
         self._mem: dict[str, tuple[list[int], list[float], list[float]]] = {}
         self._mem_count = 0
+        # values queued in `points`: enqueued counted by the caller's thread, drained by the
+        # writer's, each counter written by one thread only
+        self.enqueued_values = 0
+        self.drained_values = 0
         self.updates: dict[str, Any] = {}
         self._texts: list[TextRecord] = []
         self._hists: list[HistogramRecord] = []
@@ -85,15 +89,10 @@ class Pending:
         while points:
             step, wall, data = points.popleft()
             values = {k: v if type(v) is float else _float_or_nan(v) for k, v in data.items()}
-            if journal is not None:
-                try:
-                    kind = journal.kinds.get(tuple(values)) or journal.add_kind(tuple(values))
-                    if journal.fits(kind):
-                        journal.append(kind, step, wall, values.values())
-                        continue
-                except OSError:
-                    pass  # a full disk: memory keeps them (bounded by enqueue_points)
-            self._remember(step, wall, values)
+            if not self._journalled(journal, step, wall, values):
+                self._remember(step, wall, values)
+            # counted as drained only once remembered: in_memory never reads low
+            self.drained_values += len(data)
         while self.updates_q:
             self.updates.update(self.updates_q.popleft())
         while self.texts_q:
@@ -106,6 +105,26 @@ class Pending:
             self._calls.append(self.calls_q.popleft())
         while self.media_q:
             self._media.append(self.media_q.popleft())
+
+    @staticmethod
+    def _journalled(
+        journal: Journal | None, step: int, wall: float, values: dict[str, float]
+    ) -> bool:
+        if journal is None:
+            return False
+        try:
+            kind = journal.kinds.get(tuple(values)) or journal.add_kind(tuple(values))
+            if journal.fits(kind):
+                journal.append(kind, step, wall, values.values())
+                return True
+        except OSError:
+            pass  # a full disk: memory keeps them (bounded by Writer.enqueue_points)
+        return False
+
+    @property
+    def in_memory(self) -> int:
+        """Point values held in memory: queued, and taken but not yet written."""
+        return self.enqueued_values - self.drained_values + self._mem_count
 
     def _remember(self, step: int, wall: float, values: dict[str, float]) -> None:
         for key, value in values.items():

@@ -179,6 +179,13 @@ class Run(WandbMethods):
         state = "finished" if s.finished else ("running" if s.enabled else "disabled")
         return f"<Run {self.id} {self.name!r} project={self.project!r} {state}>"
 
+    @property
+    def lost_points(self) -> int:
+        """Point values dropped because neither the journal (a full disk) nor memory
+        (trainboard.sdk.writer.MAX_MEMORY_POINTS) could keep them; 0 normally."""
+        w = self.state.writer
+        return 0 if w is None else w.lost
+
     # the hot path -----------------------------------------------------------------------
     def log(
         self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None

@@ -112,14 +112,19 @@ class Writer:
 
     def enqueue_points(self, step: int, wall: float, data: dict[str, Any]) -> None:
         """Points the journal cannot take in the caller (tensors, other threads)."""
-        points = self._pending.points
-        if len(points) * 4 > MAX_MEMORY_POINTS:
+        pending = self._pending
+        if pending.in_memory + len(data) > MAX_MEMORY_POINTS:
             self.lost += len(data)
             self._warn_once(
-                "lost", f"trainboard: run {self._run.id} is dropping points: {self._where_lost()}"
+                "lost",
+                f"trainboard: run {self._run.id} is dropping points from step {step} on "
+                f"(keys {', '.join(sorted(data)[:5])}{', ...' if len(data) > 5 else ''}): "
+                f"{self._where_lost()}; the points before it are kept, and Run.lost_points "
+                "counts what is dropped",
             )
             return
-        points.append((step, wall, data))
+        pending.enqueued_values += len(data)
+        pending.points.append((step, wall, data))
 
     def enqueue_update(self, fields: dict[str, Any]) -> None:
         self._pending.updates_q.append(fields)
