@@ -146,3 +146,29 @@ def test_archive_worse_than_errors(tb_home: str) -> None:
     assert code == 2 and "give RUN..." in err
     code, out, _ = invoke("archive", "aaaa")  # the plain form still works
     assert code == 0 and out.startswith("archived 1 run: run-1")
+
+
+def test_compare_mixed_keys_by_role_names_each_runs_key(tb_home: str) -> None:
+    # the same eval loss logged the Hugging Face way, the Lightning way and the TensorBoard
+    # guides' way: --metric takes the role, any tool's key, or nothing, and picks the same run
+    with open_store() as db:
+        for rid, name, key, best in (
+            ("aaaaaaaaaaaa", "hf", "eval_loss", 0.9),
+            ("bbbbbbbbbbbb", "lightning", "val_loss", 0.6),
+            ("cccccccccccc", "tb", "Loss/validation", 0.8),
+        ):
+            db.create_run(RunRecord(id=rid, project="p", name=name, status="finished",
+                                    created_at=1000.0, finished_at=1060.0))  # fmt: skip
+            db.write_points(rid, {key: PointBatch.of([1, 2], [1001.0, 1002.0], [1.5, best])})
+    for metric in ([], ["--metric", "eval_loss"], ["--metric", "val_loss"],
+                   ["--metric", "Loss/validation"]):  # fmt: skip
+        code, out, _ = invoke("compare", "hf", "lightning", "tb", "--json", *metric)
+        assert code == 0, out
+        c = json.loads(out)
+        assert c["best"] == "bbbbbbbbbbbb" and c["metric"] == "eval_loss", metric
+        assert {r["name"]: r["key"] for r in c["runs"]} == {
+            "hf": "eval_loss", "lightning": "val_loss", "tb": "Loss/validation"
+        }  # fmt: skip
+        assert [r["rank"] for r in c["runs"]] == [1, 2, 3]
+    code, out, _ = invoke("compare", "hf", "lightning", "tb")
+    assert code == 0 and "val_loss" in out and "Loss/validation" in out  # the key row
