@@ -152,7 +152,8 @@ class Image(Media):
             data = buf.getvalue()
         if _module(data).startswith("PIL."):
             self._pil = data.copy()
-            self.nbytes = len(self._pil.tobytes()) if self._pil.size[0] else 0
+            w, h = self._pil.size  # pixel bytes without copying them again
+            self.nbytes = int(w * h * max(1, len(self._pil.getbands())))
             return
         src = self._source = _Source("Image()", data)
         self.nbytes = src.nbytes
