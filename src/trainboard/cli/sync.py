@@ -46,18 +46,52 @@ def _header_url(path: Path) -> str:
 
 
 def left_on_host(home: Path) -> dict[str, list[Path]]:
-    """URL -> the dead spools and journal folders made for it."""
+    """URL -> the dead spools and journal folders made for it (remote servers, and databases
+    such as PostgreSQL whose journals live under TRAINBOARD_HOME)."""
     found: dict[str, list[Path]] = {}
     for spool in sorted((home / "spool").glob("*.spool")):
         if _free(spool):
             found.setdefault(_header_url(spool), []).append(spool)
     for keys in sorted((home / "journals").glob("*/*.keys")):
         url = _header_url(keys)
-        if StoreURL.is_remote(url) and _free(keys):
+        if url and _free(keys):
             found.setdefault(url, [])
             if keys.parent not in found[url]:
                 found[url].append(keys.parent)
     return {url: paths for url, paths in found.items() if url}
+
+
+def _runs(ids: list[str]) -> str:
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return f"{len(ids)} run{'s' if len(ids) != 1 else ''} ({shown})"
+
+
+def _masked(url: str) -> str:
+    import re
+
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def _sync_database(target: str, paths: list[Path]) -> int:
+    """Write the journals dead processes left for a database (PostgreSQL) now and say what
+    was written; 1 when the database cannot be reached (they stay), else 0."""
+    from trainboard.errors import StoreError
+    from trainboard.journal.recovery import recover_orphans
+    from trainboard.store import open_store
+
+    before = {p.stem for folder in paths if folder.is_dir() for p in folder.glob("*.keys")}
+    try:
+        with open_store(target) as store:  # opening writes journal_dir(target)'s already
+            for folder in {p for p in paths if p.is_dir()}:
+                recover_orphans(store, target, folder)
+    except StoreError as e:
+        err_console().print(f"{_masked(target)}: not written, the journals stay: {e.message}")
+        return 1
+    left = {p.stem for folder in paths if folder.is_dir() for p in folder.glob("*.keys")}
+    done = sorted(before - left)
+    if done:
+        console().print(f"{_masked(target)}: wrote {_runs(done)} from journals")
+    return 0
 
 
 def _adopt(target: str, everything: bool) -> Callable[[dict[str, Any]], bool]:
@@ -86,11 +120,17 @@ def register(app: typer.Typer) -> None:
             return
         left = 0
         for target, paths in found.items():
+            if not StoreURL.is_remote(target):
+                left += _sync_database(target, paths)
+                continue
             store = RemoteStore(target, adopt=_adopt(target, everything=bool(url)))
             sent = False
+            runs: list[str] = []
             try:
                 for folder in {p for p in paths if p.is_dir()}:
-                    recover_orphans(store, target, folder)
+                    runs += recover_orphans(store, target, folder)
+                if runs:
+                    console().print(f"{target}: {_runs(runs)} from journals, queued to send")
                 ops = store.pending
                 sent = store.flush(timeout)
                 waiting = store.pending
