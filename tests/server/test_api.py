@@ -268,8 +268,8 @@ def test_unknown_query_parameters_are_a_400_that_names_them(
     assert r.json()["error"] == {
         "status": 400,
         "code": "bad_request",
-        "message": "unknown query parameter(s) 'projct'; this route takes: archived, fields, "
-        "limit, model, offset, project, search, sort, status, tag",
+        "message": "unknown query parameter(s) 'projct'; this route takes: after, archived, "
+        "fields, id_prefix, limit, model, offset, project, search, sort, status, tag",
     }
     r = api.get(f"/api/v1/runs/{A}/series", params={"max_point": 10})
     assert r.status_code == 400 and "'max_point'" in r.json()["error"]["message"]
