@@ -71,7 +71,11 @@ SETTINGS: tuple[Setting, ...] = (
         "1",
         "Seconds between a running run's checks for a stop request and a hang; 0 = off.",
     ),
-    Setting("TRAINBOARD_ALL_RANKS", "", "Set to 1 to log from every torchrun rank, not rank 0."),
+    Setting(
+        "TRAINBOARD_ALL_RANKS",
+        "",
+        "Set to 1 to make each torchrun rank its own run (default: one run per job).",
+    ),
     Setting(
         "TRAINBOARD_QUIET",
         "",

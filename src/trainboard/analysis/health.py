@@ -10,6 +10,8 @@ Each check is a pure function over series arrays that returns a `Finding` or Non
     grad_clipped      grad norm at (or above) the clip value on more than half the recent steps
     throughput_drop   tokens/s (or steps/s) over the last 20% of the run below 2/3 of earlier
     stalled           running, but no new step for 10× the usual step interval (and ≥60 s)
+    straggler         one rank of a multi-process job ≥1.5× slower than the median of the
+                      others (analysis/straggler.py)
 
 and those of `analysis.checks` (NaN/inf in any metric, an eval metric flat while the loss
 falls, loss spikes, exploding or vanishing grad norm, learning rate stuck at 0). Which key is
@@ -41,6 +43,7 @@ from trainboard.analysis.findings import Finding, Severity
 from trainboard.analysis.hysteresis import steady_findings
 from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
+from trainboard.analysis.straggler import check_straggler, rank_rate_keys
 from trainboard.analysis.train_checks import (
     CLIP_CONFIG_KEYS,
     COMMON_CLIPS,
@@ -79,6 +82,7 @@ _TITLES = {
     "grad_exploding": "grad norm exploding",
     "grad_vanishing": "grad norm vanishing",
     "lr_zero": "learning rate at 0",
+    "straggler": "a rank is a straggler",
 }
 
 
@@ -284,6 +288,8 @@ class HealthInputs:
     grad_series: tuple[Array, Array] | None = None  # the whole run's grad norm (downsampled)
     lr: tuple[Array, Array] | None = None
     lr_key: str = "lr"
+    rank_rates: dict[int, Array] = field(default_factory=dict)  # rank -> its steps/s samples
+    ranks: dict[str, Any] = field(default_factory=dict)  # the run's "ranks" values
 
 
 def assess(x: HealthInputs) -> Health:
@@ -316,6 +322,8 @@ def findings_of(x: HealthInputs) -> list[Finding]:
         findings.append(check_throughput(*x.throughput, unit=x.throughput_unit))
     if x.step_times is not None:
         findings.append(check_stalled(x.step_times, x.now, x.status, x.last_step))
+    if len(x.rank_rates) > 1:
+        findings.append(check_straggler(x.rank_rates, x.ranks))
     return [f for f in findings if f is not None]
 
 
@@ -400,6 +408,11 @@ def health_for(
     elif ck is not None:
         sc = store.read_series(run.id, ck, max_points=1000)
         x.throughput, x.throughput_unit = (sc.times, sc.steps), "steps"
+    rank_keys = rank_rate_keys(keys)
+    if len(rank_keys) > 1:  # one process of a multi-process job each (sdk/ranks.py)
+        x.rank_rates = {r: store.read_series(run.id, k, max_points=1000).values
+                        for r, k in rank_keys.items()}  # fmt: skip
+        x.ranks = store.read_run_values(run.id, "ranks")
     return verdict_of(steady_findings(x, findings_of) if steady else findings_of(x), x)
 
 

@@ -23,11 +23,12 @@ from trainboard.sdk.finish import end
 from trainboard.sdk.names import default_name, new_run_id
 from trainboard.sdk.run import Run
 from trainboard.sdk.selection import open_selected, select_store
-from trainboard.sdk.torchrun import process_rank
+from trainboard.sdk.torchrun import Job, job_of_env, job_run_id, process_rank
 from trainboard.sdk.validate import as_config, check_name, check_text
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
+    from trainboard.sdk.writer import Writer
     from trainboard.store.base import Store
     from trainboard.store.records import RunRecord
 
@@ -141,6 +142,7 @@ def init(
     fork: bool = False,
     hang_after: float | None = None,
     stop: str = "flag",
+    group: str | None = None,
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
@@ -151,7 +153,10 @@ def init(
     every N steps (`Run.save_figures`). `progress` shows a live progress line on stderr
     (default: when stderr is a terminal; True off a terminal prints a plain line now and then;
     see sdk/console.py). Without `total_steps`, the config's `max_iters`, `max_steps`... give
-    it (roles/steps.py). init() prints one line on stderr naming the run and where to see it
+    it (roles/steps.py). The processes of one job (torchrun, accelerate, DeepSpeed, SLURM, or
+    the same `group=` on each) are one run, its id derived from the job (sdk/torchrun.py);
+    rank 0 logs the run's metrics and every rank its own rate and system metrics
+    (sdk/ranks.py). init() prints one line on stderr naming the run and where to see it
     (sdk/announce.py; TRAINBOARD_QUIET=1 silences it). `hang_after` is how many seconds
     without a `log()` make a hang alert (default: 10x the median step time, at least 5
     minutes); `stop="raise"` makes the next `log()` raise RunStopped once someone asks the run
@@ -162,10 +167,16 @@ def init(
     _check_control(hang_after, stop)
     if notes is not None:
         check_text("init()", "notes", notes)
+    if group is not None and (not isinstance(group, str) or not group):
+        raise UsageError(f"init(): group must be a non-empty str, got {group!r}")
     cfg = as_config(config)
-    run_id = run_id or new_run_id()  # wandb's init(id=...)
     rank = process_rank()
     every_rank = settings.all_ranks() if all_ranks is None else all_ranks
+    job = None if every_rank or resume is not None else job_of_env(group)
+    if job is not None:
+        rank = job.rank
+        run_id = run_id or job_run_id(job, project, name)
+    run_id = run_id or new_run_id()  # wandb's init(id=...)
     if rank is not None and every_rank:
         if resume is not None:
             raise UsageError("init(): resume= continues one run; it cannot be used with all_ranks")
@@ -188,6 +199,8 @@ def init(
         pid=os.getpid(),
         notes=notes,
     )
+    if job is not None and job.rank != 0:
+        return _start_rank(record, job, url, remote)
     if rank not in (None, 0) and not every_rank:
         run = Run(record, store_url=url, writer=None)
         run.state.enabled = False
@@ -197,6 +210,10 @@ def init(
         raise UsageError("init(): fork=True starts a new attempt of resume=RUN_ID; name the run")
     if resume is not None:
         run = _resume(resume, record, url, remote, name, tags, total_steps, fork=fork)
+    elif job is not None:
+        run = _start(
+            record, url, remote, create=True, resume_fields=_claim(record, job), shared=True
+        )
     else:
         run = _start(record, url, remote, create=True, resume_fields=None)
     context.set_current(run)
@@ -207,6 +224,8 @@ def init(
     run.state.stop_mode = stop
     _start_sentinel(run, url, remote, hang_after, resumed=resume is not None)
     _start_system(run)
+    if job is not None:
+        _report_rank(run, job, run.state.writer)
     if figures:
         run.save_figures(figures, figures_dir)
     from trainboard.sdk.console import start_progress
@@ -236,6 +255,7 @@ def _start(
     resume_fields: dict[str, Any] | None,
     last_step: int | None = None,
     summary: Mapping[str, float] | None = None,
+    shared: bool = False,
 ) -> Run:
     from trainboard.sdk.writer import Writer
 
@@ -251,6 +271,7 @@ def _start(
         flush_interval=settings.flush_interval(),
         heartbeat_interval=settings.heartbeat_interval(),
     )
+    writer.shared = shared
     run = Run(record, store_url=url, writer=writer, last_step=last_step, summary=summary)
     writer.start()
     # Wait (briefly) until the run is in the store, so `trainboard watch ID` or the dashboard
@@ -381,6 +402,60 @@ def _start_sentinel(
         )
         run.state.extras.append(sentinel)
         sentinel.start(resumed)
+
+
+def _claim(record: RunRecord, job: Job) -> dict[str, Any]:
+    """What rank 0 writes over a run another rank (or the job's previous attempt, restarted
+    by torchrun) created first: rank 0's own fields; running again after a restart (on the
+    first attempt a rank that already failed the run keeps it failed)."""
+    again: dict[str, Any] = {"status": "running", "finished_at": None} if job.restart else {}
+    return {
+        **again,
+        "heartbeat_at": time.time(),
+        "host": record.host,
+        "pid": record.pid,
+        "name": record.name,
+        "model": record.model,
+        "config": record.config,
+        "tags": record.tags,
+        "total_steps": record.total_steps,
+        **({"notes": record.notes} if job.restart or record.notes else {}),
+    }
+
+
+def _start_rank(record: RunRecord, job: Job, url: str, remote: str) -> Run:
+    """A rank other than 0: its Run checks input and stores no metric of its own (rank 0's
+    are the run's); its reporter writes its rate, system metrics and end through a writer
+    of its own (sdk/ranks.py)."""
+    from trainboard.sdk.writer import Writer
+
+    writer = Writer(
+        record,
+        remote or url,
+        lambda: open_selected(url, remote),
+        journal=None,
+        store=_open_now(url, remote),
+        create=True,
+        flush_interval=settings.flush_interval(),
+        heartbeat_interval=0,
+    )
+    writer.shared = True
+    writer.start()
+    run = Run(record, store_url=url, writer=None)
+    run.state.enabled = False
+    context.set_current(run)
+    hooks.install(run, end)
+    _report_rank(run, job, writer)
+    return run
+
+
+def _report_rank(run: Run, job: Job, writer: Writer | None) -> None:
+    from trainboard.sdk.ranks import RankReporter
+
+    if writer is None:
+        return
+    run.state.ranks = RankReporter(run, job, writer, interval=settings.system_interval())
+    run.state.ranks.start()
 
 
 def _start_system(run: Run) -> None:

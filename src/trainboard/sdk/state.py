@@ -22,6 +22,7 @@ from trainboard.sdk import stepcount
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
+    from trainboard.sdk.ranks import RankReporter
     from trainboard.sdk.system import SystemSampler
     from trainboard.sdk.wandb.compat import MetricDefs
     from trainboard.sdk.writer import Writer
@@ -59,6 +60,7 @@ class RunState:
         "noop",
         "outcome",
         "pid",
+        "ranks",
         "record",
         "step",
         "stop_by",
@@ -88,6 +90,7 @@ class RunState:
         self.finished = False
         self.pid = os.getpid()
         self.system: SystemSampler | None = None
+        self.ranks: RankReporter | None = None  # one process of a multi-process job (ranks.py)
         self.extras: list[Any] = []  # figures / progress line: closed after the last write
         self.hold = False  # log(commit=False): the next log() without a step stays on this one
         self.noop = False  # init(mode="disabled"): accept anything, store nothing

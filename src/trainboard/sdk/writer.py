@@ -82,6 +82,9 @@ class Writer:
         self._heartbeat_interval = heartbeat_interval
         self._created = False
         self.deleted = False
+        # a run several processes write (sdk/ranks.py): the heartbeat never sets the status
+        # (another rank may have failed the run), and a run that exists is claimed, not an error
+        self.shared = False
 
         self._wake = threading.Event()
         self._waiters: deque[threading.Event] = deque()
@@ -142,9 +145,10 @@ class Writer:
         """A media value (sdk/medialog.py): encoded and written by this thread."""
         self._pending.media_q.append(item)
 
-    def enqueue_call(self, method: str, args: tuple[Any, ...]) -> None:
+    def enqueue_call(self, method: str | Callable[..., Any], args: tuple[Any, ...]) -> None:
         """A store call `store.<method>(run_id, *args)` made in order after the records
-        queued before it (the wandb surface's run summary values and alert events)."""
+        queued before it (the wandb surface's run summary values and alert events), or
+        `method(store, run_id, *args)` for a function (sdk/ranks.py)."""
         self._pending.calls_q.append((method, args))
 
     @property
@@ -254,7 +258,7 @@ class Writer:
             if self._heartbeat_interval > 0 and now >= next_beat:
                 next_beat = now + self._heartbeat_interval
                 pending.updates.update(heartbeat_at=time.time())
-                if closing is None:
+                if closing is None and not self.shared:
                     pending.updates["status"] = "running"
             if closing is not None and pending.final is None:
                 pending.final = dict(closing, heartbeat_at=time.time())
@@ -306,6 +310,8 @@ class Writer:
                     store.create_run(self._run)
                 except UsageError:  # a previous attempt committed before failing
                     store.get_run(run_id)
+                    if self.shared and self._resume_fields:  # another rank, or a restart,
+                        store.update_run(run_id, **self._resume_fields)  # made it first
             elif self._resume_fields:
                 store.update_run(run_id, **self._resume_fields)
             self._created = True

@@ -184,10 +184,11 @@ class EventRecord:
 
 
 EVENT_LEVELS = ("info", "warn", "error")
-VALUE_NAMESPACES = ("summary", "import", "control", "alerts")
+VALUE_NAMESPACES = ("summary", "import", "control", "alerts", "ranks")
 """run_values namespaces: "summary" is the run's own summary dict (wandb's run.summary),
 "import" an importer's resume points, "control" what people asked of a running run ("stop"),
-"alerts" the alert episodes already fired ("kind#episode": when), so each fires once."""
+"alerts" the alert episodes already fired ("kind#episode": when), so each fires once, "ranks"
+each rank of a multi-process job by rank (host, pid, local rank, how it ended: sdk/ranks.py)."""
 
 
 OWNER_NAMESPACE = "owner"

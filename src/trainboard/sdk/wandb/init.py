@@ -123,6 +123,7 @@ def init(
         progress=progress,
         hang_after=hang_after,
         stop=stop,
+        group=group or None,  # the ranks of one job with one group are one run (sdk/ranks.py)
     )
 
 

@@ -1,0 +1,246 @@
+"""What each rank of a multi-process job alone knows, written into the job's one run.
+
+Rank 0's metrics are the run's metrics. Every rank (rank 0 too) also reports, from a
+background thread every TRAINBOARD_SYSTEM_INTERVAL seconds (never from `log()`):
+
+    sys/rank{r}/steps_per_s          steps logged per second since the last sample
+    sys/rank{r}/cpu_percent  .../ram_percent  .../ram_used_gb  .../proc_rss_gb       (psutil)
+    sys/rank{r}/gpu/util  .../gpu/mem_used_gb  .../gpu/mem_percent  .../gpu/temp_c
+    sys/rank{r}/gpu/power_w          (NVML, the GPU numbered LOCAL_RANK; absent without
+                                     nvidia-ml-py or a GPU: a clean no-op)
+
+and its identity in the run's "ranks" values (host, pid, local rank, GPU, how it ended).
+A rank other than 0 writes through its own writer (to the same store, or the team server),
+creates the run if it is first (a rank that starts alone or before rank 0 breaks nothing),
+and never sets the run's status, except to fail it: a rank that ends by an exception marks
+the run failed with its rank, host and error in an event and the notes. Rank 0, at its end,
+looks for peers on its host that died without a word (SIGKILL, out of memory) and records
+them the same way; its own final status never overwrites a failure another rank recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from trainboard.store.records import EventRecord
+
+if TYPE_CHECKING:
+    from trainboard.sdk.run import Run
+    from trainboard.sdk.system import _Gpus
+    from trainboard.sdk.torchrun import Job
+    from trainboard.sdk.writer import Writer
+    from trainboard.store.base import Store
+
+NAMESPACE = "ranks"
+_DEATH_WAIT = 1.0  # seconds rank 0, ending on an error, waits for a quiet peer to be dead
+
+
+def rank_prefix(rank: int) -> str:
+    return f"sys/rank{rank}/"
+
+
+def _gpu_label(job: Job) -> str:
+    return "-" if job.local_rank is None else str(job.local_rank)
+
+
+class RankReporter:
+    """One rank's reporter: its sampler thread and, on ranks other than 0, its own writer."""
+
+    def __init__(self, run: Run, job: Job, writer: Writer, *, interval: float) -> None:
+        self._run = run
+        self._job = job
+        self._writer = writer  # rank 0: the run's writer; others: their own
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._main, name=f"trainboard-rank{job.rank}", daemon=True
+        )
+        self._gpus: _Gpus | None = None
+        self._last_step, self._last_t = run.state.step, time.monotonic()
+        self.info: dict[str, Any] = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "local_rank": job.local_rank,
+            "gpu": None,
+            "started_at": time.time(),
+            "restart": job.restart,
+            "ended": None,
+        }
+
+    @property
+    def rank(self) -> int:
+        return self._job.rank
+
+    def start(self) -> None:
+        w, rank, info = self._writer, self._job.rank, dict(self.info)
+        w.enqueue_call(_write_info, (rank, info))
+        if rank == 0 and self._job.restart > 0:
+            n = self._job.restart
+            event = EventRecord(
+                "restart",
+                f"restart {n} of the job",
+                f"torchrun started the job's processes again (restart {n}, "
+                "--max-restarts); the run continues",
+                "warn",
+                time.time(),
+                None,
+            )
+            w.enqueue_call("add_events", ([event],))
+        if self._interval > 0:
+            self._thread.start()
+
+    # the sampler thread -----------------------------------------------------------------
+    def _main(self) -> None:
+        import psutil
+
+        from trainboard.sdk.system import _Gpus
+
+        psutil.cpu_percent(interval=None)
+        self._gpus = _Gpus()
+        try:
+            while not self._stop.wait(self._interval):
+                self._tick()
+        finally:
+            self._gpus.close()
+            self._gpus = None
+
+    def _tick(self) -> None:
+        """One report: the rate since the last one, and the system metrics."""
+        prefix = rank_prefix(self._job.rank)
+        step, now = self._run.state.step, time.monotonic()
+        out: dict[str, float] = {}
+        if step > self._last_step and now > self._last_t:
+            out[prefix + "steps_per_s"] = (step - self._last_step) / (now - self._last_t)
+            self._last_step, self._last_t = step, now
+        elif now - self._last_t >= self._interval:  # no step since: a rate of 0
+            out[prefix + "steps_per_s"] = 0.0
+        try:
+            self._sample(out, prefix, self._gpus)
+        except Exception:
+            pass  # a sensor that fails once must not end the sampling
+        self._writer.enqueue_points(max(step, 0), time.time(), out)
+
+    def _sample(self, out: dict[str, float], prefix: str, gpus: _Gpus | None) -> None:
+        from trainboard.sdk.system import sample_once
+
+        for k, v in sample_once(None).items():
+            out[prefix + k[len("sys/") :]] = v
+        local = self._job.local_rank or 0
+        if gpus is not None and gpus.handles:
+            mine: dict[str, float] = {}
+            index = local % len(gpus.handles)
+            gpus.sample(mine)
+            head = f"sys/gpu{index}/"
+            for k, v in mine.items():
+                if k.startswith(head):
+                    out[prefix + "gpu/" + k[len(head) :]] = v
+
+    # the end ----------------------------------------------------------------------------
+    def end(self, status: str, notes: str | None) -> dict[str, Any] | None:
+        """Called by sdk/finish.py before the writer closes. Rank 0: returns the final run
+        fields that may still be written unconditionally (the status is written only if no
+        other rank failed the run first); other ranks: closes their own writer, None."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(2.0)
+        if self._interval > 0 and not self._thread.is_alive():
+            self._tick()  # the last report: a short job still leaves one
+        job, w, now = self._job, self._writer, time.time()
+        info = dict(self.info, ended=status, ended_at=now)
+        step = self._run.state.step if self._run.state.step >= 0 else None
+        where = f"rank {job.rank} (host {info['host']}, GPU {_gpu_label(job)})"
+        if job.rank == 0:
+            fields: dict[str, Any] = {"status": status, "finished_at": now}
+            if notes is not None:
+                fields["notes"] = notes
+            w.enqueue_call(_end_rank0, (info, fields, step))
+            return {}
+        w.enqueue_call(_write_info, (job.rank, info))
+        if status == "failed":
+            text = notes or "it raised"
+            event = EventRecord("rank", f"{where} failed", text, "error", now, step)
+            w.enqueue_call("add_events", ([event],))
+            w.enqueue_update(
+                {"status": "failed", "finished_at": now, "notes": f"{where} failed: {text}"}
+            )
+        elif status == "killed":
+            event = EventRecord(
+                "rank", f"{where} was stopped", notes or "a signal ended it", "warn", now, step
+            )
+            w.enqueue_call("add_events", ([event],))
+        from trainboard.sdk.finish import FINISH_TIMEOUT
+
+        w.close({}, FINISH_TIMEOUT)
+        return None
+
+
+def _write_info(store: Store, run_id: str, rank: int, info: dict[str, Any]) -> None:
+    store.write_run_values(run_id, NAMESPACE, {str(rank): info})
+
+
+def _pid_alive(pid: int) -> bool:
+    """A dead rank the launcher has not reaped yet is a zombie: dead, though its pid is."""
+    import psutil
+
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True  # exists, owned by someone else
+
+
+def dead_peers(
+    peers: dict[str, Any], host: str, wait: float = 0.0
+) -> list[tuple[int, dict[str, Any]]]:
+    """Ranks on `host` that never recorded an end and whose process is gone. A peer killed
+    by a signal closes its sockets before it is dead, so rank 0 can fail on the broken
+    collective first: `wait` gives such peers that long to finish dying."""
+    quiet = []
+    for key, info in peers.items():
+        if not isinstance(info, dict) or key == "0" or info.get("ended") is not None:
+            continue
+        if info.get("host") == host and isinstance(info.get("pid"), int):
+            quiet.append((int(key), info))
+    give_up = time.monotonic() + wait
+    while True:
+        dead = [(r, info) for r, info in quiet if not _pid_alive(info["pid"])]
+        if len(dead) == len(quiet) or time.monotonic() >= give_up:
+            return sorted(dead, key=lambda d: d[0])
+        time.sleep(0.05)
+
+
+def _end_rank0(
+    store: Store, run_id: str, info: dict[str, Any], fields: dict[str, Any], step: int | None
+) -> None:
+    """Rank 0's end, in the writer thread: its own info, peers that died without a word,
+    then the final status unless another rank already failed the run."""
+    store.write_run_values(run_id, NAMESPACE, {"0": info})
+    now = time.time()
+    events = []
+    wait = 0.0 if fields["status"] == "finished" else _DEATH_WAIT
+    peers = store.read_run_values(run_id, NAMESPACE)
+    for rank, peer in dead_peers(peers, info["host"], wait):
+        gpu = "-" if peer.get("local_rank") is None else str(peer["local_rank"])
+        where = f"rank {rank} (host {peer.get('host')}, GPU {gpu})"
+        text = (
+            f"process {peer.get('pid')} ended without recording an end: killed by a signal "
+            "(SIGKILL, the out-of-memory killer) or a crash of the interpreter"
+        )
+        events.append(EventRecord("rank", f"{where} died", text, "error", now, step))
+        fields = {**fields, "status": "crashed", "notes": f"{where} died: {text}"}
+    if fields["status"] != "finished" and fields.get("notes"):
+        gpu = "-" if info.get("local_rank") is None else str(info["local_rank"])
+        title = f"rank 0 (host {info['host']}, GPU {gpu}) {fields['status']}"
+        level = "error" if fields["status"] == "failed" else "warn"
+        events.append(EventRecord("rank", title, str(fields["notes"]), level, now, step))
+    if events:
+        store.add_events(run_id, events)
+    store.update_run_if(run_id, "running", **fields)
+
+
+__all__ = ["NAMESPACE", "RankReporter", "dead_peers", "rank_prefix"]

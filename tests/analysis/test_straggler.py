@@ -1,0 +1,41 @@
+"""The straggler check (analysis/straggler.py): the slow rank named, no false alarm when
+ranks run alike (as under DDP, where every rank runs at the slowest one's pace)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainboard.analysis.health import HealthInputs, assess
+from trainboard.analysis.straggler import check_straggler, rank_rate_keys
+
+RANKS = {"1": {"host": "node-b", "local_rank": 1}, "0": {"host": "node-a", "local_rank": 0}}
+
+
+def test_a_rank_three_times_slower_is_named_with_its_host_and_gpu() -> None:
+    rates = {0: [15.0, 14.8, 15.2, 15.1], 1: [5.0, 5.2, 4.9, 5.1], 2: [14.9, 15.0, 15.3]}
+    found = check_straggler(rates, RANKS)
+    assert found is not None and found.check == "straggler" and found.severity == "warning"
+    assert found.saw.startswith("rank 1 (host node-b, GPU 1) is 3.0× slower than the median rank")
+    assert "3 ranks" in found.saw and "rank 1" in found.try_
+
+
+def test_ranks_in_step_or_with_too_few_samples_raise_nothing() -> None:
+    rng = np.random.default_rng(0)
+    alike = {r: 10.0 + rng.normal(0, 0.5, 50) for r in range(8)}  # DDP: all at one pace
+    assert check_straggler(alike, {}) is None
+    assert check_straggler({0: [15.0] * 10, 1: [5.0, 5.0]}, RANKS) is None  # 2 samples
+    assert check_straggler({0: [15.0] * 10}, RANKS) is None  # one rank
+    assert check_straggler({0: [10.0] * 5, 1: [8.0] * 5}, RANKS) is None  # 1.25×: noise
+
+
+def test_a_rank_that_stopped_is_named_and_reaches_the_verdict() -> None:
+    x = HealthInputs(rank_rates={0: [12.0] * 5, 1: [0.0] * 5}, ranks={})
+    health = assess(x)
+    assert health.verdict == "warning"
+    assert health.findings[0].saw.startswith("rank 1 (host ?, GPU -) has stopped while the median")
+    assert "a rank is a straggler" in health.summary
+
+
+def test_rate_keys_are_found_by_rank() -> None:
+    keys = ["loss", "sys/rank10/steps_per_s", "sys/rank2/steps_per_s", "sys/rank2/cpu_percent"]
+    assert rank_rate_keys(keys) == {2: "sys/rank2/steps_per_s", 10: "sys/rank10/steps_per_s"}

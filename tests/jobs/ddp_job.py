@@ -1,0 +1,47 @@
+"""A small DDP job on CPU (gloo) that the rank tests start with torchrun.
+
+JOB_MODE picks what goes wrong: "ok", "slow" (rank 1 sleeps each step, no sync), "raise"
+(rank 1 raises at step 5), "sigkill" (rank 1 kills itself at step 5), "restart" (rank 1
+raises on the first attempt only). JOB_STORE is the store URL, JOB_STEPS the step count.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import time
+
+import torch
+import torch.distributed as dist
+
+import trainboard
+
+faulthandler.dump_traceback_later(120, exit=True)  # a hung job says where, and ends
+mode = os.environ.get("JOB_MODE", "ok")
+steps = int(os.environ.get("JOB_STEPS", "30"))
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+attempt = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+run = trainboard.init(project="ddp", name="job", store=os.environ["JOB_STORE"], progress=False)
+for step in range(steps):
+    if rank == 1 and step == 5:
+        if mode == "raise" or (mode == "restart" and attempt == 0):
+            raise RuntimeError("rank 1 ran out of batches")
+        if mode == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+    if mode == "slow":  # ranks at their own pace: no collective in the loop
+        time.sleep(0.06 if rank == 1 else 0.02)
+        run.log({"loss": 1.0 / (step + 1)})
+        continue
+    x = torch.randn(8, 4)
+    loss = model(x).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()  # the all-reduce: every rank waits for the slowest
+    opt.step()
+    run.log({"loss": float(loss)})
+    time.sleep(0.02)
+run.finish()
+dist.destroy_process_group()

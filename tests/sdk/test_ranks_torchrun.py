@@ -1,0 +1,106 @@
+"""Real `torchrun --standalone --nproc_per_node=2` jobs on CPU (gloo): one job is one run,
+and a rank that raises, is killed, or is restarted by torchrun shows on it
+(tests/jobs/ddp_job.py is the job)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainboard.sdk.ranks import NAMESPACE
+from trainboard.store import open_store
+from trainboard.store.records import RunRecord
+
+pytestmark = pytest.mark.slow
+JOB = Path(__file__).parent.parent / "jobs" / "ddp_job.py"
+
+
+def _torchrun(
+    tmp_path: Path, mode: str, *flags: str, steps: int = 30
+) -> tuple[int, str, RunRecord, list, dict]:  # type: ignore[type-arg]
+    url = f"sqlite:///{tmp_path / 'job.db'}"
+    env = dict(
+        os.environ,
+        JOB_MODE=mode,
+        JOB_STORE=url,
+        JOB_STEPS=str(steps),
+        TRAINBOARD_SYSTEM_INTERVAL="0.2",
+        TRAINBOARD_QUIET="1",
+        TRAINBOARD_HOME=str(tmp_path / "home"),
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    done = subprocess.run(
+        [*cmd, *flags, str(JOB)], env=env, capture_output=True, text=True, timeout=240
+    )
+    with open_store(url) as s:
+        runs = s.list_runs()
+        assert len(runs) == 1, [r.name for r in runs]  # one job, one run
+        run = runs[0]
+        return (
+            done.returncode,
+            done.stderr,
+            run,
+            s.read_events(run.id),
+            s.read_run_values(run.id, NAMESPACE),
+        )
+
+
+def test_a_rank_that_raises_fails_the_run_with_its_rank_host_and_error(tmp_path: Path) -> None:
+    rc, err, run, events, ranks = _torchrun(tmp_path, "raise")
+    assert rc != 0
+    assert run.status == "failed"
+    assert run.notes is not None and "rank 1 (host " in run.notes
+    assert "RuntimeError: rank 1 ran out of batches" in run.notes
+    first = events[0]
+    assert (first.kind, first.level) == ("rank", "error") and first.title.startswith("rank 1 ")
+    assert ranks["1"]["ended"] == "failed" and set(ranks) == {"0", "1"}
+    assert "loss" in run.summary  # rank 0's metrics are the run's
+    assert "sys/rank1/steps_per_s" in run.summary and "sys/rank0/steps_per_s" in run.summary
+
+
+def test_a_rank_killed_with_sigkill_crashes_the_run_naming_it(tmp_path: Path) -> None:
+    rc, err, run, events, ranks = _torchrun(tmp_path, "sigkill")
+    assert rc != 0 and "SIGKILL" in err
+    assert run.status == "crashed"
+    assert run.notes is not None and run.notes.startswith("rank 1 (host ")
+    died = [e for e in events if e.title.endswith(" died")]
+    assert len(died) == 1 and died[0].title.startswith("rank 1 ") and "SIGKILL" in died[0].text
+    assert ranks["1"]["ended"] is None and ranks["0"]["ended"] == "failed"
+
+
+def test_torchrun_max_restarts_continues_the_same_run_with_a_restart_event(
+    tmp_path: Path,
+) -> None:
+    rc, err, run, events, ranks = _torchrun(tmp_path, "restart", "--max-restarts=1")
+    assert rc == 0, err[-2000:]
+    assert run.status == "finished" and run.notes is None
+    kinds = [(e.kind, e.title) for e in events]
+    assert ("restart", "restart 1 of the job") in kinds
+    assert kinds.index(("restart", "restart 1 of the job")) > 0  # after the failure it follows
+    assert any(k == "rank" and t.startswith("rank 1 ") for k, t in kinds)
+    assert ranks["0"]["restart"] == 1 and ranks["1"]["ended"] == "finished"
+    assert run.summary["loss"].last_step == 29
+
+
+def test_a_slow_rank_is_named_a_straggler_on_the_health_card_and_in_show(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from trainboard.analysis.health import health_for
+    from trainboard.cli import app
+
+    rc, err, run, events, ranks = _torchrun(tmp_path, "slow", steps=60)
+    assert rc == 0, err[-2000:]
+    assert run.status == "finished" and events == []
+    with open_store(f"sqlite:///{tmp_path / 'job.db'}") as s:
+        found = [f for f in health_for(s, run).findings if f.check == "straggler"]
+    assert len(found) == 1 and found[0].saw.startswith("rank 1 (host ")
+    assert "slower than the median rank" in found[0].saw
+    env = {"TRAINBOARD_DB": f"sqlite:///{tmp_path / 'job.db'}", "COLUMNS": "200"}
+    shown = CliRunner().invoke(app, ["show", run.id], env=env)
+    assert shown.exit_code == 0 and "straggler" in shown.output and "rank 1 (host" in shown.output
