@@ -2,7 +2,9 @@
 
 JOB_MODE picks what goes wrong: "ok", "slow" (rank 1 sleeps each step, no sync), "raise"
 (rank 1 raises at step 5), "sigkill" (rank 1 kills itself at step 5), "restart" (rank 1
-raises on the first attempt only). JOB_STORE is the store URL, JOB_STEPS the step count.
+raises on the first attempt only; no process group: gloo's reconnect on a restart is flaky on
+a loaded machine, and torchrun's restart is what this mode tests). JOB_STORE is the store
+URL, JOB_STEPS the step count.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ import trainboard
 faulthandler.dump_traceback_later(120, exit=True)  # a hung job says where, and ends
 mode = os.environ.get("JOB_MODE", "ok")
 steps = int(os.environ.get("JOB_STEPS", "30"))
-dist.init_process_group("gloo")
-rank = dist.get_rank()
+synced = mode not in ("slow", "restart")  # DDP's all-reduce every step
+if synced:
+    dist.init_process_group("gloo")
+rank = int(os.environ["RANK"])
 attempt = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
-model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
+model = torch.nn.Linear(4, 1)
+if synced:
+    model = torch.nn.parallel.DistributedDataParallel(model)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 run = trainboard.init(project="ddp", name="job", store=os.environ["JOB_STORE"], progress=False)
 for step in range(steps):
@@ -32,8 +38,8 @@ for step in range(steps):
             raise RuntimeError("rank 1 ran out of batches")
         if mode == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
-    if mode == "slow":  # ranks at their own pace: no collective in the loop
-        time.sleep(0.06 if rank == 1 else 0.02)
+    if not synced:  # ranks at their own pace: no collective in the loop
+        time.sleep(0.06 if rank == 1 and mode == "slow" else 0.02)
         run.log({"loss": 1.0 / (step + 1)})
         continue
     x = torch.randn(8, 4)
@@ -41,7 +47,8 @@ for step in range(steps):
     opt.zero_grad()
     loss.backward()  # the all-reduce: every rank waits for the slowest
     opt.step()
-    run.log({"loss": float(loss)})
+    run.log({"loss": float(loss.detach())})
     time.sleep(0.02)
 run.finish()
-dist.destroy_process_group()
+if synced:
+    dist.destroy_process_group()
