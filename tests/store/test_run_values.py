@@ -58,7 +58,8 @@ def test_deleting_a_run_deletes_its_values_and_events(store: Store) -> None:
 def test_bad_namespace_level_and_unknown_run_raise(store: Store) -> None:
     rid = _run(store)
     with pytest.raises(
-        UsageError, match=r"namespace must be one of summary, import, ranks, got 'x'"
+        UsageError,
+        match=r"namespace must be one of summary, import, control, alerts, ranks, got 'x'",
     ):
         store.write_run_values(rid, "x", {"a": 1})
     with pytest.raises(UsageError, match=r"level must be one of info, warn, error, got 'fatal'"):
