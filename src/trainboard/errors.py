@@ -121,6 +121,32 @@ class RunStopped(TrainboardError):
     code = "stopped"
 
 
+def error_from_body(
+    status: int, code: str, message: str, run_id: str | None = None
+) -> TrainboardError:
+    """The error an API error body (`{"error": {"status", "code", "message", "run_id"?}}`)
+    stands for: the class the local engines raise for that code, so a caller catches the same
+    class whichever store answered. A code this client does not know falls back on the status
+    (401, 403, 404, other 4xx, 5xx)."""
+    if code == RunNotFoundError.code and run_id is not None:
+        return RunNotFoundError(run_id)
+    cls = _by_code(TrainboardError).get(code)
+    if cls is None or cls in (RunNotFoundError, MissingExtraError):  # need more than a message
+        cls = {401: AuthError, 403: ForbiddenError, 404: NotFoundError}.get(status) or (
+            UsageError if status < 500 else StoreError
+        )
+    return cls(message)
+
+
+def _by_code(base: type[TrainboardError]) -> dict[str, type[TrainboardError]]:
+    out: dict[str, type[TrainboardError]] = {}
+    for sub in base.__subclasses__():
+        out.setdefault(sub.code, sub)
+        for code, cls in _by_code(sub).items():
+            out.setdefault(code, cls)
+    return out
+
+
 class TrainboardWarning(UserWarning):
     """Something went wrong off the training thread (the store was unreachable, a write was
     retried); training goes on and nothing is lost unless the warning says so."""

@@ -252,8 +252,11 @@ def test_error_shape_is_pinned(api: httpx.Client, seeded: Store) -> None:
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/json"
     assert r.json() == {
-        "error": {"status": 404, "code": "run_not_found", "message": "no run with id 'abc'"}
-    }
+        "error": {
+            "status": 404, "code": "run_not_found", "message": "no run with id 'abc'",
+            "run_id": "abc",
+        }
+    }  # fmt: skip
     for tail in ("series", "texts", "histograms", "artifacts", "series.csv?key=x"):
         path = f"/api/v1/runs/abc/{tail}"
         body = api.get(path).json()

@@ -203,3 +203,35 @@ def test_points_are_packed_only_for_a_server_that_reads_packed(
         assert current._packed and current.read_series("r1", "loss").values.tolist() == [0.5, 0.25]
     finally:
         current.close()
+
+
+def test_remote_store_keeps_the_contract_of_the_local_engines(
+    server: Any, db: Any, api: httpx.Client, client_home: Path
+) -> None:
+    """An unknown key reads as an empty series, a missing run is RunNotFoundError with the id
+    from the body's `run_id`, and each error code is the class a local store raises."""
+    from trainboard.errors import ConfirmationRequiredError, NotFoundError, UsageError
+
+    db.create_run(RunRecord(id="c0ffee000001", project="p", name="it's-quoted"))
+    db.write_points("c0ffee000001", {"loss": PointBatch.of([1, 2], [1.0, 2.0], [0.5, 0.4])})
+    body = api.get("/api/v1/runs/no'such'run/series", params={"keys": "loss"}).json()
+    assert body["error"]["code"] == "run_not_found" and body["error"]["run_id"] == "no'such'run"
+    store = RemoteStore(server.url)
+    try:
+        for local in (db, store):
+            empty = local.read_series("c0ffee000001", "never-logged")
+            assert (empty.key, len(empty), empty.total) == ("never-logged", 0, 0)
+            assert empty.steps.dtype == np.int64 and empty.values.dtype == np.float64
+            assert local.read_series("c0ffee000001", "loss").steps.tolist() == [1, 2]
+            with pytest.raises(RunNotFoundError) as missing:
+                local.read_series("no'such'run", "loss")
+            assert missing.value.run_id == "no'such'run"  # quotes in the id survive
+        with pytest.raises(NotFoundError):  # a 404 that is not a run: not a UsageError
+            store._call("GET", "/runs/c0ffee000001/artifacts/999/file")
+        with pytest.raises(ConfirmationRequiredError):
+            store._call("POST", "/runs/delete", json={"ids": ["c0ffee000001"]})
+        with pytest.raises(UsageError) as bad:
+            store._call("GET", "/runs", params={"status": "sleeping"})
+        assert type(bad.value) is UsageError
+    finally:
+        store.close()

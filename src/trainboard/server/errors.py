@@ -1,4 +1,5 @@
-"""One JSON error body for every 4xx/5xx: `{"error": {"status", "code", "message"}}`.
+"""One JSON error body for every 4xx/5xx: `{"error": {"status", "code", "message"}}`, plus
+`run_id` when the run asked for does not exist.
 
 Deliberate errors come from the tree in trainboard.errors and carry their own status and code,
 so this module has no table of special cases. Anything else is an opaque 500: its text may hold
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from trainboard.errors import TrainboardError
+from trainboard.errors import RunNotFoundError, TrainboardError
 from trainboard.server.jsonio import json_response
 
 log = logging.getLogger("trainboard.server")
@@ -32,12 +33,12 @@ _HTTP_CODES = {
 }
 
 
-def error_body(status: int, code: str, message: str) -> dict[str, Any]:
-    return {"error": {"status": status, "code": code, "message": message}}
+def error_body(status: int, code: str, message: str, **extra: str) -> dict[str, Any]:
+    return {"error": {"status": status, "code": code, "message": message, **extra}}
 
 
-def error_response(status: int, code: str, message: str) -> Response:
-    return json_response(error_body(status, code, message), status=status)
+def error_response(status: int, code: str, message: str, **extra: str) -> Response:
+    return json_response(error_body(status, code, message, **extra), status=status)
 
 
 def _validation_message(errors: Sequence[Any]) -> str:
@@ -61,6 +62,8 @@ async def _trainboard_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, TrainboardError)
     if exc.status >= 500:
         log.error("%s: %s", exc.code, exc.message)
+    if isinstance(exc, RunNotFoundError):  # a client reads the id, never parses the message
+        return error_response(exc.status, exc.code, exc.message, run_id=exc.run_id)
     return error_response(exc.status, exc.code, exc.message)
 
 

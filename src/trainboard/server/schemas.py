@@ -153,6 +153,7 @@ class ErrorDetailOut(BaseModel):
     status: int
     code: str
     message: str
+    run_id: str | None = None  # only with code run_not_found: the id that was asked for
 
 
 class ErrorOut(BaseModel):

@@ -966,6 +966,8 @@ export interface components {
             code: string;
             /** Message */
             message: string;
+            /** Run Id */
+            run_id?: string | null;
             /** Status */
             status: number;
         };

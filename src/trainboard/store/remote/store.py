@@ -23,10 +23,9 @@ import orjson
 from trainboard import settings
 from trainboard.errors import (
     NotFoundError,
-    RunNotFoundError,
     StoreError,
-    TrainboardError,
     UsageError,
+    error_from_body,
 )
 from trainboard.store.base import Store
 from trainboard.store.mediarecords import (
@@ -185,11 +184,12 @@ class RemoteStore(Store):
                 err = r.json()["error"]
             except (ValueError, KeyError, TypeError):
                 raise StoreError(f"{self.url}{API}{path}: HTTP {r.status_code}") from None
-            if err.get("code") == "run_not_found":
-                quoted = str(err.get("message", "")).split("'")
-                raise RunNotFoundError(quoted[1] if len(quoted) > 2 else path.split("/")[2])
-            cls: type[TrainboardError] = UsageError if r.status_code < 500 else StoreError
-            raise cls(f"trainboard server: {err.get('message')}")
+            raise error_from_body(
+                r.status_code,
+                str(err.get("code", "")),
+                f"trainboard server: {err.get('message')}",
+                run_id=err.get("run_id"),
+            )
         if r.headers.get("content-type", "").startswith("application/json"):
             return orjson.loads(r.content)
         return r.content
@@ -264,10 +264,14 @@ class RemoteStore(Store):
         end: int | None = None,
     ) -> Series:
         check_step_range(start, end)
-        body = self._get(
-            f"/runs/{run_id}/series",
-            keys=key, max_points=max_points, x=x, since=since, start=start, end=end,
-        )  # fmt: skip
+        try:
+            body = self._get(
+                f"/runs/{run_id}/series",
+                keys=key, max_points=max_points, x=x, since=since, start=start, end=end,
+            )  # fmt: skip
+        except NotFoundError:  # the run never logged `key`: empty, as the SQL engines answer
+            empty = np.empty(0)
+            return Series(key, empty.astype(np.int64), empty, empty, total=0, downsampled=False)
         s = body["series"][key]
         values = np.array([read_number(v) for v in s["values"]], dtype=np.float64)
         return Series(
