@@ -101,3 +101,21 @@ def test_a_loss_that_is_not_falling_is_flat(store: Store) -> None:
     card = card_for(store, run, progress_for(store, run))
     assert card.verdict == "warning" and "loss not falling" in card.verdict_text
     assert card.trend == "flat"
+
+
+def test_a_multi_process_job_shows_every_ranks_gpu_not_only_rank_0s_node(store: Store) -> None:
+    run = _run(store, [3.0 - s / 100 for s in range(100)])
+    store.write_points(  # rank 0 on node a (GPU 0), ranks 1 and 2 on node b
+        run.id,
+        {
+            "sys/rank0/gpu/util": PointBatch.of([2], [T0 + 1], [90.0]),
+            "sys/rank1/gpu/util": PointBatch.of([2], [T0 + 1], [30.0]),
+            "sys/rank2/gpu/util": PointBatch.of([2], [T0 + 1], [60.0]),
+            "sys/rank2/gpu/mem_used_gb": PointBatch.of([2], [T0 + 1], [70.0]),
+            "sys/rank1/gpu/mem_percent": PointBatch.of([2], [T0 + 1], [88.0]),
+        },
+    )
+    card = card_for(store, store.get_run(run.id), progress_for(store, run))
+    assert card.gpus == 3  # one GPU per rank, on both nodes
+    assert card.gpu_util_pct == 60.0  # the mean of 90, 30 and 60
+    assert card.gpu_mem_gb == 70.0 and card.gpu_mem_pct == 88.0

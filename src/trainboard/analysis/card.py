@@ -2,7 +2,9 @@
 
 - GPU utilisation and memory, from the system metrics the SDK logs (`sys/gpu{i}/util`,
   `sys/gpu{i}/mem_used_gb`, `sys/gpu{i}/mem_percent`): the mean utilisation over the GPUs and
-  the memory of the fullest one, as last logged.
+  the memory of the fullest one, as last logged. A multi-process job (sdk/ranks.py) reports
+  each rank's own GPU (`sys/rank{r}/gpu/util`...), on every node: when those are there they
+  are the run's GPUs (one per rank), since rank 0's `sys/gpu{i}/*` see its node only.
 - A loss trend: the train loss's median over the newest fifth of its points against the fifth
   before it; "improving" or "worsening" past 1 %, "flat" within. The numbers go in a tooltip.
   The card tells one story with the health verdict (which it carries, for views that show no
@@ -44,6 +46,7 @@ PRICE_KEYS = ("price_per_hour", "cost_per_hour", "gpu_price_per_hour")
 FLAT_PCT = 1.0  # a change within ±1 % of the loss is "flat"
 TREND_POINTS = 2000  # points of the loss read for the trend (downsampled, min/max kept)
 _GPU = re.compile(r"^sys/gpu(\d+)/(util|mem_used_gb|mem_percent)$")
+_RANK_GPU = re.compile(r"^sys/rank(\d+)/gpu/(util|mem_used_gb|mem_percent)$")
 
 
 @dataclass
@@ -108,8 +111,9 @@ def _gpu(card: Card, run: RunRecord) -> None:
     mem_gb: list[float] = []
     mem_pct: list[float] = []
     gpus: set[str] = set()
+    pattern = _RANK_GPU if any(_RANK_GPU.match(k) for k in run.summary) else _GPU
     for key, s in run.summary.items():
-        m = _GPU.match(key)
+        m = pattern.match(key)
         if not m or not math.isfinite(s.last):
             continue
         gpus.add(m.group(1))
