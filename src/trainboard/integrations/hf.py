@@ -68,7 +68,7 @@ __all__ = ["TrainboardCallback"]
 REPORT_TO_NAME = "trainboard"
 
 
-class TrainboardCallback(TrainerCallback, ExportableState):  # type: ignore[misc]
+class TrainboardCallback(TrainerCallback, ExportableState):
     """Record a `transformers.Trainer`'s training as a trainboard run (see the module docs).
 
     `project` defaults to `TrainingArguments.project` ("huggingface"), `name` to

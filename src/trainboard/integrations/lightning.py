@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["TrainboardLogger"]
 
 
-class TrainboardLogger(Logger):  # type: ignore[misc]
+class TrainboardLogger(Logger):
     """A Lightning `Logger` that writes one trainboard run per fit (see the module docs).
 
     `resume` continues a stored run (its id) instead of starting one; `store` is a store URL
@@ -105,7 +105,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         return self._open().id
 
     @property
-    @rank_zero_experiment  # type: ignore[untyped-decorator]
+    @rank_zero_experiment
     def experiment(self) -> Run:
         """The trainboard Run (Lightning's dummy experiment on ranks other than 0). After the
         fit it is the finished run; the next validate/test re-opens it when it starts."""
@@ -129,7 +129,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         return run
 
     # --- what Lightning calls ---------------------------------------------------------------
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def log_hyperparams(
         self, params: dict[str, Any] | Namespace, *args: Any, **kwargs: Any
     ) -> None:
@@ -137,7 +137,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         self._config.update(as_config(values))
         self._open().update_config(values)
 
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def log_graph(self, model: Any, input_array: Any = None) -> None:
         """Called once at the start of every fit/validate/test with the LightningModule: the
         moment the trainer (and so the fit's total steps) can be read."""
@@ -152,7 +152,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         if total is not None and run.total_steps != total:
             self._total_steps = run.total_steps = total
 
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         numbers = {k: v for k, v in metrics.items() if is_number(v)}
         if numbers and self._stage == "test":  # once, after the fit: the run's summary
@@ -160,7 +160,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         elif numbers:
             self._open().log(numbers, step=step)
 
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def log_image(
         self,
         key: str,
@@ -176,7 +176,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         items = [Image(i, caption=c) for i, c in zip(images, caps, strict=True)]
         self._open().log({key: items}, step=step)
 
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def log_audio(
         self,
         key: str,
@@ -196,7 +196,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
         ]
         self._open().log({key: items}, step=step)
 
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def log_table(
         self,
         key: str,
@@ -226,7 +226,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
             if path and path not in self._saved_at:
                 self._saved_at[path] = step
 
-    @rank_zero_only  # type: ignore[untyped-decorator]
+    @rank_zero_only
     def finalize(self, status: str) -> None:
         run = self._run
         if run is None or run.finished:
@@ -253,7 +253,7 @@ class TrainboardLogger(Logger):  # type: ignore[misc]
             self._kept.add(path)
 
 
-class _StopWhenAsked(Callback):  # type: ignore[misc]
+class _StopWhenAsked(Callback):
     """Sets `trainer.should_stop` once the run is asked to stop (`trainboard stop`, the Run
     page): Lightning ends the fit after the batch, and the run ends as "stopped". The logger
     adds it itself at fit start, since a logger sees no batch end of its own."""

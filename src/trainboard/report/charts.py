@@ -195,7 +195,7 @@ def text_table(
 
     newest = sorted(texts, key=lambda t: (t.step, t.wall_time), reverse=True)[:_TABLE_ROWS]
     rows = [[str(t.step), t.key, _cell(t.text)] for t in newest]
-    with matplotlib.rc_context(style_rc(style)):  # type: ignore[arg-type]
+    with matplotlib.rc_context(style_rc(style)):
         height = 1.0 + 0.5 * (len(rows) + 1)
         fig = Figure(figsize=(10, height), dpi=dpi, layout="constrained")
         ax = fig.subplots()

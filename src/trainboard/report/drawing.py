@@ -126,7 +126,7 @@ def require_matplotlib() -> Any:
 @contextmanager
 def _mpl(style: str) -> Iterator[Any]:
     matplotlib = require_matplotlib()
-    with matplotlib.rc_context(style_rc(style)):  # type: ignore[arg-type]
+    with matplotlib.rc_context(style_rc(style)):
         yield matplotlib
 
 

@@ -165,7 +165,7 @@ def parse_definition(value: object) -> tuple[Role | None, Goal | None]:
         if p in GOAL_ALIASES:
             goal = GOAL_ALIASES[p]
         elif p in ROLES:
-            role = p  # type: ignore[assignment]
+            role = p
     return role, goal
 
 

@@ -174,7 +174,7 @@ def parse_metric(
         return spelled
     if text in ROLES and text in DECIDING_ROLES:
         for split in ("eval", None):
-            found = keys_with(logged, text, defined, split)  # type: ignore[arg-type]
+            found = keys_with(logged, text, defined, split)
             if found:
                 return measure_of(found[0], defined)
     return None

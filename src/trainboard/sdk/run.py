@@ -331,7 +331,7 @@ class Run(WandbMethods):
             from trainboard.sdk.wandb.compat import log_artifact
 
             return log_artifact(self, path, name)  # type: ignore[arg-type]
-        path = os.fspath(path)  # type: ignore[arg-type]
+        path = os.fspath(path)
         return attached.log_artifact(self.state, path, kind, step, name, copy)
 
     def define_metric(

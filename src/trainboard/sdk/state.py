@@ -123,7 +123,7 @@ class RunState:
 
     def define_goal(self, name: str, goal: str) -> None:
         """Store a definition ("min", "max", a role, "role:goal") for `name`."""
-        self.record.goals = {**self.record.goals, name: goal}  # type: ignore[dict-item]
+        self.record.goals = {**self.record.goals, name: goal}
         self.update(goals=dict(self.record.goals))
 
     def put_points(self, step: int, values: dict[str, Any]) -> None:

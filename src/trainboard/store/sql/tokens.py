@@ -52,7 +52,7 @@ class AuditRecord:
 
 def allows(scope: str, needed: Scope) -> bool:
     """True when a token of `scope` may do what needs `needed` (read < write < admin)."""
-    return scope in SCOPES and SCOPES.index(scope) >= SCOPES.index(needed)  # type: ignore[arg-type]
+    return scope in SCOPES and SCOPES.index(scope) >= SCOPES.index(needed)
 
 
 def digest(token: str) -> str:
@@ -83,7 +83,7 @@ class Tokens:
             return int(conn.execute(sa.insert(tokens), row).inserted_primary_key[0])  # type: ignore[index]
 
         token_id = self.db.write(tx)
-        return token, TokenRecord(token_id, name, scope, now)  # type: ignore[arg-type]
+        return token, TokenRecord(token_id, name, scope, now)
 
     def list_tokens(self, revoked: bool = False) -> list[TokenRecord]:
         q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at,
