@@ -65,7 +65,7 @@ def _windows(run: RunRecord, keys: list[str]) -> Iterator[tuple[int | None, int 
     yield (None if start == 0 else start), None
 
 
-_SPELLED = {"NaN": b"NaN", "Infinity": b"Infinity", "-Infinity": b"-Infinity"}
+_SPELLED = {s: s.encode() for s in jsonvalues.SPELLINGS}
 
 
 def _cells(values: np.ndarray[Any, Any]) -> list[bytes]:

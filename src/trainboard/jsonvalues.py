@@ -8,9 +8,10 @@ all spell them this way; Python's float(), pandas and JavaScript's Number() read
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, get_args
 
-SPELLINGS = ("NaN", "Infinity", "-Infinity")
+Spelled = Literal["NaN", "Infinity", "-Infinity"]  # the type of a spelling (API schemas, wire)
+SPELLINGS: tuple[str, ...] = get_args(Spelled)
 
 
 def spell(v: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from trainboard.errors import MissingExtraError, UsageError
-from trainboard.jsonvalues import parse
+from trainboard.jsonvalues import SPELLINGS, parse
 from trainboard.store.mediarecords import MediaRecord
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def table_frame(store: Store, run_id: str, key: str, step: int | None) -> pd.Dat
                     height=m.get("height"),
                 ),
             )
-        if isinstance(v, str) and v in ("NaN", "Infinity", "-Infinity"):
+        if isinstance(v, str) and v in SPELLINGS:
             return parse(v)
         return v
 

@@ -11,9 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from trainboard.jsonvalues import Spelled
 from trainboard.store.records import Status
 
-Num = float | Literal["NaN", "Infinity", "-Infinity"]
+Num = float | Spelled
 
 
 class MetricSummaryOut(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from trainboard.errors import UsageError
-from trainboard.jsonvalues import parse
+from trainboard.jsonvalues import Spelled, parse
 from trainboard.limits import INT32_MAX, INT64_MAX, key_problem, text_problem
 from trainboard.store.records import (
     EVENT_LEVELS,
@@ -53,7 +53,7 @@ def _key(v: str) -> str:
 
 Text = Annotated[str, Field(strict=True)]
 Step = Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)]
-Number = float | Literal["NaN", "Infinity", "-Infinity"] | None
+Number = float | Spelled | None
 
 
 class _Op(BaseModel):
