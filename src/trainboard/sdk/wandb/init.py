@@ -51,6 +51,7 @@ def init(
     progress: bool | None = None,
     hang_after: float | None = None,
     stop: str = "flag",
+    fork: bool = False,
     id: str | None = None,
     group: str | None = None,
     job_type: str | None = None,
@@ -124,6 +125,7 @@ def init(
         hang_after=hang_after,
         stop=stop,
         group=group or None,  # the ranks of one job with one group are one run (sdk/ranks.py)
+        fork=fork,
     )
 
 
