@@ -2178,6 +2178,11 @@ export interface operations {
     list_runs_api_v1_runs_get: {
         parameters: {
             query?: {
+                sort?: "created" | "model";
+                fields?: "all" | "row";
+                id_prefix?: string | null;
+                /** @description keyset paging: CREATED_AT,ID of the last run seen */
+                after?: string | null;
                 project?: string | null;
                 model?: string | null;
                 status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped") | null;
@@ -2186,11 +2191,6 @@ export interface operations {
                 archived?: "false" | "true" | "all";
                 limit?: number;
                 offset?: number;
-                sort?: "created" | "model";
-                fields?: "all" | "row";
-                id_prefix?: string | null;
-                /** @description keyset paging: CREATED_AT,ID of the last run seen */
-                after?: string | null;
             };
             header?: never;
             path?: never;
@@ -3448,6 +3448,10 @@ export interface operations {
     runs_table_api_v1_table_get: {
         parameters: {
             query?: {
+                sort?: string;
+                desc?: boolean;
+                group?: boolean;
+                columns?: string;
                 project?: string | null;
                 model?: string | null;
                 status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped") | null;
@@ -3456,10 +3460,6 @@ export interface operations {
                 archived?: "false" | "true" | "all";
                 limit?: number;
                 offset?: number;
-                sort?: string;
-                desc?: boolean;
-                group?: boolean;
-                columns?: string;
             };
             header?: never;
             path?: never;

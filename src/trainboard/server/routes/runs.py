@@ -18,9 +18,9 @@ from trainboard.errors import ConfirmationRequiredError, UsageError
 from trainboard.server.deps import StoreDep, actor, api_router
 from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.routes.runextras import EventOut
+from trainboard.server.runfilters import RunFilters
 from trainboard.server.schemas import HealthOut, RunOut
-from trainboard.store.queries import RunQuery, RunSort
-from trainboard.store.records import Status
+from trainboard.store.queries import RunSort
 from trainboard.store.sql import tokens
 from trainboard.store.sql.store import SQLStore
 
@@ -62,9 +62,6 @@ class DeletedOut(BaseModel):
     deleted: int
 
 
-_ARCHIVED = {"false": False, "true": True, "all": None}
-
-
 def _cursor(after: str | None) -> tuple[float, str] | None:
     """`after=CREATED_AT,ID` as RunQuery.after; a 400 naming it when it is not that."""
     if not after:
@@ -82,14 +79,7 @@ def _cursor(after: str | None) -> tuple[float, str] | None:
 @runs_router.get("/runs", response_class=Response, responses={200: {"model": RunsOut}})
 def list_runs(
     store: StoreDep,
-    project: str | None = None,
-    model: str | None = None,
-    status: Status | None = None,
-    tag: str | None = None,
-    search: str | None = None,
-    archived: Literal["false", "true", "all"] = "false",
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    filters: RunFilters,
     sort: RunSort = "created",
     fields: Literal["all", "row"] = "all",
     id_prefix: str | None = None,
@@ -99,19 +89,8 @@ def list_runs(
 ) -> Response:
     """Runs newest first (or by model, then newest first), with progress and their standing
     in their model group among every run that matches the filters, not only this page."""
-    query = RunQuery(
-        project=project,
-        model=model,
-        status=status,
-        tag=tag,
-        search=search,
-        archived=_ARCHIVED[archived],
-        limit=limit,
-        offset=offset,
-        sort=sort,
-        id_prefix=id_prefix or None,
-        after=_cursor(after),
-    )
+    query = replace(filters, sort=sort, id_prefix=id_prefix or None, after=_cursor(after))
+    limit, offset = filters.limit or 100, filters.offset
     with gcpause.paused():
         runs = store.list_runs(query)
         every = replace(query, after=None)  # what the count and the ranking are over

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -27,10 +27,10 @@ from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps
+from trainboard.server.runfilters import RunFilters
 from trainboard.server.schemas import RunOut
 from trainboard.store.base import Store
-from trainboard.store.queries import RunQuery
-from trainboard.store.records import RunRecord, Status
+from trainboard.store.records import RunRecord
 from trainboard.store.sql import tablesort
 from trainboard.store.sql.store import SQLStore
 
@@ -38,7 +38,6 @@ table_router = api_router(tags=["runs"])
 
 StoreDep = Annotated[Store, Depends(get_store)]
 
-_ARCHIVED = {"false": False, "true": True, "all": None}
 _MAX_OFFERED = 200  # config/metric columns offered to the column picker
 
 
@@ -124,14 +123,7 @@ def sort_runs(runs: list[RunRecord], column: str, desc: bool, group: bool) -> li
 @table_router.get("/table", response_class=Response, responses={200: {"model": RunsTableOut}})
 def runs_table(
     store: StoreDep,
-    project: str | None = None,
-    model: str | None = None,
-    status: Status | None = None,
-    tag: str | None = None,
-    search: str | None = None,
-    archived: Literal["false", "true", "all"] = "false",
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    filters: RunFilters,
     sort: str = "created",
     desc: bool = True,
     group: bool = False,
@@ -139,10 +131,8 @@ def runs_table(
 ) -> Response:
     """A page of runs sorted by `sort` over every matching run, with `columns` filled in."""
     wanted = [c for c in columns.split(",") if c]
-    query = RunQuery(
-        project=project, model=model, status=status, tag=tag, search=search,
-        archived=_ARCHIVED[archived],
-    )  # fmt: skip
+    query = replace(filters, limit=None, offset=0)  # every matching run; the page is cut below
+    limit, offset = filters.limit or 100, filters.offset
     for c in [sort, *wanted]:
         check_column(c)
     if isinstance(store, SQLStore):  # sorted and cut in SQL (store/sql/tablesort.py)
