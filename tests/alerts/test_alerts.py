@@ -194,3 +194,17 @@ def test_a_run_well_past_its_estimated_end_fires_eta_overrun(
     run.finish()
     [overrun] = [p.json for p in webhook.posts if p.json["kind"] == "eta_overrun"]
     assert "past its estimated end" in overrun["reason"]
+
+
+@pytest.mark.usefixtures("fast_control")
+def test_wandb_alert_goes_to_the_channels_too(tb_home: str, webhook: Hook) -> None:
+    import trainboard as wandb
+
+    _add(None, ChannelRecord("webhook", webhook.url + "/hook"))
+    run = wandb.init(project="alerts", name="scripted")
+    run.log({"train/loss": 3.0}, step=1)
+    wandb.alert(title="Loss high", text="3.0 at step 1", level=wandb.AlertLevel.WARN)
+    [post] = webhook.wait(lambda ps: bool(ps))
+    run.finish()
+    assert post.json["kind"] == "wandb" and post.json["reason"] == "Loss high: 3.0 at step 1"
+    assert post.json["level"] == "warn" and post.json["run"]["name"] == "scripted"

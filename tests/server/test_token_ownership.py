@@ -169,3 +169,33 @@ def test_the_owner_namespace_cannot_be_written_through_ingest(
         assert out["errors"][0]["code"] in ("bad_request", "invalid", "usage")  # type: ignore[index]
         out = _ingest(c, made["bob"], "bob-forger2", [update_run_op(run_id, {"notes": "x"})])
         assert out["errors"][0]["code"] == "forbidden"  # type: ignore[index]
+
+
+def test_stopping_a_run_needs_its_owner_or_an_admin_and_is_audited(
+    team: tuple[object, dict[str, str]],
+) -> None:
+    import time as _time
+
+    from trainboard.store.records import RunRecord
+
+    srv, made = team
+    with open_store(srv.store_url) as db:  # type: ignore[attr-defined]
+        db.create_run(RunRecord(id="abcdef012345", project="p", name="long", host="elsewhere",
+                                created_at=_time.time(), heartbeat_at=_time.time()))  # fmt: skip
+        db.write_run_values("abcdef012345", "owner", {"by": "alice"})
+    with httpx.Client(base_url=srv.url, timeout=30) as c:  # type: ignore[attr-defined]
+
+        def stop(token: str) -> httpx.Response:
+            return c.post("/api/v1/runs/abcdef012345/stop",
+                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+
+        assert stop(made["viewer"]).status_code == 403  # read scope
+        refused = stop(made["bob"])  # write scope, not the owner
+        assert refused.status_code == 403 and "only its owner" in refused.json()["error"]["message"]
+        ok = stop(made["alice"])
+        assert ok.status_code == 200 and ok.json() == {"id": "abcdef012345", "asked": True,
+                                                       "by": "alice"}  # fmt: skip
+    with open_store(srv.store_url) as db:  # type: ignore[attr-defined]
+        assert db.read_run_values("abcdef012345", "control")["stop"]["by"] == "alice"
+        actions = [(a.action, a.actor) for a in tokens.audit_log(db)]
+    assert ("stop", "alice") in actions

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from trainboard.server.ownership import Who
 from trainboard.server.params import reject_unknown_query
 from trainboard.server.schemas import ERRORS
 from trainboard.store.base import Store
@@ -26,6 +27,11 @@ def actor(request: Request) -> str:
     """The name of the token the request came with ("local" on a server without tokens),
     set by server/security.py."""
     return str(getattr(request.state, "actor", "local"))
+
+
+def who_sent(request: Request) -> Who:
+    """The token (name and scope) the gate let the request in with (server/security.py)."""
+    return Who(actor(request), str(getattr(request.state, "actor_scope", "admin")))
 
 
 def api_router(**kwargs: Any) -> APIRouter:

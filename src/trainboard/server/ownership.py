@@ -74,8 +74,14 @@ class Owners:
         run_id = op_run_id(op)
         if isinstance(op, CreateRunOp) and not self._exists(run_id):
             return True
+        self.check_change(run_id, who)
+        return False
+
+    def check_change(self, run_id: str, who: Who) -> None:
+        """Raise ForbiddenError unless `who` owns run `run_id` or is an admin (or no token
+        is in use): the rule for every change of an existing run, ingest or stop alike."""
         if not who.with_token or who.scope == "admin":
-            return False
+            return
         owner = self.owner(run_id)
         if owner != who.actor:
             by = "no token (a local process)" if owner == LOCAL else f"token {owner!r}"
@@ -83,7 +89,6 @@ class Owners:
                 f"token {who.actor!r} may not change run {run_id}, which {by} created: only "
                 "its owner or an admin token may"
             )
-        return False
 
     def _exists(self, run_id: str) -> bool:
         from trainboard.errors import RunNotFoundError

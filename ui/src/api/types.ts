@@ -21,6 +21,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   "crashed",
   "killed",
   "pruned",
+  "stopped",
 ];
 
 export type MetricSummary = S["MetricSummaryOut"];

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 
 from trainboard.errors import ForbiddenError, RunNotFoundError, UsageError
 from trainboard.server.alerting import ServerAlerts
-from trainboard.server.deps import actor, api_router
+from trainboard.server.deps import api_router, who_sent
 from trainboard.server.jsonio import json_response
 from trainboard.server.ownership import Owners, Who
 from trainboard.store.base import Store
@@ -126,11 +126,6 @@ def _read_body(data: bytes) -> IngestIn:
 
 def _ingest(store: Store, log: IngestLog, data: bytes, who: Who, owners: Owners) -> dict[str, Any]:
     return log.apply(store, _read_body(data), who, owners)
-
-
-def who_sent(request: Request) -> Who:
-    """The token (name and scope) the gate let the request in with (server/security.py)."""
-    return Who(actor(request), str(getattr(request.state, "actor_scope", "admin")))
 
 
 @ingest_router.post(
