@@ -9,6 +9,7 @@ by its kind and host.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
@@ -43,7 +44,7 @@ def _target(webhook: str | None, slack: str | None, ntfy: str | None, email: str
             "ADDRESS or --desktop"
         )
     kind, value = given[0]
-    if kind in ("webhook", "slack", "ntfy") and not value.startswith(("http://", "https://")):
+    if kind in ("webhook", "slack", "ntfy") and urlsplit(value).scheme not in ("http", "https"):
         raise UsageError(f"--{kind}: expected an http:// or https:// URL, got {value!r}")
     if kind == "email":
         if "@" not in value or "?" in value:

@@ -55,6 +55,8 @@ def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
     st.outcome = (status, notes)
     for extra in st.extras:
         extra.close()
+    if st.sentinel is not None:  # how the run ended goes out to the alert channels
+        st.sentinel.close()
 
 
 def _final_fields(status: str, notes: str | None) -> dict[str, Any]:

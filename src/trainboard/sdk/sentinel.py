@@ -46,7 +46,8 @@ END_FLUSH = 5.0  # seconds the end of a run waits for its alerts to be delivered
 
 
 class Sentinel:
-    """Watches one run from a daemon thread; closed as one of the run's extras."""
+    """Watches one run from a daemon thread; closed by the end of the run (sdk/finish.py)
+    after its last write and its extras."""
 
     def __init__(
         self,
@@ -251,7 +252,8 @@ class Sentinel:
 
 def sentinel_of(run: Run) -> Sentinel | None:
     """The run's sentinel, if it has one (none on a disabled rank or with the interval 0)."""
-    return next((e for e in run.state.extras if isinstance(e, Sentinel)), None)
+    found = run.state.sentinel
+    return found if isinstance(found, Sentinel) else None
 
 
 def _last_line(notes: str | None) -> str:

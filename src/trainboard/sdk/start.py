@@ -400,7 +400,7 @@ def _start_sentinel(
         sentinel = Sentinel(
             run, lambda: open_selected(url, remote), hang_after=hang_after, interval=interval
         )
-        run.state.extras.append(sentinel)
+        run.state.sentinel = sentinel
         sentinel.start(resumed)
 
 

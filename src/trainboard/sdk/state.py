@@ -62,6 +62,7 @@ class RunState:
         "pid",
         "ranks",
         "record",
+        "sentinel",
         "step",
         "stop_by",
         "stop_mode",
@@ -98,6 +99,7 @@ class RunState:
         self.media_bytes = 0  # the media this run has queued, against its budget (medialog.py)
         self.counter: str | None = None  # the logged key that is the step (sdk/stepcount.py)
         self.counters = stepcount.STEP_COUNTERS  # the keys that may be: iter, global_step...
+        self.sentinel: Any = None  # the run's watcher (sdk/sentinel.py), closed after extras
         self.stop_mode = "flag"  # init(stop=): "flag" (should_stop) or "raise" (RunStopped)
         self.stop_by: str | None = None  # who asked the run to stop (sdk/sentinel.py saw it)
         self.outcome: tuple[str, str | None] | None = None  # (status, notes) once it ended
