@@ -71,5 +71,6 @@ def test_parameter_effects_rest_on_ended_runs_only() -> None:
 
 def test_choose_metric_reads_summaries_only() -> None:
     runs = [_run("a", 1.0, 1.0)]
-    assert choose_metric(runs) == ("eval/loss", "min")
-    assert choose_metric(runs, "eval/loss") == ("eval/loss", "min")
+    # the measure's id (the comparison's `metric` is the key itself when every run used one)
+    assert choose_metric(runs) == ("eval_loss", "min")
+    assert choose_metric(runs, "eval/loss") == ("eval_loss", "min")

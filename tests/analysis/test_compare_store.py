@@ -67,7 +67,7 @@ def test_compare_reads_epoch_gpu_and_progress(store: Store) -> None:
     ]
     assert c.config_diff.params == {"lr": {"bbbbbbbbbbbb": 3e-3, "aaaaaaaaaaaa": 1e-3}}
     (model, trend), = c.trends  # fmt: skip
-    assert model == "m" and [p.id for p in trend.points] == ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]
+    assert model == ("m", None) and [p.id for p in trend.points] == ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]
     assert trend.verdict == "not enough runs"
     j = c.to_json()
     assert j["runs"][0]["best_epoch"] == 2.0 and j["trends"][0]["model"] == "m"

@@ -80,7 +80,12 @@ def test_compare_errors_share_the_shape(api: httpx.Client, db: Store) -> None:
     r = api.get("/api/v1/compare", params={"runs": "aaaaaaaaaaaa,nope"})
     assert r.status_code == 404
     assert r.json() == {
-        "error": {"status": 404, "code": "run_not_found", "message": "no run with id 'nope'"}
+        "error": {
+            "status": 404,
+            "code": "run_not_found",
+            "message": "no run with id 'nope'",
+            "run_id": "nope",
+        }
     }
     r = api.get("/api/v1/compare", params={"runs": "aaaaaaaaaaaa", "metric": "acc"})
     assert r.status_code == 400 and r.json()["error"]["message"] == (

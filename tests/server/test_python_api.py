@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import trainboard
 from trainboard.cli import app
-from trainboard.errors import UsageError
+from trainboard.errors import AuthError
 from trainboard.store.base import Store
 from trainboard.store.records import PointBatch, RunRecord
 
@@ -98,5 +98,6 @@ def test_api_sends_the_servers_token(token_server: Any, reader_home: Path) -> No
         _write(s)
     with trainboard.Api(token_server.url, token="s3cret-token") as api:
         assert len(api.runs()) == 3
-    with trainboard.Api(token_server.url) as api, pytest.raises(UsageError, match="token"):
+    # the remote store answers a 401 with the same class the engines use (#22)
+    with trainboard.Api(token_server.url) as api, pytest.raises(AuthError, match="token"):
         len(api.runs())
