@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 
 from trainboard.alerts import Alert
-from trainboard.alerts.fire import alert_of, deliver, fire, thresholds
+from trainboard.alerts.fire import EVENT_PREFIX, alert_of, deliver, fire, thresholds
 from trainboard.alerts.rules import parse_rule
 from trainboard.store.base import Store
 from trainboard.store.records import EventRecord, RunRecord
@@ -80,7 +80,7 @@ class ServerAlerts:
     def relay(self, run_id: str, events: Iterable[EventRecord]) -> None:
         """Deliver the alerts a remote client recorded (ingest calls this after storing
         them). wandb.alert() events ("alert") go out as kind "wandb"."""
-        wanted = [e for e in events if e.kind == "alert" or alert_of(e, "", "", "")]
+        wanted = [e for e in events if e.kind == "alert" or e.kind.startswith(EVENT_PREFIX)]
         if not wanted:
             return
         with contextlib.suppress(Exception):
