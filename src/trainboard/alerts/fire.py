@@ -15,7 +15,8 @@ import time
 from trainboard import settings
 from trainboard.alerts.deliver import deliverer
 from trainboard.alerts.kinds import DEFAULT_OFF, KINDS, Alert, takes
-from trainboard.alerts.rules import parse_rule
+from trainboard.alerts.rules import Rule, parse_rule
+from trainboard.errors import UsageError
 from trainboard.store.base import Store
 from trainboard.store.records import EventRecord
 from trainboard.store.sql import channels
@@ -121,12 +122,12 @@ def deliver(
     return len(targets)
 
 
-def thresholds(store: Store, project: str) -> list[tuple[ChannelRecord, str]]:
-    """(channel, rule text) for every threshold rule of the project's channels."""
+def thresholds(store: Store, project: str) -> list[tuple[ChannelRecord, Rule]]:
+    """(channel, rule) for every threshold rule of the project's channels, parsed once (a
+    rule the CLI could not have written is skipped)."""
     out = []
     for c in channels.list_channels(store, project):
-        for rule in c.rules:
-            with contextlib.suppress(Exception):
-                parse_rule(rule)
-                out.append((c, rule))
+        for text in c.rules:
+            with contextlib.suppress(UsageError):
+                out.append((c, parse_rule(text)))
     return out

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 from trainboard.alerts.deliver import deliverer
 from trainboard.alerts.fire import deliver, fire, thresholds
 from trainboard.alerts.kinds import Alert, kind_of_check
-from trainboard.alerts.rules import parse_rule
 
 if TYPE_CHECKING:
+    from trainboard.alerts.rules import Rule
     from trainboard.sdk.run import Run
     from trainboard.store.base import Store
     from trainboard.store.sql.channels import ChannelRecord
@@ -75,12 +75,11 @@ class Sentinel:
         self._absent: dict[str, int] = {}  # health kind -> checks since last seen
         self._next_health = time.monotonic() + HEALTH_EVERY
         self._next_channels = 0.0
-        self._rules: list[tuple[ChannelRecord, str]] = []
+        self._rules: list[tuple[ChannelRecord, Rule]] = []
         self._expected_end: float | None = None
         self._started = time.time()
         self._stale: object = None  # the stop request of an earlier attempt (resumed runs)
         self._duration = 0.0
-        self.stop_seen_at: float | None = None  # monotonic time the stop request was seen
         self._relayed: deque[Alert] = deque()  # wandb.alert()s to hand to the channels
 
     def start(self, resumed: bool = False) -> None:
@@ -116,7 +115,6 @@ class Sentinel:
         if not run.should_stop:
             asked = store.read_run_values(run.id, "control").get("stop")
             if isinstance(asked, dict) and asked != self._stale:
-                self.stop_seen_at = now
                 run.ask_to_stop(by=str(asked.get("by", "someone")))
         while self._relayed:
             alert = self._relayed.popleft()
@@ -128,8 +126,8 @@ class Sentinel:
         if now >= self._next_channels:
             self._next_channels = now + CHANNELS_EVERY
             self._rules = _thresholds(store, run.project)
-        for channel, text in self._rules:
-            self._watch_threshold(store, channel, text, values)
+        for channel, rule in self._rules:
+            self._watch_threshold(store, channel, rule, values)
         if now >= self._next_health:
             self._next_health = now + HEALTH_EVERY
             self._watch_health(store)
@@ -174,9 +172,8 @@ class Sentinel:
                 return
 
     def _watch_threshold(
-        self, store: Store, channel: ChannelRecord, text: str, values: dict[str, object]
+        self, store: Store, channel: ChannelRecord, rule: Rule, values: dict[str, object]
     ) -> None:
-        rule = parse_rule(text)
         value = values.get(rule.key)
         if isinstance(value, (int, float)) and rule.holds(float(value)):
             reason = f"{rule.key} = {value:g}, crossing {rule} at step {self._run.step}"
@@ -261,7 +258,7 @@ def _last_line(notes: str | None) -> str:
     return lines[-1] if lines else "an exception"
 
 
-def _thresholds(store: Store, project: str) -> list[tuple[ChannelRecord, str]]:
+def _thresholds(store: Store, project: str) -> list[tuple[ChannelRecord, Rule]]:
     """Threshold rules are checked here only where the channels can be read (a SQL store);
     a team server checks its clients' runs itself (server/alerting.py)."""
     if store.server_delivers:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from trainboard.alerts import Alert
 from trainboard.alerts.fire import EVENT_PREFIX, alert_of, deliver, fire, thresholds
-from trainboard.alerts.rules import parse_rule
+from trainboard.alerts.rules import Rule
 from trainboard.store.base import Store
 from trainboard.store.records import EventRecord, RunRecord
 from trainboard.store.sql.channels import ChannelRecord
@@ -36,7 +36,7 @@ class ServerAlerts:
         self.store = store
         self.base_url = base_url
         self._rules_at = 0.0
-        self._rules: dict[str, list[tuple[ChannelRecord, str]]] = {}
+        self._rules: dict[str, list[tuple[ChannelRecord, Rule]]] = {}
 
     def crashed(self, runs: Iterable[RunRecord]) -> None:
         """Runs the poller just marked crashed."""
@@ -61,8 +61,7 @@ class ServerAlerts:
             rules = self._rules.get(run.project)
             if rules is None:
                 rules = self._rules[run.project] = list(thresholds(self.store, run.project))
-            for channel, text in rules:
-                rule = parse_rule(text)
+            for channel, rule in rules:
                 s = run.summary.get(rule.key)
                 if s is None or not rule.holds(s.last):
                     continue
