@@ -50,6 +50,11 @@ class Dialect:
     def lock_migrations(self, conn: Connection) -> None:
         """Serialise concurrent migrations (PostgreSQL takes an advisory lock)."""
 
+    def lock_digests(self, conn: Connection, digests: list[str], *, exclusive: bool) -> None:
+        """Until the transaction ends, hold a lock per media digest: shared by writers that
+        add uses of the bytes, exclusive for a delete that decides they are unused (see
+        store/sql/media.py). SQLite needs none: its write transactions are serial."""
+
     def busy(self, exc: DBAPIError) -> bool:
         """True when `exc` is a lock or serialization failure worth retrying at once."""
         return False

@@ -10,6 +10,12 @@ any one of them; writing, reading and deleting them is about that sharing.
 - forget_runs: called by Runs.delete inside its transaction; returns the digests that no run
   uses any more, whose rows it has deleted. `sweep` then removes their files, in a write
   transaction that checks no writer has added the digest back.
+
+Sharing is safe under concurrency because every transaction that adds a use of some bytes
+holds a shared lock per digest (`Dialect.lock_digests`), and every one that decides bytes are
+unused (forget_runs, sweep) holds it exclusive before it looks: on PostgreSQL a delete racing
+a write of the same image would otherwise see no use (not yet committed) and delete the bytes
+the writer counted on. SQLite's write transactions are serial, so it needs no lock.
 """
 
 from __future__ import annotations
@@ -129,6 +135,9 @@ class Media:
 
         def tx(conn: Connection) -> None:
             _require_run(conn, run_id)
+            # shared: a delete deciding these bytes are unused waits for this transaction
+            # (and sees its uses), or this one waits for the delete (and sees them gone)
+            self.db.dialect.lock_digests(conn, sorted(needed), exclusive=False)
             missing = needed - _present(conn, needed)
             for d in sorted(missing):
                 blob = blobs.get(d)
@@ -251,8 +260,13 @@ class Media:
         for i in range(0, len(run_ids), _PART):
             part = list(run_ids[i : i + _PART])
             used.update(conn.execute(sa.select(u.c.digest).where(u.c.run_id.in_(part))).scalars())
-            conn.execute(sa.delete(u).where(u.c.run_id.in_(part)))
         cands = sorted(used)
+        # exclusive, before looking for other uses: a writer adding a use of one of these
+        # either committed already (its use is seen below) or waits until this commits
+        self.db.dialect.lock_digests(conn, cands, exclusive=True)
+        for i in range(0, len(run_ids), _PART):
+            part = list(run_ids[i : i + _PART])
+            conn.execute(sa.delete(u).where(u.c.run_id.in_(part)))
         still: set[str] = set()
         for i in range(0, len(cands), _PART):
             part = cands[i : i + _PART]
@@ -272,6 +286,7 @@ class Media:
             return
 
         def tx(conn: Connection) -> None:
+            self.db.dialect.lock_digests(conn, sorted(digests), exclusive=True)
             back = _present(conn, digests)
             for d in digests:
                 if d not in back:

@@ -20,6 +20,7 @@ from trainboard.store.sql.store import SQLStore
 from trainboard.store.url import StoreURL
 
 MIGRATION_LOCK = 0x74_62_6D_67  # "tbmg": one advisory lock id for schema migrations
+MEDIA_LOCKS = 0x74_62_6D_64  # "tbmd": the first key of the two-key advisory locks per digest
 _BUSY_CODES = frozenset({"40001", "40P01", "55P03"})
 
 
@@ -40,6 +41,20 @@ class PostgresDialect(Dialect):
 
     def lock_migrations(self, conn: Connection) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+    def lock_digests(self, conn: Connection, digests: list[str], *, exclusive: bool) -> None:
+        """Transaction advisory locks keyed by (MEDIA_LOCKS, the digest's first 32 bits),
+        taken in sorted order so two transactions never wait on each other in a cycle (two
+        digests sharing a key only wait longer). A lock can be held on bytes that have no
+        row yet, which a row lock cannot."""
+        keys = sorted({int(d[:8], 16) - (1 << 31) for d in digests})
+        if not keys:
+            return
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        conn.execute(
+            sa.text(f"SELECT {fn}(:ns, k) FROM unnest(CAST(:keys AS integer[])) AS k"),
+            {"ns": MEDIA_LOCKS, "keys": keys},
+        )
 
     def now(self, conn: Connection) -> float:
         """The database server's clock, shared by every host that writes to it."""
