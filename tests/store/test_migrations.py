@@ -299,8 +299,23 @@ def test_a_newer_stores_revision_is_refused(store_url: str) -> None:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
     with pytest.raises(StoreError, match=r"has schema revision '9999', which this trainboard "
-                       r"does not know .*made by a newer trainboard"):  # fmt: skip
+                       r"does not know .*made by a newer trainboard") as caught:  # fmt: skip
         open_store(store_url)
+    assert caught.value.transient is False  # init() fails at once, even on PostgreSQL
+
+
+def test_a_newer_postgres_store_fails_init_at_once(pg_url: str) -> None:
+    """init() waits for a PostgreSQL server that is down (the dialect calls it transient), not
+    for one that will never take this trainboard's runs."""
+    import trainboard
+
+    open_store(pg_url).close()
+    engine = _engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"made by a newer trainboard"):
+        trainboard.init(project="p", store=pg_url)
 
 
 def test_a_store_that_cannot_be_reached_fails_at_open_with_the_reason(tmp_path: Path) -> None:
@@ -310,5 +325,6 @@ def test_a_store_that_cannot_be_reached_fails_at_open_with_the_reason(tmp_path: 
                        r"folder .*file/sub \(Not a directory\)"):  # fmt: skip
         open_store(f"sqlite:///{blocker}/sub/runs.db")
     want = r"postgresql\+psycopg://postgres@127.0.0.1:1/x: connection failed: .*Connection refused"
-    with pytest.raises(StoreError, match=r"could not open the store at " + want):
+    with pytest.raises(StoreError, match=r"could not open the store at " + want) as down:
         open_store("postgresql://postgres@127.0.0.1:1/x")
+    assert down.value.transient is True  # PostgreSQL's rule: a server that is down comes back

@@ -48,7 +48,7 @@ def open_selected(url: str, remote: str, token: str | None = None) -> Store:
     `token` (default TRAINBOARD_TOKEN) is sent to a remote server."""
     if remote:
         from trainboard.journal.recovery import recover_orphans
-        from trainboard.store.remote.store import RemoteStore  # type: ignore[import-not-found,unused-ignore]
+        from trainboard.store.remote.store import RemoteStore
 
         store: Store = RemoteStore(remote, token)
         recover_orphans(store, remote)

@@ -39,21 +39,22 @@ def _open_now(url: str, remote: str) -> Store | None:
     """Open the store in init() itself, so one that can never be opened (a damaged file, a
     schema from the future) fails init() at once with the reason. A PostgreSQL server that is
     down is not that: the run starts, its points wait in the journal (None is returned and
-    the writer keeps trying)."""
+    the writer keeps trying). Which failures are passing is the engine's rule, carried by
+    `StoreError.transient` (store/sql/dialect.py); a SQLite file is on this machine, with no
+    server to come back, so only PostgreSQL's are waited for. A remote store never fails
+    here: its ops wait in its spool."""
     from trainboard.errors import StoreError
     from trainboard.store.url import StoreURL  # not at import: it loads the store
 
     try:
         store = open_selected(url, remote)
     except Exception as e:
-        if (
-            not remote
-            and StoreURL.is_sql(url)
-            and _server_unreachable(e)
-            and (StoreURL.parse(url).engine == "postgresql")
-        ):
-            return None
         if isinstance(e, StoreError | UsageError):
+            on_server = (
+                not remote and StoreURL.is_sql(url) and StoreURL.parse(url).engine == "postgresql"
+            )
+            if on_server and isinstance(e, StoreError) and e.transient:
+                return None
             raise
         raise StoreError(
             f"init(): cannot open the store at {remote or url}: {type(e).__name__}: {e}"
@@ -66,17 +67,6 @@ def _open_now(url: str, remote: str) -> Store | None:
             store.close()
             raise
     return store
-
-
-def _server_unreachable(exc: BaseException) -> bool:
-    """The driver could not reach the server (an OperationalError anywhere in the chain the
-    store wrapped it in), as opposed to a store that is there and refuses."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if type(cause).__name__ == "OperationalError":
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 def _journal(record: RunRecord, url: str) -> Journal | None:

@@ -72,7 +72,8 @@ def _check_upgradable(conn: Connection, where: str) -> str | None:
             raise StoreError(
                 f"{where} is not a trainboard store: it has tables ({', '.join(tables[:5])}) "
                 "but no trainboard schema revision. Point TRAINBOARD_DB at a new file or an "
-                "empty database."
+                "empty database.",
+                transient=False,
             )
         return None
     known = known_revisions()
@@ -80,7 +81,8 @@ def _check_upgradable(conn: Connection, where: str) -> str | None:
         raise StoreError(
             f"{where} has schema revision {rev!r}, which this trainboard does not know (its "
             f"newest is {known[-1]!r}): it was made by a newer trainboard. Upgrade trainboard "
-            "(pip install -U trainboard) to open it."
+            "(pip install -U trainboard) to open it.",
+            transient=False,
         )
     return rev
 
@@ -110,7 +112,8 @@ class Migrations:
                     raise
                 raise StoreError(
                     f"could not upgrade {where} from schema revision {rev!r} to "
-                    f"{HEAD_REVISION!r}: {e}"
+                    f"{HEAD_REVISION!r}: {e}",
+                    transient=False,
                 ) from e
 
         self.db.write(run)

@@ -79,7 +79,8 @@ def _refuse_emptied(path: Path) -> None:
     if st.st_size == 0 and time.time() - st.st_mtime > EMPTIED_AFTER_S:
         raise StoreError(
             f"the store file {path} is empty (0 bytes): it was emptied or truncated, so its "
-            "runs are gone. Restore it from a backup, or delete it to start a new store."
+            "runs are gone. Restore it from a backup, or delete it to start a new store.",
+            transient=False,
         )
 
 

@@ -76,7 +76,8 @@ class SQLStore(Store):
             if "not a database" in str(cause.orig):
                 hint = " (the file is damaged, or is not a trainboard store)"
             raise StoreError(
-                f"could not open the store at {db.safe_url}: {cause.orig}{hint}"
+                f"could not open the store at {db.safe_url}: {cause.orig}{hint}",
+                transient=db.dialect.fault(cause) != "refused",
             ) from e
 
     @property
