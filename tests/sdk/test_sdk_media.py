@@ -156,6 +156,29 @@ def test_over_the_run_budget_raises_at_log(tb_home: str, monkeypatch: pytest.Mon
     assert len(_items(run.id, "a")) == 4
 
 
+def test_a_resumed_run_counts_its_stored_media_against_the_budget(
+    tb_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buf = io.BytesIO()
+    PILImage.fromarray(_rgb(20, 20)).save(buf, format="PNG")
+    png = buf.getvalue()  # kept as it is: stored size == size as logged
+    budget = 3.5 * len(png)
+    monkeypatch.setenv("TRAINBOARD_MEDIA_BUDGET_MB", str(budget / (1 << 20)))
+    run = trainboard.init(project="media", name="budget")
+    run.log({"pic": trainboard.Image(png)})
+    run.log({"pic": trainboard.Image(png)})
+    run.finish()
+    again = trainboard.init(project="media", resume=run.id)
+    again.log({"pic": trainboard.Image(png)})  # 3 of 3.5
+    with pytest.raises(
+        UsageError, match=r"^log\(\): 'late': this run's media would reach .* over its budget"
+    ):
+        again.log({"late": trainboard.Image(png)})
+    again.finish()
+    assert len(_items(run.id, "pic")) == 3
+    assert _items(run.id, "late") == []
+
+
 def test_bad_media_is_refused_where_it_is_made(tmp_path: Path) -> None:
     with pytest.raises(
         ValueError, match=r"expected an HxW, HxWxC or CxHxW array .* got shape \(5,\)"

@@ -246,6 +246,7 @@ def _start(
     last_step: int | None = None,
     summary: Mapping[str, float] | None = None,
     shared: bool = False,
+    media_bytes: int = 0,
 ) -> Run:
     from trainboard.sdk.writer import Writer
 
@@ -263,6 +264,7 @@ def _start(
     )
     writer.shared = shared
     run = Run(record, store_url=url, writer=writer, last_step=last_step, summary=summary)
+    run.state.media_bytes = media_bytes  # a resumed run's media count against its budget
     writer.start()
     # Wait (briefly) until the run is in the store, so `trainboard watch ID` or the dashboard
     # finds it as soon as init() returns; a store that is down only delays this, never fails it.
@@ -292,6 +294,8 @@ def _resume(
         raise StoreError(f"init(resume={run_id!r}): the store at {url} is not reachable")
     with opened as s:
         old = s.get_run(run_id)  # RunNotFoundError for an unknown id
+        # the per-run media budget goes on from what the run has stored, not from zero
+        stored_media = 0 if fork else sum(r.size for r in s.read_media(run_id))
     if fork:
         return _fork(old, fresh, url, remote, name, tags, total_steps)
     _refuse_second_writer(old, fresh)
@@ -324,6 +328,7 @@ def _resume(
         resume_fields=fields,
         last_step=old.last_step,
         summary=summary,
+        media_bytes=stored_media,
     )
 
 
