@@ -3,12 +3,16 @@
     python -m bench.scale seed --url URL --runs N --points P [--big-runs K --big-points Q]
     python -m bench.scale measure --url URL [--json FILE]
 
-`seed` writes through the store's public contract (create_run, write_points), so what it
-builds is what the SDK would have built: N runs (20 projects, 5 models, real-looking configs,
-tags and statuses) sharing P points in total, and K big runs of Q points each on top. It adds
-to what the store holds, so a store can be grown in stages (10 k runs, then 100 k). Runs are
-written by `--workers` processes (default: 1 on SQLite, which has one writer anyway, 3 on
-PostgreSQL, where each transaction waits on a round trip).
+`seed` writes through the store's public contract, so what it builds is what the SDK would
+have built: N runs (20 projects, 5 models, real-looking configs, tags and statuses) sharing P
+points in total, and K big runs of Q points each on top. Small runs go in by `import_runs`,
+500 a transaction (the rows create_run and write_points make, without a commit, an existence
+check and a summary read per run); big runs by create_run and write_points, 1 M points a call.
+It adds to what the store holds, so a store can be grown in stages (10 k runs, then 100 k).
+Runs are written by `--workers` processes (default: 1 on SQLite, which has one writer anyway,
+3 on PostgreSQL, where each transaction waits on a round trip). It prints wall rates and rates
+per CPU second of the seeding processes (on a shared machine the second says what the code
+costs, the first how busy the machine was).
 
 `measure` starts the real server (uvicorn) on the store and times, as medians, what each page
 asks for: the Runs page's first page (newest, by name, by a summary metric, by a config value;
@@ -25,6 +29,7 @@ import json
 import math
 import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -54,6 +59,7 @@ SMALL_KEYS = ("train/loss", "eval/loss", "eval/accuracy", "lr")
 BIG_KEY = "train/loss"
 BIG_BATCH = 1_000_000  # points per write_points call of a big run
 YEAR = 365 * 86400.0
+IMPORT_RUNS = 500  # small runs per import_runs call (one transaction)
 
 
 # seeding ----------------------------------------------------------------------------------
@@ -127,14 +133,18 @@ def _seed_part(url: str, first: int, runs: int, points: int, seed: int) -> tuple
     now = time.time()
     written = 0
     with open_store(url) as store:
+        todo: list[tuple[RunRecord, dict[str, PointBatch]]] = []
         for j in range(runs):
             run = _run(rng, now, first + j, big=False)
-            store.create_run(run)
             n = points // runs + (1 if j < points % runs else 0)
-            if n:
-                batches = _small_batches(rng, n, run.created_at)
-                store.write_points(run.id, batches)
-                written += sum(len(b.steps) for b in batches.values())
+            batches = _small_batches(rng, n, run.created_at) if n else {}
+            written += sum(len(b.steps) for b in batches.values())
+            todo.append((run, batches))
+            if len(todo) >= IMPORT_RUNS:
+                store.import_runs(todo)
+                todo = []
+        if todo:
+            store.import_runs(todo)
     return runs, written
 
 
@@ -162,6 +172,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     workers = args.workers or (1 if url.startswith("sqlite") else 3)
     salt = int.from_bytes(os.urandom(4), "little")
     t0 = time.perf_counter()
+    cpu0 = _cpu_used()
     parts = []
     per = math.ceil(args.runs / workers) if args.runs else 0
     for w in range(workers):
@@ -177,6 +188,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     else:
         done = []
     small_s = time.perf_counter() - t0
+    small_cpu = _cpu_used() - cpu0
     runs_written = sum(d[0] for d in done)
     small_points = sum(d[1] for d in done)
     t1 = time.perf_counter()
@@ -192,6 +204,9 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
         "small_seconds": round(small_s, 2),
         "runs_per_s": round(runs_written / small_s, 1) if small_s else None,
         "small_points_per_s": round(small_points / small_s) if small_s else None,
+        "small_cpu_seconds": round(small_cpu, 2),
+        "runs_per_cpu_s": round(runs_written / small_cpu, 1) if small_cpu else None,
+        "small_points_per_cpu_s": round(small_points / small_cpu) if small_cpu else None,
         "big_points": big_points,
         "big_seconds": round(big_s, 2),
         "big_points_per_s": round(big_points / big_s) if big_s and big_points else None,
@@ -199,6 +214,16 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     }
     print(json.dumps(out))
     return out
+
+
+def _cpu_used() -> float:
+    """CPU seconds of this process and its finished workers: on a shared machine a rate per
+    CPU second says what the code costs; the wall rate also says how busy the machine was."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _safe(url: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from trainboard.store import open_store
 from trainboard.store.codec.downsample import bucket_indices
 from trainboard.store.records import PointBatch, RunRecord
-from trainboard.store.sql import tiers
+from trainboard.store.sql import append
 
 N = 1_300_000
 RID = "t" * 12
@@ -85,7 +85,15 @@ def test_overlapping_chunks_are_decoded(store_url: str) -> None:
 def test_chunk_stats_of_a_chunk() -> None:
     s = np.array([1, 2, 3], dtype=np.int64)
     t = np.array([10, 20, 30], dtype=np.int64)
-    st = tiers.chunk_stats(s, t, np.array([2.0, 1.0, 3.0]))
-    assert st == {"min_step": 2, "min_time": 2e-5, "max_step": 3, "max_time": 3e-5, "plain": True}
-    assert tiers.chunk_stats(s, t, np.array([np.nan, 1.0, 1.0]))["plain"] is False
-    assert tiers.chunk_stats(s[::-1].copy(), t, np.array([1.0, 1.0, 1.0]))["plain"] is False
+    st = append.chunk_stats(s, t, np.array([2.0, 1.0, 3.0]))
+    assert st == {
+        "n": 3, "step_min": 1, "step_max": 3, "time_min": 1e-5, "time_max": 3e-5,
+        "value_min": 1.0, "value_max": 3.0,
+        "min_step": 2, "min_time": 2e-5, "max_step": 3, "max_time": 3e-5, "plain": True,
+    }  # fmt: skip
+    nan = append.chunk_stats(s, t, np.array([np.nan, 1.0, 1.0]))
+    assert nan["plain"] is False and nan["min_step"] == 2 and nan["max_step"] == 2
+    back = append.chunk_stats(s[::-1].copy(), t, np.array([1.0, 1.0, 1.0]))
+    assert back["plain"] is False and back["step_min"] == 1 and back["step_max"] == 3
+    none = append.chunk_stats(s, t, np.array([np.nan, np.inf, -np.inf]))
+    assert none["value_min"] is None and none["min_step"] is None and none["plain"] is False

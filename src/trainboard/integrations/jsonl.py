@@ -177,16 +177,14 @@ def import_jsonl(
         values = np.asarray(log.values[key], dtype=np.float64)
         batches[key] = PointBatch(st[order], times[order], values[order])
     texts = [TextRecord(k, s, wall(o), t) for k, s, o, t in log.texts]
-    stored = store.create_run(run)
+    store.import_runs([(run, batches)])  # the run appears with its points, never without
     try:
-        if batches:
-            store.write_points(run.id, batches)
         if texts:
             store.write_texts(run.id, texts)
     except BaseException:
         store.delete_runs([run.id])  # nothing stored half-way
         raise
-    return store.get_run(stored.id)
+    return store.get_run(run.id)
 
 
 def _str_or_none(v: Any) -> str | None:

@@ -51,6 +51,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from trainboard.errors import UsageError
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
 from trainboard.store.queries import GroupLeaders, RunQuery, XAxis, leaders_of
 from trainboard.store.records import (
@@ -77,6 +78,21 @@ class Store(ABC):
     @abstractmethod
     def create_run(self, run: RunRecord) -> RunRecord:
         """Insert a new run (its id is chosen by the caller); raise UsageError if it exists."""
+
+    def import_runs(self, runs: Sequence[tuple[RunRecord, Mapping[str, PointBatch]]]) -> int:
+        """Insert new runs, each with its first points (as write_points takes them); return
+        how many. Importers and the scale bench write finished runs whole: SQL engines put
+        them all in one transaction (all or none, thousands of runs a second), so no page
+        ever shows a run without its points. Raise UsageError if an id exists or repeats.
+        This fallback (for engines without one) creates and writes them one by one."""
+        ids = [run.id for run, _ in runs]
+        if len(set(ids)) != len(ids):
+            raise UsageError("import_runs: a run id appears twice")
+        for run, batches in runs:
+            self.create_run(run)
+            if batches:
+                self.write_points(run.id, dict(batches))
+        return len(runs)
 
     @abstractmethod
     def get_run(self, run_id: str) -> RunRecord:

@@ -116,15 +116,13 @@ def _pack_ints(a: npt.NDArray[np.int64]) -> tuple[bytes, npt.NDArray[Any] | None
     n = a.shape[0]
     if n == 0:
         return _COLUMN.pack(0, 0, 0), None
-    with np.errstate(over="ignore"):  # deltas wrap like the cumsum that undoes them
-        d = a[1:] - a[:-1]
+    d = a[1:] - a[:-1]  # int64 arrays wrap silently, like the cumsum that undoes them
     if n == 1 or bool(np.all(d == d[0])):
         return _COLUMN.pack(int(a[0]), 0, int(d[0]) if n > 1 else 0), None
     lo, hi = int(d.min()), int(d.max())
     for width, dtype in _UWIDTHS:
         if hi - lo <= int(np.iinfo(dtype).max):
-            with np.errstate(over="ignore"):  # unsigned: wraps, the decoder wraps back
-                off = d.view(np.uint64) - np.uint64(lo % 2**64)
+            off = d.view(np.uint64) - np.uint64(lo % 2**64)  # wraps; the decoder wraps back
             return _COLUMN.pack(int(a[0]), width, lo), off.astype(dtype)
     raise AssertionError("unreachable: int64 deltas span at most 2**64 - 1")
 

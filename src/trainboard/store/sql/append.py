@@ -21,7 +21,7 @@ from trainboard.errors import UsageError
 from trainboard.store.codec import chunks as codec
 from trainboard.store.codec import downsample
 from trainboard.store.records import PointBatch
-from trainboard.store.sql import rows, tiers
+from trainboard.store.sql import rows
 from trainboard.store.sql.schema import chunks as chunks_t
 from trainboard.store.sql.schema import runs, summaries
 
@@ -130,19 +130,64 @@ def merge_summary(old: Row[Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
-    """The columns of one chunk row (all but its run, key and seq)."""
-    mm = finite_minmax(v)
-    return {
-        "n": int(s.shape[0]),
-        "step_min": int(s.min()),
-        "step_max": int(s.max()),
+def chunk_stats(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
+    """The columns of one chunk row but its blob (and run, key, seq): its ranges, its finite
+    extremes and where they are (step and wall time, which tiers.py reads instead of
+    decoding), and whether it is "plain" (every value finite, steps strictly increasing).
+    Each numpy pass is made once: for the small chunks of many short runs, per-call overhead
+    is most of the cost."""
+    n = int(s.shape[0])
+    increasing = n < 2 or bool(np.all(s[1:] > s[:-1]))
+    finite = np.isfinite(v)
+    all_finite = bool(finite.all())
+    if all_finite:
+        mm: tuple[int, int] | None = (int(v.argmin()), int(v.argmax()))
+    else:
+        mm = finite_minmax(v)
+    row: dict[str, Any] = {
+        "n": n,
+        "step_min": int(s[0]) if increasing else int(s.min()),
+        "step_max": int(s[-1]) if increasing else int(s.max()),
         "time_min": int(t.min()) / 1e6,
         "time_max": int(t.max()) / 1e6,
-        "value_min": None if mm is None else float(v[mm[0]]),
-        "value_max": None if mm is None else float(v[mm[1]]),
-        "data": codec.encode(s, t, v),
-        **tiers.chunk_stats(s, t, v),
+        "plain": all_finite and increasing,
+    }
+    if mm is None:
+        row.update(value_min=None, value_max=None, min_step=None, min_time=None,
+                   max_step=None, max_time=None)  # fmt: skip
+    else:
+        lo, hi = mm
+        row.update(
+            value_min=float(v[lo]),
+            value_max=float(v[hi]),
+            min_step=int(s[lo]),
+            min_time=int(t[lo]) / 1e6,
+            max_step=int(s[hi]),
+            max_time=int(t[hi]) / 1e6,
+        )
+    return row
+
+
+def chunk_row(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
+    """The columns of one chunk row (all but its run, key and seq)."""
+    row = chunk_stats(s, t, v)
+    row["data"] = codec.encode(s, t, v)
+    return row
+
+
+def summary_of_chunk(row: dict[str, Any], s: Int64s, v: Float64s) -> dict[str, Any]:
+    """summary_of a series that is exactly one chunk row (steps in order, one per step),
+    read off the row instead of another pass over the points."""
+    return {
+        "count": row["n"],
+        "last": rows.nan_to_null(float(v[-1])),
+        "last_step": int(s[-1]),
+        "min": row["value_min"],
+        "min_step": row["min_step"],
+        "max": row["value_max"],
+        "max_step": row["max_step"],
+        "first_time": row["time_min"],
+        "last_time": row["time_max"],
     }
 
 
@@ -271,6 +316,7 @@ def plan_append(
     steps, times_us, values = (np.concatenate([part[i] for part in parts]) for i in range(3))
     old_tail = -1 if old is None else int(old.tail_seq)
     seq = start
+    row: dict[str, Any] = {}
     for i in range(0, steps.shape[0], CHUNK_POINTS):
         cut = slice(i, i + CHUNK_POINTS)
         row = chunk_row(steps[cut], times_us[cut], values[cut])
@@ -282,7 +328,10 @@ def plan_append(
     plan.chunk_deletes.extend(at(run_id, key, q) for q in range(seq, old_tail + 1))
     tail = {"tail_seq": seq - 1, "tail_n": steps.shape[0] - (seq - 1 - start) * CHUNK_POINTS}
     if old is None:
-        summ = summary_of(p.steps, p.times_us, p.values)
+        if start == 0 and seq == 1:  # a new key in one chunk: its summary is the chunk's
+            summ = summary_of_chunk(row, p.steps, p.values)
+        else:
+            summ = summary_of(p.steps, p.times_us, p.values)
         summ["packed"] = rows.packed(summ)
         plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
         return

@@ -9,6 +9,7 @@ postgres.py); everything else is written once, in this package, and each part ta
 - attached.py: `Attached`, texts, histograms, artifacts, run values and events;
 - media.py: `Media`, media items and their bytes (blobs.py: the files beside a SQLite store);
 - leaders.py: `Leaders`, group leaders from aggregate queries;
+- imports.py: `Imports`, many new runs with their points in one transaction;
 - tokens.py: `Tokens`, API tokens and the audit record;
 - migrate.py: `Migrations`, schema revisions, checked and upgraded on open;
 - rows.py: records <-> rows (limits checked, JSON columns, packed summaries);
@@ -43,6 +44,7 @@ from trainboard.store.sql.attached import Attached
 from trainboard.store.sql.blobs import FileBlobs
 from trainboard.store.sql.channels import Channels
 from trainboard.store.sql.db import Database
+from trainboard.store.sql.imports import Imports
 from trainboard.store.sql.leaders import Leaders
 from trainboard.store.sql.media import Media
 from trainboard.store.sql.migrate import Migrations
@@ -65,6 +67,7 @@ class SQLStore(Store):
         self.leaders = Leaders(db, self.runs)
         self.tokens = Tokens(db)
         self.channels = Channels(db)
+        self.imports = Imports(db)
         try:
             Migrations(db).bring_to_head()
         except (DBAPIError, StoreError) as e:
@@ -87,6 +90,10 @@ class SQLStore(Store):
     # runs (runs.py, leaders.py) -------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
         return self.runs.create(run)
+
+    def import_runs(self, runs: Sequence[tuple[RunRecord, Mapping[str, PointBatch]]]) -> int:
+        """Every run and its points in one transaction (store/sql/imports.py)."""
+        return self.imports.runs(runs)
 
     def get_run(self, run_id: str) -> RunRecord:
         return self.runs.get(run_id)

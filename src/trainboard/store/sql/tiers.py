@@ -53,26 +53,6 @@ META_COLS = (
 )
 
 
-def chunk_stats(
-    s: downsample.Int64s, t: downsample.Int64s, v: downsample.Float64s
-) -> dict[str, Any]:
-    """The columns 0011 added to a chunk row: where its extremes are, and whether it is plain."""
-    finite = np.isfinite(v)
-    plain = bool(finite.all()) and bool(np.all(s[1:] > s[:-1]))
-    if not bool(finite.any()):
-        return {"min_step": None, "min_time": None, "max_step": None, "max_time": None,
-                "plain": plain}  # fmt: skip
-    lo = int(np.argmin(np.where(finite, v, np.inf)))
-    hi = int(np.argmax(np.where(finite, v, -np.inf)))
-    return {
-        "min_step": int(s[lo]),
-        "min_time": int(t[lo]) / 1e6,
-        "max_step": int(s[hi]),
-        "max_time": int(t[hi]) / 1e6,
-        "plain": plain,
-    }
-
-
 def read_downsampled(
     conn: Connection,
     run_id: str,

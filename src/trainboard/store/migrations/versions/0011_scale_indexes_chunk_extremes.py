@@ -45,7 +45,7 @@ BATCH = 500  # chunk rows read and written at a time (~4 M points)
 
 
 def _stats(blob: bytes) -> dict[str, Any]:
-    """A frozen copy of tiers.chunk_stats, on a decoded chunk."""
+    """A frozen copy of (what was) tiers.chunk_stats, now append.chunk_stats, on a decoded chunk."""
     s, t, v = codec.decode_us(blob)
     finite = np.isfinite(v)
     plain = bool(finite.all()) and bool(np.all(s[1:] > s[:-1]))
