@@ -89,7 +89,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TRAINBOARD_MEDIA_BUDGET_MB",
         "4096",
-        "Media one run may log from one process, in MB as logged; past it log() raises.",
+        "Media one run may log, in MB as logged (a resumed run starts from the bytes it has "
+        "stored); past it log() raises.",
+    ),
+    Setting(
+        "TRAINBOARD_MEDIA_URL",
+        "",
+        "s3://bucket/prefix[?endpoint=URL&region=NAME]: a PostgreSQL store keeps media bytes in "
+        "this S3-compatible bucket (credentials from the AWS_* variables); empty: in the "
+        "database. SQLite stores keep theirs in files beside the store.",
     ),
 )
 
@@ -191,6 +199,10 @@ def artifacts_dir(url: str | None = None) -> Path:
 
 def media_max_bytes() -> int:
     return int(float(_get("TRAINBOARD_MEDIA_MAX_MB")) * 1024 * 1024)
+
+
+def media_url() -> str:
+    return _get("TRAINBOARD_MEDIA_URL").strip()
 
 
 def media_budget_bytes() -> int:

@@ -12,8 +12,19 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Protocol
 
 from trainboard.errors import NotFoundError
+
+
+class Blobs(Protocol):
+    """Where media bytes live outside the database: files (here) or a bucket (s3blobs.py)."""
+
+    def put(self, digest: str, data: bytes) -> None: ...
+
+    def get(self, digest: str) -> bytes: ...
+
+    def remove(self, digest: str) -> None: ...
 
 
 class FileBlobs:

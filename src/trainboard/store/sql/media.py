@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from trainboard import limits
-from trainboard.errors import NotFoundError, RunNotFoundError, UsageError
+from trainboard.errors import NotFoundError, RunNotFoundError, StoreError, UsageError
 from trainboard.store.mediarecords import (
     Blob,
     MediaKey,
@@ -41,7 +41,7 @@ from trainboard.store.mediarecords import (
 from trainboard.store.sql.schema import media, media_blobs, media_uses, runs
 
 if TYPE_CHECKING:
-    from trainboard.store.sql.blobs import FileBlobs
+    from trainboard.store.sql.blobs import Blobs
     from trainboard.store.sql.db import Database
 
 _PART = 500  # ids per IN (...) list
@@ -114,9 +114,9 @@ def _record(r: Any) -> MediaRecord:
 
 class Media:
     """Media items and their bytes over one Database (`files`: the folder of a SQLite
-    file's bytes; None keeps them in the database)."""
+    file's bytes, or a PostgreSQL store's bucket; None keeps them in the database)."""
 
-    def __init__(self, db: Database, files: FileBlobs | None) -> None:
+    def __init__(self, db: Database, files: Blobs | None) -> None:
         self.db = db
         self.files = files
 
@@ -248,7 +248,10 @@ class Media:
         mime, data = found
         if data is None:
             if self.files is None:
-                raise NotFoundError(f"media {digest[:16]}...: its bytes are missing")
+                raise NotFoundError(
+                    f"media {digest[:16]}...: its bytes are not in the database (a store "
+                    "whose media are in a bucket is opened with TRAINBOARD_MEDIA_URL set)"
+                )
             data = self.files.get(digest)
         return mime, bytes(data)
 
@@ -279,8 +282,10 @@ class Media:
         return orphans
 
     def sweep(self, digests: Sequence[str]) -> None:
-        """Remove the files of `digests` that no blob row names (a writer may have stored one
-        again since): checked and removed under the write lock."""
+        """Remove the files (objects) of `digests` that no blob row names (a writer may have
+        stored one again since): checked and removed under the write lock and each digest's
+        exclusive lock. The runs are deleted already: a bucket that fails here leaves its
+        objects behind (space, not data) with one warning, rather than failing the delete."""
         files = self.files
         if files is None or not digests:
             return
@@ -292,4 +297,11 @@ class Media:
                 if d not in back:
                     files.remove(d)
 
-        self.db.write(tx)
+        try:
+            self.db.write(tx)
+        except StoreError as e:
+            import warnings
+
+            warnings.warn(
+                f"deleted runs' media bytes were left in place: {e}", RuntimeWarning, stacklevel=3
+            )

@@ -73,6 +73,17 @@ POSTGRES = PostgresDialect()
 
 
 class PostgresStore(SQLStore):
+    """Media bytes go in the database, or in the bucket TRAINBOARD_MEDIA_URL names
+    (s3blobs.py), checked here so a bucket that cannot be used fails the open naming it."""
+
     def __init__(self, url: str) -> None:
+        from trainboard import settings
+
+        bucket = None
+        if settings.media_url():
+            from trainboard.store.sql.s3blobs import S3Blobs
+
+            bucket = S3Blobs(settings.media_url())
+            bucket.check()
         engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
-        super().__init__(url, Database(engine, POSTGRES))
+        super().__init__(url, Database(engine, POSTGRES), media_files=bucket)

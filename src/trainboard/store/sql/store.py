@@ -41,7 +41,7 @@ from trainboard.store.records import (
     TextRecord,
 )
 from trainboard.store.sql.attached import Attached
-from trainboard.store.sql.blobs import FileBlobs
+from trainboard.store.sql.blobs import Blobs
 from trainboard.store.sql.channels import Channels
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.imports import Imports
@@ -56,10 +56,10 @@ from trainboard.store.sql.tokens import Tokens
 class SQLStore(Store):
     """A Store over one Database; sqlite.py and postgres.py open it."""
 
-    def __init__(self, url: str, db: Database, media_files: FileBlobs | None = None) -> None:
+    def __init__(self, url: str, db: Database, media_files: Blobs | None = None) -> None:
         self.url = url
         self.db = db
-        self.media_files = media_files  # None: media bytes live in the database
+        self.media_files = media_files  # files, a bucket, or None: bytes in the database
         self.media = Media(db, media_files)
         self.runs = Runs(db, self.media)
         self.points = Points(db)
