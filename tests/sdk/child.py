@@ -35,6 +35,20 @@ def main() -> None:
         run.log({"loss": 1.0 / (step + 1)})
     if mode == "raise":
         raise ValueError(f"boom at step {n - 1}")
+    if mode == "raise-then-term":  # a launcher's SIGTERM lands while the failure is written
+        import os
+        import signal
+
+        writer = run.state.writer
+        assert writer is not None
+        close = writer.close
+
+        def close_after_sigterm(fields: dict[str, object], timeout: float) -> bool:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return close(fields, timeout)
+
+        writer.close = close_after_sigterm  # type: ignore[method-assign]
+        raise ValueError(f"boom at step {n - 1}")
     if mode == "interrupt":
         raise KeyboardInterrupt
     if mode == "wait":  # for a signal

@@ -45,11 +45,12 @@ def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
     writer, st.writer = st.writer, None
     st.journal = None
     fields = _final_fields(status, notes)
-    if st.ranks is not None:  # one rank of a job: its end first (sdk/ranks.py)
-        kept = st.ranks.end(status, fields.get("notes"))
-        fields = fields if kept is None else kept
-    if writer is not None:
-        writer.close(fields, timeout)
+    with hooks.ending():  # a SIGTERM now waits for the final status to be written
+        if st.ranks is not None:  # one rank of a job: its end first (sdk/ranks.py)
+            kept = st.ranks.end(status, fields.get("notes"))
+            fields = fields if kept is None else kept
+        if writer is not None:
+            writer.close(fields, timeout)
     if status == "killed":
         run.interrupted = True  # extras (figures) skip work a shutdown must not wait on
     st.outcome = (status, notes)

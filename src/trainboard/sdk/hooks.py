@@ -10,17 +10,24 @@
 Handlers are installed once, on the first init() (signals only from the main thread), and
 chain to whatever was there before. A forked child (DataLoader worker) inherits them but acts
 only on runs its own process made.
+
+A SIGTERM that arrives while a run of this process is already ending (its writer writing the
+final status, e.g. after an uncaught exception) waits until that write is done (`ending()`,
+bounded by the writer's timeout), then takes effect: launchers such as torchrun send SIGTERM
+to every rank the moment one fails, and a process that died mid-write would leave its run
+"running" for recovery to call "crashed" with no word of why.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +47,28 @@ _installed_pid: int | None = None
 _signals_installed = False
 _previous_excepthook: Any = None
 _previous_signal: dict[int, Any] = {}
+_ending: dict[int, int] = {}
+"""Runs ending now, per process id (a forked child does not inherit its parent's ends)."""
+_deferred: dict[int, int] = {}
+"""A signal held back until this process's ends are written (process id -> signal)."""
+_ending_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def ending() -> Iterator[None]:
+    """Around a run's final write (sdk/finish.py): a SIGTERM that arrives meanwhile is held
+    back, then delivered again once no run of this process is ending."""
+    pid = os.getpid()
+    with _ending_lock:
+        _ending[pid] = _ending.get(pid, 0) + 1
+    try:
+        yield
+    finally:
+        with _ending_lock:
+            _ending[pid] -= 1
+            held = _deferred.pop(pid, None) if _ending[pid] == 0 else None
+        if held is not None:
+            os.kill(pid, held)  # the handler runs again (main thread), now with nothing ending
 
 
 def outcome(exc: BaseException | None) -> tuple[str, str | None]:
@@ -85,6 +114,11 @@ def _excepthook(
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    pid = os.getpid()
+    if signum != signal.SIGINT and _ending.get(pid):
+        _deferred[pid] = signum  # see ending(): the final write finishes first
+        if _ending.get(pid) or _deferred.pop(pid, None) is None:
+            return  # still ending, or the ender took the signal and delivers it again
     previous = _previous_signal.get(signum, signal.SIG_DFL)
     if signum == signal.SIGINT:
         # Python turns SIGINT into KeyboardInterrupt, which training code may catch and
