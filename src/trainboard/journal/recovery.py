@@ -28,6 +28,7 @@ import numpy as np
 import orjson
 
 from trainboard.errors import RunNotFoundError, StoreError, TrainboardWarning
+from trainboard.journal import media
 from trainboard.journal.files import (
     HEADER,
     Columns,
@@ -184,6 +185,40 @@ def recover_orphans(store: Store, url: str, folder: Path | None = None) -> list[
     return done
 
 
+def _recover_media(store: Store, url: str, run_id: str, folder: Path, aside: list[Path]) -> None:
+    """Write the media a dead process left in its journal (journal/media.py), skipping items
+    the store has (the writer may have been killed between writing and deleting a file). A
+    file that cannot be read or an item the store refuses for good is set aside; a transient
+    fault raises, and the files stay for the next try."""
+
+    def refused(what: str, rows: list[dict[str, Any]], exc: BaseException) -> None:
+        aside.append(set_aside(url, run_id, what, rows, exc))
+
+    paths, queued = media.left_behind(
+        folder, run_id, lambda p, exc: refused("media", [{"file": str(p)}], exc)
+    )
+    if not paths:
+        return
+    have = {(r.key, r.step, r.index, r.digest) for r in store.read_media(run_id)}
+
+    def unencodable(item: media.QueuedMedia, exc: BaseException) -> None:
+        refused(f"the {item.value.kind} {item.key!r}", [{"key": item.key, "step": item.step}], exc)
+
+    for batch in media.encode_all(queued, set(), unencodable):
+        records = [r for r in batch.records if (r.key, r.step, r.index, r.digest) not in have]
+        if not records:
+            continue
+        try:
+            store.write_media(run_id, records, batch.blobs)
+        except Exception as exc:
+            if fault_kind(exc) != "permanent":
+                raise
+            refused(
+                "media", [{"key": r.key, "step": r.step, "digest": r.digest} for r in records], exc
+            )
+    media.MediaJournal.forget(paths)
+
+
 def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
     run_id = keys_path.stem
     kinds: dict[int, tuple[str, ...]] = {}
@@ -226,6 +261,9 @@ def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
                     store, url, run_id, batches, lambda path, _key: aside.append(path)
                 )
         seg.unlink()
+    if not gone:
+        _recover_media(store, url, run_id, folder, aside)
+    media.clear(folder, run_id)
     final = folder / f"{run_id}.final.json"
     if not gone:
         if final.exists():
@@ -236,7 +274,10 @@ def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
                 run_id, "running", status="crashed", finished_at=last_wall or time.time()
             )
     if aside:
-        _warn(f"trainboard: recovering run {run_id}, the store refused some points: see {aside[0]}")
+        _warn(
+            f"trainboard: recovering run {run_id}, the store refused some points or media: "
+            f"see {aside[0]}"
+        )
     with contextlib.suppress(OSError):
         final.unlink()
     keys_path.unlink()

@@ -97,6 +97,22 @@ class _Source:
             self.array = a
             self.nbytes = int(a.nbytes)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What the crash journal keeps (journal/media.py): a torch tensor as a numpy array
+        when it is on the CPU; one on a device is not journalled (copying it would wait)."""
+        state = dict(self.__dict__)
+        a = self.array
+        if _module(a).startswith("torch"):
+            from trainboard.journal.media import NotJournalled
+
+            if a.device.type != "cpu":
+                raise NotJournalled
+            try:
+                state["array"] = a.numpy()
+            except Exception as e:  # bfloat16 and other types numpy lacks
+                raise NotJournalled from e
+        return state
+
     def numpy(self) -> Any:
         a = self.array
         if _module(a).startswith("torch"):

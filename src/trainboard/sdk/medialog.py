@@ -3,43 +3,28 @@ by the writer thread.
 
 In the caller (`log_media`): the per-item cap and the per-run budget, checked against the
 size as logged (Media.nbytes), so going past either raises at the `log()` call, naming the
-key, before anything of that key is queued. Nothing is encoded or read here.
+key, before anything of that key is queued. Nothing is encoded or read here; each item is
+written as logged to the crash journal (journal/media.py), so a killed process loses none.
 
-On the writer thread (`MediaBatch`): each item is encoded (sdk/mediaencode.py), named by the
-SHA-256 of its bytes, and written with `store.write_media` in batches of about
-`BATCH_BYTES`. Bytes this run has already written are not sent again (the store keeps them
-while the run uses them). An item that cannot be encoded (a file deleted before the writer
-read it) is left out with one warning naming its key; the rest are written.
+On the writer thread (journal/media.py's `encode_all`, shared with recovery): each item is
+encoded (sdk/mediaencode.py), named by the SHA-256 of its bytes, and written with
+`store.write_media` in batches of about `BATCH_BYTES`. Bytes this run has already written are
+not sent again (the store keeps them while the run uses them). An item that cannot be encoded
+(a file deleted before the writer read it) is left out with one warning naming its key; the
+rest are written.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from trainboard import settings
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import check_key
 
-if TYPE_CHECKING:
-    from trainboard.store.mediarecords import Blob, MediaRecord
-
 Media = Any  # trainboard.sdk.media.Media (which imports this module: no cycle)
-
-BATCH_BYTES = 16 << 20
-
-
-@dataclass
-class QueuedMedia:
-    """One media value on its way to the writer."""
-
-    key: str
-    step: int
-    index: int
-    wall_time: float
-    value: Media
 
 
 def _mb(n: int) -> str:
@@ -48,6 +33,7 @@ def _mb(n: int) -> str:
 
 def log_media(run: Any, key: str, step: int, items: Sequence[Media]) -> None:
     """Queue `items` as the media of `key` at `step` (their order kept as their index)."""
+    from trainboard.journal.media import QueuedMedia
     from trainboard.limits import check_text
 
     check_key("log()", key)
@@ -82,58 +68,7 @@ def log_media(run: Any, key: str, step: int, items: Sequence[Media]) -> None:
     for i, item in enumerate(items):
         snapshot = getattr(item, "snapshot", None)  # a Table: its rows as they are now
         value = snapshot() if snapshot is not None else item
-        writer.enqueue_media(QueuedMedia(key, step, i, now, value))
-
-
-@dataclass
-class Written:
-    """What one batch holds for write_media."""
-
-    records: list[MediaRecord]
-    blobs: dict[str, Blob]
-    queued: list[QueuedMedia]
-
-
-def encode_all(queued: Iterable[QueuedMedia], sent: set[str], on_error: Any) -> list[Written]:
-    """Encode queued items into write_media batches; `on_error(item, exc)` for one that
-    cannot be encoded. `sent`: digests this run has written already (their bytes are left
-    out)."""
-    from trainboard.store.mediarecords import Blob, MediaRecord, digest_of
-
-    out: list[Written] = []
-    cur = Written([], {}, [])
-    size = 0
-    for q in queued:
-        try:
-            e = q.value.encode()
-        except Exception as exc:
-            on_error(q, exc)
-            continue
-        digest = digest_of(e.data)
-        record = MediaRecord(
-            key=q.key,
-            step=q.step,
-            kind=q.value.kind,
-            digest=digest,
-            mime=e.mime,
-            size=len(e.data),
-            wall_time=q.wall_time,
-            index=q.index,
-            caption=q.value.caption,
-            width=e.width,
-            height=e.height,
-            meta=e.meta,
-            uses=sorted(e.cells),
-        )
-        for d, (mime, data) in [(digest, (e.mime, e.data)), *e.cells.items()]:
-            if d not in sent and d not in cur.blobs:
-                cur.blobs[d] = Blob(mime, data)
-                size += len(data)
-        cur.records.append(record)
-        cur.queued.append(q)
-        if size >= BATCH_BYTES:
-            out.append(cur)
-            cur, size = Written([], {}, []), 0
-    if cur.records:
-        out.append(cur)
-    return out
+        queued = QueuedMedia(key, step, i, now, value)
+        if writer.media_journal is not None:  # kept until the store has it: a kill loses none
+            queued.kept = writer.media_journal.keep(queued)
+        writer.enqueue_media(queued)

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainboard.journal.media import MediaJournal, QueuedMedia, Written, encode_all
 from trainboard.journal.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
-from trainboard.sdk.medialog import QueuedMedia, Written, encode_all
 from trainboard.sdk.validate import as_float
 
 if TYPE_CHECKING:
@@ -243,6 +243,7 @@ class Pending:
                 self._on_aside(set_aside(self._url, self._run_id, "media", rows, exc), "media")
             else:
                 self._media_sent.update(batch.blobs)
+            MediaJournal.forget(q.kept for q in batch.queued)  # in the store, or set aside
             self.media_progress += 1
             self._media_ready.pop(0)
 
@@ -257,6 +258,7 @@ class Pending:
         row = {"key": item.key, "step": item.step, "kind": item.value.kind}
         what = f"the {item.value.kind} {item.key!r}"
         self._on_aside(set_aside(self._url, self._run_id, what, [row], exc), what)
+        MediaJournal.forget([item.kept])
 
     def _each(self, rows: list[Any], write: Callable[[list[Any]], object], what: str) -> None:
         """write(rows); on a permanent fault row by row, setting aside the rows refused."""
@@ -283,6 +285,8 @@ class Pending:
         self._texts.clear()
         self._hists.clear()
         self._artifacts.clear()
+        MediaJournal.forget(q.kept for q in self._media)
+        MediaJournal.forget(q.kept for b in self._media_ready for q in b.queued)
         self._media.clear()
         self._media_ready.clear()
 

@@ -36,12 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import TrainboardWarning, UsageError
+from trainboard.journal.media import MediaJournal
 from trainboard.journal.recovery import fault_kind
 from trainboard.sdk.pending import Pending
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
-    from trainboard.sdk.medialog import QueuedMedia
+    from trainboard.journal.media import QueuedMedia
     from trainboard.store.base import Store
     from trainboard.store.records import ArtifactRecord, HistogramRecord, RunRecord, TextRecord
 
@@ -69,6 +70,10 @@ class Writer:
         store: Store | None = None,
     ) -> None:
         self.journal = journal
+        # queued media kept as files beside the journal until written (journal/media.py)
+        self.media_journal = (
+            MediaJournal(journal.folder, journal.run_id) if journal is not None else None
+        )
         self._pending = Pending(run.id, url, journal, self._aside)
         self.lost = 0  # points neither the journal nor memory could keep (a full disk)
 
@@ -225,6 +230,8 @@ class Writer:
                 waiter.set()
             if self._closed_ok and self.journal is not None:
                 self.journal.close(remove=True)
+                if self.media_journal is not None:
+                    self.media_journal.close()
             if self._store is not None:
                 with contextlib.suppress(Exception):
                     remote = hasattr(self._store, "flush")  # send within finish()'s time
