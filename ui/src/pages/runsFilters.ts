@@ -1,8 +1,9 @@
 /**
- * The Runs page's view as URL state: filters, grouping, page, sort and the added columns. A
+ * The Runs page's view as URL state: filters, grouping, sort and the added columns. A
  * reload or a shared link shows the same table; the page reads and writes only through here.
  */
 
+/** Rows a block of the table fetches at once (useRunRows). */
 export const PAGE_SIZE = 200;
 
 export interface Filters {
@@ -12,7 +13,6 @@ export interface Filters {
   search: string;
   archived: boolean;
   group: boolean;
-  offset: number;
   /** A column to sort by ("" = newest first, or by model when grouped), server-side. */
   sort: string;
   desc: boolean;
@@ -28,7 +28,6 @@ export function readFilters(p: URLSearchParams): Filters {
     search: p.get("search") ?? "",
     archived: p.get("archived") === "1",
     group: p.get("group") !== "0",
-    offset: Math.max(0, Number(p.get("offset") ?? 0) || 0),
     sort: p.get("sort") ?? "",
     desc: p.get("desc") !== "0",
     cols: (p.get("cols") ?? "").split(",").filter(Boolean),
@@ -43,12 +42,16 @@ export function filtersUrl(f: Filters): string {
   if (f.search) q.set("search", f.search);
   if (f.archived) q.set("archived", "1");
   if (!f.group) q.set("group", "0");
-  if (f.offset) q.set("offset", String(f.offset));
   if (f.sort) q.set("sort", f.sort);
   if (f.sort && !f.desc) q.set("desc", "0");
   if (f.cols.length) q.set("cols", f.cols.join(","));
   const s = q.toString().replace(/%2C/g, ",").replace(/%2F/g, "/");
   return s ? `/?${s}` : "/";
+}
+
+/** What the rows depend on (the URL is exactly that): a change starts a new list. */
+export function filtersKey(f: Filters): string {
+  return filtersUrl(f);
 }
 
 /** Whether any filter narrows the list (the empty-list message says so). */

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { RUN_STATUSES, type RunOut } from "../../api/types";
 import { int } from "../../lib/format";
-import { type Filters, PAGE_SIZE } from "../runsFilters";
+import type { Filters } from "../runsFilters";
 
 /** The columns a person can add: hyperparameters and metrics the matching runs have. */
 export interface Offered {
@@ -65,6 +65,7 @@ export function RunsToolbar({
   update,
   runs,
   total,
+  view,
   loaded,
   offered,
   onOpenColumns,
@@ -72,9 +73,11 @@ export function RunsToolbar({
 }: {
   f: Filters;
   update: (patch: Partial<Filters>) => void;
-  /** The runs on this page: the project and tag suggestions come from them. */
+  /** The runs held around the view: the project and tag suggestions come from them. */
   runs: RunOut[];
   total: number;
+  /** The rows in view (first, last; from 0). */
+  view: [number, number];
   loaded: boolean;
   offered: Offered | null;
   onOpenColumns: () => void;
@@ -95,8 +98,9 @@ export function RunsToolbar({
     [runs],
   );
   const tags = useMemo(() => [...new Set(runs.flatMap((r) => r.tags))].sort(), [runs]);
-  const from = total ? f.offset + 1 : 0;
-  const to = Math.min(total, f.offset + runs.length);
+  // the rows in view, counted from 1
+  const from = total ? Math.min(total, view[0] + 1) : 0;
+  const to = total ? Math.min(total, view[1] + 1) : 0;
 
   return (
     <div class="toolbar">
@@ -165,22 +169,6 @@ export function RunsToolbar({
       <span class="muted num" data-testid="runs-count">
         {loaded ? `${int(from)}–${int(to)} of ${int(total)}` : "loading…"}
       </span>
-      <button
-        type="button"
-        disabled={f.offset <= 0}
-        onClick={() => update({ offset: Math.max(0, f.offset - PAGE_SIZE) })}
-        aria-label="previous page"
-      >
-        ‹
-      </button>
-      <button
-        type="button"
-        disabled={f.offset + PAGE_SIZE >= total}
-        onClick={() => update({ offset: f.offset + PAGE_SIZE })}
-        aria-label="next page"
-      >
-        ›
-      </button>
     </div>
   );
 }
