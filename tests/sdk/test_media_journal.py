@@ -19,7 +19,7 @@ import pytest
 from PIL import Image as PILImage
 
 from trainboard.journal.files import journal_dir
-from trainboard.journal.media import load
+from trainboard.journal.media import MediaJournal, QueuedMedia, left_behind, load
 from trainboard.store import open_store
 
 TRAIN = """
@@ -59,8 +59,10 @@ def test_media_logged_right_before_a_sigkill_are_recovered(store_url: str, tb_ho
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     run_id = child.stdout.strip()
-    kept = journal_dir(store_url) / f"{run_id}.media"
-    assert len(list(kept.glob("*.pkl"))) == 6  # nothing was written before the kill
+    folder = journal_dir(store_url)
+    [segment] = folder.glob(f"{run_id}.*.media")
+    paths, queued = left_behind(folder, run_id, lambda p, e: pytest.fail(f"{p}: {e}"))
+    assert [(q.key, q.step) for q in queued] == [*(("samples", s) for s in range(5)), ("evals", 5)]
 
     with open_store(store_url) as store:  # opening the store recovers the dead journal
         assert store.get_run(run_id).status == "crashed"
@@ -74,16 +76,40 @@ def test_media_logged_right_before_a_sigkill_are_recovered(store_url: str, tb_ho
         assert table.kind == "table" and len(table.uses) == 1
         cell = store.read_blob(table.uses[0])[1]
         assert (np.asarray(PILImage.open(io.BytesIO(cell))) == 7).all()
-    assert not kept.exists()
+    assert not segment.exists()
     with open_store(store_url) as store:  # recovered once: no item twice
         assert len(store.read_media(run_id, "samples")) == 5
 
 
-def test_a_journal_file_cannot_name_other_code(tmp_path: Path) -> None:
-    path = tmp_path / "1-0000000000.pkl"
-    path.write_bytes(pickle.dumps(("k", 1, 0, 1.0, os.system)))
+def test_a_journal_record_cannot_name_other_code() -> None:
     with pytest.raises(pickle.UnpicklingError, match=r"names posix\.system"):
-        load(path)
+        load(pickle.dumps(("k", 1, 0, 1.0, os.system)))
+
+
+def test_segments_go_once_their_items_are_written_and_a_cut_record_is_skipped(
+    tmp_path: Path,
+) -> None:
+    import trainboard
+
+    mj = MediaJournal(tmp_path, "run1", segment_bytes=2000)
+    items = [
+        QueuedMedia("pic", s, 0, 1.0, trainboard.Image(_pixels(s).repeat(10, axis=0)))
+        for s in range(6)
+    ]
+    kept = [mj.keep(q) for q in items]  # ~750 bytes each: a new segment every 2 or 3
+    assert kept[0] == 0 and kept[-1] is not None and kept[-1] >= 2
+    segments = sorted(tmp_path.glob("run1.*.media"))
+    assert len(segments) == kept[-1] + 1
+    mj.forget(kept[:-1])  # all but the last item are in the store
+    assert sorted(tmp_path.glob("run1.*.media")) == [segments[-1]]
+    last = segments[-1].read_bytes()
+    segments[-1].write_bytes(last + last[: len(last) // 2])  # a record cut short by a kill
+    _, queued = left_behind(tmp_path, "run1", lambda p, e: pytest.fail(f"{p}: {e}"))
+    assert [q.step for q in queued] == [5]
+    assert queued[0].value.encode().data == items[5].value.encode().data
+    mj.forget(kept[-1:])
+    mj.close()
+    assert list(tmp_path.glob("run1.*.media")) == []
 
 
 def test_a_finished_run_leaves_no_media_in_the_journal(tb_home: str) -> None:

@@ -21,7 +21,7 @@ Files, in `journal_dir(url)`:
                     `u32 kid, u32 n, i64 step, f64 wall time, n x f64 values`. kid 0 marks the end
                     of what is written so far; `END` the end of the segment.
     RUN.final.json  the run's final fields, when finish() gave up before the store had them.
-    RUN.media/      media log() queued and the store does not have yet (journal/media.py).
+    RUN.PID.NNNNNN.media  media log() queued and the store may not have yet (journal/media.py).
 
 A record's header is written after its body, so a reader never takes a half-written record.
 """

@@ -189,7 +189,7 @@ def _recover_media(store: Store, url: str, run_id: str, folder: Path, aside: lis
     """Write the media a dead process left in its journal (journal/media.py), skipping items
     the store has (the writer may have been killed between writing and deleting a file). A
     file that cannot be read or an item the store refuses for good is set aside; a transient
-    fault raises, and the files stay for the next try."""
+    fault raises, and the segments stay for the next try."""
 
     def refused(what: str, rows: list[dict[str, Any]], exc: BaseException) -> None:
         aside.append(set_aside(url, run_id, what, rows, exc))
@@ -216,7 +216,6 @@ def _recover_media(store: Store, url: str, run_id: str, folder: Path, aside: lis
             refused(
                 "media", [{"key": r.key, "step": r.step, "digest": r.digest} for r in records], exc
             )
-    media.MediaJournal.forget(paths)
 
 
 def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
@@ -263,7 +262,7 @@ def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
         seg.unlink()
     if not gone:
         _recover_media(store, url, run_id, folder, aside)
-    media.clear(folder, run_id)
+    media.remove(folder, run_id)
     final = folder / f"{run_id}.final.json"
     if not gone:
         if final.exists():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +43,10 @@ class Pending:
         url: str,
         journal: Journal | None,
         on_aside: Callable[[Path, str], None],
+        media_journal: MediaJournal | None = None,
     ) -> None:
         self._run_id = run_id
+        self._media_journal = media_journal  # queued media kept until written
         self._url = url
         self._journal = journal
         self._on_aside = on_aside
@@ -243,9 +245,13 @@ class Pending:
                 self._on_aside(set_aside(self._url, self._run_id, "media", rows, exc), "media")
             else:
                 self._media_sent.update(batch.blobs)
-            MediaJournal.forget(q.kept for q in batch.queued)  # in the store, or set aside
+            self._forget(q.kept for q in batch.queued)  # in the store, or set aside
             self.media_progress += 1
             self._media_ready.pop(0)
+
+    def _forget(self, segments: Iterable[int | None]) -> None:
+        if self._media_journal is not None:
+            self._media_journal.forget(segments)
 
     @property
     def media_pending(self) -> int:
@@ -258,7 +264,7 @@ class Pending:
         row = {"key": item.key, "step": item.step, "kind": item.value.kind}
         what = f"the {item.value.kind} {item.key!r}"
         self._on_aside(set_aside(self._url, self._run_id, what, [row], exc), what)
-        MediaJournal.forget([item.kept])
+        self._forget([item.kept])
 
     def _each(self, rows: list[Any], write: Callable[[list[Any]], object], what: str) -> None:
         """write(rows); on a permanent fault row by row, setting aside the rows refused."""
@@ -285,8 +291,8 @@ class Pending:
         self._texts.clear()
         self._hists.clear()
         self._artifacts.clear()
-        MediaJournal.forget(q.kept for q in self._media)
-        MediaJournal.forget(q.kept for b in self._media_ready for q in b.queued)
+        self._forget(q.kept for q in self._media)
+        self._forget(q.kept for b in self._media_ready for q in b.queued)
         self._media.clear()
         self._media_ready.clear()
 

@@ -74,7 +74,7 @@ class Writer:
         self.media_journal = (
             MediaJournal(journal.folder, journal.run_id) if journal is not None else None
         )
-        self._pending = Pending(run.id, url, journal, self._aside)
+        self._pending = Pending(run.id, url, journal, self._aside, self.media_journal)
         self.lost = 0  # points neither the journal nor memory could keep (a full disk)
 
         self._run = run
