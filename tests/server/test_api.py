@@ -321,7 +321,7 @@ def test_openapi_schema_documents_the_routes_and_shapes(api: httpx.Client) -> No
                  "/api/v1/runs/{run_id}/series.csv", "/api/v1/runs/{run_id}/texts",
                  "/api/v1/runs/{run_id}/histograms", "/api/v1/runs/{run_id}/artifacts",
                  "/api/v1/runs/{run_id}/artifacts/{artifact_id}/file", "/api/v1/runs/archive",
-                 "/api/v1/runs/unarchive", "/api/v1/runs/delete", "/api/v1/events",
+                 "/api/v1/runs/unarchive", "/api/v1/runs/delete", "/api/v1/live",
                  "/api/v1/ingest"):  # fmt: skip
         assert path in paths, path
     models = schema["components"]["schemas"]

@@ -101,11 +101,11 @@ def _fuzz(srv: Any, headers: dict[str, str]) -> tuple[int, list[str]]:
     for result in schema.get_all_operations():
         op = result.ok()
         operations.add(f"{op.method.upper()} {op.path}")
-        if op.path.endswith("/events"):  # an endless stream: its status is all there is
-            with httpx.stream("GET", f"{srv.url}/api/v1/events", headers=headers) as r:
+        if op.path.endswith("/live"):  # an endless stream: its status is all there is
+            with httpx.stream("GET", f"{srv.url}/api/v1/live", headers=headers) as r:
                 sent += 1
                 if r.status_code != 200:
-                    failures.append(f"GET /events -> {r.status_code}")
+                    failures.append(f"GET /live -> {r.status_code}")
             continue
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
             strategy = op.as_strategy(generation_mode=mode)
@@ -137,7 +137,7 @@ def _fuzz(srv: Any, headers: dict[str, str]) -> tuple[int, list[str]]:
                 one()
             except Unsatisfiable:  # nothing in this operation can be made invalid
                 assert mode == schemathesis.GenerationMode.NEGATIVE, op.path
-    answered.add("GET /api/v1/events")
+    answered.add("GET /api/v1/live")
     never = sorted(operations - answered)
     assert len(never) <= len(operations) // 2, f"never answered 2xx: {never}"
     return sent, failures

@@ -42,7 +42,7 @@ def test_a_server_process_on_0000_without_a_token_exits_with_the_reason(tmp_path
 
 def test_with_a_token_every_route_and_page_needs_it(token_server: Any) -> None:
     with httpx.Client(base_url=token_server.url, timeout=10) as c:
-        for path in ("/api/v1/runs", "/api/v1/openapi.json", "/", "/runs/abc", "/api/v1/events"):
+        for path in ("/api/v1/runs", "/api/v1/openapi.json", "/", "/runs/abc", "/api/v1/live"):
             r = c.get(path)
             assert r.status_code == 401, path
             assert r.json()["error"]["code"] == "unauthorized"

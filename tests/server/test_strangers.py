@@ -314,7 +314,7 @@ def test_the_cap_holds_when_every_connection_is_busy(
     try:
         for _ in range(3):
             s = socket.create_connection(("127.0.0.1", srv.port))
-            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            s.sendall(b"GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             s.settimeout(20)
             assert s.recv(4096).startswith(b"HTTP/1.1 200"), "the stream opened"
             streams.append(s)

@@ -35,7 +35,7 @@ from trainboard.server.routes.card import card_router
 from trainboard.server.routes.choose import choose_router
 from trainboard.server.routes.compare import compare_router
 from trainboard.server.routes.control import control_router
-from trainboard.server.routes.events import events_router
+from trainboard.server.routes.live import live_router
 from trainboard.server.routes.exports import exports_router
 from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
@@ -100,7 +100,7 @@ def create_app(
         media_router,
         artifacts_router,
         exports_router,
-        events_router,
+        live_router,
         ingest_router,
         compare_router,
         table_router,

@@ -123,5 +123,5 @@ export const links = {
   exportJson: (id: string) => withToken(`${API}/runs/${enc(id)}/export.json`),
   artifact: (id: string, artifactId: string | number | null) =>
     withToken(`${API}/runs/${enc(id)}/artifacts/${enc(String(artifactId))}/file`),
-  events: () => withToken(`${API}/events`),
+  live: () => withToken(`${API}/live`),
 };

@@ -9,7 +9,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import { type Live, streamOpen, useLive } from "./events";
+import { type Live, streamOpen, useLive } from "./live";
 
 /** An error as a person reads it: the API's own message when it sent one. */
 export function errorText(e: unknown): string {

@@ -15,7 +15,7 @@ import { archiveRuns, chooseRuns, deleteRuns } from "../api/runs";
 import { BackLink } from "../components/BackLink";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { RunColours, assignColors } from "../lib/colors";
-import { type Live, asPointsEvent, useLive } from "../lib/events";
+import { type Live, asPointsEvent, useLive } from "../lib/live";
 import { type Location, navigate } from "../lib/router";
 import { CompareTexts } from "../components/CompareTexts";
 import { CompareMedia } from "../components/media/CompareMedia";

@@ -15,7 +15,7 @@ import { MediaPanels } from "../components/media/MediaPanels";
 import { ProgressCard } from "../components/ProgressCard";
 import { RunExtras } from "../components/RunExtras";
 import { StopButton } from "../components/StopButton";
-import { type EventName, type Live, asPointsEvent } from "../lib/events";
+import { type EventName, type Live, asPointsEvent } from "../lib/live";
 import { runColor } from "../lib/colors";
 import { datetime } from "../lib/format";
 import { numParam, rangeParam, rangeText, setParams, useParams } from "../lib/urlState";

@@ -15,7 +15,7 @@ import {
   getTableDoc,
   stepAtOrBefore,
 } from "../../api/media";
-import type { Live } from "../../lib/events";
+import type { Live } from "../../lib/live";
 import { int } from "../../lib/format";
 import { setParams, useParams } from "../../lib/urlState";
 import { useApi } from "../../lib/useApi";

@@ -62,7 +62,7 @@ class EventReader:
 
 def test_points_event_within_a_second_of_new_points(server: Any, db: Store) -> None:
     now = time.time()
-    reader = EventReader(f"{server.url}/api/v1/events")
+    reader = EventReader(f"{server.url}/api/v1/live")
     try:
         db.create_run(RunRecord(id=A, project="p", name="live", created_at=now, heartbeat_at=now))
         assert reader.next("runs", timeout=5) == {"ids": [A]}
@@ -82,7 +82,7 @@ def test_points_event_within_a_second_of_new_points(server: Any, db: Store) -> N
 
 def test_actions_announce_changed_runs(server: Any, db: Store, api: httpx.Client) -> None:
     db.create_run(RunRecord(id=A, project="p", name="x", status="finished", created_at=1.0))
-    reader = EventReader(f"{server.url}/api/v1/events")
+    reader = EventReader(f"{server.url}/api/v1/live")
     try:
         assert api.post("/api/v1/runs/archive", json={"ids": [A]}).status_code == 200
         assert reader.next("runs", timeout=5) == {"ids": [A]}

@@ -1,4 +1,6 @@
-"""Server-sent events: the live page's signal to fetch new points (see server/sse.py)."""
+"""`GET /live`: the server-sent stream that tells open pages to fetch new points (see
+server/sse.py). Named apart from `/runs/{id}/events`, which is one run's stored events
+(alerts, restarts): this is no record, only a signal."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from fastapi.responses import StreamingResponse
 
 from trainboard.server.deps import api_router
 
-events_router = api_router(tags=["events"])
+live_router = api_router(tags=["live"])
 
 
-@events_router.get(
-    "/events",
+@live_router.get(
+    "/live",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -21,7 +23,7 @@ events_router = api_router(tags=["events"])
         }
     },
 )
-async def events(request: Request) -> StreamingResponse:
+async def live(request: Request) -> StreamingResponse:
     return StreamingResponse(
         request.app.state.events.stream(),
         media_type="text/event-stream",

@@ -1,5 +1,5 @@
 /**
- * One shared EventSource on /api/v1/events for the whole app: pages subscribe to `runs` and
+ * One shared EventSource on /api/v1/live for the whole app: pages subscribe to `runs` and
  * `points` and get parsed payloads. `useLive` is how a page says which of them make it refetch.
  *
  * A page fetches its data once: its loads wait for the stream's first open (`streamOpen`; the
@@ -47,7 +47,7 @@ function ensure(): void {
     releaseLoads();
     return;
   }
-  source = new EventSource(links.events());
+  source = new EventSource(links.live());
   setTimeout(giveUpWaiting, OPEN_WAIT_MS);
   source.onopen = () => {
     opens += 1;
