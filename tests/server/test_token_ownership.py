@@ -41,7 +41,7 @@ ServerProcess = _server_process_class()
 class _Scoped(ServerProcess):  # type: ignore[misc, valid-type]
     probe: str = ""
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:  # a loaded machine
         self.token = self.probe
         try:
             super().wait_ready(timeout)

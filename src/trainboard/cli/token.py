@@ -8,14 +8,20 @@ itself is printed once, at creation; it cannot be shown again.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from trainboard.cli._common import console, handles_errors, open_cli_store
+from trainboard.cli._safe import escape_controls
 from trainboard.store.sql import tokens
 
 SCOPE_HELP = "read: see runs; write: also log (remote SDK); admin: also archive and delete."
+PROJECT_HELP = (
+    "Limit the token to this project (repeat for several; default: every project). The "
+    "server refuses it anything about another project's runs."
+)
 
 
 def _when(t: float | None) -> str:
@@ -34,13 +40,21 @@ def register(app: typer.Typer) -> None:
     def create(
         name: str = typer.Option(..., "--name", help="Who or what the token is for."),
         scope: str = typer.Option("read", "--scope", help=SCOPE_HELP),
+        project: Annotated[list[str] | None, typer.Option("--project", help=PROJECT_HELP)] = None,
     ) -> None:
         """Create a token and print it (once: only its hash is kept)."""
         with open_cli_store() as store:
-            token, rec = tokens.create(store, name, scope)
+            token, rec = tokens.create(store, name, scope, project or None)
         console().print(token)
+        where = (
+            "every project"
+            if rec.projects is None
+            else "projects " + ", ".join(escape_controls(p) for p in rec.projects)
+        )
         typer.echo(
-            f"token {rec.name!r} (scope {rec.scope}) created; it is shown only now", err=True
+            f"token {escape_controls(rec.name)!r} (scope {rec.scope}, {where}) created; it "
+            "is shown only now",
+            err=True,
         )
 
     @group.command("list")
@@ -51,9 +65,14 @@ def register(app: typer.Typer) -> None:
         """The tokens by name and scope (never the tokens themselves)."""
         with open_cli_store() as store:
             found = tokens.list_tokens(store, revoked=revoked)
-        table = Table("name", "scope", "created", "revoked", box=None)
+        table = Table("name", "scope", "projects", "created", "revoked", box=None)
         for t in found:
-            table.add_row(t.name, t.scope, _when(t.created_at), _when(t.revoked_at))
+            where = (
+                "all" if t.projects is None else ", ".join(escape_controls(p) for p in t.projects)
+            )
+            table.add_row(
+                escape_controls(t.name), t.scope, where, _when(t.created_at), _when(t.revoked_at)
+            )
         console().print(table)
 
     @group.command("revoke")

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
 
 
-def _open_now(url: str, remote: str) -> Store | None:
+def _open_now(url: str, remote: str, project: str | None = None) -> Store | None:
     """Open the store in init() itself, so one that can never be opened (a damaged file, a
     schema from the future) fails init() at once with the reason. A PostgreSQL server that is
     down is not that: the run starts, its points wait in the journal (None is returned and
@@ -62,7 +62,7 @@ def _open_now(url: str, remote: str) -> Store | None:
     check_write = getattr(store, "check_write", None)  # a remote server: is the token good?
     if check_write is not None:
         try:
-            check_write()
+            check_write(project)
         except BaseException:
             store.close()
             raise
@@ -250,7 +250,7 @@ def _start(
 ) -> Run:
     from trainboard.sdk.writer import Writer
 
-    store = _open_now(url, remote)
+    store = _open_now(url, remote, record.project)
     writer = Writer(
         record,
         remote or url,
@@ -429,7 +429,7 @@ def _start_rank(record: RunRecord, job: Job, url: str, remote: str) -> Run:
         remote or url,
         lambda: open_selected(url, remote),
         journal=None,
-        store=_open_now(url, remote),
+        store=_open_now(url, remote, record.project),
         create=True,
         flush_interval=settings.flush_interval(),
         heartbeat_interval=0,

@@ -15,7 +15,14 @@ from trainboard.store.remote.wire import API as API  # the pages and the UI have
 
 
 def get_store(request: Request) -> Store:
+    """The app's store; for a token limited to projects, a view of it that shows and
+    changes only their runs (server/projectview.py)."""
     store: Store = request.app.state.store
+    projects = getattr(request.state, "actor_projects", None)
+    if projects is not None:
+        from trainboard.server.projectview import ProjectView
+
+        return ProjectView(store, who_sent(request))
     return store
 
 
@@ -31,7 +38,11 @@ def actor(request: Request) -> str:
 
 def who_sent(request: Request) -> Who:
     """The token (name and scope) the gate let the request in with (server/security.py)."""
-    return Who(actor(request), str(getattr(request.state, "actor_scope", "admin")))
+    return Who(
+        actor(request),
+        str(getattr(request.state, "actor_scope", "admin")),
+        getattr(request.state, "actor_projects", None),
+    )
 
 
 def api_router(**kwargs: Any) -> APIRouter:

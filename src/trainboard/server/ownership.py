@@ -33,14 +33,30 @@ made without one."""
 
 @dataclass(frozen=True)
 class Who:
-    """Who sent a request: the token's name and scope (LOCAL/admin without tokens)."""
+    """Who sent a request: the token's name and scope (LOCAL/admin without tokens), and the
+    projects the token is limited to (None: every project)."""
 
     actor: str
     scope: str
+    projects: tuple[str, ...] | None = None
 
     @property
     def with_token(self) -> bool:
         return self.actor != LOCAL
+
+    def may_see(self, project: str) -> bool:
+        return self.projects is None or project in self.projects
+
+    def check_project(self, project: str, run_id: str | None = None) -> None:
+        """ForbiddenError naming `project` (and the run) unless the token may touch it."""
+        if self.may_see(project):
+            return
+        what = f"run {run_id} of project {project!r}" if run_id else f"project {project!r}"
+        allowed = ", ".join(repr(p) for p in self.projects or ())
+        raise ForbiddenError(
+            f"token {self.actor!r} is limited to project(s) {allowed}: it may not read or "
+            f"change {what}"
+        )
 
 
 class Owners:
@@ -49,6 +65,7 @@ class Owners:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._owner: dict[str, str] = {}
+        self._project: dict[str, str] = {}
         self._audited: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
 
@@ -68,18 +85,35 @@ class Owners:
         with self._lock:
             self._owner[run_id] = who.actor
 
+    def project(self, run_id: str) -> str:
+        """The run's project (a run never changes project), read once per run and process;
+        RunNotFoundError."""
+        with self._lock:
+            known = self._project.get(run_id)
+        if known is not None:
+            return known
+        found = self.store.get_run(run_id).project
+        with self._lock:
+            self._project[run_id] = found
+        return found
+
     def check(self, op: AnyOp, who: Who) -> bool:
         """Raise ForbiddenError when `who` may not apply `op`; True when the op creates a new
         run (whose owner is then claimed by `created`)."""
         run_id = op_run_id(op)
-        if isinstance(op, CreateRunOp) and not self._exists(run_id):
-            return True
+        if isinstance(op, CreateRunOp):
+            who.check_project(op.run.project, run_id)
+            if not self._exists(run_id):
+                return True
         self.check_change(run_id, who)
         return False
 
     def check_change(self, run_id: str, who: Who) -> None:
         """Raise ForbiddenError unless `who` owns run `run_id` or is an admin (or no token
-        is in use): the rule for every change of an existing run, ingest or stop alike."""
+        is in use), and the token may touch the run's project: the rule for every change of
+        an existing run, ingest or stop alike."""
+        if who.projects is not None:
+            who.check_project(self.project(run_id), run_id)
         if not who.with_token or who.scope == "admin":
             return
         owner = self.owner(run_id)

@@ -21,7 +21,10 @@ In order, for every HTTP request:
    archive and delete routes record, and its scope in `request.state.actor_scope` (ingest
    checks run ownership with both, server/ownership.py). Each request looks its token up in
    the store (one indexed query), so a revoked token is refused at its next request on every
-   server process that shares the store.
+   server process that shares the store. A token limited to projects (`token create
+   --project P`) carries them in `request.state.actor_projects`: the routes see the store
+   through server/projectview.py, and ingest and stop check the run's project
+   (server/ownership.py), so anything about another project's run is a 403 naming it.
 
 Without any token, a loopback server lets everyone on this machine do everything (as
 Jupyter without a token would); steps 1-3 are what keeps web pages out.
@@ -167,20 +170,20 @@ class Gate:
             self._any_live = (time.monotonic(), live)
         return live
 
-    def _identify(self, token: str) -> tuple[str, str] | None:
-        """(name, scope) of a valid token, or None."""
+    def _identify(self, token: str) -> tuple[str, str, tuple[str, ...] | None] | None:
+        """(name, scope, the projects it is limited to or None) of a valid token, or None."""
         if self._admin is not None and hmac.compare_digest(token.encode(), self._admin):
-            return "admin", "admin"
+            return "admin", "admin", None
         if not token.startswith(tokens.PREFIX):
             return None
         rec = tokens.lookup(self.store, token)  # each request: a revoked token stops at once
-        return None if rec is None else (rec.name, rec.scope)
+        return None if rec is None else (rec.name, rec.scope, rec.projects)
 
-    def _authorize(self, scope: Scope) -> tuple[str, str, str | None]:
-        """(actor name, its scope, a query token to set as the cookie);
-        AuthError/ForbiddenError."""
+    def _authorize(self, scope: Scope) -> tuple[str, str, tuple[str, ...] | None, str | None]:
+        """(actor name, its scope, its projects or None, a query token to set as the
+        cookie); AuthError/ForbiddenError."""
         if not self._tokens_on():
-            return "local", "admin", None
+            return "local", "admin", None, None
         offered, from_query = _offered(scope)
         who = next((w for w in map(self._identify, offered) if w is not None), None)
         if who is None:
@@ -188,7 +191,7 @@ class Gate:
                 "this server needs a token: send 'Authorization: Bearer TOKEN' or add "
                 "?token=TOKEN to the URL"
             )
-        name, granted = who
+        name, granted, projects = who
         needed = needed_scope(scope["method"], scope["path"])
         if not tokens.allows(granted, needed):
             raise ForbiddenError(
@@ -196,7 +199,7 @@ class Gate:
                 f"needs scope {needed!r}"
             )
         cookie = from_query if from_query is not None and self._identify(from_query) else None
-        return name, granted, cookie
+        return name, granted, projects, cookie
 
     def _check_length(self, scope: Scope) -> None:
         length = _header(scope, b"content-length")
@@ -213,7 +216,7 @@ class Gate:
             self._check_host(scope)
             self._check_origin(scope)
             self._check_length(scope)
-            actor, granted, cookie = self._authorize(scope)
+            actor, granted, projects, cookie = self._authorize(scope)
         except TrainboardError as e:
             await self._refuse(e.status, e.code, e.message, scope, receive, send)
             return
@@ -222,6 +225,7 @@ class Gate:
             return
         scope.setdefault("state", {})["actor"] = actor
         scope["state"]["actor_scope"] = granted
+        scope["state"]["actor_projects"] = projects
         started = False
 
         async def counted_receive() -> Message:

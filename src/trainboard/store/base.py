@@ -129,6 +129,7 @@ class Store(ABC):
         wanted = set(models)
         every = RunQuery(
             project=query.project,
+            projects=query.projects,
             model=query.model,
             status=query.status,
             tag=query.tag,

@@ -27,6 +27,8 @@ class RunQuery:
     """Filters for list_runs/count_runs; None means "any". archived=None lists both."""
 
     project: str | None = None
+    # only runs of these projects (a project-limited token's view, server/projectview.py)
+    projects: tuple[str, ...] | None = None
     model: str | None = None
     status: Status | None = None
     tag: str | None = None

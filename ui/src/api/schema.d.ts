@@ -117,8 +117,9 @@ export interface paths {
         /**
          * Check
          * @description Whether the request's token may log here (it needs scope `write`, as every ingest
-         *     does): `init()` asks this at once, so a wrong or read-only token fails there with a
-         *     clear error rather than later in the background. Changes nothing.
+         *     does), into `project` when given (403 naming it for a token limited to others):
+         *     `init()` asks this at once, so a wrong, read-only or other project's token fails there
+         *     with a clear error rather than later in the background. Changes nothing.
          */
         post: operations["check_api_v1_ingest_check_post"];
         delete?: never;
@@ -683,6 +684,11 @@ export interface components {
         CheckOut: {
             /** Actor */
             actor: string;
+            /**
+             * Projects
+             * @description the projects the token is limited to (null: every one)
+             */
+            projects?: string[] | null;
             /** Scope */
             scope: string;
         };
@@ -1978,7 +1984,9 @@ export interface operations {
     };
     check_api_v1_ingest_check_post: {
         parameters: {
-            query?: never;
+            query?: {
+                project?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2019,6 +2027,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

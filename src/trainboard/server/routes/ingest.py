@@ -162,15 +162,22 @@ async def ingest(request: Request) -> Response:
 class CheckOut(BaseModel):
     actor: str
     scope: str
+    projects: list[str] | None = Field(
+        default=None, description="the projects the token is limited to (null: every one)"
+    )
 
 
 @ingest_router.post("/ingest/check", response_model=CheckOut)
-def check(request: Request) -> CheckOut:
+def check(request: Request, project: str | None = None) -> CheckOut:
     """Whether the request's token may log here (it needs scope `write`, as every ingest
-    does): `init()` asks this at once, so a wrong or read-only token fails there with a
-    clear error rather than later in the background. Changes nothing."""
+    does), into `project` when given (403 naming it for a token limited to others):
+    `init()` asks this at once, so a wrong, read-only or other project's token fails there
+    with a clear error rather than later in the background. Changes nothing."""
     who = who_sent(request)
-    return CheckOut(actor=who.actor, scope=who.scope)
+    if project is not None:
+        who.check_project(project)
+    projects = None if who.projects is None else list(who.projects)
+    return CheckOut(actor=who.actor, scope=who.scope, projects=projects)
 
 
 @ingest_router.get("/ingest/identity", response_model=IdentityOut)

@@ -129,15 +129,19 @@ class RemoteStore(Store):
             adopt or self._same_server,
         )
 
-    def check_write(self) -> None:
-        """Ask the server at once whether this client's token may log there (POST
-        /ingest/check needs what every ingest needs); a refusal raises AuthError or
+    def check_write(self, project: str | None = None) -> None:
+        """Ask the server at once whether this client's token may log there, into `project`
+        (POST /ingest/check needs what every ingest needs); a refusal raises AuthError or
         ForbiddenError naming the server and what is wrong. A server that cannot be reached
         now is not a refusal: the ops wait in the spool."""
         from trainboard.errors import AuthError, ForbiddenError
 
         try:
-            r = self._http.post("/ingest/check", timeout=min(5.0, self._http.timeout.read or 5.0))
+            r = self._http.post(
+                "/ingest/check",
+                params={"project": project} if project is not None else None,
+                timeout=min(5.0, self._http.timeout.read or 5.0),
+            )
         except httpx.HTTPError:
             return
         if r.status_code in (401, 403):
@@ -148,7 +152,7 @@ class RemoteStore(Store):
             cls = AuthError if r.status_code == 401 else ForbiddenError
             raise cls(
                 f"init(): the server at {self.url} refuses to take this run's points "
-                f"(TRAINBOARD_TOKEN needs scope write there): {why}"
+                f"(TRAINBOARD_TOKEN needs scope write there, for this run's project): {why}"
             )
 
     def _same_server(self, header: dict[str, Any]) -> bool:

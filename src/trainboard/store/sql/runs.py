@@ -63,6 +63,8 @@ class Runs:
         w: list[sa.ColumnElement[bool]] = []
         if query.project is not None:
             w.append(runs.c.project == query.project)
+        if query.projects is not None:
+            w.append(runs.c.project.in_(query.projects))
         if query.model is not None:
             w.append(runs.c.model == query.model)
         if query.status is not None:

@@ -184,6 +184,7 @@ tokens = Table(
     Column("hash", String(64), nullable=False),
     Column("created_at", F64, nullable=False),
     Column("revoked_at", F64),
+    Column("projects", Text),  # JSON list of the projects it is limited to; NULL: all
     Index("ix_tokens_hash", "hash", unique=True),
 )
 

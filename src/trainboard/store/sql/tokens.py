@@ -8,6 +8,10 @@ A token is `tb_` and 32 random bytes (base64url). Only its SHA-256 is stored: th
 random, not passwords, so a fast hash is as strong as a slow one and a lookup is one indexed
 query. Scopes are ordered: `read` sees runs, `write` also logs (the remote SDK's ingest),
 `admin` also archives and deletes. Names are unique among tokens that are not revoked.
+
+A token may also be limited to projects (`projects`, a JSON list; NULL: every project): the
+server then refuses, with a 403 naming the project, anything it asks of a run of another
+project, and lists only its projects' runs (server/projectview.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,6 +45,12 @@ class TokenRecord:
     scope: Scope
     created_at: float
     revoked_at: float | None = None
+    projects: tuple[str, ...] | None = None
+    """The projects it is limited to; None: every project."""
+
+
+def _projects_of(raw: str | None) -> tuple[str, ...] | None:
+    return None if raw is None else tuple(str(p) for p in orjson.loads(raw))
 
 
 @dataclass
@@ -65,11 +76,20 @@ class Tokens:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, name: str, scope: str) -> tuple[str, TokenRecord]:
-        """A new token of `scope` named `name`: (the token, shown once; its record)."""
+    def create(
+        self, name: str, scope: str, projects: Sequence[str] | None = None
+    ) -> tuple[str, TokenRecord]:
+        """A new token of `scope` named `name`, limited to `projects` when given: (the
+        token, shown once; its record)."""
         limits.check_key("token name", name)
         if scope not in SCOPES:
             raise UsageError(f"token scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+        only = None if projects is None else tuple(dict.fromkeys(projects))
+        if only is not None:
+            if not only:
+                raise UsageError("a token limited to projects needs at least one --project")
+            for p in only:
+                limits.check_key("token project", p)
         token = PREFIX + secrets.token_urlsafe(32)
         now = time.time()
 
@@ -79,19 +99,21 @@ class Tokens:
             ).first()
             if taken is not None:
                 raise UsageError(f"a token named {name!r} already exists: revoke it first")
-            row = {"name": name, "scope": scope, "hash": digest(token), "created_at": now}
+            listed = None if only is None else orjson.dumps(list(only)).decode()
+            row = {"name": name, "scope": scope, "hash": digest(token), "created_at": now,
+                   "projects": listed}  # fmt: skip
             return int(conn.execute(sa.insert(tokens), row).inserted_primary_key[0])  # type: ignore[index]
 
         token_id = self.db.write(tx)
-        return token, TokenRecord(token_id, name, scope, now)
+        return token, TokenRecord(token_id, name, scope, now, projects=only)
 
     def list_tokens(self, revoked: bool = False) -> list[TokenRecord]:
         q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at,
-                      tokens.c.revoked_at).order_by(tokens.c.id)  # fmt: skip
+                      tokens.c.revoked_at, tokens.c.projects).order_by(tokens.c.id)  # fmt: skip
         if not revoked:
             q = q.where(tokens.c.revoked_at.is_(None))
         rows = self.db.read(lambda conn: conn.execute(q).all())
-        return [TokenRecord(*r) for r in rows]
+        return [TokenRecord(*r[:5], projects=_projects_of(r[5])) for r in rows]
 
     def revoke(self, name: str) -> int:
         """Revoke the live token named `name`; UsageError when there is none."""
@@ -110,11 +132,13 @@ class Tokens:
 
     def lookup(self, token: str) -> TokenRecord | None:
         """The live token record whose hash matches `token`, or None."""
-        q = sa.select(tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at).where(
-            tokens.c.hash == digest(token), tokens.c.revoked_at.is_(None)
-        )
+        q = sa.select(
+            tokens.c.id, tokens.c.name, tokens.c.scope, tokens.c.created_at, tokens.c.projects
+        ).where(tokens.c.hash == digest(token), tokens.c.revoked_at.is_(None))
         row = self.db.read(lambda conn: conn.execute(q).first())
-        return None if row is None else TokenRecord(*row)
+        if row is None:
+            return None
+        return TokenRecord(*row[:4], projects=_projects_of(row[4]))
 
     def any_live(self) -> bool:
         """True when the store holds at least one token that is not revoked."""
@@ -146,9 +170,12 @@ def _tokens(store: Store) -> Tokens:
 
 
 # the functions the server and the CLI call, on any store (UsageError unless it is SQL) -------
-def create(store: Store, name: str, scope: str) -> tuple[str, TokenRecord]:
-    """A new token of `scope` named `name`: (the token, shown once; its record)."""
-    return _tokens(store).create(name, scope)
+def create(
+    store: Store, name: str, scope: str, projects: Sequence[str] | None = None
+) -> tuple[str, TokenRecord]:
+    """A new token of `scope` named `name`, limited to `projects` when given: (the token,
+    shown once; its record)."""
+    return _tokens(store).create(name, scope, projects)
 
 
 def list_tokens(store: Store, revoked: bool = False) -> list[TokenRecord]:
