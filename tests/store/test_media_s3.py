@@ -7,11 +7,17 @@ used fails the open naming it, and an outage keeps the media queued until the bu
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -198,3 +204,67 @@ def test_an_outage_keeps_the_media_queued_until_the_bucket_is_back(
     assert [i.step for i in items] == [0, 1, 2, 3]
     for item, p in zip(items, pixels, strict=True):
         assert (item.numpy() == p).all()
+
+
+SERVE = (
+    "import sys; from trainboard.server.app import serve; "
+    "serve(host='127.0.0.1', port=int(sys.argv[1]))"
+)
+
+
+@pytest.mark.slow
+def test_a_remote_run_keeps_its_media_in_the_outbox_while_the_bucket_is_away(
+    pg_url: str,
+    bucket: str,
+    s3: S3Server,
+    tb_home: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client sends to a server whose PostgreSQL store keeps media in the bucket; with the
+    bucket away the server answers 503 to the media, and the client's outbox keeps them."""
+    port = free_port()
+    env = dict(os.environ, TRAINBOARD_DB=pg_url, TRAINBOARD_HOME=str(tmp_path / "srv"))
+    env.pop("TRAINBOARD_URL", None)
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:  # pytest-timeout bounds the wait
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                if httpx.get(f"{url}/api/v1/runs").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        monkeypatch.setenv("TRAINBOARD_URL", url)
+        run = trainboard.init(project="s3", name="remote")
+        outbox = run.state.writer._store._outbox  # the client's outbox (store/remote)
+        assert run.state.writer.flush(timeout=60)
+        s3.stop()
+        try:
+            pixels = [np.full((3, 3, 3), 50 * i, np.uint8) for i in range(3)]
+            for i, p in enumerate(pixels):
+                run.log({"pic": trainboard.Image(p)}, step=i)
+            assert run.state.writer.flush(timeout=60)  # handed to the outbox
+            while "503" not in outbox._warned:  # the server answered 503: the bucket is away
+                time.sleep(0.1)
+            assert outbox.pending > 0
+            items = httpx.get(f"{url}/api/v1/runs/{run.id}/media/items").json()["items"]
+            assert items == []
+        finally:
+            s3.start()
+        run.finish()
+        monkeypatch.delenv("TRAINBOARD_URL")
+        monkeypatch.setenv("TRAINBOARD_DB", pg_url)
+        got = trainboard.Api().run(run.id).media("pic")
+        assert [i.step for i in got] == [0, 1, 2]
+        for item, p in zip(got, pixels, strict=True):
+            assert (item.numpy() == p).all()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
