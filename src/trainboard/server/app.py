@@ -35,10 +35,10 @@ from trainboard.server.routes.card import card_router
 from trainboard.server.routes.choose import choose_router
 from trainboard.server.routes.compare import compare_router
 from trainboard.server.routes.control import control_router
-from trainboard.server.routes.live import live_router
 from trainboard.server.routes.exports import exports_router
 from trainboard.server.routes.histograms import histograms_router
 from trainboard.server.routes.ingest import IngestLog, ingest_router
+from trainboard.server.routes.live import live_router
 from trainboard.server.routes.media import media_router
 from trainboard.server.routes.runextras import runextras_router
 from trainboard.server.routes.runs import runs_router
