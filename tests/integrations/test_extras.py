@@ -11,8 +11,9 @@ import pytest
 
 def test_import_trainboard_does_not_import_the_frameworks() -> None:
     code = (
-        "import sys, trainboard; names = ('transformers', 'lightning', 'optuna', 'IPython', "
-        "'ipykernel', 'trainboard.integrations.hf', 'trainboard.integrations.lightning', "
+        "import sys, trainboard; names = ('transformers', 'lightning', 'keras', 'optuna', "
+        "'IPython', 'ipykernel', 'trainboard.integrations.hf', "
+        "'trainboard.integrations.lightning', 'trainboard.integrations.keras', "
         "'trainboard.integrations.optuna', 'trainboard.notebook'); "
         "print([n for n in names if n in sys.modules])"
     )
@@ -29,6 +30,9 @@ def test_import_trainboard_does_not_import_the_frameworks() -> None:
         ("trainboard.integrations.lightning", "lightning",
          "trainboard.integrations.lightning needs lightning, which is not installed: "
          "pip install 'trainboard[lightning]'"),
+        ("trainboard.integrations.keras", "keras",
+         "trainboard.integrations.keras needs keras, which is not installed: "
+         "pip install 'trainboard[keras]'"),
         ("trainboard.integrations.optuna", "optuna",
          "trainboard.integrations.optuna needs optuna, which is not installed: "
          "pip install 'trainboard[optuna]'"),
