@@ -15,7 +15,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getTable, listRuns } from "../../api/runs";
 import type { RunOut, RunStatus, RunsOut, RunsTableOut } from "../../api/types";
-import { useLive } from "../../lib/events";
+import { useLive } from "../../lib/live";
 import { errorText } from "../../lib/useApi";
 import { type Filters, PAGE_SIZE } from "../runsFilters";
 
