@@ -39,6 +39,7 @@ __all__ = [
     "size",
     "free_port",
     "server",
+    "server_process",
     "median_ms",
     "series_batch",
     "seed_run",
@@ -57,6 +58,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def server(db_url: str, log_path: Path) -> Iterator[str]:
     """The real app under uvicorn (what `trainboard ui` serves) on a free loopback port."""
+    with server_process(db_url, log_path) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def server_process(db_url: str, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`server`, also handing out the process (benches that read its CPU time)."""
     port = free_port()
     env = dict(os.environ, TRAINBOARD_DB=db_url)
     env.pop("TRAINBOARD_URL", None)
@@ -84,7 +92,7 @@ def server(db_url: str, log_path: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server not ready after 60 s: {log_path.read_text()}")
             time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:

@@ -7,6 +7,24 @@ last client's finish() returned; the points counted are those the server holds),
 (logged but not stored), and the longest log() call in any client. Needs PostgreSQL
 (TRAINBOARD_TEST_PG names the server; a fresh database is made for the run).
 
+CPU: what each side spent while the clients logged, in CPU-seconds per million points stored:
+the clients (their own log() loop, journal, writer and sender threads: CPU time of each process
+from the go signal to the end of finish(); `..._client_loops` is the part spent in the loop of
+log() calls itself, the training thread), the server processes, and the PostgreSQL backends
+serving this database (from /proc). The servers also spend CPU per second whatever comes in
+(the live poller reads the running runs five times a second): that rate is sampled for
+IDLE_SECONDS before the clients start (`remote_server_idle_cores`) and taken out of
+`..._server_above_idle`, since on a loaded host the run lasts longer and that share grows.
+
+These survive a loaded host where points/s does not: on an otherwise free machine of C cores
+the pipeline carries at most C / (total CPU-s per point) points per second
+(`remote_pps_if_free_2_cores` says that for 2). The load average during the run and the CPU
+the rest of the machine used in the same window (`remote_others_cores`) say how loaded the
+host was.
+
+Lost is logged minus stored (the summaries' counts); every series is also read back and compared
+point by point with what its client logged (`remote_wrong_points`: steps or values that differ).
+
 Run as `python -m bench.tb_remote ingest8|ingest32|ingest8x2|ingest32x2 --dir DIR [--quick]`;
 prints one JSON line.
 """
@@ -17,11 +35,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import server, workload_main
+import numpy as np
+
+from bench.common import server_process, workload_main
 
 _CLIENT = """
 import json, os, sys, time, trainboard
@@ -29,6 +51,7 @@ steps = int(sys.argv[1])
 run = trainboard.init(project="bench", name=f"client-{os.getpid()}")
 print("ready", flush=True)
 sys.stdin.readline()  # every client starts logging together: start-up is not ingest
+cpu0, main0 = time.process_time(), time.thread_time()  # all threads; the loop's own
 payload = [{"loss": 1.0 / (i + 1), "lr": 1e-4, "gn": 0.5, "tok": i * 8.0} for i in range(4096)]
 log, clock, worst = run.log, time.perf_counter, 0.0
 began = time.time()
@@ -38,8 +61,11 @@ for i in range(steps):
     dt = clock() - t0
     if dt > worst:
         worst = dt
+main_cpu = time.thread_time() - main0
 run.finish()
-print(json.dumps({"run": run.id, "worst_ms": worst * 1000, "began": began, "ended": time.time()}))
+ended = time.time()
+print(json.dumps({"run": run.id, "worst_ms": worst * 1000, "began": began, "ended": ended,
+                  "cpu_s": time.process_time() - cpu0, "loop_cpu_s": main_cpu}))
 """
 
 
@@ -51,6 +77,85 @@ def _fresh_pg() -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return admin.rsplit("/", 1)[0] + "/" + name
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+IDLE_SECONDS = 3.0
+"""How long the servers' CPU is sampled with every run open and no client logging."""
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU-seconds (user + system, all threads) a live process has used, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:  # gone already: counted as nothing more
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _machine_busy() -> float:
+    """CPU-seconds every core of the host has spent busy since boot (not idle, not iowait)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK
+
+
+def _pg_backends(db: str) -> list[int]:
+    """The PostgreSQL backends serving `db`, but the one asking."""
+    import psycopg
+
+    name = db.rsplit("/", 1)[1]
+    with psycopg.connect(db, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+class _Load:
+    """The host's 1-minute load average, sampled every half second while a run lasts."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._stop.wait(0.5):
+                return
+
+    def stop(self) -> tuple[float, float]:
+        """Mean and largest sample."""
+        self._stop.set()
+        self._thread.join()
+        return sum(self.samples) / len(self.samples), max(self.samples)
+
+
+def _wrong_points(db: str, runs: list[str], steps: int) -> int:
+    """Points stored other than the client logged them: every series read back whole and
+    compared step by step, value by value, with the client's payload (see _CLIENT)."""
+    from trainboard.store import open_store
+
+    i = np.arange(steps, dtype=np.int64)
+    j = (i & 4095).astype(np.float64)
+    want = {"loss": 1.0 / (j + 1), "lr": np.full(steps, 1e-4), "gn": np.full(steps, 0.5)}
+    want["tok"] = j * 8.0
+    wrong = 0
+    with open_store(db) as store:
+        for run in runs:
+            for key, values in want.items():
+                s = store.read_series(run, key)
+                if s.steps.shape[0] != steps:
+                    wrong += abs(steps - int(s.steps.shape[0]))
+                    continue
+                wrong += int(np.count_nonzero((s.steps != i) | (s.values != values)))
+    return wrong
 
 
 def ingest8(d: Path, quick: bool) -> dict[str, Any]:
@@ -78,7 +183,10 @@ def _ingest(d: Path, quick: bool, clients: int, replicas: int) -> dict[str, Any]
     db = _fresh_pg()
     open_store(db).close()
     with ExitStack() as stack:
-        bases = [stack.enter_context(server(db, d / f"server{r}.log")) for r in range(replicas)]
+        servers = [
+            stack.enter_context(server_process(db, d / f"server{r}.log")) for r in range(replicas)
+        ]
+        bases = [base for base, _ in servers]
         env = dict(os.environ, TRAINBOARD_SYSTEM_INTERVAL="0")
         env.pop("TRAINBOARD_DB", None)
         procs = [
@@ -96,23 +204,57 @@ def _ingest(d: Path, quick: bool, clients: int, replicas: int) -> dict[str, Any]
         ]
         for p in procs:  # imported trainboard and made its run
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        backends = _pg_backends(db)
+        load = _Load()
+        # the servers' CPU with the runs open and nobody logging: the live poller's reads,
+        # paid per second whatever the points, and so left out of the per-point figure
+        idle0, t0 = sum(_cpu_of(p.pid) for _, p in servers), time.monotonic()
+        time.sleep(IDLE_SECONDS)
+        idle_rate = (sum(_cpu_of(p.pid) for _, p in servers) - idle0) / (time.monotonic() - t0)
+        server_cpu0 = sum(_cpu_of(p.pid) for _, p in servers)
+        pg_cpu0 = {pid: _cpu_of(pid) for pid in backends}
+        busy0, wall0 = _machine_busy(), time.monotonic()
         for p in procs:
             assert p.stdin is not None
             p.stdin.write("go\n")
             p.stdin.flush()
         outs = [json.loads(p.communicate(timeout=1200)[0].strip().splitlines()[-1]) for p in procs]
+        busy1, wall1 = _machine_busy(), time.monotonic()
+        server_cpu = sum(_cpu_of(p.pid) for _, p in servers) - server_cpu0
+        # backends the servers' pools opened during the run count from nothing
+        pg_cpu = sum(_cpu_of(pid) - pg_cpu0.get(pid, 0.0) for pid in _pg_backends(db))
+        load_mean, load_max = load.stop()
         # from the first log() of any client to the last finish(): process start-up not counted
         seconds = max(o["ended"] for o in outs) - min(o["began"] for o in outs)
     with open_store(db) as store:
         stored = sum(sum(s.count for s in store.get_run(o["run"]).summary.values()) for o in outs)
+    wrong = _wrong_points(db, [o["run"] for o in outs], steps)
     logged = clients * steps * 4
+    client_cpu = sum(o["cpu_s"] for o in outs)
+    per_m = 1e6 / max(stored, 1)
+    ours = client_cpu + server_cpu + pg_cpu
     return {
         "remote_clients": clients,
         "remote_replicas": replicas,
         "remote_points": logged,
         "remote_pps": stored / seconds,
         "remote_lost_points": logged - stored,
+        "remote_wrong_points": wrong,
         "remote_longest_log_ms": max(o["worst_ms"] for o in outs),
+        "remote_seconds": seconds,
+        "remote_cpu_s_per_m_clients": client_cpu * per_m,
+        # of which the clients' own loops of log() calls (the training thread)
+        "remote_cpu_s_per_m_client_loops": sum(o["loop_cpu_s"] for o in outs) * per_m,
+        "remote_cpu_s_per_m_server": server_cpu * per_m,
+        "remote_server_idle_cores": idle_rate,
+        "remote_cpu_s_per_m_server_above_idle": (server_cpu - idle_rate * seconds) * per_m,
+        "remote_cpu_s_per_m_postgres": pg_cpu * per_m,
+        "remote_cpu_s_per_m_total": ours * per_m,
+        "remote_pps_if_free_2_cores": 2 * stored / ours if ours else None,
+        "remote_others_cores": (busy1 - busy0 - ours) / (wall1 - wall0),
+        "remote_load_mean": load_mean,
+        "remote_load_max": load_max,
+        "remote_cores": os.cpu_count(),
     }
 
 

@@ -27,12 +27,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from trainboard.errors import RunNotFoundError
 from trainboard.jsonvalues import SPELLINGS, parse
 from trainboard.store.base import Store
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
+    PointBatch,
     RunRecord,
     TextRecord,
 )
@@ -131,6 +134,28 @@ def apply_parsed(store: Store, op: AnyOp) -> None:
         store.add_events(op.run, [EventRecord(**e.model_dump()) for e in op.rows])
     else:
         store.add_artifact(op.run, ArtifactRecord(**op.artifact.model_dump()))
+
+
+def merge_points(ops: list[dict[str, PointBatch]]) -> dict[str, PointBatch]:
+    """The points of several ops of one run as one write: each key's points joined in op
+    order. A store keeps the last write of each step, so writing this is writing the ops one
+    after another."""
+    if len(ops) == 1:
+        return ops[0]
+    parts: dict[str, list[PointBatch]] = {}
+    for batches in ops:
+        for key, b in batches.items():
+            parts.setdefault(key, []).append(b)
+    return {
+        key: bs[0]
+        if len(bs) == 1
+        else PointBatch(
+            np.concatenate([b.steps for b in bs]),
+            np.concatenate([b.times for b in bs]),
+            np.concatenate([b.values for b in bs]),
+        )
+        for key, bs in parts.items()
+    }
 
 
 def read_number(v: Any) -> float:
