@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from trainboard.analysis.trend import improvement_trend
+from trainboard.analysis.trend import TREND_POINTS, improvement_trend
 from trainboard.store.records import MetricSummary, RunRecord
 
 
@@ -67,3 +67,25 @@ def test_too_few_runs() -> None:
     assert t.text == "2 runs with eval/loss: at least 3 are needed for a trend"
     t = improvement_trend([run("a", 1, None)])
     assert t.metric is None and t.verdict == "not enough runs"
+
+
+def test_a_long_trend_keeps_its_verdict_and_thins_its_points() -> None:
+    # 1,000 runs: the value falls by 1 every 100 runs (10 new bests), else rises slowly
+    runs = [run(f"r{i:04d}", i, 100.0 - i // 100 + (i % 100) / 1000) for i in range(1000)]
+    t = improvement_trend(runs)
+    assert len(t.points) <= TREND_POINTS + 2
+    ids = [p.id for p in t.points]
+    assert ids[0] == "r0000" and ids[-1] == "r0999" and ids == sorted(ids)
+    # every run that set a new best is drawn: the first of each hundred
+    assert [p.id for p in t.points if p.new_best] == [f"r{i:04d}" for i in range(0, 1000, 100)]
+    # the verdict is over every run: lowest of the first 500 is 96.0, of the last 500 91.0
+    assert t.verdict == "improving" and "of the last 500 runs" in t.text
+    assert math.isclose(t.change_pct or 0, 100 * 5.0 / 96.0)
+
+
+def test_a_trend_of_only_new_bests_keeps_a_sample_of_them() -> None:
+    runs = [run(f"r{i:04d}", i, 1000.0 - i) for i in range(2000)]
+    t = improvement_trend(runs)
+    assert len(t.points) <= TREND_POINTS + 2
+    assert t.points[0].id == "r0000" and t.points[-1].id == "r1999"
+    assert all(p.new_best for p in t.points)

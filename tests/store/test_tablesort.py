@@ -77,6 +77,27 @@ def test_sql_order_is_the_tables_order(store_url: str, desc: bool, group: bool) 
             assert got == want[10:17], column
 
 
+@pytest.mark.parametrize("desc", [False, True])
+def test_metric_pages_walked_by_index_cover_every_run_once(store_url: str, desc: bool) -> None:
+    """A metric without runs' own goals is read in its index's order, runs with a value
+    first, then the rest: pages of 7 across that boundary neither skip nor repeat a run."""
+    with open_store(store_url) as db:
+        assert isinstance(db, SQLStore)
+        _seed(db, 60)
+        for column in ("metric.eval/loss", "metric.lr", "metric.never-logged"):
+            want = [r.id for r in sort_runs(db.list_runs(RunQuery()), column, desc, False)]
+            got: list[str] = []
+            for offset in range(0, len(want) + 7, 7):
+                page = RunQuery(limit=7, offset=offset)
+                got += [r.id for r in tablesort.sorted_page(db.runs, page, column, desc, False)]
+            assert got == want, column
+            status = RunQuery(status="failed", limit=5, offset=3)
+            failed = db.list_runs(RunQuery(status="failed"))
+            want_failed = [r.id for r in sort_runs(failed, column, desc, False)][3:8]
+            got = [r.id for r in tablesort.sorted_page(db.runs, status, column, desc, False)]
+            assert got == want_failed, column
+
+
 def test_offered_columns_are_the_matching_runs(store_url: str) -> None:
     with open_store(store_url) as db:
         assert isinstance(db, SQLStore)

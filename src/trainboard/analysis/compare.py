@@ -46,7 +46,7 @@ from trainboard.analysis.table import (
     delta_text,
     table_rows,
 )
-from trainboard.analysis.trend import Trend, improvement_trend
+from trainboard.analysis.trend import Trend, improvement_trend, trend_of_values
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
 from trainboard.roles import MetricRole
@@ -373,6 +373,18 @@ def build_comparison(
     )  # fmt: skip
 
 
+def group_trend(store: Store, group: Group, measure: Measure) -> Trend:
+    """The improvement trend of one group over all its runs: from the store's few columns
+    (Store.group_values) where it can give them, else over the listed runs."""
+    model, project = group
+    values = store.group_values(model, project, measure)
+    if values is not None:
+        return trend_of_values(values, measure)
+    q = RunQuery(model=model, archived=None) if model else RunQuery(project=project, archived=None)
+    members = [r for r in store.list_runs(q) if group_of(r) == group]
+    return improvement_trend(members, measure)
+
+
 def _unique(run_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i.strip() for i in run_ids if i.strip()))
 
@@ -401,12 +413,5 @@ def compare(
     result = build_comparison(runs, facts, measure, threshold_pct)
     if trends and measure is not None:
         for group in dict.fromkeys(group_of(r) for r in runs):
-            model, project = group
-            q = (
-                RunQuery(model=model, archived=None)
-                if model
-                else RunQuery(project=project, archived=None)
-            )
-            members = [r for r in store.list_runs(q) if group_of(r) == group]
-            result.trends.append((group, improvement_trend(members, measure)))
+            result.trends.append((group, group_trend(store, group, measure)))
     return result

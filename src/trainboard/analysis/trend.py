@@ -5,10 +5,17 @@ best so far; the verdict compares the best of the later half of the runs with th
 earlier half: more than `FLAT_PCT` percent better is "improving", more than that worse is
 "getting worse", otherwise "flat". Best-of-half rather than the last run alone, because one
 exploratory run that failed should not read as a regression.
+
+A group may hold 20,000 runs: the verdict is over all of them, but `points` (what the Compare
+page draws in a 360-pixel line) keeps at most about `TREND_POINTS`: the first and last run,
+the runs that set a new best (evenly chosen among them when there are more), and runs evenly
+spaced between. `trend_of_values` is the same trend from a store's `group_values` (the few
+columns a SQL store reads by index), so the two ways never disagree.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,11 +23,20 @@ from typing import Any, Literal
 from trainboard.analysis import format as fmt
 from trainboard.analysis.rank import best_value, choose_measure, delta_pct, measure_name
 from trainboard.roles.measure import Measure
+from trainboard.store.queries import GroupValue
 from trainboard.store.records import Goal, RunRecord
 
-__all__ = ["FLAT_PCT", "Trend", "TrendPoint", "improvement_trend"]
+__all__ = [
+    "FLAT_PCT",
+    "TREND_POINTS",
+    "Trend",
+    "TrendPoint",
+    "improvement_trend",
+    "trend_of_values",
+]
 
 FLAT_PCT = 1.0
+TREND_POINTS = 300
 Verdict = Literal["improving", "flat", "getting worse", "not enough runs"]
 
 
@@ -65,29 +81,50 @@ def improvement_trend(runs: Sequence[RunRecord], metric: str | Measure | None = 
         trend.text = "no loss metric logged: nothing to follow"
         return trend
     own = {r.id: measure.key_in(r.summary, goals) for r in ordered}
-    name = measure_name(measure, own.values())
-    trend.metric = name
-    best: float | None = None
+    trend.metric = measure_name(measure, own.values())
+    values = []
     for r in ordered:
         key = own[r.id]
         v = best_value(r, key, goal) if key is not None else None
+        values.append((r.id, r.name, r.created_at, v))
+    return _judge(trend, values)
+
+
+def trend_of_values(rows: Sequence[GroupValue], measure: Measure) -> Trend:
+    """`improvement_trend` of a group whose runs define no goals of their own, from the rows
+    `Store.group_values` gives (oldest first, each run's own key for `measure`)."""
+    used = [r.key for r in rows]
+    goal = measure.goal(sorted({k for k in used if k is not None}), {})
+    trend = Trend(metric=measure_name(measure, used), goal=goal)
+    values = [(r.id, r.name, r.created_at, r.min if goal == "min" else r.max) for r in rows]
+    return _judge(trend, values)
+
+
+def _judge(trend: Trend, values: Sequence[tuple[str, str, float, float | None]]) -> Trend:
+    """Fill in `trend` from each run's best value, oldest run first: the points (thinned),
+    the verdict and its text."""
+    goal, name = trend.goal, trend.metric
+    best: float | None = None
+    points: list[TrendPoint] = []
+    for rid, rname, created, v in values:
         new = v is not None and (best is None or (v < best if goal == "min" else v > best))
         if new:
             best = v
-        trend.points.append(TrendPoint(r.id, r.name, r.created_at, v, best, new))
-    values = [p.value for p in trend.points if p.value is not None]
-    if len(values) < 3:
-        trend.text = f"{len(values)} runs with {name}: at least 3 are needed for a trend"
+        points.append(TrendPoint(rid, rname, created, v, best, new))
+    trend.points = _thin(points)
+    logged = [p.value for p in points if p.value is not None]
+    if len(logged) < 3:
+        trend.text = f"{len(logged)} runs with {name}: at least 3 are needed for a trend"
         return trend
-    half = len(values) // 2
+    half = len(logged) // 2
     pick = min if goal == "min" else max
-    early, late = pick(values[:half]), pick(values[half:])
+    early, late = pick(logged[:half]), pick(logged[half:])
     worse = delta_pct(late, early, goal)  # positive: the later runs are worse
     change = None if worse is None else -worse
     trend.change_pct = change
     word = "lowest" if goal == "min" else "highest"
     numbers = (
-        f"{word} {name} of the last {len(values) - half} runs {fmt.number(late)} vs "
+        f"{word} {name} of the last {len(logged) - half} runs {fmt.number(late)} vs "
         f"{fmt.number(early)} for the first {half}"
     )  # the same digits as the comparison table
     if change is None or abs(change) <= FLAT_PCT:
@@ -100,3 +137,18 @@ def improvement_trend(runs: Sequence[RunRecord], metric: str | Measure | None = 
         trend.verdict = "getting worse"
         trend.text = f"getting worse: {numbers} ({-change:.1f}% worse)"
     return trend
+
+
+def _thin(points: list[TrendPoint]) -> list[TrendPoint]:
+    """At most about TREND_POINTS of `points`, in order: the first and last, the new bests
+    (evenly chosen among them past half the budget), and the rest evenly spaced."""
+    n = len(points)
+    if n <= TREND_POINTS:
+        return points
+    half = TREND_POINTS // 2
+    bests = [i for i, p in enumerate(points) if p.new_best]
+    if len(bests) > half:
+        bests = [bests[math.floor(j * len(bests) / half)] for j in range(half)]
+    spaced = range(0, n, math.ceil(n / (TREND_POINTS - len(bests) - 2)))
+    keep = sorted({0, n - 1, *bests, *spaced})
+    return [points[i] for i in keep]

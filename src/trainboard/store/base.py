@@ -49,11 +49,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
-from trainboard.store.queries import GroupLeaders, RunQuery, XAxis, leaders_of
+from trainboard.store.queries import GroupLeaders, GroupValue, RunQuery, XAxis, leaders_of
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
@@ -64,6 +64,9 @@ from trainboard.store.records import (
     Status,
     TextRecord,
 )
+
+if TYPE_CHECKING:
+    from trainboard.roles.measure import Measure
 
 
 class Store(ABC):
@@ -139,6 +142,16 @@ class Store(ABC):
         )
         groups = leaders_of(r for r in self.list_runs(every) if r.model in wanted)
         return {m: g for m, g in groups.items() if m in wanted}
+
+    def group_values(
+        self, model: str | None, project: str | None, measure: Measure
+    ) -> list[GroupValue] | None:
+        """Every run of one group (model `model`; or, `model` None, the runs of `project`
+        without a model), archived ones included, oldest first by (created_at, id), as the
+        improvement trend reads it. None where this engine cannot answer it so (a run of the
+        group defined its own goals with define_metric(), or the engine has no SQL): the
+        caller then lists the group's runs. SQL engines read a few columns by index."""
+        return None
 
     @abstractmethod
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:

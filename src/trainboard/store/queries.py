@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from trainboard.errors import UsageError
 from trainboard.limits import check_int
@@ -84,6 +84,19 @@ class GroupLeaders:
     keys: set[str] = field(default_factory=set)
     goals: dict[str, str] = field(default_factory=dict)
     leaders: list[RunRecord] = field(default_factory=list)
+
+
+class GroupValue(NamedTuple):
+    """One run of a group as the improvement trend reads it (Store.group_values): `key` is
+    the first of the measure's keys the run logged (None: none of them), `min` and `max` that
+    key's summary extremes (None where not finite or not logged)."""
+
+    id: str
+    name: str
+    created_at: float
+    key: str | None
+    min: float | None
+    max: float | None
 
 
 def leaders_of(runs: Iterable[RunRecord]) -> dict[str | None, GroupLeaders]:

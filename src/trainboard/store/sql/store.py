@@ -27,9 +27,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from trainboard.errors import StoreError
+from trainboard.roles.measure import Measure
 from trainboard.store.base import Store
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
-from trainboard.store.queries import GroupLeaders, RunQuery, SeriesQuery, XAxis
+from trainboard.store.queries import GroupLeaders, GroupValue, RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
@@ -40,6 +41,7 @@ from trainboard.store.records import (
     Status,
     TextRecord,
 )
+from trainboard.store.sql import trends
 from trainboard.store.sql.attached import Attached
 from trainboard.store.sql.blobs import Blobs
 from trainboard.store.sql.channels import Channels
@@ -106,6 +108,12 @@ class SQLStore(Store):
     ) -> dict[str | None, GroupLeaders]:
         """The contract's GroupLeaders from a few aggregate queries (store/sql/leaders.py)."""
         return self.leaders.of_groups(query, models)
+
+    def group_values(
+        self, model: str | None, project: str | None, measure: Measure
+    ) -> list[GroupValue] | None:
+        """A group's trend values by index (store/sql/trends.py)."""
+        return trends.group_values(self.db, model, project, measure)
 
     def count_runs(self, query: RunQuery | None = None) -> int:
         return self.runs.count(query)

@@ -85,7 +85,8 @@ def _config_keys(store: Runs, path: str) -> tuple[Any, Any, Any]:
 
 
 def _metric_value(conn: Connection, key: str, where: list[Any]) -> Any:
-    """The summary column a run is ordered by for metric `key`, by its goal."""
+    """The summary column a run is ordered by for metric `key`, by its goal: a plain column
+    of `summaries` when no matching run defines its own goal for the key, else a CASE."""
     pick = {"min": summaries.c.min, "max": summaries.c.max, None: summaries.c.last}
     default = roles.goal_of(key, {})
     goals_q = sa.select(runs.c.id, runs.c.goals).where(
@@ -103,6 +104,40 @@ def _metric_value(conn: Connection, key: str, where: list[Any]) -> Any:
     )
 
 
+def _by_metric_index(
+    conn: Connection, query: RunQuery, where: list[Any], key: str, value: Any, desc: bool
+) -> list[str]:
+    """The page's ids ordered by summary column `value` of `key`, walked in the order of its
+    index (ix_summaries_key_min/max/last) and stopped after the page: the runs with a value,
+    then (when the page reaches past them) the runs without one, newest first. The same
+    order as the general query, which sorts every matching run."""
+    newest = [runs.c.created_at.desc(), runs.c.id.desc()]
+    offset, limit = query.offset, query.limit
+    present = (
+        sa.select(runs.c.id)
+        .select_from(summaries.join(runs, runs.c.id == summaries.c.run_id))
+        .where(summaries.c.key == key, value.is_not(None), *where)
+        .order_by(value.desc() if desc else value.asc(), *newest)
+    )
+    if limit is not None:
+        present = present.limit(offset + limit)
+    ids = [r[0] for r in rows.fetch_all(conn, present)]
+    page = ids[offset:]
+    if limit is not None and len(ids) == offset + limit:
+        return page
+    has_value = (
+        sa.select(summaries.c.run_id)
+        .where(summaries.c.run_id == runs.c.id, summaries.c.key == key, value.is_not(None))
+        .exists()
+    )
+    missing = sa.select(runs.c.id).where(*where, ~has_value).order_by(*newest)
+    if limit is not None:
+        missing = missing.limit(limit - len(page))
+    if offset > len(ids):
+        missing = missing.offset(offset - len(ids))
+    return page + [r[0] for r in rows.fetch_all(conn, missing)]
+
+
 def sorted_page(
     store: Runs, query: RunQuery, column: str, desc: bool, group: bool
 ) -> list[RunRecord]:
@@ -116,6 +151,8 @@ def sorted_page(
         if column.startswith("metric."):
             key = column.removeprefix("metric.")
             value = _metric_value(conn, key, where)
+            if not group and isinstance(value, sa.Column):  # one goal: by its index
+                return _by_metric_index(conn, query, where, key, value, desc)
             source = runs.outerjoin(
                 summaries, sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key == key)
             )
