@@ -47,3 +47,24 @@ def test_iter_and_epoch_as_the_x_axis(server: Server, ui: Page) -> None:
     expect(ui.locator(".compare-chart canvas").first).to_be_visible()
     expect(ui.locator(".u-legend").first).to_contain_text("epoch")
     shot(ui, "xaxis_compare_epoch")
+
+
+def test_any_metric_that_never_decreases_is_offered(server: Server, ui: Page) -> None:
+    """nanoGPT's own counter `iter_num` and a metric no name marks as a counter (`images_seen`)
+    are offered; the learning rate, which warms up and then decays, is not (#18)."""
+    with trainboard.init(project="nanogpt", name="iter-num") as run:
+        for i, it in enumerate(range(0, 201, 20)):
+            lr = 6e-4 * min(1.0, (i + 1) / 4) * (1 - it / 400)  # warmup, then decay
+            run.log({"iter_num": it, "images_seen": 64 * it, "lr": lr,
+                     "train/loss": 4.0 - it / 100})  # fmt: skip
+        rid = run.id
+    wait_until(lambda: server.api("/runs").json()["total"] == 1, what="the run stored")
+    assert server.api(f"/runs/{rid}").json()["x_keys"] == ["images_seen", "iter_num"]
+
+    ui.goto(f"{server.url}/runs/{rid}")
+    pick = ui.get_by_label("x axis metric")
+    expect(pick.locator("option")).to_have_text(["x: a metric…", "x: images_seen", "x: iter_num"])
+    with ui.expect_response(lambda r: "/series" in r.url and "x=iter_num" in r.url) as got:
+        pick.select_option("iter_num")
+    assert got.value.json()["series"]["train/loss"]["x"][-1] == 200.0
+    shot(ui, "xaxis_run_iter_num")

@@ -46,6 +46,7 @@ from trainboard.analysis.table import (
     delta_text,
     table_rows,
 )
+from trainboard.analysis.tokenaxis import shared_x_keys
 from trainboard.analysis.trend import Trend, improvement_trend, trend_of_values
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
@@ -118,6 +119,7 @@ class Comparison:
     trends: list[tuple[Group, Trend]] = field(default_factory=list)  # (group, its trend)
     metric_text: str | None = None
     measures: list[tuple[str, str]] = field(default_factory=list)  # (id, text)
+    x_keys: list[str] = field(default_factory=list)  # metrics the curves may be drawn against
 
     def run(self, run_id: str) -> ComparedRun:
         for r in self.runs:
@@ -141,6 +143,7 @@ class Comparison:
             "keys": self.keys,
             "measures": [{"id": i, "text": t} for i, t in self.measures],
             "roles": {k: r.to_json() for k, r in self.roles.items()},
+            "x_keys": self.x_keys,
             "train_loss_key": self.train_loss_key,
             "trends": [
                 {"model": g[0], "group": group_text(g), **t.to_json()} for g, t in self.trends
@@ -411,6 +414,7 @@ def compare(
     keys = {r.id: run_key(r, measure) for r in runs}
     facts = gather_all(store, runs, keys, goal, now)
     result = build_comparison(runs, facts, measure, threshold_pct)
+    result.x_keys = shared_x_keys(store, runs)
     if trends and measure is not None:
         for group in dict.fromkeys(group_of(r) for r in runs):
             result.trends.append((group, group_trend(store, group, measure)))

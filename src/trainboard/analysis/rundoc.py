@@ -21,6 +21,7 @@ from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import SummaryProgress, progress_for
 from trainboard.analysis.rank import Group, group_peers
 from trainboard.analysis.status import effective_status
+from trainboard.analysis.tokenaxis import x_keys
 from trainboard.jsonvalues import spell, spell_all
 from trainboard.roles import roles_of, run_keys
 from trainboard.store.base import Store
@@ -193,6 +194,7 @@ def run_detail_json(store: Store, run: RunRecord, now: float | None = None) -> d
         "run": run_json(run, rank, now, detail_progress(store, run, now)),
         "health": health_json(store, run, now),
         "keys": sorted(run.summary),
+        "x_keys": x_keys(store, run),
         "run_summary": store.read_run_values(run.id, "summary"),  # wandb's run.summary
         "events": [e.__dict__ for e in store.read_events(run.id)],  # alerts
     }

@@ -18,8 +18,11 @@ import numpy.typing as npt
 
 from trainboard.analysis.progress import key_roles
 from trainboard.errors import UsageError
+from trainboard.keys import is_system
 from trainboard.store.base import Store
 from trainboard.store.records import RunRecord
+
+BUILTIN_X = ("step", "time", "tokens")  # the axes every run has, not metric choices
 
 TokenAxis = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
@@ -73,3 +76,29 @@ def x_axis(store: Store, run: RunRecord, x: str) -> TokenAxis | None:
     if x == "tokens":
         return token_axis(store, run)
     return metric_axis(store, run, x)
+
+
+def x_keys(store: Store, run: RunRecord) -> list[str]:
+    """The metrics the Run and Compare pages offer as the x axis: every logged key that never
+    decreases and does move (nanoGPT's `iter_num`, `global_step`, an epoch, samples seen),
+    whatever its name says; `metric_axis` is the one test. The summary rules most keys out
+    without reading a point (a key whose last value is not its largest decreases somewhere);
+    only the rest are read."""
+    out = []
+    for key, s in run.summary.items():
+        if key in BUILTIN_X or is_system(key) or s.count < 2 or not s.min < s.max == s.last:
+            continue
+        try:
+            metric_axis(store, run, key)
+        except UsageError:
+            continue
+        out.append(key)
+    return sorted(out)
+
+
+def shared_x_keys(store: Store, runs: list[RunRecord]) -> list[str]:
+    """The x-axis choices of several runs drawn together (Compare): a key that is an axis of
+    every run that logged it."""
+    choices = [(set(x_keys(store, r)), set(r.summary)) for r in runs]
+    offered = set().union(*(ok for ok, _ in choices)) if choices else set()
+    return sorted(k for k in offered if all(k in ok for ok, logged in choices if k in logged))

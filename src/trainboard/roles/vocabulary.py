@@ -119,8 +119,8 @@ SPEED_SUBJECTS = frozenset(
 TOKEN_WORDS = frozenset({"tokens", "token", "toks"})
 COUNTER_KEYS = frozenset(
     {"step", "global_step", "trainer_global_step", "batches", "batch", "samples",
-     "samples_seen", "num_samples", "examples_seen", "iteration", "iter", "total_flos",
-     "train_global_step", "num_batches"}
+     "samples_seen", "num_samples", "examples_seen", "iteration", "iter", "iter_num",
+     "total_flos", "train_global_step", "num_batches"}
 )  # fmt: skip
 # words that only say where a value came from, not what it is (Lightning's _step/_epoch
 # suffixes, TensorBoard-guide group names); they do not make a key less plain

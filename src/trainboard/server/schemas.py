@@ -284,5 +284,8 @@ class CompareOut(BaseModel):
     keys: list[str]
     measures: list[MeasureOut] = Field(description="the measures the runs can be compared on")
     roles: dict[str, RoleOut]
+    x_keys: list[str] = Field(
+        description="metrics the curves can be drawn against: keys no run saw decrease"
+    )
     train_loss_key: str | None = Field(description="the train loss measure's id")
     trends: list[TrendOut]

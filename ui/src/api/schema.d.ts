@@ -789,6 +789,11 @@ export interface components {
             train_loss_key: string | null;
             /** Trends */
             trends: components["schemas"]["TrendOut"][];
+            /**
+             * X Keys
+             * @description metrics the curves can be drawn against: keys no run saw decrease
+             */
+            x_keys: string[];
         };
         /** CompareRowOut */
         CompareRowOut: {
@@ -1332,6 +1337,11 @@ export interface components {
             run_summary: {
                 [key: string]: unknown;
             };
+            /**
+             * X Keys
+             * @description the metrics its curves can be drawn against: keys that never decrease
+             */
+            x_keys: string[];
         };
         /** RunOut */
         RunOut: {

@@ -1,18 +1,19 @@
 /** The "x axis: a metric" picker beside the step / time / tokens buttons (Run and Compare). */
 import type { XAxis } from "../api/types";
-import { BUILTIN_X, xMetrics } from "../lib/xaxis";
+import { BUILTIN_X } from "../lib/xaxis";
 
 export function XMetricSelect({
-  roles,
+  choices: offered,
   value,
   onChange,
 }: {
-  roles: Record<string, { role: string } | undefined>;
+  /** The server's `x_keys`: the metrics that never decrease. */
+  choices: readonly string[];
   value: XAxis;
   onChange: (x: XAxis) => void;
 }) {
-  const choices = xMetrics(roles);
-  // a metric named in the URL is kept in the list even when its role is another
+  const choices = offered.filter((k) => !BUILTIN_X.includes(k));
+  // a metric named in the URL is kept in the list even when it was not offered
   if (!BUILTIN_X.includes(value) && !choices.includes(value)) choices.push(value);
   if (!choices.length) return null;
   return (

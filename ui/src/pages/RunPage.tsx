@@ -218,7 +218,7 @@ export function RunPage({ id }: { id: string }) {
               </button>
             ))}
           </span>
-          <XMetricSelect roles={detail.run.roles ?? {}} value={xAxis} onChange={setXAxis} />
+          <XMetricSelect choices={detail.x_keys} value={xAxis} onChange={setXAxis} />
           <span class="grow" />
           {zoom ? (
             <button type="button" class="link" onClick={() => onZoom(null)}>

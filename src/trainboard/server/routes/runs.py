@@ -36,6 +36,9 @@ class RunDetailOut(BaseModel):
     run: RunOut
     health: HealthOut
     keys: list[str]
+    x_keys: list[str] = Field(
+        description="the metrics its curves can be drawn against: keys that never decrease"
+    )
     run_summary: dict[str, Any] = Field(
         description="the run's own summary dict (wandb's run.summary); NaN/±inf spelled"
     )

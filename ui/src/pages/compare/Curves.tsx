@@ -41,7 +41,7 @@ export function Curves({ data, tick }: { data: CompareOut; tick: number }) {
             </button>
           ))}
         </span>
-        <XMetricSelect roles={data.roles} value={x} onChange={setX} />
+        <XMetricSelect choices={data.x_keys} value={x} onChange={setX} />
         <label class="toggle">
           smoothing
           <input
