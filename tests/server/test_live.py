@@ -88,3 +88,39 @@ def test_actions_announce_changed_runs(server: Any, db: Store, api: httpx.Client
         assert reader.next("runs", timeout=5) == {"ids": [A]}
     finally:
         reader.close()
+
+
+def test_a_page_opened_on_an_idle_server_misses_no_point(server: Any, db: Store) -> None:
+    """With no page open the poller only keeps its baseline (sse.IDLE_SECONDS); the stream
+    opening wakes it, and points written right after still reach the page."""
+    db.create_run(RunRecord(id=A, project="p", name="idle", status="running", total_steps=10))
+    db.write_points(A, {"loss": PointBatch.of([1], [time.time()], [1.0])})
+    time.sleep(3)  # let the poller go idle: no page is open
+    reader = EventReader(f"{server.url}/api/v1/events")
+    try:
+        db.write_points(A, {"loss": PointBatch.of([2], [time.time()], [0.5])})
+        got = reader.next("points", timeout=30)
+        assert got["run"] == A and got["last_step"] == 2 and got["keys"] == ["loss"]
+    finally:
+        reader.close()
+
+
+def test_an_unwatched_poll_leaves_the_count_to_the_next_watched_one(db: Store) -> None:
+    """poll(watched=False) (no page open) neither counts runs nor reports the list changed;
+    the first watched poll after it does."""
+    from trainboard.server.sse import EventHub
+
+    db.create_run(RunRecord(id=A, project="p", name="a", status="finished"))
+    hub = EventHub(db)
+    assert hub.poll() == []  # the baseline
+    db.create_run(RunRecord(id="b" * 12, project="p", name="b", status="finished"))
+    assert hub.poll(watched=False) == []
+    assert ("runs", {"ids": []}) in hub.poll(watched=True)
+    assert hub.poll(watched=True) == []
+    # a page opening after an idle spell: its first poll takes the count as it is
+    db.delete_runs(["b" * 12])
+    assert hub.poll(watched=False) == []
+    hub._rebase = True  # what stream() sets when the first page comes
+    assert hub.poll(watched=True) == []
+    db.delete_runs([A])
+    assert ("runs", {"ids": []}) in hub.poll(watched=True)

@@ -2,8 +2,9 @@
 
 Why a poller and not a push from the writer: writers are other processes (the SDK in a training
 script, several ranks, remote clients through ingest), and the store is the only place they all
-meet. Every ~200 ms the poller makes two cheap queries (the newest run, and the running runs
-with their summaries, by a partial index), counts every run every COUNT_SECONDS, marks
+meet. Every ~200 ms while a page is open (every IDLE_SECONDS, and less, while none is) the
+poller makes two cheap queries (the newest run, and the running runs with their summaries,
+by a partial index), counts every run every COUNT_SECONDS, marks
 running runs whose process died as crashed (analysis.status.reconcile), and compares what
 it read with what it saw last:
 
@@ -45,11 +46,23 @@ _QUEUE_MAX = 1000
 
 RECOVER_SECONDS = 1.0
 
+"""How often the poller looks for journals of dead processes (a glob of one folder)."""
+
 COUNT_SECONDS = 2.0
 """How often the poller counts every run (deleted runs from other processes). In between it
-reads only the newest run, one index seek, so an idle server with 100,000 runs stays idle;
-runs created or deleted through this server are announced at once by the routes."""
-"""How often the poller looks for journals of dead processes (a glob of one folder)."""
+reads only the newest run, one index seek; runs created or deleted through this server are
+announced at once by the routes."""
+
+IDLE_SECONDS = 2.0
+"""The poll interval while no page is open. Only what must happen without a page is done
+then (crashed runs marked, alerts, journals recovered) and the running runs' baseline kept,
+not the count or the newest run (they only tell pages the list changed), so a server with
+100,000 runs and no page open stays idle. A page's stream opening wakes the poller at once;
+its first watched poll takes the count as its new baseline (the page fetches after its
+stream opened, so it has what changed before), and no point or new running run after the
+stream opened is missed: the running runs' baseline was kept all along. What it can miss is
+a finished run imported or deleted by another process in the milliseconds between the
+stream opening and that poll; the next change of the list brings it."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +99,13 @@ class EventHub:
         self._count: int | None = None
         self._newest: tuple[float, str] | None = None
         self._next_count = 0.0
+        self._wake: asyncio.Event | None = None
+        self._rebase = False  # the first page after none: count again, quietly
 
     # lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._poll_forever(), name="trainboard-sse-poller")
 
     async def stop(self) -> None:
@@ -138,7 +154,12 @@ class EventHub:
         and catch up only after a reopen). A stream never iterated (its client left at once)
         is unsubscribed when it is collected."""
         q: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_MAX)
+        if not self._subscribers:
+            self._rebase = True
         self._subscribers.add(q)
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)  # an idle poller: watch from now on
         gen = self._drain(q)
         weakref.finalize(gen, self._subscribers.discard, q)
         return gen
@@ -166,30 +187,42 @@ class EventHub:
     async def _poll_forever(self) -> None:
         warned = False
         while True:
+            watched = bool(self._subscribers)
             try:
-                for event, data in await asyncio.to_thread(self.poll):
+                for event, data in await asyncio.to_thread(self.poll, watched):
                     self._broadcast(encode(event, data))
                 warned = False
             except Exception:  # the store may be briefly unavailable; keep polling
                 if not warned:
                     log.exception("live updates: polling the store failed; retrying")
                     warned = True
-            await asyncio.sleep(self.interval)
+            wake = self._wake
+            pause = self.interval if watched else max(self.interval, IDLE_SECONDS)
+            if wake is None:
+                await asyncio.sleep(pause)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), pause)
+            wake.clear()
 
-    def poll(self) -> list[tuple[str, object]]:
-        """Compare the store with the last poll; return the events to send."""
+    def poll(self, watched: bool = True) -> list[tuple[str, object]]:
+        """Compare the store with the last poll; return the events to send. Unwatched (no
+        page open, see IDLE_SECONDS), the count and the newest run are left as they were."""
         if time.monotonic() >= self._next_recovery:
             self._next_recovery = time.monotonic() + RECOVER_SECONDS
             recover_orphans(self.store, self.store.url)
-        newest = [
-            (r.created_at, r.id) for r in self.store.list_runs(RunQuery(archived=None, limit=1))
-        ]
-        top = newest[0] if newest else None
         count = self._count
-        if count is None or top != self._newest or time.monotonic() >= self._next_count:
-            self._next_count = time.monotonic() + COUNT_SECONDS
-            count = self.store.count_runs(RunQuery(archived=None))
-        self._newest = top
+        if watched or count is None:
+            rebase, self._rebase = self._rebase and watched, False
+            page = self.store.list_runs(RunQuery(archived=None, limit=1))
+            top = (page[0].created_at, page[0].id) if page else None
+            stale = top != self._newest or time.monotonic() >= self._next_count
+            if count is None or stale or rebase:
+                self._next_count = time.monotonic() + COUNT_SECONDS
+                count = self.store.count_runs(RunQuery(archived=None))
+                if rebase and self._count is not None:
+                    self._count = count  # changes from before the page came: it fetches them
+            self._newest = top
         running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
         crashed = reconcile(self.store, running.values())  # a dead process's run: crashed, once
         if self.alerts is not None:

@@ -298,6 +298,9 @@ def plan_append(
     chunk before it, so a big chunk is rewritten once per STAGE_POINTS points, not on
     every flush.
     """
+    if old is not None and int(p.steps[0]) <= int(old.last_step):
+        plan_relog(conn, plan, run_id, key, p, old, cursor_args)
+        return
     m = int(p.steps.shape[0])
     start, parts = 0, []  # first seq to (re)write, and the stored points it starts with
     if old is not None:
@@ -335,11 +338,120 @@ def plan_append(
         summ["packed"] = rows.packed(summ)
         plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
         return
-    if int(p.steps[0]) > int(old.last_step):
-        summ = merge_summary(old, summary_of(p.steps, p.times_us, p.values))
-    else:  # re-logged steps (a resumed run): recompute from the whole series
-        plan.flush_chunks(conn)
-        summ = summary_of(*load(conn, run_id, key, None, cursor_args=cursor_args))
+    summ = merge_summary(old, summary_of(p.steps, p.times_us, p.values))
+    summ["packed"] = rows.packed(summ)
+    plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
+
+
+CHUNK_META = sa.select(
+    chunks_t.c.seq,
+    chunks_t.c.n,
+    chunks_t.c.step_min,
+    chunks_t.c.step_max,
+    chunks_t.c.time_min,
+    chunks_t.c.time_max,
+    chunks_t.c.value_min,
+    chunks_t.c.min_step,
+    chunks_t.c.value_max,
+    chunks_t.c.max_step,
+).where(chunks_t.c.run_id == sa.bindparam("b_run"), chunks_t.c.key == sa.bindparam("b_key"))
+
+
+def plan_relog(
+    conn: Connection,
+    plan: WritePlan,
+    run_id: str,
+    key: str,
+    p: Prepared,
+    old: Row[Any],
+    cursor_args: dict[str, Any],
+) -> None:
+    """Add to `plan` the rows that write p's points over steps the key already has (a resumed
+    run logging again from its checkpoint), touching only the chunks they overlap.
+
+    A key's chunks are kept in step order and disjoint (each chunk's steps all below the next
+    one's), so the stored points of p's step range lie in the chunks whose range overlaps it
+    (or, for steps in a gap, the chunk before the gap). Those chunks alone are decoded, merged
+    with p (p's points win) and cut again in place; the summary is that merge together with
+    the untouched chunks' own rows (their extremes with their steps, their time ranges), so
+    nothing else is read. A key whose chunks overlap (written before this rule, when re-logged
+    points were appended as chunks of their own) is rewritten whole once, which restores the
+    order, and is cheap from then on.
+    """
+    meta = conn.execute(CHUNK_META.order_by(chunks_t.c.seq), {"b_run": run_id, "b_key": key}).all()
+    seqs = [int(r.seq) for r in meta]
+    tail_seq = int(old.tail_seq)
+    ordered = seqs == list(range(len(meta))) and seqs[-1:] == [tail_seq]
+    ordered = ordered and all(
+        int(meta[i + 1].step_min) > int(meta[i].step_max) for i in range(len(meta) - 1)
+    )
+    ordered = ordered and all(r.value_min is None or r.min_step is not None for r in meta)
+    lo, hi = int(p.steps[0]), int(p.steps[-1])
+    if not ordered:
+        a, b = 0, tail_seq
+    else:
+        hit = [q for q, r in enumerate(meta) if int(r.step_max) >= lo and int(r.step_min) <= hi]
+        if hit:
+            a, b = hit[0], hit[-1]
+        else:  # in a gap between chunks, or before the first: the chunk before (or the first)
+            before = [q for q, r in enumerate(meta) if int(r.step_max) < lo]
+            a = b = before[-1] if before else 0
+    found = rows.fetch_all(
+        conn,
+        sa.select(chunks_t.c.data)
+        .where(chunks_t.c.run_id == run_id, chunks_t.c.key == key)
+        .where(chunks_t.c.seq >= a, chunks_t.c.seq <= b)
+        .order_by(chunks_t.c.seq),
+        **cursor_args,
+    )
+    parts = [codec.decode_us(blob) for (blob,) in found]
+    parts.append((p.steps, p.times_us, p.values))  # last: later writes win
+    steps, times_us, values = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    order = downsample.step_order(steps)
+    if order is not None:
+        steps, times_us, values = steps[order], times_us[order], values[order]
+    n = int(steps.shape[0])
+    if b == tail_seq:  # the tail is among them: cut in full chunks, as an append does
+        cuts = list(range(0, n, CHUNK_POINTS))
+    else:  # in the middle: as many chunks as before (a gap's new steps make one a bit longer)
+        pieces = b - a + 1
+        cuts = [i * n // pieces for i in range(pieces)]
+    ends = [*cuts[1:], n]
+    for q, (i, j) in enumerate(zip(cuts, ends, strict=True)):
+        row = chunk_row(steps[i:j], times_us[i:j], values[i:j])
+        seq = a + q
+        if seq <= tail_seq:
+            plan.chunk_updates.append({**at(run_id, key, seq), **row})
+        else:
+            plan.chunk_inserts.append({"run_id": run_id, "key": key, "seq": seq, **row})
+    last_seq = a + len(cuts) - 1
+    if b == tail_seq:
+        plan.chunk_deletes.extend(at(run_id, key, q) for q in range(last_seq + 1, tail_seq + 1))
+        tail = {"tail_seq": last_seq, "tail_n": n - cuts[-1]}
+    else:
+        tail = {"tail_seq": tail_seq, "tail_n": int(old.tail_n)}
+    # the summary: the merged points, and the untouched chunks' rows
+    rest = [r for q, r in enumerate(meta) if q < a or q > b]
+    count = n + sum(int(r.n) for r in rest)
+    mm = finite_minmax(values)
+    lows = [(float(values[mm[0]]), int(steps[mm[0]]))] if mm else []
+    highs = [(float(values[mm[1]]), int(steps[mm[1]]))] if mm else []
+    lows += [(float(r.value_min), int(r.min_step)) for r in rest if r.value_min is not None]
+    highs += [(float(r.value_max), int(r.max_step)) for r in rest if r.value_max is not None]
+    low = min(lows, default=None)  # ties: the earlier step
+    high = min(((-v, st) for v, st in highs), default=None)
+    after = [r for r in rest if int(r.step_max) > int(steps[-1])]
+    summ: dict[str, Any] = {
+        "count": count,
+        "last": old.last if after else rows.nan_to_null(float(values[-1])),
+        "last_step": int(old.last_step) if after else int(steps[-1]),
+        "min": None if low is None else low[0],
+        "min_step": None if low is None else low[1],
+        "max": None if high is None else -high[0],
+        "max_step": None if high is None else high[1],
+        "first_time": min([int(times_us.min()) / 1e6, *(float(r.time_min) for r in rest)]),
+        "last_time": max([int(times_us.max()) / 1e6, *(float(r.time_max) for r in rest)]),
+    }
     summ["packed"] = rows.packed(summ)
     plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
 

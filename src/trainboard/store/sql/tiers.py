@@ -14,8 +14,9 @@ The difference from decoding everything: a chunk (8,192 points) is put whole int
 its first point falls in, so a point within one chunk of a bucket edge may be counted in the
 bucket before. Spikes still survive; the last point is still exact.
 
-A series whose chunks overlap in x (a resumed run that re-logged steps, or wall times that go
-back) is read the plain way, by decoding it.
+A series whose chunks overlap in x (re-logged steps written before re-logs were merged into
+the chunks they overlap, append.plan_relog; or wall times that go back) is read the plain
+way, by decoding it.
 """
 
 from __future__ import annotations
