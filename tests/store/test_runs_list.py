@@ -124,3 +124,42 @@ def test_group_leaders_match_the_listed_runs_worked_out_in_python(
 def test_group_leaders_of_no_models_is_empty(store: Store) -> None:
     _seed_groups(store)
     assert store.group_leaders(RunQuery(), []) == {}
+
+
+def test_filters_by_exact_name_project_and_status_newest_first(store: Store) -> None:
+    """name= is the whole name, case and all (not a substring); project and status pages
+    come newest first (by their (…, created_at, id) indexes) with keyset pages that neither
+    skip nor repeat a run, archived runs left out unless asked for."""
+    for i in range(12):
+        store.create_run(
+            RunRecord(id=f"{i:012x}", project="pa" if i % 2 else "pb", name=f"r{i % 4}",
+                      status="failed" if i % 3 == 0 else "finished",
+                      created_at=T0 + (i // 2))  # ties of created_at on purpose
+        )  # fmt: skip
+    store.create_run(RunRecord(id="f" * 12, project="pa", name="R1", created_at=T0))
+    store.create_run(RunRecord(id="e" * 12, project="pa", name="r1x", created_at=T0))
+    store.set_archived(["000000000005"], True)
+    named = store.list_runs(RunQuery(name="r1"))
+    assert [r.id for r in named] == ["000000000009", "000000000001"]
+    assert store.count_runs(RunQuery(name="r1", archived=None)) == 3
+    assert store.list_runs(RunQuery(name="r")) == []
+    every = store.list_runs(RunQuery(archived=None))
+    for q in (RunQuery(project="pa"), RunQuery(status="failed"), RunQuery(status="failed",
+              project="pb", archived=None)):  # fmt: skip
+        want = [
+            r.id
+            for r in every
+            if (q.project is None or r.project == q.project)
+            and (q.status is None or r.status == q.status)
+            and (q.archived is None or r.archived == q.archived)
+        ]
+        assert [r.id for r in store.list_runs(q)] == want
+        got: list[str] = []
+        after = None
+        while True:
+            page = store.list_runs(RunQuery(**{**q.__dict__, "limit": 2, "after": after}))
+            got += [r.id for r in page]
+            if len(page) < 2:
+                break
+            after = (page[-1].created_at, page[-1].id)
+        assert got == want

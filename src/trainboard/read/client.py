@@ -136,9 +136,10 @@ class Api:
             return self._wrap(self.store.get_run(ref))
         except RunNotFoundError:
             pass
-        found = [
-            r for r in self.store.list_runs(RunQuery(search=ref, archived=None)) if r.name == ref
-        ]
+        # name= is an index lookup on SQL stores; search= narrows it where name= is not
+        # understood (a remote server), and the last check is exact either way
+        by_name = RunQuery(search=ref, name=ref, archived=None)
+        found = [r for r in self.store.list_runs(by_name) if r.name == ref]
         matched = len(found)
         if not found and len(ref) < 12 and set(ref.lower()) <= _HEX:
             by_prefix = RunQuery(id_prefix=ref.lower(), archived=None, limit=6)

@@ -137,6 +137,7 @@ class Store(ABC):
             status=query.status,
             tag=query.tag,
             search=query.search,
+            name=query.name,
             archived=query.archived,
             id_prefix=query.id_prefix,
         )

@@ -33,6 +33,7 @@ class RunQuery:
     status: Status | None = None
     tag: str | None = None
     search: str | None = None  # case-insensitive substring of the name
+    name: str | None = None  # exactly this name (SQL stores; an index lookup)
     archived: bool | None = False
     limit: int | None = None
     offset: int = 0

@@ -57,7 +57,7 @@ class Runs:
 
     def filters(self, query: RunQuery) -> list[sa.ColumnElement[bool]]:
         """WHERE of page, count and the group leaders (limits checked first)."""
-        for name in ("project", "model", "tag", "search"):
+        for name in ("project", "model", "tag", "search", "name"):
             if getattr(query, name) is not None:
                 limits.check_text(f"list_runs: {name}", getattr(query, name))
         w: list[sa.ColumnElement[bool]] = []
@@ -79,6 +79,8 @@ class Runs:
         if query.search:
             pattern = "%" + rows.escape_like(query.search.lower()) + "%"
             w.append(self.db.dialect.lower(runs.c.name).like(pattern, escape="\\"))
+        if query.name is not None:
+            w.append(runs.c.name == query.name)
         if query.id_prefix:
             p = limits.check_text("list_runs: id_prefix", query.id_prefix)
             # a range the primary key answers, and LIKE for the exact rule

@@ -50,7 +50,10 @@ runs = Table(
     Column("notes", Text),
     Column("chosen", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_runs_created_at", "created_at", "id"),
-    Index("ix_runs_project", "project"),
+    # 0014 (#24): a project's or a status's runs newest first; a run by its exact name
+    Index("ix_runs_project_created", "project", "created_at", "id"),
+    Index("ix_runs_status_created", "status", "created_at", "id"),
+    Index("ix_runs_name", "name"),
     # 0011 (#24): a model's runs newest first; the live poller's running runs; the few runs
     # with define_metric() goals
     Index("ix_runs_model_created", "model", "created_at", "id"),
