@@ -31,7 +31,20 @@ def test_one_palette_file_for_python_and_the_ui() -> None:
     # the UI reads the same file and keeps no list of its own
     ts = UI_COLORS.read_text()
     assert 'import palette from "../../../src/trainboard/analysis/palette.json";' in ts
-    assert "#" not in ts.split("const SPLIT_COLOURS")[0].split("palette.json")[1]
+    assert "#" not in ts.split("palette.json")[1]
+
+
+def test_metric_colours_keep_splits_apart_and_the_ui_keeps_no_word_list() -> None:
+    """The split rule lives here; the UI draws the colours the server sends (the run's
+    `colors`, a histogram's `color`) and has no copy of the split words."""
+    got = colors.metric_colors(["train/loss", "eval/loss", "val/acc", "test/loss", "lr"])
+    assert got["train/loss"] == PALETTE[0] and got["eval/loss"] == got["val/acc"] == PALETTE[1]
+    assert got["test/loss"] == PALETTE[2] and got["lr"] == PALETTE[fnv1a("lr") % 20]
+    assert colors.metric_color("Train/loss") == PALETTE[0]  # the split word in any case
+    assert colors.metric_color("train_loss") == PALETTE[fnv1a("train_loss") % 20]  # no "/"
+    ui = ROOT / "ui" / "src"
+    sources = [p.read_text() for p in ui.rglob("*.ts*") if p.name != "schema.d.ts"]
+    assert not any("metricColor" in t or "validation:" in t for t in sources)
 
 
 def test_notebook_uses_the_same_status_colours() -> None:

@@ -93,7 +93,7 @@ def test_fields_row_leaves_out_config_summary_and_roles_only(api: httpx.Client, 
     row = api.get("/api/v1/runs", params={"fields": "row", "limit": 1, "offset": 1}).json()
     assert row["total"] == full["total"] == 2
     (f,), (r,) = full["runs"], row["runs"]
-    heavy = {"config", "summary", "roles", "keys_by_role"}  # keys_by_role: from the roles
+    heavy = {"config", "summary", "roles", "keys_by_role", "colors"}  # from the roles
     assert set(f) - set(r) == heavy
     assert (
         f["summary"]["eval/loss"]["count"] == 2 and f["roles"]["eval/loss"]["role"] == "eval_loss"

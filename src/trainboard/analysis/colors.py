@@ -13,6 +13,11 @@ The rule, the same in both languages (`assign_colors` here, `assignColors` there
   next free colour. Sorting makes the result depend only on which runs are shown, never on
   the order they are listed in. Past 20 runs colours repeat, from the first choice again.
 
+A metric's colour on a run's charts (`metric_color`) is decided here too, and sent to the web
+UI with the run (`RunOut.colors`, `HistogramOut.color`): a key whose first "/" part names a
+split takes that split's fixed colour (train the first, eval the second, test the third), so
+"train/loss" and "eval/loss" never collide on one chart; any other key its hashed colour.
+
 The hash is 32-bit FNV-1a over the id's UTF-16 code units (what JavaScript's charCodeAt reads).
 """
 
@@ -30,6 +35,8 @@ __all__ = [
     "VERDICT_COLOURS",
     "assign_colors",
     "fnv1a",
+    "metric_color",
+    "metric_colors",
     "run_color",
     "run_colors",
 ]
@@ -80,3 +87,21 @@ def assign_colors(run_ids: Iterable[str]) -> dict[str, str]:
 def run_colors(run_ids: list[str]) -> dict[str, str]:
     """Colours of the runs of one figure or report: `assign_colors`, kept under its old name."""
     return assign_colors(run_ids)
+
+
+# the first "/" part of a key that names a split, and the palette slot its curves take (test:
+# a held-out split shown beside validation, so a third colour, not eval's)
+_SPLIT_SLOTS = {"train": 0, "training": 0, "eval": 1, "val": 1, "valid": 1, "validation": 1,
+                "test": 2}  # fmt: skip
+
+
+def metric_color(key: str) -> str:
+    """The colour of a metric's curve (or histogram) on a run's charts (module docstring)."""
+    prefix, slash, _ = key.partition("/")
+    slot = _SPLIT_SLOTS.get(prefix.lower()) if slash else None
+    return PALETTE[fnv1a(key) % len(PALETTE) if slot is None else slot]
+
+
+def metric_colors(keys: Iterable[str]) -> dict[str, str]:
+    """`metric_color` of each key: what a run's page draws its charts with."""
+    return {k: metric_color(k) for k in keys}

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from trainboard.analysis import format as fmt
+from trainboard.analysis.colors import metric_colors
 from trainboard.analysis.compare import RunRank, rank_in_groups
 from trainboard.analysis.health import health_for
 from trainboard.analysis.progress import SummaryProgress, progress_for
@@ -151,6 +152,7 @@ def run_json(
         out["summary"] = summary_json(run.summary)
         out["roles"] = roles_json(run)
         out["keys_by_role"] = run_keys(run.summary, run.goals).to_json()
+        out["colors"] = metric_colors(run.summary)
     return out
 
 

@@ -133,6 +133,11 @@ class RunOut(BaseModel):
     keys_by_role: KeysByRoleOut | None = Field(
         default=None, description="the run's keys by role; left out by GET /runs?fields=row"
     )
+    colors: dict[str, str] = Field(
+        default_factory=dict,
+        description="each key's colour on the run's charts, train and eval splits apart "
+        "(analysis/colors.py); left out by GET /runs?fields=row",
+    )
     group_best: bool
     delta_to_best_pct: Num | None
 

@@ -1044,6 +1044,11 @@ export interface components {
         };
         /** HistogramOut */
         HistogramOut: {
+            /**
+             * Color
+             * @description the key's colour on the run's charts (analysis/colors.py)
+             */
+            color: string;
             /** Count */
             count: number;
             /** Counts */
@@ -1372,6 +1377,13 @@ export interface components {
              * @description a person marked it as the run they chose
              */
             chosen: boolean;
+            /**
+             * Colors
+             * @description each key's colour on the run's charts, train and eval splits apart (analysis/colors.py); left out by GET /runs?fields=row
+             */
+            colors?: {
+                [key: string]: string;
+            };
             /**
              * Config
              * @description left out by GET /runs?fields=row

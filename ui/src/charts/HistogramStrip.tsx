@@ -6,7 +6,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { HistogramOut } from "../api/types";
 import { general, int, num } from "../lib/format";
-import { metricColor } from "../lib/colors";
 
 const ROWS = 48;
 
@@ -116,7 +115,7 @@ export function HistogramStrip({ name, hists }: { name: string; hists: Histogram
   const [sel, setSel] = useState(hists.length - 1);
   const [follow, setFollow] = useState(true);
   const prepared = useMemo(() => prepare(hists), [hists]);
-  const color = metricColor(name);
+  const color = hists[0]?.color ?? "#5b6470"; // the server's colour for the key
   const index = follow ? hists.length - 1 : Math.min(sel, hists.length - 1);
   const cur = hists[index];
 

@@ -7,7 +7,7 @@ import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { XAxis } from "../api/types";
-import { metricColor } from "../lib/colors";
+import { PALETTE } from "../lib/colors";
 import { axisSize, movingAverage, si, siTicks } from "./axes";
 import { ChartDownloads } from "./ChartDownloads";
 import { ema } from "./smooth";
@@ -19,6 +19,8 @@ export interface XY {
 
 export interface LineChartProps {
   keys: string[];
+  /** Each key's colour, as the server decided it (the run's `colors`). */
+  colors: Readonly<Record<string, string>>;
   data: ReadonlyMap<string, XY>;
   version: number;
   xAxis: XAxis;
@@ -78,7 +80,7 @@ function buildOpts(p: LineChartProps, width: number): uPlot.Options {
     },
   ];
   for (const k of p.keys) {
-    const c = metricColor(k);
+    const c = p.colors[k] ?? PALETTE[0];
     const value = (_u: uPlot, v: number | null) => si(v, 5);
     if (smoothed(p)) {
       series.push({ label: `${k} (raw)`, stroke: alpha(c, 0.25), width: 1, spanGaps: true, value });

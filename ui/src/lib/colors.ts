@@ -1,8 +1,9 @@
 /**
- * Consistent colours: a metric or a run gets the same colour on every chart and page (a stable
- * hash into one palette). Train/validation/test splits of one metric get fixed distinct colours
- * so "train/loss" and "eval/loss" never collide on the loss chart. Runs shown together on one
- * page get distinct colours (assignColors, provided to the page's components by RunColours).
+ * Consistent colours: a run gets the same colour on every chart and page (a stable hash into
+ * one palette); runs shown together on one page get distinct colours (assignColors, provided
+ * to the page's components by RunColours). A metric's colour on a run's charts (train and eval
+ * splits apart) is decided by the server (trainboard.analysis.colors.metric_color) and comes
+ * with the run (`colors`) and its histograms (`color`).
  */
 import { createContext } from "preact";
 import { useContext, useMemo } from "preact/hooks";
@@ -10,8 +11,7 @@ import palette from "../../../src/trainboard/analysis/palette.json";
 
 
 // The one list of colours, shared with Python (trainboard.analysis.colors reads the same file).
-// typed as it is: at least the three colours the split colours below name
-export const PALETTE = palette.runs as unknown as readonly [string, string, string, ...string[]];
+export const PALETTE = palette.runs as unknown as readonly [string, ...string[]];
 export const STATUS_COLOURS: Readonly<Record<string, string>> = palette.status;
 export const VERDICT_COLOURS: Readonly<Record<string, string>> = palette.verdict;
 export const UNKNOWN_COLOUR: string = palette.unknown;
@@ -23,23 +23,6 @@ function hash(s: string): number {
     h = Math.imul(h, 16777619);
   }
   return h >>> 0;
-}
-
-const SPLIT_COLOURS: Record<string, string> = {
-  train: PALETTE[0],
-  training: PALETTE[0],
-  eval: PALETTE[1],
-  val: PALETTE[1],
-  valid: PALETTE[1],
-  validation: PALETTE[1],
-  test: PALETTE[2],
-};
-
-export function metricColor(key: string): string {
-  const prefix = key.includes("/") ? key.slice(0, key.indexOf("/")).toLowerCase() : "";
-  const split = SPLIT_COLOURS[prefix];
-  if (split) return split;
-  return PALETTE[hash(key) % PALETTE.length] ?? PALETTE[0];
 }
 
 /** A run's first-choice colour, from its id: what it has when shown alone. */

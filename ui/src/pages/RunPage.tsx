@@ -238,6 +238,7 @@ export function RunPage({ id }: { id: string }) {
               key={s.id}
               runId={run.id}
               spec={s}
+              colors={run.colors ?? {}}
               data={series.data?.map ?? NO_SERIES}
               version={s.keys.reduce((a, k) => a + (keyVersion.current.get(k) ?? 0), 0)}
               xAxis={xAxis}

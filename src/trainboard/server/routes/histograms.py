@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from trainboard.analysis.colors import metric_color
 from trainboard.jsonvalues import spell_all
 from trainboard.server.deps import StoreDep, api_router
 from trainboard.server.jsonio import json_response
@@ -23,6 +24,7 @@ class HistogramOut(BaseModel):
     max: Num
     count: int
     sum: Num
+    color: str = Field(description="the key's colour on the run's charts (analysis/colors.py)")
 
 
 class HistogramsOut(BaseModel):
@@ -35,4 +37,5 @@ class HistogramsOut(BaseModel):
 def read_histograms(run_id: str, store: StoreDep, key: str | None = None) -> Response:
     store.get_run(run_id)
     rows = store.read_histograms(run_id, key=key or None)
-    return json_response({"histograms": [spell_all(r.__dict__) for r in rows]})
+    out = [{**spell_all(r.__dict__), "color": metric_color(r.key)} for r in rows]
+    return json_response({"histograms": out})

@@ -8,6 +8,7 @@ import type { SeriesMap } from "../runSeries";
 export function ChartCard({
   runId,
   spec,
+  colors,
   data,
   version,
   xAxis,
@@ -19,6 +20,7 @@ export function ChartCard({
 }: {
   runId: string;
   spec: ChartSpec;
+  colors: Readonly<Record<string, string>>;
   data: SeriesMap;
   version: number;
   xAxis: XAxis;
@@ -51,6 +53,7 @@ export function ChartCard({
       </div>
       <LineChart
         keys={spec.keys}
+        colors={colors}
         data={data}
         version={version}
         xAxis={xAxis}
