@@ -113,12 +113,26 @@ def _by_metric_index(
     order as the general query, which sorts every matching run."""
     newest = [runs.c.created_at.desc(), runs.c.id.desc()]
     offset, limit = query.offset, query.limit
-    present = (
-        sa.select(runs.c.id)
-        .select_from(summaries.join(runs, runs.c.id == summaries.c.run_id))
-        .where(summaries.c.key == key, value.is_not(None), *where)
-        .order_by(value.desc() if desc else value.asc(), *newest)
-    )
+    order = value.desc() if desc else value.asc()
+    if conn.dialect.name == "sqlite":
+        # SQLite's planner, told every run has the key, scans the runs and sorts them all;
+        # with summaries alone in FROM it walks the index and sorts only ties (PostgreSQL
+        # finds that plan by itself: an incremental sort)
+        of_run = runs.c.id == summaries.c.run_id
+        created = sa.select(runs.c.created_at).where(of_run).scalar_subquery()
+        present = (
+            sa.select(summaries.c.run_id)
+            .where(summaries.c.key == key, value.is_not(None))
+            .where(sa.select(runs.c.id).where(of_run, *where).exists())
+            .order_by(order, created.desc(), summaries.c.run_id.desc())
+        )
+    else:
+        present = (
+            sa.select(runs.c.id)
+            .select_from(summaries.join(runs, runs.c.id == summaries.c.run_id))
+            .where(summaries.c.key == key, value.is_not(None), *where)
+            .order_by(order, *newest)
+        )
     if limit is not None:
         present = present.limit(offset + limit)
     ids = [r[0] for r in rows.fetch_all(conn, present)]
