@@ -1,6 +1,9 @@
 """Shared fixtures: one `store_url`/`store` over both engines (a fresh SQLite file, a fresh
 PostgreSQL database on the server named by TRAINBOARD_TEST_PG).
 
+SQLite stores are copies of a file migrated once per session (per worker), as PostgreSQL
+databases are (below); `sqlite_empty_url` is the no-file-yet URL the migration tests start from.
+
 The suite runs in parallel (pytest-xdist, `make test`): every database name is drawn fresh, every
 file lives under the test's own tmp_path, and servers take ports from `loopback.free_port()`.
 PostgreSQL databases are copies of a template migrated once per session (per worker), so a test
@@ -13,9 +16,11 @@ Markers are added here from what a test uses: `postgres` for any test on the Pos
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -81,8 +86,27 @@ def pg_empty_url() -> Iterator[str]:
     yield from _database()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated to head once per session (per worker); `sqlite_url` copies it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "trainboard.db"
+    open_store(f"sqlite:///{path}").close()  # the last connection's close folds the WAL in
+    assert not Path(f"{path}-wal").exists(), "the template must be one file to copy"
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: os.PathLike[str]) -> str:
+def sqlite_url(tmp_path: os.PathLike[str], sqlite_template: Path) -> str:
+    """A fresh SQLite store at the current schema: a copy of the migrated template (a test
+    pays for a file copy, not for the migrations and their fsyncs)."""
+    path = os.path.join(tmp_path, "trainboard.db")
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sqlite_empty_url(tmp_path: os.PathLike[str]) -> str:
+    """A SQLite URL where no file exists yet: for the tests of creating and migrating one."""
     return f"sqlite:///{os.path.join(tmp_path, 'trainboard.db')}"
 
 
@@ -95,7 +119,7 @@ def store_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def empty_store_url(request: pytest.FixtureRequest) -> str:
     """A store URL on either engine where nothing was ever created (the migrations start here)."""
-    name = "sqlite_url" if request.param == "sqlite" else "pg_empty_url"
+    name = "sqlite_empty_url" if request.param == "sqlite" else "pg_empty_url"
     return str(request.getfixturevalue(name))
 
 

@@ -30,7 +30,7 @@ class Hook:
     posts: list[Post] = field(default_factory=list)
     status: int = 200
 
-    def wait(self, pred: Callable[[list[Post]], bool], timeout: float = 15.0) -> list[Post]:
+    def wait(self, pred: Callable[[list[Post]], bool], timeout: float = 60.0) -> list[Post]:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if pred(list(self.posts)):
@@ -48,7 +48,7 @@ class Mailbox:
     port: int
     messages: list[Message] = field(default_factory=list)
 
-    def wait(self, n: int = 1, timeout: float = 15.0) -> list[Message]:
+    def wait(self, n: int = 1, timeout: float = 60.0) -> list[Message]:
         end = time.monotonic() + timeout
         while time.monotonic() < end and len(self.messages) < n:
             time.sleep(0.05)
@@ -80,7 +80,7 @@ def start_ui(home: str, log: str) -> tuple[Any, str]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + 30
+    end = time.monotonic() + 120  # a loaded machine starts a server slowly
     while time.monotonic() < end:
         assert proc.poll() is None, open(log).read()
         try:

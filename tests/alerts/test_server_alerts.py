@@ -63,7 +63,7 @@ def test_a_killed_run_is_reported_crashed_by_the_running_dashboard(
         time.sleep(1.0)  # a few steps and a heartbeat in the store
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        posts = webhook.wait(lambda ps: "crashed" in [p.json["kind"] for p in ps], timeout=15)
+        posts = webhook.wait(lambda ps: "crashed" in [p.json["kind"] for p in ps], timeout=60)
     finally:
         proc.kill()
         proc.wait()
@@ -84,7 +84,7 @@ def test_a_team_servers_client_alerts_through_the_server(
                           TRAINBOARD_HOME=str(client_home),
                           TRAINBOARD_CONTROL_INTERVAL="0.2")  # fmt: skip
     try:
-        posts = webhook.wait(lambda ps: "nan" in [p.json["kind"] for p in ps], timeout=20)
+        posts = webhook.wait(lambda ps: "nan" in [p.json["kind"] for p in ps], timeout=60)
     finally:
         proc.kill()
         proc.wait()

@@ -7,15 +7,16 @@ screenshot in test-artifacts/ so a person can look at what the browser saw.
 
 from __future__ import annotations
 
-import os
+import logging
 import subprocess
-import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import uvicorn
 from loopback import free_port
 from playwright.sync_api import Page
 
@@ -50,41 +51,51 @@ class Server:
     home: str
     token: str | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    thread: threading.Thread | None = field(default=None, repr=False)
+    uvicorn: uvicorn.Server | None = field(default=None, repr=False)
+    log_handler: logging.Handler | None = field(default=None, repr=False)
 
     def api(self, path: str, **params: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return httpx.get(f"{self.url}/api/v1{path}", params=params, headers=headers, timeout=10)
 
 
+_LOGGERS = ("uvicorn", "uvicorn.error", "trainboard")
+
+
 def start_server(home: str, log: Path, token: str | None = None) -> Server:
-    """`python -m trainboard ui --no-browser --port P` over the store under `home`, waited for."""
+    """The dashboard `trainboard ui --port P` serves (the same `build_server`: app, Host and
+    Origin checks, token gate, connection cap), over the store under `home`, on a real
+    uvicorn on loopback, waited for.
+
+    It runs in a thread of the test process: a browser test pays for an app, not for a fresh
+    interpreter importing FastAPI (seconds of CPU each). The `trainboard ui` process itself is
+    started by test_browser_team_server.py and tests/cli. `log` gets uvicorn's warnings."""
+    from trainboard.server.app import build_server
+
     port = free_port()
-    env = dict(os.environ)
-    env["TRAINBOARD_HOME"] = home
-    env["TRAINBOARD_SYSTEM_INTERVAL"] = "0"
-    for k in ("TRAINBOARD_DB", "TRAINBOARD_URL", "TRAINBOARD_TOKEN"):
-        env.pop(k, None)
-    cmd = [sys.executable, "-m", "trainboard", "ui", "--no-browser", "--port", str(port)]
-    if token:
-        cmd += ["--token", token]
-    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(ROOT))
-    server = Server(f"http://127.0.0.1:{port}", home, token, proc)
+    store_url = f"sqlite:///{Path(home) / 'trainboard.db'}"
+    Path(home).mkdir(parents=True, exist_ok=True)
+    served = build_server("127.0.0.1", port, store_url=store_url, token=token)
+    handler = logging.FileHandler(log)
+    for name in _LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+    thread = threading.Thread(target=served.run, name=f"uvicorn-{port}", daemon=True)
+    server = Server(f"http://127.0.0.1:{port}", home, token, None, thread, served, handler)
+    thread.start()
 
     def ready() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(
-                f"`{' '.join(cmd)}` exited with {proc.returncode}:\n{log.read_text()}"
-            )
+        if not thread.is_alive():
+            raise AssertionError(f"the server on port {port} stopped:\n{log.read_text()}")
         try:
-            return server.api("/runs", limit="1").status_code == 200
+            return served.started and server.api("/runs", limit="1").status_code == 200
         except httpx.HTTPError:
             return False
 
     try:
-        wait_until(ready, timeout=30, what=f"the server on port {port}")
+        wait_until(ready, timeout=120, what=f"the server on port {port}")
     except AssertionError:
-        proc.kill()
+        stop_server(server, log, failed=False)
         raise
     return server
 
@@ -98,7 +109,15 @@ def stop_server(server: Server, log: Path, failed: bool) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    if failed:
+    if server.uvicorn is not None and server.thread is not None:
+        server.uvicorn.should_exit = True
+        server.thread.join(timeout=60)
+        assert not server.thread.is_alive(), f"the server at {server.url} did not stop"
+    if server.log_handler is not None:
+        for name in _LOGGERS:
+            logging.getLogger(name).removeHandler(server.log_handler)
+        server.log_handler.close()
+    if failed and log.exists():
         print(f"--- server log ({log}) ---\n{log.read_text(errors='replace')}")
 
 

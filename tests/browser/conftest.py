@@ -25,8 +25,13 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    expect,
     sync_playwright,
 )
+
+# A loaded 2-core machine (the suite runs in parallel beside other work) can take well over
+# Playwright's default 5 s to show a live update; an expectation that holds returns at once.
+expect.set_options(timeout=20_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

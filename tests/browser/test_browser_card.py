@@ -34,5 +34,5 @@ def test_card_shows_gpu_trend_checkpoints_and_cost(
     expect(mark).to_have_attribute("title", "checkpoint step_20.pt at step 20")
     assert mark.evaluate("e => e.style.left") == "25%"
     expect(ui.get_by_test_id("cost")).to_be_visible()
-    assert ui.locator(".stat", has=ui.get_by_test_id("cost")).get_attribute("title", timeout=5000)
+    assert ui.locator(".stat", has=ui.get_by_test_id("cost")).get_attribute("title", timeout=20_000)
     run.finish()

@@ -60,7 +60,7 @@ def test_progress_card_shows_the_logged_run(server: Server, ui: Page) -> None:
     expect(ui.get_by_test_id("grad-norm")).to_have_text(f"{0.4 + 0.1 * math.cos(50):.4f}")
     expect(ui.locator(".progress-card .status")).to_have_text("running")
     run.finish()
-    expect(ui.locator(".progress-card .status")).to_have_text("finished", timeout=5000)
+    expect(ui.locator(".progress-card .status")).to_have_text("finished", timeout=20_000)
     expect(ui.get_by_test_id("eta")).to_have_text("0s")
     done = server.api(f"/runs/{run.id}").json()["run"]["progress"]
     expect(ui.get_by_test_id("elapsed")).to_have_text(done["elapsed_text"])
@@ -81,17 +81,17 @@ def test_step_advances_without_a_reload(server: Server, ui: Page) -> None:
 
     for target in (11, 25, 40):
         _log_steps(run, target, target)  # one log() call per step, as a training loop does
-        expect(ui.get_by_test_id("steps")).to_have_text(f"step {target} / 100", timeout=3000)
+        expect(ui.get_by_test_id("steps")).to_have_text(f"step {target} / 100", timeout=20_000)
     assert ui.evaluate("window.__sameDocument") is True, "the page reloaded"
     # Every chart took the new points: hovering a chart's right edge reads the last step.
     for chart in ("loss", "lr", "grad_norm", "tokens"):
         assert _x_at_right_edge(ui, chart) == "40", f"chart {chart} did not take the new points"
     run.log_text("samples", "first live sample", step=40)
     run.log({"train/loss": _loss(41)}, step=41)
-    expect(ui.get_by_text("first live sample")).to_be_visible(timeout=5000)
+    expect(ui.get_by_text("first live sample")).to_be_visible(timeout=20_000)
     run.log_text("samples", "second live sample", step=41)
     run.log({"train/loss": _loss(42)}, step=42)
-    expect(ui.get_by_text("second live sample")).to_be_visible(timeout=5000)
+    expect(ui.get_by_text("second live sample")).to_be_visible(timeout=20_000)
     expect(ui.locator('[data-text-key="samples"] li')).to_have_count(2)
     shot(ui, "run_page_live")
     run.finish()

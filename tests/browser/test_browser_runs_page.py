@@ -208,9 +208,9 @@ def test_a_new_run_appears_without_a_reload(server: Server, ui: Page) -> None:
     run = trainboard.init(project="p", name="fresh", model="m", total_steps=10)
     run.log({"train/loss": 0.25}, step=5)
     row = _row(ui, run.id)
-    expect(row).to_be_visible(timeout=5000)
+    expect(row).to_be_visible(timeout=20_000)
     expect(row.locator(".status")).to_have_text("running")
-    expect(row.locator(".pbar-text")).to_have_text("50.0%", timeout=5000)
+    expect(row.locator(".pbar-text")).to_have_text("50.0%", timeout=20_000)
     run.finish()
-    expect(row.locator(".status")).to_have_text("finished", timeout=5000)
+    expect(row.locator(".status")).to_have_text("finished", timeout=20_000)
     assert ui.evaluate("window.__sameDocument") is True
