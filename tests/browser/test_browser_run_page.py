@@ -231,3 +231,33 @@ def test_texts_histograms_and_artifacts(server: Server, ui: Page, tmp_path: Path
     href = link.get_attribute("href")
     assert href is not None
     assert httpx.get(server.url + href, timeout=10).content == b"checkpoint-bytes"
+
+
+def test_non_finite_points_are_marked_not_only_gaps(server: Server, ui: Page) -> None:
+    """A NaN or an infinite loss is a gap in the line and a red triangle on the chart's top
+    edge at its x, named under the chart ("NaN at step 40"), so a diverging run cannot hide
+    its NaNs as a blank stretch (#22)."""
+    with trainboard.init(project="p", name="nan-run") as run:
+        for s in range(1, 101):
+            bad = {40: float("nan"), 70: float("inf")}.get(s)
+            run.log({"train/loss": _loss(s) if bad is None else bad}, step=s)
+        rid = run.id
+    wait_until(lambda: server.api(f"/runs/{rid}").status_code == 200, what="the run stored")
+    ui.goto(f"{server.url}/runs/{rid}")
+    chart = ui.locator('[data-chart="loss"]')
+    note = chart.locator(".nonfinite")
+    expect(note).to_have_text("▼ NaN at step 40 (train/loss), Infinity at step 70 (train/loss)")
+    # the triangle: the chart's canvas has the marker's red near the top edge at step 40
+    red = ui.evaluate(
+        """() => {
+          const c = document.querySelector('[data-chart="loss"] canvas');
+          const ctx = c.getContext('2d');
+          const px = ctx.getImageData(0, 0, c.width, 40).data;
+          let n = 0;
+          for (let i = 0; i < px.length; i += 4)
+            if (px[i] === 0xc5 && px[i + 1] === 0x22 && px[i + 2] === 0x1f) n++;
+          return n;
+        }"""
+    )
+    assert red > 10, "no red marker on the chart's top edge"
+    shot(ui, "run_page_nan_marked")

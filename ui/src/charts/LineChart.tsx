@@ -7,7 +7,7 @@ import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { XAxis } from "../api/types";
-import { PALETTE } from "../lib/colors";
+import { PALETTE, STATUS_COLOURS } from "../lib/colors";
 import { axisSize, movingAverage, si, siTicks } from "./axes";
 import { ChartDownloads } from "./ChartDownloads";
 import { ema } from "./smooth";
@@ -15,6 +15,41 @@ import { ema } from "./smooth";
 export interface XY {
   x: number[];
   y: (number | null)[];
+  /** Points whose value was NaN or ±inf (the API's spelling in `text`): a gap in the line,
+   * marked by a red triangle on the top edge and named under the chart. */
+  bad?: { x: number; step: number; text: string }[];
+}
+
+const BAD_COLOUR = STATUS_COLOURS.failed ?? "#d62728";
+const BAD_LISTED = 3; // non-finite points named under a chart; the rest are counted
+
+/** The keys' non-finite points, in x order. */
+function badPoints(p: LineChartProps): { key: string; x: number; step: number; text: string }[] {
+  return p.keys
+    .flatMap((key) => (p.data.get(key)?.bad ?? []).map((b) => ({ key, ...b })))
+    .sort((a, b) => a.x - b.x);
+}
+
+/** A red downward triangle on the top edge at the x of each non-finite point. */
+function markBad(latest: { current: LineChartProps }) {
+  return (u: uPlot) => {
+    const ctx = u.ctx;
+    const top = u.bbox.top;
+    const s = 5 * devicePixelRatio;
+    ctx.save();
+    ctx.fillStyle = BAD_COLOUR;
+    for (const b of badPoints(latest.current)) {
+      const px = u.valToPos(b.x, "x", true);
+      if (!Number.isFinite(px) || px < u.bbox.left || px > u.bbox.left + u.bbox.width) continue;
+      ctx.beginPath();
+      ctx.moveTo(px - s, top);
+      ctx.lineTo(px + s, top);
+      ctx.lineTo(px, top + 1.6 * s);
+      ctx.closePath();
+      ctx.fill();
+    }
+    ctx.restore();
+  };
 }
 
 export interface LineChartProps {
@@ -137,6 +172,8 @@ export function LineChart(p: LineChartProps) {
   const quiet = useRef(true);
   const onZoom = useRef(p.onZoom);
   onZoom.current = p.onZoom;
+  const latest = useRef(p); // what the draw hook marks: the props of the last render
+  latest.current = p;
 
   // (Re)create the chart when its series set, x axis, smoothing on/off or y scale changes.
   const shapeKey = `${p.keys.join("\u0000")}|${p.xAxis}|${smoothed(p)}|${p.logY}|${p.height ?? 200}`;
@@ -161,6 +198,7 @@ export function LineChart(p: LineChartProps) {
       el.textContent = "";
       const opts = buildOpts(p, Math.max(200, el.clientWidth));
       opts.hooks = {
+        draw: [markBad(latest)],
         setScale: [
           (u: uPlot, key: string) => {
             if (key !== "x") return;
@@ -204,6 +242,22 @@ export function LineChart(p: LineChartProps) {
     <>
       <ChartDownloads plot={() => plot.current} title={p.title ?? p.keys.join(" · ")} />
       <div class="uplot-host" ref={host} />
+      <BadNote points={badPoints(p)} />
     </>
+  );
+}
+
+/** Under a chart: where its keys logged NaN or ±inf ("NaN at step 40"), the first few named,
+ * every one in the tooltip; the triangles on the chart's top edge mark the same x. */
+function BadNote({ points }: { points: { key: string; step: number; text: string }[] }) {
+  if (!points.length) return null;
+  const say = (b: { key: string; step: number; text: string }) => `${b.text} at step ${b.step} (${b.key})`;
+  const more = points.length - BAD_LISTED;
+  return (
+    <p class="nonfinite" title={points.map(say).join("\n")}>
+      <span aria-hidden="true">▼ </span>
+      {points.slice(0, BAD_LISTED).map(say).join(", ")}
+      {more > 0 ? ` and ${more} more` : ""}
+    </p>
   );
 }

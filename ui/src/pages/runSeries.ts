@@ -26,7 +26,7 @@ export function mergeSeries(map: SeriesMap, resp: SeriesResponse, append: boolea
     const keep = append && prev;
     const d: KeyData = keep
       ? prev
-      : { x: [], y: [], lastStep: Number.NEGATIVE_INFINITY, total: 0, downsampled: false };
+      : { x: [], y: [], bad: [], lastStep: Number.NEGATIVE_INFINITY, total: 0, downsampled: false };
     const xs = s.x; // null when this axis is unknown for the key (x=tokens without `tokens`)
     const n = s.steps.length;
     let added = 0;
@@ -38,9 +38,11 @@ export function mergeSeries(map: SeriesMap, resp: SeriesResponse, append: boolea
         d.lastStep = Math.max(d.lastStep, step);
         continue;
       }
-      const v = num(s.values[i] ?? null);
+      const raw = s.values[i] ?? null;
+      const v = num(raw);
       d.x.push(x);
       d.y.push(v === null || !Number.isFinite(v) ? null : v);
+      if (typeof raw === "string") (d.bad ??= []).push({ x, step, text: raw }); // NaN, ±inf
       d.lastStep = Math.max(d.lastStep, step);
       added++;
     }
