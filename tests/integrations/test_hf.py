@@ -32,6 +32,8 @@ from trainboard.analysis.progress import progress_for  # noqa: E402
 from trainboard.errors import UsageError  # noqa: E402
 from trainboard.integrations.hf import TrainboardCallback  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
+from trainboard.store.attempts import NAMESPACE as ATTEMPTS  # noqa: E402
+from trainboard.store.attempts import attempts_of  # noqa: E402
 from trainboard.store.queries import RunQuery  # noqa: E402
 
 VOCAB = 32
@@ -214,6 +216,27 @@ def test_resume_from_checkpoint_continues_the_same_run(tb_home: str, tmp_path: P
     # the first fit copied its checkpoints into the store; the resumed one keeps references
     assert [a.path.startswith("/") for a in arts] == [False, False, True]
     assert (Path(tb_home) / "artifacts" / arts[0].path / "trainer_state.json").exists()
+
+
+def test_resume_from_an_earlier_checkpoint_supersedes_the_steps_after_it(
+    tb_home: str, tmp_path: Path
+) -> None:
+    """The job died at step 26, its last checkpoint at 20: the resumed fit continues the run
+    at step 20, and what the first attempt logged after 20 is kept as superseded."""
+    out = tmp_path / "out"
+    first = TrainboardCallback()
+    _trainer(_args(out), [first, StopAt(26)]).train()
+    second = TrainboardCallback()
+    _trainer(_args(out), [second]).train(resume_from_checkpoint=str(out / "checkpoint-20"))
+    assert second.run_id == first.run_id
+    with open_store() as s:
+        gone = s.read_series(first.run_id, "loss", superseded=True)
+        tried = attempts_of(s.read_run_values(first.run_id, ATTEMPTS))
+        run = s.get_run(first.run_id)
+    assert [st for st, _ in _series(run.id, "loss")] == list(range(2, 31, 2))
+    assert gone.steps.tolist() == [22, 24, 26]
+    assert [(a.n, a.from_step, a.superseded) for a in tried] == [(1, None, None), (2, 20, (21, 26))]
+    assert run.status == "finished" and run.last_step == 30
 
 
 def test_report_to_trainboard_and_text_from_a_generation_callback(

@@ -21,6 +21,8 @@ from trainboard.analysis.progress import progress_for  # noqa: E402
 from trainboard.integrations.lightning import TrainboardLogger  # noqa: E402
 from trainboard.sdk.run import Run  # noqa: E402
 from trainboard.store import open_store  # noqa: E402
+from trainboard.store.attempts import NAMESPACE as ATTEMPTS  # noqa: E402
+from trainboard.store.attempts import attempts_of  # noqa: E402
 from trainboard.store.queries import RunQuery  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
@@ -162,6 +164,42 @@ def test_a_failed_fit_is_failed_with_the_error_and_its_best_checkpoint(
     [best] = arts
     assert best.step == 9 and best.path.startswith(f"{run.id}/")  # copied into the store
     assert (Path(tb_home) / "artifacts" / best.path).is_file()
+
+
+@pytest.mark.filterwarnings("ignore:Checkpoint directory .* exists and is not empty")
+def test_a_fit_resumed_from_ckpt_path_continues_the_run_at_its_step(
+    tb_home: str, tmp_path: Path
+) -> None:
+    """The fit died at step 15, its checkpoint at 10: `fit(ckpt_path=...)` with
+    `TrainboardLogger(resume=ID)` continues the run at step 10; the points the first attempt
+    logged after 10 are kept as superseded."""
+    ck = tmp_path / "ck"
+
+    def saves() -> list[Any]:
+        return [
+            ModelCheckpoint(dirpath=ck, every_n_train_steps=10, save_top_k=-1, filename="{step}")
+        ]
+
+    first = TrainboardLogger(project="lit")
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        _trainer(tmp_path, first, callbacks=saves()).fit(
+            Regression(fail_at=15), _loader(320, 1), _loader(64, 2)
+        )
+    run_id = first.version
+    assert run_id is not None and (ck / "step=10.ckpt").exists()
+    again = TrainboardLogger(project="lit", resume=run_id)
+    _trainer(tmp_path, again, callbacks=saves()).fit(
+        Regression(), _loader(320, 1), _loader(64, 2), ckpt_path=str(ck / "step=10.ckpt")
+    )
+    assert again.version == run_id
+    with open_store() as s:
+        run = s.get_run(run_id)
+        gone = s.read_series(run_id, "train_loss_step", superseded=True).steps.tolist()
+        tried = attempts_of(s.read_run_values(run_id, ATTEMPTS))
+    assert run.status == "finished" and run.last_step == 29
+    assert _steps(run_id, "train_loss_step") == list(range(1, 30, 2))
+    assert gone == [11, 13]
+    assert [(a.n, a.from_step) for a in tried] == [(1, None), (2, 10)]
 
 
 def test_an_interrupted_fit_is_killed(tb_home: str, tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ import pytest
 
 from trainboard.sdk.ranks import NAMESPACE
 from trainboard.store import open_store
+from trainboard.store.attempts import NAMESPACE as ATTEMPTS
+from trainboard.store.attempts import attempts_of
 from trainboard.store.records import RunRecord
 
 pytestmark = pytest.mark.slow
@@ -25,6 +27,7 @@ def _torchrun(
     url = f"sqlite:///{tmp_path / 'job.db'}"
     env = dict(
         os.environ,
+        JOB_CKPT=str(tmp_path / "job.ckpt"),
         JOB_MODE=mode,
         JOB_STORE=url,
         JOB_STEPS=str(steps),
@@ -86,6 +89,28 @@ def test_torchrun_max_restarts_continues_the_same_run_with_a_restart_event(
     assert any(k == "rank" and t.startswith("rank 1 ") for k, t in kinds)
     assert ranks["0"]["restart"] == 1 and ranks["1"]["ended"] == "finished"
     assert run.summary["loss"].last_step == 29
+
+
+def test_a_job_resumed_from_a_checkpoint_continues_the_run_at_its_step(tmp_path: Path) -> None:
+    """A job dies at step 25 (rank 1 pre-empted) after its checkpoint at step 19; a new
+    torchrun job loads the checkpoint and resumes the run from step 19: one run, its timeline
+    0..29, the dead attempt's 20..24 kept as superseded, each attempt on the timeline."""
+    rc, err, run, events, ranks = _torchrun(tmp_path, "ckpt")
+    assert rc != 0 and run.status == "failed"
+    assert run.summary["loss"].last_step == 24
+    rc, err, run, events, ranks = _torchrun(tmp_path, "ckpt")
+    assert rc == 0, err[-2000:]
+    assert run.status == "finished" and run.last_step == 29
+    with open_store(f"sqlite:///{tmp_path / 'job.db'}") as s:
+        kept = s.read_series(run.id, "loss").steps.tolist()
+        gone = s.read_series(run.id, "loss", superseded=True).steps.tolist()
+        tried = attempts_of(s.read_run_values(run.id, ATTEMPTS))
+    assert kept == list(range(30)) and gone == [20, 21, 22, 23, 24]
+    assert [(a.n, a.from_step, a.superseded) for a in tried] == [
+        (1, None, None),
+        (2, 19, (20, 24)),
+    ]
+    assert ("attempt", "attempt 2 resumed from step 19") in [(e.kind, e.title) for e in events]
 
 
 def test_a_slow_rank_is_named_a_straggler_on_the_health_card_and_in_show(

@@ -59,7 +59,7 @@ def test_bad_namespace_level_and_unknown_run_raise(store: Store) -> None:
     rid = _run(store)
     with pytest.raises(
         UsageError,
-        match=r"namespace must be one of summary, import, control, alerts, ranks, got 'x'",
+        match=r"namespace must be one of summary, import, control, alerts, ranks, attempts, got 'x'",  # noqa: E501
     ):
         store.write_run_values(rid, "x", {"a": 1})
     with pytest.raises(UsageError, match=r"level must be one of info, warn, error, got 'fatal'"):

@@ -25,6 +25,8 @@ from trainboard.analysis import rates
 from trainboard.analysis.status import effective_status
 from trainboard.jsonvalues import spell
 from trainboard.roles import RunKeys
+from trainboard.store.attempts import NAMESPACE as ATTEMPTS
+from trainboard.store.attempts import active_times, attempts_of, down_seconds
 from trainboard.store.base import Store
 from trainboard.store.records import MetricSummary, RunRecord, Status
 
@@ -131,22 +133,26 @@ def compute_progress(
     now: float,
     status: Status | None = None,
     anchor: rates.Anchor | None = None,
+    down_s: float = 0.0,
 ) -> Progress:
     """Progress from what is known: the run (its summary gives the last values), the recent
     window of (steps, wall_times) of the step clock, the same window (steps, wall_times,
     values) of the cumulative tokens series, the clock, and the ETA's anchor (step, time) a
     quarter of the way in (rates.read_anchor). `status` overrides run.status (the effective
-    status, e.g. crashed for a dead process). An ended run shows whole-run averages."""
+    status, e.g. crashed for a dead process). An ended run shows whole-run averages.
+    `down_s` is the time the job was down between attempts (store/attempts.py): left out of
+    the elapsed time and the rates; the samples' and the anchor's times are then active
+    times (attempts.active_times), on a clock that stood still while the job was down."""
     status = status or run.status
     if status != "running":
-        return _assemble(run, None, None, now, status)
+        return _assemble(run, None, None, now, status, down_s=down_s)
     steps_per_s = tokens_per_s = None
     if step_samples is not None:
         steps_per_s = rates.smoothed_rate(step_samples[0], step_samples[1])
     if tokens_samples is not None:
         tokens_per_s = rates.smoothed_rate(*tokens_samples)
     samples = None if step_samples is None else (step_samples[0], step_samples[1])
-    return _assemble(run, steps_per_s, tokens_per_s, now, status, samples, anchor)
+    return _assemble(run, steps_per_s, tokens_per_s, now, status, samples, anchor, down_s)
 
 
 def progress_from_summary(run: RunRecord, *, now: float, status: Status | None = None) -> Progress:
@@ -243,14 +249,16 @@ def _assemble(
     status: Status,
     samples: rates.Samples | None = None,
     anchor: rates.Anchor | None = None,
+    down_s: float = 0.0,
 ) -> Progress:
-    """The Progress; an ended run's rates are its whole-run averages (given ones ignored)."""
+    """The Progress; an ended run's rates are its whole-run averages (given ones ignored),
+    over the time it ran (`down_s`, the time it was down between attempts, left out)."""
     summary = run.summary
     total = run.total_steps
     step = _at_end(_step(run), total, status)
     kr = key_roles(run)
     lk = kr.train_loss
-    elapsed = _elapsed(run, status, now)
+    elapsed = max(0.0, _elapsed(run, status, now) - down_s)
     if status != "running":
         steps_per_s, tokens_per_s = rates.whole_run_rates(run, step, elapsed, kr.tokens)
     return Progress(
@@ -258,7 +266,7 @@ def _assemble(
         total_steps=total,
         percent=_percent(step, total),
         elapsed_s=elapsed,
-        eta_s=_eta(status, step, total, steps_per_s, now, samples, anchor),
+        eta_s=_eta(status, step, total, steps_per_s, now - down_s, samples, anchor),
         steps_per_s=steps_per_s,
         tokens_per_s=tokens_per_s,
         tokens=_last(summary, kr.tokens),
@@ -360,13 +368,22 @@ def progress_for(store: Store, run: RunRecord, now: float | None = None) -> Prog
 
     now = time.time() if now is None else now
     status = effective_status(run, now)
+    tried = attempts_of(store.read_run_values(run.id, ATTEMPTS))
+    down = down_seconds(tried)
     if status != "running":  # whole-run averages: the summaries say it all
-        return compute_progress(run, now=now, status=status)
+        return compute_progress(run, now=now, status=status, down_s=down)
     ck = clock_key(run.summary, run.goals)
     clock = rates.read_window(store, run, ck) if ck else None
     anchor = rates.read_anchor(store, run, ck) if ck else None
     tk = key_roles(run).tokens
     toks = rates.read_window(store, run, tk) if tk else None
+    if down > 0:  # every time on the clock that stood still while the job was down
+        if clock is not None:
+            clock = (clock[0], active_times(clock[1], tried), clock[2])
+        if toks is not None:
+            toks = (toks[0], active_times(toks[1], tried), toks[2])
+        if anchor is not None:
+            anchor = (anchor[0], float(active_times([anchor[1]], tried)[0]), *anchor[2:])
     return compute_progress(
         run,
         (clock[0], clock[1]) if clock else None,
@@ -374,4 +391,5 @@ def progress_for(store: Store, run: RunRecord, now: float | None = None) -> Prog
         now=now,
         status=status,
         anchor=anchor,
+        down_s=down,
     )

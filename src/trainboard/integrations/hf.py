@@ -173,6 +173,9 @@ class TrainboardCallback(TrainerCallback, ExportableState):
             total_steps=state.max_steps if state.max_steps and state.max_steps > 0 else None,
             tags=self.tags,
             resume=resume,
+            # a resume from a checkpoint continues the run at the checkpoint's step: what the
+            # attempt that died logged after it is kept as superseded (store/attempts.py)
+            resume_from_step=state.global_step if resume and state.global_step > 0 else None,
             notes=self.notes,
             store=self.store,
             progress=False,  # the Trainer draws its own tqdm bar on the same terminal

@@ -45,7 +45,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("trainboard.integrations.lightning", "lightning", "lightning") from e
 
 from trainboard.sdk.hooks import outcome
-from trainboard.sdk.start import init
+from trainboard.sdk.start import init, resume_at_step
 from trainboard.sdk.validate import as_config, is_number
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class TrainboardLogger(Logger):
         self._saved_at: dict[str, int] = {}  # checkpoint path -> global step when saved
         self._kept: set[str] = set()  # best checkpoints already recorded
         self._stage: str | None = None  # the trainer's fit/validate/test, once log_graph said
+        self._resumed = False  # this logger's run continues a stored one (resume=)
 
     # --- identity ---------------------------------------------------------------------------
     @property
@@ -114,6 +115,7 @@ class TrainboardLogger(Logger):
     def _open(self) -> Run:
         if self._run is not None and not self._run.finished:
             return self._run
+        self._resumed = self._run_id is not None and self._run is None
         run = init(
             project=self._project,
             name=self._run_name,
@@ -148,7 +150,7 @@ class TrainboardLogger(Logger):
         if trainer is not None and not any(
             isinstance(c, _StopWhenAsked) for c in trainer.callbacks
         ):
-            trainer.callbacks.append(_StopWhenAsked(run))  # checked after every batch
+            trainer.callbacks.append(_StopWhenAsked(run, self))  # checked after every batch
         if total is not None and run.total_steps != total:
             self._total_steps = run.total_steps = total
 
@@ -256,10 +258,22 @@ class TrainboardLogger(Logger):
 class _StopWhenAsked(Callback):
     """Sets `trainer.should_stop` once the run is asked to stop (`trainboard stop`, the Run
     page): Lightning ends the fit after the batch, and the run ends as "stopped". The logger
-    adds it itself at fit start, since a logger sees no batch end of its own."""
+    adds it itself at fit start, since a logger sees no batch end of its own.
 
-    def __init__(self, run: Run) -> None:
+    At train start of a fit from `ckpt_path` that resumed a run (`TrainboardLogger(resume=)`),
+    Lightning has restored the checkpoint and `trainer.global_step` is its step: the run
+    continues there, and what the attempt that died logged after it is kept as superseded
+    (store/attempts.py). Earlier the step is unknown: Lightning touches the logger's
+    experiment (opening the run) before it restores the checkpoint."""
+
+    def __init__(self, run: Run, logger: TrainboardLogger) -> None:
         self.run = run
+        self.logger = logger
+
+    def on_train_start(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
+        if self.logger._resumed and getattr(trainer, "ckpt_path", None):
+            self.logger._resumed = False
+            resume_at_step(self.run, int(trainer.global_step))
 
     def on_train_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
         if self.run.should_stop and not trainer.should_stop:

@@ -29,8 +29,9 @@ from trainboard.sdk.validate import as_config, check_name, check_text
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
     from trainboard.sdk.writer import Writer
+    from trainboard.store.attempts import Attempt
     from trainboard.store.base import Store
-    from trainboard.store.records import RunRecord
+    from trainboard.store.records import EventRecord, RunRecord
 
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
 
@@ -133,6 +134,7 @@ def init(
     hang_after: float | None = None,
     stop: str = "flag",
     group: str | None = None,
+    resume_from_step: int | None = None,
 ) -> Run:
     """Start (or, with `resume=RUN_ID`, continue) a run and make it the current run.
 
@@ -150,7 +152,10 @@ def init(
     (sdk/announce.py; TRAINBOARD_QUIET=1 silences it). `hang_after` is how many seconds
     without a `log()` make a hang alert (default: 10x the median step time, at least 5
     minutes); `stop="raise"` makes the next `log()` raise RunStopped once someone asks the run
-    to stop (default "flag": only `run.should_stop` turns True). See docs/alerts.md."""
+    to stop (default "flag": only `run.should_stop` turns True). See docs/alerts.md.
+    `resume_from_step=N` (with `resume=`) continues the run at step N, where the checkpoint
+    it restarts from was saved: the points the attempt that died logged after N are kept as
+    a superseded attempt, hidden from charts and comparison (store/attempts.py)."""
     from trainboard.store.records import RunRecord
 
     _check_init(project, name, model, total_steps, tags)
@@ -198,8 +203,19 @@ def init(
         return run
     if fork and resume is None:
         raise UsageError("init(): fork=True starts a new attempt of resume=RUN_ID; name the run")
+    _check_from_step(resume, resume_from_step, fork)
     if resume is not None:
-        run = _resume(resume, record, url, remote, name, tags, total_steps, fork=fork)
+        run = _resume(
+            resume,
+            record,
+            url,
+            remote,
+            name,
+            tags,
+            total_steps,
+            fork=fork,
+            from_step=resume_from_step,
+        )
     elif job is not None:
         run = _start(
             record, url, remote, create=True, resume_fields=_claim(record, job), shared=True
@@ -282,11 +298,13 @@ def _resume(
     total_steps: int | None,
     *,
     fork: bool = False,
+    from_step: int | None = None,
 ) -> Run:
-    """Re-open a stored run: running again, config merged, step counter continued. A run
-    another live process still writes is refused; with `fork`, a new run starts from it."""
+    """Re-open a stored run: running again, config merged, step counter continued (at
+    `from_step` when given). A run another live process still writes is refused; with
+    `fork`, a new run starts from it. Each resume is recorded as the run's next attempt."""
     if not isinstance(run_id, str) or not run_id:
-        raise UsageError(f"init(): resume must be a run id, got {run_id!r}")
+        raise UsageError(f"init(resume={run_id!r}): resume must be a run id")
     opened = _open_now(url, remote)
     if opened is None:
         from trainboard.errors import StoreError
@@ -294,11 +312,12 @@ def _resume(
         raise StoreError(f"init(resume={run_id!r}): the store at {url} is not reachable")
     with opened as s:
         old = s.get_run(run_id)  # RunNotFoundError for an unknown id
+        if fork:
+            return _fork(old, fresh, url, remote, name, tags, total_steps)
+        _refuse_second_writer(old, fresh)
         # the per-run media budget goes on from what the run has stored, not from zero
-        stored_media = 0 if fork else sum(r.size for r in s.read_media(run_id))
-    if fork:
-        return _fork(old, fresh, url, remote, name, tags, total_steps)
-    _refuse_second_writer(old, fresh)
+        stored_media = sum(r.size for r in s.read_media(run_id))
+        from_step = _record_attempt(s, old, fresh, from_step)
     old.config = {**old.config, **fresh.config}
     old.tags = list(dict.fromkeys([*old.tags, *(tags or [])]))
     old.name = name or old.name
@@ -319,6 +338,9 @@ def _resume(
         "total_steps": old.total_steps,
         "notes": old.notes,
     }
+    last_step = old.last_step
+    if from_step is not None:
+        fields["last_step"] = last_step = old.last_step = from_step
     summary = {k: s.last for k, s in old.summary.items() if not is_system(k)}
     return _start(
         old,
@@ -326,10 +348,101 @@ def _resume(
         remote,
         create=False,
         resume_fields=fields,
-        last_step=old.last_step,
+        last_step=last_step,
         summary=summary,
         media_bytes=stored_media,
     )
+
+
+def _check_from_step(resume: str | None, from_step: object, fork: bool) -> None:
+    if from_step is None:
+        return
+    if resume is None or fork:
+        raise UsageError(
+            "init(): resume_from_step= continues a run from a checkpoint step; pass resume=RUN_ID "
+            "(and not fork=True)"
+        )
+    if isinstance(from_step, bool) or not isinstance(from_step, int) or from_step < 0:
+        raise UsageError(
+            f"init(resume={resume!r}): resume_from_step must be an int >= 0, got {from_step!r}"
+        )
+
+
+def _record_attempt(
+    store: Store, old: RunRecord, fresh: RunRecord, from_step: int | None
+) -> int | None:
+    """Write this resume as the run's next attempt (store/attempts.py) and an event naming
+    it; returns the step the run continues from (None: where it stopped). A `from_step` at
+    or past the run's last step supersedes nothing and is where the run stands anyway."""
+    from trainboard.store.attempts import NAMESPACE as ATTEMPTS
+    from trainboard.store.attempts import Attempt, attempts_of
+
+    now = time.time()
+    known = attempts_of(store.read_run_values(old.id, ATTEMPTS))
+    values: dict[str, Any] = {}
+    if not known:  # the run's first attempt, never recorded while it was the only one
+        first = Attempt(1, old.created_at, old.host, old.pid)
+        values["1"] = first.to_json()
+        known = [first]
+    last = old.last_step
+    if from_step is not None and (last is None or from_step >= last):
+        from_step = None
+    marks = [m.last_time for m in old.summary.values()]
+    marks += [t for t in (old.heartbeat_at, old.finished_at) if t is not None]
+    down = max(0.0, now - max(marks)) if marks else 0.0
+    n = known[-1].n + 1
+    superseded = (from_step + 1, int(last)) if from_step is not None and last else None
+    attempt = Attempt(n, now, fresh.host, fresh.pid, from_step, down, superseded)
+    values[str(n)] = attempt.to_json()
+    store.write_run_values(old.id, ATTEMPTS, values)
+    store.add_events(old.id, [_attempt_event(attempt, last, now)])
+    return from_step
+
+
+def _attempt_event(a: Attempt, last: int | None, now: float) -> EventRecord:
+    """The event that shows an attempt on the run's timeline."""
+    from trainboard.store.records import EventRecord
+
+    if a.superseded is not None:
+        title = f"attempt {a.n} resumed from step {a.from_step}"
+        text = (
+            f"{a.host} (pid {a.pid}) continues the run from the checkpoint at step "
+            f"{a.from_step}; steps {a.superseded[0]}-{a.superseded[1]} of the attempt before "
+            f"are kept as superseded (hidden from charts; shown on request); down "
+            f"{a.down_s:.0f} s"
+        )
+        return EventRecord("attempt", title, text, "info", now, a.from_step)
+    title = f"attempt {a.n} resumed at step {last if last is not None else 0}"
+    text = f"{a.host} (pid {a.pid}) continues the run; down {a.down_s:.0f} s"
+    return EventRecord("attempt", title, text, "info", now, last)
+
+
+def resume_at_step(run: Run, step: int) -> None:
+    """Make the attempt this process started (`init(resume=ID)`) a resume from checkpoint
+    `step`, for an integration that learns the step only once the run is open (Lightning
+    restores the checkpoint after it opened its logger's run). Nothing for a step at or past
+    the run's own, or a run that records nothing."""
+    st = run.state
+    if st.writer is None or not st.enabled or step < 0 or step >= st.step:
+        return
+    last, st.step = st.step, step
+    st.writer.enqueue_call(_rewind, (step, last))
+
+
+def _rewind(store: Store, run_id: str, step: int, last: int) -> None:
+    """In the writer thread, in order with the points: the newest attempt resumes from step."""
+    import dataclasses
+
+    from trainboard.store.attempts import NAMESPACE as ATTEMPTS
+    from trainboard.store.attempts import attempts_of
+
+    tried = attempts_of(store.read_run_values(run_id, ATTEMPTS))
+    if not tried:
+        return
+    mine = dataclasses.replace(tried[-1], from_step=step, superseded=(step + 1, last))
+    store.write_run_values(run_id, ATTEMPTS, {str(mine.n): mine.to_json()})
+    store.update_run(run_id, last_step=step)
+    store.add_events(run_id, [_attempt_event(mine, last, time.time())])
 
 
 def _refuse_second_writer(old: RunRecord, fresh: RunRecord) -> None:
@@ -462,4 +575,4 @@ def _start_system(run: Run) -> None:
         sampler.start()
 
 
-__all__ = ["INIT_HOOKS", "init"]
+__all__ = ["INIT_HOOKS", "init", "resume_at_step"]

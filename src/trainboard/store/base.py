@@ -11,7 +11,9 @@ Keys and values
 Step order
     Points of one (run, key) come back sorted by step. When the same step was written twice
     (a run resumed from a checkpoint re-logs steps it had logged before the crash), the later
-    write wins, so a resumed run continues on one timeline.
+    write wins, so a resumed run continues on one timeline. A run resumed from a checkpoint
+    step N (store/attempts.py) also leaves out the points after N that the attempt which died
+    wrote: they are superseded, kept, and read with `read_series(superseded=True)`.
 
 Storage shape
     Points are stored in compressed chunks per (run, key), not a row per point. Writers append
@@ -179,9 +181,12 @@ class Store(ABC):
         since: int | None = None,
         start: int | None = None,
         end: int | None = None,
+        superseded: bool = False,
     ) -> Series:
         """One key's points, whole or downsampled, optionally only steps in [start, end]
-        (see the module docstring)."""
+        (see the module docstring). Points a later attempt superseded (a run resumed from a
+        checkpoint step: store/attempts.py) are left out; `superseded=True` returns only
+        them."""
 
     @abstractmethod
     def metric_keys(self, run_id: str) -> list[str]: ...

@@ -57,6 +57,7 @@ class SeriesQuery:
     since: int | None = None
     start: int | None = None
     end: int | None = None
+    superseded: bool = False  # only the points later attempts superseded (store/attempts.py)
 
     def __post_init__(self) -> None:
         if self.x not in ("step", "time"):

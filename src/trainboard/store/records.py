@@ -76,6 +76,7 @@ UPDATABLE = frozenset(
         "project",
         "archived",
         "chosen",
+        "last_step",  # set back to N when a run is resumed from checkpoint step N
     }
 )
 """The RunRecord fields `update_run` may set: one list for every engine and the wire."""
@@ -184,11 +185,12 @@ class EventRecord:
 
 
 EVENT_LEVELS = ("info", "warn", "error")
-VALUE_NAMESPACES = ("summary", "import", "control", "alerts", "ranks")
+VALUE_NAMESPACES = ("summary", "import", "control", "alerts", "ranks", "attempts")
 """run_values namespaces: "summary" is the run's own summary dict (wandb's run.summary),
 "import" an importer's resume points, "control" what people asked of a running run ("stop"),
 "alerts" the alert episodes already fired ("kind#episode": when), so each fires once, "ranks"
-each rank of a multi-process job by rank (host, pid, local rank, how it ended: sdk/ranks.py)."""
+each rank of a multi-process job by rank (host, pid, local rank, how it ended: sdk/ranks.py),
+"attempts" the processes that wrote the run one after another (store/attempts.py)."""
 
 
 OWNER_NAMESPACE = "owner"

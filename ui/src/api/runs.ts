@@ -60,6 +60,8 @@ export interface SeriesQuery {
   maxPoints?: number;
   x?: XAxis;
   since?: number;
+  /** Only the points of attempts that died, superseded by a resume from a checkpoint. */
+  superseded?: boolean;
 }
 
 export function getSeries(
@@ -73,6 +75,7 @@ export function getSeries(
       max_points: q.maxPoints,
       x: q.x,
       since: q.since,
+      superseded: q.superseded ? "true" : undefined,
     })}`,
     signal,
   );

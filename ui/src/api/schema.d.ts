@@ -462,7 +462,8 @@ export interface paths {
          * Read Series
          * @description Points per key: min/max per bucket plus the exact last point when `max_points` is set;
          *     only points after step `since` when given (the live page's incremental fetch), only
-         *     steps in [start, end] when given.
+         *     steps in [start, end] when given. Points a resume from a checkpoint superseded are left
+         *     out unless `superseded=true`, which returns only them.
          */
         get: operations["read_series_api_v1_runs__run_id__series_get"];
         put?: never;
@@ -3125,6 +3126,8 @@ export interface operations {
                 start?: number | null;
                 /** @description last step (inclusive) */
                 end?: number | null;
+                /** @description only the points of attempts that died, superseded when the run was resumed from an earlier checkpoint step (hidden otherwise; never deleted) */
+                superseded?: boolean;
             };
             header?: never;
             path: {

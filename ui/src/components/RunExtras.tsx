@@ -37,7 +37,7 @@ export function RunExtras({
       ) : null}
       {events.length ? (
         <div class="card">
-          <h2>Alerts</h2>
+          <h2>Events</h2>
           <table class="kv alerts">
             <tbody>
               {events.map((e) => (

@@ -20,7 +20,7 @@ import { runColor } from "../lib/colors";
 import { datetime } from "../lib/format";
 import { numParam, rangeParam, rangeText, setParams, useParams } from "../lib/urlState";
 import { useApi } from "../lib/useApi";
-import { type HeldSeries, type SeriesMap, loadSeries } from "./runSeries";
+import { type HeldSeries, type SeriesMap, loadSeries, loadSuperseded } from "./runSeries";
 import { Artifacts } from "./run/Artifacts";
 import { XMetricSelect } from "../components/XMetricSelect";
 import { BUILTIN_X, xFromParam } from "../lib/xaxis";
@@ -44,6 +44,7 @@ export function RunPage({ id }: { id: string }) {
   const filter = params.get("filter") ?? "";
   const logY = params.get("log") === "1";
   const zoom = rangeParam(params, "zoom");
+  const showSuperseded = params.get("superseded") === "1";
   const setXAxis = (x: XAxis) => setParams({ x: x === "step" ? null : x, zoom: null });
   const setSmoothing = (v: number) => setParams({ smooth: v > 0 ? v : null });
   const setFilter = (v: string) => setParams({ filter: v });
@@ -79,6 +80,13 @@ export function RunPage({ id }: { id: string }) {
         return true;
       },
     },
+  );
+  // the points of attempts that died, after the checkpoint a later one resumed from: fetched
+  // only when the person asks to see them
+  const superseded = useApi<SeriesMap>(
+    (signal) => (showSuperseded ? loadSuperseded(id, xAxis, signal) : Promise.resolve(NO_SERIES)),
+    [id, xAxis, showSuperseded],
+    { on: LIVE_ON, everyMs: 2000, match: thisRun },
   );
   const extras = useApi<Extras>((signal, prev) => loadExtras(id, prev, signal), [id], {
     on: LIVE_ON,
@@ -121,6 +129,7 @@ export function RunPage({ id }: { id: string }) {
   if (!detail) return <div class="page muted">loading…</div>;
 
   const run = detail.run;
+  const resumed = (detail.events ?? []).some((e) => e.kind === "attempt");
 
   return (
     <div class="page run-page">
@@ -219,6 +228,19 @@ export function RunPage({ id }: { id: string }) {
             ))}
           </span>
           <XMetricSelect choices={detail.x_keys} value={xAxis} onChange={setXAxis} />
+          {resumed || showSuperseded ? (
+            <label class="toggle" title="points of attempts that died after the checkpoint a later attempt resumed from">
+              <input
+                type="checkbox"
+                aria-label="superseded points"
+                checked={showSuperseded}
+                onChange={(e) =>
+                  setParams({ superseded: (e.target as HTMLInputElement).checked ? "1" : null })
+                }
+              />
+              superseded points
+            </label>
+          ) : null}
           <span class="grow" />
           {zoom ? (
             <button type="button" class="link" onClick={() => onZoom(null)}>
@@ -240,6 +262,7 @@ export function RunPage({ id }: { id: string }) {
               spec={s}
               colors={run.colors ?? {}}
               data={series.data?.map ?? NO_SERIES}
+              superseded={showSuperseded ? (superseded.data ?? NO_SERIES) : NO_SERIES}
               version={s.keys.reduce((a, k) => a + (keyVersion.current.get(k) ?? 0), 0)}
               xAxis={xAxis}
               smoothing={smoothing}

@@ -108,3 +108,19 @@ export async function loadSeries(
   }
   return { map, keys: [...map.keys()].sort() };
 }
+
+/** The suffix of a superseded series' key on the Run page's charts. */
+export const SUPERSEDED = " · superseded";
+
+/**
+ * The points of the run's attempts that died after the checkpoint a later attempt resumed
+ * from (hidden by default; the Run page's "superseded points" toggle), keyed `key · superseded`.
+ */
+export async function loadSuperseded(id: string, x: XAxis, signal: AbortSignal): Promise<SeriesMap> {
+  const r = await getSeries(id, { x, maxPoints: MAX_POINTS, superseded: true }, signal);
+  const got: SeriesMap = new Map();
+  mergeSeries(got, r, false);
+  const map: SeriesMap = new Map();
+  for (const [k, d] of got) if (d.x.length) map.set(k + SUPERSEDED, d);
+  return map;
+}

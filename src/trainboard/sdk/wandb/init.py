@@ -4,8 +4,10 @@ trainboard's own arguments keep their meaning and their positions (project, name
 config, total_steps, tags, resume). wandb's map onto them:
 
     entity, dir, settings, save_code, magic, anonymous, force, monitor_gym, tensorboard,
-    sync_tensorboard, allow_val_change, resume_from, fork_from, name_prefix, tags_prefix
+    sync_tensorboard, allow_val_change, fork_from, name_prefix, tags_prefix
                 accepted, ignored
+    resume_from "RUN_ID?_step=N": continue run RUN_ID from its checkpoint at step N (the
+                points it logged after N are kept as a superseded attempt)
     id          the run id (a resumed or new run gets exactly this id)
     resume      "allow"/"auto"/True: continue run `id` if it exists, else start it;
                 "must": it has to exist; "never"/False/None: start anew;
@@ -52,6 +54,7 @@ def init(
     hang_after: float | None = None,
     stop: str = "flag",
     fork: bool = False,
+    resume_from_step: int | None = None,
     id: str | None = None,
     group: str | None = None,
     job_type: str | None = None,
@@ -83,9 +86,11 @@ def init(
     `progress` shows a live progress line on stderr (default: on a terminal). `hang_after`
     is the seconds without a log() that make a hang alert, and `stop="raise"` makes log()
     raise RunStopped once the run is asked to stop (docs/alerts.md). `notes` is
-    kept with the run. The wandb arguments (`id`, `resume`, `group`, `job_type`, `mode`,
-    `reinit`, `config_exclude_keys`, `config_include_keys`) are mapped as the module
-    docstring says; `entity`, `dir`, `settings` and the rest are accepted and ignored."""
+    kept with the run. `resume_from_step=N` with `resume=RUN_ID` continues the run at its
+    checkpoint step N (wandb's `resume_from="RUN_ID?_step=N"` too). The wandb arguments
+    (`id`, `resume`, `group`, `job_type`, `mode`, `reinit`, `config_exclude_keys`,
+    `config_include_keys`) are mapped as the module docstring says; `entity`, `dir`,
+    `settings` and the rest are accepted and ignored."""
     if mode is not None and mode not in _MODES:
         raise UsageError(f"init(): mode must be one of {', '.join(_MODES)}, got {mode!r}")
     _check_init(project, name, model, total_steps, tags)
@@ -107,6 +112,12 @@ def init(
     if mode == "disabled":
         return _disabled(project, name, model, cfg, total_steps, all_tags, notes)
     run_id, resume_id = _resume_plan(id, resume, store)
+    from_step = resume_from_step
+    if resume_from is not None:
+        if resume_from_step is not None or resume_id is not None:
+            raise UsageError("init(): resume_from names the run and the step; pass it alone")
+        resume_id, from_step = _resume_from(resume_from)
+        run_id = None
     return _tb_init(
         project,
         name or run_id,  # a run made with id= and no name is called by its id
@@ -126,7 +137,19 @@ def init(
         stop=stop,
         group=group or None,  # the ranks of one job with one group are one run (sdk/ranks.py)
         fork=fork,
+        resume_from_step=from_step,
     )
+
+
+def _resume_from(value: Any) -> tuple[str, int]:
+    """wandb's resume_from="RUN_ID?_step=N" as (run id, step)."""
+    run_id, sep, query = value.partition("?") if isinstance(value, str) else ("", "", "")
+    name, eq, step = query.partition("=")
+    if not run_id or not sep or name != "_step" or not eq or not step.isdigit():
+        raise UsageError(
+            f'init(): resume_from must be "RUN_ID?_step=N" (N a step >= 0), got {value!r}'
+        )
+    return run_id, int(step)
 
 
 def _resume_plan(

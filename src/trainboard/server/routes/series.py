@@ -82,12 +82,20 @@ def key_columns(
     since: int | None = None,
     start: int | None = None,
     end: int | None = None,
+    superseded: bool = False,
 ) -> dict[str, Any]:
     """One key's columns as the series routes send them (`axis` from `x_axis`): the one read
     path behind /runs/{id}/series and /compare/series."""
     bucket_x: XAxis = "time" if x == "time" else "step"
     s = store.read_series(
-        run_id, key, max_points=max_points, x=bucket_x, since=since, start=start, end=end
+        run_id,
+        key,
+        max_points=max_points,
+        x=bucket_x,
+        since=since,
+        start=start,
+        end=end,
+        superseded=superseded,
     )
     return _columns(s, x, axis)
 
@@ -104,10 +112,18 @@ def read_series(
     since: int | None = None,
     start: Annotated[int | None, Query(description="first step (inclusive)")] = None,
     end: Annotated[int | None, Query(description="last step (inclusive)")] = None,
+    superseded: Annotated[
+        bool,
+        Query(
+            description="only the points of attempts that died, superseded when the run was "
+            "resumed from an earlier checkpoint step (hidden otherwise; never deleted)"
+        ),
+    ] = False,
 ) -> Response:
     """Points per key: min/max per bucket plus the exact last point when `max_points` is set;
     only points after step `since` when given (the live page's incremental fetch), only
-    steps in [start, end] when given."""
+    steps in [start, end] when given. Points a resume from a checkpoint superseded are left
+    out unless `superseded=true`, which returns only them."""
     run = store.get_run(run_id)
     wanted = [k for k in keys.split(",") if k] if keys else sorted(run.summary)
     _check_keys(run, wanted)
@@ -125,6 +141,7 @@ def read_series(
             since=since,
             start=start,
             end=end,
+            superseded=superseded,
         )
         for key in wanted
     }

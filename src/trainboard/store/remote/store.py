@@ -266,12 +266,14 @@ class RemoteStore(Store):
         since: int | None = None,
         start: int | None = None,
         end: int | None = None,
+        superseded: bool = False,
     ) -> Series:
         check_step_range(start, end)
         try:
             body = self._get(
                 f"/runs/{run_id}/series",
                 keys=key, max_points=max_points, x=x, since=since, start=start, end=end,
+                **({"superseded": "true"} if superseded else {}),
             )  # fmt: skip
         except NotFoundError:  # the run never logged `key`: empty, as the SQL engines answer
             empty = np.empty(0)

@@ -13,17 +13,20 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trainboard import limits
 from trainboard.errors import UsageError
+from trainboard.store.attempts import NAMESPACE as ATTEMPTS
+from trainboard.store.attempts import Cutoff, cutoffs_of, superseded_mask
 from trainboard.store.codec import chunks as codec
 from trainboard.store.codec import downsample
 from trainboard.store.records import PointBatch
 from trainboard.store.sql import rows
 from trainboard.store.sql.schema import chunks as chunks_t
-from trainboard.store.sql.schema import runs, summaries
+from trainboard.store.sql.schema import run_values, runs, summaries
 
 CHUNK_POINTS = 8192
 """Points per chunk: big enough that zstd sees long runs, small enough that rewriting the tail
@@ -407,9 +410,13 @@ def plan_relog(
     parts = [codec.decode_us(blob) for (blob,) in found]
     parts.append((p.steps, p.times_us, p.values))  # last: later writes win
     steps, times_us, values = (np.concatenate([part[i] for part in parts]) for i in range(3))
-    order = downsample.step_order(steps)
-    if order is not None:
-        steps, times_us, values = steps[order], times_us[order], values[order]
+    resumes = cutoffs_in(conn, run_id)
+    if resumes:  # superseded points are kept beside the ones that replace them
+        steps, times_us, values = _merge_keeping_superseded(steps, times_us, values, resumes)
+    else:
+        order = downsample.step_order(steps)
+        if order is not None:
+            steps, times_us, values = steps[order], times_us[order], values[order]
     n = int(steps.shape[0])
     if b == tail_seq:  # the tail is among them: cut in full chunks, as an append does
         cuts = list(range(0, n, CHUNK_POINTS))
@@ -452,8 +459,38 @@ def plan_relog(
         "first_time": min([int(times_us.min()) / 1e6, *(float(r.time_min) for r in rest)]),
         "last_time": max([int(times_us.max()) / 1e6, *(float(r.time_max) for r in rest)]),
     }
+    if resumes:  # the summary of the kept timeline: superseded points left out
+        plan.flush_chunks(conn)
+        summ = summary_of(*load(conn, run_id, key, None, cursor_args=cursor_args, cutoffs=resumes))
     summ["packed"] = rows.packed(summ)
     plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
+
+
+def _merge_keeping_superseded(
+    steps: Int64s, times_us: Int64s, values: Float64s, resumes: list[Cutoff]
+) -> tuple[Int64s, Int64s, Float64s]:
+    """A relog's merge in a run resumed from a checkpoint step: one point per step among the
+    kept ones (later writes win), and every superseded point kept too (store/attempts.py:
+    never deleted), all in step order (a step may then hold a superseded and a kept point)."""
+    sup = superseded_mask(steps, times_us, resumes)
+    ks, kt, kv = steps[~sup], times_us[~sup], values[~sup]
+    order = downsample.step_order(ks)
+    if order is not None:
+        ks, kt, kv = ks[order], kt[order], kv[order]
+    s = np.concatenate([steps[sup], ks])
+    t = np.concatenate([times_us[sup], kt])
+    v = np.concatenate([values[sup], kv])
+    by_step = np.argsort(s, kind="stable")
+    return s[by_step], t[by_step], v[by_step]
+
+
+def cutoffs_in(conn: Connection, run_id: str) -> list[Cutoff]:
+    """The run's resumes from a checkpoint step, from its "attempts" values (one index
+    seek; an empty list for a run never resumed so)."""
+    q = sa.select(run_values.c.key, run_values.c.value).where(
+        run_values.c.run_id == run_id, run_values.c.namespace == ATTEMPTS
+    )
+    return cutoffs_of({k: orjson.loads(v) for k, v in conn.execute(q)})
 
 
 def at(run_id: str, key: str, seq: int) -> dict[str, Any]:
@@ -468,10 +505,14 @@ def load(
     start: int | None = None,
     end: int | None = None,
     cursor_args: dict[str, Any] | None = None,
+    cutoffs: list[Cutoff] | None = None,
+    superseded: bool = False,
 ) -> tuple[Int64s, Int64s, Float64s]:
     """A key's points in step order, one per step (later writes win), optionally > since
     and within [start, end]. Only chunks whose step range overlaps are read: every write
-    of a step in range lies in such a chunk, so "later writes win" still holds."""
+    of a step in range lies in such a chunk, so "later writes win" still holds. `cutoffs`
+    (the run's resumes from a checkpoint step) leave out the superseded points, or with
+    `superseded` keep only them (store/attempts.py)."""
     q = sa.select(chunks_t.c.n, chunks_t.c.data).where(
         chunks_t.c.run_id == run_id, chunks_t.c.key == key
     )
@@ -491,6 +532,13 @@ def load(
         to = at + int(n)
         codec.decode_into(blob, steps[at:to], times_us[at:to], values[at:to])
         at = to
+    if cutoffs:
+        keep = superseded_mask(steps, times_us, cutoffs)
+        if not superseded:
+            keep = ~keep
+        steps, times_us, values = steps[keep], times_us[keep], values[keep]
+    elif superseded:
+        steps, times_us, values = steps[:0], times_us[:0], values[:0]
     order = downsample.step_order(steps)
     if order is not None:
         steps, times_us, values = steps[order], times_us[order], values[order]

@@ -8,6 +8,7 @@ the downsampling, not with the runs table or how a transaction is retried.
 
 from __future__ import annotations
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -69,12 +70,18 @@ class Points:
             if total is None:
                 require_run(conn, run_id)
                 total = 0
-            if q.max_points is not None and total >= tiers.MIN_POINTS:
+            cuts = append.cutoffs_in(conn, run_id) if total else []
+            if q.superseded and not cuts:
+                none = np.empty(0, dtype=np.int64)
+                return int(total), (none, none, np.empty(0, dtype=np.float64)), False
+            if not cuts and q.max_points is not None and total >= tiers.MIN_POINTS:
                 args = (q.max_points, q.x, q.since, q.start, q.end, cursor_args)
                 got = tiers.read_downsampled(conn, run_id, key, *args)
                 if got is not None:  # from chunk rows: a long series never decoded whole
                     return int(total), got, True
-            cols = append.load(conn, run_id, key, q.since, q.start, q.end, cursor_args)
+            cols = append.load(
+                conn, run_id, key, q.since, q.start, q.end, cursor_args, cuts, q.superseded
+            )
             return int(total), cols, False
 
         total, (steps, times_us, values), downsampled = self.db.read(tx)

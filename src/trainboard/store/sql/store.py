@@ -144,8 +144,9 @@ class SQLStore(Store):
         since: int | None = None,
         start: int | None = None,
         end: int | None = None,
+        superseded: bool = False,
     ) -> Series:
-        q = SeriesQuery(max_points, x, since, start, end)
+        q = SeriesQuery(max_points, x, since, start, end, superseded)
         return self.points.read_series(run_id, key, q)
 
     def metric_keys(self, run_id: str) -> list[str]:

@@ -3,13 +3,15 @@ import { links } from "../../api/runs";
 import type { XAxis } from "../../api/types";
 import { LineChart } from "../../charts/LineChart";
 import type { ChartSpec } from "../../charts/groups";
-import type { SeriesMap } from "../runSeries";
+import { useMemo } from "preact/hooks";
+import { SUPERSEDED, type SeriesMap } from "../runSeries";
 
 export function ChartCard({
   runId,
   spec,
   colors,
   data,
+  superseded,
   version,
   xAxis,
   smoothing,
@@ -22,6 +24,8 @@ export function ChartCard({
   spec: ChartSpec;
   colors: Readonly<Record<string, string>>;
   data: SeriesMap;
+  /** Superseded points (`key · superseded`), drawn beside the keys they belong to. */
+  superseded: SeriesMap;
   version: number;
   xAxis: XAxis;
   smoothing: number;
@@ -30,6 +34,17 @@ export function ChartCard({
   zoom: [number, number] | null;
   onZoom: (r: [number, number] | null) => void;
 }) {
+  const extra = spec.keys.map((k) => k + SUPERSEDED).filter((k) => superseded.has(k));
+  const keys = useMemo(() => [...spec.keys, ...extra], [spec.keys, extra.join("\n")]);
+  const all = useMemo(
+    () => (extra.length ? new Map([...data, ...superseded]) : data),
+    [data, superseded, extra.length, version],
+  );
+  // a superseded series in grey beside its key's own colour
+  const allColors = useMemo(
+    () => (extra.length ? { ...colors, ...Object.fromEntries(extra.map((k) => [k, "#9aa0a6"])) } : colors),
+    [colors, extra.join("\n")],
+  );
   return (
     <div class="card chart" data-chart={spec.title}>
       <div class="chart-head">
@@ -52,9 +67,9 @@ export function ChartCard({
         </span>
       </div>
       <LineChart
-        keys={spec.keys}
-        colors={colors}
-        data={data}
+        keys={keys}
+        colors={allColors}
+        data={all}
         version={version}
         xAxis={xAxis}
         smoothing={smoothing}
