@@ -124,10 +124,18 @@ class ProjectView(Store):
         since: int | None = None,
         start: int | None = None,
         end: int | None = None,
+        superseded: bool = False,
     ) -> Series:
         self._check(run_id)
         return self.inner.read_series(
-            run_id, key, max_points=max_points, x=x, since=since, start=start, end=end
+            run_id,
+            key,
+            max_points=max_points,
+            x=x,
+            since=since,
+            start=start,
+            end=end,
+            superseded=superseded,
         )
 
     def metric_keys(self, run_id: str) -> list[str]:
