@@ -65,7 +65,7 @@ class ServerProcess:
             raise
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:  # a loaded machine starts slowly
         deadline = time.monotonic() + timeout
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         while time.monotonic() < deadline:

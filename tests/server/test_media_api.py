@@ -20,7 +20,7 @@ from trainboard.store.mediarecords import Blob, MediaRecord, digest_of
 from trainboard.store.records import RunRecord
 
 
-def _until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+def _until(check: Callable[[], bool], timeout: float = 90.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

@@ -24,7 +24,7 @@ from trainboard.store.remote.store import RemoteStore
 from trainboard.store.remote.wire import PointsOp, parse_op
 
 
-def _until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+def _until(check: Callable[[], bool], timeout: float = 90.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

@@ -112,7 +112,7 @@ class _Scoped(ServerProcess):
 
     probe: str | None = None
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         self.token = self.probe
         try:
             super().wait_ready(timeout)
