@@ -40,6 +40,7 @@ from trainboard import roles
 from trainboard.analysis import checks
 from trainboard.analysis import format as fmt
 from trainboard.analysis.findings import Finding, Severity
+from trainboard.analysis.healthinputs import Array, HealthInputs
 from trainboard.analysis.hysteresis import steady_findings
 from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
@@ -54,10 +55,9 @@ from trainboard.analysis.train_checks import (
     infer_clip,
 )
 from trainboard.store.base import Store
-from trainboard.store.records import RunRecord, Status
+from trainboard.store.records import RunRecord
 
 Verdict = Literal["healthy", "warning", "critical"]
-Array = npt.ArrayLike
 
 NOT_FALLING_MIN_DROP = 0.02  # the loss must fall by at least 2% from its start
 EXPLODE_FACTOR = 2.0  # recent loss over twice its best (and above its start) = exploding
@@ -257,39 +257,6 @@ def check_overfitting(
 
 
 # --- the verdict ---------------------------------------------------------------------------
-
-
-@dataclass
-class HealthInputs:
-    """The arrays `assess` reads; any may be missing (a run that logs no grad norm)."""
-
-    loss: tuple[Array, Array] | None = None  # steps, values
-    loss_times: Array | None = None  # wall times of the loss points (to replay the run)
-    loss_key: str = "loss"
-    val: tuple[Array, Array] | None = None
-    val_key: str = "val/loss"
-    epoch: float | None = None  # the run's current epoch, when logged
-    grad: Array | None = None  # recent grad norm values
-    grad_steps: Array | None = None  # their steps
-    grad_key: str = "grad_norm"
-    clip: float | None = None
-    throughput: tuple[Array, Array] | None = None  # times, cumulative count
-    throughput_unit: str = "tokens"
-    step_times: Array | None = None  # wall times of recent steps
-    last_step: int | None = None
-    status: Status = "running"
-    now: float = 0.0
-    total_steps: int | None = None
-    # every other metric to scan for NaN/inf: key -> (steps, values); critical_keys are
-    # those whose latest non-finite value makes the verdict critical (eval loss, grad norm)
-    metrics: dict[str, tuple[Array, Array]] = field(default_factory=dict)
-    critical_keys: tuple[str, ...] = ()
-    evals: list[tuple[str, Array, Array, str]] = field(default_factory=list)  # key, s, v, goal
-    grad_series: tuple[Array, Array] | None = None  # the whole run's grad norm (downsampled)
-    lr: tuple[Array, Array] | None = None
-    lr_key: str = "lr"
-    rank_rates: dict[int, Array] = field(default_factory=dict)  # rank -> its steps/s samples
-    ranks: dict[str, Any] = field(default_factory=dict)  # the run's "ranks" values
 
 
 def assess(x: HealthInputs) -> Health:

@@ -21,14 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from trainboard.analysis.findings import Finding
-
-if TYPE_CHECKING:
-    from trainboard.analysis.health import HealthInputs
+from trainboard.analysis.healthinputs import HealthInputs
 
 __all__ = ["CUTS", "PERSIST", "cut_steps", "settle", "steady_findings"]
 
