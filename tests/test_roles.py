@@ -240,5 +240,9 @@ def test_splits_of_one_metric_share_a_chart_group() -> None:
     assert role_of("eval_accuracy").group == role_of("train/accuracy").group == "accuracy"
     assert role_of("sys/gpu0/util").group == "sys/gpu0/util"
     assert role_of("sys/gpu0/util").section == "System"
+    # each rank's metric of a multi-process job: one chart per metric, every rank on it
+    ranked = {role_of(f"sys/rank{r}/gpu/util").group for r in (0, 1, 12)}
+    assert ranked == {"sys/rank*/gpu/util"}
+    assert role_of("sys/rank1/steps_per_s").group == "sys/rank*/steps_per_s"
     assert role_of("Gradient/norm").section == "Gradients"
     assert set(roles.SECTIONS.values()) == set(roles.SECTION_ORDER)

@@ -38,6 +38,7 @@ from trainboard.roles.vocabulary import (
     Split,
 )
 
+_PER_RANK = re.compile(r"sys/rank[0-9]+/(.+)")  # what each rank reports (sdk/ranks.py)
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _WORD = re.compile(r"[a-z]+[0-9]*|[0-9]+")
 
@@ -74,9 +75,12 @@ class MetricRole:
     def group(self) -> str:
         """The chart this key shares with its other splits: its words without the split
         ones ("train/loss", "Loss/validation" and "val_loss" are all "loss"); a system
-        metric keeps a chart of its own."""
+        metric keeps a chart of its own, except each rank's of a multi-process job
+        ("sys/rank0/steps_per_s", "sys/rank1/steps_per_s"...): one chart per metric, all
+        ranks overlaid ("sys/rank*/steps_per_s")."""
         if self.role == "system":
-            return self.key
+            per_rank = _PER_RANK.match(self.key)
+            return f"sys/rank*/{per_rank.group(1)}" if per_rank else self.key
         ws = [w for w in words(self.key) if w not in EVAL_WORDS and w not in TRAIN_WORDS]
         return "_".join(ws) if ws else self.key
 
