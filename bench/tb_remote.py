@@ -26,7 +26,8 @@ Lost is logged minus stored (the summaries' counts); every series is also read b
 point by point with what its client logged (`remote_wrong_points`: steps or values that differ).
 
 Run as `python -m bench.tb_remote ingest8|ingest32|ingest8x2|ingest32x2 --dir DIR [--quick]`;
-prints one JSON line.
+prints one JSON line. `apply_cpu` times the server's ingest function alone, in process (see
+there).
 """
 
 from __future__ import annotations
@@ -258,7 +259,62 @@ def _ingest(d: Path, quick: bool, clients: int, replicas: int) -> dict[str, Any]
     }
 
 
+def apply_cpu(d: Path, quick: bool) -> dict[str, Any]:
+    """The server's own CPU per point, without HTTP, clients or a load that comes and goes:
+    the ingest route's function (`_ingest`: parse the body, check each op, write the points)
+    applies the batches 8 clients send into a fresh PostgreSQL database, in this process,
+    timed with its CPU clock. Each op holds 2,000 steps × 4 keys (the SDK's flush at ~20 k
+    log() calls a second); measured with 1 op per batch (a server keeping up) and 4 (a
+    server behind, whose clients send what queued meanwhile)."""
+    from trainboard.server.ownership import LOCAL, Owners, Who
+    from trainboard.server.routes.ingest import IngestLog, _ingest
+    from trainboard.store import open_store
+    from trainboard.store.records import PointBatch, RunRecord
+    from trainboard.store.remote import wire
+
+    clients, steps, per = 8, (10_000 if quick else 50_000), 2_000
+    out: dict[str, Any] = {}
+    for ops_per_batch in (1, 4):
+        db = _fresh_pg()
+        with open_store(db) as store:
+            log, owners, who = IngestLog(), Owners(store), Who(LOCAL, "admin")
+            runs = [f"apply{k}" for k in range(clients)]
+            for k, run in enumerate(runs):
+                op = wire.create_run_op(RunRecord(id=run, project="bench", name=run))
+                _ingest(store, log, b'{"client":"c%d","seq":0,"ops":[%s]}' % (k, op), who, owners)
+            ops: list[list[bytes]] = [[] for _ in runs]
+            for start in range(0, steps, per):
+                s = np.arange(start, min(steps, start + per), dtype=np.int64)
+                t = 1.7e9 + s * 0.001
+                j = (s & 4095).astype(np.float64)
+                values = {"loss": 1 / (j + 1), "lr": j * 0 + 1e-4, "gn": j * 0 + 0.5, "tok": j * 8}
+                for k, run in enumerate(runs):
+                    batches = {key: PointBatch(s, t, v) for key, v in values.items()}
+                    ops[k].append(wire.points_op(run, batches))
+            bodies = [
+                b'{"client":"c%d","seq":%d,"ops":[%s]}'
+                % (k, 1 + i, b",".join(ops[k][i : i + ops_per_batch]))
+                for i in range(0, len(ops[0]), ops_per_batch)
+                for k in range(clients)
+            ]
+            cpu0 = time.process_time()
+            for body in bodies:
+                _ingest(store, log, body, who, owners)
+            cpu = time.process_time() - cpu0
+            stored = sum(sum(m.count for m in store.get_run(r).summary.values()) for r in runs)
+        assert stored == clients * steps * 4, (stored, clients * steps * 4)
+        out[f"apply_cpu_s_per_m_{ops_per_batch}_ops_per_batch"] = cpu / stored * 1e6
+    out["apply_load"] = os.getloadavg()[0]
+    return out
+
+
 if __name__ == "__main__":
     workload_main(
-        {"ingest8": ingest8, "ingest32": ingest32, "ingest8x2": ingest8x2, "ingest32x2": ingest32x2}
+        {
+            "ingest8": ingest8,
+            "ingest32": ingest32,
+            "ingest8x2": ingest8x2,
+            "ingest32x2": ingest32x2,
+            "apply_cpu": apply_cpu,
+        }
     )

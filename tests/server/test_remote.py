@@ -4,6 +4,7 @@ nothing (and doubles nothing) when that server is killed and comes back."""
 from __future__ import annotations
 
 import http.server
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -203,6 +204,34 @@ def test_points_are_packed_only_for_a_server_that_reads_packed(
         assert current._packed and current.read_series("r1", "loss").values.tolist() == [0.5, 0.25]
     finally:
         current.close()
+
+
+def test_points_go_packed_once_a_server_down_at_start_answers(
+    server: Any, client_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that could not ask its server at start (down, or too busy to answer in 2 s)
+    sends the JSON columns form, and asks again from the writer until the server answers:
+    a whole run in the columns form costs ~20 times the CPU per point."""
+    import trainboard.store.remote.store as remote
+
+    monkeypatch.setattr(remote, "PROBE_SECONDS", 0.2)
+    server.kill()
+    store = RemoteStore(server.url)
+    try:
+        store.create_run(RunRecord(id="r1", project="p", name="n"))
+        ones = {"loss": PointBatch(np.array([0, 1]), np.array([1.0, 2.0]), np.array([0.5, 1.5]))}
+        store.write_points("r1", ones)
+        assert store._packed is False  # nobody answered: the form every server reads
+        server.start()
+        time.sleep(0.3)  # past PROBE_SECONDS: the next write asks again
+        twos = {"loss": PointBatch(np.array([2]), np.array([3.0]), np.array([math.nan]))}
+        store.write_points("r1", twos)
+        assert store._packed is True
+        assert store.flush(timeout=60)
+        values = store.read_series("r1", "loss").values
+        assert values[:2].tolist() == [0.5, 1.5] and math.isnan(values[2])
+    finally:
+        store.close()
 
 
 def test_remote_store_keeps_the_contract_of_the_local_engines(

@@ -9,6 +9,7 @@ exactly once, with a bounded amount in memory.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,10 @@ from trainboard.store.remote import wire
 from trainboard.store.remote.outbox import CLOSE_TIMEOUT, Outbox
 from trainboard.store.remote.wire import API, read_number
 from trainboard.store.url import StoreURL
+
+PROBE_SECONDS = 5.0
+"""How often a store whose server did not answer at start asks it again which points forms
+it reads (RemoteStore._packed_now)."""
 
 
 def _run_record(d: dict[str, Any]) -> RunRecord:
@@ -120,6 +125,7 @@ class RemoteStore(Store):
         self.server_id = info.id if info else None
         # packed points only to a server known to read them: one that is down now may be older
         self._packed = info is not None and "packed" in info.points
+        self._next_probe = None if info else time.monotonic() + PROBE_SECONDS
         self._outbox = Outbox(
             self._http,
             self.url,
@@ -254,7 +260,23 @@ class RemoteStore(Store):
 
     # metrics ----------------------------------------------------------------------------
     def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
-        self._enqueue(wire.points_op(run_id, batches, packed=self._packed))
+        self._enqueue(wire.points_op(run_id, batches, packed=self._packed_now()))
+
+    def _packed_now(self) -> bool:
+        """Whether to send points packed. A server that did not answer at start (down, or
+        too busy to answer within 2 s) is asked again every PROBE_SECONDS until it answers:
+        the JSON columns form costs ~20 times the CPU per point on both sides, and a run
+        would otherwise send it for its whole life. Asked from the SDK's writer thread,
+        never from log()."""
+        if self._next_probe is None or time.monotonic() < self._next_probe:
+            return self._packed
+        info = server_identity(self._http)
+        if info is None:
+            self._next_probe = time.monotonic() + PROBE_SECONDS
+            return False
+        self._next_probe = None
+        self._packed = "packed" in info.points
+        return self._packed
 
     def read_series(
         self,
