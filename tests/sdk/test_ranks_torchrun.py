@@ -131,3 +131,51 @@ def test_a_slow_rank_is_named_a_straggler_on_the_health_card_and_in_show(
     env = {"TRAINBOARD_DB": f"sqlite:///{tmp_path / 'job.db'}", "COLUMNS": "200"}
     shown = CliRunner().invoke(app, ["show", run.id], env=env)
     assert shown.exit_code == 0 and "straggler" in shown.output and "rank 1 (host" in shown.output
+
+
+def test_two_nodes_through_a_c10d_rendezvous_make_one_run_with_every_rank(
+    tmp_path: Path,
+) -> None:
+    """Two torchrun processes (`--nnodes=2`, one rank each) meeting at a c10d rendezvous on
+    127.0.0.1, as two nodes would: one run, both ranks on it, each with its own reports."""
+    import socket
+
+    url = f"sqlite:///{tmp_path / 'job.db'}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        JOB_MODE="ok",
+        JOB_STORE=url,
+        JOB_STEPS="20",
+        TRAINBOARD_SYSTEM_INTERVAL="0.2",
+        TRAINBOARD_QUIET="1",
+        TRAINBOARD_HOME=str(tmp_path / "home"),
+    )
+    nodes = [
+        subprocess.Popen(
+            [
+                *(sys.executable, "-m", "torch.distributed.run", "--nnodes=2"),
+                *("--nproc_per_node=1", f"--node_rank={n}", "--rdzv_backend=c10d"),
+                *(f"--rdzv_endpoint=127.0.0.1:{port}", "--rdzv_id=two-nodes", str(JOB)),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in (0, 1)
+    ]
+    outs = [p.communicate(timeout=300)[0] for p in nodes]
+    assert [p.returncode for p in nodes] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
+    with open_store(url) as s:
+        runs = s.list_runs()
+        assert len(runs) == 1, [r.name for r in runs]  # two nodes, one job, one run
+        run = runs[0]
+        ranks = s.read_run_values(run.id, NAMESPACE)
+    assert run.status == "finished" and set(ranks) == {"0", "1"}
+    assert ranks["0"]["local_rank"] == 0 and ranks["1"]["local_rank"] == 0  # one per node
+    assert ranks["0"]["ended"] == ranks["1"]["ended"] == "finished"
+    assert "sys/rank0/steps_per_s" in run.summary and "sys/rank1/steps_per_s" in run.summary
+    assert run.summary["loss"].last_step == 19
