@@ -45,7 +45,7 @@ def _random_runs(seed: int, n: int) -> list[RunRecord]:
             RunRecord(
                 id=f"{i:012x}", project="p", name=f"r{i}",
                 model=rng.choice(["m1", "m2", None]), created_at=T0 + rng.choice([0, i]),
-                summary=summary, goals=goals,  # type: ignore[arg-type]
+                summary=summary, goals=goals,
             )
         )  # fmt: skip
     runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)  # as listed: newest first

@@ -294,7 +294,7 @@ def test_history_errors(api: trainboard.Api) -> None:
     ):
         run.history(["train/loss", "val/loss"])
     with pytest.raises(UsageError, match="x must be one of step, wall_time, tokens, got 'time'"):
-        run.history(x="time")  # type: ignore[arg-type]
+        run.history(x="time")
     with pytest.raises(UsageError, match="format must be 'pandas' or 'numpy', got 'polars'"):
         run.history(format="polars")  # type: ignore[call-overload]
 

@@ -39,7 +39,7 @@ def test_export_json_exact(invoke: Invoke, known_run: RunRecord, tmp_path: Path)
 def test_export_run_without_points(invoke: Invoke, cli_store: object) -> None:
     from cli_support import make_run
 
-    make_run(cli_store, "bbbb00000001", "empty")  # type: ignore[arg-type]
+    make_run(cli_store, "bbbb00000001", "empty")
     assert invoke("export", "empty").stdout == "step\n"
     doc = json.loads(invoke("export", "empty", "-f", "json").stdout)
     assert doc["metrics"] == {} and doc["run"]["id"] == "bbbb00000001"

@@ -24,7 +24,7 @@ from trainboard.store.base import Store
 @pytest.fixture
 def db(sqlite_url: str) -> Store:
     s = open_store(sqlite_url)
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 

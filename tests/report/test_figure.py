@@ -25,7 +25,7 @@ SIX = ["Loss", "Perplexity (exp of loss)", "Accuracy", "Learning rate", "Gradien
 @pytest.fixture
 def db(sqlite_url: str) -> Store:
     s = open_store(sqlite_url)
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 

@@ -30,7 +30,7 @@ def test_total_steps_from_config() -> None:
     assert total_steps_from_config({"total_steps": 10, "trainer": {"max_steps": 20}}) == 10
     for bad in ({}, None, {"max_steps": True}, {"max_iters": "100"}, {"max_iters": 2.5},
                 {"max_iters": float("inf")}, {"max_steps": 0}):  # fmt: skip
-        assert total_steps_from_config(bad) is None  # type: ignore[arg-type]
+        assert total_steps_from_config(bad) is None
 
 
 def test_counter_values() -> None:

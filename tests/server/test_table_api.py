@@ -27,7 +27,7 @@ def _seed(db: Store) -> None:
 
 
 def _ids(body: dict[str, object]) -> list[str]:
-    return [r["id"] for r in body["runs"]]  # type: ignore[index, union-attr]
+    return [r["id"] for r in body["runs"]]
 
 
 def test_sorted_by_a_hyperparameter_over_every_page(api: httpx.Client, db: Store) -> None:

@@ -106,7 +106,7 @@ def test_a_run_belongs_to_the_token_that_created_it(team: tuple[object, dict[str
             overwrite,
         ]
         out = _ingest(c, made["bob"], "bob-client", hostile)
-        assert [e["code"] for e in out["errors"]] == ["forbidden"] * 3  # type: ignore[index, union-attr]
+        assert [e["code"] for e in out["errors"]] == ["forbidden"] * 3
         assert "token 'bob' may not change run" in out["errors"][0]["message"]  # type: ignore[index]
         assert "which token 'alice' created" in out["errors"][0]["message"]  # type: ignore[index]
         with open_store(srv.store_url) as db:  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ RID = "aaaaaaaaaaaa"
 
 
 def one(step: object = 1, value: float = 1.0) -> PointBatch:
-    return PointBatch(np.asarray([step]), np.asarray([T0]), np.asarray([value]))  # type: ignore[arg-type]
+    return PointBatch(np.asarray([step]), np.asarray([T0]), np.asarray([value]))
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_config_may_hold_nul_as_json(run: Store) -> None:
             "big",
             PointBatch([1, 2**63], [T0, T0], [1.0, 2.0]),
             r"'big' has step 9.223372036854776e\+18, not an int64",
-        ),  # type: ignore[arg-type]
+        ),
         ("frac", one(1.7), "'frac' has step 1.7, not an int64"),
         ("huge", one(1e30), "'huge' has step"),
     ],
