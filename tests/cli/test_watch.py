@@ -25,6 +25,31 @@ def test_watch_finished_run(invoke: Invoke, known_run: RunRecord) -> None:
     assert "finished" in r.stdout and "1h 2m 5s" in r.stdout and "ETA" in r.stdout
 
 
+def test_watch_shows_gpu_use_and_memory_of_a_run_with_gpu_metrics(
+    invoke: Invoke, cli_store: Store
+) -> None:
+    """The sys/gpu{i}/* values NVML gives the SDK's sampler (two GPUs), as `watch` shows them."""
+    run = make_run(cli_store, "aaaa0000gpu1", "on-gpus")
+    t = [1.0e9, 1.0e9 + 1]
+    cli_store.write_points(
+        run.id,
+        {
+            "train/loss": PointBatch.of([1, 2], t, [2.0, 1.5]),
+            "sys/gpu0/util": PointBatch.of([1, 2], t, [80.0, 90.0]),
+            "sys/gpu1/util": PointBatch.of([1, 2], t, [60.0, 70.0]),
+            "sys/gpu0/mem_used_gb": PointBatch.of([1, 2], t, [10.0, 12.0]),
+            "sys/gpu1/mem_used_gb": PointBatch.of([1, 2], t, [10.0, 12.0]),
+            "sys/gpu0/mem_percent": PointBatch.of([1, 2], t, [15.0, 15.0]),
+            "sys/gpu1/mem_percent": PointBatch.of([1, 2], t, [15.0, 15.0]),
+        },
+    )
+    r = invoke("watch", "on-gpus")
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.stdout.split())
+    # the mean over the GPUs of their last values: (90 + 70) / 2, 12 GB at 15% each
+    assert "GPU util 80%" in out and "GPU memory 12.0 GB (15%)" in out, out
+
+
 def _train(run_id: str, steps: int) -> None:
     """A stand-in training loop in another thread: points, heartbeats, then finished."""
     store = open_store()
