@@ -80,6 +80,15 @@ def _fresh_pg() -> str:
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+def _drop_pg(db: str) -> None:
+    """Drop a database _fresh_pg made (a full-size run leaves ~100 MB on the shared server)."""
+    import psycopg
+
+    admin = os.environ.get("TRAINBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 _TICK = os.sysconf("SC_CLK_TCK")
 
 IDLE_SECONDS = 3.0
@@ -230,6 +239,7 @@ def _ingest(d: Path, quick: bool, clients: int, replicas: int) -> dict[str, Any]
     with open_store(db) as store:
         stored = sum(sum(s.count for s in store.get_run(o["run"]).summary.values()) for o in outs)
     wrong = _wrong_points(db, [o["run"] for o in outs], steps)
+    _drop_pg(db)
     logged = clients * steps * 4
     client_cpu = sum(o["cpu_s"] for o in outs)
     per_m = 1e6 / max(stored, 1)
@@ -302,6 +312,7 @@ def apply_cpu(d: Path, quick: bool) -> dict[str, Any]:
                 _ingest(store, log, body, who, owners)
             cpu = time.process_time() - cpu0
             stored = sum(sum(m.count for m in store.get_run(r).summary.values()) for r in runs)
+        _drop_pg(db)
         assert stored == clients * steps * 4, (stored, clients * steps * 4)
         out[f"apply_cpu_s_per_m_{ops_per_batch}_ops_per_batch"] = cpu / stored * 1e6
     out["apply_load"] = os.getloadavg()[0]
