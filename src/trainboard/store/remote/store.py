@@ -329,8 +329,10 @@ class RemoteStore(Store):
 
     def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
         body = self._get(f"/runs/{run_id}/histograms", key=key)
+        fields = {f.name for f in dataclass_fields(HistogramRecord)}
         out = []
-        for h in body["histograms"]:
+        for raw in body["histograms"]:
+            h = {k: v for k, v in raw.items() if k in fields}  # not what is only for the UI
             h["edges"] = [read_number(v) for v in h["edges"]]
             h["min"], h["max"], h["sum"] = (
                 read_number(h["min"]),
