@@ -427,6 +427,9 @@ def resume_at_step(run: Run, step: int) -> None:
         return
     last, st.step = st.step, step
     st.writer.enqueue_call(_rewind, (step, last))
+    # in the store before any point of this attempt: a re-logged step written first would
+    # replace the dead attempt's point at that step instead of superseding it
+    st.writer.flush(timeout=_CREATE_WAIT)
 
 
 def _rewind(store: Store, run_id: str, step: int, last: int) -> None:
