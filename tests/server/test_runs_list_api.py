@@ -151,3 +151,25 @@ def test_keyset_pages_and_id_prefix_through_the_api_and_a_remote_store(
         ]
     finally:
         remote.close()
+
+
+def test_facets_count_per_project_status_model_under_the_run_filters(
+    api: httpx.Client, db: Store
+) -> None:
+    now = time.time() - 1000
+    _add(db, "a" * 12, "m", now, [1.0])
+    _add(db, "b" * 12, None, now + 1, [1.0])
+    db.create_run(RunRecord(id="c" * 12, project="q", name="c", model="m", created_at=now + 2))
+    got = api.get("/api/v1/facets").json()
+    assert got == {
+        "total": 3,
+        "project": {"p": 2, "q": 1},
+        "status": {"finished": 2, "running": 1},
+        "model": {"m": 2, "": 1},
+    }
+    db.set_archived(["a" * 12], True)
+    assert api.get("/api/v1/facets", params={"project": "p"}).json()["model"] == {"": 1}
+    archived = api.get("/api/v1/facets", params={"archived": "true"}).json()
+    assert archived["total"] == 1 and archived["project"] == {"p": 1}
+    bad = api.get("/api/v1/facets", params={"status": "sleeping"})
+    assert bad.status_code == 400 and "status" in bad.text

@@ -22,6 +22,7 @@ from typing import Any
 
 from trainboard.server.ownership import Who
 from trainboard.store.base import Store
+from trainboard.store.facets import RunFacets
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
 from trainboard.store.queries import GroupLeaders, RunQuery, XAxis
 from trainboard.store.records import (
@@ -83,6 +84,9 @@ class ProjectView(Store):
 
     def count_runs(self, query: RunQuery | None = None) -> int:
         return self.inner.count_runs(self._query(query))
+
+    def facet_runs(self, query: RunQuery | None = None) -> RunFacets:
+        return self.inner.facet_runs(self._query(query))
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         self._check(run_id)

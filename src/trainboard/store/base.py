@@ -51,9 +51,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
+from trainboard.store import facets
+from trainboard.store.facets import RunFacets
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
 from trainboard.store.queries import GroupLeaders, GroupValue, RunQuery, XAxis, leaders_of
 from trainboard.store.records import (
@@ -109,6 +112,12 @@ class Store(ABC):
 
     @abstractmethod
     def count_runs(self, query: RunQuery | None = None) -> int: ...
+
+    def facet_runs(self, query: RunQuery | None = None) -> RunFacets:
+        """How many runs `query`'s filters match, per project, status and model (its limit,
+        offset and sort are ignored). SQL engines group by index; this fallback lists."""
+        q = replace(query or RunQuery(), limit=None, offset=0, after=None)
+        return facets.of_runs(self.list_runs(q))
 
     @abstractmethod
     def update_run(self, run_id: str, **fields: Any) -> None:

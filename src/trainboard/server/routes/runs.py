@@ -107,6 +107,24 @@ def list_runs(
     return Response(content, media_type="application/json")
 
 
+class FacetsOut(BaseModel):
+    total: int = Field(description="runs the filters match")
+    project: dict[str, int] = Field(description="of those, how many per project")
+    status: dict[str, int] = Field(description="of those, how many per status")
+    model: dict[str, int] = Field(
+        description='of those, how many per model; runs without a model under ""'
+    )
+
+
+@runs_router.get("/facets")
+def run_facets(store: StoreDep, filters: RunFilters) -> FacetsOut:
+    """How many runs the filters match (the same filters as /runs; limit and offset are
+    ignored), per project, status and model: exact, one GROUP BY over an index."""
+    f = store.facet_runs(filters)
+    model = {m or "": n for m, n in f.model.items()}
+    return FacetsOut(total=f.total, project=f.project, status=f.status, model=model)
+
+
 @runs_router.get(
     "/runs/{run_id}", response_class=Response, responses={200: {"model": RunDetailOut}}
 )

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from trainboard.errors import StoreError
 from trainboard.roles.measure import Measure
 from trainboard.store.base import Store
+from trainboard.store.facets import RunFacets
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
 from trainboard.store.queries import GroupLeaders, GroupValue, RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
@@ -41,7 +42,7 @@ from trainboard.store.records import (
     Status,
     TextRecord,
 )
-from trainboard.store.sql import trends
+from trainboard.store.sql import facetcounts, trends
 from trainboard.store.sql.attached import Attached
 from trainboard.store.sql.blobs import Blobs
 from trainboard.store.sql.channels import Channels
@@ -117,6 +118,10 @@ class SQLStore(Store):
 
     def count_runs(self, query: RunQuery | None = None) -> int:
         return self.runs.count(query)
+
+    def facet_runs(self, query: RunQuery | None = None) -> RunFacets:
+        """One GROUP BY over a covering index (store/sql/facetcounts.py)."""
+        return facetcounts.facet_runs(self.runs, query or RunQuery())
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         self.runs.update(run_id, fields)
