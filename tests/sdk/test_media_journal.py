@@ -59,7 +59,10 @@ def test_media_logged_right_before_a_sigkill_are_recovered(store_url: str, tb_ho
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     run_id = child.stdout.strip()
-    folder = journal_dir(store_url)
+    # beside a SQLite file; for PostgreSQL, under TRAINBOARD_HOME in its store identity's folder
+    [keys] = [*journal_dir(store_url).glob(f"{run_id}.keys"),
+              *Path(tb_home).glob(f"journals/*/{run_id}.keys")]  # fmt: skip
+    folder = keys.parent
     [segment] = folder.glob(f"{run_id}.*.media")
     paths, queued = left_behind(folder, run_id, lambda p, e: pytest.fail(f"{p}: {e}"))
     assert [(q.key, q.step) for q in queued] == [*(("samples", s) for s in range(5)), ("evals", 5)]

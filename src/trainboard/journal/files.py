@@ -12,10 +12,12 @@ written back; that is out of scope (as it is for SQLite with synchronous=NORMAL)
 
 Files, in `journal_dir(url)`:
 
-    RUN.keys        JSON lines: a header {"run": RunRecord fields, "url", "pid"}, then one
-                    {"kid": K, "keys": [...]} per set of keys log() has seen, and {"created": 1}
-                    once the store has the run. The live writer holds an flock on it: a journal
-                    whose lock is free belongs to a dead process.
+    RUN.keys        JSON lines: a header {"run": RunRecord fields, "url", "pid", "store"},
+                    then one {"kid": K, "keys": [...]} per set of keys log() has seen,
+                    {"created": 1} once the store has the run, and {"store": ID} when the
+                    store's identity was learnt after the journal was made (it was down).
+                    The live writer holds an flock on it: a journal whose lock is free
+                    belongs to a dead process.
     RUN.NNNNNN.seg  segments of `SEGMENT_BYTES`: a 16-byte header (magic, then the u64 offset up
                     to which the store has the points), then 8-byte aligned records
                     `u32 kid, u32 n, i64 step, f64 wall time, n x f64 values`. kid 0 marks the end
@@ -61,23 +63,29 @@ def _url_id(url: str) -> str:
     return hashlib.sha1(store_key(url).encode()).hexdigest()[:16]
 
 
-def legacy_journal_dir(url: str) -> Path:
-    """Where journals of `url` were kept before store_key (the URL hashed as spelled)."""
-    from trainboard import settings
-
-    return settings.home() / "journals" / hashlib.sha1(url.encode()).hexdigest()[:16]
-
-
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def store_key(url: str) -> str:
-    """One name for one PostgreSQL database however its URL is spelled: the driver
-    (postgres://, postgresql+psycopg://), the password, the default port 5432 and which
-    loopback name is used do not matter. `…@127.0.0.1:5432/db` and `…@localhost/db` are the
-    same store to the journals, the dead-letter file and recovery. Other URLs as they are."""
+    """One name for one store however its URL is spelled, for when its identity is not
+    known (the store was down): for PostgreSQL the driver (postgres://,
+    postgresql+psycopg://), the password, the default port 5432 and which loopback name is
+    used do not matter, so `…@127.0.0.1:5432/db` and `…@localhost/db` are one store; for a
+    server, `http://localhost:8000/` and `http://127.0.0.1:8000` are one. Other URLs as they
+    are."""
     from trainboard.store.url import StoreURL
 
+    if StoreURL.is_remote(url):
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return url
+        name = (parts.hostname or "localhost").lower()
+        name = "localhost" if name in _LOOPBACK else name
+        return f"{parts.scheme.lower()}://{name}:{port}{parts.path.rstrip('/')}"
     if not StoreURL.is_sql(url) or StoreURL.parse(url).engine != "postgresql":
         return url
     from sqlalchemy.engine import make_url
@@ -101,15 +109,31 @@ def _sqlite_file(url: str) -> str | None:
     return None if path is None else str(path)
 
 
-def journal_dir(url: str) -> Path:
+def journal_dir(url: str, identity: str | None = None) -> Path:
     """Journals of the runs that write to `url`: beside a SQLite file, else under
-    TRAINBOARD_HOME/journals (PostgreSQL, remote servers)."""
+    TRAINBOARD_HOME/journals (PostgreSQL, remote servers) in a folder named for the store's
+    `identity` (Store.identity()), or, while that is unknown (the store is down), for its
+    URL (store_key). Recovery finds a journal by the identity in its keys file, whichever
+    folder it is in (journal/recovery.py)."""
     path = _sqlite_file(url)
     if path is not None:
         return Path(path + ".journals")
     from trainboard import settings
 
+    if identity:
+        return settings.home() / "journals" / ("id-" + identity[:32])
     return settings.home() / "journals" / _url_id(url)
+
+
+def journal_folders() -> list[Path]:
+    """Every journal folder under TRAINBOARD_HOME/journals (any store, any spelling)."""
+    from trainboard import settings
+
+    root = settings.home() / "journals"
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return []
 
 
 @dataclass
@@ -178,7 +202,12 @@ class Journal:
     """One run's journal, written by log() (under `lock`) and read by the run's writer."""
 
     def __init__(
-        self, folder: Path, run: dict[str, Any], url: str, segment_bytes: int = SEGMENT_BYTES
+        self,
+        folder: Path,
+        run: dict[str, Any],
+        url: str,
+        segment_bytes: int = SEGMENT_BYTES,
+        identity: str | None = None,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
@@ -191,7 +220,9 @@ class Journal:
             folder / f"{self.run_id}.keys", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600
         )
         fcntl.flock(self._keys, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(self._keys, orjson.dumps({"run": run, "url": url, "pid": os.getpid()}) + b"\n")
+        self.identity = identity
+        header = {"run": run, "url": url, "pid": os.getpid(), "store": identity}
+        os.write(self._keys, orjson.dumps(header) + b"\n")
         self.segments: list[_Segment] = []
         self._next_no = 0
         self.mm: mmap.mmap
@@ -317,6 +348,15 @@ class Journal:
         """A write failed: read the same records again next time."""
         for seg, start, _ in marks:
             seg.read = start
+
+    def know_store(self, identity: str | None) -> None:
+        """The store's identity, learnt once it could be opened: written to the keys file
+        (once), so recovery matches this journal to its store however the URL was spelled."""
+        if not identity or identity == self.identity:
+            return
+        self.identity = identity
+        with contextlib.suppress(OSError):
+            os.write(self._keys, orjson.dumps({"store": identity}) + b"\n")
 
     def created(self) -> None:
         """The store has the run: recovery must not create it again if it is deleted."""

@@ -21,6 +21,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,8 +36,9 @@ from trainboard.journal.files import (
     _sqlite_file,
     _url_id,
     journal_dir,
-    legacy_journal_dir,
+    journal_folders,
     parse,
+    store_key,
 )
 from trainboard.jsonvalues import spell
 from trainboard.store.base import Store
@@ -147,17 +149,74 @@ def _warn(message: str) -> None:
         warnings.warn(message, TrainboardWarning, stacklevel=3)
 
 
+@dataclass
+class _KeysFile:
+    """What a journal's keys file says: its run, its sets of keys, whether the store has the
+    run, and which store it was made for (identity, when known, and URL)."""
+
+    header: dict[str, Any] = field(default_factory=dict)
+    kinds: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    created: bool = False
+    store: str | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> _KeysFile:
+        out = cls()
+        for line in path.read_bytes().splitlines():
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # cut short by the kill
+            if "kid" in rec:
+                out.kinds[int(rec["kid"])] = tuple(rec["keys"])
+            elif "created" in rec:
+                out.created = True
+            elif "run" in rec:
+                out.header = rec
+                out.store = rec.get("store") or out.store
+            elif rec.get("store"):
+                out.store = str(rec["store"])  # learnt after the journal was made
+        return out
+
+
+class _Mine:
+    """Which journals belong to one store: those made for its identity, or, where either
+    side does not know the identity, for its URL however spelled (files.store_key)."""
+
+    def __init__(self, store: Store, url: str) -> None:
+        self.key = store_key(url)
+        try:
+            self.identity = store.identity()
+        except Exception:  # the store cannot say now: the URL decides
+            self.identity = None
+
+    def __call__(self, keys: _KeysFile) -> bool:
+        if keys.store and self.identity:
+            return keys.store == self.identity
+        return store_key(str(keys.header.get("url") or "")) == self.key
+
+
 def recover_orphans(store: Store, url: str, folder: Path | None = None) -> list[str]:
     """Write the journals of dead processes into `store` and mark their runs crashed (or give
     them the final status finish() left); return the ids of the runs recovered. Journals of
-    live processes (their lock is held) are left alone. `folder`: the journals (default: those
-    of runs that wrote to `url`)."""
-    if folder is None:
-        found = recover_orphans(store, url, journal_dir(url))
-        legacy = legacy_journal_dir(url)
-        if legacy != journal_dir(url) and not _sqlite_file(url):
-            found += recover_orphans(store, url, legacy)  # journals of an older trainboard
-        return found
+    live processes (their lock is held) are left alone. `folder`: these journals, whichever
+    store they were made for (`trainboard sync`); default: a SQLite file's journals beside
+    it, else every journal under TRAINBOARD_HOME/journals made for this store (by its
+    identity, or its URL however spelled where the identity was not known)."""
+    if folder is not None:
+        return _recover_folder(store, url, folder, None)
+    if _sqlite_file(url):
+        return _recover_folder(store, url, journal_dir(url), None)
+    mine = _Mine(store, url)
+    found: list[str] = []
+    for each in journal_folders():
+        found += _recover_folder(store, url, each, mine)
+    return found
+
+
+def _recover_folder(
+    store: Store, url: str, folder: Path, mine: Callable[[_KeysFile], bool] | None
+) -> list[str]:
     if not folder.is_dir():
         return []
     done: list[str] = []
@@ -174,7 +233,13 @@ def recover_orphans(store: Store, url: str, folder: Path | None = None) -> list[
             if not keys_path.exists():
                 continue  # recovered by another process while we waited
             try:
-                _recover_one(store, url, folder, keys_path)
+                keys = _KeysFile.read(keys_path)
+            except OSError:
+                continue
+            if mine is not None and not mine(keys):
+                continue  # another store's
+            try:
+                _recover_one(store, url, folder, keys_path, keys)
             except Exception as exc:
                 if fault_kind(exc) == "transient":
                     continue  # the store is down: the next opener tries again
@@ -182,6 +247,9 @@ def recover_orphans(store: Store, url: str, folder: Path | None = None) -> list[
             done.append(keys_path.stem)
         finally:
             os.close(fd)
+    with contextlib.suppress(OSError):
+        if folder.parent.name == "journals" and not any(folder.iterdir()):
+            folder.rmdir()  # an empty folder of an old spelling or a store down at init
     return done
 
 
@@ -218,22 +286,9 @@ def _recover_media(store: Store, url: str, run_id: str, folder: Path, aside: lis
             )
 
 
-def _recover_one(store: Store, url: str, folder: Path, keys_path: Path) -> None:
+def _recover_one(store: Store, url: str, folder: Path, keys_path: Path, keys: _KeysFile) -> None:
     run_id = keys_path.stem
-    kinds: dict[int, tuple[str, ...]] = {}
-    header: dict[str, Any] = {}
-    created = False
-    for line in keys_path.read_bytes().splitlines():
-        try:
-            rec = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue  # cut short by the kill
-        if "kid" in rec:
-            kinds[int(rec["kid"])] = tuple(rec["keys"])
-        elif "created" in rec:
-            created = True
-        elif "run" in rec:
-            header = rec
+    kinds, header, created = keys.kinds, keys.header, keys.created
     gone = False
     try:
         store.get_run(run_id)

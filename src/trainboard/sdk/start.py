@@ -70,7 +70,7 @@ def _open_now(url: str, remote: str, project: str | None = None) -> Store | None
     return store
 
 
-def _journal(record: RunRecord, url: str) -> Journal | None:
+def _journal(record: RunRecord, url: str, identity: str | None = None) -> Journal | None:
     """The run's journal beside the store; None (points then wait in memory) for an
     in-memory store, or where no journal can be made (warned once)."""
     from trainboard.store.url import StoreURL  # not at import: it loads the store
@@ -81,7 +81,7 @@ def _journal(record: RunRecord, url: str) -> Journal | None:
 
     try:
         header = {k: v for k, v in record.__dict__.items() if k != "summary"}
-        return Journal(journal_dir(url), header, url)
+        return Journal(journal_dir(url, identity), header, url, identity=identity)
     except OSError as e:
         from trainboard.sdk.writer import _warn
 
@@ -264,14 +264,14 @@ def _start(
     shared: bool = False,
     media_bytes: int = 0,
 ) -> Run:
-    from trainboard.sdk.writer import Writer
+    from trainboard.sdk.writer import Writer, identity_of
 
     store = _open_now(url, remote, record.project)
     writer = Writer(
         record,
         remote or url,
         lambda: open_selected(url, remote),
-        journal=_journal(record, remote or url),
+        journal=_journal(record, remote or url, identity_of(store)),
         store=store,
         create=create,
         resume_fields=resume_fields,

@@ -312,6 +312,8 @@ class Writer:
             self._store = self._open_store()
         store, run_id = self._store, self._run.id
         if not self._created:
+            if self.journal is not None and self.journal.identity is None:
+                self.journal.know_store(identity_of(store))  # it was down at init()
             if self._create:
                 try:
                     store.create_run(self._run)
@@ -347,6 +349,16 @@ class Writer:
         if kind not in self._warned:
             self._warned.add(kind)
             _warn(message)
+
+
+def identity_of(store: Store | None) -> str | None:
+    """The store's identity, or None where it cannot say now (journal/files.journal_dir)."""
+    if store is None:
+        return None
+    try:
+        return store.identity()
+    except Exception:
+        return None
 
 
 def _warn(message: str) -> None:

@@ -265,6 +265,12 @@ class Store(ABC):
         """(mime type, bytes) stored under `digest`; NotFoundError when none are."""
 
     # lifecycle --------------------------------------------------------------------------
+    def identity(self) -> str | None:
+        """The store's own id, the same however its URL is spelled (a SQL store's
+        store_meta row, a server's store): what journals, spools and recovery key on. None
+        where a store has none, or cannot say now (a server that is down)."""
+        return None
+
     def now(self) -> float:
         """The store's clock (seconds since the epoch). Heartbeats are stamped with the time
         the store received them, so liveness is judged against this, not a host's clock."""

@@ -253,7 +253,10 @@ def check(request: Request, project: str | None = None) -> CheckOut:
 
 @ingest_router.get("/ingest/identity", response_model=IdentityOut)
 def identity(request: Request) -> IdentityOut:
-    """This server's id: a hash of its store, the same whatever URL a client spelled
-    (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/remote/spool.py)."""
+    """This server's id: its store's identity (written in the store, so every replica on
+    one database and every spelling of the URL, localhost, 127.0.0.1 or a proxy, gives the
+    same). Clients key their spools and journals by it (store/remote/spool.py,
+    journal/files.py). A store without one gives a hash of its URL."""
     store: Store = request.app.state.store
-    return IdentityOut(id=hashlib.sha256(store.url.encode()).hexdigest()[:24], points=POINT_FORMS)
+    found = store.identity() or hashlib.sha256(store.url.encode()).hexdigest()[:24]
+    return IdentityOut(id=found, points=POINT_FORMS)

@@ -161,11 +161,22 @@ class RemoteStore(Store):
                 f"(TRAINBOARD_TOKEN needs scope write there, for this run's project): {why}"
             )
 
+    def identity(self) -> str | None:
+        """The server's store identity (GET /ingest/identity), asked again while unknown."""
+        if self.server_id is None:
+            info = server_identity(self._http)
+            self.server_id = info.id if info else None
+        return self.server_id
+
     def _same_server(self, header: dict[str, Any]) -> bool:
+        """A spool made for this server: by identity where both are known, else by the URL
+        however spelled (localhost or 127.0.0.1, a default port: journal/files.store_key)."""
+        from trainboard.journal.files import store_key
+
         theirs = header.get("server")
         if theirs and self.server_id:
             return bool(theirs == self.server_id)
-        return bool(header.get("url") == self.url)
+        return store_key(str(header.get("url") or "")) == store_key(self.url)
 
     def _enqueue(self, op: bytes) -> None:
         self._outbox.put(op)

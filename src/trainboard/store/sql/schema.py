@@ -193,6 +193,15 @@ tokens = Table(
     Index("ix_tokens_hash", "hash", unique=True),
 )
 
+# What a store says about itself: "store_id", its identity (a random hex id made when it was
+# first migrated), which journals, spools and recovery key on instead of its URL.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 # Who deleted, archived or unarchived which runs, and when (run_ids: a JSON list).
 audit = Table(
     "audit",

@@ -71,6 +71,7 @@ class SQLStore(Store):
         self.tokens = Tokens(db)
         self.channels = Channels(db)
         self.imports = Imports(db)
+        self._identity: str | None = None
         try:
             Migrations(db).bring_to_head()
         except (DBAPIError, StoreError) as e:
@@ -207,6 +208,18 @@ class SQLStore(Store):
 
     def read_blob(self, digest: str) -> tuple[str, bytes]:
         return self.media.blob(digest)
+
+    def identity(self) -> str | None:
+        """store_meta's "store_id", made by migration 0015 (read once, then kept)."""
+        if self._identity is None:
+            import sqlalchemy as sa
+
+            from trainboard.store.sql.schema import store_meta
+
+            q = sa.select(store_meta.c.value).where(store_meta.c.key == "store_id")
+            found = self.db.read(lambda conn: conn.execute(q).scalar())
+            self._identity = str(found) if found else None
+        return self._identity
 
     def now(self) -> float:
         return float(self.db.read(self.db.dialect.now))
