@@ -51,6 +51,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRAINBOARD_FLUSH_INTERVAL", "0.5", "Seconds between background writer flushes."),
     Setting("TRAINBOARD_HEARTBEAT_INTERVAL", "5", "Seconds between a running run's heartbeats."),
     Setting(
+        "TRAINBOARD_WRITE_ATTEMPTS",
+        "20",
+        "Failed tries of one batch, while the store takes other writes, before it is set aside.",
+    ),
+    Setting(
         "TRAINBOARD_HEARTBEAT_TIMEOUT",
         "60",
         "Seconds without a heartbeat before a run on another host is shown as crashed.",
@@ -155,6 +160,11 @@ def max_connections() -> int:
 
 def flush_interval() -> float:
     return float(_get("TRAINBOARD_FLUSH_INTERVAL"))
+
+
+def write_attempts() -> int:
+    """Tries of one batch the store keeps failing (while it answers) before it is set aside."""
+    return max(1, int(_get("TRAINBOARD_WRITE_ATTEMPTS")))
 
 
 def heartbeat_interval() -> float:

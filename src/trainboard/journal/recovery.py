@@ -97,7 +97,7 @@ def set_aside(url: str, run_id: str, what: str, rows: Any, error: BaseException)
     return path
 
 
-def _point_rows(batch: PointBatch) -> list[list[Any]]:
+def point_rows(batch: PointBatch) -> list[list[Any]]:
     return [
         [int(s), float(t), spell(float(v))]
         for s, t, v in zip(batch.steps, batch.times, batch.values, strict=True)
@@ -122,7 +122,7 @@ def write_points_or_set_aside(
             raise
         if len(batches) == 1:
             ((key, batch),) = batches.items()
-            on_aside(set_aside(url, run_id, f"points {key}", _point_rows(batch), exc), key)
+            on_aside(set_aside(url, run_id, f"points {key}", point_rows(batch), exc), key)
             return
     for key, batch in batches.items():
         write_points_or_set_aside(store, url, run_id, {key: batch}, on_aside)

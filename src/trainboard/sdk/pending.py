@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainboard.journal.media import MediaJournal, QueuedMedia, Written, encode_all
-from trainboard.journal.recovery import batches_of, fault_kind, set_aside, write_points_or_set_aside
+from trainboard.journal.recovery import (
+    batches_of,
+    fault_kind,
+    point_rows,
+    set_aside,
+    write_points_or_set_aside,
+)
 from trainboard.sdk.validate import as_float
 
 if TYPE_CHECKING:
@@ -31,6 +37,8 @@ if TYPE_CHECKING:
 _READS_PER_WRITE = 64  # journal reads per wake-up...
 _READ_BYTES = 1 << 20  # ...of at most this much each (~75,000 points): short GIL holds
 MEDIA_CHUNK = 8  # media items encoded before a write
+_LIFE_FIELDS = frozenset({"heartbeat_at", "status", "finished_at"})
+"""Run fields that are the run's life, never set aside (set_aside_stuck)."""
 
 
 class Pending:
@@ -77,6 +85,7 @@ class Pending:
         self._media_ready: list[Written] = []  # encoded, not written yet
         self._media_sent: set[str] = set()  # digests this run has written
         self.final: dict[str, Any] | None = None  # the run's last fields, written last
+        self.stage = ""  # the part write() was writing when it last raised
 
     @property
     def unsent(self) -> int:
@@ -144,6 +153,7 @@ class Pending:
         run_id, url = self._run_id, self._url
         journal = self._journal
         if journal is not None:
+            self.stage = "journal"
             reads = 0
             while everything or reads < _READS_PER_WRITE:
                 reads += 1
@@ -169,6 +179,7 @@ class Pending:
                     break
                 time.sleep(0)  # let the training thread have the GIL between reads
         if self._mem:
+            self.stage = "memory"
             batches = _mem_batches(self._mem)
             write_points_or_set_aside(
                 store, url, run_id, batches, lambda p, k: self._on_aside(p, f"points of {k!r}")
@@ -176,19 +187,24 @@ class Pending:
             self.written += self._mem_count
             self._mem, self._mem_count = {}, 0
         if self._texts:
+            self.stage = "texts"
             self._each(self._texts, lambda rows: store.write_texts(run_id, rows), "texts")
             self._texts = []
         if self._hists:
+            self.stage = "histograms"
             self._each(self._hists, lambda rows: store.write_histograms(run_id, rows), "histograms")
             self._hists = []
         if self._media or self._media_ready:
+            self.stage = "media"
             self._write_media(store)
         while self._artifacts:
+            self.stage = "artifact"
             self._each(
                 self._artifacts[:1], lambda rows: store.add_artifact(run_id, rows[0]), "an artifact"
             )
             self._artifacts.pop(0)
         while self._calls:
+            self.stage = "call"
             name, args = self._calls[0]
             if callable(name):  # a function of (store, run_id, *args): sdk/ranks.py's ends
                 fn, what = name, getattr(name, "__name__", "a call")
@@ -200,6 +216,7 @@ class Pending:
         if self.final is not None:
             self.updates.update(self.final)
         if self.updates:
+            self.stage = "updates"
             updates, self.updates = self.updates, {}
             try:
                 store.update_run(run_id, **updates)
@@ -281,6 +298,58 @@ class Pending:
                 return
         for row in rows:
             self._each([row], write, what)
+
+    def set_aside_stuck(self, exc: BaseException) -> tuple[str, Path | None]:
+        """Set aside the part that write() keeps failing on (`stage`), so the rest can be
+        written: (what it was, the dead-letter file; None when nothing was set aside)."""
+        run_id, url = self._run_id, self._url
+        stage = self.stage
+
+        def aside(what: str, rows: Any) -> Path:
+            return set_aside(url, run_id, what, rows, exc)
+
+        if stage == "journal" and self._journal is not None:
+            columns: Columns = {}
+            marks = self._journal.read(columns, max_bytes=_READ_BYTES)
+            path = None
+            batches = batches_of(columns)
+            for key, batch in batches.items():
+                path = aside(f"points {key}", point_rows(batch))
+            self._journal.commit(marks)
+            n = sum(len(b.steps) for b in batches.values())
+            return f"a batch of {n} points ({', '.join(sorted(batches))[:200]})", path
+        if stage == "memory" and self._mem:
+            path = None
+            for key, batch in _mem_batches(self._mem).items():
+                path = aside(f"points {key}", point_rows(batch))
+            n, self._mem, self._mem_count = self._mem_count, {}, 0
+            return f"{n} points kept in memory", path
+        if stage == "texts" and self._texts:
+            texts, self._texts = self._texts, []
+            return f"{len(texts)} texts", aside("texts", [r.__dict__ for r in texts])
+        if stage == "histograms" and self._hists:
+            hists, self._hists = self._hists, []
+            return f"{len(hists)} histograms", aside("histograms", [r.__dict__ for r in hists])
+        if stage == "media" and self._media_ready:
+            written = self._media_ready.pop(0)
+            items = [{"key": r.key, "step": r.step, "kind": r.kind, "digest": r.digest}
+                     for r in written.records]  # fmt: skip
+            return f"{len(items)} media items", aside("media", items)
+        if stage == "artifact" and self._artifacts:
+            row = self._artifacts.pop(0)
+            return "an artifact", aside("an artifact", [row.__dict__])
+        if stage == "call" and self._calls:
+            name, args = self._calls.pop(0)
+            what = name if isinstance(name, str) else getattr(name, "__name__", "a call")
+            return f"the call {what}", aside(f"call {what}", [repr(args)])
+        if stage == "updates" and self.updates:
+            keep = {k: v for k, v in self.updates.items() if k in _LIFE_FIELDS}
+            rest = {k: v for k, v in self.updates.items() if k not in _LIFE_FIELDS}
+            if not rest:
+                return "", None  # only the run's life (heartbeat, status): never set aside
+            self.updates = keep
+            return f"the run fields {sorted(rest)}", aside("run fields", [rest])
+        return "", None
 
     def discard(self) -> None:
         """The run was deleted: forget what was taken for it, so memory does not grow while

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainboard import settings
 from trainboard.errors import TrainboardWarning, UsageError
 from trainboard.journal.media import MediaJournal
 from trainboard.journal.recovery import fault_kind
@@ -247,6 +248,8 @@ class Writer:
         next_beat = now + self._heartbeat_interval
         backoff = 0.0
         retry_at = 0.0
+        in_row = 0  # failed attempts since the last write that went through
+        attempts = settings.write_attempts()
         held = self._held
         pending = self._pending
         while True:
@@ -278,6 +281,11 @@ class Writer:
                     continue
                 self.failures += 1
                 self.last_error = exc
+                in_row += 1
+                if in_row >= attempts and self._set_aside_stuck(exc, in_row):
+                    in_row = backoff = 0  # the rest (heartbeat, final status) goes at once
+                    self._warned.discard("write")
+                    continue
                 backoff = min(_BACKOFF_MAX, backoff * 2 if backoff else _BACKOFF_FIRST)
                 retry_at = time.monotonic() + backoff
                 kept = f"in {self.journal.folder}" if self.journal is not None else "in memory"
@@ -289,6 +297,7 @@ class Writer:
                 )
                 continue
             backoff = 0.0
+            in_row = 0
             self._warned.discard("write")
             next_flush = time.monotonic() + self._flush_interval
             for waiter in held:
@@ -297,6 +306,40 @@ class Writer:
             if closing is not None:
                 self._closed_ok = True
                 return
+
+    def _set_aside_stuck(self, exc: BaseException, tries: int) -> bool:
+        """No batch is retried forever: after `tries` failures in a row, if the store still
+        takes a small write (the heartbeat), the fault is the batch's, not an outage. The part
+        that keeps failing is set aside in the dead-letter file (`trainboard sync
+        --deadletter` replays it), the run gets an event saying so, and the writer goes on
+        with the rest: heartbeat and final status still reach the store. False during an
+        outage (the heartbeat fails too): the data waits, as for any outage."""
+        store = self._store
+        if store is None:
+            return False
+        try:
+            store.update_run(self._run.id, heartbeat_at=time.time())
+        except Exception:
+            return False
+        what, path = self._pending.set_aside_stuck(exc)
+        if path is None:
+            return False
+        self.aside = path
+        message = (
+            f"{what} of run {self._run.id} failed {tries} times in a row while the store took "
+            f"other writes ({type(exc).__name__}: {str(exc)[:300]}); set aside in {path} so "
+            "the rest of the run is written. Once the cause is fixed, `trainboard sync "
+            "--deadletter` writes it."
+        )
+        _warn(f"trainboard: {message}")
+        from trainboard.store.records import EventRecord
+
+        with contextlib.suppress(Exception):
+            store.add_events(
+                self._run.id,
+                [EventRecord("trainboard", "data set aside", message, "warn", time.time())],
+            )
+        return True
 
     def _run_deleted(self) -> None:
         if not self.deleted:

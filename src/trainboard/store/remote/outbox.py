@@ -11,7 +11,10 @@ thread (store/remote/store.py says why writes are queued rather than sent in the
 
 An op the server refuses for good (reported in the answer, or a batch refused REFUSED_TRIES
 times, then split until the refused op is alone) is set aside in the spool folder's
-deadletter.jsonl with one warning; the ops behind it are sent.
+deadletter.jsonl with one warning; the ops behind it are sent. No batch is retried forever
+while the server answers: one it fails on (5xx) FAILED_TRIES times in a row is split the
+same way, so the heartbeat and final status behind it still arrive. Only a server that
+cannot be reached at all is waited for without end (the spool keeps the ops on disk).
 
 Each op has a sequence number within the client id; the server skips numbers it has applied
 already, so a retry after a timeout (applied, but the answer was lost) does not apply anything
@@ -43,6 +46,7 @@ BATCH_BYTES = 8 << 20  # ...and bytes per POST, whichever comes first
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 2.0
 REFUSED_TRIES = 3  # a batch refused (4xx) this many times is split; a lone op is set aside
+FAILED_TRIES = 10  # a batch answered 5xx this many times in a row: the same, after ~15 s
 MAX_QUEUE_BYTES = 64 << 20  # ops waiting in memory (and in the spool) before back-pressure
 CLOSE_TIMEOUT = 60.0  # seconds close() waits for an unreachable server; the spool keeps the rest
 
@@ -76,6 +80,7 @@ class Outbox:
         self._close_deadline = math.inf
         self._warned: set[str] = set()
         self._tries = 0  # failed sends of the batch at the head of the queue
+        self._failed = 0  # 5xx answers in a row to it
         self._single = 0  # ops left to send one at a time (a refused batch is being split)
         self._folder = folder
         self.client_id = client_id
@@ -150,7 +155,7 @@ class Outbox:
                 self._queued_bytes -= len(self._queue.popleft()[1])
             self._spool.ack(batch.first_seq + len(batch.ops) - 1, empty=not self._queue)
             self._single = max(0, self._single - len(batch.ops))
-            self._tries = 0
+            self._tries = self._failed = 0
             self._cond.notify_all()
 
     def _aside(self, op: bytes, error: str) -> None:
@@ -226,6 +231,21 @@ class Outbox:
                 self._taken(batch)
                 return True
             return False
+        if r.status_code >= 500:
+            # the server answers, but fails on this batch: not retried forever either
+            self._failed += 1
+            if self._failed >= FAILED_TRIES:
+                self._failed = 0
+                if len(batch.ops) > 1:
+                    with self._cond:
+                        self._single = len(batch.ops)
+                    return True
+                self._aside(
+                    batch.ops[0],
+                    f"HTTP {r.status_code} {FAILED_TRIES} times in a row: {r.text[:500]}",
+                )
+                self._taken(batch)
+                return True
         self._warn_once(
             str(r.status_code),
             f"trainboard: server {self.url} answered {r.status_code}: {r.text[:300]}; retrying",

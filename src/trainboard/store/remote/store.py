@@ -178,6 +178,10 @@ class RemoteStore(Store):
             return bool(theirs == self.server_id)
         return store_key(str(header.get("url") or "")) == store_key(self.url)
 
+    def resend(self, op: bytes) -> None:
+        """Queue an op again as it was (`trainboard sync --deadletter`: one set aside)."""
+        self._enqueue(op)
+
     def _enqueue(self, op: bytes) -> None:
         self._outbox.put(op)
 
