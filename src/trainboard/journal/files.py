@@ -31,12 +31,14 @@ A record's header is written after its body, so a reader never takes a half-writ
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import mmap
 import os
 import struct
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,8 @@ import orjson
 MAGIC = b"TBJRNL01"
 HEADER = 16
 END = 0xFFFFFFFF
+FULL_RETRY_S = 1.0
+"""After a failed try to grow the journal (a full disk), the next try waits this long."""
 SEGMENT_BYTES = 8 << 20
 """A segment holds ~150,000 log() calls of 4 scalars; a full one is read and deleted."""
 
@@ -229,6 +233,7 @@ class Journal:
         self.off = 0
         self.cap = 0
         self._detached = False
+        self._full_until = 0.0  # until when the disk is taken to be full (roll() failed)
         self._open_segment()
         _LIVE.add(self)
 
@@ -246,6 +251,10 @@ class Journal:
             self.keys_of[kid] = keys
             self.kinds[keys] = kind
             return kind
+
+    def full(self) -> bool:
+        """True while the last try to grow the journal failed less than FULL_RETRY_S ago."""
+        return self._full_until > 0.0 and time.monotonic() < self._full_until
 
     def fits(self, kind: Kind) -> bool:
         return kind.size <= self._segment_bytes - HEADER - 8
@@ -272,8 +281,17 @@ class Journal:
         if self._detached:  # a forked child: its records go nowhere (see _detach)
             self.off = HEADER
             return
+        if self.full():
+            # the disk was full a moment ago: say so at once, without a try at the disk in
+            # every log() (an open, a fallocate and an unlink cost log() 10x its time)
+            raise OSError(errno.ENOSPC, f"no room for the journal's next segment in {self.folder}")
         old, old_mm, old_off = self.segments[-1], self.mm, self.off
-        self._open_segment()
+        try:
+            self._open_segment()
+        except OSError:
+            self._full_until = time.monotonic() + FULL_RETRY_S
+            raise
+        self._full_until = 0.0
         _HEAD.pack_into(old_mm, old_off, END, 0)  # cap leaves 8 bytes for it
         old.ended = True
 

@@ -97,6 +97,8 @@ class Pending:
         the writer's lists."""
         points = self.points
         journal = self._journal
+        if journal is not None and journal.full():
+            journal = None  # a full disk: memory, without a try at the disk per point
         while points:
             step, wall, data = points.popleft()
             values = {k: v if type(v) is float else _float_or_nan(v) for k, v in data.items()}

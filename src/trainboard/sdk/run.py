@@ -254,9 +254,12 @@ class Run(WandbMethods):
         except (OverflowError, struct.error, TypeError):
             raise bad_value("log()", data) from None
         except OSError as e:  # no room for the journal: the writer keeps them in memory
-            st.writer.journal_failed(e)  # type: ignore[union-attr]
-            self._log_slow(data, step)
-            return
+            w = st.writer
+            assert w is not None
+            w.journal_failed(e)
+            values = dict(data)
+            check_values("log()", values)  # append stopped before packing them
+            w.enqueue_points(step, time.time(), values)
         st.step = step
         st.summary.update(data)
 
@@ -284,15 +287,22 @@ class Run(WandbMethods):
         return self.state.journal.add_kind(tuple(data))
 
     def _log_slow(self, data: dict[str, Any], step: int) -> None:
-        """log() of tensors (read by the writer thread), or without a journal."""
-        for key in data:
-            check_key("log()", key)
+        """log() of tensors (read by the writer thread), or without a journal (a full disk
+        at init()). The names of a key set are checked the first time it is seen, not at
+        every call, so log() keeps its cost without a journal."""
+        keysets = self.state.keysets
+        names = tuple(data)
+        if names not in keysets:
+            for key in data:
+                check_key("log()", key)
+            if len(keysets) < 10_000:
+                keysets.add(names)
         w = self.state.writer
         if w is None:
             self.state.check_open("log()")
         else:
             values = dict(data)
-            check_values("log()", values)
+            check_values("log()", values)  # ints too large for a float64 (cheap)
             w.enqueue_points(step, time.time(), values)
         self.state.step = step
         self.state.summary.update(data)

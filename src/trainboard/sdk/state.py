@@ -56,6 +56,7 @@ class RunState:
         "finished",
         "hold",
         "journal",
+        "keysets",
         "media_bytes",
         "noop",
         "outcome",
@@ -86,6 +87,9 @@ class RunState:
         self.writer = writer
         self.journal: Journal | None = writer.journal if writer is not None else None
         self.enabled = writer is not None
+        # key sets log() has checked, for runs without a journal (a full disk at init()):
+        # each set's names are checked once, not at every call (Run._log_slow)
+        self.keysets: set[tuple[str, ...]] = set()
         self.step = -1 if last_step is None else last_step
         self.summary: dict[str, Any] = dict(summary or {})
         self.finished = False

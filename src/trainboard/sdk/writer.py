@@ -124,6 +124,8 @@ class Writer:
         pending = self._pending
         if pending.in_memory + len(data) > MAX_MEMORY_POINTS:
             self.lost += len(data)
+            if "lost" in self._warned:
+                return  # said once; dropping stays as cheap as a log()
             self._warn_once(
                 "lost",
                 f"trainboard: run {self._run.id} is dropping points from step {step} on "
@@ -164,6 +166,8 @@ class Writer:
 
     def journal_failed(self, exc: OSError) -> None:
         """log() could not grow the journal (a full disk): points go through memory now."""
+        if "journal" in self._warned:
+            return  # said once; the message is not even formatted again
         self._warn_once(
             "journal",
             f"trainboard: cannot grow the journal of run {self._run.id} ({exc}); keeping up to "
