@@ -287,6 +287,7 @@ ROWS: tuple[tuple[str, str, float], ...] = (
     ("runs_tag_ms", "Runs page filtered by tag, API", 100),
     ("runs_search_ms", "Runs page, name search, API", 100),
     ("count_ms", "count of runs, API (/runs?limit=1)", 100),
+    ("facets_ms", "facets: runs per project, status, model, API (/facets)", 100),
     ("run_page_ms", "Run page of the biggest run, API", 300),
     ("run_page_rss_mb", "server memory over idle after the Run page (MB)", 300),
     ("series_ds_ms", "one series of the biggest run downsampled to 2,000", 100),
@@ -342,6 +343,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         out["runs_tag_ms"] = _median_ms(get("/runs", tag="ablation", **page), reps)
         out["runs_search_ms"] = _median_ms(get("/runs", search="lion-lr3", **page), reps)
         out["count_ms"] = _median_ms(get("/runs", limit=1, fields="row"), reps)
+        out["facets_ms"] = _median_ms(get("/facets"), reps)
         idle_rss = _rss_mb(pid)
         out["run_page_ms"] = _median_ms(get(f"/runs/{biggest.id}"), max(3, reps // 3))
         out["run_page_rss_mb"] = round(_rss_mb(pid) - idle_rss, 1)

@@ -85,6 +85,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Facets
+         * @description How many runs the filters match (the same filters as /runs; limit and offset are
+         *     ignored), per project, status and model: exact, one GROUP BY over an index.
+         */
+        get: operations["run_facets_api_v1_facets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingest": {
         parameters: {
             query?: never;
@@ -1015,6 +1036,35 @@ export interface components {
             /** Events */
             events: components["schemas"]["EventOut"][];
         };
+        /** FacetsOut */
+        FacetsOut: {
+            /**
+             * Model
+             * @description of those, how many per model; runs without a model under ""
+             */
+            model: {
+                [key: string]: number;
+            };
+            /**
+             * Project
+             * @description of those, how many per project
+             */
+            project: {
+                [key: string]: number;
+            };
+            /**
+             * Status
+             * @description of those, how many per status
+             */
+            status: {
+                [key: string]: number;
+            };
+            /**
+             * Total
+             * @description runs the filters match
+             */
+            total: number;
+        };
         /** FindingOut */
         FindingOut: {
             /** Check */
@@ -1900,6 +1950,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CompareSeriesOut"];
+                };
+            };
+            /** @description bad request (names the parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such run or resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_facets_api_v1_facets_get: {
+        parameters: {
+            query?: {
+                project?: string | null;
+                model?: string | null;
+                status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped") | null;
+                tag?: string | null;
+                search?: string | null;
+                archived?: "false" | "true" | "all";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacetsOut"];
                 };
             };
             /** @description bad request (names the parameter) */
