@@ -2,7 +2,7 @@
 
 Why a GROUP BY and no counters kept on writes: runs are created by create_run and by
 import_runs, change status, are archived and deleted; counters would have to follow every
-one of those paths. The covering index ix_runs_facets (migration 0015) makes the GROUP BY an
+one of those paths. The covering index ix_runs_facets (migration 0016) makes the GROUP BY an
 index-only read of at most a few hundred groups, whichever filter is given.
 """
 

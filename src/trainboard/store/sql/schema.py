@@ -54,7 +54,7 @@ runs = Table(
     Index("ix_runs_project_created", "project", "created_at", "id"),
     Index("ix_runs_status_created", "status", "created_at", "id"),
     Index("ix_runs_name", "name"),
-    # 0015 (#24): the facets' GROUP BY (project, status, model), index only
+    # 0016 (#24): the facets' GROUP BY (project, status, model), index only
     Index("ix_runs_facets", "project", "status", "model", "archived"),
     # 0011 (#24): a model's runs newest first; the live poller's running runs; the few runs
     # with define_metric() goals
