@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -185,7 +185,8 @@ class EventRecord:
 
 
 EVENT_LEVELS = ("info", "warn", "error")
-VALUE_NAMESPACES = ("summary", "import", "control", "alerts", "ranks", "attempts")
+ValueNamespace = Literal["summary", "import", "control", "alerts", "ranks", "attempts"]
+VALUE_NAMESPACES: tuple[str, ...] = get_args(ValueNamespace)
 """run_values namespaces: "summary" is the run's own summary dict (wandb's run.summary),
 "import" an importer's resume points, "control" what people asked of a running run ("stop"),
 "alerts" the alert episodes already fired ("kind#episode": when), so each fires once, "ranks"

@@ -158,8 +158,10 @@ export interface paths {
         };
         /**
          * Identity
-         * @description This server's id: a hash of its store, the same whatever URL a client spelled
-         *     (localhost, 127.0.0.1, a proxy). Clients key their spools by it (store/remote/spool.py).
+         * @description This server's id: its store's identity (written in the store, so every replica on
+         *     one database and every spelling of the URL, localhost, 127.0.0.1 or a proxy, gives the
+         *     same). Clients key their spools and journals by it (store/remote/spool.py,
+         *     journal/files.py). A store without one gives a hash of its URL.
          */
         get: operations["identity_api_v1_ingest_identity_get"];
         put?: never;
@@ -563,8 +565,7 @@ export interface paths {
         };
         /**
          * Read Values
-         * @description A run's named values: "summary" (its own summary dict), "import" (resume points),
-         *     "control" (a stop asked for) or "alerts" (the alert episodes fired).
+         * @description A run's named values by namespace (records.VALUE_NAMESPACES says what each holds).
          */
         get: operations["read_values_api_v1_runs__run_id__values__namespace__get"];
         put?: never;
@@ -3484,7 +3485,7 @@ export interface operations {
             header?: never;
             path: {
                 run_id: string;
-                namespace: "summary" | "import" | "control" | "alerts";
+                namespace: "summary" | "import" | "control" | "alerts" | "ranks" | "attempts";
             };
             cookie?: never;
         };

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import json_response
 from trainboard.store.base import Store
-from trainboard.store.records import EventRecord
+from trainboard.store.records import EventRecord, ValueNamespace
 
 runextras_router = api_router(tags=["runs"])
 
@@ -55,9 +55,8 @@ def read_events(run_id: str, store: Annotated[Store, Depends(get_store)]) -> Res
 )
 def read_values(
     run_id: str,
-    namespace: Literal["summary", "import", "control", "alerts"],
+    namespace: ValueNamespace,
     store: Annotated[Store, Depends(get_store)],
 ) -> Response:
-    """A run's named values: "summary" (its own summary dict), "import" (resume points),
-    "control" (a stop asked for) or "alerts" (the alert episodes fired)."""
+    """A run's named values by namespace (records.VALUE_NAMESPACES says what each holds)."""
     return json_response({"values": store.read_run_values(run_id, namespace)})

@@ -24,9 +24,9 @@ from trainboard.store.records import (
     EVENT_LEVELS,
     STATUSES,
     UPDATABLE,
-    VALUE_NAMESPACES,
     HistogramRecord,
     PointBatch,
+    ValueNamespace,
 )
 from trainboard.store.remote.wire.media import MediaOp
 from trainboard.store.remote.wire.points import json_batch, packed_group, rows_batch
@@ -251,7 +251,7 @@ class ArtifactOp(_Op):
 
 class RunValuesOp(_Op):
     op: Literal["run_values"]
-    namespace: Literal[VALUE_NAMESPACES]  # type: ignore[valid-type]
+    namespace: ValueNamespace
     values: dict[str, Any]
 
     @field_validator("values")
