@@ -386,3 +386,18 @@ def test_stored_run_is_a_value(api: trainboard.Api) -> None:
     a, b = api.run("lr3e-5"), api.run("a00000000002")
     assert isinstance(a, StoredRun) and a == b and len({a, b}) == 1
     assert repr(a) == "<StoredRun a00000000002 'lr3e-5' project='qwen-sft' finished>"
+
+
+def test_runs_facets_count_the_runs_they_list(api: trainboard.Api) -> None:
+    from collections import Counter
+
+    every = api.runs(archived=None).facets()
+    assert every.project == {"qwen-sft": len(SWEEP) - 1, "other": 1}
+    assert every.total == len(SWEEP) == len(api.runs(archived=None))
+    by_config = {"lr": (None, 5e-4)}
+    for runs in (api.runs(), api.runs(project="qwen-sft"), api.runs(config=by_config)):
+        listed = list(runs)
+        f = runs.facets()
+        assert f.total == len(listed)
+        assert f.model == dict(Counter(r.model for r in listed))
+        assert f.status == dict(Counter(r.status for r in listed))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from trainboard.errors import UsageError
 from trainboard.read.filters import RunFilter
 from trainboard.read.run import StoredRun
+from trainboard.store.facets import RunFacets, of_runs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,6 +81,15 @@ class Runs(Sequence["StoredRun"]):
         if self._where.in_store_only:
             return self._store.count_runs(self._where.query)
         return sum(1 for _ in self.records())
+
+    def facets(self) -> RunFacets:
+        """How many of these runs there are per project, status and model (`.model[None]`:
+        runs without one), with `.total`: one GROUP BY over an index on SQL stores when
+        the filters are the store's own, else a count of the listing (config filters, more
+        than one tag)."""
+        if self._where.in_store_only:
+            return self._store.facet_runs(self._where.query)
+        return of_runs(self.records())
 
     @overload
     def __getitem__(self, index: int) -> StoredRun: ...
