@@ -39,3 +39,23 @@ def test_a_rank_that_stopped_is_named_and_reaches_the_verdict() -> None:
 def test_rate_keys_are_found_by_rank() -> None:
     keys = ["loss", "sys/rank10/steps_per_s", "sys/rank2/steps_per_s", "sys/rank2/cpu_percent"]
     assert rank_rate_keys(keys) == {2: "sys/rank2/steps_per_s", 10: "sys/rank10/steps_per_s"}
+
+
+def test_a_slow_rank_waiting_for_data_is_said_to_wait_for_data() -> None:
+    rates = {0: [15.0] * 5, 1: [5.0] * 5}  # rank 1: 0.2 s a step, 0.14 s of it for data
+    waits = {0: [0.01] * 5, 1: [0.14] * 5}
+    found = check_straggler(rates, RANKS, waits)
+    assert found is not None
+    assert found.saw.startswith("rank 1 (host node-b, GPU 1) is 3.0× slower than the median rank")
+    assert found.saw.endswith("; it spends 70% of its step waiting for data")
+    assert "data loading" in found.try_
+    little = check_straggler(rates, RANKS, {1: [0.02] * 5})  # 10% of its step: not the cause
+    assert little is not None and "waiting for data" not in little.saw
+    assert "data loading" not in little.try_
+
+
+def test_data_wait_keys_are_found_by_rank() -> None:
+    from trainboard.analysis.straggler import WAIT_KEY
+
+    keys = ["sys/rank0/data_wait", "sys/rank1/data_wait", "sys/rank1/steps_per_s", "data_time"]
+    assert rank_rate_keys(keys, WAIT_KEY) == {0: "sys/rank0/data_wait", 1: "sys/rank1/data_wait"}

@@ -114,3 +114,29 @@ def test_ranks_that_finish_leave_the_run_finished_with_rank0s_metrics(
         assert s.read_events(r0.id) == []
     assert rec.status == "finished" and rec.summary["loss"].last == 0.5
     assert "group:exp-1" in rec.tags
+
+
+def test_each_rank_reports_the_data_wait_its_script_logs(
+    tb_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ranks played in turn: each logs `data_time` (a key of roles' vocabulary) and
+    reports it as sys/rank{r}/data_wait; the straggler finding then names the data wait."""
+    from trainboard import roles
+
+    assert roles.data_wait_key(["loss", "time/data"]) == "time/data"
+    assert roles.data_wait_key(["loss", "data"]) is None
+    monkeypatch.setenv("TRAINBOARD_SYSTEM_INTERVAL", "0.05")
+    for rank, wait in ((1, 0.3), (0, 0.01)):
+        _as_rank(monkeypatch, rank)
+        r = trainboard.init(project="p", group="waits")
+        for i in range(8):
+            r.log({"loss": 1.0 / (i + 1), "data_time": wait})
+            time.sleep(0.06)
+        r.finish()
+    with open_store() as s:
+        rec = s.get_run(r.id)
+        w1 = s.read_series(r.id, "sys/rank1/data_wait").values
+        w0 = s.read_series(r.id, "sys/rank0/data_wait").values
+    assert len(w1) >= 1 and len(w0) >= 1
+    assert all(abs(v - 0.3) < 1e-9 for v in w1) and all(abs(v - 0.01) < 1e-9 for v in w0)
+    assert "data_time" in rec.summary and "sys/rank1/data_time" not in rec.summary

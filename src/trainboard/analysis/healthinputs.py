@@ -50,4 +50,5 @@ class HealthInputs:
     lr: tuple[Array, Array] | None = None
     lr_key: str = "lr"
     rank_rates: dict[int, Array] = field(default_factory=dict)  # rank -> its steps/s samples
+    rank_waits: dict[int, Array] = field(default_factory=dict)  # rank -> its data-wait samples
     ranks: dict[str, Any] = field(default_factory=dict)  # the run's "ranks" values

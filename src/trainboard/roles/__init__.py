@@ -67,6 +67,7 @@ from trainboard.roles.choose import (
 from trainboard.roles.keys import RunKeys, run_keys
 from trainboard.roles.match import (
     MetricRole,
+    data_wait_key,
     definition,
     goal_of,
     parse_definition,
@@ -108,6 +109,7 @@ __all__ = [
     "Split",
     "batches_key",
     "can_decide",
+    "data_wait_key",
     "deciding_metric",
     "defined_roles",
     "deciding_measure",

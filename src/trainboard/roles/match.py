@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from trainboard.roles.vocabulary import (
     COUNTER_KEYS,
+    DATA_WAIT_KEYS,
     EVAL_WORDS,
     GOAL_ALIASES,
     GRAD_WORDS,
@@ -227,3 +228,10 @@ def roles_of(
 ) -> dict[str, MetricRole]:
     """role_of for every key (the API's per-run `roles`)."""
     return {k: role_of(k, defined) for k in keys}
+
+
+def data_wait_key(keys: Iterable[str]) -> str | None:
+    """The key a script logs for its data-loading wait per step ("data_time", "time/data"...:
+    DATA_WAIT_KEYS), or None; the first in sorted order when it logs several."""
+    found = sorted(k for k in keys if k in DATA_WAIT_KEYS)
+    return found[0] if found else None

@@ -130,3 +130,10 @@ NEUTRAL = frozenset(
      "epoch", "step", "total", "loss", "losses", "gradient", "grad", "norm", "learning",
      "rate", "lr", "charts", "scalars", "scalar"}
 )  # fmt: skip
+
+# the keys a script logs for the time each step waited for its data loader (seconds); each
+# rank of a multi-process job reports the one it logs as sys/rank{r}/data_wait (sdk/ranks.py)
+DATA_WAIT_KEYS = frozenset(
+    {"data_time", "data_wait", "time/data", "perf/data_time", "dataloader_time",
+     "train/data_time", "data_load_time", "time/data_wait"}
+)  # fmt: skip

@@ -4,6 +4,9 @@ Rank 0's metrics are the run's metrics. Every rank (rank 0 too) also reports, fr
 background thread every TRAINBOARD_SYSTEM_INTERVAL seconds (never from `log()`):
 
     sys/rank{r}/steps_per_s          steps logged per second since the last sample
+    sys/rank{r}/data_wait            seconds per step waiting for data, when the script logs
+                                     it (`data_time`, `time/data`...: roles' DATA_WAIT_KEYS),
+                                     smoothed over the samples (EMA, DATA_WAIT_SMOOTHING)
     sys/rank{r}/cpu_percent  .../ram_percent  .../ram_used_gb  .../proc_rss_gb       (psutil)
     sys/rank{r}/gpu/util  .../gpu/mem_used_gb  .../gpu/mem_percent  .../gpu/temp_c
     sys/rank{r}/gpu/power_w          (NVML, the GPU numbered LOCAL_RANK; absent without
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from trainboard.store.base import Store
 
 NAMESPACE = "ranks"
+DATA_WAIT_SMOOTHING = 0.3  # weight of the newest logged data wait in the reported one
 _DEATH_WAIT = 1.0  # seconds rank 0, ending on an error, waits for a quiet peer to be dead
 
 
@@ -61,6 +65,8 @@ class RankReporter:
         )
         self._gpus: _Gpus | None = None
         self._last_step, self._last_t = run.state.step, time.monotonic()
+        self._wait_key: str | None = None  # the script's data-wait key, once it logged one
+        self._wait: float | None = None  # the smoothed data wait reported last
         self.info: dict[str, Any] = {
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -118,11 +124,34 @@ class RankReporter:
             self._last_step, self._last_t = step, now
         elif now - self._last_t >= self._interval:  # no step since: a rate of 0
             out[prefix + "steps_per_s"] = 0.0
+        self._data_wait(out, prefix)
         try:
             self._sample(out, prefix, self._gpus)
         except Exception:
             pass  # a sensor that fails once must not end the sampling
         self._writer.enqueue_points(max(step, 0), time.time(), out)
+
+    def _data_wait(self, out: dict[str, float], prefix: str) -> None:
+        """The script's logged data wait (the last value this rank logged), smoothed."""
+        summary = self._run.state.summary
+        if self._wait_key is None:
+            from trainboard.roles import data_wait_key
+
+            self._wait_key = data_wait_key(list(summary))
+            if self._wait_key is None:
+                return
+        raw = summary.get(self._wait_key)
+        if not isinstance(raw, (int, float)) and type(raw).__module__ != "numpy":
+            return  # a tensor: never read (synced) from this thread
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return
+        if not 0 <= value < float("inf"):
+            return
+        a = DATA_WAIT_SMOOTHING
+        self._wait = float(value) if self._wait is None else a * value + (1 - a) * self._wait
+        out[prefix + "data_wait"] = self._wait
 
     def _sample(self, out: dict[str, float], prefix: str, gpus: _Gpus | None) -> None:
         from trainboard.sdk.system import sample_once
