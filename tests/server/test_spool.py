@@ -82,7 +82,8 @@ def test_a_refused_op_is_set_aside_and_never_blocks_the_ones_behind_it(
         store = RemoteStore(server.url)
         try:
             store.create_run(_run("bbbbbbbbbbbb"))
-            store._enqueue(b'{"op":"update_run","run":"bbbbbbbbbbbb","fields":{"last_step":1}}')
+            # created_at is set once, never updated: the server refuses this op for good
+            store._enqueue(b'{"op":"update_run","run":"bbbbbbbbbbbb","fields":{"created_at":1}}')
             store._enqueue(b"{not json")  # the whole batch is a 400 until it is split
             store.write_points("bbbbbbbbbbbb", {"a": PointBatch.of([0, 1], [1.0, 1.0], [1, 2])})
             store.update_run("bbbbbbbbbbbb", status="finished")
@@ -96,7 +97,7 @@ def test_a_refused_op_is_set_aside_and_never_blocks_the_ones_behind_it(
         for line in (client_home / "spool" / "deadletter.jsonl").read_bytes().splitlines()
     ]
     assert [a["op"]["fields"] if isinstance(a["op"], dict) else a["op"] for a in aside][:1] == [
-        {"last_step": 1}
+        {"created_at": 1}
     ]
     assert len(aside) == 2 and "HTTP 400" in aside[1]["error"]
     ours = [str(w.message) for w in caught if issubclass(w.category, TrainboardWarning)]
