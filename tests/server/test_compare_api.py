@@ -195,3 +195,33 @@ def test_step_range_through_the_series_route_and_the_remote_store(
             remote.read_series("aaaaaaaaaaaa", "eval/loss", start=3, end=2)
     finally:
         remote.close()
+
+
+def test_compare_speed_rows_read_each_ranks_gpu_use_and_memory(
+    api: httpx.Client, db: Store
+) -> None:
+    """The card's rule (analysis.card.gpu_keys): each rank's own GPU keys win over rank 0's
+    node's `sys/gpu{i}/*`; memory is the peak of the busiest GPU."""
+    seed(db)
+    gpu = {
+        "sys/gpu0/util": [10.0, 10.0],  # rank 0's node only: ignored beside the ranks' own
+        "sys/gpu0/mem_used_gb": [1.0, 1.0],
+        "sys/rank0/gpu/util": [60.0, 80.0],  # mean 70
+        "sys/rank1/gpu/util": [90.0, 90.0],  # mean 90 -> 80 over the ranks
+        "sys/rank0/gpu/mem_used_gb": [10.0, 12.5],
+        "sys/rank1/gpu/mem_used_gb": [20.0, 30.25],  # peak 30.25
+        "sys/rank1/gpu/mem_percent": [50.0, 75.6],
+    }
+    db.write_points(
+        "aaaaaaaaaaaa", {k: PointBatch.of([1, 2], [1001.0, 1002.0], v) for k, v in gpu.items()}
+    )
+    r = api.get("/api/v1/compare", params={"runs": "aaaaaaaaaaaa,bbbbbbbbbbbb"})
+    assert r.status_code == 200, r.text
+    a, b = r.json()["runs"]
+    assert a["gpu_util"] == 80.0 and a["gpu_mem_gb"] == 30.25 and a["gpu_mem_pct"] == 75.6
+    assert a["text"]["gpu_util"] == "80.0%" and a["text"]["gpu_mem_gb"] == "30.2 GB (76%)"
+    assert b["gpu_util"] is None and b["gpu_mem_gb"] is None and b["text"]["gpu_mem_gb"] == "—"
+    rows = {row["key"]: row for row in r.json()["rows"]}
+    assert rows["gpu_mem_gb"]["label"] == "GPU memory (peak)" and "gpu_util" in rows
+    j = api.get("/api/v1/compare", params={"runs": "bbbbbbbbbbbb,cccccccccccc"}).json()
+    assert not {"gpu_util", "gpu_mem_gb"} & {row["key"] for row in j["rows"]}  # none logged

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -106,18 +107,30 @@ def price_per_hour(run: RunRecord) -> float | None:
     return value if value >= 0 and math.isfinite(value) else None
 
 
+def gpu_keys(summary: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The run's GPU keys -> (which GPU, "util" | "mem_used_gb" | "mem_percent"): each rank's
+    own GPU (`sys/rank{r}/gpu/*`) when there are any, else rank 0's node's `sys/gpu{i}/*`.
+    The one rule for which keys are the run's GPUs: the card and Compare's speed section."""
+    pattern = _RANK_GPU if any(_RANK_GPU.match(k) for k in summary) else _GPU
+    found = {}
+    for key in summary:
+        m = pattern.match(key)
+        if m:
+            found[key] = (m.group(1), m.group(2))
+    return found
+
+
 def _gpu(card: Card, run: RunRecord) -> None:
     utils: list[float] = []
     mem_gb: list[float] = []
     mem_pct: list[float] = []
     gpus: set[str] = set()
-    pattern = _RANK_GPU if any(_RANK_GPU.match(k) for k in run.summary) else _GPU
-    for key, s in run.summary.items():
-        m = pattern.match(key)
-        if not m or not math.isfinite(s.last):
+    for key, (gpu, what) in gpu_keys(run.summary).items():
+        s = run.summary[key]
+        if not math.isfinite(s.last):
             continue
-        gpus.add(m.group(1))
-        {"util": utils, "mem_used_gb": mem_gb, "mem_percent": mem_pct}[m.group(2)].append(s.last)
+        gpus.add(gpu)
+        {"util": utils, "mem_used_gb": mem_gb, "mem_percent": mem_pct}[what].append(s.last)
     card.gpus = len(gpus)
     card.gpu_util_pct = sum(utils) / len(utils) if utils else None
     card.gpu_mem_gb = max(mem_gb) if mem_gb else None

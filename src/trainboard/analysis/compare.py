@@ -347,6 +347,8 @@ def build_comparison(
                 tokens_per_s=f.tokens_per_s,
                 tokens=f.tokens,
                 gpu_util=f.gpu_util,
+                gpu_mem_gb=f.gpu_mem_gb,
+                gpu_mem_pct=f.gpu_mem_pct,
                 trophy=winner is not None and r.id == winner.id,
                 warning=d is not None and d > threshold_pct and not running,
                 so_far=_so_far(r) if running else None,

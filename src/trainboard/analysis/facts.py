@@ -1,24 +1,23 @@
 """What a comparison needs beyond a run's summary, read from the store: progress (from
 `analysis.progress`, the one place for throughput and elapsed), the epoch at the best step,
-and the mean GPU utilisation."""
+and the GPU use and memory (which keys are the run's GPUs: the progress card's rule,
+`analysis.card.gpu_keys`, each rank's own GPU first)."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from trainboard import roles
+from trainboard.analysis.card import gpu_keys
 from trainboard.analysis.progress import progress_for
 from trainboard.store.base import Store
 from trainboard.store.records import Goal, RunRecord, Status
 
 __all__ = ["RunFacts", "best_step", "gather_all", "gather_facts"]
-
-_GPU_UTIL = re.compile(r"^(sys|system)/gpu[^/]*/(util|utilization|util_pct|utilization_pct)$")
 
 
 @dataclass
@@ -27,7 +26,8 @@ class RunFacts:
 
     Progress numbers come from `analysis.progress` (one place for throughput and elapsed);
     `epoch_at_best` is the `epoch` metric at the step where the deciding metric was best;
-    `gpu_util` the mean of the run's GPU utilisation series (mean over GPUs)."""
+    `gpu_util` the mean of the run's GPU utilisation series (mean over GPUs); `gpu_mem_gb`
+    and `gpu_mem_pct` the peak memory of its busiest GPU."""
 
     status: Status
     duration_s: float | None = None
@@ -36,6 +36,8 @@ class RunFacts:
     tokens: float | None = None
     epoch_at_best: float | None = None
     gpu_util: float | None = None
+    gpu_mem_gb: float | None = None
+    gpu_mem_pct: float | None = None
 
 
 def best_step(run: RunRecord, metric: str, goal: Goal) -> int | None:
@@ -75,15 +77,22 @@ def _epoch_at(store: Store, run: RunRecord, step: int | None) -> float | None:
         span *= 4
 
 
-def _gpu_util(store: Store, run: RunRecord) -> float | None:
+def _gpu_util(store: Store, run: RunRecord, keys: Mapping[str, tuple[str, str]]) -> float | None:
     """Mean utilisation over each GPU's series, then over GPUs (percent)."""
     means = []
-    for key in sorted(k for k in run.summary if _GPU_UTIL.match(k)):
+    for key in sorted(k for k, (_, what) in keys.items() if what == "util"):
         vals = store.read_series(run.id, key, max_points=10_000).values
         vals = vals[np.isfinite(vals)]
         if vals.size:
             means.append(float(vals.mean()))
     return sum(means) / len(means) if means else None
+
+
+def _gpu_peak(run: RunRecord, keys: Mapping[str, tuple[str, str]], what: str) -> float | None:
+    """The highest value any of the GPUs reached for `what` (from the summary: no read)."""
+    peaks = [run.summary[k].max for k, (_, w) in keys.items() if w == what]
+    peaks = [p for p in peaks if math.isfinite(p)]
+    return max(peaks) if peaks else None
 
 
 def gather_facts(
@@ -92,6 +101,7 @@ def gather_facts(
     """Everything `build_comparison` needs for one run beyond its summary."""
     p = progress_for(store, run, now=now)
     step = best_step(run, metric, goal) if metric and metric in run.summary else None
+    gpus = gpu_keys(run.summary)
     return RunFacts(
         status=p.status,
         duration_s=p.elapsed_s,
@@ -99,7 +109,9 @@ def gather_facts(
         tokens_per_s=p.tokens_per_s,
         tokens=p.tokens,
         epoch_at_best=_epoch_at(store, run, step),
-        gpu_util=_gpu_util(store, run),
+        gpu_util=_gpu_util(store, run, gpus),
+        gpu_mem_gb=_gpu_peak(run, gpus, "mem_used_gb"),
+        gpu_mem_pct=_gpu_peak(run, gpus, "mem_percent"),
     )
 
 

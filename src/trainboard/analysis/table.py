@@ -63,6 +63,8 @@ class ComparedRun:
     tokens_per_s: float | None
     tokens: float | None
     gpu_util: float | None
+    gpu_mem_gb: float | None = None  # the peak memory of its busiest GPU
+    gpu_mem_pct: float | None = None
     trophy: bool = False
     warning: bool = False
     so_far: str | None = None  # a running run: "so far, at step 140 of 2,000"
@@ -104,9 +106,17 @@ CELL_FORMATS: dict[str, Callable[[ComparedRun], str]] = {
     "tokens_per_s": lambda r: fmt.rate(r.tokens_per_s),
     "tokens": lambda r: fmt.millions(r.tokens),
     "gpu_util": lambda r: fmt.percent(r.gpu_util),
+    "gpu_mem_gb": lambda r: gpu_mem_text(r.gpu_mem_gb, r.gpu_mem_pct),
     "status": lambda r: r.status,
     "key": lambda r: r.key if r.key is not None else (r.note or fmt.UNKNOWN),
 }
+
+
+def gpu_mem_text(gb: float | None, pct: float | None) -> str:
+    """ "12.3 GB (80%)", as the progress card writes GPU memory; "—" when not logged."""
+    if gb is None:
+        return fmt.UNKNOWN if pct is None else f"{pct:.0f}%"
+    return f"{gb:.1f} GB" + ("" if pct is None else f" ({pct:.0f}%)")
 
 
 def cell_text(run: ComparedRun, key: str) -> str:
@@ -183,12 +193,17 @@ def table_rows(
         ("tokens_per_s", "tokens/s", "max"),
         ("tokens", "tokens seen", None),
         ("gpu_util", "GPU utilisation %", "max"),
+        ("gpu_mem_gb", "GPU memory (peak)", None),
         ("status", "status", None),
     ]
     rows = []
     for key, label, g in specs:
         if key == "gpu_util" and all(r.gpu_util is None for r in runs):
             continue  # shown only when logged
+        if key == "gpu_mem_gb" and all(
+            r.gpu_mem_gb is None and r.gpu_mem_pct is None for r in runs
+        ):
+            continue
         if key == "key" and not mixed and all(r.note is None for r in runs):
             continue  # the label names the one key every run used
         best = _row_best(runs, key, g)

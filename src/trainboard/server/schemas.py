@@ -205,6 +205,8 @@ class ComparedRunOut(BaseModel):
     tokens_per_s: Num | None
     tokens: Num | None
     gpu_util: Num | None
+    gpu_mem_gb: Num | None = Field(None, description="peak memory of its busiest GPU, GB")
+    gpu_mem_pct: Num | None = Field(None, description="peak memory of its busiest GPU, %")
     trophy: bool
     warning: bool = Field(description="over the threshold; never for a running run")
     so_far: str | None = Field(description='a running run: "so far, at step N of M"')

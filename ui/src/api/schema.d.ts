@@ -891,6 +891,16 @@ export interface components {
             final_perplexity: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Final Train Loss */
             final_train_loss: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /**
+             * Gpu Mem Gb
+             * @description peak memory of its busiest GPU, GB
+             */
+            gpu_mem_gb?: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /**
+             * Gpu Mem Pct
+             * @description peak memory of its busiest GPU, %
+             */
+            gpu_mem_pct?: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Gpu Util */
             gpu_util: number | ("NaN" | "Infinity" | "-Infinity") | null;
             /** Id */
