@@ -171,3 +171,22 @@ def test_trend_chart_has_axes(server: Server, ui: Page) -> None:
     expect(trend.locator("circle")).to_have_count(3)
     ARTIFACTS.mkdir(exist_ok=True)
     trend.screenshot(path=str(ARTIFACTS / "compare-trend-axes.png"))
+
+
+def test_compare_speed_rows_show_each_ranks_gpu_use_and_memory(server: Server, ui: Page) -> None:
+    """Compare reads GPU use and memory by the progress card's rule: the ranks' own keys."""
+    gpu = _run("qwen-gpu", [1.3, 1.0, 1.1], 3e-5)
+    other = _run("qwen-cpu", [1.5, 1.4, 1.352], 1e-4)
+    run = trainboard.init(project="sft", resume=gpu)
+    run.log({"sys/rank0/gpu/util": 70.0, "sys/rank0/gpu/mem_used_gb": 12.5}, step=30)
+    run.log({"sys/rank1/gpu/util": 90.0, "sys/rank1/gpu/mem_used_gb": 20.0}, step=30)
+    run.finish()
+    wait_until(lambda: server.api("/runs").json()["total"] == 2, what="2 runs stored")
+    ui.goto(f"{server.url}/compare?runs={gpu},{other}")
+    table = ui.get_by_test_id("compare-table")
+    util = table.locator('tr[data-row="gpu_util"]')
+    expect(util.locator(f'td[data-run-id="{gpu}"]')).to_have_text("80.0%")
+    mem = table.locator('tr[data-row="gpu_mem_gb"]')
+    expect(mem).to_contain_text("GPU memory (peak)")
+    expect(mem.locator(f'td[data-run-id="{gpu}"]')).to_have_text("20.0 GB")
+    expect(mem.locator(f'td[data-run-id="{other}"]')).to_have_text("—")
