@@ -104,6 +104,37 @@ def test_a_refused_op_is_set_aside_and_never_blocks_the_ones_behind_it(
     assert len([m for m in ours if "refused an op for good" in m]) == 1, ours
 
 
+def test_what_only_the_server_can_refuse_goes_to_the_dead_letter_file(
+    server: Any, client_home: Path
+) -> None:
+    """The remote engine's documented difference from the store contract (docs/faults.md):
+    a write to an unknown run is refused after the call returns and set aside with the
+    server's answer; a create of an existing id is taken as a resent op (the run stays as it
+    was); the writes behind them still land."""
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        store = RemoteStore(server.url)
+        try:
+            store.create_run(_run("cccccccccccc"))
+            again = _run("cccccccccccc")
+            again.name = "second"
+            store.create_run(again)  # the server takes it for a resend of the first
+            store.write_points("nnnnnnnnnnnn", {"a": PointBatch.of([0], [1.0], [1.0])})
+            store.write_points("cccccccccccc", {"a": PointBatch.of([0], [1.0], [2.0])})
+            assert store.flush(timeout=60)
+            got = store.get_run("cccccccccccc")
+            assert got.summary["a"].last == 2.0 and got.name == _run("cccccccccccc").name
+        finally:
+            store.close()
+    aside = [
+        orjson.loads(line)
+        for line in (client_home / "spool" / "deadletter.jsonl").read_bytes().splitlines()
+    ]
+    ops = [a["op"] for a in aside]
+    assert [(o["op"], o["run"]) for o in ops] == [("points", "nnnnnnnnnnnn")], aside
+    assert aside[0]["error"] == "run_not_found: no run with id 'nnnnnnnnnnnn'"
+
+
 @pytest.fixture
 def full_disk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """TRAINBOARD_HOME on a real 64 KiB tmpfs: the spool fills it within a few hundred ops."""

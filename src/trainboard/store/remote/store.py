@@ -24,6 +24,7 @@ import orjson
 from trainboard import settings
 from trainboard.errors import (
     NotFoundError,
+    RunNotFoundError,
     StoreError,
     UsageError,
     error_from_body,
@@ -36,7 +37,7 @@ from trainboard.store.mediarecords import (
     check_digest,
     check_media,
 )
-from trainboard.store.queries import RunQuery, XAxis, check_step_range
+from trainboard.store.queries import RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
@@ -52,6 +53,8 @@ from trainboard.store.records import (
 from trainboard.store.remote import wire
 from trainboard.store.remote.outbox import CLOSE_TIMEOUT, Outbox
 from trainboard.store.remote.wire import API, read_number
+from trainboard.store.sql.append import Prepared
+from trainboard.store.sql.rows import histogram_row, run_row, update_values
 from trainboard.store.url import StoreURL
 
 PROBE_SECONDS = 5.0
@@ -221,6 +224,10 @@ class RemoteStore(Store):
 
     # runs -------------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> RunRecord:
+        """Checked here as the SQL engines check it (and created_at filled in), so a bad
+        record raises in the caller; an id the server already has is refused later, in the
+        sender, and set aside in the dead-letter file (docs/faults.md)."""
+        run_row(run)
         self._enqueue(wire.create_run_op(run))
         return run
 
@@ -260,6 +267,7 @@ class RemoteStore(Store):
         return int(self._get("/runs", **self._params(query), limit=1)["total"])
 
     def update_run(self, run_id: str, **fields: Any) -> None:
+        update_values(dict(fields))  # an unknown field or bad value raises here, not later
         self._enqueue(wire.update_run_op(run_id, fields))
 
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:
@@ -275,6 +283,8 @@ class RemoteStore(Store):
 
     # metrics ----------------------------------------------------------------------------
     def write_points(self, run_id: str, batches: dict[str, PointBatch]) -> None:
+        for key, batch in batches.items():
+            Prepared(key, batch)  # a malformed batch raises here, naming its key
         self._enqueue(wire.points_op(run_id, batches, packed=self._packed_now()))
 
     def _packed_now(self) -> bool:
@@ -305,7 +315,7 @@ class RemoteStore(Store):
         end: int | None = None,
         superseded: bool = False,
     ) -> Series:
-        check_step_range(start, end)
+        SeriesQuery(max_points, x, since, start, end, superseded)  # checked as every engine
         try:
             body = self._get(
                 f"/runs/{run_id}/series",
@@ -340,6 +350,8 @@ class RemoteStore(Store):
         return [TextRecord(**t) for t in body["texts"]]
 
     def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
+        for r in rows:
+            histogram_row(run_id, r)  # bad edges raise here, as on the SQL engines
         self._enqueue(wire.histograms_op(run_id, list(rows)))
 
     def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:
@@ -358,8 +370,34 @@ class RemoteStore(Store):
         return out
 
     def add_artifact(self, run_id: str, artifact: ArtifactRecord) -> ArtifactRecord:
-        """Records the artifact on the server; the file stays where the SDK kept it."""
+        """Records the artifact on the server; the file stays where the SDK kept it.
+
+        The id is the server's, so this waits (up to the read timeout) for the server to
+        take the op and reads it back; a server that does not answer in time leaves `id`
+        None (the op stays queued and is delivered later)."""
         self._enqueue(wire.artifact_op(run_id, artifact))
+        if not self.flush(timeout=self._http.timeout.read or 30.0):
+            return artifact
+        try:
+            listed = self.list_artifacts(run_id)
+        except (StoreError, NotFoundError, RunNotFoundError):  # refused: dead-lettered
+            return artifact
+        same = [
+            a
+            for a in listed
+            if (a.name, a.kind, a.step, a.path, a.size, a.wall_time)
+            == (
+                artifact.name,
+                artifact.kind,
+                artifact.step,
+                artifact.path,
+                artifact.size,
+                artifact.wall_time,
+            )
+            and a.id is not None
+        ]
+        if same:
+            artifact.id = max(a.id for a in same if a.id is not None)
         return artifact
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRecord]:
