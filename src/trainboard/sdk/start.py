@@ -36,14 +36,18 @@ if TYPE_CHECKING:
 _CREATE_WAIT = 5.0  # seconds init() waits for the run row before training goes on
 
 
-def _open_now(url: str, remote: str, project: str | None = None) -> Store | None:
+def _open_now(
+    url: str, remote: str, project: str | None = None, run_id: str | None = None
+) -> Store | None:
     """Open the store in init() itself, so one that can never be opened (a damaged file, a
     schema from the future) fails init() at once with the reason. A PostgreSQL server that is
     down is not that: the run starts, its points wait in the journal (None is returned and
     the writer keeps trying). Which failures are passing is the engine's rule, carried by
     `StoreError.transient` (store/sql/dialect.py); a SQLite file is on this machine, with no
     server to come back, so only PostgreSQL's are waited for. A remote store never fails
-    here: its ops wait in its spool."""
+    here: its ops wait in its spool. But a server that refuses this token the run's project
+    (`project`), or the stored run it resumes (`run_id`: its project and owner, which the
+    server knows), fails init() here with its ForbiddenError, not later in the background."""
     from trainboard.errors import StoreError
     from trainboard.store.url import StoreURL  # not at import: it loads the store
 
@@ -63,7 +67,7 @@ def _open_now(url: str, remote: str, project: str | None = None) -> Store | None
     check_write = getattr(store, "check_write", None)  # a remote server: is the token good?
     if check_write is not None:
         try:
-            check_write(project)
+            check_write(project, run_id)
         except BaseException:
             store.close()
             raise
@@ -305,7 +309,9 @@ def _resume(
     `fork`, a new run starts from it. Each resume is recorded as the run's next attempt."""
     if not isinstance(run_id, str) or not run_id:
         raise UsageError(f"init(resume={run_id!r}): resume must be a run id")
-    opened = _open_now(url, remote)
+    # a fork writes a new run of its own (its project is checked as it starts); a resume
+    # writes this one, so the server checks its project and owner now
+    opened = _open_now(url, remote, run_id=None if fork else run_id)
     if opened is None:
         from trainboard.errors import StoreError
 

@@ -7,10 +7,13 @@ project is a ForbiddenError (403) naming the project, whether the route reads it
 media, texts, the run itself) or changes it (stop, choose, archive, delete); lists and counts
 hold the token's projects only, and asking for another project's list is a 403 as well.
 
-What it does not cover: media bytes by digest (GET /media/{digest}) are addressed by the
-SHA-256 of their content, which only someone who has read an item (or has the bytes) knows,
-so they are served as to any reader; and the live page's event stream names the ids of runs
-that changed (never their contents). Ingest does not go through the view: its ops are
+Media bytes by digest (GET /media/{digest}) belong to no one run: bytes are stored once for
+every run that logged them. The view serves them only when a run of the token's projects
+uses them, and answers any other digest as bytes never stored (404), so a digest learned
+elsewhere neither fetches another project's image nor tells that it exists.
+
+What it does not cover: the live page's event stream is filtered by server/sse.py (each
+subscriber gets only its projects' runs); ingest does not go through the view: its ops are
 checked one by one in server/ownership.py, with the same rule and the same message.
 """
 
@@ -20,10 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from trainboard.errors import NotFoundError
 from trainboard.server.ownership import Who
 from trainboard.store.base import Store
 from trainboard.store.facets import RunFacets
-from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
+from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord, check_digest
 from trainboard.store.queries import GroupLeaders, RunQuery, XAxis
 from trainboard.store.records import (
     ArtifactRecord,
@@ -205,7 +209,17 @@ class ProjectView(Store):
         return self.inner.media_keys(run_id)
 
     def read_blob(self, digest: str) -> tuple[str, bytes]:
-        return self.inner.read_blob(digest)  # content-addressed (see the module docstring)
+        """The bytes only if a run of the token's projects uses them; else the NotFoundError
+        of bytes never stored, so that a digest does not tell whether another project has
+        them."""
+        check_digest("read_blob: digest", digest)
+        if not self.inner.blob_used_in(digest, self.who.projects or ()):
+            raise NotFoundError(f"no media stored as {digest[:16]}...")
+        return self.inner.read_blob(digest)
+
+    def blob_used_in(self, digest: str, projects: Sequence[str]) -> bool:
+        mine = [p for p in projects if self.who.may_see(p)]
+        return self.inner.blob_used_in(digest, mine)
 
     def now(self) -> float:
         return self.inner.now()

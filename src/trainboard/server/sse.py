@@ -14,6 +14,12 @@ it read with what it saw last:
 
 The SDK flushes every 0.5 s, so a log() call reaches an open page well within a second.
 
+A page whose token is limited to projects (`token create --project P`) gets only events about
+its projects' runs: each event carries the project of every run it names, and each
+subscriber's copy keeps the runs it may see (an event left naming none is not sent). A
+`runs` event naming no run (the count changed, by another process) is sent as it is: it
+names nothing.
+
 Every RECOVER_SECONDS the poller also writes the journals that killed processes on this host
 left (journal/recovery.py), so a running dashboard recovers a SIGKILLed run's last points
 and marks it crashed by itself, without waiting for some other trainboard process to open
@@ -65,8 +71,16 @@ a finished run imported or deleted by another process in the milliseconds betwee
 stream opening and that poll; the next change of the list brings it."""
 
 
+Projects = tuple[str, ...] | None
+"""The projects a subscriber's token is limited to; None: every project."""
+
+Owners = dict[str, str | None]
+"""The project of each run an event names (None: not known, a run deleted before seen)."""
+
+
 @dataclass(frozen=True)
 class _Seen:
+    project: str
     status: str
     last_step: int | None
     keys: dict[str, tuple[int, int]]  # key -> (count, last_step)
@@ -74,12 +88,29 @@ class _Seen:
 
 def _seen(run: RunRecord) -> _Seen:
     return _Seen(
-        run.status, run.last_step, {k: (s.count, s.last_step) for k, s in run.summary.items()}
+        run.project,
+        run.status,
+        run.last_step,
+        {k: (s.count, s.last_step) for k, s in run.summary.items()},
     )
 
 
 def encode(event: str, data: object) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
+
+
+def visible(event: str, data: object, owners: Owners, projects: Projects) -> object | None:
+    """What a subscriber limited to `projects` may see of an event: the data with only the
+    runs of its projects, or None when it named runs and none of them is."""
+    if projects is None or not isinstance(data, dict):
+        return data
+    if event == "points":
+        return data if owners.get(str(data.get("run"))) in projects else None
+    if event == "runs":
+        ids = list(data.get("ids") or [])
+        mine = [i for i in ids if owners.get(i) in projects]
+        return {**data, "ids": mine} if mine or not ids else None
+    return data
 
 
 class EventHub:
@@ -92,7 +123,8 @@ class EventHub:
         self.interval = interval
         self._next_recovery = 0.0
         self.alerts = alerts
-        self._subscribers: set[asyncio.Queue[bytes | None]] = set()
+        self._subscribers: dict[asyncio.Queue[bytes | None], Projects] = {}
+        self._owners: Owners = {}  # the projects of the runs the last poll's events name
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._running: dict[str, _Seen] = {}
@@ -117,9 +149,10 @@ class EventHub:
             self._offer(q, None)  # ends each open stream
 
     # publishing -----------------------------------------------------------------------
-    def publish(self, event: str, data: object) -> None:
-        """Send to every subscriber; safe to call from any thread."""
-        message = encode(event, data)
+    def publish(self, event: str, data: object, owners: Owners | None = None) -> None:
+        """Send to every subscriber (to one limited to projects, only what `visible` keeps;
+        `owners`: the project of each run the event names); safe to call from any thread."""
+        owners = owners or {}
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -128,17 +161,33 @@ class EventHub:
         except RuntimeError:
             running = None
         if running is loop:
-            self._broadcast(message)
+            self._broadcast(event, data, owners)
         else:
-            loop.call_soon_threadsafe(self._broadcast, message)
+            loop.call_soon_threadsafe(self._broadcast, event, data, owners)
 
-    def runs_changed(self, ids: list[str] | None = None) -> None:
-        """An action route changed runs (archive, delete): pages refresh their lists."""
-        self.publish("runs", {"ids": ids or []})
+    def runs_changed(self, ids: list[str] | None = None, owners: Owners | None = None) -> None:
+        """An action route changed runs (archive, delete): pages refresh their lists. The
+        runs' projects are read here (in the route's thread) unless `owners` has them (a
+        delete reads them before the runs go)."""
+        found: Owners = dict(owners or {})
+        for rid in ids or []:
+            if rid not in found:
+                try:
+                    found[rid] = self.store.get_run(rid).project
+                except Exception:  # gone or unreadable: no limited page is told of it
+                    found[rid] = None
+        self.publish("runs", {"ids": ids or []}, found)
 
-    def _broadcast(self, message: bytes) -> None:
-        for q in list(self._subscribers):
-            self._offer(q, message)
+    def _broadcast(self, event: str, data: object, owners: Owners) -> None:
+        whole: bytes | None = None
+        for q, projects in list(self._subscribers.items()):
+            if projects is None:
+                whole = whole or encode(event, data)
+                self._offer(q, whole)
+                continue
+            mine = visible(event, data, owners, projects)
+            if mine is not None:
+                self._offer(q, encode(event, mine))
 
     @staticmethod
     def _offer(q: asyncio.Queue[bytes | None], message: bytes | None) -> None:
@@ -146,8 +195,9 @@ class EventHub:
             q.put_nowait(message)
 
     # subscribing ----------------------------------------------------------------------
-    def stream(self) -> AsyncIterator[bytes]:
-        """One client's event stream; ends when the client goes or the app stops.
+    def stream(self, projects: Projects = None) -> AsyncIterator[bytes]:
+        """One client's event stream, of the runs of `projects` (None: every run); ends when
+        the client goes or the app stops.
 
         The client is subscribed here, before the response's headers go out: a page that saw
         its stream open has missed no change after that (pages fetch once the stream is open,
@@ -156,12 +206,12 @@ class EventHub:
         q: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_MAX)
         if not self._subscribers:
             self._rebase = True
-        self._subscribers.add(q)
+        self._subscribers[q] = projects
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not loop.is_closed():
             loop.call_soon_threadsafe(wake.set)  # an idle poller: watch from now on
         gen = self._drain(q)
-        weakref.finalize(gen, self._subscribers.discard, q)
+        weakref.finalize(gen, self._subscribers.pop, q, None)
         return gen
 
     async def _drain(self, q: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
@@ -177,7 +227,7 @@ class EventHub:
                     return
                 yield message
         finally:
-            self._subscribers.discard(q)
+            self._subscribers.pop(q, None)
 
     @property
     def subscribers(self) -> int:
@@ -190,7 +240,7 @@ class EventHub:
             watched = bool(self._subscribers)
             try:
                 for event, data in await asyncio.to_thread(self.poll, watched):
-                    self._broadcast(encode(event, data))
+                    self._broadcast(event, data, self._owners)
                 warned = False
             except Exception:  # the store may be briefly unavailable; keep polling
                 if not warned:
@@ -256,5 +306,8 @@ class EventHub:
         if changed or (not first and count != self._count):
             events.append(("runs", {"ids": sorted(set(changed))}))
         self._count = count
+        owners: Owners = {rid: seen.project for rid, seen in self._running.items()}
+        owners.update((rid, r.project) for rid, r in current.items())
+        self._owners = owners
         self._running = {rid: _seen(r) for rid, r in running.items()}
         return events

@@ -264,6 +264,12 @@ class Store(ABC):
     def read_blob(self, digest: str) -> tuple[str, bytes]:
         """(mime type, bytes) stored under `digest`; NotFoundError when none are."""
 
+    def blob_used_in(self, digest: str, projects: Sequence[str]) -> bool:
+        """Whether some run of `projects` uses the bytes of `digest` (a project-limited
+        token may read only those, server/projectview.py). A store that cannot say answers
+        False: the bytes are then refused, never shown."""
+        return False
+
     # lifecycle --------------------------------------------------------------------------
     def identity(self) -> str | None:
         """The store's own id, the same however its URL is spelled (a SQL store's

@@ -239,14 +239,19 @@ class CheckOut(BaseModel):
 
 
 @ingest_router.post("/ingest/check", response_model=CheckOut)
-def check(request: Request, project: str | None = None) -> CheckOut:
+def check(request: Request, project: str | None = None, run: str | None = None) -> CheckOut:
     """Whether the request's token may log here (it needs scope `write`, as every ingest
-    does), into `project` when given (403 naming it for a token limited to others):
+    does), into `project` when given (403 naming it for a token limited to others), and
+    into the stored run `run` when given (`init(resume=)`: the run's project, and its
+    owner for a write token, as every later op of it is checked; 404 for an unknown run):
     `init()` asks this at once, so a wrong, read-only or other project's token fails there
     with a clear error rather than later in the background. Changes nothing."""
     who = who_sent(request)
     if project is not None:
         who.check_project(project)
+    if run is not None:
+        owners: Owners = request.app.state.owners
+        owners.check_change(run, who)
     projects = None if who.projects is None else list(who.projects)
     return CheckOut(actor=who.actor, scope=who.scope, projects=projects)
 

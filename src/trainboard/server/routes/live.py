@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from trainboard.server.deps import api_router
+from trainboard.server.deps import api_router, who_sent
 
 live_router = api_router(tags=["live"])
 
@@ -24,8 +24,9 @@ live_router = api_router(tags=["live"])
     },
 )
 async def live(request: Request) -> StreamingResponse:
+    """For a token limited to projects, only the events about their runs (server/sse.py)."""
     return StreamingResponse(
-        request.app.state.events.stream(),
+        request.app.state.events.stream(who_sent(request).projects),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -133,9 +133,12 @@ def get_run(run_id: str, store: StoreDep) -> Response:
     return json_response(run_detail_json(store, store.get_run(run_id)))
 
 
-def _changed(request: Request, ids: list[str], action: str) -> None:
-    """Tell live pages, and keep who did it (the token's name) in the store's audit table."""
-    request.app.state.events.runs_changed(ids)
+def _changed(
+    request: Request, ids: list[str], action: str, owners: dict[str, str | None] | None = None
+) -> None:
+    """Tell live pages (`owners`: the runs' projects, where they can no longer be read), and
+    keep who did it (the token's name) in the store's audit table."""
+    request.app.state.events.runs_changed(ids, owners)
     store = request.app.state.store
     if isinstance(store, SQLStore):
         tokens.record(store, action, list(dict.fromkeys(ids)), actor(request))
@@ -164,8 +167,10 @@ def delete(body: DeleteIn, store: StoreDep, request: Request) -> Response:
         raise ConfirmationRequiredError(
             f'deleting {len(body.ids)} run(s) cannot be undone: send "confirm": true to do it'
         )
+    owners: dict[str, str | None] = {}
     for run_id in body.ids:
-        store.get_run(run_id)  # a 404 naming the id before anything is deleted
+        # a 404 naming the id before anything is deleted; the project tells live pages
+        owners[run_id] = store.get_run(run_id).project
     n = store.delete_runs(body.ids)
-    _changed(request, body.ids, "delete")
+    _changed(request, body.ids, "delete", owners)
     return json_response({"deleted": n})

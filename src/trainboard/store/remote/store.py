@@ -138,17 +138,18 @@ class RemoteStore(Store):
             adopt or self._same_server,
         )
 
-    def check_write(self, project: str | None = None) -> None:
+    def check_write(self, project: str | None = None, run_id: str | None = None) -> None:
         """Ask the server at once whether this client's token may log there, into `project`
-        (POST /ingest/check needs what every ingest needs); a refusal raises AuthError or
-        ForbiddenError naming the server and what is wrong. A server that cannot be reached
-        now is not a refusal: the ops wait in the spool."""
+        and into the stored run `run_id` (a resume: the server checks the run's project and
+        owner), as POST /ingest/check needs what every ingest needs; a refusal raises
+        AuthError or ForbiddenError naming the server and what is wrong. A server that
+        cannot be reached now is not a refusal: the ops wait in the spool."""
         from trainboard.errors import AuthError, ForbiddenError
 
         try:
             r = self._http.post(
                 "/ingest/check",
-                params={"project": project} if project is not None else None,
+                params={k: v for k, v in (("project", project), ("run", run_id)) if v is not None},
                 timeout=min(5.0, self._http.timeout.read or 5.0),
             )
         except httpx.HTTPError:

@@ -255,6 +255,21 @@ class Media:
             data = self.files.get(digest)
         return mime, bytes(data)
 
+    def used_in(self, digest: str, projects: Sequence[str]) -> bool:
+        """Whether a run of `projects` uses `digest`: one seek of ix_media_uses_digest, each
+        use's run by its primary key."""
+        check_digest("blob_used_in: digest", digest)
+        if not projects:
+            return False
+        u = media_uses
+        q = (
+            sa.select(u.c.run_id)
+            .join(runs, runs.c.id == u.c.run_id)
+            .where(u.c.digest == digest, runs.c.project.in_(list(projects)))
+            .limit(1)
+        )
+        return self.db.read(lambda conn: conn.execute(q).first() is not None)
+
     def forget_runs(self, conn: Connection, run_ids: Sequence[str]) -> list[str]:
         """Inside delete_runs' transaction, before the runs' rows go: delete the runs' uses and
         the blob rows no other run uses; return those digests (their files are swept after)."""

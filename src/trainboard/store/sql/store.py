@@ -209,6 +209,9 @@ class SQLStore(Store):
     def read_blob(self, digest: str) -> tuple[str, bytes]:
         return self.media.blob(digest)
 
+    def blob_used_in(self, digest: str, projects: Sequence[str]) -> bool:
+        return self.media.used_in(digest, projects)
+
     def identity(self) -> str | None:
         """store_meta's "store_id", made by migration 0015 (read once, then kept)."""
         if self._identity is None:
