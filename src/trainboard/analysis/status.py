@@ -13,16 +13,20 @@ it (a training host's clock may be hours off), and `reconcile()` judges them aga
 `store.now()`, so a skewed host can turn neither a live run into a crashed one nor a killed
 run into a running one.
 
-`reconcile()` writes "crashed" back for such runs; the CLI and the server call it.
+`reconcile()` writes "crashed" back for such runs, and for runs one of whose ranks stopped
+sending heartbeats (analysis/rankbeat.py); the CLI and the server call it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterable
 
 from trainboard import settings
+from trainboard.analysis.rankbeat import crash_if_a_rank_is_silent
+from trainboard.errors import RunNotFoundError
 from trainboard.store.base import Store
 from trainboard.store.records import RunRecord, Status
 
@@ -93,4 +97,8 @@ def reconcile(store: Store, runs: Iterable[RunRecord]) -> list[RunRecord]:
             else:
                 stored = store.get_run(run.id)
                 run.status, run.finished_at = stored.status, stored.finished_at
+        elif run.status == "running":
+            with contextlib.suppress(RunNotFoundError):  # deleted meanwhile
+                if crash_if_a_rank_is_silent(store, run, now):
+                    changed.append(run)
     return changed

@@ -13,6 +13,11 @@ background thread every TRAINBOARD_SYSTEM_INTERVAL seconds (never from `log()`):
                                      nvidia-ml-py or a GPU: a clean no-op)
 
 and its identity in the run's "ranks" values (host, pid, local rank, GPU, how it ended).
+The same thread beats the rank's heartbeat every TRAINBOARD_HEARTBEAT_INTERVAL: its value
+again with "seen_at" (stamped on the store's clock by the store) and "seen_step"; the
+server's poller crashes the run when a rank that has not ended stops beating
+(analysis/rankbeat.py), which is how a rank on another host that dies or loses its host
+shows, where no one can check its pid.
 A rank other than 0 writes through its own writer (to the same store, or the team server),
 creates the run if it is first (a rank that starts alone or before rank 0 breaks nothing),
 and never sets the run's status, except to fail it: a rank that ends by an exception marks
@@ -54,11 +59,14 @@ def _gpu_label(job: Job) -> str:
 class RankReporter:
     """One rank's reporter: its sampler thread and, on ranks other than 0, its own writer."""
 
-    def __init__(self, run: Run, job: Job, writer: Writer, *, interval: float) -> None:
+    def __init__(
+        self, run: Run, job: Job, writer: Writer, *, interval: float, beat: float = 0.0
+    ) -> None:
         self._run = run
         self._job = job
         self._writer = writer  # rank 0: the run's writer; others: their own
         self._interval = interval
+        self._beat_every = beat  # seconds between the rank's heartbeats; 0: none
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._main, name=f"trainboard-rank{job.rank}", daemon=True
@@ -82,7 +90,7 @@ class RankReporter:
         return self._job.rank
 
     def start(self) -> None:
-        w, rank, info = self._writer, self._job.rank, dict(self.info)
+        w, rank, info = self._writer, self._job.rank, self._beat_info()
         w.enqueue_call(_write_info, (rank, info))
         if rank == 0 and self._job.restart > 0:
             n = self._job.restart
@@ -96,8 +104,14 @@ class RankReporter:
                 None,
             )
             w.enqueue_call("add_events", ([event],))
-        if self._interval > 0:
+        if self._interval > 0 or self._beat_every > 0:
             self._thread.start()
+
+    def _beat_info(self) -> dict[str, Any]:
+        """The rank's value: with a heartbeat where the rank beats one."""
+        if self._beat_every <= 0:
+            return dict(self.info)
+        return dict(self.info, seen_at=time.time(), seen_step=self._run.state.step)
 
     # the sampler thread -----------------------------------------------------------------
     def _main(self) -> None:
@@ -107,9 +121,22 @@ class RankReporter:
 
         psutil.cpu_percent(interval=None)
         self._gpus = _Gpus()
+        sample, beat = self._interval, self._beat_every
+        next_sample = next_beat = time.monotonic()
+        next_sample += sample
+        next_beat += beat
         try:
-            while not self._stop.wait(self._interval):
-                self._tick()
+            while True:
+                due = [t for t, every in ((next_sample, sample), (next_beat, beat)) if every > 0]
+                if self._stop.wait(max(0.0, min(due) - time.monotonic())):
+                    break
+                now = time.monotonic()
+                if beat > 0 and now >= next_beat:
+                    next_beat = now + beat
+                    self._writer.enqueue_call(_write_info, (self._job.rank, self._beat_info()))
+                if sample > 0 and now >= next_sample:
+                    next_sample = now + sample
+                    self._tick()
         finally:
             self._gpus.close()
             self._gpus = None

@@ -571,7 +571,9 @@ def _report_rank(run: Run, job: Job, writer: Writer | None) -> None:
 
     if writer is None:
         return
-    run.state.ranks = RankReporter(run, job, writer, interval=settings.system_interval())
+    run.state.ranks = RankReporter(
+        run, job, writer, interval=settings.system_interval(), beat=settings.heartbeat_interval()
+    )
     run.state.ranks.start()
 
 

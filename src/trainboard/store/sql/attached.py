@@ -125,15 +125,24 @@ class Attached:
     def write_run_values(self, run_id: str, namespace: str, values: dict[str, Any]) -> None:
         check_namespace(namespace)
         keys = list(values)
-        found = [
-            {"run_id": run_id, "namespace": namespace, "key": k, "value": dumps_json(spell_all(v))}
-            for k, v in values.items()
-            if v is not None
-        ]
+        beats = namespace == "ranks" and any(_is_rank_beat(v) for v in values.values())
         t = run_values
 
         def tx(conn: Connection) -> None:
             require_run(conn, run_id)
+            now = self.db.dialect.now(conn) if beats else 0.0
+            found = [
+                {
+                    "run_id": run_id,
+                    "namespace": namespace,
+                    "key": k,
+                    "value": dumps_json(
+                        spell_all(dict(v, seen_at=now) if beats and _is_rank_beat(v) else v)
+                    ),
+                }
+                for k, v in values.items()
+                if v is not None
+            ]
             for i in range(0, len(keys), 500):  # replace: delete then insert, on both engines
                 part = keys[i : i + 500]
                 where = (t.c.run_id == run_id) & (t.c.namespace == namespace)
@@ -186,4 +195,14 @@ def _event_record(r: Any) -> EventRecord:
         wall_time=float(r.wall_time),
         step=None if r.step is None else int(r.step),
         id=int(r.id),
+    )
+
+
+def _is_rank_beat(value: Any) -> bool:
+    """A rank's heartbeat (sdk/ranks.py: its "ranks" value with "seen_at", while it has not
+    ended) is stored as the time the store got it, on the store's clock, as a run's heartbeat
+    is (runs.py: _live_heartbeat): a skewed training host can neither crash a live rank nor
+    keep a dead one alive."""
+    return (
+        isinstance(value, dict) and value.get("seen_at") is not None and value.get("ended") is None
     )
