@@ -53,7 +53,7 @@ def test_a_malformed_op_is_refused_alone_and_the_runs_list_stays_up(
         {"op": "create_run", "run": RUN},
         "not an op",
         {"op": "explode", "run": "r1"},
-        {"op": "update_run", "run": "r1", "fields": {"last_step": 5}},
+        {"op": "update_run", "run": "r1", "fields": {"created_at": 5}},
         {"op": "update_run", "run": "r1", "fields": {"archived": True}},
         {"op": "update_run", "run": "r1", "fields": {"config": "notadict"}},
         {"op": "update_run", "run": "r1", "fields": {"status": "finished", "notes": "done"}},
@@ -63,7 +63,7 @@ def test_a_malformed_op_is_refused_alone_and_the_runs_list_stays_up(
     refused = {e["seq"] for e in out["errors"]}
     assert refused == set(range(len(ops))) - {6, 12}, out["errors"]
     assert all(e["code"] == "bad_request" for e in out["errors"])
-    assert "last_step" in out["errors"][-3]["message"]
+    assert "created_at" in out["errors"][-3]["message"]
     assert "archived" in out["errors"][-2]["message"]
     r = api.get("/api/v1/runs")
     assert r.status_code == 200

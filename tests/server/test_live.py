@@ -96,7 +96,7 @@ def test_a_page_opened_on_an_idle_server_misses_no_point(server: Any, db: Store)
     db.create_run(RunRecord(id=A, project="p", name="idle", status="running", total_steps=10))
     db.write_points(A, {"loss": PointBatch.of([1], [time.time()], [1.0])})
     time.sleep(3)  # let the poller go idle: no page is open
-    reader = EventReader(f"{server.url}/api/v1/events")
+    reader = EventReader(f"{server.url}/api/v1/live")
     try:
         db.write_points(A, {"loss": PointBatch.of([2], [time.time()], [0.5])})
         got = reader.next("points", timeout=30)

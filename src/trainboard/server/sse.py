@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from trainboard.analysis.status import reconcile
+from trainboard.errors import RunNotFoundError
 from trainboard.journal.recovery import recover_orphans
 from trainboard.server.alerting import ServerAlerts
 from trainboard.server.jsonio import dumps
@@ -255,12 +256,24 @@ class EventHub:
                 await asyncio.wait_for(wake.wait(), pause)
             wake.clear()
 
+    def _crashed_by_recovery(self, run_ids: list[str]) -> list[RunRecord]:
+        """The runs recovery just marked crashed: a killed process's journal is written (and
+        its run marked) before reconcile() would see the run, so the alert comes from here."""
+        runs = []
+        for rid in run_ids:
+            with contextlib.suppress(RunNotFoundError):
+                run = self.store.get_run(rid)
+                if run.status == "crashed":
+                    runs.append(run)
+        return runs
+
     def poll(self, watched: bool = True) -> list[tuple[str, object]]:
         """Compare the store with the last poll; return the events to send. Unwatched (no
         page open, see IDLE_SECONDS), the count and the newest run are left as they were."""
+        recovered: list[RunRecord] = []
         if time.monotonic() >= self._next_recovery:
             self._next_recovery = time.monotonic() + RECOVER_SECONDS
-            recover_orphans(self.store, self.store.url)
+            recovered = self._crashed_by_recovery(recover_orphans(self.store, self.store.url))
         count = self._count
         if watched or count is None:
             rebase, self._rebase = self._rebase and watched, False
@@ -275,6 +288,7 @@ class EventHub:
             self._newest = top
         running = {r.id: r for r in self.store.list_runs(RunQuery(status="running", archived=None))}
         crashed = reconcile(self.store, running.values())  # a dead process's run: crashed, once
+        crashed += recovered  # its journal written first: recovery marked it, it still alerts
         if self.alerts is not None:
             self.alerts.crashed(crashed)
             self.alerts.running(r for r in running.values() if r.status == "running")
