@@ -22,7 +22,7 @@ def s(lo: float, last: float | None = None) -> MetricSummary:
     return MetricSummary(3, lo if last is None else last, 30, lo, 20, lo, 20, 0.0, 1.0)
 
 
-def comparison():  # type: ignore[no-untyped-def]
+def comparison(gpu: bool = False):  # type: ignore[no-untyped-def]
     # eval loss 1.0 (best), 1.352 (+35.2 %, warned), NaN (not ranked)
     runs = [
         RunRecord(id="r1", project="p", name="run-1", model="m", created_at=1,
@@ -32,8 +32,15 @@ def comparison():  # type: ignore[no-untyped-def]
         RunRecord(id="r3", project="p", name="run-3", model="m", created_at=3,
                   config={"lr": 0.01, "note": "y"}, summary={"eval/loss": s(math.nan)}),
     ]  # fmt: skip
+    used = {"gpu_util": 81.5, "gpu_mem_gb": 30.25, "gpu_mem_pct": 75.6} if gpu else {}
     facts = {
-        "r1": RunFacts("finished", duration_s=3725.0, steps_per_s=1.92, tokens=983_040.0),
+        "r1": RunFacts(
+            "finished",
+            duration_s=3725.0,
+            steps_per_s=1.92,
+            tokens=983_040.0,
+            **used,  # type: ignore[arg-type]
+        ),
         "r2": RunFacts("finished", duration_s=7560.0, steps_per_s=2.5, tokens=983_040.0),
         "r3": RunFacts("crashed", duration_s=60.0),
     }
@@ -63,6 +70,26 @@ def test_csv_round_trip() -> None:
     assert float(rows[1]["delta_pct"]) == pytest.approx(35.2)
     assert rows[1]["name"] == HOSTILE and rows[1]["warning"] == "true"
     assert rows[2]["best_value"] == "NaN" and rows[2]["delta_pct"] == "" and rows[2]["rank"] == ""
+
+
+def test_csv_holds_every_row_the_table_shows() -> None:
+    """One list (analysis.table.ROWS) for the table and the export: each row's raw fields
+    are CSV columns, GPU use and peak memory among them."""
+    from trainboard.analysis.table import RAW_FIELDS, ROWS
+    from trainboard.report.cells import CSV_FIELDS
+
+    for key, _, _ in ROWS:
+        assert set(RAW_FIELDS.get(key, (key,))) <= set(CSV_FIELDS), key
+    c = comparison(gpu=True)
+    shown = comparison_table(c)
+    rows = list(csv.DictReader(io.StringIO(render(c, "csv"))))
+    assert {"gpu_util", "gpu_mem_gb"} <= set(shown.keys)  # the view shows them...
+    assert (rows[0]["gpu_util"], rows[0]["gpu_mem_gb"], rows[0]["gpu_mem_pct"]) == (
+        "81.5",
+        "30.25",
+        "75.6",
+    )  # ...and the export holds them
+    assert rows[1]["gpu_mem_gb"] == rows[1]["gpu_mem_pct"] == ""
 
 
 def test_json_matches_contract() -> None:

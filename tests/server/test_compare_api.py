@@ -225,3 +225,13 @@ def test_compare_speed_rows_read_each_ranks_gpu_use_and_memory(
     assert rows["gpu_mem_gb"]["label"] == "GPU memory (peak)" and "gpu_util" in rows
     j = api.get("/api/v1/compare", params={"runs": "bbbbbbbbbbbb,cccccccccccc"}).json()
     assert not {"gpu_util", "gpu_mem_gb"} & {row["key"] for row in j["rows"]}  # none logged
+    # the CSV export carries what the view shows, at full precision
+    got = api.get("/api/v1/compare.csv", params={"runs": "aaaaaaaaaaaa,bbbbbbbbbbbb"})
+    by_id = {x["id"]: x for x in csv.DictReader(io.StringIO(got.text))}
+    a_csv, b_csv = by_id["aaaaaaaaaaaa"], by_id["bbbbbbbbbbbb"]
+    assert (a_csv["gpu_util"], a_csv["gpu_mem_gb"], a_csv["gpu_mem_pct"]) == (
+        "80.0",
+        "30.25",
+        "75.6",
+    )
+    assert b_csv["gpu_util"] == b_csv["gpu_mem_gb"] == b_csv["gpu_mem_pct"] == ""

@@ -19,12 +19,15 @@ from trainboard.store.records import Goal, Status
 
 __all__ = [
     "CELL_FORMATS",
+    "RAW_FIELDS",
+    "ROWS",
     "ComparedRun",
     "Row",
     "best_at_text",
     "cell_text",
     "delta_text",
     "epoch_text",
+    "raw_fields",
     "table_rows",
 ]
 
@@ -156,6 +159,38 @@ def best_at_text(
     return f"step {best_step} of {total_steps}" if total_steps else f"step {best_step}"
 
 
+# The table's rows, in order: (field, label, which way is better). The CSV export's columns
+# follow them (report/cells.py, through RAW_FIELDS), so a row the table shows is never
+# missing from the export.
+ROWS: tuple[tuple[str, str, Goal | None], ...] = (
+    ("best_value", "best value", None),  # its goal is the measure's; its label names it
+    ("key", "key", None),
+    ("delta_pct", "vs best", None),
+    ("best_at", "best at", None),
+    ("final_train_loss", "final train loss", "min"),
+    ("final_perplexity", "final perplexity", "min"),
+    ("duration_s", "training time", "min"),
+    ("steps_per_s", "steps/s", "max"),
+    ("tokens_per_s", "tokens/s", "max"),
+    ("tokens", "tokens seen", None),
+    ("gpu_util", "GPU utilisation %", "max"),
+    ("gpu_mem_gb", "GPU memory (peak)", None),
+    ("status", "status", None),
+)
+
+# The raw ComparedRun fields behind a row whose cell is made of several (or is text): what
+# a CSV holds in its place, at full precision. Every other row is its own field.
+RAW_FIELDS: dict[str, tuple[str, ...]] = {
+    "best_at": ("best_step", "best_epoch", "total_epochs"),
+    "gpu_mem_gb": ("gpu_mem_gb", "gpu_mem_pct"),
+}
+
+
+def raw_fields() -> tuple[str, ...]:
+    """The raw fields of every row of the table, in row order."""
+    return tuple(f for key, _, _ in ROWS for f in RAW_FIELDS.get(key, (key,)))
+
+
 def _row_best(runs: Sequence[ComparedRun], key: str, goal: Goal | None) -> tuple[str, ...]:
     """Ids holding the best finite value of a row, for highlighting.
 
@@ -181,21 +216,8 @@ def table_rows(
 ) -> list[Row]:
     """The rows; `metric` is how the measure reads ("eval loss", or the one key every run
     used). With `mixed` (the runs used different keys for it) a "key" row names each run's."""
-    specs: list[tuple[str, str, Goal | None]] = [
-        ("best_value", f"best {metric}" if metric else "best value", goal),
-        ("key", "key", None),
-        ("delta_pct", "vs best", None),
-        ("best_at", "best at", None),
-        ("final_train_loss", "final train loss", "min"),
-        ("final_perplexity", "final perplexity", "min"),
-        ("duration_s", "training time", "min"),
-        ("steps_per_s", "steps/s", "max"),
-        ("tokens_per_s", "tokens/s", "max"),
-        ("tokens", "tokens seen", None),
-        ("gpu_util", "GPU utilisation %", "max"),
-        ("gpu_mem_gb", "GPU memory (peak)", None),
-        ("status", "status", None),
-    ]
+    specs = [(k, label, g) if k != "best_value" else
+             (k, f"best {metric}" if metric else label, goal) for k, label, g in ROWS]  # fmt: skip
     rows = []
     for key, label, g in specs:
         if key == "gpu_util" and all(r.gpu_util is None for r in runs):

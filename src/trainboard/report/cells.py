@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainboard.analysis.compare import CELL_FORMATS, ComparedRun, Comparison, delta_text
+from trainboard.analysis.table import raw_fields
 from trainboard.jsonvalues import spell
 
 __all__ = [
@@ -70,11 +71,9 @@ def differ_text(n_diff: int, n_same: int) -> str:
     return f"{a}; {b}"
 
 
-CSV_FIELDS = (
-    "rank", "id", "name", "model", "status", "best_value", "delta_pct", "best_step",
-    "best_epoch", "total_epochs", "final_train_loss", "final_perplexity", "duration_s",
-    "steps_per_s", "tokens_per_s", "tokens", "gpu_util", "trophy", "warning", "key",
-)  # fmt: skip
+# The table's rows' raw fields (analysis.table.ROWS: one list for the table and the export),
+# between the run's identity and its marks.
+CSV_FIELDS = ("rank", "id", "name", "model", *raw_fields(), "trophy", "warning")
 
 
 def _csv_value(v: Any) -> Any:
