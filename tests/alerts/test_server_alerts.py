@@ -92,3 +92,48 @@ def test_a_team_servers_client_alerts_through_the_server(
     assert nan.json["run"] == {"id": run_id, "name": "remote-nan", "project": "srv"}
     assert nan.headers["Authorization"] == f"Bearer {secret}"
     assert nan.json["link"] == f"{url}/runs/{run_id}"
+
+
+def test_a_ranks_crash_alert_says_which_rank_host_and_step_as_the_notes_do(
+    tb_home: str, webhook: Hook
+) -> None:
+    """A run crashed by a rank that stopped beating (analysis/rankbeat.py) alerts with what
+    its notes say, not "no heartbeat since": the run's own heartbeat is fine. A run that
+    crashed on its own heartbeat keeps the generic text, whatever notes the user gave it."""
+    import socket
+
+    from trainboard.analysis.rankbeat import crash_if_a_rank_is_silent
+    from trainboard.analysis.status import reconcile
+    from trainboard.server.alerting import ServerAlerts
+    from trainboard.store.records import PointBatch, RunRecord
+
+    host = socket.gethostname()
+    with open_store() as store:
+        channels.add(store, ChannelRecord("webhook", webhook.url + "/hook"))
+        now = time.time()
+        for rid, name in (("rankcrash001", "ddp"), ("plaincrash01", "alone")):
+            store.create_run(
+                RunRecord(id=rid, project="srv", name=name, created_at=now, heartbeat_at=now,
+                          host=host, pid=os.getpid(), notes="my own words")
+            )  # fmt: skip
+            store.write_points(rid, {"sys/rank1/steps_per_s": PointBatch.of([7], [now], [3.0])})
+        store.write_run_values(
+            "rankcrash001",
+            "ranks",
+            {"1": {"host": "node-b", "pid": 1, "local_rank": 1, "ended": None,
+                   "seen_at": now, "seen_step": 7}},
+        )  # fmt: skip
+        ranked = store.get_run("rankcrash001")
+        assert crash_if_a_rank_is_silent(store, ranked, store.now() + 10_000)  # long silent
+        plain = store.get_run("plaincrash01")
+        store.update_run("plaincrash01", heartbeat_at=0.0, pid=2**22 + 7)  # a dead process
+        plain = store.get_run("plaincrash01")
+        assert reconcile(store, [plain]) == [plain]
+        ServerAlerts(store).crashed([ranked, plain])
+    posts = webhook.wait(lambda ps: len(ps) >= 2, timeout=60)
+    said = {p.json["run"]["id"]: p.json["reason"] for p in posts if p.json["kind"] == "crashed"}
+    assert said["rankcrash001"] == (
+        "crashed: rank 1 (host node-b, GPU 1) stopped sending heartbeats at step 7"
+    )
+    assert said["plaincrash01"].startswith("crashed: no heartbeat since ")
+    assert "my own words" not in said["plaincrash01"]

@@ -70,4 +70,18 @@ def crash_if_a_rank_is_silent(store: Store, run: RunRecord, now: float) -> bool:
     return True
 
 
-__all__ = ["crash_if_a_rank_is_silent", "describe", "silent_ranks"]
+def rank_crash_notes(store: Store, run: RunRecord) -> str | None:
+    """The run's notes when its crash was a rank's: which rank, host and step (and the error
+    where the rank said one). Such a crash writes the notes and an error event of kind
+    "rank" whose title begins them (this module, and sdk/ranks.py for a rank rank 0 found
+    dead); None for any other crash, whose notes are the user's own."""
+    notes = run.notes
+    if not notes or run.status != "crashed":
+        return None
+    for e in store.read_events(run.id):
+        if e.kind == "rank" and e.level == "error" and e.title and notes.startswith(e.title):
+            return notes
+    return None
+
+
+__all__ = ["crash_if_a_rank_is_silent", "describe", "rank_crash_notes", "silent_ranks"]

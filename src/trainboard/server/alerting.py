@@ -2,7 +2,8 @@
 
 - A crash is known only from outside the dead process: the live poller (server/sse.py) marks
   running runs whose heartbeat stopped as crashed (analysis.status.reconcile), and each such
-  run fires a "crashed" alert here, once.
+  run fires a "crashed" alert here, once. A run crashed by one of its ranks (a rank that
+  stopped beating: analysis/rankbeat.py) says what its notes say: which rank, host and step.
 - A team server's clients cannot read channels (their secrets stay on the server): they record
   their alerts as run events through ingest, and the server delivers them as they arrive.
 - Threshold rules are checked here for every running run against its summary's last values,
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from trainboard.alerts import Alert
 from trainboard.alerts.fire import EVENT_PREFIX, alert_of, deliver, fire, thresholds
 from trainboard.alerts.rules import Rule
+from trainboard.analysis.rankbeat import rank_crash_notes
 from trainboard.store.base import Store
 from trainboard.store.records import EventRecord, RunRecord
 from trainboard.store.sql.channels import ChannelRecord
@@ -41,13 +43,20 @@ class ServerAlerts:
     def crashed(self, runs: Iterable[RunRecord]) -> None:
         """Runs the poller just marked crashed."""
         for run in runs:
-            beat = run.heartbeat_at or run.created_at
-            reason = (
-                f"crashed: no heartbeat since {time.strftime('%H:%M:%S', time.localtime(beat))}"
-                f" (last step {run.last_step if run.last_step is not None else '—'}, "
-                f"host {run.host or '?'})"
-            )
             step = run.last_step
+            try:  # a rank's crash: the notes say which rank, host, step and error
+                told = rank_crash_notes(self.store, run)
+            except Exception:  # deleted meanwhile: the generic reason still goes out
+                told = None
+            if told is not None:
+                reason = f"crashed: {told}"
+            else:
+                beat = run.heartbeat_at or run.created_at
+                reason = (
+                    f"crashed: no heartbeat since "
+                    f"{time.strftime('%H:%M:%S', time.localtime(beat))}"
+                    f" (last step {step if step is not None else '—'}, host {run.host or '?'})"
+                )
             alert = Alert(run.id, run.name, run.project, "crashed", reason, "error", step)
             self._fire(alert)
 
