@@ -119,3 +119,17 @@ def test_a_multi_process_job_shows_every_ranks_gpu_not_only_rank_0s_node(store: 
     assert card.gpus == 3  # one GPU per rank, on both nodes
     assert card.gpu_util_pct == 60.0  # the mean of 90, 30 and 60
     assert card.gpu_mem_gb == 70.0 and card.gpu_mem_pct == 88.0
+
+
+def test_a_loss_with_nan_reads_not_finite_not_worsening(store: Store) -> None:
+    # the finite loss falls from 2 to 0.02, with NaN at step 40 and inf at step 70: health
+    # warns of NaN/inf, and the trend says just that, not "worsening" (which reads "it rose")
+    losses = [2.0 - 0.0198 * s for s in range(100)]
+    losses[39], losses[69] = float("nan"), float("inf")
+    run = _run(store, losses)
+    card = card_for(store, run, progress_for(store, run))
+    assert card.trend == "not_finite"
+    assert card.trend_label == "✕ NaN/inf"
+    assert ("loss trend", "✕ NaN/inf") in card_texts(card)
+    assert "↑" not in card.trend_label and "worsening" not in card.trend_label
+    assert card.to_json()["trend_label"] == "✕ NaN/inf"

@@ -8,9 +8,11 @@
 - A loss trend: the train loss's median over the newest fifth of its points against the fifth
   before it; "improving" or "worsening" past 1 %, "flat" within. The numbers go in a tooltip.
   The card tells one story with the health verdict (which it carries, for views that show no
-  health panel): when health finds the loss exploding or NaN the trend is "worsening", when
-  it finds the loss not falling the trend is "flat", whatever the last two fifths say. A
-  diverging run that eases off a peak is not "improving".
+  health panel): when health finds the loss exploding the trend is "worsening", when it finds
+  NaN/inf the trend is "not_finite" (the finite points may well still fall: "worsening" would
+  read as "the loss rose"), when it finds the loss not falling the trend is "flat", whatever
+  the last two fifths say. A diverging run that eases off a peak is not "improving". Its label
+  ("↓ improving") is worded here too, for every view.
 - Checkpoint marks: the run's checkpoint artifacts, placed on the progress bar by step.
 - An estimated cost: hours × a price per hour, so far and at the ETA. The price comes from the
   run's config (`price_per_hour`, `cost_per_hour` or `gpu_price_per_hour`, at any depth) or the
@@ -41,7 +43,7 @@ from trainboard.store.records import RunRecord
 
 __all__ = ["Card", "Checkpoint", "PRICE_ENV", "card_for", "price_per_hour"]
 
-Trend = Literal["improving", "flat", "worsening"]
+Trend = Literal["improving", "flat", "worsening", "not_finite"]
 PRICE_ENV = "TRAINBOARD_PRICE_PER_HOUR"
 PRICE_KEYS = ("price_per_hour", "cost_per_hour", "gpu_price_per_hour")
 FLAT_PCT = 1.0  # a change within ±1 % of the loss is "flat"
@@ -65,6 +67,7 @@ class Card:
     gpus: int = 0
     trend: Trend | None = None
     trend_key: str | None = None
+    trend_label: str = ""  # what every view shows: TREND_TEXT[trend]
     trend_text: str = ""  # the tooltip: both medians, the change, the window
     verdict: str | None = None  # the health verdict (analysis.health), told with the trend
     verdict_text: str = ""  # its summary line
@@ -189,7 +192,7 @@ def _money(v: float | None) -> str:
 
 # a health finding about the loss decides the trend: the card never says "improving" beside it
 LOSS_FINDING_TREND: dict[str, Trend] = {
-    "loss_nan": "worsening",
+    "loss_nan": "not_finite",
     "loss_exploding": "worsening",
     "loss_not_falling": "flat",
 }
@@ -205,7 +208,12 @@ def _agree(card: Card, health: Health) -> None:
             return
 
 
-TREND_TEXT = {"improving": "↓ improving", "flat": "→ flat", "worsening": "↑ worsening"}
+TREND_TEXT: dict[Trend, str] = {
+    "improving": "↓ improving",
+    "flat": "→ flat",
+    "worsening": "↑ worsening",
+    "not_finite": "✕ NaN/inf",
+}
 
 
 def card_texts(card: Card) -> list[tuple[str, str]]:
@@ -221,7 +229,7 @@ def card_texts(card: Card) -> list[tuple[str, str]]:
         util = "—" if card.gpu_util_pct is None else f"{card.gpu_util_pct:.0f}%"
         cells += [("GPU util", util), ("GPU memory", mem)]
     if card.trend is not None:
-        cells.append(("loss trend", TREND_TEXT[card.trend]))
+        cells.append(("loss trend", card.trend_label))
     if card.checkpoints:
         cells.append(("checkpoints", ", ".join(str(c.step) for c in card.checkpoints[-4:])))
     if card.cost_text:
@@ -238,6 +246,8 @@ def card_for(
     _gpu(card, run)
     _trend(card, store, run)
     _agree(card, health if health is not None else health_for(store, run))
+    if card.trend is not None:
+        card.trend_label = TREND_TEXT[card.trend]
     _checkpoints(card, store, run, progress.total_steps or run.total_steps)
     _cost(card, run, progress)
     return card

@@ -138,7 +138,9 @@ export interface paths {
         /**
          * Check
          * @description Whether the request's token may log here (it needs scope `write`, as every ingest
-         *     does), into `project` when given (403 naming it for a token limited to others):
+         *     does), into `project` when given (403 naming it for a token limited to others), and
+         *     into the stored run `run` when given (`init(resume=)`: the run's project, and its
+         *     owner for a write token, as every later op of it is checked; 404 for an unknown run):
          *     `init()` asks this at once, so a wrong, read-only or other project's token fails there
          *     with a clear error rather than later in the background. Changes nothing.
          */
@@ -179,7 +181,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live */
+        /**
+         * Live
+         * @description For a token limited to projects, only the events about their runs (server/sse.py).
+         */
         get: operations["live_api_v1_live_get"];
         put?: never;
         post?: never;
@@ -693,9 +698,11 @@ export interface components {
             /** Price Per Hour */
             price_per_hour: number | null;
             /** Trend */
-            trend: ("improving" | "flat" | "worsening") | null;
+            trend: ("improving" | "flat" | "worsening" | "not_finite") | null;
             /** Trend Key */
             trend_key: string | null;
+            /** Trend Label */
+            trend_label: string;
             /** Trend Text */
             trend_text: string;
             /** Verdict */
@@ -2135,6 +2142,7 @@ export interface operations {
         parameters: {
             query?: {
                 project?: string | null;
+                run?: string | null;
             };
             header?: never;
             path?: never;

@@ -7,12 +7,6 @@ import { fixed, general, int } from "../lib/format";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
-const TREND: Record<string, [string, string]> = {
-  improving: ["↓", "improving"],
-  flat: ["→", "flat"],
-  worsening: ["↑", "worsening"],
-};
-
 function Stat({
   label,
   value,
@@ -88,7 +82,7 @@ export function ProgressCard({ run, card }: { run: RunOut; card?: CardOut | null
           <Stat
             label="loss trend"
             id="loss-trend"
-            value={`${TREND[card.trend]?.[0] ?? ""} ${TREND[card.trend]?.[1] ?? card.trend}`}
+            value={card.trend_label}
             title={card.trend_text}
           />
         ) : null}

@@ -32,8 +32,9 @@ class CardOut(BaseModel):
     gpu_mem_gb: float | None
     gpu_mem_pct: float | None
     gpus: int
-    trend: Literal["improving", "flat", "worsening"] | None
+    trend: Literal["improving", "flat", "worsening", "not_finite"] | None
     trend_key: str | None
+    trend_label: str
     trend_text: str
     verdict: Literal["healthy", "warning", "critical"] | None
     verdict_text: str
