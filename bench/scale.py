@@ -5,14 +5,17 @@
 
 `seed` writes through the store's public contract, so what it builds is what the SDK would
 have built: N runs (20 projects, 5 models, real-looking configs, tags and statuses) sharing P
-points in total, and K big runs of Q points each on top. Small runs go in by `import_runs`,
-500 a transaction (the rows create_run and write_points make, without a commit, an existence
-check and a summary read per run); big runs by create_run and write_points, 1 M points a call.
-It adds to what the store holds, so a store can be grown in stages (10 k runs, then 100 k).
-Runs are written by `--workers` processes (default: 1 on SQLite, which has one writer anyway,
-3 on PostgreSQL, where each transaction waits on a round trip). It prints wall rates and rates
-per CPU second of the seeding processes (on a shared machine the second says what the code
-costs, the first how busy the machine was).
+points in total, and K big runs of Q points each on top. Values are float32 (what
+`tensor.item()` logs), so the store's bytes per point are a real run's. Small runs go in by
+`import_runs`, 500 a transaction (the rows create_run and write_points make, built and encoded
+before the transaction, then one executemany per table and one commit); big runs by
+create_run and write_points, 1 M points a call. Runs and points are generated for 500 runs
+at a time with numpy (one run at a time, generating cost more than storing). It adds to what
+the store holds, so a store can be grown in stages (10 k runs, then 100 k). Runs are written
+by `--workers` processes (default 2 on SQLite: one encodes while the other holds the one write
+lock; 3 on PostgreSQL, where each transaction also waits on round trips). It prints wall
+rates and rates per CPU second of the seeding processes (on a shared machine the second says
+what the code costs, the first how busy the machine was), and the load average.
 
 `measure` starts the real server (uvicorn) on the store and times, as medians, what each page
 asks for: the Runs page's first page (newest, by name, by a summary metric, by a config value;
@@ -63,68 +66,111 @@ IMPORT_RUNS = 500  # small runs per import_runs call (one transaction)
 
 
 # seeding ----------------------------------------------------------------------------------
-def _run(rng: np.random.Generator, now: float, i: int, big: bool) -> RunRecord:
-    """One real-looking run: its project, model, config, tags and status drawn by `rng`."""
-    model = MODELS[int(rng.integers(len(MODELS)))]
-    opt = OPTIMIZERS[int(rng.integers(len(OPTIMIZERS)))]
-    lr = float(10 ** rng.uniform(-5, -2))
-    seed = int(rng.integers(1000))
-    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
-    status = "finished" if big else statuses[int(rng.choice(len(statuses), p=weights))]
-    created = now - float(rng.uniform(0, YEAR))
-    tags = sorted({TAGS[int(t)] for t in rng.integers(len(TAGS), size=int(rng.integers(3)))})
-    config = {
-        "lr": lr,
-        "batch_size": int(2 ** rng.integers(4, 11)),
-        "optimizer": opt,
-        "seed": seed,
-        "warmup_steps": int(rng.integers(0, 5000)),
-        "dropout": round(float(rng.uniform(0, 0.3)), 3),
-        "dataset": DATASETS[int(rng.integers(len(DATASETS)))],
-        "model": {"layers": int(rng.integers(2, 48)), "hidden": int(2 ** rng.integers(8, 13))},
-    }
-    return RunRecord(
-        id=os.urandom(6).hex(),
-        project=PROJECTS[int(rng.integers(len(PROJECTS)))],
-        name=f"{model}-{opt}-lr{lr:.1e}-s{seed}-{i}",
-        model=model,
-        status=status,  # type: ignore[arg-type]
-        config=config,
-        tags=tags,
-        created_at=created,
-        finished_at=None if status == "running" else created + float(rng.uniform(60, 86400)),
-        heartbeat_at=created + 30,
-        host="node-" + str(int(rng.integers(64))),
-    )
+STATUSES = tuple(s for s, _ in STATUS_WEIGHTS)
+STATUS_P = np.array([w for _, w in STATUS_WEIGHTS])
 
 
-def _small_batches(rng: np.random.Generator, n: int, t0: float) -> dict[str, PointBatch]:
-    """About n points over the run's keys (most to train/loss), a decaying noisy loss."""
+def _f32(a: np.ndarray) -> np.ndarray:
+    """Values as a training loop logs them (`tensor.item()` of float32): what the codec
+    stores in 4 bytes, so the store's bytes per point are a real run's."""
+    return a.astype(np.float32).astype(np.float64)
+
+
+def _runs(
+    rng: np.random.Generator, now: float, first: int, count: int, big: bool
+) -> list[RunRecord]:
+    """`count` real-looking runs (project, model, config, tags, status), every random number
+    drawn for all of them at once: drawn one run at a time, generating cost more than
+    storing."""
+    model = rng.integers(len(MODELS), size=count).tolist()
+    opt = rng.integers(len(OPTIMIZERS), size=count).tolist()
+    lr = (10 ** rng.uniform(-5, -2, count)).tolist()
+    seed = rng.integers(1000, size=count).tolist()
+    status = [0] * count if big else rng.choice(len(STATUSES), size=count, p=STATUS_P).tolist()
+    created = (now - rng.uniform(0, YEAR, count)).tolist()
+    took = rng.uniform(60, 86400, count).tolist()
+    tag_bits = (rng.random((count, len(TAGS))) < 0.2).tolist()
+    batch = (2 ** rng.integers(4, 11, count)).tolist()
+    warmup = rng.integers(0, 5000, count).tolist()
+    dropout = np.round(rng.uniform(0, 0.3, count), 3).tolist()
+    dataset = rng.integers(len(DATASETS), size=count).tolist()
+    layers = rng.integers(2, 48, count).tolist()
+    hidden = (2 ** rng.integers(8, 13, count)).tolist()
+    project = rng.integers(len(PROJECTS), size=count).tolist()
+    host = rng.integers(64, size=count).tolist()
+    ids = os.urandom(6 * count).hex()
+    out = []
+    for j in range(count):
+        m, o, st = MODELS[model[j]], OPTIMIZERS[opt[j]], STATUSES[status[j]]
+        c = created[j]
+        out.append(
+            RunRecord(
+                id=ids[12 * j : 12 * j + 12],
+                project=PROJECTS[project[j]],
+                name=f"{m}-{o}-lr{lr[j]:.1e}-s{seed[j]}-{first + j}",
+                model=m,
+                status=st,  # type: ignore[arg-type]
+                config={
+                    "lr": lr[j],
+                    "batch_size": batch[j],
+                    "optimizer": o,
+                    "seed": seed[j],
+                    "warmup_steps": warmup[j],
+                    "dropout": dropout[j],
+                    "dataset": DATASETS[dataset[j]],
+                    "model": {"layers": layers[j], "hidden": hidden[j]},
+                },
+                tags=[t for t, on in zip(TAGS, tag_bits[j], strict=True) if on],
+                created_at=c,
+                finished_at=None if st == "running" else c + took[j],
+                heartbeat_at=c + 30,
+                host=f"node-{host[j]}",
+            )
+        )
+    return out
+
+
+def _small_batches(
+    rng: np.random.Generator, n: int, t0s: list[float]
+) -> list[dict[str, PointBatch]]:
+    """About n points for each run whose start time is in t0s, over the run's keys (most to
+    train/loss): a decaying noisy loss, an accuracy, a cosine learning rate. Generated for all
+    the runs as one array per key; each run's PointBatch holds views of its row."""
+    count = len(t0s)
+    out: list[dict[str, PointBatch]] = [{} for _ in range(count)]
+    if n <= 0 or not count:
+        return out
     per = {"train/loss": max(1, n - 3 * (n // 8)), "eval/loss": n // 8, "eval/accuracy": n // 8}
     per["lr"] = n // 8
-    level = float(rng.uniform(0.2, 1.5))
-    out: dict[str, PointBatch] = {}
+    level = rng.uniform(0.2, 1.5, count)[:, None]
+    t0 = np.asarray(t0s)[:, None]
     for key, m in per.items():
         if m <= 0:
             continue
         steps = np.arange(m, dtype=np.int64) * (8 if key != "train/loss" else 1)
-        frac = steps / max(1, int(steps[-1]))
-        noise = rng.normal(0, 0.02, m)
-        if key == "eval/accuracy":
-            vals = np.clip(0.5 + 0.45 * frac / (1 + level) + noise, 0, 1)
-        elif key == "lr":
-            vals = 3e-4 * 0.5 * (1 + np.cos(np.pi * frac))
+        frac = (steps / max(1, int(steps[-1])))[None, :]
+        if key == "lr":
+            vals = np.broadcast_to(3e-4 * 0.5 * (1 + np.cos(np.pi * frac)), (count, m))
         else:
-            vals = level + 2.0 * np.exp(-4 * frac) + noise + (0.05 if key == "eval/loss" else 0)
-        out[key] = PointBatch(steps, t0 + steps * 0.5, vals.astype(np.float64))
+            noise = rng.normal(0, 0.02, (count, m))
+            if key == "eval/accuracy":
+                vals = np.clip(0.5 + 0.45 * frac / (1 + level) + noise, 0, 1)
+            else:
+                bump = 0.05 if key == "eval/loss" else 0.0
+                vals = level + 2.0 * np.exp(-4 * frac) + noise + bump
+        vals = _f32(vals)
+        times = t0 + steps[None, :] * 0.5
+        for j in range(count):
+            out[j][key] = PointBatch(steps, times[j], vals[j])
     return out
 
 
 def _big_batch(start: int, n: int, t0: float, level: float) -> PointBatch:
     steps = np.arange(start, start + n, dtype=np.int64)
     rng = np.random.default_rng(start)
-    vals = level + 2.0 * np.exp(-steps / 2e7) + rng.normal(0, 0.02, n)
-    return PointBatch(steps, t0 + steps * 0.01, vals)
+    vals = _f32(level + 2.0 * np.exp(-steps / 2e7) + rng.normal(0, 0.02, n))
+    times = np.multiply(steps, 0.01, dtype=np.float64) + t0
+    return PointBatch(steps, times, vals)
 
 
 def _seed_part(url: str, first: int, runs: int, points: int, seed: int) -> tuple[int, int]:
@@ -133,25 +179,25 @@ def _seed_part(url: str, first: int, runs: int, points: int, seed: int) -> tuple
     now = time.time()
     written = 0
     with open_store(url) as store:
-        todo: list[tuple[RunRecord, dict[str, PointBatch]]] = []
-        for j in range(runs):
-            run = _run(rng, now, first + j, big=False)
-            n = points // runs + (1 if j < points % runs else 0)
-            batches = _small_batches(rng, n, run.created_at) if n else {}
-            written += sum(len(b.steps) for b in batches.values())
-            todo.append((run, batches))
-            if len(todo) >= IMPORT_RUNS:
-                store.import_runs(todo)
-                todo = []
-        if todo:
-            store.import_runs(todo)
+        for at in range(0, runs, IMPORT_RUNS):
+            count = min(IMPORT_RUNS, runs - at)
+            batch = _runs(rng, now, first + at, count, big=False)
+            # run j of the worker gets points // runs, the first points % runs one more
+            extra = max(0, min(count, points % runs - at))
+            base = points // runs
+            t0s = [r.created_at for r in batch]
+            pts = _small_batches(rng, base + 1, t0s[:extra]) + _small_batches(
+                rng, base, t0s[extra:]
+            )
+            written += sum(len(b.steps) for d in pts for b in d.values())
+            store.import_runs(list(zip(batch, pts, strict=True)))
     return runs, written
 
 
 def _seed_big(url: str, first: int, points: int, seed: int) -> int:
     rng = np.random.default_rng(seed)
     with open_store(url) as store:
-        run = _run(rng, time.time(), first, big=True)
+        run = _runs(rng, time.time(), first, 1, big=True)[0]
         run.name = f"big-{run.name}"
         run.total_steps = points
         store.create_run(run)
@@ -159,7 +205,9 @@ def _seed_big(url: str, first: int, points: int, seed: int) -> int:
         for start in range(0, points, BIG_BATCH):
             n = min(BIG_BATCH, points - start)
             store.write_points(run.id, {BIG_KEY: _big_batch(start, n, run.created_at, level)})
-        for key, b in _small_batches(rng, 1000, run.created_at).items():
+            if (start + n) % (10 * BIG_BATCH) == 0:  # progress: a 100 M-point run takes minutes
+                print(f"  big run {run.id}: {start + n:,} points", file=sys.stderr, flush=True)
+        for key, b in _small_batches(rng, 1000, [run.created_at])[0].items():
             if key != BIG_KEY:
                 store.write_points(run.id, {key: b})
     return points
@@ -169,7 +217,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     url = args.url
     with open_store(url) as store:
         before = store.count_runs(RunQuery(archived=None))
-    workers = args.workers or (1 if url.startswith("sqlite") else 3)
+    workers = args.workers or (2 if url.startswith("sqlite") else 3)
     salt = int.from_bytes(os.urandom(4), "little")
     t0 = time.perf_counter()
     cpu0 = _cpu_used()
@@ -192,10 +240,20 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     runs_written = sum(d[0] for d in done)
     small_points = sum(d[1] for d in done)
     t1 = time.perf_counter()
-    big_points = 0
-    for k in range(args.big_runs):
-        big_points += _seed_big(url, before + runs_written + k, args.big_points, salt + 1000 + k)
+    bigs = [
+        (url, before + runs_written + k, args.big_points, salt + 1000 + k)
+        for k in range(args.big_runs)
+    ]
+    # SQLite: one at a time (write_points encodes inside its write transaction, so a second
+    # writer would only wait); PostgreSQL: up to `workers` big runs at once
+    big_workers = 1 if url.startswith("sqlite") else min(workers, len(bigs))
+    if big_workers > 1:
+        with multiprocessing.get_context("spawn").Pool(big_workers) as pool:
+            big_points = sum(pool.starmap(_seed_big, bigs))
+    else:
+        big_points = sum(_seed_big(*b) for b in bigs)
     big_s = time.perf_counter() - t1
+    big_cpu = _cpu_used() - cpu0 - small_cpu
     out = {
         "url": _safe(url),
         "runs_before": before,
@@ -210,7 +268,10 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
         "big_points": big_points,
         "big_seconds": round(big_s, 2),
         "big_points_per_s": round(big_points / big_s) if big_s and big_points else None,
+        "big_cpu_seconds": round(big_cpu, 2),
+        "big_points_per_cpu_s": round(big_points / big_cpu) if big_cpu and big_points else None,
         "workers": workers,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
     print(json.dumps(out))
     return out
@@ -428,4 +489,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

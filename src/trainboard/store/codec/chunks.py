@@ -110,18 +110,25 @@ _RAMP = np.arange(8192, dtype=np.int64)  # 0, 1, 2, ... for steps of a chunk (8,
 _RAMP.flags.writeable = False
 
 
+_UMAX = tuple((width, dtype, int(np.iinfo(dtype).max)) for width, dtype in _UWIDTHS)
+
+
 def _pack_ints(a: npt.NDArray[np.int64]) -> tuple[bytes, npt.NDArray[Any] | None]:
     """Delta-encode one int64 column: (column header, deltas minus their minimum as the
-    narrowest unsigned type, or None). Constant strides (steps 0, 1, 2, ...) cost no payload."""
+    narrowest unsigned type, or None). Constant strides (steps 0, 1, 2, ...) cost no payload.
+    Array methods, not np.* functions: a run's small chunks pay numpy's call overhead, not
+    its arithmetic."""
     n = a.shape[0]
     if n == 0:
         return _COLUMN.pack(0, 0, 0), None
+    if n == 1:
+        return _COLUMN.pack(int(a[0]), 0, 0), None
     d = a[1:] - a[:-1]  # int64 arrays wrap silently, like the cumsum that undoes them
-    if n == 1 or bool(np.all(d == d[0])):
-        return _COLUMN.pack(int(a[0]), 0, int(d[0]) if n > 1 else 0), None
     lo, hi = int(d.min()), int(d.max())
-    for width, dtype in _UWIDTHS:
-        if hi - lo <= int(np.iinfo(dtype).max):
+    if lo == hi:
+        return _COLUMN.pack(int(a[0]), 0, lo), None
+    for width, dtype, top in _UMAX:
+        if hi - lo <= top:
             off = d.view(np.uint64) - np.uint64(lo % 2**64)  # wraps; the decoder wraps back
             return _COLUMN.pack(int(a[0]), width, lo), off.astype(dtype)
     raise AssertionError("unreachable: int64 deltas span at most 2**64 - 1")
@@ -177,11 +184,18 @@ def _unpack_ints_v2(
     return int(offset + (n - 1) * width)
 
 
+def _as_float32(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float32] | None:
+    """The values as float32 when every one survives float64 -> float32 -> float64
+    bit-for-bit, else None."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        f32 = values.astype(np.float32)
+    back = f32.astype(np.float64)
+    return f32 if (back.view(np.uint64) == values.view(np.uint64)).all() else None
+
+
 def fits_float32(values: npt.NDArray[np.float64]) -> bool:
     """True when every value survives float64 -> float32 -> float64 bit-for-bit."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        back = values.astype(np.float32).astype(np.float64)
-    return bool(np.array_equal(back.view(np.uint64), values.view(np.uint64)))
+    return _as_float32(values) is not None
 
 
 def _smaller(arrays: list[npt.NDArray[Any]]) -> tuple[bytes, bool]:
@@ -206,8 +220,9 @@ def encode(
             f"chunk columns differ in length: {n}, {times_us.shape[0]}, {values.shape[0]}"
         )
     values = np.ascontiguousarray(values, dtype=np.float64)
-    f32 = fits_float32(values)
-    bits = values.astype(np.float32).view(np.uint32) if f32 else values.view(np.uint64)
+    as32 = _as_float32(values)
+    f32 = as32 is not None
+    bits = as32.view(np.uint32) if as32 is not None else values.view(np.uint64)
     step_head, step_data = _pack_ints(np.asarray(steps, dtype=np.int64))
     time_head, time_data = _pack_ints(np.asarray(times_us, dtype=np.int64))
     ints, ints_zstd = _smaller([x for x in (step_data, time_data) if x is not None])

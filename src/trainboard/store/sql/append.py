@@ -84,7 +84,7 @@ class Prepared:
                 f"write_points: {key!r} needs steps, times and values of equal length, got "
                 f"{steps.shape[0]}, {times.shape[0]}, {values.shape[0]}"
             )
-        if not bool(np.all(np.isfinite(times))):
+        if not np.isfinite(times).all():
             raise UsageError(f"write_points: {key!r} has a non-finite wall time")
         order = downsample.step_order(steps)
         if order is not None:
@@ -140,7 +140,7 @@ def chunk_stats(s: Int64s, t: Int64s, v: Float64s) -> dict[str, Any]:
     Each numpy pass is made once: for the small chunks of many short runs, per-call overhead
     is most of the cost."""
     n = int(s.shape[0])
-    increasing = n < 2 or bool(np.all(s[1:] > s[:-1]))
+    increasing = n < 2 or bool((s[1:] > s[:-1]).all())
     finite = np.isfinite(v)
     all_finite = bool(finite.all())
     if all_finite:
@@ -301,26 +301,28 @@ def plan_append(
     chunk before it, so a big chunk is rewritten once per STAGE_POINTS points, not on
     every flush.
     """
-    if old is not None and int(p.steps[0]) <= int(old.last_step):
+    if old is None:
+        plan_new(plan, run_id, key, p)
+        return
+    if int(p.steps[0]) <= int(old.last_step):
         plan_relog(conn, plan, run_id, key, p, old, cursor_args)
         return
     m = int(p.steps.shape[0])
-    start, parts = 0, []  # first seq to (re)write, and the stored points it starts with
-    if old is not None:
-        tail_seq, tail_n = int(old.tail_seq), int(old.tail_n)
-        start = tail_seq + 1
-        if tail_n < CHUNK_POINTS and (m >= STAGE_POINTS or tail_n < STAGE_POINTS):
-            start = tail_seq
-        elif tail_n < CHUNK_POINTS and tail_seq > 0:
-            prev_n = conn.execute(CHUNK_N, at(run_id, key, tail_seq - 1)).scalar_one()
-            if int(prev_n) < CHUNK_POINTS:
-                start = tail_seq - 1
-        for seq in range(start, tail_seq + 1):
-            blob = conn.execute(TAIL_BLOB, at(run_id, key, seq)).scalar_one()
-            parts.append(codec.decode_us(blob))
+    tail_seq, tail_n = int(old.tail_seq), int(old.tail_n)
+    start = tail_seq + 1  # first seq to (re)write
+    if tail_n < CHUNK_POINTS and (m >= STAGE_POINTS or tail_n < STAGE_POINTS):
+        start = tail_seq
+    elif tail_n < CHUNK_POINTS and tail_seq > 0:
+        prev_n = conn.execute(CHUNK_N, at(run_id, key, tail_seq - 1)).scalar_one()
+        if int(prev_n) < CHUNK_POINTS:
+            start = tail_seq - 1
+    parts = []  # the stored points the rewrite starts with, then the new ones
+    for seq in range(start, tail_seq + 1):
+        blob = conn.execute(TAIL_BLOB, at(run_id, key, seq)).scalar_one()
+        parts.append(codec.decode_us(blob))
     parts.append((p.steps, p.times_us, p.values))
     steps, times_us, values = (np.concatenate([part[i] for part in parts]) for i in range(3))
-    old_tail = -1 if old is None else int(old.tail_seq)
+    old_tail = int(old.tail_seq)
     seq = start
     row: dict[str, Any] = {}
     for i in range(0, steps.shape[0], CHUNK_POINTS):
@@ -333,17 +335,31 @@ def plan_append(
         seq += 1
     plan.chunk_deletes.extend(at(run_id, key, q) for q in range(seq, old_tail + 1))
     tail = {"tail_seq": seq - 1, "tail_n": steps.shape[0] - (seq - 1 - start) * CHUNK_POINTS}
-    if old is None:
-        if start == 0 and seq == 1:  # a new key in one chunk: its summary is the chunk's
-            summ = summary_of_chunk(row, p.steps, p.values)
-        else:
-            summ = summary_of(p.steps, p.times_us, p.values)
-        summ["packed"] = rows.packed(summ)
-        plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
-        return
     summ = merge_summary(old, summary_of(p.steps, p.times_us, p.values))
     summ["packed"] = rows.packed(summ)
     plan.summary_updates.append({"b_run": run_id, "b_key": key, **summ, **tail})
+
+
+def plan_new(plan: WritePlan, run_id: str, key: str, p: Prepared) -> None:
+    """Add to `plan` the chunk and summary rows of a key the run does not have yet. It reads
+    nothing from the store, so an import (imports.py) builds these rows before its
+    transaction begins, and several importing processes encode while one writes."""
+    steps, times_us, values = p.steps, p.times_us, p.values
+    n = int(steps.shape[0])
+    row: dict[str, Any] = {}
+    seq = 0
+    for i in range(0, n, CHUNK_POINTS):
+        cut = slice(i, i + CHUNK_POINTS)
+        row = chunk_row(steps[cut], times_us[cut], values[cut])
+        plan.chunk_inserts.append({"run_id": run_id, "key": key, "seq": seq, **row})
+        seq += 1
+    if seq == 1:  # in one chunk: its summary is the chunk's
+        summ = summary_of_chunk(row, steps, values)
+    else:
+        summ = summary_of(steps, times_us, values)
+    summ["packed"] = rows.packed(summ)
+    tail = {"tail_seq": seq - 1, "tail_n": n - (seq - 1) * CHUNK_POINTS}
+    plan.summary_inserts.append({"run_id": run_id, "key": key, **summ, **tail})
 
 
 CHUNK_META = sa.select(
