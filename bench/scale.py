@@ -17,12 +17,18 @@ lock; 3 on PostgreSQL, where each transaction also waits on round trips). It pri
 rates and rates per CPU second of the seeding processes (on a shared machine the second says
 what the code costs, the first how busy the machine was), and the load average.
 
-`measure` starts the real server (uvicorn) on the store and times, as medians, what each page
-asks for: the Runs page's first page (newest, by name, by a summary metric, by a config value;
-with filters by project, status, tag, config value, name search), the count, the Run page and
-one downsampled series of the biggest run (with the server's memory over idle), Compare of 50
-runs with curves, the Sweep page of a project, `Api().runs()` and `Api().run(prefix)`, and the
-idle server's CPU. It prints one JSON object, then the same as a Markdown table.
+`measure` opens the store (timing it: opening applies newer migrations, so on a store seeded
+before them this is their time on an existing store), starts the real server (uvicorn) and
+times, as medians, what each page asks for: the Runs page's first page (newest, by name, by a
+summary metric, by a config value; filtered by project, status, tag, config value and range,
+name search), the count and facets, the Run page and one downsampled series of the biggest run
+(with the server's peak memory over idle), Compare of 50 runs with curves, the Sweep page of
+the runs tagged "sweep", `Api().runs()` and `Api().run(prefix)`, the idle server's CPU; then
+in headless Chromium (bench/tb_runs_scroll.py, skipped with --no-browser) the time to a
+painted Runs table and the longest frame while it jumps and scrolls. With `--baseline` (the
+`--json` of the same measure on the 10 k store) it adds each timing's growth. It prints one
+JSON object, then the issue's target table with PASS/FAIL per row (and why), then every figure
+against its target.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.common import server
+from bench.common import server_process
 from trainboard.store import open_store
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import PointBatch, RunRecord
@@ -308,11 +314,22 @@ def _median_ms(fn: Callable[[], Any], reps: int) -> float:
     return ms
 
 
-def _rss_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str) -> float:
+    """A /proc/PID/status memory line (VmRSS, VmHWM) in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return math.nan
+
+
+def _reset_peak(pid: int) -> bool:
+    """Reset the process's peak RSS (VmHWM) to its RSS now (Linux clear_refs 5), so the peak
+    read after a request is that request's; False where the kernel refuses."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
 
 
 def _cpu_s(pid: int) -> float:
@@ -320,53 +337,76 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _server_pid(port: int) -> int:
-    """The uvicorn process listening on `port` (a child of this one)."""
-    me = os.getpid()
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            stat = (p / "stat").read_text()
-            cmd = (p / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == me and str(port).encode() in cmd:
-            return int(p.name)
-    raise RuntimeError("server process not found")
-
-
-ROWS: tuple[tuple[str, str, float], ...] = (
-    ("runs_newest_ms", "Runs page first page, newest, API (/runs, rows)", 100),
-    ("runs_summaries_ms", "Runs page first page with summaries, API (/runs)", 100),
-    ("runs_by_name_ms", "Runs table sorted by name, API (/table)", 100),
-    ("runs_by_metric_ms", "Runs table sorted by a summary metric, API (/table)", 100),
-    ("runs_by_config_ms", "Runs table sorted by a config value, API (/table)", 100),
-    ("runs_project_ms", "Runs page filtered by project, API", 100),
-    ("runs_status_ms", "Runs page filtered by status, API", 100),
-    ("runs_tag_ms", "Runs page filtered by tag, API", 100),
-    ("runs_search_ms", "Runs page, name search, API", 100),
-    ("count_ms", "count of runs, API (/runs?limit=1)", 100),
-    ("facets_ms", "facets: runs per project, status, model, API (/facets)", 100),
-    ("run_page_ms", "Run page of the biggest run, API", 300),
-    ("run_page_rss_mb", "server memory over idle after the Run page (MB)", 300),
-    ("series_ds_ms", "one series of the biggest run downsampled to 2,000", 100),
-    ("compare50_ms", "Compare 50 runs with curves, API", 500),
-    ("sweep_ms", "Sweep page of a project, API", 1000),
-    ("api_runs_config_ms", "Api().runs(config=…) first page", 100),
-    ("api_run_prefix_ms", "Api().run(id prefix)", 100),
-    ("idle_cpu_pct", "idle server CPU, no page open (% of a core)", 2),
+FIGURES: tuple[tuple[str, str, float, str], ...] = (
+    # key, what, target, unit
+    ("runs_newest_ms", "Runs page, newest first (/runs, rows)", 100, "ms"),
+    ("runs_summaries_ms", "Runs page with summaries (/runs)", 100, "ms"),
+    ("runs_by_name_ms", "Runs table sorted by name (/table)", 100, "ms"),
+    ("runs_by_metric_ms", "Runs table sorted by a summary metric (/table)", 100, "ms"),
+    ("runs_by_config_ms", "Runs table sorted by a config value (/table)", 100, "ms"),
+    ("runs_project_ms", "Runs page filtered by project (/runs)", 100, "ms"),
+    ("runs_status_ms", "Runs page filtered by status (/runs)", 100, "ms"),
+    ("runs_tag_ms", "Runs page filtered by tag (/runs)", 100, "ms"),
+    ("runs_search_ms", "Runs page, name search (/runs)", 100, "ms"),
+    ("runs_config_eq_ms", "Runs filtered by a config value, first page", 100, "ms"),
+    ("runs_config_range_ms", "Runs filtered by a config range, first page", 100, "ms"),
+    ("painted_ms", "Runs page in Chromium: navigation to a painted table", 1000, "ms"),
+    ("count_ms", "count of runs (/runs?limit=1)", 100, "ms"),
+    ("facets_ms", "facets: runs per project, status, model (/facets)", 100, "ms"),
+    ("scroll_max_frame_ms", "Runs table in Chromium: longest frame, jumps and wheel", 50, "ms"),
+    ("run_page_ms", "Run page of the biggest run (/runs/ID)", 300, "ms"),
+    ("run_page_peak_mb", "server peak memory over idle during the Run page", 300, "MB"),
+    ("series_ds_ms", "one series of the biggest run downsampled to 2,000", 100, "ms"),
+    ("compare50_ms", "Compare 50 runs with curves (/compare + /compare/series)", 500, "ms"),
+    ("sweep_ms", "Sweep page of the runs tagged 'sweep' (/sweep)", 1000, "ms"),
+    ("api_runs_config_ms", "Api().runs(config=…) first page", 100, "ms"),
+    ("api_runs_range_ms", "Api().runs(config={lr: (low, high)}) first page", 100, "ms"),
+    ("api_run_prefix_ms", "Api().run(id prefix)", 100, "ms"),
+    ("idle_cpu_pct", "idle server CPU, no page open", 2, "% of a core"),
 )
+TARGET = {k: t for k, _, t, _ in FIGURES}
+
+ISSUE_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # the issue's target table, row by row: what, target, the figures that answer it
+    (
+        "Runs page first page (any sort: newest, name, a summary metric, a config value), "
+        "with filters by project, status, tag, config value or range, name search",
+        "≤ 100 ms API, ≤ 1 s to a painted table",
+        ("runs_newest_ms", "runs_summaries_ms", "runs_by_name_ms", "runs_by_metric_ms",
+         "runs_by_config_ms", "runs_project_ms", "runs_status_ms", "runs_tag_ms",
+         "runs_search_ms", "runs_config_eq_ms", "runs_config_range_ms", "painted_ms"),
+    ),
+    ("count and facets (how many per project, status, model)", "≤ 100 ms",
+     ("count_ms", "facets_ms")),
+    ("scrolling the Runs table to any row", "no frame over 50 ms", ("scroll_max_frame_ms",)),
+    ("Run page of a 100 M-point run", "≤ 300 ms API, flat server memory (≤ 300 MB over idle)",
+     ("run_page_ms", "run_page_peak_mb")),
+    ("one series of 100 M points downsampled to 2,000", "≤ 100 ms", ("series_ds_ms",)),
+    ("Compare 50 runs with curves", "≤ 500 ms", ("compare50_ms",)),
+    ("Sweep page, 10,000 trials", "≤ 1 s", ("sweep_ms",)),
+    ("`Api().runs(...)` filter + first page; `Api().run(id prefix)`", "≤ 100 ms each",
+     ("api_runs_config_ms", "api_runs_range_ms", "api_run_prefix_ms")),
+    ("idle server CPU with 100 k runs and no page open", "≤ 2 % of a core", ("idle_cpu_pct",)),
+)  # fmt: skip
+GROWTH_LIMIT = 1.5
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
-    from trainboard import Api
+def _store_facts(url: str) -> dict[str, Any]:
+    """What the store holds (runs, points, the biggest run), and how long opening it took:
+    opening upgrades the schema, so on a store seeded before newer migrations this is the
+    migrations' time on an existing store (the issue: at most a minute per 10 M points)."""
+    import sqlalchemy as sa
 
-    url = args.url
-    reps = args.reps
+    from trainboard.store.sql.migrate import current_revision
+    from trainboard.store.sql.schema import summaries
+
+    t0 = time.perf_counter()
     with open_store(url) as store:
+        opened = time.perf_counter() - t0
         total = store.count_runs(RunQuery(archived=None))
+        with store.engine.connect() as conn:  # type: ignore[attr-defined]
+            points = conn.execute(sa.select(sa.func.sum(summaries.c["count"]))).scalar() or 0
+            revision = current_revision(conn)
         biggest = max(
             store.list_runs(RunQuery(search="big-", archived=None))
             or store.list_runs(RunQuery(limit=1)),
@@ -374,11 +414,27 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
         some = store.list_runs(RunQuery(limit=50))
     big_points = biggest.summary[BIG_KEY].count if BIG_KEY in biggest.summary else 0
-    out: dict[str, Any] = {"runs": total, "biggest_run_points": big_points}
+    return {
+        "runs": total,
+        "points": int(points),
+        "biggest_run_points": big_points,
+        "open_seconds": round(opened, 2),
+        "revision": revision,
+        "_biggest": biggest,
+        "_some": some,
+    }
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from trainboard import Api
+
+    url = args.url
+    reps = args.reps
+    out = _store_facts(url)
+    biggest, some = out.pop("_biggest"), out.pop("_some")
     log_path = Path(tempfile.mkdtemp(prefix="tb-scale-")) / "server.log"
-    with server(url, log_path) as base:
-        port = int(base.rsplit(":", 1)[1])
-        pid = _server_pid(port)
+    with server_process(url, log_path) as (base, proc):
+        pid = proc.pid
         client = httpx.Client(base_url=base + "/api/v1", timeout=600)
 
         def get(path: str, **params: Any) -> Callable[[], Any]:
@@ -389,6 +445,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
             return call
 
+        route = client.get("/openapi.json").json()["paths"]["/api/v1/runs"]["get"]
+        out["runs_route_params"] = sorted(p["name"] for p in route.get("parameters", []))
         page = {"limit": 200, "fields": "row"}
         out["runs_newest_ms"] = _median_ms(get("/runs", **page), reps)
         out["runs_summaries_ms"] = _median_ms(get("/runs", limit=200), reps)
@@ -405,9 +463,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         out["runs_search_ms"] = _median_ms(get("/runs", search="lion-lr3", **page), reps)
         out["count_ms"] = _median_ms(get("/runs", limit=1, fields="row"), reps)
         out["facets_ms"] = _median_ms(get("/facets"), reps)
-        idle_rss = _rss_mb(pid)
+        idle_rss = _status_mb(pid, "VmRSS")
+        exact_peak = _reset_peak(pid)
         out["run_page_ms"] = _median_ms(get(f"/runs/{biggest.id}"), max(3, reps // 3))
-        out["run_page_rss_mb"] = round(_rss_mb(pid) - idle_rss, 1)
+        peak = _status_mb(pid, "VmHWM" if exact_peak else "VmRSS")
+        out["run_page_peak_mb"] = round(peak - idle_rss, 1)
         out["series_ds_ms"] = _median_ms(
             get(f"/runs/{biggest.id}/series", keys=BIG_KEY, max_points=2000), reps
         )
@@ -419,20 +479,48 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             ),
             max(3, reps // 3),
         )
-        out["sweep_ms"] = _median_ms(get("/sweep", project=PROJECTS[5]), max(3, reps // 3))
+        out["sweep_trials"] = len(get("/sweep", tag="sweep")().json()["runs"])
+        out["sweep_ms"] = _median_ms(get("/sweep", tag="sweep"), max(3, reps // 3))
         cpu0 = _cpu_s(pid)
         time.sleep(args.idle_seconds)
         out["idle_cpu_pct"] = round(100 * (_cpu_s(pid) - cpu0) / args.idle_seconds, 2)
         client.close()
+    with open_store(url) as store:
+        out["sweep_tagged"] = store.count_runs(RunQuery(tag="sweep"))
     with Api(url) as api:
+        # the Runs page's config filters, where /runs offers none (yet): the Python API's
         out["api_runs_config_ms"] = _median_ms(
             lambda: api.runs(config={"optimizer": "lion"}, page_size=100)[:100], reps
         )
+        out["api_runs_range_ms"] = _median_ms(
+            lambda: api.runs(config={"lr": (1e-4, 2e-4)}, page_size=100)[:100], reps
+        )
         prefix = some[7].id[:8]
         out["api_run_prefix_ms"] = _median_ms(lambda: api.run(prefix), reps)
+    if "config" not in out["runs_route_params"]:
+        out["runs_config_eq_ms"] = out["api_runs_config_ms"]
+        out["runs_config_range_ms"] = out["api_runs_range_ms"]
+        out["runs_config_via"] = "Api().runs (GET /runs takes no config filter)"
+    if args.browser:
+        from bench import tb_runs_scroll
+
+        b = tb_runs_scroll.measure(url, None, group=False)
+        out["painted_ms"] = b["painted_ms"]
+        scrolls = ("jump_middle", "jump_end", "wheel_on")
+        out["scroll_max_frame_ms"] = max(b[k]["max_frame_ms"] for k in scrolls)
+        out["browser"] = b
     out["machine"] = f"{os.cpu_count()} cores, {_mem_gib():.1f} GiB"
+    out["load_average"] = [round(x, 1) for x in os.getloadavg()]
     out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out["url"] = _safe(url)
+    if args.baseline:
+        base = json.loads(Path(args.baseline).read_text())
+        out["baseline"] = {k: base.get(k) for k in ("url", "runs", "points", "date")}
+        out["growth"] = {
+            k: round(out[k] / base[k], 2)
+            for k, _, _, unit in FIGURES
+            if unit == "ms" and k in out and base.get(k)
+        }
     print(json.dumps(out))
     print(markdown(out))
     if args.json:
@@ -447,20 +535,79 @@ def _mem_gib() -> float:
     return math.nan
 
 
+def _fmt(v: float, unit: str) -> str:
+    return f"{v:,.1f} {unit}" if unit != "ms" or v < 1000 else f"{v:,.0f} ms"
+
+
+def verdicts(m: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The issue's table row by row: (what, target, measured, PASS/FAIL with why). A row
+    passes when every figure that answers it was measured and meets its target, and the
+    store is what the row speaks of (a 100 M-point run; 10,000 trials)."""
+    unit_of = {k: u for k, _, _, u in FIGURES}
+    out = []
+    for what, target, keys in ISSUE_ROWS:
+        missing = [k for k in keys if k not in m]
+        over = [k for k in keys if k in m and not m[k] <= TARGET[k]]
+        worst = max((k for k in keys if k in m), key=lambda k: m[k] / TARGET[k], default=None)
+        shown = "—" if worst is None else f"worst {_fmt(m[worst], unit_of[worst])} ({worst})"
+        notes = []
+        if over:
+            notes.append("over: " + ", ".join(over))
+        if missing:
+            notes.append("not measured: " + ", ".join(missing))
+        if "100 M" in what and m.get("biggest_run_points", 0) < 100_000_000:
+            notes.append(f"the biggest run has {m.get('biggest_run_points', 0):,} points")
+        if what.startswith("Sweep") and m.get("sweep_trials", 0) < 10_000:
+            notes.append(
+                f"{m.get('sweep_trials', 0):,} trials shown of {m.get('sweep_tagged', 0):,} tagged"
+            )
+        if "config value or range" in what and m.get("runs_config_via"):
+            notes.append("config filters through " + m["runs_config_via"])
+        ok = (
+            not over
+            and not missing
+            and not any(
+                n.startswith(("the biggest", f"{m.get('sweep_trials', 0):,} trials")) for n in notes
+            )
+        )
+        out.append(
+            (what, target, shown, ("PASS" if ok else "FAIL") + "".join(f"; {n}" for n in notes))
+        )
+    if "growth" in m:
+        g = m["growth"]
+        worst = max(g, key=lambda k: g[k], default=None)
+        over = [k for k, r in g.items() if r > GROWTH_LIMIT]
+        base = m["baseline"]
+        shown = "—" if worst is None else f"worst {g[worst]}× ({worst})"
+        verdict = "PASS" if worst is not None and not over else "FAIL"
+        note = f"; over: {', '.join(over)}" if over else ""
+        what = f"growth from {base.get('runs', 0):,} to {m['runs']:,} runs"
+        out.append((what, "≤ 1.5× on every row", shown, verdict + note))
+    else:
+        out.append(("growth from 10 k to 100 k runs", "≤ 1.5× on every row", "—",
+                    "FAIL; not measured (give --baseline, the 10 k store's --json)"))  # fmt: skip
+    return out
+
+
 def markdown(m: dict[str, Any]) -> str:
-    """The measured figures as the issue's table: what, target, figure, pass."""
+    """The issue's table with a verdict per row, then every figure against its target."""
     head = (
-        f"{m['runs']:,} runs, biggest run {m['biggest_run_points']:,} points ({m['url']}, "
-        f"{m['machine']}, {m['date']})\n\n| what | target | measured | pass |\n|---|---|---|---|"
+        f"{m['runs']:,} runs, {m['points']:,} points, biggest run {m['biggest_run_points']:,} "
+        f"points ({m['url']}, revision {m['revision']}, opened in {m['open_seconds']} s; "
+        f"{m['machine']}, load average {m['load_average']}, {m['date']})"
     )
-    lines = [head]
-    for key, what, target in ROWS:
+    lines = [head, "", "| what | target | measured | verdict |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in verdicts(m)]
+    lines += ["", "| figure | target | measured | pass | growth |", "|---|---|---|---|---|"]
+    growth = m.get("growth", {})
+    for key, what, target, unit in FIGURES:
         if key not in m:
+            lines.append(f"| {what} | ≤ {target:g} {unit} | not measured | FAIL | |")
             continue
         v = m[key]
-        unit = "" if key.endswith(("_mb", "_pct")) else " ms"
         ok = "pass" if v <= target else "FAIL"
-        lines.append(f"| {what} | ≤ {target:g}{unit} | {v:g}{unit} | {ok} |")
+        g = f"{growth[key]}×" if key in growth else ""
+        lines.append(f"| {what} | ≤ {target:g} {unit} | {_fmt(v, unit)} | {ok} | {g} |")
     return "\n".join(lines)
 
 
@@ -479,6 +626,10 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("--reps", type=int, default=9)
     m.add_argument("--idle-seconds", type=float, default=10.0)
     m.add_argument("--json", help="also write the figures to this file")
+    m.add_argument("--baseline", help="--json of the same measure on the smaller store: growth")
+    m.add_argument(
+        "--no-browser", dest="browser", action="store_false", help="skip the Chromium rows"
+    )
     args = p.parse_args(argv)
     if args.cmd == "seed":
         if args.runs < 0 or args.points < 0 or args.big_runs < 0 or args.big_points < 0:
