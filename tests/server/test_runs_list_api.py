@@ -173,3 +173,34 @@ def test_facets_count_per_project_status_model_under_the_run_filters(
     assert archived["total"] == 1 and archived["project"] == {"p": 1}
     bad = api.get("/api/v1/facets", params={"status": "sleeping"})
     assert bad.status_code == 400 and "status" in bad.text
+
+
+def test_the_count_says_when_it_is_a_lower_bound(
+    server: Any, api: httpx.Client, db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filters the kept counts answer are exact however many runs; a name search or tag past
+    the cap is counted up to it and says so (total_exact false), in the API and in-process."""
+    from trainboard.server.routes import runs as runs_route
+
+    now = time.time() - 1000
+    for i in range(5):
+        _add(db, f"{i:012x}", "m", now + i, [1.0 + i])
+    db.update_run(f"{0:012x}", status="failed")
+    page = api.get("/api/v1/runs", params={"limit": 2, "search": "0000"}).json()
+    assert (page["total"], page["total_exact"], len(page["runs"])) == (5, True, 2)
+    failed = api.get("/api/v1/runs", params={"limit": 1, "status": "finished"}).json()
+    assert (failed["total"], failed["total_exact"]) == (4, True)
+    table = api.get("/api/v1/table", params={"limit": 2, "sort": "name", "tag": "x"}).json()
+    assert (table["total"], table["total_exact"], table["runs"]) == (0, True, [])
+    monkeypatch.setattr(runs_route, "COUNT_CAP", 3)
+    q = RunQuery(search="0000", limit=1)
+    assert runs_route.page_total(db, q, 0, False) == (3, False)
+    assert runs_route.page_total(db, q, 0, True) == (5, True)
+    assert runs_route.page_total(db, RunQuery(limit=1), 0, False) == (5, True)
+    assert runs_route.page_total(db, RunQuery(search="0000", limit=2), 2, False) == (4, False)
+    monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path / "client"))  # the remote's spool
+    remote = RemoteStore(server.url)
+    try:
+        assert remote.count_runs(RunQuery(search="0000")) == 5
+    finally:
+        remote.close()

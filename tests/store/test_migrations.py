@@ -32,7 +32,7 @@ from trainboard.store.sql.migrate import (
     upgrade,
 )
 from trainboard.store.sql.postgres import driver_url
-from trainboard.store.sql.schema import PG_ONLY_INDEXES, metadata
+from trainboard.store.sql.schema import PG_ONLY_INDEXES, SQLITE_ONLY_TABLES, metadata
 
 OLD = Path(__file__).with_name("old_stores")
 sys.path.insert(0, str(OLD))
@@ -80,6 +80,9 @@ def test_empty_database_to_head(empty_store_url: str) -> None:
             assert current_revision(conn) == HEAD_REVISION
             insp = sa.inspect(conn)
             tables = set(insp.get_table_names())
+            if engine.dialect.name == "sqlite":
+                assert SQLITE_ONLY_TABLES <= tables
+                tables -= SQLITE_ONLY_TABLES
             assert set(metadata.tables) | {"alembic_version"} == tables
             for name, table in metadata.tables.items():  # migrations match schema.py
                 cols = {c["name"] for c in insp.get_columns(name)}

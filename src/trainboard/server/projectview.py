@@ -89,6 +89,9 @@ class ProjectView(Store):
     def count_runs(self, query: RunQuery | None = None) -> int:
         return self.inner.count_runs(self._query(query))
 
+    def count_runs_upto(self, query: RunQuery, cap: int) -> tuple[int, bool]:
+        return self.inner.count_runs_upto(self._query(query), cap)
+
     def facet_runs(self, query: RunQuery | None = None) -> RunFacets:
         return self.inner.facet_runs(self._query(query))
 

@@ -113,6 +113,13 @@ class Store(ABC):
     @abstractmethod
     def count_runs(self, query: RunQuery | None = None) -> int: ...
 
+    def count_runs_upto(self, query: RunQuery, cap: int) -> tuple[int, bool]:
+        """(count, exact) of the runs `query`'s filters match: the exact count, or (cap,
+        False) when more than `cap` match and an exact count would read every one of them
+        (what a page shows as "10,000+"). SQL engines count from kept counts where the
+        filters allow; this fallback counts exactly."""
+        return self.count_runs(query), True
+
     def facet_runs(self, query: RunQuery | None = None) -> RunFacets:
         """How many runs `query`'s filters match, per project, status and model (its limit,
         offset and sort are ignored). SQL engines group by index; this fallback lists."""

@@ -24,10 +24,11 @@ import type {
 const enc = encodeURIComponent;
 
 export function listRuns(q: RunsQuery, signal?: AbortSignal): Promise<RunsOut> {
-  return getJson<RunsOut>(`/runs${query({ ...q })}`, signal);
+  const exact = q.exact === undefined ? undefined : String(q.exact);
+  return getJson<RunsOut>(`/runs${query({ ...q, exact })}`, signal);
 }
 
-export interface TableQuery extends Omit<RunsQuery, "sort" | "fields"> {
+export interface TableQuery extends Omit<RunsQuery, "sort" | "fields" | "exact"> {
   sort: string;
   desc: boolean;
   group: boolean;

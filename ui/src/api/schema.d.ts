@@ -1548,8 +1548,17 @@ export interface components {
         RunsOut: {
             /** Runs */
             runs: components["schemas"]["RunOut"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many runs match; a lower bound when total_exact is false
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description false when more runs match than were counted (a name search or tag filter matching more than 10,000 runs): show total as a lower bound ("10,000+")
+             * @default true
+             */
+            total_exact: boolean;
         };
         /** RunsTableOut */
         RunsTableOut: {
@@ -1567,6 +1576,11 @@ export interface components {
             runs: components["schemas"]["RunOut"][];
             /** Total */
             total: number;
+            /**
+             * Total Exact
+             * @default true
+             */
+            total_exact: boolean;
         };
         /** SeriesColumnsOut */
         SeriesColumnsOut: {
@@ -2357,6 +2371,8 @@ export interface operations {
                 id_prefix?: string | null;
                 /** @description keyset paging: CREATED_AT,ID of the last run seen */
                 after?: string | null;
+                /** @description count every match even past 10,000 (Api().runs().count()) */
+                exact?: boolean;
                 project?: string | null;
                 model?: string | null;
                 status?: ("running" | "finished" | "failed" | "killed" | "crashed" | "pruned" | "stopped") | null;

@@ -100,6 +100,7 @@ export function RunsPage({ loc }: { loc: Location }) {
         update={update}
         runs={near}
         total={rows.total ?? 0}
+        totalExact={rows.totalExact}
         view={view}
         loaded={rows.total !== null}
         offered={offered}

@@ -20,16 +20,36 @@ from trainboard.server.jsonio import dumps, json_response
 from trainboard.server.routes.runextras import EventOut
 from trainboard.server.runfilters import RunFilters
 from trainboard.server.schemas import HealthOut, RunOut
-from trainboard.store.queries import RunSort
+from trainboard.store.base import Store
+from trainboard.store.queries import RunQuery, RunSort
 from trainboard.store.sql import tokens
 from trainboard.store.sql.store import SQLStore
 
 runs_router = api_router(tags=["runs"])
 
 
+COUNT_CAP = 10_000
+"""Past this many matching runs, a filter the kept counts cannot answer (name search, tag)
+is counted as "more than COUNT_CAP" (total_exact false), not by reading every match."""
+
+
 class RunsOut(BaseModel):
-    total: int
+    total: int = Field(description="how many runs match; a lower bound when total_exact is false")
+    total_exact: bool = Field(
+        True,
+        description="false when more runs match than were counted (a name search or tag "
+        'filter matching more than 10,000 runs): show total as a lower bound ("10,000+")',
+    )
     runs: list[RunOut]
+
+
+def page_total(store: Store, query: RunQuery, offset: int, exact: bool) -> tuple[int, bool]:
+    """(total, exact) for a page at `offset` of `query`: the kept counts where the filters
+    allow; else counted up to past the page (at least COUNT_CAP), so a deep page still says
+    how far the list goes; with `exact`, a count of every match."""
+    if exact:
+        return store.count_runs(query), True
+    return store.count_runs_upto(query, max(COUNT_CAP, offset + (query.limit or 100)))
 
 
 class RunDetailOut(BaseModel):
@@ -89,6 +109,9 @@ def list_runs(
     after: Annotated[
         str | None, Query(description="keyset paging: CREATED_AT,ID of the last run seen")
     ] = None,
+    exact: Annotated[
+        bool, Query(description="count every match even past 10,000 (Api().runs().count())")
+    ] = False,
 ) -> Response:
     """Runs newest first (or by model, then newest first), with progress and their standing
     in their model group among every run that matches the filters, not only this page."""
@@ -98,12 +121,14 @@ def list_runs(
         runs = store.list_runs(query)
         every = replace(query, after=None)  # what the count and the ranking are over
         short_page = len(runs) < limit and (runs or offset == 0) and after is None
-        total = len(runs) + offset if short_page else store.count_runs(every)
+        total, total_exact = (
+            (len(runs) + offset, True) if short_page else page_total(store, every, offset, exact)
+        )
         peers = None
-        if len(runs) < total:  # a page of the list: rank against the rest of each group too
+        if len(runs) < total or not total_exact:  # a page: rank against the rest of the groups
             peers = group_peers(store, every, runs)
         out = runs_json(runs, peers, row=fields == "row")
-        content = dumps({"total": total, "runs": out})
+        content = dumps({"total": total, "total_exact": total_exact, "runs": out})
     return Response(content, media_type="application/json")
 
 

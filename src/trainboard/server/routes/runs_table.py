@@ -27,6 +27,7 @@ from trainboard.errors import UsageError
 from trainboard.jsonvalues import spell
 from trainboard.server.deps import api_router, get_store
 from trainboard.server.jsonio import dumps
+from trainboard.server.routes.runs import page_total
 from trainboard.server.runfilters import RunFilters
 from trainboard.server.schemas import RunOut
 from trainboard.store.base import Store
@@ -43,6 +44,7 @@ _MAX_OFFERED = 200  # config/metric columns offered to the column picker
 
 class RunsTableOut(BaseModel):
     total: int
+    total_exact: bool = True  # false: total is a lower bound ("10,000+"), see GET /runs
     runs: list[RunOut]
     # run id -> column -> value (a number, a string, a bool, or null where the run has none)
     cells: dict[str, dict[str, Any]]
@@ -139,7 +141,11 @@ def runs_table(
         with gcpause.paused():
             page_q = replace(query, limit=limit, offset=offset)
             page = tablesort.sorted_page(store.runs, page_q, sort, desc, group)
-            total = len(page) + offset if len(page) < limit and page else store.count_runs(query)
+            total, total_exact = (
+                (len(page) + offset, True)
+                if len(page) < limit and page
+                else page_total(store, page_q, offset, False)
+            )
             peers = group_peers(store, query, page) if page else None
             out = runs_json(page, peers, row=True)
             now = time.time()
@@ -147,6 +153,7 @@ def runs_table(
             config_cols, metric_cols = tablesort.offered_columns(store.runs, query)
             body = {
                 "total": total,
+                "total_exact": total_exact,
                 "runs": out,
                 "cells": cells,
                 "config_columns": config_cols[:_MAX_OFFERED],

@@ -265,7 +265,7 @@ class RemoteStore(Store):
                 return out
 
     def count_runs(self, query: RunQuery | None = None) -> int:
-        return int(self._get("/runs", **self._params(query), limit=1)["total"])
+        return int(self._get("/runs", **self._params(query), limit=1, exact=True)["total"])
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         update_values(dict(fields))  # an unknown field or bad value raises here, not later

@@ -25,7 +25,7 @@ from trainboard import gcpause, limits
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.store.queries import RUN_SORTS, RunQuery
 from trainboard.store.records import RunRecord, Status
-from trainboard.store.sql import rows
+from trainboard.store.sql import counts, rows, search
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.media import Media
 from trainboard.store.sql.schema import PER_RUN_TABLES, runs, summaries
@@ -73,11 +73,17 @@ class Runs:
             w.append(runs.c.status == sa.literal_column(f"'{query.status}'"))
         if query.archived is not None:
             w.append(runs.c.archived == bool(query.archived))
+        fts = self.db.dialect.name == "sqlite"  # runs_fts narrows, the LIKE decides
         if query.tag is not None:
-            pattern = "%" + rows.escape_like(orjson.dumps(query.tag).decode()) + "%"
-            w.append(runs.c.tags.like(pattern, escape="\\"))
+            quoted = orjson.dumps(query.tag).decode()
+            if fts and search.indexed(quoted):
+                w.append(search.holding("tags", quoted))
+            w.append(runs.c.tags.like("%" + rows.escape_like(quoted) + "%", escape="\\"))
         if query.search:
-            pattern = "%" + rows.escape_like(query.search.lower()) + "%"
+            text = query.search.lower()
+            if fts and search.indexed(text):
+                w.append(search.holding("name", text))
+            pattern = "%" + rows.escape_like(text) + "%"
             w.append(self.db.dialect.lower(runs.c.name).like(pattern, escape="\\"))
         if query.name is not None:
             w.append(runs.c.name == query.name)
@@ -165,9 +171,25 @@ class Runs:
         return [found[i] for i in ids if i in found]
 
     def count(self, query: RunQuery | None = None) -> int:
-        where = self.filters(query or RunQuery())
+        """The exact count: from the kept counts where the filters allow (counts.py), else a
+        count(*) of the matching runs."""
+        query = query or RunQuery()
+        where = self.filters(query)
+        if counts.countable(query):
+            return self.db.read(lambda conn: counts.kept_count(conn, query))
         q = sa.select(sa.func.count()).select_from(runs).where(*where)
         return self.db.read(lambda conn: int(conn.execute(q).scalar_one()))
+
+    def count_upto(self, query: RunQuery, cap: int) -> tuple[int, bool]:
+        """(count, exact): the exact count where the kept counts answer or at most `cap` runs
+        match; else (cap, False), having read only cap + 1 matching runs."""
+        where = self.filters(query)
+        if counts.countable(query):
+            return self.db.read(lambda conn: counts.kept_count(conn, query)), True
+        first = sa.select(sa.literal(1)).select_from(runs).where(*where).limit(cap + 1)
+        q = sa.select(sa.func.count()).select_from(first.subquery())
+        n = self.db.read(lambda conn: int(conn.execute(q).scalar_one()))
+        return (n, True) if n <= cap else (cap, False)
 
     # writes -----------------------------------------------------------------------------
     # _live_heartbeat: a heartbeat of a live run (heartbeat_at set together with status

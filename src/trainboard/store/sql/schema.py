@@ -74,9 +74,29 @@ runs = Table(
     ),
 )
 
-PG_ONLY_INDEXES = {"runs": frozenset({"ix_runs_name_trgm"})}
-"""Indexes 0011 makes on PostgreSQL only, where pg_trgm can be created: a trigram index on
-lower(name) for name search."""
+PG_ONLY_INDEXES = {"runs": frozenset({"ix_runs_name_trgm", "ix_runs_tags_trgm"})}
+"""Indexes 0011 and 0017 make on PostgreSQL only, where pg_trgm can be created: trigram
+indexes on lower(name) for name search and on tags for the tag filter."""
+
+SQLITE_ONLY_TABLES = frozenset(
+    {"runs_fts", "runs_fts_data", "runs_fts_idx", "runs_fts_docsize", "runs_fts_config"}
+)
+"""The FTS5 trigram index 0017 makes on SQLite (a virtual table and its shadow tables): name
+search and the tag filter by index (store/sql/search.py). Kept by triggers, never written
+by store code."""
+
+# 0017 (#24): how many runs each (project, status, model, archived) group holds, kept by
+# triggers on runs (see the migration), so counts and facets never read every run.
+# model_key: '' for runs without a model, '=' || model otherwise (store/sql/counts.py).
+run_counts = Table(
+    "run_counts",
+    metadata,
+    Column("project", String(), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("model_key", String(), primary_key=True),
+    Column("archived", Boolean, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
 
 # One row per (run, key, seq): up to CHUNK_POINTS points as one chunks.encode() blob.
 chunks = Table(

@@ -118,7 +118,12 @@ class SQLStore(Store):
         return trends.group_values(self.db, model, project, measure)
 
     def count_runs(self, query: RunQuery | None = None) -> int:
+        """Exact: the kept counts where the filters allow (store/sql/counts.py)."""
         return self.runs.count(query)
+
+    def count_runs_upto(self, query: RunQuery, cap: int) -> tuple[int, bool]:
+        """The kept count, else at most cap + 1 matching runs read (store/sql/counts.py)."""
+        return self.runs.count_upto(query, cap)
 
     def facet_runs(self, query: RunQuery | None = None) -> RunFacets:
         """One GROUP BY over a covering index (store/sql/facetcounts.py)."""

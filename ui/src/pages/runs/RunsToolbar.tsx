@@ -65,6 +65,7 @@ export function RunsToolbar({
   update,
   runs,
   total,
+  totalExact,
   view,
   loaded,
   offered,
@@ -76,6 +77,8 @@ export function RunsToolbar({
   /** The runs held around the view: the project and tag suggestions come from them. */
   runs: RunOut[];
   total: number;
+  /** False: `total` is a lower bound, shown as "10,000+". */
+  totalExact: boolean;
   /** The rows in view (first, last; from 0). */
   view: [number, number];
   loaded: boolean;
@@ -166,8 +169,12 @@ export function RunsToolbar({
       </label>
       <AddColumn f={f} offered={offered} onOpen={onOpenColumns} onAdd={onAddColumn} />
       <span class="grow" />
-      <span class="muted num" data-testid="runs-count">
-        {loaded ? `${int(from)}–${int(to)} of ${int(total)}` : "loading…"}
+      <span
+        class="muted num"
+        data-testid="runs-count"
+        title={totalExact ? undefined : `more than ${int(total)} runs match; counting stops there`}
+      >
+        {loaded ? `${int(from)}–${int(to)} of ${int(total)}${totalExact ? "" : "+"}` : "loading…"}
       </span>
     </div>
   );

@@ -29,6 +29,9 @@ interface Block {
 export interface RunRows {
   /** Every matching run's count; null until the first block is in. */
   total: number | null;
+  /** False when `total` is a lower bound: more runs match than the server counted
+   * (a name search or tag matching over 10,000 runs); the count then reads "10,000+". */
+  totalExact: boolean;
   /** The run at row i, when its block is held. */
   row: (i: number) => RunOut | undefined;
   /** The added columns' cells of the run at row i (a table answer's). */
@@ -94,6 +97,7 @@ export function useRunRows(f: Filters, key: string): RunRows {
     blocks: new Map<number, Block>(),
     loading: new Set<number>(),
     total: null as number | null,
+    totalExact: true,
     ctl: new AbortController(),
     view: [0, 0] as [number, number], // the blocks last wanted (what a refresh fetches)
     offered: null as RunRows["offered"],
@@ -104,6 +108,7 @@ export function useRunRows(f: Filters, key: string): RunRows {
     s.blocks = new Map();
     s.loading = new Set();
     s.total = null;
+    s.totalExact = true;
     s.ctl = new AbortController();
     s.view = [0, 0];
   }
@@ -117,6 +122,7 @@ export function useRunRows(f: Filters, key: string): RunRows {
         if (ctl.signal.aborted) return;
         s.blocks.set(k, { runs: d.runs, cells: "cells" in d ? d.cells : null });
         s.total = d.total;
+        s.totalExact = d.total_exact ?? true;
         if ("config_columns" in d) s.offered = { config: d.config_columns, metrics: d.metric_columns };
         setError(null);
         setVersion((v) => v + 1);
@@ -153,6 +159,7 @@ export function useRunRows(f: Filters, key: string): RunRows {
 
   return {
     total: s.total,
+    totalExact: s.totalExact,
     row: (i) => s.blocks.get(Math.floor(i / PAGE_SIZE))?.runs[i % PAGE_SIZE],
     cells: (i) => {
       const b = s.blocks.get(Math.floor(i / PAGE_SIZE));
