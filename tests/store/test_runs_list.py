@@ -163,3 +163,23 @@ def test_filters_by_exact_name_project_and_status_newest_first(store: Store) -> 
                 break
             after = (page[-1].created_at, page[-1].id)
         assert got == want
+
+
+@pytest.mark.parametrize(("small", "walk"), [(0, 500), (0, 1), (0, 2)])
+@pytest.mark.parametrize("query", [RunQuery(), RunQuery(project="p"), RunQuery(search="r")])
+def test_group_leaders_by_index_walks_match_python(
+    store: Store, query: RunQuery, small: int, walk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQL engines' index walks (many matching runs) and each group's own walk (a group
+    not among the first `walk` entries) give what the direct aggregate and Python give."""
+    from trainboard.store.sql import leaders
+
+    monkeypatch.setattr(leaders, "SMALL", small)
+    monkeypatch.setattr(leaders, "WALK", walk)
+    _seed_groups(store)
+    _add(store, 10, "m2", {"train/loss": [5.0, 0.2]}, project="other")
+    models = ["m1", "m2", None, "m3", "absent"]
+    got = store.group_leaders(query, models)
+    every = RunQuery(project=query.project, search=query.search)
+    want = leaders_of(r for r in store.list_runs(every) if r.model in models)
+    assert _shape(got) == _shape(want)

@@ -23,7 +23,13 @@ from trainboard.store.sql.schema import runs, summaries
 WALK = 500
 """Index entries of a key (in value order) among which each group's extreme is looked for.
 Found there, it is the group's extreme (every entry after it holds a worse value); a group
-that is not there (a narrow filter) is aggregated over its matching runs instead."""
+that is not there is looked for by its own walk of the index (`group_extreme`)."""
+
+SMALL = 2_000
+"""At most this many matching runs (a narrow filter: a search, a tag, a small project) are
+aggregated directly, one GROUP BY over their summaries rows, instead of walking the key
+indexes: reading SMALL runs costs less than walks that would pass over the other runs'
+entries. Past it, the walks find each group's extremes without reading the group."""
 
 DISTINCT_KEYS = sa.text(
     "WITH RECURSIVE k(key) AS ("
@@ -63,10 +69,16 @@ class Leaders:
             in_models.append(runs.c.model.is_(None))
         where = [*self.runs.filters(query), sa.or_(*in_models)]
         newest_first = self.runs.order(RunQuery())
+        by_goals = where
+        if self.db.dialect.name == "sqlite":
+            # coalesce() hides the filters from SQLite's index choice (it has no statistics
+            # to weigh them), so it reads the few runs with goals by ix_runs_with_goals rather
+            # than every run of a model or a status; a NULL term is false either way
+            by_goals = [sa.func.coalesce(w, False, type_=sa.Boolean) for w in where]
 
         def tx(conn: Connection) -> dict[str | None, GroupLeaders]:
             out: dict[str | None, GroupLeaders] = {}
-            goals_q = sa.select(runs.c.model, runs.c.goals).where(*where, WITH_GOALS)
+            goals_q = sa.select(runs.c.model, runs.c.goals).where(*by_goals, WITH_GOALS)
             for model, goals in rows.fetch_all(conn, goals_q.order_by(*newest_first)):
                 out.setdefault(model, GroupLeaders()).goals.update(orjson.loads(goals))
             defined: dict[str, str] = {}
@@ -76,10 +88,19 @@ class Leaders:
             if not keys:
                 return out
             extremes: dict[tuple[str | None, str], tuple[float | None, float | None]] = {}
-            for key in keys:
-                for model, lo, hi in key_extremes(conn, key, wanted, where):
-                    out.setdefault(model, GroupLeaders()).keys.add(key)
-                    extremes[(model, key)] = (lo, hi)
+            first = sa.select(sa.literal(1)).select_from(runs).where(*where).limit(SMALL + 1)
+            n = conn.execute(sa.select(sa.func.count()).select_from(first.subquery()))
+            if int(n.scalar_one()) <= SMALL:
+                found = few_extremes(conn, keys, where)
+            else:
+                found = [
+                    (m, k, lo, hi)
+                    for k in keys
+                    for m, lo, hi in key_extremes(conn, k, wanted, where)
+                ]
+            for model, key, lo, hi in found:
+                out.setdefault(model, GroupLeaders()).keys.add(key)
+                extremes[(model, key)] = (lo, hi)
             joined = runs.join(
                 summaries, sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key.in_(keys))
             )
@@ -87,6 +108,50 @@ class Leaders:
             return out
 
         return self.db.read(tx)
+
+
+def few_extremes(
+    conn: Connection, keys: list[str], where: list[sa.ColumnElement[bool]]
+) -> list[tuple[str | None, str, float | None, float | None]]:
+    """(model, key, lowest finite min, highest finite max) of every group and key over the
+    matching runs, when they are few (SMALL): one GROUP BY over their summaries rows, found
+    by the summaries' primary key."""
+    on = sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key.in_(keys))
+    q = (
+        sa.select(
+            runs.c.model,
+            summaries.c.key,
+            sa.func.min(summaries.c.min),
+            sa.func.max(summaries.c.max),
+        )
+        .select_from(runs.join(summaries, on))
+        .where(*where)
+        .group_by(runs.c.model, summaries.c.key)
+    )
+    return [(m, k, lo, hi) for m, k, lo, hi in rows.fetch_all(conn, q)]
+
+
+def group_extreme(
+    conn: Connection,
+    key: str,
+    model: str | None,
+    where: list[sa.ColumnElement[bool]],
+    high: bool,
+) -> float | None:
+    """One group's lowest finite min (highest finite max when `high`) of `key`: a walk of
+    ix_summaries_key_min (max) in value order that stops at the group's first matching run,
+    so it reads the entries of better values only, never the whole group."""
+    col = summaries.c.max if high else summaries.c.min
+    of_model = runs.c.model.is_(None) if model is None else runs.c.model == model
+    q = (
+        sa.select(col)
+        .select_from(summaries.join(runs, runs.c.id == summaries.c.run_id))
+        .where(summaries.c.key == key, col.is_not(None), of_model, *where)
+        .order_by(col.desc() if high else col.asc())
+        .limit(1)
+    )
+    v = conn.execute(q).scalar()
+    return None if v is None else float(v)
 
 
 def key_extremes(
@@ -128,20 +193,14 @@ def key_extremes(
     )
     for (model,) in rows.fetch_all(conn, nulls):
         found.setdefault(model, [None, None])
-    if full:  # a group not seen among the walked entries: aggregate it (a narrow filter)
+    if full:  # a group not seen among the walked entries: its own walk of the index
         for model in wanted:
-            if model in found and None not in found[model]:
+            have = found.get(model, [None, None])
+            if model in found and None not in have:
                 continue
-            of_model = runs.c.model.is_(None) if model is None else runs.c.model == model
-            agg = (
-                sa.select(
-                    sa.func.count(), sa.func.min(summaries.c.min), sa.func.max(summaries.c.max)
-                )
-                .select_from(summaries.join(runs, runs.c.id == summaries.c.run_id))
-                .where(summaries.c.key == key, of_model, *where)
-            )
-            count, lo, hi = conn.execute(agg).one()
-            if int(count):
+            lo = have[0] if have[0] is not None else group_extreme(conn, key, model, where, False)
+            hi = have[1] if have[1] is not None else group_extreme(conn, key, model, where, True)
+            if lo is not None or hi is not None:
                 found[model] = [lo, hi]
     return [(m, v[0], v[1]) for m, v in found.items()]
 
