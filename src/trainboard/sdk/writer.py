@@ -366,8 +366,12 @@ class Writer:
                     store.create_run(self._run)
                 except UsageError:  # a previous attempt committed before failing
                     store.get_run(run_id)
-                    if self.shared and self._resume_fields:  # another rank, or a restart,
-                        store.update_run(run_id, **self._resume_fields)  # made it first
+                # rank 0 of a job: another rank, or a restart, may have made the run first,
+                # and a team server takes a create of an id it has as a resend (no error
+                # here), so rank 0's own fields (host, pid, config) are written over it
+                # either way: the run's owner is rank 0 whatever the order the ranks started
+                if self.shared and self._resume_fields:
+                    store.update_run(run_id, **self._resume_fields)
             elif self._resume_fields:
                 store.update_run(run_id, **self._resume_fields)
             self._created = True
