@@ -75,6 +75,7 @@ __all__ = [
     "save",
     "unwatch",
     "watch",
+    "watch_ddp",
     "ConfirmationRequiredError",
     "ImportFormatError",
     "MissingExtraError",
@@ -198,6 +199,12 @@ def watch(
 ) -> None:
     """`Run.watch` on the current run: histograms and grad norm of torch models."""
     _run("watch()").watch(models, log=log, log_freq=log_freq)
+
+
+def watch_ddp(model: Any) -> bool:
+    """`Run.watch_ddp` on the current run: time this rank's wait in DDP's all-reduce, the
+    straggler signal of a job whose ranks synchronise every step."""
+    return _run("watch_ddp()").watch_ddp(model)
 
 
 def unwatch(models: Any = None) -> None:

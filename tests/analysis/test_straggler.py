@@ -59,3 +59,30 @@ def test_data_wait_keys_are_found_by_rank() -> None:
 
     keys = ["sys/rank0/data_wait", "sys/rank1/data_wait", "sys/rank1/steps_per_s", "data_time"]
     assert rank_rate_keys(keys, WAIT_KEY) == {0: "sys/rank0/data_wait", 1: "sys/rank1/data_wait"}
+
+
+def test_under_ddp_the_rank_that_waits_least_while_the_others_wait_is_named() -> None:
+    """All rates alike (DDP); ranks 0, 2, 3 wait 0.14 s of a 0.2 s step in the all-reduce,
+    rank 1 hardly waits: rank 1 is the one they wait for."""
+    rates = {r: [5.0] * 6 for r in range(4)}
+    comm = {0: [0.14] * 6, 1: [0.01, 0.02, 0.01, 0.015, 0.01, 0.01], 2: [0.13] * 6, 3: [0.15] * 6}
+    found = check_straggler(rates, RANKS, comm=comm)
+    assert found is not None and found.check == "straggler"
+    assert found.saw == (
+        "rank 1 (host node-b, GPU 1) is the one the others wait for: they wait 70% of each "
+        "step (it waits 5%)"
+    )
+    # the same wait read through the health inputs (sys/rank{r}/comm_wait)
+    health = assess(HealthInputs(rank_rates=rates, rank_comm=comm, ranks=RANKS))
+    assert health.verdict == "warning" and "a rank is a straggler" in health.summary
+    assert health.findings[0].saw == found.saw
+
+
+def test_all_reduce_waits_alike_or_short_raise_nothing() -> None:
+    rates = {r: [5.0] * 6 for r in range(2)}
+    alike = {0: [0.12] * 6, 1: [0.10] * 6}  # both wait: a slow network, not a slow rank
+    assert check_straggler(rates, RANKS, comm=alike) is None
+    short = {0: [0.03] * 6, 1: [0.001] * 6}  # 15% of a step: not holding the job back
+    assert check_straggler(rates, RANKS, comm=short) is None
+    assert check_straggler(rates, RANKS, comm={0: [0.14] * 6}) is None  # one rank timed
+    assert check_straggler(rates, RANKS, comm={0: [0.14] * 6, 1: [0.0] * 2}) is None  # 2 samples

@@ -5,8 +5,10 @@ JOB_MODE picks what goes wrong: "ok", "slow" (rank 1 sleeps each step, no sync),
 raises on the first attempt only; no process group: gloo's reconnect on a restart is flaky on
 a loaded machine, and torchrun's restart is what this mode tests), "ckpt" (rank 0 saves a
 checkpoint with the run id every 10 steps in JOB_CKPT; without a checkpoint there, rank 1
-raises at step 25; with one, the job resumes the run from its step). JOB_STORE is the store
-URL, JOB_STEPS the step count.
+raises at step 25; with one, the job resumes the run from its step), "wait" (rank 1 sleeps
+0.1 s more than rank 0 each step, with DDP's all-reduce: rank 0 waits for it). Synced jobs
+time the all-reduce wait (`run.watch_ddp`). JOB_STORE is the store URL, JOB_STEPS the step
+count.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ run = trainboard.init(
     resume=resume,
     resume_from_step=first - 1 if resume else None,
 )
+if synced:
+    assert run.watch_ddp(model), "the all-reduce wait is timed"
 for step in range(first, steps):
     if mode == "ckpt" and rank == 1 and step == 25 and resume is None:
         raise RuntimeError("rank 1 was pre-empted")
@@ -70,7 +74,7 @@ for step in range(first, steps):
             model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
         )
         torch.save({"model": inner.state_dict(), "step": step, "run_id": run.id}, ckpt)
-    time.sleep(0.02)
+    time.sleep(0.12 if rank == 1 and mode == "wait" else 0.02)
 run.finish()
 if synced:
     dist.destroy_process_group()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trainboard.sdk.ranks import NAMESPACE
@@ -98,9 +99,15 @@ def test_a_job_resumed_from_a_checkpoint_continues_the_run_at_its_step(tmp_path:
     rc, err, run, events, ranks = _torchrun(tmp_path, "ckpt")
     assert rc != 0 and run.status == "failed"
     assert run.summary["loss"].last_step == 24
+    died = ranks
     rc, err, run, events, ranks = _torchrun(tmp_path, "ckpt")
     assert rc == 0, err[-2000:]
     assert run.status == "finished" and run.last_step == 29
+    # every rank of the resumed job records into the run, rank 0 owning it
+    assert died["1"]["ended"] == "failed" and ranks["1"]["ended"] == "finished"
+    assert ranks["1"]["pid"] != died["1"]["pid"] and ranks["0"]["pid"] != died["0"]["pid"]
+    assert run.pid == ranks["0"]["pid"]
+    assert run.summary["sys/rank1/steps_per_s"].last_time > died["1"]["ended_at"]
     with open_store(f"sqlite:///{tmp_path / 'job.db'}") as s:
         kept = s.read_series(run.id, "loss").steps.tolist()
         gone = s.read_series(run.id, "loss", superseded=True).steps.tolist()
@@ -131,6 +138,28 @@ def test_a_slow_rank_is_named_a_straggler_on_the_health_card_and_in_show(
     env = {"TRAINBOARD_DB": f"sqlite:///{tmp_path / 'job.db'}", "COLUMNS": "200"}
     shown = CliRunner().invoke(app, ["show", run.id], env=env)
     assert shown.exit_code == 0 and "straggler" in shown.output and "rank 1 (host" in shown.output
+
+
+def test_under_ddp_the_rank_the_others_wait_for_is_named_by_its_all_reduce_wait(
+    tmp_path: Path,
+) -> None:
+    """Rank 1 takes 0.1 s longer each step; DDP's all-reduce makes both ranks step at its
+    pace, so the rates cannot tell. The comm hook (`run.watch_ddp`) times each rank's wait:
+    rank 0 waits most of each step, rank 1 hardly at all, and the finding names rank 1."""
+    from trainboard.analysis.health import health_for
+
+    rc, err, run, events, ranks = _torchrun(tmp_path, "wait", steps=60)
+    assert rc == 0, err[-2000:]
+    assert run.status == "finished"
+    with open_store(f"sqlite:///{tmp_path / 'job.db'}") as s:
+        waits = {r: s.read_series(run.id, f"sys/rank{r}/comm_wait").values for r in (0, 1)}
+        found = [f for f in health_for(s, run).findings if f.check == "straggler"]
+    assert len(waits[0]) >= 3 and len(waits[1]) >= 3  # both ranks timed their waits
+    assert float(np.median(waits[0])) > 2 * float(np.median(waits[1]))
+    assert len(found) == 1, [f.saw for f in found]
+    saw = found[0].saw
+    assert saw.startswith("rank 1 (host ") and "is the one the others wait for" in saw, saw
+    assert "they wait " in saw and "% of each step" in saw
 
 
 def test_two_nodes_through_a_c10d_rendezvous_make_one_run_with_every_rank(

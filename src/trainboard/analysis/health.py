@@ -44,7 +44,7 @@ from trainboard.analysis.healthinputs import Array, HealthInputs
 from trainboard.analysis.hysteresis import steady_findings
 from trainboard.analysis.progress import clock_key, key_roles, read_tail
 from trainboard.analysis.status import effective_status
-from trainboard.analysis.straggler import WAIT_KEY, check_straggler, rank_rate_keys
+from trainboard.analysis.straggler import COMM_KEY, WAIT_KEY, check_straggler, rank_rate_keys
 from trainboard.analysis.train_checks import (
     CLIP_CONFIG_KEYS,
     COMMON_CLIPS,
@@ -290,7 +290,7 @@ def findings_of(x: HealthInputs) -> list[Finding]:
     if x.step_times is not None:
         findings.append(check_stalled(x.step_times, x.now, x.status, x.last_step))
     if len(x.rank_rates) > 1:
-        findings.append(check_straggler(x.rank_rates, x.ranks, x.rank_waits))
+        findings.append(check_straggler(x.rank_rates, x.ranks, x.rank_waits, x.rank_comm))
     return [f for f in findings if f is not None]
 
 
@@ -381,6 +381,8 @@ def health_for(
                         for r, k in rank_keys.items()}  # fmt: skip
         x.rank_waits = {r: store.read_series(run.id, k, max_points=1000).values
                         for r, k in rank_rate_keys(keys, WAIT_KEY).items()}  # fmt: skip
+        x.rank_comm = {r: store.read_series(run.id, k, max_points=1000).values
+                       for r, k in rank_rate_keys(keys, COMM_KEY).items()}  # fmt: skip
         x.ranks = store.read_run_values(run.id, "ranks")
     return verdict_of(steady_findings(x, findings_of) if steady else findings_of(x), x)
 

@@ -51,4 +51,5 @@ class HealthInputs:
     lr_key: str = "lr"
     rank_rates: dict[int, Array] = field(default_factory=dict)  # rank -> its steps/s samples
     rank_waits: dict[int, Array] = field(default_factory=dict)  # rank -> its data-wait samples
+    rank_comm: dict[int, Array] = field(default_factory=dict)  # rank -> its all-reduce waits
     ranks: dict[str, Any] = field(default_factory=dict)  # the run's "ranks" values

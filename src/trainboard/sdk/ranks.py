@@ -7,6 +7,10 @@ background thread every TRAINBOARD_SYSTEM_INTERVAL seconds (never from `log()`):
     sys/rank{r}/data_wait            seconds per step waiting for data, when the script logs
                                      it (`data_time`, `time/data`...: roles' DATA_WAIT_KEYS),
                                      smoothed over the samples (EMA, DATA_WAIT_SMOOTHING)
+    sys/rank{r}/comm_wait            seconds per step this rank waited for the others in
+                                     DDP's all-reduce, once `watch_ddp` (or an integration)
+                                     timed it (sdk/commwait.py): the mean over the steps
+                                     since the last report
     sys/rank{r}/cpu_percent  .../ram_percent  .../ram_used_gb  .../proc_rss_gb       (psutil)
     sys/rank{r}/gpu/util  .../gpu/mem_used_gb  .../gpu/mem_percent  .../gpu/temp_c
     sys/rank{r}/gpu/power_w          (NVML, the GPU numbered LOCAL_RANK; absent without
@@ -37,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from trainboard.store.records import EventRecord
 
 if TYPE_CHECKING:
+    from trainboard.sdk.commwait import CommWait
     from trainboard.sdk.run import Run
     from trainboard.sdk.system import _Gpus
     from trainboard.sdk.torchrun import Job
@@ -75,6 +80,7 @@ class RankReporter:
         self._last_step, self._last_t = run.state.step, time.monotonic()
         self._wait_key: str | None = None  # the script's data-wait key, once it logged one
         self._wait: float | None = None  # the smoothed data wait reported last
+        self.comm: CommWait | None = None  # DDP's all-reduce timed (sdk/commwait.py)
         self.info: dict[str, Any] = {
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -152,6 +158,7 @@ class RankReporter:
         elif now - self._last_t >= self._interval:  # no step since: a rate of 0
             out[prefix + "steps_per_s"] = 0.0
         self._data_wait(out, prefix)
+        self._comm_wait(out, prefix)
         try:
             self._sample(out, prefix, self._gpus)
         except Exception:
@@ -179,6 +186,15 @@ class RankReporter:
         a = DATA_WAIT_SMOOTHING
         self._wait = float(value) if self._wait is None else a * value + (1 - a) * self._wait
         out[prefix + "data_wait"] = self._wait
+
+    def _comm_wait(self, out: dict[str, float], prefix: str) -> None:
+        """The mean all-reduce wait per step since the last report (already a mean over
+        its steps: not smoothed further, which would only make it lag)."""
+        comm = self.comm
+        value = comm.take() if comm is not None else None
+        if value is None:
+            return
+        out[prefix + "comm_wait"] = value
 
     def _sample(self, out: dict[str, float], prefix: str, gpus: _Gpus | None) -> None:
         from trainboard.sdk.system import sample_once

@@ -410,6 +410,16 @@ class Run(WandbMethods):
             status, notes = status_of_exit_code(exit_code)
         end(self, status, notes, timeout=FINISH_TIMEOUT)
 
+    def watch_ddp(self, model: Any) -> bool:
+        """Time how long this rank waits for the others in the all-reduce of `model` (a
+        `DistributedDataParallel`): `sys/rank{r}/comm_wait`, from which the straggler check
+        names the rank the others wait for (sdk/commwait.py). True when installed; False
+        for a single process, a rank that records nothing, or a model with its own comm
+        hook."""
+        from trainboard.sdk.commwait import watch_ddp
+
+        return watch_ddp(self.state.ranks, model)
+
     def save_figures(self, every: int = 100, folder: str | os.PathLike[str] | None = None) -> None:
         """Rewrite the run's charts and JSON history in `folder` every `every` steps and at
         the end (drawn by a child process: log() costs what it did). See docs/figures.md."""

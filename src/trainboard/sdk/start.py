@@ -171,9 +171,13 @@ def init(
     cfg = as_config(config)
     rank = process_rank()
     every_rank = settings.all_ranks() if all_ranks is None else all_ranks
-    job = None if every_rank or resume is not None else job_of_env(group)
+    job = None if every_rank else job_of_env(group)
     if job is not None:
         rank = job.rank
+        # a resumed job continues the run it names on every rank (rank 0 re-opens it, the
+        # others attach); a new one (or a fork) is the run every rank derives from the job
+        if resume is not None and not fork:
+            run_id = resume
         run_id = run_id or job_run_id(job, project, name)
     run_id = run_id or new_run_id()  # wandb's init(id=...)
     if rank is not None and every_rank:
@@ -199,7 +203,7 @@ def init(
         notes=notes,
     )
     if job is not None and job.rank != 0:
-        return _start_rank(record, job, url, remote)
+        return _start_rank(record, job, url, remote, attach=resume is not None and not fork)
     if rank not in (None, 0) and not every_rank:
         run = Run(record, store_url=url, writer=None)
         run.state.enabled = False
@@ -219,6 +223,7 @@ def init(
             total_steps,
             fork=fork,
             from_step=resume_from_step,
+            shared=job is not None,
         )
     elif job is not None:
         run = _start(
@@ -303,10 +308,13 @@ def _resume(
     *,
     fork: bool = False,
     from_step: int | None = None,
+    shared: bool = False,
 ) -> Run:
     """Re-open a stored run: running again, config merged, step counter continued (at
     `from_step` when given). A run another live process still writes is refused; with
-    `fork`, a new run starts from it. Each resume is recorded as the run's next attempt."""
+    `fork`, a new run starts from it. Each resume is recorded as the run's next attempt.
+    `shared`: rank 0 of a job, whose other ranks write to the run too (its heartbeat then
+    never sets the run running over a failure another rank recorded)."""
     if not isinstance(run_id, str) or not run_id:
         raise UsageError(f"init(resume={run_id!r}): resume must be a run id")
     # a fork writes a new run of its own (its project is checked as it starts); a resume
@@ -357,6 +365,7 @@ def _resume(
         last_step=last_step,
         summary=summary,
         media_bytes=stored_media,
+        shared=shared,
     )
 
 
@@ -540,10 +549,12 @@ def _claim(record: RunRecord, job: Job) -> dict[str, Any]:
     }
 
 
-def _start_rank(record: RunRecord, job: Job, url: str, remote: str) -> Run:
+def _start_rank(record: RunRecord, job: Job, url: str, remote: str, *, attach: bool) -> Run:
     """A rank other than 0: its Run checks input and stores no metric of its own (rank 0's
     are the run's); its reporter writes its rate, system metrics and end through a writer
-    of its own (sdk/ranks.py)."""
+    of its own (sdk/ranks.py). `attach`: the job resumes the stored run `record.id`
+    (`init(resume=)`), which rank 0 re-opens; this rank writes to it and never creates it
+    (a team server checks this token against the stored run, as for rank 0's resume)."""
     from trainboard.sdk.writer import Writer
 
     writer = Writer(
@@ -551,8 +562,10 @@ def _start_rank(record: RunRecord, job: Job, url: str, remote: str) -> Run:
         remote or url,
         lambda: open_selected(url, remote),
         journal=None,
-        store=_open_now(url, remote, record.project),
-        create=True,
+        store=_open_now(url, remote, run_id=record.id)
+        if attach
+        else _open_now(url, remote, record.project),
+        create=not attach,
         flush_interval=settings.flush_interval(),
         heartbeat_interval=0,
     )
