@@ -394,3 +394,40 @@ def test_a_trainer_stopped_from_the_cli_saves_and_ends_stopped(
         kinds = [a.kind for a in s.list_artifacts(run.id)]
     assert run.status == "stopped" and run.last_step == last
     assert "checkpoint" in kinds
+
+
+@pytest.mark.slow  # a real torchrun job of two processes
+def test_under_torchrun_every_rank_joins_the_run_and_the_slow_rank_is_named(
+    tmp_path: Path,
+) -> None:
+    """`torchrun --nproc_per_node=2` of a Trainer (gloo DDP on CPU) whose rank 1 sleeps after
+    each step: one run, rank 0's metrics, each rank's all-reduce wait timed by the callback,
+    and the straggler finding names rank 1 as the one rank 0 waits for."""
+    url = f"sqlite:///{tmp_path / 'job.db'}"
+    env = dict(
+        os.environ,
+        JOB_STORE=url,
+        JOB_OUT=str(tmp_path / "out"),
+        JOB_STEPS="40",
+        JOB_SLOW="0.15",
+        TRAINBOARD_SYSTEM_INTERVAL="0.3",
+        TRAINBOARD_QUIET="1",
+        TRAINBOARD_HOME=str(tmp_path / "home"),
+    )
+    job = Path(__file__).parent.parent / "jobs" / "hf_ddp_job.py"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    done = subprocess.run([*cmd, str(job)], env=env, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open_store(url) as s:
+        runs = s.list_runs()
+        assert len(runs) == 1, [r.name for r in runs]  # one job, one run
+        run = runs[0]
+        ranks = s.read_run_values(run.id, "ranks")
+        waits = {r: s.read_series(run.id, f"sys/rank{r}/comm_wait").values for r in (0, 1)}
+        found = [f for f in health_for(s, run).findings if f.check == "straggler"]
+    assert run.status == "finished" and set(ranks) == {"0", "1"}
+    assert ranks["1"]["ended"] == "finished" and run.pid == ranks["0"]["pid"]
+    assert "loss" in run.summary and run.summary["loss"].last_step == 40
+    assert len(waits[0]) >= 3 and len(waits[1]) >= 3
+    assert len(found) == 1, [f.saw for f in found]
+    assert found[0].saw.startswith("rank 1 (host ") and "the others wait for" in found[0].saw

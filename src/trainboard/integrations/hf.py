@@ -28,8 +28,11 @@ What lands in the run:
 
 Resuming: the run id is saved in every checkpoint's `trainer_state.json` (the callback is an
 `ExportableState`), so `trainer.train(resume_from_checkpoint=...)` continues the same run on one
-timeline. Only the world's main process logs (`state.is_world_process_zero`): under torchrun or
-accelerate the other ranks make no run. The run is finished when training ends; a later
+timeline. Only the world's main process logs metrics (`state.is_world_process_zero`): under
+torchrun or accelerate the other ranks join the job's one run (sdk/ranks.py) and report only
+what each alone knows: its step rate, system metrics and, when the Trainer wrapped the model
+in DistributedDataParallel, its wait in the all-reduce (sdk/commwait.py), from which the
+straggler check names the rank the others wait for. The run is finished when training ends; a later
 `trainer.evaluate()` re-opens it for its metrics and finishes it again.
 
 `report_to="trainboard"`: transformers 5.x has no public way to register a reporting
@@ -123,7 +126,9 @@ class TrainboardCallback(TrainerCallback, ExportableState):
 
     @property
     def run(self) -> Run | None:
-        """The run being written (None before training starts, after it ends, off rank 0)."""
+        """The run being written (None before training starts and after it ends; on another
+        rank of a multi-process job, that rank's part of the job's run, which stores none of
+        the run's metrics)."""
         return self._run
 
     # --- the run --------------------------------------------------------------------------
@@ -197,12 +202,28 @@ class TrainboardCallback(TrainerCallback, ExportableState):
     ) -> None:
         self._main = state.is_world_process_zero
         if not self._main:
+            if args.world_size > 1:  # another rank of the job: it reports its own rate,
+                self._open(args, state, model)  # system metrics and all-reduce wait
+                self._watch_ddp(model)
             return
         if state.global_step == 0 and self._trained:
             self.run_id = None  # a second fresh train() with this callback: a new run
         self._training = True
         self._step = state.global_step
         self._open(args, state, model)
+        self._watch_ddp(model)
+
+    def _watch_ddp(self, model: Any) -> None:
+        """Time this rank's wait in DDP's all-reduce (sdk/commwait.py), when the Trainer
+        wrapped the model in DistributedDataParallel: the straggler signal under DDP. The
+        callback gets the inner model only, so its wrapper is looked up once."""
+        if self._run is None or self._run.state.ranks is None:
+            return  # a single process: no other rank to wait for
+        from trainboard.sdk.commwait import find_ddp
+
+        ddp = find_ddp(model)
+        if ddp is not None:
+            self._run.watch_ddp(ddp)
 
     def on_log(
         self,
@@ -214,7 +235,13 @@ class TrainboardCallback(TrainerCallback, ExportableState):
         **kwargs: Any,
     ) -> None:
         self._main = state.is_world_process_zero
-        if not self._main or not logs:
+        if not self._main:
+            if self._run is not None and logs:  # another rank: its step, for its own rate
+                self._run.log(
+                    {k: v for k, v in logs.items() if is_number(v)}, step=state.global_step
+                )
+            return
+        if not logs:
             return
         run = self._open(args, state, model)
         self._step = state.global_step
@@ -273,6 +300,7 @@ class TrainboardCallback(TrainerCallback, ExportableState):
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
         if not state.is_world_process_zero:
+            self._close()  # another rank's reporter, when it opened one
             return
         self._training = False
         self._trained = True
