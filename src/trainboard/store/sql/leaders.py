@@ -25,7 +25,7 @@ WALK = 500
 Found there, it is the group's extreme (every entry after it holds a worse value); a group
 that is not there is looked for by its own walk of the index (`group_extreme`)."""
 
-SMALL = 2_000
+SMALL = 500
 """At most this many matching runs (a narrow filter: a search, a tag, a small project) are
 aggregated directly, one GROUP BY over their summaries rows, instead of walking the key
 indexes: reading SMALL runs costs less than walks that would pass over the other runs'
@@ -68,13 +68,16 @@ class Leaders:
         if None in wanted:
             in_models.append(runs.c.model.is_(None))
         where = [*self.runs.filters(query), sa.or_(*in_models)]
+        # probed run by run (walks from the summaries' indexes): the LIKE alone, without the
+        # trigram index's subquery, which would list every run holding the text each time
+        probed = [*self.runs.filters(query, by_index=False), sa.or_(*in_models)]
         newest_first = self.runs.order(RunQuery())
-        by_goals = where
+        by_goals = probed
         if self.db.dialect.name == "sqlite":
             # coalesce() hides the filters from SQLite's index choice (it has no statistics
             # to weigh them), so it reads the few runs with goals by ix_runs_with_goals rather
             # than every run of a model or a status; a NULL term is false either way
-            by_goals = [sa.func.coalesce(w, False, type_=sa.Boolean) for w in where]
+            by_goals = [sa.func.coalesce(w, False, type_=sa.Boolean) for w in probed]
 
         def tx(conn: Connection) -> dict[str | None, GroupLeaders]:
             out: dict[str | None, GroupLeaders] = {}
@@ -88,15 +91,15 @@ class Leaders:
             if not keys:
                 return out
             extremes: dict[tuple[str | None, str], tuple[float | None, float | None]] = {}
-            first = sa.select(sa.literal(1)).select_from(runs).where(*where).limit(SMALL + 1)
-            n = conn.execute(sa.select(sa.func.count()).select_from(first.subquery()))
-            if int(n.scalar_one()) <= SMALL:
-                found = few_extremes(conn, keys, where)
+            first = sa.select(runs.c.id, runs.c.model).where(*where).limit(SMALL + 1)
+            few = dict(rows.fetch_all(conn, first))
+            if len(few) <= SMALL:
+                found = few_extremes(conn, keys, few)
             else:
                 found = [
                     (m, k, lo, hi)
                     for k in keys
-                    for m, lo, hi in key_extremes(conn, k, wanted, where)
+                    for m, lo, hi in key_extremes(conn, k, wanted, probed)
                 ]
             for model, key, lo, hi in found:
                 out.setdefault(model, GroupLeaders()).keys.add(key)
@@ -104,31 +107,32 @@ class Leaders:
             joined = runs.join(
                 summaries, sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key.in_(keys))
             )
-            add_leaders(conn, joined, where, extremes, out)
+            add_leaders(conn, joined, probed, extremes, out)
             return out
 
         return self.db.read(tx)
 
 
 def few_extremes(
-    conn: Connection, keys: list[str], where: list[sa.ColumnElement[bool]]
+    conn: Connection, keys: list[str], models: dict[str, str | None]
 ) -> list[tuple[str | None, str, float | None, float | None]]:
     """(model, key, lowest finite min, highest finite max) of every group and key over the
-    matching runs, when they are few (SMALL): one GROUP BY over their summaries rows, found
-    by the summaries' primary key."""
-    on = sa.and_(summaries.c.run_id == runs.c.id, summaries.c.key.in_(keys))
-    q = (
-        sa.select(
-            runs.c.model,
-            summaries.c.key,
-            sa.func.min(summaries.c.min),
-            sa.func.max(summaries.c.max),
+    matching runs `models` (run id -> model), when they are few (SMALL): their summaries rows
+    by primary key, aggregated here (a join would let the planner start from the keys)."""
+    ext: dict[tuple[str | None, str], list[float | None]] = {}
+    ids = list(models)
+    cols = (summaries.c.run_id, summaries.c.key, summaries.c.min, summaries.c.max)
+    for i in range(0, len(ids), 900):
+        q = sa.select(*cols).where(
+            summaries.c.run_id.in_(ids[i : i + 900]), summaries.c.key.in_(keys)
         )
-        .select_from(runs.join(summaries, on))
-        .where(*where)
-        .group_by(runs.c.model, summaries.c.key)
-    )
-    return [(m, k, lo, hi) for m, k, lo, hi in rows.fetch_all(conn, q)]
+        for rid, key, lo, hi in rows.fetch_all(conn, q):
+            e = ext.setdefault((models[rid], key), [None, None])
+            if lo is not None and (e[0] is None or lo < e[0]):
+                e[0] = lo
+            if hi is not None and (e[1] is None or hi > e[1]):
+                e[1] = hi
+    return [(m, k, e[0], e[1]) for (m, k), e in ext.items()]
 
 
 def group_extreme(

@@ -55,8 +55,10 @@ class Runs:
 
         return self.db.read(tx)
 
-    def filters(self, query: RunQuery) -> list[sa.ColumnElement[bool]]:
-        """WHERE of page, count and the group leaders (limits checked first)."""
+    def filters(self, query: RunQuery, by_index: bool = True) -> list[sa.ColumnElement[bool]]:
+        """WHERE of page, count and the group leaders (limits checked first). `by_index`
+        False leaves out the trigram index's narrowing (search.py): for queries that probe
+        runs one by one from another index, where the LIKE alone is cheaper."""
         for name in ("project", "model", "tag", "search", "name"):
             if getattr(query, name) is not None:
                 limits.check_text(f"list_runs: {name}", getattr(query, name))
@@ -73,7 +75,7 @@ class Runs:
             w.append(runs.c.status == sa.literal_column(f"'{query.status}'"))
         if query.archived is not None:
             w.append(runs.c.archived == bool(query.archived))
-        fts = self.db.dialect.name == "sqlite"  # runs_fts narrows, the LIKE decides
+        fts = by_index and self.db.dialect.name == "sqlite"  # runs_fts narrows, LIKE decides
         if query.tag is not None:
             quoted = orjson.dumps(query.tag).decode()
             if fts and search.indexed(quoted):
