@@ -98,7 +98,7 @@ def test_runs_list_filters_search_and_pages(api: httpx.Client, seeded: Store) ->
     page = api.get("/api/v1/runs", params={"limit": 2, "offset": 1}).json()
     assert page["total"] == 3 and [r["id"] for r in page["runs"]] == [B, A]
     beyond = api.get("/api/v1/runs", params={"offset": 10}).json()
-    assert beyond == {"total": 3, "runs": []}
+    assert beyond == {"total": 3, "total_exact": True, "runs": []}
     assert api.post("/api/v1/runs/archive", json={"ids": [A]}).json() == {"archived": 1}
     assert ids() == [C, B]
     assert ids(archived="true") == [A]
@@ -271,7 +271,7 @@ def test_unknown_query_parameters_are_a_400_that_names_them(
     assert r.json()["error"] == {
         "status": 400,
         "code": "bad_request",
-        "message": "unknown query parameter(s) 'projct'; this route takes: after, archived, "
+        "message": "unknown query parameter(s) 'projct'; this route takes: after, archived, exact, "
         "fields, id_prefix, limit, model, offset, project, search, sort, status, tag",
     }
     r = api.get(f"/api/v1/runs/{A}/series", params={"max_point": 10})
