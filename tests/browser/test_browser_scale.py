@@ -142,6 +142,11 @@ def test_runs_compare_and_sweep_pages_over_20k_runs(server: Server, ui: Page) ->
     expect(count).to_contain_text(" of 1,000")
     wait_until(lambda: all(int(r, 16) % 20 == 7 for r in order()), what="team-07 only")
 
+    # a name search matching all 20,000: counted up to 10,000 and shown as a lower bound
+    ui.goto(f"{server.url}/?group=0&search=run-")
+    expect(count).to_contain_text(" of 10,000+")
+    assert server.api("/runs", limit=1, search="run-").json()["total_exact"] is False
+
     # Compare three runs among 20,000; the best is the one with the lowest eval loss
     picked = [f"{i:012x}" for i in (0, 10, 20)]  # losses 10.0, 10.9, 10.18
     ui.goto(f"{server.url}/compare?runs={','.join(picked)}")
