@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
-from trainboard.read.filters import RunFilter, check_config_filters
+from trainboard.read.filters import RunFilter, check_config_filters, in_store
 from trainboard.read.run import StoredRun
 from trainboard.read.runs import PAGE_SIZE, Runs
 
@@ -122,7 +122,11 @@ class Api:
             search=search or None,
             archived=archived,
         )
-        where = RunFilter(query, tuple(dict.fromkeys(tag_list)), check_config_filters(config))
+        config_filters = check_config_filters(config)
+        if self.store.config_filters:  # by index, in SQL (store/sql/configindex.py)
+            in_sql, config_filters = in_store(config_filters)
+            query.config = in_sql
+        where = RunFilter(query, tuple(dict.fromkeys(tag_list)), config_filters)
         return Runs(self.store, where, page_size, self._artifacts_dir)
 
     def run(self, ref: str) -> StoredRun:

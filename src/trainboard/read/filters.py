@@ -10,10 +10,14 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
+from trainboard.store.configpaths import config_value, is_scalar
+from trainboard.store.queries import MAX_PATH, ConfigFilter
 
 if TYPE_CHECKING:
     from trainboard.store.queries import RunQuery
     from trainboard.store.records import RunRecord
+
+__all__ = ["RunFilter", "check_config_filters", "config_value", "in_store"]
 
 
 def _is_number(v: Any) -> bool:
@@ -28,18 +32,6 @@ def _equal(have: Any, want: Any) -> bool:
         return bool(have == want)
     except Exception:
         return False
-
-
-def config_value(config: Mapping[str, Any], key: str) -> tuple[bool, Any]:
-    """A config value by its name or dotted path ("optim.lr" reaches {"optim": {"lr": ..}})."""
-    if key in config:
-        return True, config[key]
-    node: Any = config
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
 
 
 def _matches(have: Any, want: Any) -> bool:
@@ -74,10 +66,32 @@ def check_config_filters(config: Mapping[str, Any] | None) -> tuple[tuple[str, A
     return tuple(out)
 
 
+def in_store(
+    config: tuple[tuple[str, Any], ...],
+) -> tuple[tuple[ConfigFilter, ...], tuple[tuple[str, Any], ...]]:
+    """`config` filters split into those a store answers (ConfigFilter: a single value, or a
+    range with at least one end) and those checked here (sets, objects, lists, a range open
+    at both ends, names too long to index)."""
+    store: list[ConfigFilter] = []
+    rest: list[tuple[str, Any]] = []
+    for key, want in config:
+        f: ConfigFilter | None = None
+        if len(key) <= MAX_PATH and "\x00" not in key:
+            if isinstance(want, tuple) and want != (None, None):
+                f = ConfigFilter(key, "range", want)
+            elif is_scalar(want) and not (isinstance(want, str) and "\x00" in want):
+                f = ConfigFilter(key, "eq", want)
+        if f is None:
+            rest.append((key, want))
+        else:
+            store.append(f)
+    return tuple(store), tuple(rest)
+
+
 @dataclass(frozen=True)
 class RunFilter:
-    """What `Api.runs()` asked for: `query` goes to the store; `tags` (all required) and
-    `config` are checked here."""
+    """What `Api.runs()` asked for: `query` goes to the store (with the config filters it
+    answers, `in_store`); `tags` (all required) and `config` (the rest) are checked here."""
 
     query: RunQuery
     tags: tuple[str, ...] = ()
@@ -108,8 +122,9 @@ class RunFilter:
         ]  # fmt: skip
         if self.tags:
             parts.append(f"tags={list(self.tags)!r}")
-        if self.config:
-            parts.append(f"config={dict(self.config)!r}")
+        config = [(f.path, f.value) for f in q.config] + list(self.config)
+        if config:
+            parts.append(f"config={dict(config)!r}")
         if q.archived is not None:
             parts.append(f"archived={q.archived}")
         return ", ".join(parts) or "no filter"

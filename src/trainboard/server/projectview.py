@@ -50,6 +50,7 @@ class ProjectView(Store):
         self.who = who
         self.url = store.url
         self.server_delivers = store.server_delivers
+        self.config_filters = store.config_filters
         self._seen: dict[str, str] = {}
 
     def __getattr__(self, name: str) -> Any:

@@ -81,6 +81,10 @@ class Store(ABC):
     server_delivers: bool = False
     """True where a server receives what is written and delivers alerts recorded as run
     events (a team server's client); otherwise whoever records an alert delivers it."""
+    config_filters: bool = False
+    """True where list_runs, count_runs and facet_runs answer RunQuery.config (the SQL
+    engines, by index); an engine without it refuses a query that has any, and
+    `Api().runs(config=...)` then checks them itself."""
 
     # runs -----------------------------------------------------------------------------
     @abstractmethod

@@ -11,15 +11,72 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from numbers import Real
+from typing import Any, Literal, NamedTuple
 
+from trainboard import limits
 from trainboard.errors import UsageError
 from trainboard.limits import check_int
+from trainboard.store.configpaths import is_scalar
 from trainboard.store.records import RunRecord, Status
 
 XAxis = Literal["step", "time"]
 RunSort = Literal["created", "model"]
 RUN_SORTS: tuple[RunSort, ...] = ("created", "model")
+
+MAX_PATH = 256
+"""Longest config name a store filters or sorts by (PostgreSQL limits one index entry to
+about 2.7 kB; store/sql/configindex.py keeps no longer name)."""
+
+
+class ConfigFilter(NamedTuple):
+    """One config filter the store answers (by index on SQL stores, store/sql/configindex.py):
+    `op` "eq": the value under `path` (store/configpaths.py's rule) equals `value`, a number,
+    bool, string or None, where True is not 1; "range": it is a number (not a bool) within
+    `value` = (low, high), inclusive, None for an open end, not both None."""
+
+    path: str
+    op: Literal["eq", "range"]
+    value: Any
+
+    def check(self) -> ConfigFilter:
+        """Self, or a UsageError naming what is wrong (the same from every engine)."""
+        if not isinstance(self.path, str) or not self.path:
+            raise UsageError(f"config filter: the name must be a non-empty str, got {self.path!r}")
+        limits.check_text("config filter: name", self.path)
+        if len(self.path) > MAX_PATH:
+            raise UsageError(
+                f"config filter: names longer than {MAX_PATH} characters are not indexed, "
+                f"got {len(self.path)}"
+            )
+        if self.op == "eq":
+            if not is_scalar(self.value):
+                raise UsageError(
+                    f"config filter {self.path!r}: a value must be a number, bool, str or "
+                    f"None, got {self.value!r}"
+                )
+            if isinstance(self.value, str):
+                limits.check_text(f"config filter {self.path!r}: value", self.value)
+            return self
+        if self.op == "range":
+            v = self.value
+            if (
+                not isinstance(v, tuple)
+                or len(v) != 2
+                or not all(b is None or is_number(b) for b in v)
+                or v == (None, None)
+            ):
+                raise UsageError(
+                    f"config filter {self.path!r}: a range must be (low, high) numbers with "
+                    f"None for an open end, got {v!r}"
+                )
+            return self
+        raise UsageError(f"config filter {self.path!r}: op must be 'eq' or 'range'")
+
+
+def is_number(v: Any) -> bool:
+    """A number that is not a bool (a range never matches a flag)."""
+    return isinstance(v, Real) and not isinstance(v, bool)
 
 
 @dataclass
@@ -45,6 +102,8 @@ class RunQuery:
     # order, so the next page costs one index seek, however deep, and no run is skipped or
     # repeated when runs are created meanwhile
     after: tuple[float, str] | None = None
+    # every one must hold (checked with ConfigFilter.check by the engines)
+    config: tuple[ConfigFilter, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from trainboard.server.routes.runs import page_total
 from trainboard.server.runfilters import RunFilters
 from trainboard.server.schemas import RunOut
 from trainboard.store.base import Store
+from trainboard.store.configpaths import scalar_paths, scalar_value
 from trainboard.store.records import RunRecord
 from trainboard.store.sql import tablesort
 from trainboard.store.sql.store import SQLStore
@@ -51,17 +52,6 @@ class RunsTableOut(BaseModel):
     # the config and metric columns any matching run has, for the column picker
     config_columns: list[str]
     metric_columns: list[str]
-
-
-def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in config.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out |= _flat(v, key + ".")
-        elif not isinstance(v, list):
-            out[key] = v
-    return out
 
 
 def _metric(run: RunRecord, key: str) -> float | None:
@@ -87,7 +77,7 @@ def check_column(column: str) -> None:
 def cell(run: RunRecord, column: str, now: float) -> Any:
     """The value a column shows for a run (None where the run has none)."""
     if column.startswith("config."):
-        return _flat(run.config).get(column.removeprefix("config."))
+        return scalar_value(run.config, column.removeprefix("config."))
     if column.startswith("metric."):
         return _metric(run, column.removeprefix("metric."))
     if column == "duration":
@@ -168,7 +158,8 @@ def runs_table(
         peers = group_peers(store, query, page) if page else None
         out = runs_json(page, peers, row=True)
         cells = {r.id: {c: spell(cell(r, c, now)) for c in wanted} for r in page}
-        config_cols = sorted({k for r in everything for k in _flat(r.config)})[:_MAX_OFFERED]
+        config_cols = sorted({k for r in everything for k in scalar_paths(r.config)})
+        config_cols = config_cols[:_MAX_OFFERED]
         metric_cols = sorted({k for r in everything for k in r.summary})[:_MAX_OFFERED]
         body = {
             "total": len(everything),

@@ -237,6 +237,8 @@ class RemoteStore(Store):
 
     def _params(self, query: RunQuery | None) -> dict[str, Any]:
         q = query or RunQuery()
+        if q.config:  # config_filters is False: Api().runs() checks them itself
+            raise UsageError("a remote store does not filter by config values")
         archived = {None: "all", True: "true", False: "false"}[q.archived]
         return {
             "project": q.project,

@@ -19,9 +19,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trainboard.errors import StoreError, UsageError
 from trainboard.store.records import PointBatch, RunRecord
-from trainboard.store.sql import append, rows
+from trainboard.store.sql import append, configindex, rows
 from trainboard.store.sql.db import Database
-from trainboard.store.sql.schema import chunks, runs, summaries
+from trainboard.store.sql.schema import chunks, run_config, runs, summaries
 
 EXISTING = sa.select(runs.c.id).where(runs.c.id.in_(sa.bindparam("b_ids", expanding=True)))
 
@@ -57,6 +57,11 @@ class Imports:
         if not run_rows:
             return 0
         ids = list(seen)
+        config_rows = [
+            c
+            for r in run_rows
+            for c in configindex.rows_of_text(r["id"], r["created_at"], r["config"])
+        ]
 
         def tx(conn: Connection) -> None:
             for i in range(0, len(ids), 500):
@@ -71,6 +76,7 @@ class Imports:
             insert_many(conn, runs, run_rows)
             insert_many(conn, chunks, plan.chunk_inserts)
             insert_many(conn, summaries, plan.summary_inserts)
+            insert_many(conn, run_config, config_rows)
 
         try:
             self.db.write(tx)

@@ -29,7 +29,7 @@ from trainboard.store.sql.db import Database
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 """Alembic's folder, store/migrations/ (where every revision has always been written)."""
 
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 """The newest revision in migrations/versions (a test keeps the two equal)."""
 
 

@@ -25,7 +25,7 @@ from trainboard import gcpause, limits
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
 from trainboard.store.queries import RUN_SORTS, RunQuery
 from trainboard.store.records import RunRecord, Status
-from trainboard.store.sql import counts, rows, search
+from trainboard.store.sql import configindex, counts, rows, search
 from trainboard.store.sql.db import Database
 from trainboard.store.sql.media import Media
 from trainboard.store.sql.schema import PER_RUN_TABLES, runs, summaries
@@ -89,6 +89,8 @@ class Runs:
             w.append(self.db.dialect.lower(runs.c.name).like(pattern, escape="\\"))
         if query.name is not None:
             w.append(runs.c.name == query.name)
+        for n, f in enumerate(query.config):
+            w.append(configindex.matches(f.check(), n))
         if query.id_prefix:
             p = limits.check_text("list_runs: id_prefix", query.id_prefix)
             # a range the primary key answers, and LIKE for the exact rule
@@ -202,6 +204,7 @@ class Runs:
 
     def create(self, run: RunRecord) -> RunRecord:
         row = rows.run_row(run)
+        config_rows = configindex.rows_of_text(run.id, row["created_at"], row["config"])
 
         def tx(conn: Connection) -> None:
             exists = conn.execute(sa.select(runs.c.id).where(runs.c.id == run.id)).first()
@@ -210,6 +213,7 @@ class Runs:
             if row.get("heartbeat_at") is not None and row.get("status") == "running":
                 row["heartbeat_at"] = self.db.dialect.now(conn)  # see _live_heartbeat
             conn.execute(sa.insert(runs), row)
+            configindex.insert(conn, config_rows)
 
         try:
             self.db.write(tx)
@@ -232,6 +236,8 @@ class Runs:
             res = conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
             if res.rowcount == 0:
                 raise RunNotFoundError(run_id)
+            if "config" in values:
+                configindex.rewrite(conn, run_id, values["config"])
 
         self.db.write(tx)
 
@@ -245,6 +251,8 @@ class Runs:
                 raise UsageError("update_run_if: name at least one field to set")
             stmt = sa.update(runs).where(runs.c.id == run_id, runs.c.status == expect_status)
             if conn.execute(stmt.values(**values)).rowcount == 1:
+                if "config" in values:
+                    configindex.rewrite(conn, run_id, values["config"])
                 return True
             require_run(conn, run_id)
             return False

@@ -320,6 +320,37 @@ media_blobs = Table(
     Column("data", LargeBinary),
 )
 
+# One row per (run, config name) whose value is a single value (store/configpaths.py says
+# which names): what the runs list filters by config value or range, and what the runs table
+# sorts by a config column, read by index (store/sql/configindex.py). Kept with the run's
+# config in the same transaction (create, import, update, delete). `num`: a number's or a
+# bool's value (bools as 0 and 1); `fold`: a string's first FOLD_CHARS characters
+# case-folded (the table's order; bytewise on both engines); `text`: the string itself;
+# `kind`: configpaths NUMBER, BOOL, TEXT or NULL. `created_at` is the run's (it never
+# changes): equal values list newest first straight from the index.
+run_config = Table(
+    "run_config",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("path", String(), primary_key=True),
+    Column("kind", Integer, nullable=False),
+    Column("num", F64),
+    Column("fold", Text().with_variant(Text(collation="C"), "postgresql")),
+    Column("text", Text),
+    Column("created_at", F64, nullable=False),
+    Index("ix_run_config_desc", "path", "num", "fold", "created_at", "run_id"),
+)
+# ascending by value with equal values newest first; ix_run_config_desc walked backward
+# is the descending order, again newest first among equals
+Index(
+    "ix_run_config_asc",
+    run_config.c.path,
+    run_config.c.num,
+    run_config.c.fold,
+    run_config.c.created_at.desc(),
+    run_config.c.run_id.desc(),
+)
+
 PER_RUN_TABLES = (
     chunks,
     summaries,
@@ -330,4 +361,5 @@ PER_RUN_TABLES = (
     run_events,
     media,
     media_uses,
+    run_config,
 )

@@ -59,6 +59,8 @@ from trainboard.store.sql.tokens import Tokens
 class SQLStore(Store):
     """A Store over one Database; sqlite.py and postgres.py open it."""
 
+    config_filters = True  # store/sql/configindex.py
+
     def __init__(self, url: str, db: Database, media_files: Blobs | None = None) -> None:
         self.url = url
         self.db = db

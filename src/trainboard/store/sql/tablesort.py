@@ -13,11 +13,12 @@ only the page's runs are read whole. The order is the table's (server/routes/run
 Columns: `name`, `project`, `model`, `status`, `created`, `duration`, `metric.<key>` (the
 best value by the key's goal: the summary's min for a loss, max for an accuracy, last when
 the goal is unknown; a run whose define_metric() says otherwise is ordered by its own goal)
-and `config.<dotted path>` (nested objects by dot; a key that itself holds a dot is found
-too when it is the whole path or its first part).
+and `config.<dotted path>` (store/configpaths.py's rule, read from the run_config rows:
+store/sql/configindex.py walks their index for a page).
 
-Text is compared lower-cased (str.lower(), as name search does) where Python's table used
-str.casefold(): the two differ only for a few letters such as "ß".
+Text columns are compared lower-cased (str.lower(), as name search does) where Python's
+table uses str.casefold(): the two differ only for a few letters such as "ß". Config strings
+are compared case-folded, as in Python (their first configindex.FOLD_CHARS characters).
 """
 
 from __future__ import annotations
@@ -30,58 +31,29 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trainboard import roles
+from trainboard.store.configpaths import scalar_paths
 from trainboard.store.queries import RunQuery
 from trainboard.store.records import RunRecord
-from trainboard.store.sql import rows
+from trainboard.store.sql import configindex, rows
 from trainboard.store.sql.runs import Runs
-from trainboard.store.sql.schema import runs, summaries
+from trainboard.store.sql.schema import run_config, runs, summaries
 
 NUMBER, TEXT, MISSING = 0, 1, 2
-
-EMPTY_PATH: sa.ColumnElement[Any] = sa.literal_column("'{}'::text[]")
-"""PostgreSQL's #>> path of a whole JSON value: the value as text."""
 
 OFFERED_FROM = 2000
 """The config and metric columns offered are those of the newest this many matching runs."""
 
 
-def _config_keys(store: Runs, path: str) -> tuple[Any, Any, Any]:
-    """(group, number, text) of config value `path` (dotted: nested objects)."""
-    parts = path.split(".")
-    candidates = [parts] if len(parts) == 1 else [parts, [path], [parts[0], ".".join(parts[1:])]]
-    if store.db.engine.dialect.name == "postgresql":
-        doc = sa.cast(runs.c.config, sa.dialects.postgresql.JSONB)
-        vals = [
-            doc.op("#>")(sa.cast(sa.literal(c), sa.dialects.postgresql.ARRAY(sa.Text)))
-            for c in candidates
-        ]
-        val = sa.func.coalesce(*vals) if len(vals) > 1 else vals[0]
-        kind = sa.func.jsonb_typeof(val)
-        number = sa.case(
-            (kind == "number", sa.cast(val.op("#>>")(EMPTY_PATH), sa.Float(53))),
-            (
-                kind == "boolean",
-                sa.case((val.op("#>>")(EMPTY_PATH) == "true", 1.0), else_=0.0),
-            ),
-        )
-        text = sa.case((kind == "string", store.db.dialect.lower(val.op("#>>")(EMPTY_PATH))))
-    else:
-
-        def jpath(c: list[str]) -> str:
-            return "$" + "".join("." + orjson.dumps(p).decode() for p in c)
-
-        types: list[Any] = [sa.func.json_type(runs.c.config, jpath(c)) for c in candidates]
-        svals: list[Any] = [sa.func.json_extract(runs.c.config, jpath(c)) for c in candidates]
-        kind = sa.func.coalesce(*types) if len(types) > 1 else types[0]
-        val = sa.func.coalesce(*svals) if len(svals) > 1 else svals[0]
-        number = sa.case((kind.in_(("integer", "real", "true", "false")), val))
-        text = sa.case((kind == "text", store.db.dialect.lower(val)))
+def _config_keys(path: str) -> tuple[Any, Any, Any]:
+    """(group, number, text) of config value `path` from its run_config row (outer-joined
+    as `run_config`): numbers and bools by `num`, strings by `fold`, the rest missing."""
+    rc = run_config
     group = sa.case(
-        (kind.in_(("integer", "real", "true", "false", "number", "boolean")), NUMBER),
-        (kind.in_(("text", "string")), TEXT),
+        (rc.c.num.is_not(None), NUMBER),
+        (rc.c.fold.is_not(None), TEXT),
         else_=MISSING,
     )
-    return group, number, text
+    return group, rc.c.num, rc.c.fold
 
 
 def _metric_value(conn: Connection, key: str, where: list[Any]) -> Any:
@@ -176,7 +148,13 @@ def sorted_page(
                 None,
             )
         elif column.startswith("config."):
-            keys = _config_keys(store, column.removeprefix("config."))
+            path = configindex.check_path(column.removeprefix("config."))
+            if not group:  # by its index, stopped after the page
+                return configindex.sorted_ids(conn, path, where, desc, query.offset, query.limit)
+            source = runs.outerjoin(
+                run_config, sa.and_(run_config.c.run_id == runs.c.id, run_config.c.path == path)
+            )
+            keys = _config_keys(path)
         elif column == "created":
             keys = (sa.literal(NUMBER), runs.c.created_at, None)
         elif column == "duration":
@@ -238,12 +216,6 @@ def offered_columns(store: Runs, query: RunQuery) -> tuple[list[str], list[str]]
     return store.db.read(tx)
 
 
-def flat_keys(config: dict[str, Any], prefix: str = "") -> list[str]:
-    """The dotted names of a config's values (not of its objects or lists)."""
-    out: list[str] = []
-    for k, v in config.items():
-        if isinstance(v, dict):
-            out += flat_keys(v, f"{prefix}{k}.")
-        elif not isinstance(v, list):
-            out.append(f"{prefix}{k}")
-    return out
+def flat_keys(config: dict[str, Any]) -> list[str]:
+    """The names of a config's single values (store/configpaths.py): the config columns."""
+    return list(scalar_paths(config))
