@@ -217,6 +217,15 @@ def test_api_runs_config_goes_to_sql(store_url: str) -> None:
         )
 
 
+def _names(node: dict[str, Any], prefix: list[str]) -> set[str]:
+    out: set[str] = set()
+    for k, v in node.items():
+        out.add(".".join([*prefix, k]))
+        if isinstance(v, dict):
+            out |= _names(v, [*prefix, k])
+    return out
+
+
 def test_rows_of_follow_config_value() -> None:
     """Every name configindex keeps resolves (configpaths.config_value) to its value, and
     nothing else does (the names tried: every dotted prefix of every key sequence)."""
@@ -226,15 +235,7 @@ def test_rows_of_follow_config_value() -> None:
     for _ in range(300):
         config = _config(rnd)
         rows = {r["path"]: r for r in configindex.rows_of("r", T0, config)}
-        names: set[str] = set()
-
-        def walk(node: Any, prefix: list[str]) -> None:
-            for k, v in node.items():
-                names.add(".".join([*prefix, k]))
-                if isinstance(v, dict):
-                    walk(v, [*prefix, k])
-
-        walk(config, [])
+        names = _names(config, [])
         for name in names | set(PATHS):
             found, v = config_value(config, name)
             if found and is_scalar(v):

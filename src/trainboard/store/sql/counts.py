@@ -28,6 +28,7 @@ def countable(query: RunQuery) -> bool:
         and query.name is None
         and not query.id_prefix
         and query.after is None
+        and not query.config
     )
 
 
