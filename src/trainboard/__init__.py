@@ -32,9 +32,9 @@ from trainboard.errors import (
     TrainboardWarning,
     UsageError,
 )
-from trainboard.sdk.context import current_run as _current_run
 from trainboard.sdk.media import Audio, Image, Table, Video
 from trainboard.sdk.run import Run
+from trainboard.sdk.run import current_run as _current_run
 from trainboard.sdk.wandb.compat import AlertLevel, Settings
 from trainboard.sdk.wandb.datatypes import (
     Artifact,

@@ -30,7 +30,7 @@ from trainboard import settings
 from trainboard.errors import TrainboardWarning, UsageError
 
 if TYPE_CHECKING:
-    from trainboard.sdk.run import Run
+    from trainboard.sdk.surface import RunSurface
 
 __all__ = ["DEFAULT_DIR", "FigureSaver", "start_figures"]
 
@@ -49,7 +49,9 @@ def _check_every(every: object) -> int:
 class FigureSaver:
     """The watcher thread and its drawing child for one run."""
 
-    def __init__(self, run: Run, every: int, folder: Path, *, smooth: int, recent: int) -> None:
+    def __init__(
+        self, run: RunSurface, every: int, folder: Path, *, smooth: int, recent: int
+    ) -> None:
         self.run = run
         self.every = every
         self.folder = folder
@@ -130,14 +132,14 @@ class FigureSaver:
             )
 
 
-def remote_of(run: Run) -> str:
+def remote_of(run: RunSurface) -> str:
     """The server a run sends to ("" for a store URL): TRAINBOARD_URL, unless init() was
     given its own store (then the run's store_url is not the configured one)."""
     return settings.remote_url() if run.store_url == settings.store_url() else ""
 
 
 def start_figures(
-    run: Run,
+    run: RunSurface,
     every: int,
     folder: str | os.PathLike[str] | None = None,
     *,

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from trainboard.sdk import context, hooks
 
 if TYPE_CHECKING:
-    from trainboard.sdk.run import Run
+    from trainboard.sdk.surface import RunSurface
 
 # what a run may end as by itself ("stopped": it was asked to, and left its loop)
 END_STATUSES = ("finished", "failed", "killed", "pruned", "stopped")
 FINISH_TIMEOUT = 4.5  # finish() returns within 5 s; the journal keeps what is not written
 
 
-def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
+def end(run: RunSurface, status: str, notes: str | None, timeout: float) -> None:
     """Every way a run ends comes here (Run.finish, Run.__exit__, sdk/hooks.py)."""
     st = run.state
     if st.finished:
@@ -47,7 +47,7 @@ def end(run: Run, status: str, notes: str | None, timeout: float) -> None:
     fields = _final_fields(status, notes)
     with hooks.ending():  # a SIGTERM now waits for the final status to be written
         if st.ranks is not None:  # one rank of a job: its end first (sdk/ranks.py)
-            kept = st.ranks.end(status, fields.get("notes"))
+            kept = st.ranks.end(status, fields.get("notes"), FINISH_TIMEOUT)
             fields = fields if kept is None else kept
         if writer is not None:
             writer.close(fields, timeout)

@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Any
 from trainboard.errors import RunStopped
 
 if TYPE_CHECKING:
-    from trainboard.sdk.run import Run
+    from trainboard.sdk.surface import RunSurface
 
 _EXIT_TIMEOUT = 4.5  # seconds an exiting process waits for the store; its journal keeps the rest
 _SIGNAL_TIMEOUT = 4.5  # SIGTERM: well within the ~30 s schedulers allow before SIGKILL
 _SIGINT_FLUSH_TIMEOUT = 2.0  # a person pressed Ctrl-C: do not keep them waiting
 
-_active: list[Run] = []
-_enders: dict[int, Callable[[Run, str, str | None, float], None]] = {}
+_active: list[RunSurface] = []
+_enders: dict[int, Callable[[RunSurface, str, str | None, float], None]] = {}
 """How each active run ends (finish.end, handed over by install: finish imports this module)."""
 _installed_pid: int | None = None
 _signals_installed = False
@@ -85,7 +85,7 @@ def outcome(exc: BaseException | None) -> tuple[str, str | None]:
     return "failed", text[-4000:]
 
 
-def _mine() -> list[Run]:
+def _mine() -> list[RunSurface]:
     pid = os.getpid()
     return [r for r in _active if r.state.pid == pid and not r.finished]
 
@@ -135,7 +135,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         os.kill(os.getpid(), signum)
 
 
-def install(run: Run, end: Callable[[Run, str, str | None, float], None]) -> None:
+def install(run: RunSurface, end: Callable[[RunSurface, str, str | None, float], None]) -> None:
     """Track `run` for the exit hooks; install the hooks once per process (the signal
     handlers on the first init() made in the main thread)."""
     global _installed_pid, _previous_excepthook, _signals_installed
@@ -160,7 +160,7 @@ def install(run: Run, end: Callable[[Run, str, str | None, float], None]) -> Non
             pass
 
 
-def forget(run: Run) -> None:
+def forget(run: RunSurface) -> None:
     if run in _active:
         _active.remove(run)
     _enders.pop(id(run), None)

@@ -20,12 +20,13 @@ import io
 import math
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from trainboard.errors import UsageError
 from trainboard.sdk import mediaencode as enc
 
-Run = Any  # trainboard.sdk.run.Run (run.py imports the wandb types, which import this)
+if TYPE_CHECKING:
+    from trainboard.sdk.surface import RunSurface
 
 
 def _module(x: Any) -> str:
@@ -40,7 +41,7 @@ class Media:
     caption: str | None
     nbytes: int
 
-    def _trainboard_log(self, run: Run, key: str, step: int) -> None:
+    def _trainboard_log(self, run: RunSurface, key: str, step: int) -> None:
         from trainboard.sdk.medialog import log_media
 
         log_media(run, key, step, [self])

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainboard import settings
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import check_key
+
+if TYPE_CHECKING:
+    from trainboard.sdk.surface import RunSurface
 
 Media = Any  # trainboard.sdk.media.Media (which imports this module: no cycle)
 
@@ -31,7 +34,7 @@ def _mb(n: int) -> str:
     return f"{n / (1 << 20):.1f} MB"
 
 
-def log_media(run: Any, key: str, step: int, items: Sequence[Media]) -> None:
+def log_media(run: RunSurface, key: str, step: int, items: Sequence[Media]) -> None:
     """Queue `items` as the media of `key` at `step` (their order kept as their index)."""
     from trainboard.journal.media import QueuedMedia
     from trainboard.limits import check_text

@@ -42,7 +42,7 @@ from trainboard.store.records import EventRecord
 
 if TYPE_CHECKING:
     from trainboard.sdk.commwait import CommWait
-    from trainboard.sdk.run import Run
+    from trainboard.sdk.state import RunState
     from trainboard.sdk.system import _Gpus
     from trainboard.sdk.torchrun import Job
     from trainboard.sdk.writer import Writer
@@ -65,9 +65,9 @@ class RankReporter:
     """One rank's reporter: its sampler thread and, on ranks other than 0, its own writer."""
 
     def __init__(
-        self, run: Run, job: Job, writer: Writer, *, interval: float, beat: float = 0.0
+        self, run: RunState, job: Job, writer: Writer, *, interval: float, beat: float = 0.0
     ) -> None:
-        self._run = run
+        self._state = run  # the run's state: its step and last values
         self._job = job
         self._writer = writer  # rank 0: the run's writer; others: their own
         self._interval = interval
@@ -77,7 +77,7 @@ class RankReporter:
             target=self._main, name=f"trainboard-rank{job.rank}", daemon=True
         )
         self._gpus: _Gpus | None = None
-        self._last_step, self._last_t = run.state.step, time.monotonic()
+        self._last_step, self._last_t = run.step, time.monotonic()
         self._wait_key: str | None = None  # the script's data-wait key, once it logged one
         self._wait: float | None = None  # the smoothed data wait reported last
         self.comm: CommWait | None = None  # DDP's all-reduce timed (sdk/commwait.py)
@@ -117,7 +117,7 @@ class RankReporter:
         """The rank's value: with a heartbeat where the rank beats one."""
         if self._beat_every <= 0:
             return dict(self.info)
-        return dict(self.info, seen_at=time.time(), seen_step=self._run.state.step)
+        return dict(self.info, seen_at=time.time(), seen_step=self._state.step)
 
     # the sampler thread -----------------------------------------------------------------
     def _main(self) -> None:
@@ -150,7 +150,7 @@ class RankReporter:
     def _tick(self) -> None:
         """One report: the rate since the last one, and the system metrics."""
         prefix = rank_prefix(self._job.rank)
-        step, now = self._run.state.step, time.monotonic()
+        step, now = self._state.step, time.monotonic()
         out: dict[str, float] = {}
         if step > self._last_step and now > self._last_t:
             out[prefix + "steps_per_s"] = (step - self._last_step) / (now - self._last_t)
@@ -167,7 +167,7 @@ class RankReporter:
 
     def _data_wait(self, out: dict[str, float], prefix: str) -> None:
         """The script's logged data wait (the last value this rank logged), smoothed."""
-        summary = self._run.state.summary
+        summary = self._state.summary
         if self._wait_key is None:
             from trainboard.roles import data_wait_key
 
@@ -212,10 +212,11 @@ class RankReporter:
                     out[prefix + "gpu/" + k[len(head) :]] = v
 
     # the end ----------------------------------------------------------------------------
-    def end(self, status: str, notes: str | None) -> dict[str, Any] | None:
+    def end(self, status: str, notes: str | None, timeout: float) -> dict[str, Any] | None:
         """Called by sdk/finish.py before the writer closes. Rank 0: returns the final run
         fields that may still be written unconditionally (the status is written only if no
-        other rank failed the run first); other ranks: closes their own writer, None."""
+        other rank failed the run first); other ranks: closes their own writer (waiting at
+        most `timeout` seconds, the run's finish timeout), None."""
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(2.0)
@@ -223,7 +224,7 @@ class RankReporter:
             self._tick()  # the last report: a short job still leaves one
         job, w, now = self._job, self._writer, time.time()
         info = dict(self.info, ended=status, ended_at=now)
-        step = self._run.state.step if self._run.state.step >= 0 else None
+        step = self._state.step if self._state.step >= 0 else None
         where = f"rank {job.rank} (host {info['host']}, GPU {_gpu_label(job)})"
         if job.rank == 0:
             fields: dict[str, Any] = {"status": status, "finished_at": now}
@@ -244,9 +245,7 @@ class RankReporter:
                 "rank", f"{where} was stopped", notes or "a signal ended it", "warn", now, step
             )
             w.enqueue_call("add_events", ([event],))
-        from trainboard.sdk.finish import FINISH_TIMEOUT
-
-        w.close({}, FINISH_TIMEOUT)
+        w.close({}, timeout)
         return None
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from trainboard.limits import STEP_MAX
 from trainboard.roles import definition
 from trainboard.roles.steps import total_steps_from_config
-from trainboard.sdk import attached, hooks, stepcount
+from trainboard.sdk import attached, context, hooks, stepcount
 from trainboard.sdk.finish import FINISH_TIMEOUT, end
 from trainboard.sdk.state import RunState
 from trainboard.sdk.validate import (
@@ -442,4 +442,11 @@ class Run(WandbMethods):
         end(self, status, notes, timeout=FINISH_TIMEOUT)
 
 
-__all__ = ["Run"]
+def current_run() -> Run | None:
+    """The active run of this context, else the latest active run of the process (see
+    sdk/context.py, which holds it by its `RunSurface`: only `Run`s are ever made current)."""
+    run = context.current_run()
+    return run if isinstance(run, Run) else None
+
+
+__all__ = ["Run", "current_run"]

@@ -31,7 +31,7 @@ from trainboard.alerts.kinds import Alert, kind_of_check
 
 if TYPE_CHECKING:
     from trainboard.alerts.rules import Rule
-    from trainboard.sdk.run import Run
+    from trainboard.sdk.surface import RunSurface
     from trainboard.store.base import Store
     from trainboard.store.sql.channels import ChannelRecord
 
@@ -51,7 +51,7 @@ class Sentinel:
 
     def __init__(
         self,
-        run: Run,
+        run: RunSurface,
         open_store: Callable[[], Store],
         *,
         hang_after: float | None,
@@ -247,7 +247,7 @@ class Sentinel:
                 self._store.close()
 
 
-def sentinel_of(run: Run) -> Sentinel | None:
+def sentinel_of(run: RunSurface) -> Sentinel | None:
     """The run's sentinel, if it has one (none on a disabled rank or with the interval 0)."""
     found = run.state.sentinel
     return found if isinstance(found, Sentinel) else None

@@ -584,10 +584,15 @@ def _report_rank(run: Run, job: Job, writer: Writer | None) -> None:
 
     if writer is None:
         return
-    run.state.ranks = RankReporter(
-        run, job, writer, interval=settings.system_interval(), beat=settings.heartbeat_interval()
+    reporter = RankReporter(
+        run.state,
+        job,
+        writer,
+        interval=settings.system_interval(),
+        beat=settings.heartbeat_interval(),
     )
-    run.state.ranks.start()
+    run.state.ranks = reporter
+    reporter.start()
 
 
 def _start_system(run: Run) -> None:

@@ -4,8 +4,11 @@ Why apart from `Run`: `Run` is the public face (log(), finish(), the properties)
 holds (its record, step, summary, writer, journal, extras) is read and changed by the helpers
 beside it: attached values, finish, start, the system sampler, the TensorBoard writer and the
 wandb surface. They take this state, with public names, instead of reaching into the Run's
-private attributes. What the wandb surface keeps per run is one `WandbState` here, made on
-first use, instead of keys dropped into the Run's __dict__.
+private attributes. What the wandb surface keeps per run is one `WandbState`
+(sdk/wandb/perrun.py) here, made on first use, instead of keys dropped into the Run's __dict__.
+
+It imports nothing of the SDK above it: helpers that need more of the run than its state take
+the `RunSurface` protocol (sdk/surface.py), and nothing here names the `Run` class.
 
 `Run.log()` reads this object's slots on the hot path (one attribute load per call more than
 plain instance attributes; bench/RESULTS.md has the measurement).
@@ -15,34 +18,29 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trainboard.errors import UsageError
 from trainboard.sdk import stepcount
+from trainboard.sdk.wandb.perrun import WandbState
 
 if TYPE_CHECKING:
     from trainboard.journal.files import Journal
-    from trainboard.sdk.ranks import RankReporter
+    from trainboard.sdk.commwait import CommWait
     from trainboard.sdk.system import SystemSampler
-    from trainboard.sdk.wandb.compat import MetricDefs
     from trainboard.sdk.writer import Writer
     from trainboard.store.records import RunRecord
 
 
-class WandbState:
-    """What the wandb surface keeps for one run: define_metric() definitions, alerts sent,
-    save() globs still to look for, the summary set by hand, data types warned about once,
-    and watch()'s hooks."""
+class RankReporting(Protocol):
+    """What the run asks of the rank reporter of a multi-process job (sdk/ranks.py's
+    `RankReporter`, which takes this state: named here by its surface, so the two modules do
+    not import each other): its end (sdk/finish.py) and where DDP's wait is reported
+    (sdk/commwait.py)."""
 
-    __slots__ = ("alerted", "defs", "media_warned", "own_summary", "pending_saves", "watches")
+    comm: CommWait | None  # DDP's all-reduce wait, timed by sdk/commwait.py once installed
 
-    def __init__(self) -> None:
-        self.defs: MetricDefs | None = None
-        self.alerted: dict[str, float] = {}
-        self.pending_saves: list[tuple[str, str | None]] = []
-        self.own_summary: dict[str, Any] = {}
-        self.media_warned: set[str] = set()
-        self.watches: list[Any] = []
+    def end(self, status: str, notes: str | None, timeout: float) -> dict[str, Any] | None: ...
 
 
 class RunState:
@@ -95,7 +93,7 @@ class RunState:
         self.finished = False
         self.pid = os.getpid()
         self.system: SystemSampler | None = None
-        self.ranks: RankReporter | None = None  # one process of a multi-process job (ranks.py)
+        self.ranks: RankReporting | None = None  # one process of a multi-process job (ranks.py)
         self.extras: list[Any] = []  # figures / progress line: closed after the last write
         self.hold = False  # log(commit=False): the next log() without a step stays on this one
         self.noop = False  # init(mode="disabled"): accept anything, store nothing

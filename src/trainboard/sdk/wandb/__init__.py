@@ -6,9 +6,10 @@
     config.py     run.config and run.summary as wandb scripts use them
     datatypes.py  wandb's data types (Image, Histogram, Table...)
     methods.py    the wandb-only methods of Run
+    perrun.py     WandbState and MetricDefs: what it keeps per run (imports nothing of ours)
     watch.py      watch()/unwatch(): gradients and parameters of a torch model
 
-What it keeps per run is one `WandbState` on the run's `RunState` (sdk/state.py). The faces
-are `trainboard` itself and `trainboard.wandb` (a module that can stand in as `wandb`);
-`python -m trainboard.wandb_run` runs a script with `import wandb` served by it.
+What it keeps per run is one `WandbState` (perrun.py) on the run's `RunState` (sdk/state.py).
+The faces are `trainboard` itself and `trainboard.wandb` (a module that can stand in as
+`wandb`); `python -m trainboard.wandb_run` runs a script with `import wandb` served by it.
 """

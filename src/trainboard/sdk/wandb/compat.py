@@ -5,7 +5,7 @@ ordinary wandb script unchanged, so the differences from plain trainboard live h
 second run class:
 
 - `run.config` and `run.summary`: see trainboard.sdk.wandb.config.
-- `MetricDefs`: `define_metric(name, step_metric=, summary=, goal=, hidden=)` with glob names.
+- `define_metric(name, step_metric=, summary=, goal=, hidden=)` with glob names.
   A metric with a step metric is stored at the step metric's value (so "val/*" against
   "epoch" is a curve over epochs, and HF's `train/global_step` becomes the step); `summary=`
   is computed when the run finishes, and `summary="last"` alone also says the key's result
@@ -20,7 +20,6 @@ Nothing here imports numpy or torch at import time.
 from __future__ import annotations
 
 import enum
-import fnmatch
 import glob as globlib
 import os
 import time
@@ -31,65 +30,19 @@ from typing import TYPE_CHECKING, Any
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import as_float, check_item, is_number
 from trainboard.sdk.wandb.config import set_summary, store_call
+from trainboard.sdk.wandb.perrun import MetricDefs
 
 if TYPE_CHECKING:
-    from trainboard.sdk.state import WandbState
+    from trainboard.sdk.surface import RunSurface
     from trainboard.sdk.wandb.datatypes import Artifact
-
-Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
 
 SUMMARY_KINDS = ("min", "max", "mean", "last", "first", "best", "none")
 _GOALS = {"min": "min", "max": "max", "minimize": "min", "maximize": "max"}
 
 
 # define_metric ----------------------------------------------------------------------------
-class MetricDefs:
-    """The wandb-style definitions of one run, by exact name or glob pattern."""
-
-    def __init__(self) -> None:
-        self.step_metric: dict[str, str] = {}
-        self.summary: dict[str, tuple[str, ...]] = {}
-        self.goal: dict[str, str] = {}
-        self.hidden: set[str] = set()
-        self._resolved: dict[str, str | None] = {}  # key -> its step metric (cache)
-        self._defined: set[str] = set()  # keys whose goal from a glob has been stored
-
-    @staticmethod
-    def _match(patterns: Mapping[str, Any] | set[str], key: str) -> str | None:
-        if key in patterns:
-            return key
-        for p in patterns:
-            if "*" in p or "?" in p or "[" in p:
-                if fnmatch.fnmatchcase(key, p):
-                    return p
-        return None
-
-    def step_metric_of(self, key: str) -> str | None:
-        try:
-            return self._resolved[key]
-        except KeyError:
-            p = self._match(self.step_metric, key)
-            sm = self.step_metric[p] if p is not None else None
-            if sm == key:  # define_metric("*", step_metric="global_step") leaves the clock
-                sm = None
-            self._resolved[key] = sm
-            return sm
-
-    def summary_of(self, key: str) -> tuple[str, ...]:
-        p = self._match(self.summary, key)
-        return self.summary[p] if p is not None else ()
-
-    def glob_goal(self, run: Run, key: str) -> None:
-        if key in self._defined or not self.goal:
-            return
-        self._defined.add(key)
-        p = self._match(self.goal, key)
-        if p is not None and p != key and key not in run.state.record.goals:  # exact names win
-            run.state.define_goal(key, self.goal[p])
-
-
-def _defs(run: Run) -> MetricDefs:
-    state: WandbState = run.state.wandb_state()
+def _defs(run: RunSurface) -> MetricDefs:
+    state = run.state.wandb_state()
     defs = state.defs
     if defs is None:
         defs = state.defs = MetricDefs()
@@ -97,7 +50,7 @@ def _defs(run: Run) -> MetricDefs:
 
 
 def define_metric(
-    run: Run,
+    run: RunSurface,
     name: str,
     step_metric: str | None = None,
     step_sync: bool | None = None,
@@ -137,8 +90,7 @@ def define_metric(
     run.state.check_open("define_metric()")
     defs = _defs(run)
     if step_metric is not None:
-        defs.step_metric[name] = step_metric
-        defs._resolved.clear()
+        defs.define_step_metric(name, step_metric)
         from trainboard.sdk.stepcount import declare
 
         st = run.state  # the values of the step metric may be the run's step
@@ -149,13 +101,12 @@ def define_metric(
         defs.hidden.add(name)
     if checked_goal is not None:
         if any(c in name for c in "*?["):
-            defs.goal[name] = checked_goal
-            defs._defined.clear()
+            defs.define_glob_goal(name, checked_goal)
         else:
             run.state.define_goal(name, checked_goal)
 
 
-def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
+def route(run: RunSurface, data: dict[str, Any], step: int | None) -> dict[str, Any]:
     """Store the keys that have a step metric at its value; return the rest for log()."""
     st = run.state
     defs = st.wandb.defs if st.wandb is not None else None
@@ -163,7 +114,9 @@ def route(run: Run, data: dict[str, Any], step: int | None) -> dict[str, Any]:
         return data
     if defs.goal:
         for key in data:
-            defs.glob_goal(run, key)
+            goal = defs.glob_goal(key, st.record.goals)
+            if goal is not None:
+                st.define_goal(key, goal)
     if not defs.step_metric:
         return data
     moved: dict[int, dict[str, Any]] = {}
@@ -196,7 +149,7 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def log_mixed(run: Run, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
+def log_mixed(run: RunSurface, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
     """log() of a dict holding nested dicts or wandb data types (sdk/wandb/datatypes.py)."""
     st = run.state
     if st.noop:
@@ -250,7 +203,7 @@ class AlertLevel(enum.StrEnum):
 
 
 def alert(
-    run: Run,
+    run: RunSurface,
     title: str,
     text: str,
     level: str | AlertLevel | None = None,
@@ -288,7 +241,9 @@ def alert(
         sentinel.relay(title, text, lv)
 
 
-def save(run: Run, glob_str: str, base_path: str | None = None, policy: str = "live") -> list[str]:
+def save(
+    run: RunSurface, glob_str: str, base_path: str | None = None, policy: str = "live"
+) -> list[str]:
     """Keep the files matching `glob_str` as artifacts (kind "file"); files that do not
     exist yet are looked for again when the run finishes."""
     if policy not in ("live", "now", "end"):
@@ -308,7 +263,7 @@ def save(run: Run, glob_str: str, base_path: str | None = None, policy: str = "l
     return kept
 
 
-def log_artifact(run: Run, artifact: Artifact, name: str | None = None) -> Artifact:
+def log_artifact(run: RunSurface, artifact: Artifact, name: str | None = None) -> Artifact:
     """Copy an Artifact's files into the store, each as an artifact of kind artifact.type."""
     base = name or artifact.name
     for path, file_name in artifact.files:
@@ -316,7 +271,7 @@ def log_artifact(run: Run, artifact: Artifact, name: str | None = None) -> Artif
     return artifact
 
 
-def _summaries_at_end(run: Run) -> dict[str, Any]:
+def _summaries_at_end(run: RunSurface) -> dict[str, Any]:
     """define_metric(summary=...) values, from what the store holds for the run."""
     st = run.state
     defs = st.wandb.defs if st.wandb is not None else None
@@ -354,7 +309,7 @@ def _summaries_at_end(run: Run) -> dict[str, Any]:
     return out
 
 
-def at_finish(run: Run) -> None:
+def at_finish(run: RunSurface) -> None:
     """Before the run ends: watch()'s last grad norm, pending save() globs,
     define_metric(summary=) values."""
     state = run.state.wandb_state()
@@ -396,7 +351,7 @@ class Settings(dict[str, Any]):
         return self.get(name)
 
 
-def artifact_dir_of(run: Run) -> Path:
+def artifact_dir_of(run: RunSurface) -> Path:
     from trainboard import settings
 
     return Path(settings.artifacts_dir(run.store_url)) / str(run.id)

@@ -8,12 +8,13 @@ summary to the run's "summary" values (through the writer thread, in order with 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
 from trainboard.sdk.validate import as_config, as_float, is_number, jsonable
 
-Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
+if TYPE_CHECKING:
+    from trainboard.sdk.surface import RunSurface
 
 
 class _RunDict(dict[str, Any]):
@@ -22,7 +23,7 @@ class _RunDict(dict[str, Any]):
 
     _what = "dict"
 
-    def __init__(self, run: Run | None, values: Mapping[str, Any]) -> None:
+    def __init__(self, run: RunSurface | None, values: Mapping[str, Any]) -> None:
         super().__init__(values)
         object.__setattr__(self, "_run", run)
 
@@ -51,7 +52,7 @@ class Config(_RunDict):
         """Merge a dict, an argparse Namespace or a dataclass (and keyword values)."""
         values = {**as_config(d, "config.update()"), **as_config(kw, "config.update()")}
         super().update(values)
-        run: Run | None = self.__dict__.get("_run")
+        run: RunSurface | None = self.__dict__.get("_run")
         if run is not None and values and not run.finished:
             run.update_config(values)
 
@@ -75,7 +76,7 @@ class Summary(_RunDict):
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
-        run: Run | None = self.__dict__.get("_run")
+        run: RunSurface | None = self.__dict__.get("_run")
         if run is not None:
             set_summary(run, {key: None})
 
@@ -86,7 +87,7 @@ class Summary(_RunDict):
                 raise TypeError(f"summary: keys must be non-empty strings, got {k!r}")
         clean = {k: summary_value(v, k) for k, v in values.items()}
         super().update(clean)
-        run: Run | None = self.__dict__.get("_run")
+        run: RunSurface | None = self.__dict__.get("_run")
         if run is not None:
             set_summary(run, clean)
 
@@ -102,7 +103,7 @@ def summary_value(v: Any, key: str = "value") -> Any:
     return jsonable(v, f"summary[{key!r}]", "summary")
 
 
-def set_summary(run: Run, values: dict[str, Any]) -> None:
+def set_summary(run: RunSurface, values: dict[str, Any]) -> None:
     """Remember `values` as the run's own summary and queue them for the store."""
     own = run.state.wandb_state().own_summary
     for k, v in values.items():
@@ -113,14 +114,14 @@ def set_summary(run: Run, values: dict[str, Any]) -> None:
     store_call(run, "write_run_values", "summary", dict(values))
 
 
-def store_call(run: Run, method: str, *args: Any) -> None:
+def store_call(run: RunSurface, method: str, *args: Any) -> None:
     """Queue a store call for the run's writer thread, in order with everything logged."""
     w = run.state.writer
     if w is not None:
         w.enqueue_call(method, args)
 
 
-def summary_of(run: Run) -> Summary:
+def summary_of(run: RunSurface) -> Summary:
     st = run.state
     values: dict[str, Any] = {k: as_float(v) for k, v in st.summary.items()}
     if st.wandb is not None:

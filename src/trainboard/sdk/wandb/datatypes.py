@@ -21,12 +21,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from trainboard.errors import TrainboardWarning, UsageError
 from trainboard.sdk.media import Audio, Image, Table, Video
 
-Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
+if TYPE_CHECKING:
+    from trainboard.sdk.surface import RunSurface
 
 
 class _Media:
@@ -34,7 +35,7 @@ class _Media:
 
     _trainboard_media = True
 
-    def _trainboard_log(self, run: Run, key: str, step: int) -> None:
+    def _trainboard_log(self, run: RunSurface, key: str, step: int) -> None:
         raise NotImplementedError
 
 
@@ -64,7 +65,7 @@ class Histogram(_Media):
             self.histogram, self.bins = [], []
         self.num_bins = num_bins
 
-    def _trainboard_log(self, run: Run, key: str, step: int) -> None:
+    def _trainboard_log(self, run: RunSurface, key: str, step: int) -> None:
         if self._values is not None:
             run.log_histogram(key, self._values, step=step)
             return
@@ -105,7 +106,7 @@ class Html(_Media):
             raise TypeError(f"Html(): expected a str or a file, got {type(data).__name__}")
         self.inject = inject
 
-    def _trainboard_log(self, run: Run, key: str, step: int) -> None:
+    def _trainboard_log(self, run: RunSurface, key: str, step: int) -> None:
         run.log_text(key, self.html, step=step)
 
 
@@ -116,7 +117,7 @@ class _NotStored(_Media):
         self.data = data_or_path
         self.caption = kwargs.get("caption")
 
-    def _trainboard_log(self, run: Run, key: str, step: int) -> None:
+    def _trainboard_log(self, run: RunSurface, key: str, step: int) -> None:
         warned = run.state.wandb_state().media_warned
         kind = type(self).__name__
         if kind not in warned:

@@ -26,7 +26,7 @@ from typing import Any
 
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.sdk import context
-from trainboard.sdk.run import Run
+from trainboard.sdk.run import Run, current_run
 from trainboard.sdk.start import _check_init
 from trainboard.sdk.start import init as _tb_init
 from trainboard.sdk.validate import as_config
@@ -95,7 +95,7 @@ def init(
         raise UsageError(f"init(): mode must be one of {', '.join(_MODES)}, got {mode!r}")
     _check_init(project, name, model, total_steps, tags)
     cfg = as_config(config)
-    previous = context.current_run()
+    previous = current_run()
     if previous is not None:
         if reinit == "return_previous":
             return previous
@@ -223,7 +223,7 @@ def detached_config() -> Config:
 
 
 def _current_config() -> Config:
-    run = context.current_run()
+    run = current_run()
     return run.config if run is not None else detached_config()
 
 

@@ -13,11 +13,13 @@ increment per forward and one flag check per parameter per backward.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainboard.errors import UsageError
 
-Run = Any  # trainboard.sdk.run.Run, not imported: run.py imports this module (no cycle)
+if TYPE_CHECKING:
+    from trainboard.sdk.surface import RunSurface
+
 
 _LOGS = ("gradients", "parameters", "all", None)
 GRAD_NORM_KEY = "gradients/grad_norm"
@@ -26,7 +28,7 @@ GRAD_NORM_KEY = "gradients/grad_norm"
 class _Watch:
     """The hooks and counters of one watched model."""
 
-    def __init__(self, run: Run, model: Any, log: str | None, log_freq: int, prefix: str):
+    def __init__(self, run: RunSurface, model: Any, log: str | None, log_freq: int, prefix: str):
         self.run = run
         self.model = model
         self.grads = log in ("gradients", "all")
@@ -84,7 +86,9 @@ class _Watch:
         self.handles = []
 
 
-def watch(run: Run, models: Any, log: str | None = "gradients", log_freq: int = 1000) -> None:
+def watch(
+    run: RunSurface, models: Any, log: str | None = "gradients", log_freq: int = 1000
+) -> None:
     """Watch one torch module or a list/tuple of them (see the module docstring)."""
     if log not in _LOGS:
         raise UsageError(f"watch(): log must be gradients, parameters, all or None, got {log!r}")
@@ -102,7 +106,7 @@ def watch(run: Run, models: Any, log: str | None = "gradients", log_freq: int = 
         watches.append(_Watch(run, m, log, log_freq, prefix))
 
 
-def unwatch(run: Run, models: Any = None) -> None:
+def unwatch(run: RunSurface, models: Any = None) -> None:
     """Stop watching `models` (all watched models when None)."""
     many = None if models is None else (models if isinstance(models, list | tuple) else [models])
     keep = []
