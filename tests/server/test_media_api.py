@@ -79,27 +79,27 @@ def test_keys_items_compare_and_bytes(api: Any, db: Store) -> None:
 
 
 def test_remote_media_wait_through_an_outage(
-    server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Store
+    server_process: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Store
 ) -> None:
     monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path / "client"))
     monkeypatch.setenv("TRAINBOARD_SYSTEM_INTERVAL", "0")
     monkeypatch.setenv("TRAINBOARD_FLUSH_INTERVAL", "0.1")
     monkeypatch.delenv("TRAINBOARD_DB", raising=False)
-    monkeypatch.setenv("TRAINBOARD_URL", server.url)
+    monkeypatch.setenv("TRAINBOARD_URL", server_process.url)
     run = trainboard.init(project="remote", name="media")
     run.log({"img": trainboard.Image(np.full((3, 4), 0, np.uint8))}, step=0)
 
     def keys() -> list[Any]:
-        with server.client() as api:
+        with server_process.client() as api:
             r = api.get(f"/api/v1/runs/{run.id}/media")
         return list(r.json()["keys"]) if r.status_code == 200 else []
 
     _until(lambda: len(keys()) == 1, what="the first image")
-    server.kill()
+    server_process.kill()
     for step in range(1, 4):
         run.log({"img": trainboard.Image(np.full((3, 4), step, np.uint8))}, step=step)
     run.flush(timeout=0.5)  # cannot reach the server: the images wait in the outbox
-    server.start()
+    server_process.start()
     run.finish()
     _until(lambda: keys() and keys()[0]["steps"] == [0, 1, 2, 3], what="every image")
     for item in db.read_media(run.id, "img"):

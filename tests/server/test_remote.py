@@ -95,16 +95,16 @@ def test_remote_store_round_trips_through_the_api(server: Any, client_home: Path
 
 
 def test_sdk_keeps_every_point_exactly_once_across_a_server_outage(
-    server: Any, client_home: Path, monkeypatch: pytest.MonkeyPatch
+    server_process: Any, client_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TRAINBOARD_URL", server.url)
-    api = server.client()
+    monkeypatch.setenv("TRAINBOARD_URL", server_process.url)
+    api = server_process.client()
     run = trainboard.init(project="remote", name="outage", total_steps=300)
     for step in range(100):
         run.log({"train/loss": 1.0 / (step + 1), "tokens": step * 10}, step=step)
     _until(lambda: len(_steps(api, run.id, "train/loss")) == 100, what="first 100 points")
 
-    server.kill()
+    server_process.kill()
     for step in range(100, 200):
         run.log({"train/loss": 1.0 / (step + 1), "tokens": step * 10}, step=step)
     spool = client_home / "spool"
@@ -119,7 +119,7 @@ def test_sdk_keeps_every_point_exactly_once_across_a_server_outage(
 
     _until(spooled, what="the outage's points in the spool")
 
-    server.start()  # a new server process: same store, same port
+    server_process.start()  # a new server process: same store, same port
     for step in range(200, 300):
         run.log({"train/loss": 1.0 / (step + 1), "tokens": step * 10}, step=step)
     run.finish()
@@ -133,19 +133,21 @@ def test_sdk_keeps_every_point_exactly_once_across_a_server_outage(
     api.close()
 
 
-def test_a_dead_writers_spool_is_sent_by_the_next_store(server: Any, client_home: Path) -> None:
+def test_a_dead_writers_spool_is_sent_by_the_next_store(
+    server_process: Any, client_home: Path
+) -> None:
     now = time.time()
     run = RunRecord(id="abcdefabcdef", project="p", name="orphan", created_at=now, heartbeat_at=now)
     spool = client_home / "spool"
-    server.kill()
-    first = RemoteStore(server.url, timeout=2)
+    server_process.kill()
+    first = RemoteStore(server_process.url, timeout=2)
     first.create_run(run)
     first.write_points(run.id, {"loss": PointBatch.of([1, 2], [1.0, 2.0], [0.5, 0.25])})
     first.close(timeout=0.5)  # the server is down: the ops stay in the spool
     assert [p.read_bytes().count(b'{"seq":') for p in spool.glob("*.spool")] == [2]
 
-    server.start()
-    second = RemoteStore(server.url)
+    server_process.start()
+    second = RemoteStore(server_process.url)
     try:
         assert second.flush(timeout=30)
         assert second.read_series(run.id, "loss").values.tolist() == [0.5, 0.25]
@@ -207,7 +209,7 @@ def test_points_are_packed_only_for_a_server_that_reads_packed(
 
 
 def test_points_go_packed_once_a_server_down_at_start_answers(
-    server: Any, client_home: Path, monkeypatch: pytest.MonkeyPatch
+    server_process: Any, client_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store that could not ask its server at start (down, or too busy to answer in 2 s)
     sends the JSON columns form, and asks again from the writer until the server answers:
@@ -215,14 +217,14 @@ def test_points_go_packed_once_a_server_down_at_start_answers(
     import trainboard.store.remote.store as remote
 
     monkeypatch.setattr(remote, "PROBE_SECONDS", 0.2)
-    server.kill()
-    store = RemoteStore(server.url)
+    server_process.kill()
+    store = RemoteStore(server_process.url)
     try:
         store.create_run(RunRecord(id="r1", project="p", name="n"))
         ones = {"loss": PointBatch(np.array([0, 1]), np.array([1.0, 2.0]), np.array([0.5, 1.5]))}
         store.write_points("r1", ones)
         assert store._packed is False  # nobody answered: the form every server reads
-        server.start()
+        server_process.start()
         time.sleep(0.3)  # past PROBE_SECONDS: the next write asks again
         twos = {"loss": PointBatch(np.array([2]), np.array([3.0]), np.array([math.nan]))}
         store.write_points("r1", twos)

@@ -46,12 +46,12 @@ def _leave_a_spool(server: Any) -> None:
 
 
 def test_a_spool_is_adopted_by_any_spelling_of_the_same_server(
-    server: Any, client_home: Path
+    server_process: Any, client_home: Path
 ) -> None:
-    _leave_a_spool(server)  # http://127.0.0.1:PORT
+    _leave_a_spool(server_process)  # http://127.0.0.1:PORT
     spool = client_home / "spool"
     assert len(list(spool.glob("*.spool"))) == 1
-    other = RemoteStore(server.url.replace("127.0.0.1", "localhost"))
+    other = RemoteStore(server_process.url.replace("127.0.0.1", "localhost"))
     try:
         assert other.flush(timeout=30)
         assert other.read_series("aaaaaaaaaaaa", "loss").values.tolist() == [0.5, 0.25]
@@ -60,16 +60,20 @@ def test_a_spool_is_adopted_by_any_spelling_of_the_same_server(
     assert list(spool.glob("*.spool")) == []
 
 
-def test_trainboard_sync_sends_what_a_dead_client_left(server: Any, client_home: Path) -> None:
-    _leave_a_spool(server)
+def test_trainboard_sync_sends_what_a_dead_client_left(
+    server_process: Any, client_home: Path
+) -> None:
+    _leave_a_spool(server_process)
     env = dict(os.environ, TRAINBOARD_HOME=str(client_home))
     cli = [sys.executable, "-m", "trainboard", "sync"]
-    done = subprocess.run([*cli, "--url", server.url], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [*cli, "--url", server_process.url], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0, done.stderr
-    assert f"{server.url}: sent 2 ops" in done.stdout
+    assert f"{server_process.url}: sent 2 ops" in done.stdout
     again = subprocess.run(cli, capture_output=True, text=True, env=env)
     assert again.stdout.strip() == "nothing to send"
-    with server.client() as api:
+    with server_process.client() as api:
         r = api.get("/api/v1/runs/aaaaaaaaaaaa/series", params={"keys": "loss"})
         assert r.json()["series"]["loss"]["steps"] == [1, 2]
 

@@ -5,6 +5,7 @@ header deadlines and the connection cap."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serverprocess import ServerProcess, ServerThread
 
 from trainboard.store import open_store
 from trainboard.store.base import Store
@@ -19,22 +21,6 @@ from trainboard.store.records import ArtifactRecord, PointBatch, RunRecord
 from trainboard.store.sql import tokens
 
 A, B = "a1b2c3d4e5f6", "0f0e0d0c0b0a"
-
-
-def _server_process_class() -> type:
-    """conftest's ServerProcess (by path: `import conftest` may find the browser tests' one)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "_server_conftest", Path(__file__).parent / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ServerProcess  # type: ignore[no-any-return]
-
-
-ServerProcess = _server_process_class()
 
 
 def _poll(cond: object, timeout: float = 15.0, what: str = "condition") -> None:
@@ -107,7 +93,7 @@ def test_writes_from_another_origin_are_refused(api: httpx.Client, db: Store) ->
 
 
 # scoped tokens ------------------------------------------------------------------------------
-class _Scoped(ServerProcess):
+class _Scoped(ServerThread):
     """Started without --token; its readiness probe uses a scoped token."""
 
     probe: str | None = None
@@ -121,10 +107,11 @@ class _Scoped(ServerProcess):
 
 
 @pytest.fixture
-def scoped(tmp_path: Path) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+def scoped(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[ServerThread, dict[str, str]]]:
     """A loopback server whose store holds a read, a write and an admin token (no --token)."""
     srv = _Scoped(tmp_path / "scoped")
     srv.home.mkdir(parents=True)
+    shutil.copyfile(sqlite_template, srv.home / "trainboard.db")  # migrated once a session
     made: dict[str, str] = {}
     with open_store(srv.store_url) as db:
         _runs(db)
@@ -143,7 +130,7 @@ def _as(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def test_scoped_tokens_read_write_admin(scoped: tuple[ServerProcess, dict[str, str]]) -> None:
+def test_scoped_tokens_read_write_admin(scoped: tuple[ServerThread, dict[str, str]]) -> None:
     srv, made = scoped
     with srv.client() as c:
         assert c.get("/api/v1/runs").status_code == 401  # tokens exist: one is needed
@@ -177,7 +164,7 @@ def test_scoped_tokens_read_write_admin(scoped: tuple[ServerProcess, dict[str, s
         _poll(lambda: c.get("/api/v1/runs", headers=admin).status_code == 401, what="revoked")
 
 
-def test_the_servers_own_token_is_admin_and_named_admin(token_server: ServerProcess) -> None:
+def test_the_servers_own_token_is_admin_and_named_admin(token_server: ServerThread) -> None:
     with open_store(token_server.store_url) as db:
         _runs(db)
     with token_server.client(headers=_as("s3cret-token")) as c:
@@ -357,7 +344,7 @@ def test_query_parameters_out_of_range_are_400(api: httpx.Client, db: Store) -> 
     ],
 )
 def test_artifacts_are_octet_streams_unless_known(
-    api: httpx.Client, db: Store, server: ServerProcess, name: str, media: str
+    api: httpx.Client, db: Store, server: ServerThread, name: str, media: str
 ) -> None:
     _runs(db)
     folder = server.home / "artifacts" / A

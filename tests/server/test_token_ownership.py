@@ -1,4 +1,4 @@
-"""Tokens own what they write (#23), against a real server process and the real remote SDK:
+"""Tokens own what they write (#23), against a real server and the real remote SDK:
 a run belongs to the token that created it, another write token cannot rename, re-status,
 re-config or overwrite its points; an admin token can; every write through a token is in
 the audit table; a revoked token is refused at its very next request; init() refuses a
@@ -7,6 +7,7 @@ wrong or read-only token at once."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from serverprocess import ServerThread
 
 from trainboard.store import open_store
 from trainboard.store.records import PointBatch
@@ -23,22 +25,9 @@ from trainboard.store.remote.wire.encode import points_op, update_run_op
 from trainboard.store.sql import tokens
 
 
-def _server_process_class() -> type:
-    import importlib.util
+class _Scoped(ServerThread):
+    """A server whose tokens are all in its store: readiness is probed with one of them."""
 
-    spec = importlib.util.spec_from_file_location(
-        "_server_conftest_owners", Path(__file__).parent / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ServerProcess  # type: ignore[no-any-return]
-
-
-ServerProcess = _server_process_class()
-
-
-class _Scoped(ServerProcess):  # type: ignore[misc, valid-type]
     probe: str = ""
 
     def wait_ready(self, timeout: float = 120.0) -> None:  # a loaded machine
@@ -50,9 +39,10 @@ class _Scoped(ServerProcess):  # type: ignore[misc, valid-type]
 
 
 @pytest.fixture
-def team(tmp_path: Path) -> Iterator[tuple[object, dict[str, str]]]:
+def team(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[object, dict[str, str]]]:
     srv = _Scoped(tmp_path / "team")
     srv.home.mkdir(parents=True)
+    shutil.copyfile(sqlite_template, srv.home / "trainboard.db")  # migrated once a session
     made: dict[str, str] = {}
     with open_store(srv.store_url) as db:
         for name, scope in (("alice", "write"), ("bob", "write"), ("viewer", "read"),

@@ -1,4 +1,4 @@
-"""Tokens limited to projects (#23), against a real server process, the real remote SDK and
+"""Tokens limited to projects (#23), against a real server, the real remote SDK and
 the real CLI: `trainboard token create --project P` makes a token that may read, log into,
 stop, archive and delete only runs of P; anything about another project's run is a 403
 naming that project, lists hold P's runs only, and init() refuses another project at once."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serverprocess import ServerThread
 
 from trainboard.store import open_store
 from trainboard.store.mediarecords import Blob, MediaRecord, digest_of
@@ -24,22 +26,9 @@ from trainboard.store.remote.wire.encode import points_op, update_run_op
 from trainboard.store.sql import tokens
 
 
-def _server_process_class() -> type:
-    import importlib.util
+class _Scoped(ServerThread):
+    """A server whose tokens are all in its store: readiness is probed with one of them."""
 
-    spec = importlib.util.spec_from_file_location(
-        "_server_conftest_projects", Path(__file__).parent / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ServerProcess  # type: ignore[no-any-return]
-
-
-ServerProcess = _server_process_class()
-
-
-class _Scoped(ServerProcess):  # type: ignore[misc, valid-type]
     probe: str = ""
 
     def wait_ready(self, timeout: float = 120.0) -> None:  # a loaded machine
@@ -64,9 +53,10 @@ SHARED_IMAGE = b"\x89PNG that a run of project a logs too"
 
 
 @pytest.fixture
-def team(tmp_path: Path) -> Iterator[tuple[object, dict[str, str]]]:
+def team(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[object, dict[str, str]]]:
     srv = _Scoped(tmp_path / "team")
     srv.home.mkdir(parents=True)
+    shutil.copyfile(sqlite_template, srv.home / "trainboard.db")  # migrated once a session
     made: dict[str, str] = {}
     # the tokens are made by the real CLI, as a user makes them
     for name, scope, projects in (

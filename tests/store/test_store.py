@@ -11,13 +11,14 @@ to it; tests/server/test_spool.py shows where such writes go.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from serverprocess import ServerProcess
+from serverprocess import ServerThread
 
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.store import (
@@ -47,9 +48,14 @@ RESENT = (
 
 
 @pytest.fixture(scope="module")
-def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def team_server(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[ServerThread]:
     """One team server for this module's remote-engine tests; each test empties it after."""
-    srv = ServerProcess(tmp_path_factory.mktemp("team") / "home").start()
+    home = tmp_path_factory.mktemp("team") / "home"
+    home.mkdir()
+    shutil.copyfile(sqlite_template, home / "trainboard.db")
+    srv = ServerThread(home).start()
     try:
         yield srv
     finally:
@@ -74,7 +80,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         finally:
             s.close()
         return
-    server: ServerProcess = request.getfixturevalue("team_server")
+    server: ServerThread = request.getfixturevalue("team_server")
     remote = RemoteStore(server.url, spool_dir=tmp_path / "spool")
     try:
         yield remote
