@@ -15,6 +15,7 @@ import pytest
 from PIL import Image as PILImage
 
 import trainboard
+from trainboard.store import open_store
 from trainboard.store.base import Store
 from trainboard.store.mediarecords import Blob, MediaRecord, digest_of
 from trainboard.store.records import RunRecord
@@ -79,7 +80,7 @@ def test_keys_items_compare_and_bytes(api: Any, db: Store) -> None:
 
 
 def test_remote_media_wait_through_an_outage(
-    server_process: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Store
+    server_process: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRAINBOARD_HOME", str(tmp_path / "client"))
     monkeypatch.setenv("TRAINBOARD_SYSTEM_INTERVAL", "0")
@@ -102,6 +103,7 @@ def test_remote_media_wait_through_an_outage(
     server_process.start()
     run.finish()
     _until(lambda: keys() and keys()[0]["steps"] == [0, 1, 2, 3], what="every image")
-    for item in db.read_media(run.id, "img"):
-        pixels = np.asarray(PILImage.open(io.BytesIO(db.read_blob(item.digest)[1])))
-        assert (pixels == item.step).all()
+    with open_store(server_process.store_url) as db:  # the killed server's own store
+        for item in db.read_media(run.id, "img"):
+            pixels = np.asarray(PILImage.open(io.BytesIO(db.read_blob(item.digest)[1])))
+            assert (pixels == item.step).all()
