@@ -47,7 +47,7 @@ from trainboard.analysis.table import (
     table_rows,
 )
 from trainboard.analysis.tokenaxis import shared_x_keys
-from trainboard.analysis.trend import Trend, improvement_trend, trend_of_values
+from trainboard.analysis.trend import Trend, improvement_trend, trend_of_group
 from trainboard.errors import RunNotFoundError, UsageError
 from trainboard.jsonvalues import spell_all
 from trainboard.roles import MetricRole
@@ -378,13 +378,24 @@ def build_comparison(
     )  # fmt: skip
 
 
+def group_trends(store: Store, groups: Sequence[Group], measure: Measure) -> list[Trend]:
+    """The improvement trend of each group over all its runs: worked out by the store
+    (Store.group_trends, in SQL, one statement for all the groups) where it can, else over
+    the group's listed runs."""
+    found = store.group_trends(groups, measure)
+    return [
+        trend_of_group(found[g], measure) if g in found else _listed_trend(store, g, measure)
+        for g in groups
+    ]
+
+
 def group_trend(store: Store, group: Group, measure: Measure) -> Trend:
-    """The improvement trend of one group over all its runs: from the store's few columns
-    (Store.group_values) where it can give them, else over the listed runs."""
+    """The improvement trend of one group (`group_trends`)."""
+    return group_trends(store, [group], measure)[0]
+
+
+def _listed_trend(store: Store, group: Group, measure: Measure) -> Trend:
     model, project = group
-    values = store.group_values(model, project, measure)
-    if values is not None:
-        return trend_of_values(values, measure)
     q = RunQuery(model=model, archived=None) if model else RunQuery(project=project, archived=None)
     members = [r for r in store.list_runs(q) if group_of(r) == group]
     return improvement_trend(members, measure)
@@ -418,6 +429,6 @@ def compare(
     result = build_comparison(runs, facts, measure, threshold_pct)
     result.x_keys = shared_x_keys(store, runs)
     if trends and measure is not None:
-        for group in dict.fromkeys(group_of(r) for r in runs):
-            result.trends.append((group, group_trend(store, group, measure)))
+        groups = list(dict.fromkeys(group_of(r) for r in runs))
+        result.trends.extend(zip(groups, group_trends(store, groups, measure), strict=True))
     return result

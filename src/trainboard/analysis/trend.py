@@ -9,8 +9,10 @@ exploratory run that failed should not read as a regression.
 A group may hold 20,000 runs: the verdict is over all of them, but `points` (what the Compare
 page draws in a 360-pixel line) keeps at most about `TREND_POINTS`: the first and last run,
 the runs that set a new best (evenly chosen among them when there are more), and runs evenly
-spaced between. `trend_of_values` is the same trend from a store's `group_values` (the few
-columns a SQL store reads by index), so the two ways never disagree.
+spaced between. `trend_of_group` is the same trend from a store's `group_trend` (a SQL store
+works out the figures and the kept points with window functions, store/sql/trends.py); the
+verdict's words are written here for both, and tests/analysis/test_group_trend.py holds the
+two to the same points on random groups.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Literal
 from trainboard.analysis import format as fmt
 from trainboard.analysis.rank import best_value, choose_measure, delta_pct, measure_name
 from trainboard.roles.measure import Measure
-from trainboard.store.queries import GroupValue
+from trainboard.store.queries import TREND_POINTS, GroupTrend
 from trainboard.store.records import Goal, RunRecord
 
 __all__ = [
@@ -32,11 +34,10 @@ __all__ = [
     "Trend",
     "TrendPoint",
     "improvement_trend",
-    "trend_of_values",
+    "trend_of_group",
 ]
 
 FLAT_PCT = 1.0
-TREND_POINTS = 300
 Verdict = Literal["improving", "flat", "getting worse", "not enough runs"]
 
 
@@ -90,20 +91,18 @@ def improvement_trend(runs: Sequence[RunRecord], metric: str | Measure | None = 
     return _judge(trend, values)
 
 
-def trend_of_values(rows: Sequence[GroupValue], measure: Measure) -> Trend:
-    """`improvement_trend` of a group whose runs define no goals of their own, from the rows
-    `Store.group_values` gives (oldest first, each run's own key for `measure`)."""
-    used = [r.key for r in rows]
-    goal = measure.goal(sorted({k for k in used if k is not None}), {})
-    trend = Trend(metric=measure_name(measure, used), goal=goal)
-    values = [(r.id, r.name, r.created_at, r.min if goal == "min" else r.max) for r in rows]
-    return _judge(trend, values)
+def trend_of_group(g: GroupTrend, measure: Measure) -> Trend:
+    """`improvement_trend` of a group whose runs define no goals of their own, from what
+    `Store.group_trend` works out (the figures and the kept points)."""
+    trend = Trend(metric=measure_name(measure, g.used), goal=g.goal)
+    trend.points = [TrendPoint(*p) for p in g.points]
+    return _verdict(trend, g.logged, g.early, g.late)
 
 
 def _judge(trend: Trend, values: Sequence[tuple[str, str, float, float | None]]) -> Trend:
     """Fill in `trend` from each run's best value, oldest run first: the points (thinned),
     the verdict and its text."""
-    goal, name = trend.goal, trend.metric
+    goal = trend.goal
     best: float | None = None
     points: list[TrendPoint] = []
     for rid, rname, created, v in values:
@@ -113,18 +112,27 @@ def _judge(trend: Trend, values: Sequence[tuple[str, str, float, float | None]])
         points.append(TrendPoint(rid, rname, created, v, best, new))
     trend.points = _thin(points)
     logged = [p.value for p in points if p.value is not None]
-    if len(logged) < 3:
-        trend.text = f"{len(logged)} runs with {name}: at least 3 are needed for a trend"
-        return trend
     half = len(logged) // 2
     pick = min if goal == "min" else max
-    early, late = pick(logged[:half]), pick(logged[half:])
+    early = pick(logged[:half]) if half else None
+    late = pick(logged[half:]) if logged else None
+    return _verdict(trend, len(logged), early, late)
+
+
+def _verdict(trend: Trend, logged: int, early: float | None, late: float | None) -> Trend:
+    """The verdict and its text from `logged` runs with a value, the best of the first
+    `logged // 2` of them (`early`) and the best of the rest (`late`)."""
+    goal, name = trend.goal, trend.metric
+    if logged < 3 or early is None or late is None:
+        trend.text = f"{logged} runs with {name}: at least 3 are needed for a trend"
+        return trend
+    half = logged // 2
     worse = delta_pct(late, early, goal)  # positive: the later runs are worse
     change = None if worse is None else -worse
     trend.change_pct = change
     word = "lowest" if goal == "min" else "highest"
     numbers = (
-        f"{word} {name} of the last {len(logged) - half} runs {fmt.number(late)} vs "
+        f"{word} {name} of the last {logged - half} runs {fmt.number(late)} vs "
         f"{fmt.number(early)} for the first {half}"
     )  # the same digits as the comparison table
     if change is None or abs(change) <= FLAT_PCT:

@@ -58,7 +58,7 @@ from trainboard.errors import UsageError
 from trainboard.store import facets
 from trainboard.store.facets import RunFacets
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
-from trainboard.store.queries import GroupLeaders, GroupValue, RunQuery, XAxis, leaders_of
+from trainboard.store.queries import GroupLeaders, GroupTrend, RunQuery, XAxis, leaders_of
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
@@ -166,15 +166,17 @@ class Store(ABC):
         groups = leaders_of(r for r in self.list_runs(every) if r.model in wanted)
         return {m: g for m, g in groups.items() if m in wanted}
 
-    def group_values(
-        self, model: str | None, project: str | None, measure: Measure
-    ) -> list[GroupValue] | None:
-        """Every run of one group (model `model`; or, `model` None, the runs of `project`
-        without a model), archived ones included, oldest first by (created_at, id), as the
-        improvement trend reads it. None where this engine cannot answer it so (a run of the
+    def group_trends(
+        self, groups: Sequence[tuple[str | None, str | None]], measure: Measure
+    ) -> dict[tuple[str | None, str | None], GroupTrend]:
+        """The improvement trend of each group (`(model, None)`; or `(None, project)`, the
+        runs of `project` without a model) over all its runs, archived ones included, as
+        analysis/trend.py's `improvement_trend` of the listed runs works it out (the
+        reference). A group is left out where this engine cannot answer it so (a run of the
         group defined its own goals with define_metric(), or the engine has no SQL): the
-        caller then lists the group's runs. SQL engines read a few columns by index."""
-        return None
+        caller then lists the group's runs. SQL engines answer with window functions in one
+        statement, returning only the kept points (store/sql/trends.py)."""
+        return {}
 
     @abstractmethod
     def set_archived(self, run_ids: Iterable[str], archived: bool) -> int:

@@ -18,7 +18,7 @@ from trainboard import limits
 from trainboard.errors import UsageError
 from trainboard.limits import check_int
 from trainboard.store.configpaths import is_scalar
-from trainboard.store.records import RunRecord, Status
+from trainboard.store.records import Goal, RunRecord, Status
 
 XAxis = Literal["step", "time"]
 RunSort = Literal["created", "model"]
@@ -147,17 +147,36 @@ class GroupLeaders:
     leaders: list[RunRecord] = field(default_factory=list)
 
 
-class GroupValue(NamedTuple):
-    """One run of a group as the improvement trend reads it (Store.group_values): `key` is
-    the first of the measure's keys the run logged (None: none of them), `min` and `max` that
-    key's summary extremes (None where not finite or not logged)."""
+TREND_POINTS = 300
+"""Points an improvement trend keeps at most (about): what the Compare page draws in a
+360-pixel line, whatever the group's size (analysis/trend.py says which)."""
+
+
+class TrendRow(NamedTuple):
+    """One kept point of a group's improvement trend (analysis/trend.py's TrendPoint)."""
 
     id: str
     name: str
     created_at: float
-    key: str | None
-    min: float | None
-    max: float | None
+    value: float | None  # the run's best value (None: not logged or not finite)
+    best_so_far: float | None
+    new_best: bool
+
+
+@dataclass
+class GroupTrend:
+    """A group's improvement trend as a store works it out (Store.group_trend): `used` the
+    keys of the measure its runs used (each run its first logged one), `goal` the direction
+    they give, `logged` how many runs have a finite value, `early` the best of the first
+    `logged // 2` of them and `late` the best of the rest, `points` the kept points oldest
+    first. analysis/trend.py turns it into the same Trend as the listed runs give."""
+
+    used: tuple[str, ...]
+    goal: Goal
+    logged: int
+    early: float | None
+    late: float | None
+    points: list[TrendRow] = field(default_factory=list)
 
 
 def leaders_of(runs: Iterable[RunRecord]) -> dict[str | None, GroupLeaders]:

@@ -31,7 +31,7 @@ from trainboard.roles.measure import Measure
 from trainboard.store.base import Store
 from trainboard.store.facets import RunFacets
 from trainboard.store.mediarecords import Blob, MediaKey, MediaRecord
-from trainboard.store.queries import GroupLeaders, GroupValue, RunQuery, SeriesQuery, XAxis
+from trainboard.store.queries import GroupLeaders, GroupTrend, RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
@@ -113,11 +113,11 @@ class SQLStore(Store):
         """The contract's GroupLeaders from a few aggregate queries (store/sql/leaders.py)."""
         return self.leaders.of_groups(query, models)
 
-    def group_values(
-        self, model: str | None, project: str | None, measure: Measure
-    ) -> list[GroupValue] | None:
-        """A group's trend values by index (store/sql/trends.py)."""
-        return trends.group_values(self.db, model, project, measure)
+    def group_trends(
+        self, groups: Sequence[tuple[str | None, str | None]], measure: Measure
+    ) -> dict[tuple[str | None, str | None], GroupTrend]:
+        """Groups' improvement trends by window functions (store/sql/trends.py)."""
+        return trends.group_trends(self.db, groups, measure)
 
     def count_runs(self, query: RunQuery | None = None) -> int:
         """Exact: the kept counts where the filters allow (store/sql/counts.py)."""
