@@ -116,6 +116,25 @@ def _graph(src: pathlib.Path = SRC, typing_too: bool = True) -> dict[str, set[st
     return edges
 
 
+def _reached(graph: dict[str, set[str]], starts: list[str]) -> set[str]:
+    """Every module imported, directly or through others, by the modules in `starts`."""
+    seen: set[str] = set()
+    todo = list(starts)
+    while todo:
+        for n in graph.get(todo.pop(), ()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+def _remote_reaches_sql(src: pathlib.Path = SRC) -> list[str]:
+    """The SQL engine's modules that the remote engine imports, at any distance."""
+    remote = [m for m in _modules(src) if m.startswith("trainboard.store.remote")]
+    reached = _reached(_graph(src), remote)
+    return sorted(m for m in reached if m.startswith("trainboard.store.sql"))
+
+
 def _part(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
@@ -194,15 +213,54 @@ def test_known_exceptions_still_exist() -> None:
     assert sorted(KNOWN - _violations()) == []
 
 
+def test_the_remote_store_imports_nothing_of_the_sql_store() -> None:
+    """The remote engine runs in training processes that talk to a team server: it checks
+    what the caller can check with the engines' shared checks (store/checks.py,
+    store/prepared.py), never with the SQL engine's modules, whose imports (SQLAlchemy, the
+    schema) such a process has no use for."""
+    assert _remote_reaches_sql() == []
+
+
+def test_importing_the_remote_store_loads_no_sqlalchemy() -> None:
+    """The same, as Python sees it: a fresh interpreter that imports the remote engine has
+    not imported SQLAlchemy (an import made at run time, which the graph above also counts,
+    or one made by a package's __init__)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import trainboard.store.remote.store\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'"
+        " or m.startswith('trainboard.store.sql')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        timeout=300,
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def test_the_checker_sees_hidden_cycles_and_upward_imports(tmp_path: pathlib.Path) -> None:
     """A cycle hidden in a function body, one closed by an import under TYPE_CHECKING, an
-    upward import and an import of the façade, in a small package of our own, are all
-    reported (so the tests above could fail)."""
+    upward import, an import of the façade and the remote engine reaching the SQL engine
+    through a third module, in a small package of our own, are all reported (so the tests
+    above could fail)."""
     files = {
         "__init__.py": "from trainboard.sdk.run import init\n",
         "store/__init__.py": "",
         "store/base.py": "def open_store():\n    from trainboard.store.sqlite import X\n",
         "store/sqlite.py": "from trainboard.store.base import open_store\nX = 1\n",
+        "store/remote/__init__.py": "",
+        "store/remote/client.py": "def send():\n    from trainboard.store.checks import check\n",
+        "store/checks.py": "from trainboard.store.sql.rows import row as check\n",
+        "store/sql/__init__.py": "",
+        "store/sql/rows.py": "def row(): ...\n",
         "sdk/__init__.py": "",
         "sdk/run.py": "import trainboard\nfrom trainboard.cli import main\ndef init(): ...\n",
         "cli/__init__.py": "def main(): ...\n",
@@ -223,6 +281,7 @@ def test_the_checker_sees_hidden_cycles_and_upward_imports(tmp_path: pathlib.Pat
         ["trainboard.analysis.a", "trainboard.analysis.b"],  # closed by an annotation import
         ["trainboard.store.base", "trainboard.store.sqlite"],
     ]
+    assert _remote_reaches_sql(tmp_path) == ["trainboard.store.sql.rows"]  # by way of checks
     assert _violations(tmp_path) == {
         ("trainboard.sdk.run", "trainboard"),
         ("trainboard.sdk.run", "trainboard.cli"),

@@ -30,6 +30,7 @@ from trainboard.errors import (
     error_from_body,
 )
 from trainboard.store.base import Store
+from trainboard.store.checks import check_histogram, check_new_run, update_values
 from trainboard.store.mediarecords import (
     Blob,
     MediaKey,
@@ -37,6 +38,7 @@ from trainboard.store.mediarecords import (
     check_digest,
     check_media,
 )
+from trainboard.store.prepared import Prepared
 from trainboard.store.queries import RunQuery, SeriesQuery, XAxis
 from trainboard.store.records import (
     ArtifactRecord,
@@ -53,8 +55,6 @@ from trainboard.store.records import (
 from trainboard.store.remote import wire
 from trainboard.store.remote.outbox import CLOSE_TIMEOUT, Outbox
 from trainboard.store.remote.wire import API, read_number
-from trainboard.store.sql.append import Prepared
-from trainboard.store.sql.rows import histogram_row, run_row, update_values
 from trainboard.store.url import StoreURL
 
 PROBE_SECONDS = 5.0
@@ -228,7 +228,7 @@ class RemoteStore(Store):
         """Checked here as the SQL engines check it (and created_at filled in), so a bad
         record raises in the caller; an id the server already has is refused later, in the
         sender, and set aside in the dead-letter file (docs/faults.md)."""
-        run_row(run)
+        check_new_run(run)
         self._enqueue(wire.create_run_op(run))
         return run
 
@@ -354,7 +354,7 @@ class RemoteStore(Store):
 
     def write_histograms(self, run_id: str, rows: Sequence[HistogramRecord]) -> None:
         for r in rows:
-            histogram_row(run_id, r)  # bad edges raise here, as on the SQL engines
+            check_histogram(r)  # bad edges raise here, as on the SQL engines
         self._enqueue(wire.histograms_op(run_id, list(rows)))
 
     def read_histograms(self, run_id: str, key: str | None = None) -> list[HistogramRecord]:

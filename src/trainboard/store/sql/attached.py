@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from trainboard import limits
 from trainboard.jsonvalues import spell_all
+from trainboard.store.checks import dumps_json
 from trainboard.store.records import (
     ArtifactRecord,
     EventRecord,
@@ -30,7 +31,6 @@ from trainboard.store.sql.db import Database
 from trainboard.store.sql.rows import (
     artifact_record,
     artifact_row,
-    dumps_json,
     histogram_record,
     histogram_row,
     text_row,

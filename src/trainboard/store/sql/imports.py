@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trainboard.errors import StoreError, UsageError
+from trainboard.store.prepared import Prepared
 from trainboard.store.records import PointBatch, RunRecord
 from trainboard.store.sql import append, configindex, rows
 from trainboard.store.sql.db import Database
@@ -46,7 +47,7 @@ class Imports:
             seen.add(run.id)
             top = None
             for key, batch in batches.items():
-                p = append.Prepared(key, batch)
+                p = Prepared(key, batch)
                 if p.steps.shape[0]:
                     append.plan_new(plan, run.id, key, p)
                     last = int(p.steps[-1])

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from trainboard import limits
 from trainboard.errors import RunNotFoundError
 from trainboard.store.codec import downsample
+from trainboard.store.prepared import Float64s, Int64s, Prepared
 from trainboard.store.queries import SeriesQuery
 from trainboard.store.records import PointBatch, Series
 from trainboard.store.sql import append, tiers
@@ -31,7 +32,7 @@ class Points:
 
     def write(self, run_id: str, batches: dict[str, PointBatch]) -> None:
         limits.check_text("write_points: run id", run_id)
-        prepared = {key: append.Prepared(key, b) for key, b in batches.items()}
+        prepared = {key: Prepared(key, b) for key, b in batches.items()}
         prepared = {k: p for k, p in prepared.items() if p.steps.shape[0]}
         if not prepared:
             self.db.read(lambda conn: require_run(conn, run_id))
@@ -61,7 +62,7 @@ class Points:
 
         def tx(
             conn: Connection,
-        ) -> tuple[int, tuple[append.Int64s, append.Int64s, append.Float64s], bool]:
+        ) -> tuple[int, tuple[Int64s, Int64s, Float64s], bool]:
             total = conn.execute(
                 sa.select(summaries.c.count).where(
                     summaries.c.run_id == run_id, summaries.c.key == key

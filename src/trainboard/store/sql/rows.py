@@ -1,16 +1,16 @@
 """Records <-> rows: how the store's dataclasses are spelled as SQL rows, for both engines.
 
 Why a module of its own: every read and write of SQLStore converts the same way, and the
-conversions carry the rules no engine may break (limits.py's checks, NaN as NULL in
-float columns, JSON text for config, tags and goals) and the fast paths that listing 10,000
-runs needs (RunRecords built positionally, summaries unpacked in bulk from `packed`).
+conversions carry the rules no engine may break (store/checks.py's checks, shared with the
+remote store; NaN as NULL in float columns, JSON text for config, tags and goals) and the fast
+paths that listing 10,000 runs needs (RunRecords built positionally, summaries unpacked in
+bulk from `packed`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,10 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trainboard import limits
-from trainboard.errors import UsageError
+from trainboard.store.checks import check_histogram, check_new_run
 from trainboard.store.records import (
-    STATUSES,
-    UPDATABLE,
     ArtifactRecord,
     HistogramRecord,
     MetricSummary,
@@ -31,38 +29,6 @@ from trainboard.store.records import (
     TextRecord,
 )
 from trainboard.store.sql.schema import runs
-
-JSON_FIELDS = frozenset({"config", "tags", "goals"})
-
-
-def dumps_json(v: Any, field: str = "value") -> str:
-    """JSON text for config/tags/goals. orjson writes NaN/inf as null (documented)."""
-    try:
-        return orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
-    except (orjson.JSONEncodeError, TypeError) as e:
-        raise UsageError(f"{field} cannot be stored as JSON: {e}") from None
-
-
-TEXT_FIELDS = frozenset({"project", "name", "model", "host", "notes"})
-
-
-INT_FIELDS = {"total_steps": 64, "pid": 32, "last_step": 64}
-
-
-def check_run_fields(where: str, fields: dict[str, Any]) -> None:
-    """Refuse run column values no engine can store (see limits.py)."""
-    for k, v in fields.items():
-        if v is None:
-            continue
-        if k == "project":
-            limits.check_key(f"{where}: project", v)
-        elif k in TEXT_FIELDS:
-            limits.check_text(f"{where}: {k}", v)
-        elif k in INT_FIELDS:
-            limits.check_int(f"{where}: {k}", v, bits=INT_FIELDS[k])
-        elif k == "tags":
-            for t in v if isinstance(v, list | tuple) else [v]:
-                limits.check_text(f"{where}: tag", t)
 
 
 def nan_to_null(x: float) -> float | None:
@@ -172,11 +138,6 @@ def run_record(row: Sequence[Any]) -> RunRecord:
     )  # fmt: skip
 
 
-def check_status(status: Any) -> None:
-    if status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-
-
 def f64_blob(values: Sequence[float]) -> bytes:
     return np.asarray(values, dtype="<f8").tobytes()
 
@@ -203,47 +164,18 @@ def fetch_all(conn: Connection, stmt: sa.Select[Any], **cursor_args: Any) -> lis
         cursor.close()
 
 
-def update_values(fields: dict[str, Any]) -> dict[str, Any]:
-    """Run columns to set, checked and spelled for the database."""
-    unknown = sorted(set(fields) - UPDATABLE)
-    if unknown:
-        allowed = ", ".join(sorted(UPDATABLE))
-        raise UsageError(f"update_run: unknown field {unknown[0]!r} (allowed: {allowed})")
-    if "status" in fields:
-        check_status(fields["status"])
-        if fields["status"] == "running" and "finished_at" not in fields:
-            # a run that comes back (resumed, or heartbeats after being marked crashed)
-            # has not finished: a kept finished_at would freeze its duration
-            fields = {**fields, "finished_at": None}
-    check_run_fields("update_run", fields)
-    values = {
-        k: (dumps_json(v, f"update_run: {k}") if k in JSON_FIELDS else v) for k, v in fields.items()
-    }
-    for flag in ("archived", "chosen"):
-        if flag in values:
-            values[flag] = bool(values[flag])
-    return values
-
-
 def run_row(run: RunRecord) -> dict[str, Any]:
     """The runs row of a new run, every field checked (fills created_at when unset)."""
-    if not isinstance(run.id, str) or not 0 < len(run.id) <= 64:
-        raise UsageError(f"create_run: run id must be a str of 1 to 64 chars, got {run.id!r}")
-    limits.check_text("create_run: run id", run.id)
-    check_status(run.status)
-    check_run_fields("create_run", {f: getattr(run, f) for f in (*TEXT_FIELDS, "tags")})
-    check_run_fields("create_run", {f: getattr(run, f) for f in INT_FIELDS})
-    if not run.created_at:
-        run.created_at = time.time()
-    row = {
+    json_text = check_new_run(run)
+    return {
         "id": run.id,
         "project": run.project,
         "name": run.name,
         "model": run.model,
         "status": run.status,
         "archived": bool(run.archived),
-        "config": dumps_json(run.config, "create_run: config"),
-        "tags": dumps_json(list(run.tags), "create_run: tags"),
+        "config": json_text["config"],
+        "tags": json_text["tags"],
         "total_steps": run.total_steps,
         "created_at": run.created_at,
         "finished_at": run.finished_at,
@@ -251,11 +183,10 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         "host": run.host,
         "pid": run.pid,
         "last_step": run.last_step,
-        "goals": dumps_json(run.goals, "create_run: goals"),
+        "goals": json_text["goals"],
         "notes": run.notes,
         "chosen": bool(run.chosen),
     }
-    return row
 
 
 def text_row(run_id: str, r: TextRecord) -> dict[str, Any]:
@@ -270,15 +201,11 @@ def text_row(run_id: str, r: TextRecord) -> dict[str, Any]:
 
 def histogram_row(run_id: str, r: HistogramRecord) -> dict[str, Any]:
     """A histograms row; edges and counts as float64 blobs, NaN statistics as NULL."""
-    if len(r.edges) != len(r.counts) + 1:
-        raise UsageError(
-            f"histogram {r.key!r} at step {r.step}: edges needs len(counts) + 1 = "
-            f"{len(r.counts) + 1} entries, got {len(r.edges)}"
-        )
+    key, step = check_histogram(r)
     return {
         "run_id": run_id,
-        "key": limits.check_key("write_histograms: key", r.key),
-        "step": limits.check_int(f"write_histograms: {r.key!r} step", r.step),
+        "key": key,
+        "step": step,
         "wall_time": float(r.wall_time),
         "edges": f64_blob(r.edges),
         "counts": f64_blob(r.counts),

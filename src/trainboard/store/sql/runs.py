@@ -8,7 +8,7 @@ or for a new filter, never with how a transaction is retried. leaders.py aggrega
 same `filters` and `order`, and every other resource asks `require_run` whether its run exists
 (a function of the connection: it runs inside their transactions). What a write checks and
 touches (the runs row, every per-run table on delete) changes with the schema; the values
-themselves are checked by rows.update_values.
+themselves are checked by checks.update_values (store/checks.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trainboard import gcpause, limits
 from trainboard.errors import RunNotFoundError, StoreError, UsageError
+from trainboard.store import checks
 from trainboard.store.queries import RUN_SORTS, RunQuery
 from trainboard.store.records import RunRecord, Status
 from trainboard.store.sql import configindex, counts, rows, search
@@ -70,7 +71,7 @@ class Runs:
         if query.model is not None:
             w.append(runs.c.model == query.model)
         if query.status is not None:
-            rows.check_status(query.status)  # one of STATUSES: safe as a literal, which lets
+            checks.check_status(query.status)  # one of STATUSES: safe as a literal, which lets
             # SQLite use the partial index ix_runs_running (the live poller's query)
             w.append(runs.c.status == sa.literal_column(f"'{query.status}'"))
         if query.archived is not None:
@@ -225,7 +226,7 @@ class Runs:
 
     def update(self, run_id: str, fields: dict[str, Any]) -> None:
         limits.check_text("update_run: run id", run_id)
-        values = rows.update_values(fields)
+        values = checks.update_values(fields)
 
         def tx(conn: Connection) -> None:
             if not values:
@@ -243,8 +244,8 @@ class Runs:
 
     def update_if(self, run_id: str, expect_status: Status, fields: dict[str, Any]) -> bool:
         limits.check_text("update_run_if: run id", run_id)
-        rows.check_status(expect_status)
-        values = rows.update_values(fields)
+        checks.check_status(expect_status)
+        values = checks.update_values(fields)
 
         def tx(conn: Connection) -> bool:
             if not values:
