@@ -246,7 +246,7 @@ def test_non_finite_points_are_marked_not_only_gaps(server: Server, ui: Page) ->
     ui.goto(f"{server.url}/runs/{rid}")
     chart = ui.locator('[data-chart="loss"]')
     note = chart.locator(".nonfinite")
-    expect(note).to_have_text("▼ NaN at step 40 (train/loss), Infinity at step 70 (train/loss)")
+    expect(note).to_have_text("▼ NaN at step 40 (train/loss), inf at step 70 (train/loss)")
     # the triangle: the chart's canvas has the marker's red near the top edge at step 40
     red = ui.evaluate(
         """() => {

@@ -15,8 +15,9 @@ import { ema } from "./smooth";
 export interface XY {
   x: number[];
   y: (number | null)[];
-  /** Points whose value was NaN or ±inf (the API's spelling in `text`): a gap in the line,
-   * marked by a red triangle on the top edge and named under the chart. */
+  /** Points whose value was NaN or ±inf (`text`: "NaN", "inf", "-inf", as lib/format.ts's
+   * nonFinite spells them everywhere): a gap in the line, marked by a red triangle on the top
+   * edge and named under the chart. */
   bad?: { x: number; step: number; text: string }[];
 }
 

@@ -2,8 +2,9 @@
  * Axis and legend text that reads like a person wrote it: SI suffixes for big numbers (500k,
  * 1M, 2.5B), plain decimals for ordinary ones, exponents only for tiny ones (3e-5), durations
  * as h/m/s, each tick with just enough digits to tell it from its neighbours. Every chart
- * (Run page, Compare) formats through here.
+ * (Run page, Compare) formats through here; a non-finite value is spelled by lib/format.ts.
  */
+import { nonFinite } from "../lib/format";
 
 const SI: [number, string][] = [
   [1e12, "T"],
@@ -15,8 +16,8 @@ const SI: [number, string][] = [
 /** One number with `digits` significant digits: "500k", "1.25M", "0.35", "3e-5". */
 export function si(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined) return "—";
-  if (Number.isNaN(v)) return "NaN";
-  if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
+  const spelled = nonFinite(v);
+  if (spelled !== null) return spelled;
   const a = Math.abs(v);
   for (const [scale, suffix] of SI) {
     if (a >= scale) return `${+(v / scale).toPrecision(digits)}${suffix}`;

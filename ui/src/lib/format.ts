@@ -4,20 +4,34 @@
  */
 import type { Num } from "../api/types";
 
+/** How the API spells the floats JSON cannot hold (api/types.ts `Num`), decoded: the one
+ * place the UI reads them. */
+const API_NON_FINITE = new Map<string, number>([
+  ["NaN", Number.NaN],
+  ["Infinity", Number.POSITIVE_INFINITY],
+  ["-Infinity", Number.NEGATIVE_INFINITY],
+]);
+
 /** The API's float (NaN/±inf arrive as strings) as a JS number; null stays null. */
 export function num(v: Num | string | null | undefined): number | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "number") return v;
-  if (v === "NaN") return Number.NaN;
-  if (v === "Infinity") return Number.POSITIVE_INFINITY;
-  if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
+  const special = API_NON_FINITE.get(v);
+  if (special !== undefined) return special;
   const n = Number(v);
   return Number.isNaN(n) ? null : n;
 }
 
+/** Whether `v` is a float as the API sends it: a number, or one of its non-finite spellings. */
+export function isNum(v: unknown): v is Num {
+  return typeof v === "number" || (typeof v === "string" && API_NON_FINITE.has(v));
+}
+
 const DASH = "—";
 
-function special(n: number): string | null {
+/** How the UI shows a non-finite number, everywhere (cells, axes, the Run page's notes of
+ * NaN points): "NaN", "inf", "-inf"; null for a finite one. */
+export function nonFinite(n: number): string | null {
   if (Number.isNaN(n)) return "NaN";
   if (n === Number.POSITIVE_INFINITY) return "inf";
   if (n === Number.NEGATIVE_INFINITY) return "-inf";
@@ -28,14 +42,14 @@ function special(n: number): string | null {
 export function fixed(v: Num | string | null | undefined, digits = 4): string {
   const n = num(v);
   if (n === null) return DASH;
-  return special(n) ?? n.toFixed(digits);
+  return nonFinite(n) ?? n.toFixed(digits);
 }
 
 /** A general number: compact but exact enough for a table cell (lr 3e-5, loss 2.3101, 15,400). */
 export function general(v: Num | string | null | undefined): string {
   const n = num(v);
   if (n === null) return DASH;
-  const s = special(n);
+  const s = nonFinite(n);
   if (s) return s;
   if (n === 0) return "0";
   const a = Math.abs(n);

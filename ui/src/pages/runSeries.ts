@@ -5,7 +5,7 @@
 import { getSeries } from "../api/runs";
 import type { SeriesResponse, XAxis } from "../api/types";
 import type { XY } from "../charts/LineChart";
-import { num } from "../lib/format";
+import { nonFinite, num } from "../lib/format";
 
 /** Points per key a chart is drawn from (the API downsamples, keeping spikes). */
 export const MAX_POINTS = 2000;
@@ -38,11 +38,11 @@ export function mergeSeries(map: SeriesMap, resp: SeriesResponse, append: boolea
         d.lastStep = Math.max(d.lastStep, step);
         continue;
       }
-      const raw = s.values[i] ?? null;
-      const v = num(raw);
+      const v = num(s.values[i]);
+      const bad = v === null ? null : nonFinite(v); // NaN, ±inf: a gap, marked and named
       d.x.push(x);
-      d.y.push(v === null || !Number.isFinite(v) ? null : v);
-      if (typeof raw === "string") (d.bad ??= []).push({ x, step, text: raw }); // NaN, ±inf
+      d.y.push(v === null || bad !== null ? null : v);
+      if (bad !== null) (d.bad ??= []).push({ x, step, text: bad });
       d.lastStep = Math.max(d.lastStep, step);
       added++;
     }

@@ -11,15 +11,14 @@ import { RunName } from "../../components/RunName";
 import { RunColours, assignColors } from "../../lib/colors";
 import { StatusBadge } from "../../components/StatusBadge";
 import { Trophy } from "../../components/Trophy";
-import { configValue, datetime, fixed, general } from "../../lib/format";
+import { configValue, datetime, fixed, general, isNum } from "../../lib/format";
 import { href, linkClick } from "../../lib/router";
 import { type Filters, PAGE_SIZE, columnLabel, filtersKey } from "../runsFilters";
 import type { RunRows } from "./useRunRows";
 
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return "—";
-  if (typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity")
-    return general(v as number);
+  if (isNum(v)) return general(v);
   return configValue(v);
 }
 
