@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trainboard.store import checks
 from trainboard.store.facets import RunFacets
 from trainboard.store.queries import RunQuery
-from trainboard.store.sql import rows
 from trainboard.store.sql.schema import run_counts
 
 
@@ -46,7 +46,7 @@ def _where(query: RunQuery) -> list[sa.ColumnElement[bool]]:
     if query.model is not None:
         w.append(run_counts.c.model_key == model_key(query.model))
     if query.status is not None:
-        rows.check_status(query.status)
+        checks.check_status(query.status)
         w.append(run_counts.c.status == query.status)
     if query.archived is not None:
         w.append(run_counts.c.archived == bool(query.archived))
