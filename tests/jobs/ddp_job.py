@@ -8,7 +8,8 @@ checkpoint with the run id every 10 steps in JOB_CKPT; without a checkpoint ther
 raises at step 25; with one, the job resumes the run from its step), "wait" (rank 1 sleeps
 0.1 s more than rank 0 each step, with DDP's all-reduce: rank 0 waits for it). Synced jobs
 time the all-reduce wait (`run.watch_ddp`). JOB_STORE is the store URL, JOB_STEPS the step
-count.
+count, JOB_LOG_EVERY (default 1) how many steps each log() comes after, as a Trainer's
+logging_steps does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import trainboard
 faulthandler.dump_traceback_later(120, exit=True)  # a hung job says where, and ends
 mode = os.environ.get("JOB_MODE", "ok")
 steps = int(os.environ.get("JOB_STEPS", "30"))
+log_every = int(os.environ.get("JOB_LOG_EVERY", "1"))
 synced = mode not in ("slow", "restart")  # DDP's all-reduce every step
 if synced:
     dist.init_process_group("gloo")
@@ -61,7 +63,8 @@ for step in range(first, steps):
             os.kill(os.getpid(), signal.SIGKILL)
     if not synced:  # ranks at their own pace: no collective in the loop
         time.sleep(0.06 if rank == 1 and mode == "slow" else 0.02)
-        run.log({"loss": 1.0 / (step + 1)})
+        if step % log_every == log_every - 1:
+            run.log({"loss": 1.0 / (step + 1)}, step=step)
         continue
     x = torch.randn(8, 4)
     loss = model(x).pow(2).mean()

@@ -23,7 +23,7 @@ JOB = Path(__file__).parent.parent / "jobs" / "ddp_job.py"
 
 
 def _torchrun(
-    tmp_path: Path, mode: str, *flags: str, steps: int = 30
+    tmp_path: Path, mode: str, *flags: str, steps: int = 30, log_every: int = 1
 ) -> tuple[int, str, RunRecord, list, dict]:  # type: ignore[type-arg]
     url = f"sqlite:///{tmp_path / 'job.db'}"
     env = dict(
@@ -32,6 +32,7 @@ def _torchrun(
         JOB_MODE=mode,
         JOB_STORE=url,
         JOB_STEPS=str(steps),
+        JOB_LOG_EVERY=str(log_every),
         TRAINBOARD_SYSTEM_INTERVAL="0.2",
         TRAINBOARD_QUIET="1",
         TRAINBOARD_HOME=str(tmp_path / "home"),
@@ -208,3 +209,22 @@ def test_two_nodes_through_a_c10d_rendezvous_make_one_run_with_every_rank(
     assert ranks["0"]["ended"] == ranks["1"]["ended"] == "finished"
     assert "sys/rank0/steps_per_s" in run.summary and "sys/rank1/steps_per_s" in run.summary
     assert run.summary["loss"].last_step == 19
+
+
+def test_per_rank_rates_hold_when_the_script_logs_every_few_steps(tmp_path: Path) -> None:
+    """Ranks at their own pace (rank 1 three times slower) that log every 5 steps, while the
+    sampler looks every 0.2 s, most often between two logs: every stored rate is a real one
+    (a sample that saw no new step used to store 0 at the step, replacing the rate there),
+    and the slow rank's rates are the lower ones, so the straggler is still named."""
+    from trainboard.analysis.health import health_for
+
+    rc, err, run, _events, _ranks = _torchrun(tmp_path, "slow", steps=80, log_every=5)
+    assert rc == 0, err[-2000:]
+    with open_store(f"sqlite:///{tmp_path / 'job.db'}") as s:
+        rates = {r: s.read_series(run.id, f"sys/rank{r}/steps_per_s").values for r in (0, 1)}
+        found = [f for f in health_for(s, run).findings if f.check == "straggler"]
+    for r in (0, 1):
+        assert len(rates[r]) >= 3, rates
+        assert all(v > 0 for v in rates[r]), rates  # never a 0 from a sample between logs
+    assert float(np.median(rates[1])) < float(np.median(rates[0])), rates
+    assert len(found) == 1 and found[0].saw.startswith("rank 1 (host "), [f.saw for f in found]

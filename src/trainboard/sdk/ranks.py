@@ -3,7 +3,16 @@
 Rank 0's metrics are the run's metrics. Every rank (rank 0 too) also reports, from a
 background thread every TRAINBOARD_SYSTEM_INTERVAL seconds (never from `log()`):
 
-    sys/rank{r}/steps_per_s          steps logged per second since the last sample
+    sys/rank{r}/steps_per_s          steps per second between the last two log() calls
+                                     that moved the step before this sample (their own
+                                     wall times, not the sampler's): a sample with no new
+                                     step since the last one reports no rate, never 0,
+                                     since a sample at the same step would replace the
+                                     real rate (points are stored by step). So the rate
+                                     holds whatever the logging interval (HF's
+                                     logging_steps, a loop that logs every N steps). The
+                                     first rate comes at the second step logged: the time
+                                     before the first is start-up, not steps.
     sys/rank{r}/data_wait            seconds per step waiting for data, when the script logs
                                      it (`data_time`, `time/data`...: roles' DATA_WAIT_KEYS),
                                      smoothed over the samples (EMA, DATA_WAIT_SMOOTHING)
@@ -77,7 +86,8 @@ class RankReporter:
             target=self._main, name=f"trainboard-rank{job.rank}", daemon=True
         )
         self._gpus: _Gpus | None = None
-        self._last_step, self._last_t = run.step, time.monotonic()
+        self._last_step = run.step  # the step and its log() time at the last rate
+        self._last_t = run.stepped_at  # 0: no step logged yet (no window begun)
         self._wait_key: str | None = None  # the script's data-wait key, once it logged one
         self._wait: float | None = None  # the smoothed data wait reported last
         self.comm: CommWait | None = None  # DDP's all-reduce timed (sdk/commwait.py)
@@ -148,15 +158,17 @@ class RankReporter:
             self._gpus = None
 
     def _tick(self) -> None:
-        """One report: the rate since the last one, and the system metrics."""
+        """One report: the step rate over the steps logged since the last one (if any),
+        and the system metrics."""
         prefix = rank_prefix(self._job.rank)
-        step, now = self._state.step, time.monotonic()
+        state = self._state
+        step = state.step
+        at = state.stepped_at  # read after `step`: log() sets it first, so never older
         out: dict[str, float] = {}
-        if step > self._last_step and now > self._last_t:
-            out[prefix + "steps_per_s"] = (step - self._last_step) / (now - self._last_t)
-            self._last_step, self._last_t = step, now
-        elif now - self._last_t >= self._interval:  # no step since: a rate of 0
-            out[prefix + "steps_per_s"] = 0.0
+        if step != self._last_step:
+            if step > self._last_step and self._last_t > 0 and at > self._last_t:
+                out[prefix + "steps_per_s"] = (step - self._last_step) / (at - self._last_t)
+            self._last_step, self._last_t = step, at  # a new window (or the first) begins
         self._data_wait(out, prefix)
         self._comm_wait(out, prefix)
         try:

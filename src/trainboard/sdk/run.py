@@ -249,8 +249,9 @@ class Run(WandbMethods):
             kind = self._kind(data)
             if auto and st.counter is None:
                 step = self._discover(data, step)
+        now = time.time()
         try:
-            j.append(kind, step, time.time(), data.values())
+            j.append(kind, step, now, data.values())
         except (OverflowError, struct.error, TypeError):
             raise bad_value("log()", data) from None
         except OSError as e:  # no room for the journal: the writer keeps them in memory
@@ -259,7 +260,9 @@ class Run(WandbMethods):
             w.journal_failed(e)
             values = dict(data)
             check_values("log()", values)  # append stopped before packing them
-            w.enqueue_points(step, time.time(), values)
+            w.enqueue_points(step, now, values)
+        if step != st.step:
+            st.stepped_at = now
         st.step = step
         st.summary.update(data)
 
@@ -304,6 +307,8 @@ class Run(WandbMethods):
             values = dict(data)
             check_values("log()", values)  # ints too large for a float64 (cheap)
             w.enqueue_points(step, time.time(), values)
+        if step != self.state.step:
+            self.state.stepped_at = time.time()
         self.state.step = step
         self.state.summary.update(data)
 

@@ -63,6 +63,7 @@ class RunState:
         "record",
         "sentinel",
         "step",
+        "stepped_at",
         "stop_by",
         "stop_mode",
         "store_url",
@@ -89,6 +90,10 @@ class RunState:
         # each set's names are checked once, not at every call (Run._log_slow)
         self.keysets: set[tuple[str, ...]] = set()
         self.step = -1 if last_step is None else last_step
+        # wall time of the log() that moved `step` last (0: none yet): the end of the window
+        # over which each rank's step rate is measured (sdk/ranks.py), so the rate does not
+        # depend on when the sampler happens to look. Set before `step`, read after it.
+        self.stepped_at = 0.0
         self.summary: dict[str, Any] = dict(summary or {})
         self.finished = False
         self.pid = os.getpid()
