@@ -71,7 +71,7 @@ def test_a_rank_that_starts_first_and_one_that_fails_make_one_failed_run(
     _as_rank(monkeypatch, 1)
     r1 = trainboard.init(project="p", name="ddp", config={"lr": 1.0})  # before rank 0
     assert not r1.enabled
-    for _ in range(5):
+    for _ in range(20):  # a rate needs two samples that see new steps: 1 s, even loaded
         r1.log({"loss": 2.0})  # rank 0's metrics are the run's: not stored from rank 1
         time.sleep(0.05)
     r1.finish("failed", notes="ValueError: bad batch")
