@@ -22,7 +22,8 @@ What lands in the run:
 `experiment` is the `trainboard.Run` (log texts or histograms through it); `name` is the
 project and `version` the run id, so a ModelCheckpoint without a dirpath saves under
 `<default_root_dir>/<project>/<run id>/checkpoints`. Only global rank 0 writes; the others get
-Lightning's dummy experiment. A `trainer.validate()` or `trainer.test()` after the fit re-opens
+Lightning's dummy experiment, so they report no per-rank metrics (docs/distributed.md says
+what a multi-process job therefore lacks). A `trainer.validate()` or `trainer.test()` after the fit re-opens
 the same run for its metrics and finishes it again. `import lightning` takes seconds, so
 `import trainboard` never imports this module.
 """
