@@ -23,9 +23,9 @@ What lands in the run:
 project and `version` the run id, so a ModelCheckpoint without a dirpath saves under
 `<default_root_dir>/<project>/<run id>/checkpoints`. Only global rank 0 writes; the others get
 Lightning's dummy experiment, so they report no per-rank metrics (docs/distributed.md says
-what a multi-process job therefore lacks). A `trainer.validate()` or `trainer.test()` after the fit re-opens
-the same run for its metrics and finishes it again. `import lightning` takes seconds, so
-`import trainboard` never imports this module.
+what a multi-process job therefore lacks). A `trainer.validate()` or `trainer.test()` after
+the fit re-opens the same run for its metrics and finishes it again. `import lightning`
+takes seconds, so `import trainboard` never imports this module.
 """
 
 from __future__ import annotations
