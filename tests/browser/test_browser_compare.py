@@ -133,9 +133,13 @@ def test_compare_page_with_50_runs(server: Server, ui: Page) -> None:
     expect(cards.nth(1).locator(".compare-chart canvas")).to_be_visible()
     # fetched once: the loads waited for the live stream, whose first open catches nothing up
     expect(ui.locator("html")).to_have_attribute("data-live", "1")
+    # On a loaded machine the stream may open after the page's 2 s wait: the page then fetched
+    # without listening, and the first open catches it up once (html[data-live-late]).
+    late = ui.locator("html").get_attribute("data-live-late") == "1"
+    loads = 2 if late else 1
     series = [u for u in requests if "/compare/series?" in u]
-    assert len(series) == 2, series
-    assert len([u for u in requests if "/api/v1/compare?" in u]) == 1, requests
+    assert len(series) == 2 * loads, series
+    assert len([u for u in requests if "/api/v1/compare?" in u]) == loads, requests
     assert not [u for u in requests if "/series?" in u and "/runs/" in u], requests
     # no 50-row legend under each chart: the nearest curve is named on hover instead
     expect(cards.first.locator(".u-legend")).to_have_count(0)
@@ -150,7 +154,9 @@ def test_compare_page_with_50_runs(server: Server, ui: Page) -> None:
             break
     expect(readout).to_contain_text("run-")
     expect(readout).to_contain_text(" at ")
-    assert len([u for u in requests if "/compare/series?" in u]) == 2, "a chart fetched again"
+    assert len([u for u in requests if "/compare/series?" in u]) == 2 * loads, (
+        "a chart fetched again"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     shot(ui, "compare_page_50_runs")
 

@@ -5,6 +5,7 @@ durations as h/m/s, and ticks with just enough digits to be exact."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,7 +26,14 @@ def axes(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "--target", "es2022", "--skipLibCheck"],
         check=True, capture_output=True,
     )  # fmt: skip
-    return out / "axes.js"
+    # node's ES modules need the ".js" that TypeScript's imports leave out (axes.ts imports
+    # lib/format.ts, so tsc writes both, under charts/ and lib/)
+    for js in out.rglob("*.js"):
+        text = js.read_text()
+        js.write_text(re.sub(r'(from\s+"\.{1,2}/[^"]+?)(?<!\.js)"', r'\1.js"', text))
+    found = list(out.rglob("axes.js"))
+    assert len(found) == 1, found
+    return found[0]
 
 
 def _js(axes: Path, expr: str) -> object:

@@ -21,7 +21,8 @@ from trainboard.sdk.writer import MAX_MEMORY_POINTS
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     mnt = tmp_path / "small"
     mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+    # 1 MiB: room for a migrated empty store (about 232 KiB with its indexes), none for the run
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
                           capture_output=True)  # fmt: skip
     if done.returncode != 0:  # not root: CI runs as root, so there it always runs
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")

@@ -3,6 +3,7 @@ store: one run, each rank's reports, a rank's failure on the run (sdk/ranks.py).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ def test_ranks_send_through_the_team_server_into_one_run(
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("LOCAL_RANK", "1")
     r1 = trainboard.init(project="remote", name="ddp")
-    for _ in range(3):
+    for _ in range(20):  # 2 s of steps: a rate needs two samples that saw different steps
         r1.log({"loss": 2.0})
+        time.sleep(0.1)
     r1.finish("failed", notes="RuntimeError: shard 7 is empty")
     monkeypatch.setenv("RANK", "0")
     monkeypatch.setenv("LOCAL_RANK", "0")

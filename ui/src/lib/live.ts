@@ -37,7 +37,12 @@ export function streamOpen(): Promise<void> {
 }
 
 function giveUpWaiting(): void {
-  if (opens === 0) fetchedUnheard = true;
+  if (opens === 0) {
+    fetchedUnheard = true;
+    // said on the page, so a test (or a person in devtools) can tell a catch-up refetch from a
+    // page that loaded twice for no reason
+    document.documentElement.dataset.liveLate = "1";
+  }
   releaseLoads();
 }
 
